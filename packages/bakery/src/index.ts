@@ -1,0 +1,2 @@
+// @mantle/bakery public library API (named exports only).
+export {};

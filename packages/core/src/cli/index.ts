@@ -1,0 +1,3 @@
+export * from './cleanup.js';
+export * from './context.js';
+export * from './run-main.js';

@@ -1,0 +1,206 @@
+import Yargs, { type Argv, type ArgumentsCamelCase, type CommandModule } from 'yargs';
+import { ExitCode } from '../errors/exit-codes.js';
+import { MantleError, NotImplementedError, UsageError, toMantleError } from '../errors/mantle-error.js';
+import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../log/logger.js';
+import { redactText } from '../log/redact.js';
+import { runCleanups } from './cleanup.js';
+import { writeJson, type CommandContext } from './context.js';
+
+/** The flags every mantle binary accepts. */
+export interface GlobalArgs {
+  json: boolean;
+  logLevel: LogLevel;
+  verbose: boolean;
+  debug: boolean;
+}
+
+/** Injected process state; defaults to the real process. */
+export interface MainIO {
+  argv?: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  /** install SIGINT/SIGTERM handlers (the real bins do; in-process tests usually do not) */
+  handleSignals?: boolean;
+}
+
+export interface CommandSpec<A> {
+  /** yargs command string, e.g. `info <file>` */
+  command: string | string[];
+  describe: string;
+  builder?: (y: Argv<GlobalArgs>) => Argv<A>;
+  /** does the work and returns data; printed as JSON with --json, else via `print` */
+  run: (args: ArgumentsCamelCase<A & GlobalArgs>, ctx: CommandContext) => Promise<unknown>;
+  print?: (data: never, ctx: CommandContext) => void;
+}
+
+export interface CliSpec {
+  name: string;
+  version: string;
+  description: string;
+  /** registers the binary's commands; use `command()` / `notBuiltYet()` to build them */
+  commands: (y: Argv<GlobalArgs>, bind: CommandBinder) => Argv<GlobalArgs>;
+  /** true when the binary has no subcommands and the default command does the work */
+  noSubcommandRequired?: boolean;
+}
+
+/** Turns a CommandSpec into a yargs command module bound to the current context. */
+export type CommandBinder = <A>(spec: CommandSpec<A>) => CommandModule<GlobalArgs, A & GlobalArgs>;
+
+/** A command that is part of the CLI's surface but not built yet: says so and exits 2. */
+export function notBuiltYet(command: string, describe: string, issue?: string): CommandSpec<object> {
+  return {
+    command,
+    describe: `${describe} (not built yet)`,
+    builder: (y) => y.strict(false) as unknown as Argv<object>,
+    run: () => Promise.reject(new NotImplementedError(command.split(' ')[0] ?? command, issue)),
+  };
+}
+
+function levelFrom(args: Partial<GlobalArgs>): LogLevel {
+  if (args.debug) return 'trace';
+  if (args.verbose) return 'debug';
+  return args.logLevel ?? 'info';
+}
+
+/** Print an error the way every mantle binary does: message, hint, and a code. */
+export function reportError(
+  err: MantleError,
+  ctx: { stderr: NodeJS.WritableStream; json: boolean; stdout: NodeJS.WritableStream; logger?: Logger },
+): void {
+  if (ctx.json) {
+    // Errors in --json mode stay machine-readable but still go to stderr, keeping stdout data-only.
+    ctx.stderr.write(redactText(JSON.stringify(err.toJSON())) + '\n');
+    return;
+  }
+  ctx.stderr.write(`error: ${redactText(err.message)}\n`);
+  if (err.hint) ctx.stderr.write(`hint: ${redactText(err.hint)}\n`);
+  let cause: unknown = err.cause;
+  let depth = 0;
+  while (cause instanceof Error && depth < 3 && ctx.logger && ctx.logger.level !== 'info') {
+    ctx.stderr.write(`caused by: ${redactText(cause.message)}\n`);
+    cause = cause.cause;
+    depth++;
+  }
+}
+
+/**
+ * The entry point of every mantle binary: parses argv with yargs, runs the command, prints data
+ * or the error, runs registered cleanups, and returns the exit code. Signals abort the running
+ * command, run cleanups and exit 130.
+ */
+export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
+  const argv = io.argv ?? process.argv.slice(2);
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const env = io.env ?? process.env;
+  const cwd = io.cwd ?? process.cwd();
+  const controller = new AbortController();
+  const logger = createLogger({ stream: stderr, level: 'info' });
+  let exitCode: number = ExitCode.Ok;
+  let json = argv.includes('--json');
+
+  const removeSignals = io.handleSignals === false ? () => {} : installSignalHandlers(controller, stderr);
+
+  const bind: CommandBinder = <A>(cmd: CommandSpec<A>): CommandModule<GlobalArgs, A & GlobalArgs> => ({
+    command: cmd.command,
+    describe: cmd.describe,
+    builder: (cmd.builder ?? ((y: Argv<GlobalArgs>) => y)) as never,
+    handler: async (args: ArgumentsCamelCase<A & GlobalArgs>) => {
+      json = Boolean(args.json);
+      logger.level = levelFrom(args);
+      const ctx: CommandContext = {
+        cwd,
+        env,
+        stdout,
+        stderr,
+        logger,
+        json,
+        signal: controller.signal,
+        setExitCode: (code) => {
+          exitCode = code;
+        },
+      };
+      const data = await cmd.run(args, ctx);
+      if (data === undefined) return;
+      if (json) writeJson(ctx, data);
+      else if (cmd.print) cmd.print(data as never, ctx);
+      else if (typeof data === 'string') stdout.write(data.endsWith('\n') ? data : data + '\n');
+      else writeJson(ctx, data);
+    },
+  });
+
+  let y = Yargs(argv)
+    .scriptName(spec.name)
+    .usage(`$0 — ${spec.description}\n\nUsage: $0 <command> [options]`)
+    .version(spec.version)
+    .option('json', { type: 'boolean', default: false, describe: 'print data as JSON on stdout' })
+    .option('log-level', {
+      choices: LOG_LEVELS,
+      default: 'info' as LogLevel,
+      describe: 'how much to log on stderr',
+    })
+    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'log more (debug)' })
+    .option('debug', { alias: 'd', type: 'boolean', default: false, describe: 'log everything (trace)' })
+    .help()
+    .alias('h', 'help')
+    .strict()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError({ code: 'BAD_USAGE', message: msg, hint: `run '${spec.name} --help' for usage` });
+    }) as unknown as Argv<GlobalArgs>;
+  y = spec.commands(y, bind);
+  if (!spec.noSubcommandRequired) y = y.demandCommand(1, `${spec.name}: a command is required`);
+
+  try {
+    await y.parseAsync();
+    if (controller.signal.aborted) exitCode = ExitCode.Interrupted;
+  } catch (err) {
+    const merr = controller.signal.aborted ? toMantleError(err) : toMantleError(err);
+    exitCode = controller.signal.aborted ? ExitCode.Interrupted : merr.exitCode;
+    if (!controller.signal.aborted || !(merr.code === 'INTERRUPTED'))
+      reportError(merr, { stderr, stdout, json, logger });
+    if (merr.code === 'UNEXPECTED' && merr.cause instanceof Error && merr.cause.stack)
+      logger.debug(merr.cause.stack);
+  } finally {
+    await runCleanups((label, e) =>
+      logger.warn(`cleanup ${label} failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
+    removeSignals();
+  }
+  return exitCode;
+}
+
+function installSignalHandlers(controller: AbortController, stderr: NodeJS.WritableStream): () => void {
+  let count = 0;
+  const handler = (signal: NodeJS.Signals): void => {
+    count++;
+    if (count > 1) {
+      // A second Ctrl-C means "now": the user gave up waiting on cleanups.
+      stderr.write(`${signal} again: exiting without waiting for cleanups\n`);
+      process.exit(ExitCode.Interrupted);
+    }
+    stderr.write(`\n${signal}: stopping, cleaning up (press Ctrl-C again to exit at once)\n`);
+    controller.abort(new Error(`interrupted by ${signal}`));
+    // The command sees the abort and unwinds; cleanups then run in runMain's finally. If the
+    // command ignores the signal, run cleanups anyway and exit.
+    setTimeout(() => {
+      void runCleanups().finally(() => process.exit(ExitCode.Interrupted));
+    }, 15_000).unref();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+/** Run a CLI spec as the process entry point: sets process.exitCode. */
+export async function main(spec: CliSpec): Promise<void> {
+  const code = await runMain(spec, { handleSignals: true });
+  process.exitCode = code;
+}

@@ -1,0 +1,2 @@
+// disk: see the modules in this folder.
+export {};

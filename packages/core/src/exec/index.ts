@@ -1,0 +1,3 @@
+export * from './exec-error.js';
+export * from './require-tool.js';
+export * from './run.js';

@@ -1,0 +1,2 @@
+// ignition: see the modules in this folder.
+export {};

@@ -1,0 +1,2 @@
+// image: see the modules in this folder.
+export {};

@@ -1,0 +1,2 @@
+// profiles: see the modules in this folder.
+export {};

@@ -1,0 +1,2 @@
+// ssh: see the modules in this folder.
+export {};

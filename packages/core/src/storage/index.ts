@@ -1,0 +1,2 @@
+// storage: see the modules in this folder.
+export {};

@@ -1,0 +1,2 @@
+// verify: see the modules in this folder.
+export {};

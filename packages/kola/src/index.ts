@@ -1,0 +1,2 @@
+// @mantle/kola public library API (named exports only).
+export {};

@@ -1,0 +1,2 @@
+// @mantle/kolet public library API (named exports only).
+export {};

@@ -1,0 +1,16 @@
+import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core';
+
+export const cli: CliSpec = {
+  name: 'ore',
+  version: packageVersion(import.meta.url),
+  description: 'convert OS images to cloud formats, upload, register, list and garbage-collect them',
+  commands: (y, bind) =>
+    y
+      .command(bind(notBuiltYet('image', 'inspect and create disk images', 'issue 2')))
+      .command(bind(notBuiltYet('profiles', 'list credential profiles', 'issue 3')))
+      .command(bind(notBuiltYet('aws', 'Amazon EC2 images')))
+      .command(bind(notBuiltYet('gcloud', 'Google Compute Engine images')))
+      .command(bind(notBuiltYet('azure', 'Azure images'))),
+};
+
+if (isEntryPoint(import.meta.url)) await main(cli);

@@ -1,0 +1,2 @@
+// @mantle/ore public library API (named exports only).
+export {};

@@ -1,0 +1,2 @@
+// @mantle/pilot public library API (named exports only).
+export {};

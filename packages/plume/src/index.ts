@@ -1,0 +1,2 @@
+// @mantle/plume public library API (named exports only).
+export {};

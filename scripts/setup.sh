@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh Debian/Ubuntu machine with Node.js >= 20.19: installs the Debian
+# packages the tools and tests use, pnpm, the workspace dependencies, builds every package and
+# the project's test OS image. Safe to run again: it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=10.34.8
+# One line per concern, so a newcomer sees why each package is here.
+APT_PACKAGES=(
+  fdisk gdisk                    # sfdisk/sgdisk: cross-checks of the GPT code
+  mtools dosfstools              # FAT partitions without root
+  e2fsprogs                      # mkfs.ext4 -d, debugfs
+  qemu-utils                     # qemu-img: qcow2 overlays and conversions
+  qemu-system-x86 ovmf swtpm swtpm-tools  # kola's qemu platform
+  openssh-client openssh-server  # ssh-keygen; a real sshd for the SSH tests
+  cpio busybox-static            # the tiny test image
+  squashfs-tools erofs-utils     # sysext images
+  zstd xz-utils lz4 bzip2 gzip   # image (de)compression
+  gnupg                          # OpenPGP fixtures for verification tests
+  iproute2                       # network namespaces in tests
+)
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+node_ok() {
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)'
+}
+
+if ! command -v node >/dev/null || ! node_ok; then
+  log "Node.js >= 20.19 is required (found: $(node -v 2>/dev/null || echo none))"
+  exit 3
+fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v pnpm >/dev/null || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then
+  log "installing pnpm $PNPM_VERSION"
+  as_root npm install -g --silent "pnpm@$PNPM_VERSION"
+fi
+
+log "installing workspace dependencies"
+pnpm install --frozen-lockfile --reporter=silent
+
+log "building packages"
+pnpm exec turbo run build --output-logs=errors-only
+
+if [ -x images/tiny/build.sh ]; then
+  log "building the tiny test image (cached)"
+  images/tiny/build.sh >/dev/null
+fi
+log "done"
