@@ -131,7 +131,7 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
     },
   });
 
-  let y = Yargs(argv)
+  let y = Yargs()
     .scriptName(spec.name)
     .usage(`$0 — ${spec.description}\n\nUsage: $0 <command> [options]`)
     .version(spec.version)
@@ -156,15 +156,25 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
   if (!spec.noSubcommandRequired) y = y.demandCommand(1, `${spec.name}: a command is required`);
 
   try {
-    await y.parseAsync();
+    // The parse callback hands us help/version text instead of letting yargs print it with
+    // console.log, so --help goes to the injected stdout (in-process tests, pipelines).
+    let output = '';
+    await y.parseAsync(argv, {}, (_err, _args, out) => {
+      output = out;
+    });
+    if (output) stdout.write(output.endsWith('\n') ? output : output + '\n');
     if (controller.signal.aborted) exitCode = ExitCode.Interrupted;
   } catch (err) {
-    const merr = controller.signal.aborted ? toMantleError(err) : toMantleError(err);
-    exitCode = controller.signal.aborted ? ExitCode.Interrupted : merr.exitCode;
-    if (!controller.signal.aborted || !(merr.code === 'INTERRUPTED'))
+    const merr = toMantleError(err);
+    if (controller.signal.aborted) {
+      // Whatever the command threw while unwinding, the cause was the signal.
+      exitCode = ExitCode.Interrupted;
+      stderr.write(`interrupted${merr.code === 'INTERRUPTED' ? '' : `: ${redactText(merr.message)}`}\n`);
+    } else {
+      exitCode = merr.exitCode;
       reportError(merr, { stderr, stdout, json, logger });
-    if (merr.code === 'UNEXPECTED' && merr.cause instanceof Error && merr.cause.stack)
-      logger.debug(merr.cause.stack);
+      if (merr.code === 'UNEXPECTED' && merr.cause instanceof Error && merr.cause.stack) logger.debug(merr.cause.stack);
+    }
   } finally {
     await runCleanups((label, e) =>
       logger.warn(`cleanup ${label} failed: ${e instanceof Error ? e.message : String(e)}`),

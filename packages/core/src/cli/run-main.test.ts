@@ -1,0 +1,130 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { InputError, PrerequisiteError } from '../errors/mantle-error.js';
+import { registerSecret } from '../log/redact.js';
+import { onCleanup, pendingCleanups } from './cleanup.js';
+import { notBuiltYet, runMain, type CliSpec } from './run-main.js';
+
+function capture(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+const spec: CliSpec = {
+  name: 'demo',
+  version: '1.2.3',
+  description: 'a demo tool',
+  commands: (y, bind) =>
+    y
+      .command(
+        bind({
+          command: 'greet <who>',
+          describe: 'say hello',
+          builder: (b) => b.positional('who', { type: 'string', demandOption: true }),
+          run: (args) => Promise.resolve({ greeting: `hello ${args.who}` }),
+          print: (data: { greeting: string }, ctx) => ctx.stdout.write(`${data.greeting}\n`),
+        }),
+      )
+      .command(
+        bind({
+          command: 'bad',
+          describe: 'fails with bad input',
+          run: () =>
+            Promise.reject(new InputError({ code: 'BAD_THING', message: 'thing.json: field "x" is wrong', hint: 'fix x' })),
+        }),
+      )
+      .command(
+        bind({
+          command: 'missing',
+          describe: 'fails with a missing prerequisite',
+          run: () => Promise.reject(new PrerequisiteError({ code: 'NO_TOOL', message: 'no tool' })),
+        }),
+      )
+      .command(
+        bind({
+          command: 'secret',
+          describe: 'fails with a secret in the message',
+          run: () => {
+            registerSecret('hunter2-very-secret');
+            return Promise.reject(new Error('login with hunter2-very-secret failed'));
+          },
+        }),
+      )
+      .command(
+        bind({
+          command: 'cleanup',
+          describe: 'registers a cleanup',
+          run: (_args, ctx) => {
+            onCleanup(() => {
+              ctx.stderr.write('cleaned\n');
+            }, 'demo');
+            ctx.setExitCode(1);
+            return Promise.resolve(undefined);
+          },
+        }),
+      )
+      .command(bind(notBuiltYet('later', 'a future command', 'issue 9'))),
+};
+
+async function call(argv: string[]) {
+  const out = capture();
+  const err = capture();
+  const code = await runMain(spec, { argv, stdout: out.stream, stderr: err.stream, handleSignals: false });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
+
+describe('runMain', () => {
+  it('prints data as text, or as JSON with --json', async () => {
+    expect(await call(['greet', 'world'])).toMatchObject({ code: 0, stdout: 'hello world\n' });
+    const json = await call(['greet', 'world', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ greeting: 'hello world' });
+  });
+
+  it('answers --version and --help with exit 0', async () => {
+    expect((await call(['--version'])).stdout.trim()).toBe('1.2.3');
+    const help = await call(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('greet <who>');
+  });
+
+  it('maps bad usage to exit 2 with a hint', async () => {
+    const r = await call(['nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Unknown argument: nope/);
+    expect(r.stderr).toContain("run 'demo --help'");
+    expect((await call([])).code).toBe(2);
+  });
+
+  it('maps typed errors to their exit codes and prints message and hint', async () => {
+    const bad = await call(['bad']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('error: thing.json: field "x" is wrong');
+    expect(bad.stderr).toContain('hint: fix x');
+    expect((await call(['missing'])).code).toBe(3);
+    const json = await call(['bad', '--json']);
+    expect(JSON.parse(json.stderr)).toMatchObject({ code: 'BAD_THING' });
+    expect(json.stdout).toBe('');
+  });
+
+  it('never prints a registered secret', async () => {
+    const r = await call(['secret']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain('hunter2-very-secret');
+    expect(r.stderr).toContain('***');
+  });
+
+  it('runs registered cleanups and honours setExitCode', async () => {
+    const r = await call(['cleanup']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cleaned');
+    expect(pendingCleanups()).toBe(0);
+  });
+
+  it('says a command is not built yet and exits 2', async () => {
+    const r = await call(['later', '--some-flag']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("'later' is not built yet");
+  });
+});
