@@ -1,2 +1,7 @@
-// verify: see the modules in this folder.
-export {};
+// verify: checksums, SUMS files, detached OpenPGP signatures, and verified downloads.
+export * from './errors.js';
+export * from './hash.js';
+export * from './sums.js';
+export { writeFileAtomic, syncDir } from './atomic.js';
+export * from './openpgp.js';
+export * from './download.js';
