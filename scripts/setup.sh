@@ -18,6 +18,7 @@ APT_PACKAGES=(
   squashfs-tools erofs-utils     # sysext images
   zstd xz-utils lz4 bzip2 gzip   # image (de)compression
   gnupg                          # OpenPGP fixtures for verification tests
+  ignition                       # ignition-validate: cross-checks of the Butane translator
   iproute2                       # network namespaces in tests
 )
 
