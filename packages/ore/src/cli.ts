@@ -1,4 +1,6 @@
 import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core';
+import { imageCommands } from './commands/image.js';
+import { profilesCommand } from './commands/profiles-list.js';
 
 export const cli: CliSpec = {
   name: 'ore',
@@ -6,8 +8,8 @@ export const cli: CliSpec = {
   description: 'convert OS images to cloud formats, upload, register, list and garbage-collect them',
   commands: (y, bind) =>
     y
-      .command(bind(notBuiltYet('image', 'inspect and create disk images', 'issue 2')))
-      .command(bind(notBuiltYet('profiles', 'list credential profiles', 'issue 3')))
+      .command(imageCommands(bind))
+      .command(profilesCommand(bind))
       .command(bind(notBuiltYet('aws', 'Amazon EC2 images')))
       .command(bind(notBuiltYet('gcloud', 'Google Compute Engine images')))
       .command(bind(notBuiltYet('azure', 'Azure images'))),

@@ -1,2 +1,5 @@
 // @mantle/ore public library API (named exports only).
-export {};
+export * from './commands/image-info.js';
+export * from './commands/image-create-layout.js';
+export { imageCommands, imageInfoCommand, imageCreateLayoutCommand } from './commands/image.js';
+export * from './commands/profiles-list.js';

@@ -1,2 +1,8 @@
-// image: see the modules in this folder.
-export {};
+// image: formats and compression by magic bytes, streaming decompression, virtual sizes,
+// os-release/version.txt parsing, and inspecting an image file as a whole.
+export * from './detect.js';
+export * from './decompress.js';
+export * from './virtual-size.js';
+export * from './qemu-source.js';
+export * from './os-release.js';
+export * from './inspect.js';
