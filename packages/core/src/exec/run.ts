@@ -1,4 +1,4 @@
-import { execa, type Options as ExecaOptions } from 'execa';
+import type { Options as ExecaOptions } from 'execa';
 import { ExecError } from './exec-error.js';
 import { InterruptedError } from '../errors/mantle-error.js';
 import type { Logger } from '../log/logger.js';
@@ -49,6 +49,8 @@ export async function run(
     ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
     ...(opts.inherit ? { stdout: 'inherit' as const, stderr: 'inherit' as const } : {}),
   };
+  // execa is imported on first use: it costs ~150 ms of start-up that `--help` should not pay.
+  const { execa } = await import('execa');
   const result = await execa(command, [...args], execaOpts);
   const stdout = typeof result.stdout === 'string' ? result.stdout : '';
   const stderr = typeof result.stderr === 'string' ? result.stderr : '';

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { execa } from 'execa';
 import { InputError } from '../errors/mantle-error.js';
 import { tailLines } from '../exec/exec-error.js';
 import { requireTool } from '../exec/require-tool.js';
@@ -48,6 +47,7 @@ export async function openDecompressedStream(file: string, compression: Compress
   }
   const tool = TOOLS[compression];
   const bin = await requireTool(tool.bin, { debianPackage: tool.debianPackage, purpose: `decompress ${compression} images` });
+  const { execa } = await import('execa'); // lazy: keeps CLI start-up fast
   const child = execa(bin, ['-dc', '--', file], {
     buffer: { stdout: false, stderr: true },
     stdin: 'ignore',

@@ -1,0 +1,413 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
+import { MantleError, silentLogger, type Logger } from '@mantle/core';
+import { checkConsole, consoleTail, formatConsoleMatch } from '../console/check-console.js';
+import { formatFinalLine, formatResultLines, formatRunLine } from '../output/console-reporter.js';
+import type { Cluster, Flight } from '../platform/types.js';
+import type { KolaTest, RunTarget } from '../registry/define-test.js';
+import { formatSeconds } from '../registry/duration.js';
+import { versionOutsideRange } from '../registry/version-compare.js';
+import { probeImageInfo, type ImageInfo } from './os-release.js';
+import { FatalSentinel, isSentinel } from './sentinels.js';
+import { HarnessTestCluster, describe, type SubtestOptions, type TestCluster } from './test-cluster.js';
+import { TestNode, type TestResult } from './test-node.js';
+
+export interface HarnessOptions {
+  flight: Flight;
+  /** the selected tests, in the order to start them */
+  tests: readonly KolaTest[];
+  /** platform, distro, arch (and version, when known in advance) of the run */
+  target: RunTarget;
+  /** the run's output directory; each test writes to `<outputDir>/<test name>` */
+  outputDir: string;
+  /** how many tests run at once (≥ 1) */
+  parallel: number;
+  /** run failed tests a second time; a pass then is a flake */
+  rerunFailed?: boolean;
+  /** destroy clusters after each test (default true; false keeps machines for debugging) */
+  remove?: boolean;
+  /** aborts the run: no new tests start, running ones are stopped and their clusters destroyed */
+  signal?: AbortSignal;
+  logger?: Logger;
+  /** receives the console lines (`=== RUN`, `--- PASS`, final line) */
+  write?: (line: string) => void;
+  /** how long to wait for a cluster's destroy() before moving on (default 60 s) */
+  destroyTimeoutMs?: number;
+  /** console lines quoted per machine when a test times out (default 30) */
+  consoleTailLines?: number;
+}
+
+export interface HarnessResult {
+  tests: TestResult[];
+  result: 'PASS' | 'FAIL';
+  image: ImageInfo;
+  interrupted: boolean;
+  /** a missing prerequisite (qemu, image) that stopped the run; the caller reports it (exit 3) */
+  prerequisiteError?: MantleError;
+  startedAt: Date;
+  endedAt: Date;
+}
+
+const DEFAULT_DESTROY_TIMEOUT_MS = 60_000;
+
+/** The directory of a test's cluster: its name with `/` replaced so subtests never nest. */
+export function testDirName(name: string): string {
+  return name.replace(/\//g, '_');
+}
+
+/**
+ * Runs selected tests against a platform's Flight: bounded parallelism, a cluster per test,
+ * per-test timeouts, subtests, console checks, rerun of failures, and interrupt handling.
+ */
+export class Harness {
+  private readonly log: Logger;
+  private readonly write: (line: string) => void;
+  private readonly image: ImageInfo = {};
+  private probe: Promise<void> | undefined;
+  private stopped = false;
+  private prerequisiteError: MantleError | undefined;
+
+  constructor(private readonly opts: HarnessOptions) {
+    this.log = opts.logger ?? silentLogger;
+    this.write = opts.write ?? (() => {});
+    if (opts.target.version) this.image.versionId = opts.target.version;
+  }
+
+  /** Run every test, then rerun failures when asked; never throws for a failing test. */
+  async run(): Promise<HarnessResult> {
+    const startedAt = new Date();
+    const signal = this.opts.signal;
+    let results = await this.runAll(this.opts.tests, (t) => join(this.opts.outputDir, testDirName(t.name)));
+
+    if (this.opts.rerunFailed && !signal?.aborted && !this.stopped) {
+      const failed = results.filter((r) => r.result === 'FAIL' && !r.interrupted);
+      if (failed.length > 0) {
+        this.log.info(`rerunning ${failed.length} failed test(s): ${failed.map((r) => r.name).join(', ')}`);
+        const byName = new Map(this.opts.tests.map((t) => [t.name, t]));
+        const again = failed.map((r) => byName.get(r.name)).filter((t): t is KolaTest => t !== undefined);
+        const rerun = await this.runAll(again, (t) => join(this.opts.outputDir, 'rerun', testDirName(t.name)), true);
+        const rerunByName = new Map(rerun.map((r) => [r.name, r]));
+        results = results.map((first) => {
+          const second = rerunByName.get(first.name);
+          return second && !second.notRun ? mergeRerun(first, second) : first;
+        });
+      }
+    }
+
+    const interrupted = Boolean(signal?.aborted);
+    const failed = results.some((r) => r.result === 'FAIL') || interrupted || this.prerequisiteError !== undefined;
+    const out: HarnessResult = {
+      tests: results,
+      result: failed ? 'FAIL' : 'PASS',
+      image: { ...this.image },
+      interrupted,
+      startedAt,
+      endedAt: new Date(),
+    };
+    if (this.prerequisiteError) out.prerequisiteError = this.prerequisiteError;
+    this.write(formatFinalLine(out.result, this.opts.outputDir));
+    return out;
+  }
+
+  private async runAll(
+    tests: readonly KolaTest[],
+    dirOf: (t: KolaTest) => string,
+    rerun = false,
+  ): Promise<TestResult[]> {
+    const limit = pLimit(Math.max(1, this.opts.parallel));
+    const tasks = tests.map((t) =>
+      limit(async () => {
+        if (this.opts.signal?.aborted || this.stopped) return notRun(t.name, this.opts.signal?.aborted ?? false);
+        const r = await this.runTest(t, dirOf(t));
+        if (rerun) {
+          r.attempts = 2;
+          if (r.result === 'PASS') r.flake = true;
+        }
+        for (const line of formatResultLines(r)) this.write(line);
+        return r;
+      }),
+    );
+    return Promise.all(tasks);
+  }
+
+  /** Run one top-level test from cluster creation to console check; resolves with its result. */
+  private async runTest(test: KolaTest, dir: string): Promise<TestResult> {
+    const node = new TestNode(test.name, undefined);
+    this.write(formatRunLine(test.name));
+    node.start = performance.now();
+
+    const target: RunTarget = { ...this.opts.target, version: this.image.versionId };
+    let skipReason: string | false | null | undefined;
+    try {
+      skipReason = test.skip?.(target);
+    } catch (err) {
+      node.log(`skip function threw: ${describe(err)}`);
+      node.fail();
+    }
+    const gate = target.version ? versionOutsideRange(target.version, test) : undefined;
+    if (skipReason || gate || node.failed) {
+      if (!node.failed) node.skip(skipReason || gate || '');
+      return this.finish(node);
+    }
+
+    const ac = new AbortController();
+    const onRunAbort = (): void => ac.abort(this.opts.signal?.reason);
+    this.opts.signal?.addEventListener('abort', onRunAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort(new Error(`test ${test.name} timed out`));
+    }, test.timeoutMs);
+
+    let cluster: Cluster | undefined;
+    let bootFailed = false;
+    const clusterPromise = this.opts.flight.newCluster({
+      name: test.name,
+      outputDir: dir,
+      privateNetwork: test.clusterSize !== 1,
+      signal: ac.signal,
+    });
+    const body = (async () => {
+      cluster = await clusterPromise;
+      const c = cluster;
+      try {
+        await Promise.all(Array.from({ length: test.clusterSize }, () => c.newMachine(test.userData)));
+      } catch (err) {
+        bootFailed = true;
+        throw err;
+      }
+      if (await this.gateOnVersion(test, node, c)) return;
+      const tc = this.testCluster(node, test, c, dir, ac.signal);
+      try {
+        await test.run(tc);
+      } catch (err) {
+        this.recordThrow(node, err);
+      }
+      await Promise.allSettled(node.pending);
+    })();
+    const aborted = new Promise<void>((resolve) => {
+      if (ac.signal.aborted) resolve();
+      ac.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+
+    try {
+      await Promise.race([body.catch((err: unknown) => this.recordThrow(node, err)), aborted]);
+    } finally {
+      clearTimeout(timer);
+      this.opts.signal?.removeEventListener('abort', onRunAbort);
+    }
+
+    if (ac.signal.aborted) {
+      if (timedOut) {
+        node.timedOut = true;
+        node.log(`test timed out after ${formatSeconds(test.timeoutMs)}; destroying its cluster`);
+      } else {
+        node.interrupted = true;
+        node.log('interrupted: the run was stopped');
+      }
+      node.fail();
+    }
+
+    // A cluster still being created when the test was abandoned is destroyed once it exists.
+    if (!cluster && ac.signal.aborted) {
+      void clusterPromise.then(
+        (c) => (this.opts.remove === false ? undefined : c.destroy()),
+        () => undefined,
+      );
+    }
+    const consoles = await this.collectConsoles(cluster, dir);
+    if (!node.closed) node.end = performance.now();
+
+    if (timedOut || bootFailed) {
+      for (const [id, text] of consoles) {
+        const tail = consoleTail(text, this.opts.consoleTailLines ?? 30);
+        node.log(`console of ${id} (last ${tail.length} lines):`);
+        for (const l of tail) node.log(`    ${l}`);
+      }
+    }
+    if (!node.interrupted) {
+      for (const [id, text] of consoles) {
+        const matches = checkConsole(text, { skipFlags: test.flags });
+        if (matches.length === 0) continue;
+        node.log(`console check of ${id} found ${matches.length} problem(s):`);
+        for (const m of matches) node.log(`    ${formatConsoleMatch(`${id}/console.txt`, m)}`);
+        node.fail();
+      }
+    }
+    return this.finish(node);
+  }
+
+  private finish(node: TestNode): TestResult {
+    if (node.end === 0) node.end = performance.now();
+    node.closed = true;
+    for (const c of allDescendants(node)) c.closed = true;
+    return node.toResult();
+  }
+
+  /** Skip a version-gated test when the image's VERSION_ID is outside its range. */
+  private async gateOnVersion(test: KolaTest, node: TestNode, cluster: Cluster): Promise<boolean> {
+    const first = cluster.machines[0];
+    if (first && !this.image.versionId) {
+      this.probe ??= probeImageInfo(first).then(
+        (info) => void Object.assign(this.image, info),
+        (err: unknown) => {
+          this.log.debug(`could not read os-release: ${describe(err)}`);
+          this.probe = undefined;
+        },
+      );
+      await this.probe;
+    }
+    if (!test.minVersion && !test.endVersion) return false;
+    if (!this.image.versionId) {
+      node.log('image version unknown (no machine to read os-release from): minVersion/endVersion not checked');
+      return false;
+    }
+    const why = versionOutsideRange(this.image.versionId, test);
+    if (why) node.skip(why);
+    return why !== undefined;
+  }
+
+  private testCluster(node: TestNode, test: KolaTest, cluster: Cluster, dir: string, signal: AbortSignal): TestCluster {
+    return new HarnessTestCluster(node, {
+      test,
+      cluster,
+      outputDir: dir,
+      signal,
+      target: { ...this.opts.target, version: this.image.versionId },
+      runSubtest: (parent, name, fn, opts) => {
+        const p = this.runSubtest(test, parent, name, fn, opts, cluster, dir, signal);
+        // The caller awaits p (and sees the failFast sentinel); mark it handled in case it does not.
+        p.catch(() => undefined);
+        return p;
+      },
+    });
+  }
+
+  private async runSubtest(
+    test: KolaTest,
+    parent: TestNode,
+    name: string,
+    fn: (c: TestCluster) => void | Promise<void>,
+    opts: SubtestOptions,
+    cluster: Cluster,
+    dir: string,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    if (parent.closed || signal.aborted || parent.stopSubtests) {
+      // A parallel caller usually does not await: never hand it a rejection.
+      if (opts.parallel) return false;
+      throwFatal();
+    }
+    const node = parent.child(name);
+    this.write(formatRunLine(node.name));
+    const exec = async (): Promise<boolean> => {
+      node.start = performance.now();
+      try {
+        await fn(this.testCluster(node, test, cluster, dir, signal));
+      } catch (err) {
+        this.recordThrow(node, err);
+      }
+      await Promise.allSettled(node.pending);
+      node.end = performance.now();
+      node.closed = true;
+      if (node.failed && test.failFast) parent.stopSubtests = true;
+      return !node.failed;
+    };
+    if (opts.parallel) {
+      const p = exec();
+      parent.pending.push(p);
+      return p;
+    }
+    const ok = await exec();
+    // failFast: the first failing subtest stops its parent (and so the rest of the subtests).
+    if (!ok && test.failFast) throwFatal();
+    return ok;
+  }
+
+  /** A thrown value fails the node (sentinels were already accounted for). */
+  private recordThrow(node: TestNode, err: unknown): void {
+    if (isSentinel(err)) return;
+    if (err instanceof MantleError && err.exitCode === 3 && !this.prerequisiteError) {
+      // qemu or the image is missing: every other test would fail the same way.
+      this.prerequisiteError = err;
+      this.stopped = true;
+    }
+    node.log(`error: ${describe(err)}`);
+    if (err instanceof Error && err.stack) this.log.debug(`${node.name}: ${err.stack}`);
+    node.fail();
+  }
+
+  /** Console text per machine id: live machines first, then console.txt files on disk. */
+  private async collectConsoles(cluster: Cluster | undefined, dir: string): Promise<Map<string, string>> {
+    const consoles = new Map<string, string>();
+    if (cluster) {
+      for (const m of cluster.machines) {
+        const text = await withTimeout(m.consoleOutput(), 10_000).catch(() => undefined);
+        if (text !== undefined) consoles.set(m.id, text);
+      }
+      if (this.opts.remove !== false) {
+        const destroyed = await withTimeout(cluster.destroy(), this.opts.destroyTimeoutMs ?? DEFAULT_DESTROY_TIMEOUT_MS)
+          .then(() => true)
+          .catch((err: unknown) => {
+            this.log.warn(`destroying the cluster of ${cluster.name} failed: ${describe(err)}`);
+            return false;
+          });
+        if (!destroyed) this.log.warn(`cluster of ${cluster.name} may still hold machines`);
+      } else {
+        this.log.info(`keeping the machines of ${cluster.name} (--remove=false): ${cluster.machines.map((m) => `${m.id} ssh port ${m.sshPort}`).join(', ')}`);
+      }
+    }
+    // After destroy, console.txt is complete; it also covers machines that never finished booting.
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const text = await readFile(join(dir, e.name, 'console.txt'), 'utf8').catch(() => undefined);
+      if (text !== undefined && text.length >= (consoles.get(e.name)?.length ?? 0)) consoles.set(e.name, text);
+    }
+    return consoles;
+  }
+}
+
+function throwFatal(): never {
+  throw new FatalSentinel();
+}
+
+function allDescendants(node: TestNode): TestNode[] {
+  return node.children.flatMap((c) => [c, ...allDescendants(c)]);
+}
+
+function notRun(name: string, interrupted: boolean): TestResult {
+  const r: TestResult = {
+    name,
+    result: 'SKIP',
+    durationMs: 0,
+    output: interrupted ? 'not run: the run was interrupted' : 'not run: a prerequisite is missing',
+    skipReason: interrupted ? 'not run: interrupted' : 'not run: prerequisite missing',
+    notRun: true,
+    subtests: [],
+  };
+  if (interrupted) r.interrupted = true;
+  return r;
+}
+
+/** Combine a failed first attempt with its rerun: a pass on rerun is a flake. */
+function mergeRerun(first: TestResult, second: TestResult): TestResult {
+  const merged: TestResult = {
+    ...second,
+    attempts: 2,
+    output: [`first attempt failed (${formatSeconds(first.durationMs)}):`, first.output, '--- rerun:', second.output]
+      .filter((s) => s.length > 0)
+      .join('\n'),
+  };
+  if (second.result === 'PASS') merged.flake = true;
+  return merged;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,184 @@
+import { basename } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { format } from 'node:util';
+import { MantleError, NotImplementedError } from '@mantle/core';
+import type { Cluster, ExecResult, Machine, MachineExecOptions } from '../platform/types.js';
+import type { KolaTest, RunTarget } from '../registry/define-test.js';
+import { FatalSentinel, SkipSentinel } from './sentinels.js';
+import type { TestNode } from './test-node.js';
+
+export interface SubtestOptions {
+  /** start the subtest and return at once; the parent finishes after it (Go's t.Parallel) */
+  parallel?: boolean;
+}
+
+/** What a test body gets: the cluster's machines plus Go-testing style reporting. */
+export interface TestCluster {
+  /** the test's full name (`parent/child` in subtests) */
+  readonly name: string;
+  /** the machines booted for the test (clusterSize of them) and any made with newMachine */
+  readonly machines: readonly Machine[];
+  /** the test's output directory (per-machine dirs live inside) */
+  readonly outputDir: string;
+  /** aborted when the test times out or the run is interrupted */
+  readonly signal: AbortSignal;
+  /** platform, distro, arch and image version of this run */
+  readonly target: RunTarget;
+  /** run a shell command line; resolves with stdout/stderr/exit code whatever the exit code */
+  ssh(machine: Machine, command: string, opts?: MachineExecOptions): Promise<ExecResult>;
+  /** run a command that must succeed: returns trimmed stdout, fails the test (fatal) otherwise */
+  mustSsh(machine: Machine, command: string, opts?: MachineExecOptions): Promise<string>;
+  /** run one of the test's nativeFuncs on the machine through kolet */
+  runNative(funcName: string, machine: Machine): Promise<string>;
+  /** copy a local file into the home directory of every machine */
+  dropFile(localPath: string): Promise<void>;
+  /** fatal unless the command succeeds and its stdout contains `text` */
+  assertCmdOutputContains(machine: Machine, command: string, text: string): Promise<void>;
+  /** boot another machine in this test's cluster */
+  newMachine(userData?: string): Promise<Machine>;
+  /** run a subtest reported as `name/sub`; resolves true when it passed */
+  run(name: string, fn: (c: TestCluster) => void | Promise<void>, opts?: SubtestOptions): Promise<boolean>;
+  /** add a line to the test's output */
+  log(...args: unknown[]): void;
+  logf(fmt: string, ...args: unknown[]): void;
+  /** mark the test failed and continue */
+  error(...args: unknown[]): void;
+  errorf(fmt: string, ...args: unknown[]): void;
+  /** mark the test failed and stop it */
+  fatal(...args: unknown[]): never;
+  fatalf(fmt: string, ...args: unknown[]): never;
+  /** stop the test and report it skipped */
+  skip(reason: string): never;
+  /** whether the test has failed so far */
+  failed(): boolean;
+}
+
+/** What the harness lends a TestCluster: the cluster, run data and the subtest runner. */
+export interface TestClusterContext {
+  test: KolaTest;
+  cluster: Cluster;
+  outputDir: string;
+  signal: AbortSignal;
+  target: RunTarget;
+  runSubtest: (
+    parent: TestNode,
+    name: string,
+    fn: (c: TestCluster) => void | Promise<void>,
+    opts: SubtestOptions,
+  ) => Promise<boolean>;
+}
+
+/** The TestCluster given to test bodies; one per test or subtest node. */
+export class HarnessTestCluster implements TestCluster {
+  constructor(
+    private readonly node: TestNode,
+    private readonly ctx: TestClusterContext,
+  ) {}
+
+  get name(): string {
+    return this.node.name;
+  }
+  get machines(): readonly Machine[] {
+    return this.ctx.cluster.machines;
+  }
+  get outputDir(): string {
+    return this.ctx.outputDir;
+  }
+  get signal(): AbortSignal {
+    return this.ctx.signal;
+  }
+  get target(): RunTarget {
+    return this.ctx.target;
+  }
+
+  async ssh(machine: Machine, command: string, opts: MachineExecOptions = {}): Promise<ExecResult> {
+    this.checkAlive();
+    const user = opts.user ?? (this.ctx.test.defaultUser !== 'core' ? this.ctx.test.defaultUser : undefined);
+    return machine.ssh(command, user === undefined ? opts : { ...opts, user });
+  }
+
+  async mustSsh(machine: Machine, command: string, opts: MachineExecOptions = {}): Promise<string> {
+    let r: ExecResult;
+    try {
+      r = await this.ssh(machine, command, opts);
+    } catch (err) {
+      if (err instanceof FatalSentinel || err instanceof SkipSentinel) throw err;
+      return this.fatalf('%s on %s: ssh failed: %s', JSON.stringify(command), machine.id, describe(err));
+    }
+    if (r.exitCode !== 0) {
+      const why = r.signal ? `was killed by ${r.signal}` : `exited ${r.exitCode}`;
+      return this.fatalf('%s on %s %s: %s', JSON.stringify(command), machine.id, why, r.stderr.trim() || '(no stderr)');
+    }
+    return r.stdout.trim();
+  }
+
+  runNative(funcName: string, machine: Machine): Promise<string> {
+    if (!Object.hasOwn(this.ctx.test.nativeFuncs, funcName))
+      this.fatalf('runNative: test %s has no native function %s', this.ctx.test.name, JSON.stringify(funcName));
+    // kolet (the agent that would run the function on the machine) is not built yet.
+    return Promise.reject(new NotImplementedError(`runNative ${funcName} on ${machine.id} (kolet)`, 'issue 5'));
+  }
+
+  async dropFile(localPath: string): Promise<void> {
+    const mode = (await stat(localPath)).mode & 0o777;
+    // A relative remote path lands in the login user's home directory.
+    await Promise.all(this.machines.map((m) => m.copyFile(localPath, basename(localPath), mode)));
+  }
+
+  async assertCmdOutputContains(machine: Machine, command: string, text: string): Promise<void> {
+    const out = await this.mustSsh(machine, command);
+    if (!out.includes(text))
+      this.fatalf('%s on %s: output does not contain %s; got: %s', JSON.stringify(command), machine.id, JSON.stringify(text), out);
+  }
+
+  newMachine(userData?: string): Promise<Machine> {
+    this.checkAlive();
+    return this.ctx.cluster.newMachine(userData);
+  }
+
+  run(name: string, fn: (c: TestCluster) => void | Promise<void>, opts: SubtestOptions = {}): Promise<boolean> {
+    return this.ctx.runSubtest(this.node, name, fn, opts);
+  }
+
+  log(...args: unknown[]): void {
+    this.node.log(args.map(String).join(' '));
+  }
+  logf(fmt: string, ...args: unknown[]): void {
+    this.node.log(format(fmt, ...args));
+  }
+  error(...args: unknown[]): void {
+    this.log(...args);
+    this.node.fail();
+  }
+  errorf(fmt: string, ...args: unknown[]): void {
+    this.logf(fmt, ...args);
+    this.node.fail();
+  }
+  fatal(...args: unknown[]): never {
+    this.error(...args);
+    throw new FatalSentinel();
+  }
+  fatalf(fmt: string, ...args: unknown[]): never {
+    this.errorf(fmt, ...args);
+    throw new FatalSentinel();
+  }
+  skip(reason: string): never {
+    this.node.skip(reason);
+    throw new SkipSentinel();
+  }
+  failed(): boolean {
+    return this.node.failed;
+  }
+
+  /** Once the harness gave up on the test (timeout, interrupt), stop the body at its next call. */
+  private checkAlive(): void {
+    if (this.ctx.signal.aborted || this.node.closed) throw new FatalSentinel();
+  }
+}
+
+/** A one-line description of an error, with a MantleError's hint. */
+export function describe(err: unknown): string {
+  if (err instanceof MantleError) return err.hint ? `${err.message} (${err.hint})` : err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

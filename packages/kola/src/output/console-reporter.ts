@@ -1,0 +1,25 @@
+import { formatSeconds } from '../registry/duration.js';
+import type { TestResult } from '../harness/test-node.js';
+
+/** `=== RUN   name`, printed when a test or subtest starts (Go's format, three spaces). */
+export function formatRunLine(name: string): string {
+  return `=== RUN   ${name}`;
+}
+
+/**
+ * The result block of a finished top-level test, as Go prints it: `--- PASS: name (1.23s)`, the
+ * test's output indented one level below, then each subtest's block indented 4 spaces per level.
+ */
+export function formatResultLines(r: TestResult, depth = 0): string[] {
+  const indent = '    '.repeat(depth);
+  const note = r.flake ? ' # flaky' : '';
+  const lines = [`${indent}--- ${r.result}: ${r.name} (${formatSeconds(r.durationMs)})${note}`];
+  if (r.output.length > 0) for (const l of r.output.split('\n')) lines.push(`${indent}    ${l}`);
+  for (const s of r.subtests) lines.push(...formatResultLines(s, depth + 1));
+  return lines;
+}
+
+/** The last line of a run: `PASS, output in DIR` or `FAIL, output in DIR`. */
+export function formatFinalLine(result: 'PASS' | 'FAIL', outputDir: string): string {
+  return `${result}, output in ${outputDir}`;
+}

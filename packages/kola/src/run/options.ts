@@ -1,0 +1,156 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError } from '@mantle/core';
+import { z } from 'zod';
+import type { QemuFlightOptions } from '../platform/qemu/options.js';
+import type { FlightOptions } from '../platform/types.js';
+import { hostArch, normalizeArch } from '../registry/arch.js';
+
+const list = z.array(z.string().min(1)).default([]);
+
+/** qemu flags (`--qemu-*`), passed to the qemu platform. */
+export const QemuRunOptionsSchema = z.object({
+  image: z.string().min(1).optional(),
+  kernel: z.string().min(1).optional(),
+  initrd: z.string().min(1).optional(),
+  append: z.string().optional(),
+  firmware: z.string().min(1).optional(),
+  ovmfVars: z.string().min(1).optional(),
+  tpm: z.boolean().default(false),
+  accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
+  memoryMiB: z.number().int().min(64).max(1024 * 1024).optional(),
+  cpus: z.number().int().min(1).max(256).optional(),
+  arch: z.enum(['x86_64', 'aarch64']).optional(),
+  vnc: z.string().optional(),
+});
+
+/** Everything `kola run` needs, validated at the CLI edge (and by in-process callers). */
+export const RunOptionsSchema = z.object({
+  globs: list,
+  platform: z.string().min(1).default('qemu'),
+  distro: z.string().min(1).default('cl'),
+  parallel: z.union([z.literal('auto'), z.number().int().min(1)]).default(1),
+  outputDir: z.string().min(1).optional(),
+  basename: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/, 'letters, digits and dashes, at most 32')
+    .default('kola'),
+  key: list,
+  keys: z.boolean().default(false),
+  remove: z.boolean().default(true),
+  tapfile: z.string().min(1).optional(),
+  tags: list,
+  excludeTags: list,
+  denylist: list,
+  rerunFailed: z.boolean().default(false),
+  shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1) }).optional(),
+  testsDirs: list,
+  exttest: list,
+  sshRetries: z.number().int().min(1).max(100_000).default(60),
+  sshTimeoutSec: z.number().positive().max(3600).default(10),
+  qemu: QemuRunOptionsSchema.default({ tpm: false, accel: 'auto' }),
+});
+
+export type RunOptions = z.infer<typeof RunOptionsSchema>;
+export type RunOptionsInput = z.input<typeof RunOptionsSchema>;
+
+/** The CLI flag behind each option, so validation errors name what the user typed. */
+const FLAG_OF: Record<string, string> = {
+  globs: 'glob',
+  platform: '--platform',
+  distro: '--distro',
+  parallel: '--parallel',
+  outputDir: '--output-dir',
+  basename: '--basename',
+  key: '--key',
+  keys: '--keys',
+  remove: '--remove',
+  tapfile: '--tapfile',
+  tags: '--tag',
+  excludeTags: '--exclude-tag',
+  denylist: '--denylist-test',
+  rerunFailed: '--rerun-failed',
+  shard: '--shard',
+  testsDirs: '--tests-dir',
+  exttest: '--exttest',
+  sshRetries: '--ssh-retries',
+  sshTimeoutSec: '--ssh-timeout',
+  'qemu.image': '--qemu-image',
+  'qemu.kernel': '--qemu-kernel',
+  'qemu.initrd': '--qemu-initrd',
+  'qemu.append': '--qemu-append',
+  'qemu.firmware': '--qemu-firmware',
+  'qemu.ovmfVars': '--qemu-ovmf-vars',
+  'qemu.tpm': '--qemu-tpm',
+  'qemu.accel': '--qemu-accel',
+  'qemu.memoryMiB': '--qemu-memory',
+  'qemu.cpus': '--qemu-cpus',
+  'qemu.arch': '--qemu-arch',
+  'qemu.vnc': '--qemu-vnc',
+};
+
+/** Validate run options; a bad value is a UsageError (exit 2) naming the flag. */
+export function parseRunOptions(input: unknown): RunOptions {
+  const r = RunOptionsSchema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const path = (issue?.path ?? []).filter((p) => typeof p === 'string').join('.');
+  const flag = FLAG_OF[path] ?? FLAG_OF[path.split('.')[0] ?? ''] ?? (path || 'options');
+  throw new UsageError({
+    code: 'BAD_OPTION',
+    message: `${flag}: ${issue?.message ?? 'invalid value'}`,
+    hint: "run 'kola run --help' for the accepted values",
+    details: { flag, path },
+  });
+}
+
+/** The run's architecture in Go spelling: --qemu-arch for qemu, else the host's. */
+export function runArch(opts: RunOptions): string {
+  return opts.platform === 'qemu' && opts.qemu.arch ? normalizeArch(opts.qemu.arch) : hostArch();
+}
+
+/** The memory one machine takes, for `--parallel auto` (the qemu platform's default is 512 MiB). */
+export function memoryPerMachineMiB(opts: RunOptions): number {
+  return opts.qemu.memoryMiB ?? 512;
+}
+
+/** The public key to authorize on machines: `--key`, or with `-k` alone the user's default key. */
+export function userKeyPath(opts: Pick<RunOptions, 'key' | 'keys'>, home = homedir()): string | undefined {
+  if (opts.key.length > 0) return opts.key[0];
+  if (!opts.keys) return undefined;
+  for (const name of ['id_ed25519.pub', 'id_ecdsa.pub', 'id_rsa.pub']) {
+    const p = join(home, '.ssh', name);
+    if (existsSync(p)) return p;
+  }
+  throw new UsageError({
+    code: 'NO_SSH_KEY',
+    message: '-k/--keys: no --key given and no ~/.ssh/id_ed25519.pub, id_ecdsa.pub or id_rsa.pub found',
+    hint: 'pass --key PATH_TO_PUBLIC_KEY',
+  });
+}
+
+/** Map run options onto the qemu platform's options. */
+export function qemuFlightOptions(opts: RunOptions, flight: FlightOptions, env?: NodeJS.ProcessEnv): QemuFlightOptions {
+  const q = opts.qemu;
+  const out: QemuFlightOptions = {
+    ...flight,
+    tpm: q.tpm,
+    accel: q.accel,
+    sshRetries: opts.sshRetries,
+    sshTimeoutSec: opts.sshTimeoutSec,
+  };
+  if (q.image) out.image = q.image;
+  if (q.kernel) out.kernel = q.kernel;
+  if (q.initrd) out.initrd = q.initrd;
+  if (q.append !== undefined) out.append = q.append;
+  if (q.firmware) out.firmware = q.firmware;
+  if (q.ovmfVars) out.ovmfVars = q.ovmfVars;
+  if (q.memoryMiB) out.memoryMiB = q.memoryMiB;
+  if (q.cpus) out.cpus = q.cpus;
+  if (q.arch) out.arch = q.arch;
+  const key = userKeyPath(opts);
+  if (key) out.keyPath = key;
+  if (env) out.env = env;
+  return out;
+}

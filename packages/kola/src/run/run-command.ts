@@ -1,0 +1,174 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  ExitCode,
+  NotImplementedError,
+  UsageError,
+  onCleanup,
+  redact,
+  type CommandContext,
+} from '@mantle/core';
+import { Harness, type HarnessResult } from '../harness/harness.js';
+import { autoParallel } from '../harness/parallel.js';
+import { writeFileAtomic } from '../output/atomic-write.js';
+import { formatJUnit } from '../output/junit.js';
+import { prepareOutputDir } from '../output/output-dir.js';
+import { buildReport, type MantleReport } from '../output/report-json.js';
+import { formatTap } from '../output/tap.js';
+import { platforms as defaultPlatforms, resolvePlatform, type PlatformFactory } from '../platform/registry.js';
+import type { Flight } from '../platform/types.js';
+import { describeEmptySelection, type SelectionCriteria } from '../registry/filter.js';
+import type { Registry } from '../registry/registry.js';
+import { kolaVersion } from '../version.js';
+import { loadRegistry } from './load-registry.js';
+import { memoryPerMachineMiB, runArch, type RunOptions } from './options.js';
+
+/** Injected dependencies, so tests run the command in-process against a fake platform. */
+export interface RunDeps {
+  platforms?: Record<string, PlatformFactory>;
+  /** use this registry instead of built-ins + --tests-dir */
+  registry?: Registry;
+  now?: () => Date;
+  pid?: number;
+  /** limits for `--parallel auto` (default: this host's cores and free memory) */
+  autoParallel?: { cores?: number; freeMemoryBytes?: number };
+}
+
+/** What `kola run` returns: report.json's content plus where the output went. */
+export interface RunCommandResult extends MantleReport {
+  outputDir: string;
+  interrupted: boolean;
+}
+
+/**
+ * `kola run`: select tests, prepare the output directory, create the platform's Flight, run the
+ * harness, write test.tap, reports/report.json, reports/junit.xml and properties.json. Sets exit
+ * code 1 when a test failed and 130 when interrupted; a missing prerequisite (qemu, the image)
+ * is rethrown after the reports are written (exit 3).
+ */
+export async function runCommand(opts: RunOptions, ctx: CommandContext, deps: RunDeps = {}): Promise<RunCommandResult> {
+  if (opts.exttest.length > 0) throw new NotImplementedError('kola run --exttest', 'issue 5');
+  const factory = resolvePlatform(opts.platform, deps.platforms ?? defaultPlatforms);
+  const registry = deps.registry ?? (await loadRegistry({ testsDirs: opts.testsDirs, cwd: ctx.cwd }));
+  const arch = runArch(opts);
+  const criteria: SelectionCriteria = {
+    globs: opts.globs,
+    tags: opts.tags,
+    excludeTags: opts.excludeTags,
+    denylist: opts.denylist,
+    platform: opts.platform,
+    distro: opts.distro,
+    arch,
+  };
+  if (opts.shard) criteria.shard = opts.shard;
+  const selection = registry.filter(criteria);
+  const denied = selection.excluded.filter((e) => e.reason === 'denylist');
+  if (denied.length > 0) ctx.logger.info(`denylisted: ${denied.map((e) => e.name).join(', ')}`);
+  if (selection.tests.length === 0) {
+    throw new UsageError({
+      code: 'NO_TEST_MATCHED',
+      message: describeEmptySelection(selection, criteria, registry.size),
+      hint: "run 'kola list' to see the registered tests and their platforms, distros and tags",
+    });
+  }
+
+  const parallel =
+    opts.parallel === 'auto'
+      ? autoParallel({
+          ...deps.autoParallel,
+          memoryPerMachineMiB: memoryPerMachineMiB(opts),
+          clusterSize: Math.max(1, ...selection.tests.map((t) => t.clusterSize)),
+        })
+      : opts.parallel;
+  if (opts.parallel === 'auto') ctx.logger.info(`--parallel auto: running ${parallel} test(s) at once`);
+
+  const now = deps.now ?? (() => new Date());
+  const out = await prepareOutputDir({
+    cwd: ctx.cwd,
+    platform: opts.platform,
+    outputDir: opts.outputDir,
+    now: now(),
+    pid: deps.pid ?? process.pid,
+  });
+  ctx.logger.debug(`output in ${out.dir}`);
+
+  // With --json, stdout carries only the final report; the progress lines go to stderr.
+  const stream = ctx.json ? ctx.stderr : ctx.stdout;
+  const write = (line: string): void => void stream.write(line + '\n');
+
+  let flight: Flight | undefined;
+  let result: HarnessResult;
+  const startedAt = now();
+  const unregister = onCleanup(async () => {
+    if (opts.remove) await flight?.destroy();
+  }, 'kola flight');
+  try {
+    flight = await factory({ run: opts, outputDir: out.dir, logger: ctx.logger, signal: ctx.signal, env: ctx.env });
+    const harness = new Harness({
+      flight,
+      tests: selection.tests,
+      target: { platform: opts.platform, distro: opts.distro, arch },
+      outputDir: out.dir,
+      parallel,
+      rerunFailed: opts.rerunFailed,
+      remove: opts.remove,
+      signal: ctx.signal,
+      logger: ctx.logger,
+      write,
+    });
+    result = await harness.run();
+  } finally {
+    if (flight && opts.remove) await flight.destroy().catch((e: unknown) => ctx.logger.warn(`destroying the flight failed: ${String(e)}`));
+    else if (flight)
+      ctx.logger.info(
+        `--remove=false: clusters were left up after their tests; machines that run as kola's own processes (qemu) still end with kola — use 'kola spawn --detach' to keep machines running`,
+      );
+    unregister();
+  }
+
+  const report = buildReport(result.tests, {
+    result: result.result,
+    platform: opts.platform,
+    version: result.image.versionId,
+  });
+  await writeReports(out.dir, opts, ctx, report, result, { startedAt, endedAt: now(), parallel, arch });
+
+  if (result.prerequisiteError) throw result.prerequisiteError;
+  if (result.interrupted) ctx.setExitCode(ExitCode.Interrupted);
+  else if (report.result === 'FAIL') ctx.setExitCode(ExitCode.Failure);
+  return { ...report, outputDir: out.dir, interrupted: result.interrupted };
+}
+
+async function writeReports(
+  dir: string,
+  opts: RunOptions,
+  ctx: CommandContext,
+  report: MantleReport,
+  result: HarnessResult,
+  meta: { startedAt: Date; endedAt: Date; parallel: number; arch: string },
+): Promise<void> {
+  await mkdir(join(dir, 'reports'), { recursive: true });
+  const tap = formatTap(result.tests);
+  await writeFileAtomic(join(dir, 'test.tap'), tap);
+  if (opts.tapfile) await writeFileAtomic(resolve(ctx.cwd, opts.tapfile), tap);
+  await writeFileAtomic(join(dir, 'reports', 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  await writeFileAtomic(
+    join(dir, 'reports', 'junit.xml'),
+    formatJUnit(result.tests, { platform: opts.platform, version: result.image.versionId, startedAt: meta.startedAt }),
+  );
+  const properties = {
+    platform: opts.platform,
+    distro: opts.distro,
+    arch: meta.arch,
+    kolaVersion,
+    options: redact(opts),
+    image: { path: opts.qemu.image, kernel: opts.qemu.kernel, ...result.image },
+    parallel: meta.parallel,
+    result: report.result,
+    interrupted: result.interrupted,
+    startedAt: meta.startedAt.toISOString(),
+    endedAt: meta.endedAt.toISOString(),
+    pid: process.pid,
+  };
+  await writeFileAtomic(join(dir, 'properties.json'), JSON.stringify(properties, null, 2) + '\n');
+}

@@ -1,0 +1,139 @@
+// The built `kola` binary, run as users run it (build first: pnpm --filter @mantle/core --filter @mantle/kola build).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+let cwd: string;
+
+function kola(args: string[], env: NodeJS.ProcessEnv = process.env): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run pnpm --filter @mantle/core --filter @mantle/kola build`);
+  cwd = await mkdtemp(join(tmpdir(), 'kola-cli-'));
+});
+afterAll(async () => {
+  await rm(cwd, { recursive: true, force: true });
+});
+
+describe('kola (built bin)', () => {
+  it('--help lists the commands', () => {
+    const r = kola(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['run [glob..]', 'list', 'spawn', 'check-console', 'version', 'bootchart'])
+      expect(r.stdout).toContain(`kola ${c}`);
+    const run = kola(['run', '--help']);
+    for (const f of ['--platform', '--parallel', '--rerun-failed', '--shard', '--tests-dir', '--qemu-image', '--denylist-test'])
+      expect(run.stdout).toContain(f);
+  });
+
+  it('version prints the package version', () => {
+    expect(kola(['version']).stdout).toMatch(/^kola \d+\.\d+\.\d+/);
+  });
+
+  it('list --json lists the built-in tests with their metadata', () => {
+    const r = kola(['list', '--json']);
+    expect(r.code).toBe(0);
+    const list = JSON.parse(r.stdout) as { Name: string; Tags: string[]; Timeout: number; ClusterSize: number; Source: string }[];
+    const names = list.map((t) => t.Name);
+    expect(names).toEqual([...names].sort());
+    for (const n of ['basic.ssh', 'basic.os-release', 'basic.hostname', 'ignition.files', 'cluster.lan', 'reboot.bootid', 'console.check-flags'])
+      expect(names).toContain(n);
+    const lan = list.find((t) => t.Name === 'cluster.lan');
+    expect(lan).toMatchObject({ ClusterSize: 2, Timeout: 600_000_000_000, Source: 'built-in' });
+    expect(lan?.Tags).toContain('tiny');
+    const table = kola(['list', '--filter', 'basic.*']);
+    expect(table.stdout.split('\n')[0]).toMatch(/^Test Name\s+Platforms\s+Architectures\s+Distributions$/);
+    expect(table.stdout.trim().split('\n')).toHaveLength(4);
+  });
+
+  it('run exits 2 when nothing matches, naming the globs and tags', () => {
+    const r = kola(['run', 'nothing.*', 'none.either', '--tag', 'smoke']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: no test matched 'nothing.*', 'none.either' with tag smoke");
+  });
+
+  it('run rejects bad flags with exit 2 naming the flag', () => {
+    const p0 = kola(['run', '--parallel', '0']);
+    expect(p0.code).toBe(2);
+    expect(p0.stderr).toContain('--parallel 0');
+    const plat = kola(['run', '-p', 'vmware']);
+    expect(plat.code).toBe(2);
+    expect(plat.stderr).toContain('--platform vmware: unknown platform; known platforms: qemu');
+    const shard = kola(['run', '--shard', '3/2']);
+    expect(shard.code).toBe(2);
+    expect(shard.stderr).toContain('--shard 3/2');
+    const mem = kola(['run', '--qemu-memory', '12']);
+    expect(mem.code).toBe(2);
+    expect(mem.stderr).toContain('--qemu-memory');
+    const ext = kola(['run', '-E', 'some-dir']);
+    expect(ext.code).toBe(2);
+    expect(ext.stderr).toContain('not built yet');
+  });
+
+  it('run refuses to wipe an output dir kola did not make (exit 2) and leaves it alone', async () => {
+    const precious = join(cwd, 'precious');
+    await mkdir(precious);
+    await writeFile(join(precious, 'notes.txt'), 'mine');
+    const r = kola(['run', 'basic.ssh', '--output-dir', precious]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('was not made by kola');
+    expect(await readdir(precious)).toEqual(['notes.txt']);
+  });
+
+  it('run exits 3 when qemu is missing', () => {
+    const r = kola(['run', 'basic.ssh', '--output-dir', '_noqemu_temp'], { PATH: join(cwd, 'no-such-bin'), HOME: cwd });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/qemu/i);
+  });
+
+  it('check-console: 0 when clean, 1 with FILE:LINE lines when not, 2 for a missing file', async () => {
+    await writeFile(join(cwd, 'clean.txt'), 'booting\nmantle-tiny: ready\n');
+    await writeFile(join(cwd, 'bad.txt'), 'booting\n[    3.1] Kernel panic - not syncing: Attempted to kill init!\nok\n[  OK  ] x\n[FAILED] Failed to start foo.service - Foo.\n');
+    expect(kola(['check-console', 'clean.txt'])).toMatchObject({ code: 0, stdout: '' });
+    const bad = kola(['check-console', 'clean.txt', 'bad.txt']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe(
+      'bad.txt:2: kernel panic: [    3.1] Kernel panic - not syncing: Attempted to kill init!\n' +
+        'bad.txt:5: a unit failed to start: [FAILED] Failed to start foo.service - Foo.\n',
+    );
+    const json = kola(['check-console', '--json', 'bad.txt']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ matched: true, files: [{ file: 'bad.txt', matches: [{ line: 2, id: 'kernel-panic' }, { line: 5, id: 'failed-to-start' }] }] });
+    const skip = kola(['check-console', '--skip-flag', 'no-kernel-panic-check', 'bad.txt']);
+    expect(skip.stdout).not.toContain('kernel panic');
+    const missing = kola(['check-console', 'clean.txt', 'nope.txt']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nope.txt: no such file');
+  });
+
+  it('--tests-dir adds tests from a JS module without rebuilding', async () => {
+    const dir = join(cwd, 'ext-tests');
+    await mkdir(dir);
+    await writeFile(
+      join(dir, 'my-tests.mjs'),
+      `export function register(registry, kola) {
+         registry.register(kola.defineTest({
+           name: 'ext.hello', tags: ['ext'], platforms: ['qemu'], description: 'from a module',
+           run: async (c) => { c.log('hi'); },
+         }));
+       }`,
+    );
+    const r = kola(['list', '--json', '--tests-dir', dir]);
+    expect(r.code).toBe(0);
+    const ext = (JSON.parse(r.stdout) as { Name: string; Source: string; Platforms: string[] }[]).find((t) => t.Name === 'ext.hello');
+    expect(ext).toEqual(expect.objectContaining({ Source: join(dir, 'my-tests.mjs'), Platforms: ['qemu'] }));
+
+    await writeFile(join(dir, 'zz-dup.mjs'), `export function register(r) { r.register({ name: 'basic.ssh', run() {} }); }`);
+    const dup = kola(['list', '--tests-dir', dir]);
+    expect(dup.code).toBe(2);
+    expect(dup.stderr).toContain(`test basic.ssh is defined twice: in built-in and in ${join(dir, 'zz-dup.mjs')}`);
+  });
+});
