@@ -1,0 +1,226 @@
+/* global process, console, URL, setTimeout */
+// Benchmark: upload one large file (1 GiB by default) through @mantle/core's object stores to
+// s3rver (S3 API) and Azurite (Azure Blob API) on 127.0.0.1, and into a file store, against a plain
+// fs.copyFile of the same file measured in the same process. Prints MiB/s and the ratio to copyFile,
+// plus the cost of an idempotent rerun (skipIfSame: hash + one metadata request, no upload).
+//
+//   pnpm --filter @mantle/core build && node bench/upload.bench.mjs
+//   BENCH_SIZE_MIB=256 node bench/upload.bench.mjs      # a smaller file
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { open, copyFile, mkdtemp, rm, stat, unlink } from 'node:fs/promises';
+import { request } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MIB = 1024 * 1024;
+const SIZE_MIB = Number(process.env.BENCH_SIZE_MIB ?? 1024);
+const coreDir = fileURLToPath(new URL('../packages/core/', import.meta.url));
+const AZURITE_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+let core;
+try {
+  core = await import(new URL('../packages/core/dist/index.js', import.meta.url).href);
+} catch (err) {
+  console.error(
+    `cannot load packages/core/dist (build it first: pnpm --filter @mantle/core build): ${err.message}`,
+  );
+  process.exit(2);
+}
+const { openStore } = core;
+
+const work = await mkdtemp(join(tmpdir(), 'mantle-upload-bench-'));
+const cleanups = [() => rm(work, { recursive: true, force: true })];
+async function cleanup() {
+  for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+}
+process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+async function freePort() {
+  const srv = createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+function probe(port) {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', timeout: 500 }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => (req.destroy(), resolve(false)));
+    req.end();
+  });
+}
+
+// Half random, half zero 1 MiB blocks: incompressible where it matters, cheap to generate.
+async function makeSource(path) {
+  const fh = await open(path, 'w');
+  const block = randomBytes(MIB);
+  for (let i = 0; i < SIZE_MIB; i++) {
+    if (i % 2 === 0) {
+      block.writeUInt32LE(i, 0);
+      await fh.write(block, 0, MIB, i * MIB);
+    }
+  }
+  await fh.truncate(SIZE_MIB * MIB);
+  await fh.sync();
+  await fh.close();
+}
+
+async function timeIt(fn) {
+  const t0 = process.hrtime.bigint();
+  const out = await fn();
+  return { secs: Number(process.hrtime.bigint() - t0) / 1e9, out };
+}
+
+try {
+  const src = join(work, 'source.bin');
+  console.log(`generating ${SIZE_MIB} MiB in ${work} ...`);
+  await makeSource(src);
+  const bytes = (await stat(src)).size;
+
+  // s3rver through its JS API, Azurite as a child process: both on 127.0.0.1 only.
+  const require = createRequire(join(coreDir, 'package.json'));
+  const S3rver = require('s3rver');
+  const s3dir = join(work, 's3rver');
+  const s3 = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: s3dir,
+    configureBuckets: [{ name: 'bench' }],
+  });
+  const s3addr = await s3.run();
+  cleanups.push(() => s3.close());
+
+  const azPort = await freePort();
+  const azDir = join(work, 'azurite');
+  const az = spawn(
+    join(coreDir, 'node_modules/.bin/azurite-blob'),
+    [
+      '--disableTelemetry',
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(azPort),
+      '--location',
+      azDir,
+      '--skipApiVersionCheck',
+      '--silent',
+    ],
+    { stdio: 'ignore' },
+  );
+  cleanups.push(
+    () =>
+      new Promise((resolve) => {
+        if (az.exitCode !== null) return resolve();
+        az.once('exit', resolve);
+        az.kill('SIGTERM');
+      }),
+  );
+  const deadline = Date.now() + 30_000;
+  while (!(await probe(azPort))) {
+    if (Date.now() > deadline) throw new Error('azurite-blob did not start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const azEndpoint = `http://127.0.0.1:${azPort}/devstoreaccount1`;
+  const { BlobServiceClient, StorageSharedKeyCredential } = require('@azure/storage-blob');
+  await new BlobServiceClient(azEndpoint, new StorageSharedKeyCredential('devstoreaccount1', AZURITE_KEY))
+    .getContainerClient('bench')
+    .create();
+
+  const results = [];
+  const base = await timeIt(() => copyFile(src, join(work, 'copy.bin')));
+  await unlink(join(work, 'copy.bin'));
+  results.push({ name: 'fs.copyFile (baseline)', secs: base.secs });
+
+  const targets = [
+    ['file store', await openStore(join(work, 'filestore'))],
+    [
+      's3 (s3rver)',
+      await openStore(`s3://bench/b`, {
+        s3: {
+          endpoint: `http://127.0.0.1:${s3addr.port}`,
+          region: 'us-east-1',
+          forcePathStyle: true,
+          accessKeyId: 'S3RVER',
+          secretAccessKey: 'S3RVER',
+        },
+      }),
+    ],
+    [
+      'azure (Azurite)',
+      await openStore(`azure://devstoreaccount1/bench/b`, {
+        azure: { endpoint: azEndpoint, accountKey: AZURITE_KEY },
+      }),
+    ],
+  ];
+  for (const [name, store] of targets) {
+    let events = 0;
+    const put = await timeIt(() =>
+      store.put('big.bin', src, { partSize: 16 * MIB, onProgress: () => events++ }),
+    );
+    if (put.out.size !== bytes) throw new Error(`${name}: uploaded ${put.out.size} of ${bytes} bytes`);
+    results.push({ name: `${name} put`, secs: put.secs, note: `${events} progress events` });
+    const again = await timeIt(() => store.put('big.bin', src, { skipIfSame: true }));
+    if (!again.out.skipped) throw new Error(`${name}: rerun was not skipped`);
+    results.push({ name: `${name} rerun (skipIfSame)`, secs: again.secs });
+    await store.delete('big.bin');
+    await store.close();
+  }
+
+  // The same uploads straight through the SDKs (no pre-hash, no hashing pass-through), to show
+  // what the store layer itself costs on top of the emulators. BENCH_RAW=0 skips them.
+  if (process.env.BENCH_RAW !== '0') {
+    const { S3Client } = require('@aws-sdk/client-s3');
+    const { Upload } = require('@aws-sdk/lib-storage');
+    const { createReadStream } = await import('node:fs');
+    const client = new S3Client({
+      endpoint: `http://127.0.0.1:${s3addr.port}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    const rawS3 = await timeIt(() =>
+      new Upload({
+        client,
+        partSize: 16 * MIB,
+        queueSize: 4,
+        params: { Bucket: 'bench', Key: 'raw.bin', Body: createReadStream(src) },
+      }).done(),
+    );
+    client.destroy();
+    results.push({ name: 's3 raw SDK Upload (reference)', secs: rawS3.secs });
+    const blob = new BlobServiceClient(
+      azEndpoint,
+      new StorageSharedKeyCredential('devstoreaccount1', AZURITE_KEY),
+    )
+      .getContainerClient('bench')
+      .getBlockBlobClient('raw.bin');
+    const rawAz = await timeIt(() => blob.uploadFile(src, { blockSize: 16 * MIB, concurrency: 4 }));
+    results.push({ name: 'azure raw SDK uploadFile (reference)', secs: rawAz.secs });
+  }
+
+  console.log(
+    `\nupload of ${(bytes / MIB).toFixed(0)} MiB on ${process.platform}/${process.arch}, node ${process.version}`,
+  );
+  for (const r of results) {
+    const mibs = bytes / MIB / r.secs;
+    const ratio = r.secs / base.secs;
+    console.log(
+      `${r.name.padEnd(38)} ${r.secs.toFixed(2).padStart(7)} s ${mibs.toFixed(0).padStart(6)} MiB/s  ${ratio.toFixed(2).padStart(6)}x copyFile${r.note ? `  (${r.note})` : ''}`,
+    );
+  }
+} finally {
+  await cleanup();
+}
