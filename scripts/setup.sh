@@ -56,8 +56,17 @@ pnpm install --frozen-lockfile --reporter=silent
 log "building packages"
 pnpm exec turbo run build --output-logs=errors-only
 
-if [ -x images/tiny/build.sh ]; then
-  log "building the tiny test image (cached)"
-  images/tiny/build.sh >/dev/null
-fi
+# The test images are built from Debian packages fetched with apt-get download: that needs
+# current package lists, so a failed build is retried once after apt-get update.
+build_image() {
+  local script=$1
+  [ -x "$script" ] || return 0
+  log "building test image: $script (cached when up to date)"
+  if ! "$script" >/dev/null; then
+    log "retrying $script after apt-get update"
+    as_root apt-get update -qq
+    "$script" >/dev/null
+  fi
+}
+build_image images/tiny/build.sh
 log "done"
