@@ -1,14 +1,13 @@
-import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core';
+import { isEntryPoint, main } from '@mantle/core';
+import { createKoletCli } from './cli-spec.js';
+import { exitWhenIdle } from './exit-when-idle.js';
+import { nativeRegistry } from './native/registry.js';
+import { registerSelfTest } from './native/self-test.js';
 
-export const cli: CliSpec = {
-  name: 'kolet',
-  version: packageVersion(import.meta.url),
-  description: 'agent that runs native test functions and checks on a machine',
-  commands: (y, bind) =>
-    y
-      .command(bind(notBuiltYet('run <test> <func>', 'run a native function of a test', 'issue 5')))
-      .command(bind(notBuiltYet('check <spec>', 'run declarative checks', 'issue 5')))
-      .command(bind(notBuiltYet('reboot-request', 'let a test continue across a reboot', 'issue 5'))),
-};
+/** kolet run from Node (`node dist/cli.js`): kolet.self and --module functions; the executable also bundles kola's tests. */
+export const cli = createKoletCli(nativeRegistry, (registry) => Promise.resolve(registerSelfTest(registry)));
 
-if (isEntryPoint(import.meta.url)) await main(cli);
+if (isEntryPoint(import.meta.url)) {
+  await main(cli);
+  exitWhenIdle();
+}

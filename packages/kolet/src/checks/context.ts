@@ -1,0 +1,66 @@
+import { findTool } from '@mantle/core';
+import { readGroupFile, readPasswdFile, type GroupEntry, type PasswdEntry } from './system/passwd.js';
+import { readListeners, type Listener } from './system/proc-net.js';
+import { readMountinfo, type MountEntry } from './system/mountinfo.js';
+import { listProcesses, type ProcessInfo } from './system/processes.js';
+import { DEFAULT_PATH } from './system/spawn-capture.js';
+
+/** Where the machine's databases live; tests point these at fixtures. */
+export interface SystemPaths {
+  passwd: string;
+  group: string;
+  proc: string;
+  /** exists when systemd is PID 1 (what sd_booted(3) tests) */
+  systemdRuntime: string;
+}
+
+export const DEFAULT_SYSTEM_PATHS: SystemPaths = {
+  passwd: '/etc/passwd',
+  group: '/etc/group',
+  proc: '/proc',
+  systemdRuntime: '/run/systemd/system',
+};
+
+/** What every check function gets: cancellation, the environment and per-run memoised reads. */
+export interface CheckContext {
+  signal: AbortSignal;
+  env: NodeJS.ProcessEnv;
+  paths: SystemPaths;
+  passwd(): Promise<PasswdEntry[]>;
+  groups(): Promise<GroupEntry[]>;
+  listeners(): Promise<Listener[]>;
+  mounts(): Promise<MountEntry[]>;
+  processes(): Promise<ProcessInfo[]>;
+  /** absolute path of a program on PATH (or the usual sbin/bin dirs), undefined if missing */
+  tool(name: string): Promise<string | undefined>;
+}
+
+/** A context whose system reads happen once per check run, however many resources ask. */
+export function createCheckContext(opts: {
+  signal: AbortSignal;
+  env: NodeJS.ProcessEnv;
+  paths?: Partial<SystemPaths>;
+}): CheckContext {
+  const paths = { ...DEFAULT_SYSTEM_PATHS, ...opts.paths };
+  const cache = new Map<string, Promise<unknown>>();
+  const memo = <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    let p = cache.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = load();
+      cache.set(key, p);
+    }
+    return p;
+  };
+  const env = opts.env.PATH ? opts.env : { ...opts.env, PATH: DEFAULT_PATH };
+  return {
+    signal: opts.signal,
+    env,
+    paths,
+    passwd: () => memo('passwd', () => readPasswdFile(paths.passwd)),
+    groups: () => memo('group', () => readGroupFile(paths.group)),
+    listeners: () => memo('listeners', () => readListeners(paths.proc)),
+    mounts: () => memo('mounts', () => readMountinfo(paths.proc)),
+    processes: () => memo('processes', () => listProcesses(paths.proc)),
+    tool: (name) => memo(`tool:${name}`, () => findTool(name, env)),
+  };
+}

@@ -1,0 +1,124 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMain } from '@mantle/core';
+import { createKoletCli } from './cli-spec.js';
+import { NativeRegistry } from './native/registry.js';
+import { registerSelfTest } from './native/self-test.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kolet-cli-'));
+  await writeFile(
+    join(dir, 'ok.yaml'),
+    'file:\n  /etc/passwd: {exists: true}\nkernel-param:\n  kernel.ostype: {value: Linux}\n',
+  );
+  await writeFile(join(dir, 'bad.yaml'), 'file:\n  /etc/passwd: {exists: true}\n  /nope: {exists: true}\n');
+  await writeFile(join(dir, 'typo.yaml'), 'file:\n  /etc/passwd:\n    exist: true\n');
+  await writeFile(
+    join(dir, 'm.mjs'),
+    "export const t = { name: 'ext.t', nativeFuncs: { hi: (ctx) => 'hi from ' + ctx.test } };\n",
+  );
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function kolet(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const registry = new NativeRegistry();
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const o: Buffer[] = [];
+  const e: Buffer[] = [];
+  out.on('data', (c: Buffer) => o.push(c));
+  err.on('data', (c: Buffer) => e.push(c));
+  const code = await runMain(
+    createKoletCli(registry, (r) => Promise.resolve(registerSelfTest(r))),
+    {
+      argv,
+      stdout: out,
+      stderr: err,
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+      handleSignals: false,
+    },
+  );
+  return { code, stdout: Buffer.concat(o).toString(), stderr: Buffer.concat(e).toString() };
+}
+
+describe('kolet CLI (in process)', () => {
+  it('check: exit 0 when all pass, 1 with the failure listed, 2 for an invalid spec', async () => {
+    const ok = await kolet('check', 'ok.yaml');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^File: \/etc\/passwd: exists: matches expectation: true\n/);
+    expect(ok.stdout).toMatch(/\nCount: 2, Failed: 0, Skipped: 0, Duration: \d+\.\d{3}s\n$/);
+    const bad = await kolet('check', 'bad.yaml', '--format', 'tap');
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain("not ok 2 - File: /nope: exists: doesn't match, expect: true found: false");
+    const typo = await kolet('check', 'typo.yaml');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(
+      "typo.yaml:3:5: file '/etc/passwd': unknown key 'exist', did you mean 'exists'?",
+    );
+  });
+
+  it('check --json prints the JSON report', async () => {
+    const r = await kolet('check', 'ok.yaml', '--json');
+    expect(JSON.parse(r.stdout)).toMatchObject({ summary: { 'test-count': 2, 'failed-count': 0 } });
+  });
+
+  it('check rejects bad flags', async () => {
+    expect((await kolet('check', 'ok.yaml', '--timeout', 'soon')).stderr).toContain(
+      '--timeout soon: not a duration',
+    );
+    expect((await kolet('check', 'ok.yaml', '--format', 'xml')).code).toBe(2);
+    expect((await kolet('check', 'missing.yaml')).stderr).toContain('check spec missing.yaml: ENOENT');
+  });
+
+  it('run: exit codes 0 / 1 / 77 / 78 / 2 and --module', async () => {
+    expect(await kolet('run', 'kolet.self', 'pass')).toMatchObject({ code: 0, stdout: 'kolet.self pass\n' });
+    expect(await kolet('run', 'kolet.self', 'fail')).toMatchObject({
+      code: 1,
+      stderr: 'FAIL: kolet.self/fail: kolet.self fail: failing on purpose\n',
+    });
+    expect(await kolet('run', 'kolet.self', 'skip')).toMatchObject({
+      code: 77,
+      stderr: 'SKIP: kolet.self skip: skipping on purpose\n',
+    });
+    expect(await kolet('run', 'kolet.self', 'reboot-once')).toMatchObject({
+      code: 78,
+      stdout: 'KOLET_REBOOT_REQUEST kolet-self-rebooted\n',
+    });
+    expect(
+      (await kolet('run', '--reboot-mark', 'kolet-self-rebooted', 'kolet.self', 'reboot-once')).code,
+    ).toBe(0);
+    const unknown = await kolet('run', 'kolet.self', 'nope');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('known: kolet.self: boot-id, fail, pass, reboot-once, skip');
+    expect(await kolet('run', '--module', 'm.mjs', 'ext.t', 'hi')).toMatchObject({
+      code: 0,
+      stdout: 'hi from ext.t\n',
+    });
+    expect((await kolet('run', '--module', 'absent.mjs', 'ext.t', 'hi')).code).toBe(3);
+  });
+
+  it('reboot-request outside kolet run is a usage error', async () => {
+    const r = await kolet('reboot-request', 'm1');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('not running under `kolet run`');
+  });
+
+  it('list and version', async () => {
+    expect((await kolet('list', '-m', 'm.mjs')).stdout).toBe(
+      'ext.t: hi\nkolet.self: boot-id, fail, pass, reboot-once, skip\n',
+    );
+    expect((await kolet('version')).stdout).toMatch(/^kolet \d+\.\d+\.\d+\S* build dev\n$/);
+    expect(JSON.parse((await kolet('version', '--json')).stdout)).toMatchObject({
+      sea: false,
+      buildId: 'dev',
+      node: process.version,
+    });
+  });
+});

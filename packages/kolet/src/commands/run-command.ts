@@ -1,0 +1,65 @@
+import type { CommandContext } from '@mantle/core';
+import { isSea } from '../sea.js';
+import { loadNativeModule } from '../native/load-module.js';
+import {
+  KOLET_EXIT,
+  REBOOT_MARK_ENV,
+  AUTOPKGTEST_REBOOT_MARK_ENV,
+  REBOOT_REQUEST_PREFIX,
+} from '../native/protocol.js';
+import type { NativeRegistry } from '../native/registry.js';
+import { runNativeFunction, type NativeRunResult } from '../native/run-native.js';
+
+export interface RunNativeCommandOptions {
+  test: string;
+  func: string;
+  modules: string[];
+  rebootMark: string | undefined;
+  timeoutMs: number | undefined;
+  registry: NativeRegistry;
+}
+
+/**
+ * `kolet run TEST FUNC`: run a native function and exit 0 (pass), 1 (fail, message on stderr),
+ * 77 (skip) or 78 (reboot requested: the last stdout line is `KOLET_REBOOT_REQUEST <mark>`).
+ */
+export async function runNativeCommand(
+  opts: RunNativeCommandOptions,
+  ctx: CommandContext,
+): Promise<NativeRunResult> {
+  for (const m of opts.modules) await loadNativeModule(m, opts.registry, { cwd: ctx.cwd, sea: isSea() });
+  // Without --reboot-mark, a mark in the environment (autopkgtest style) counts.
+  const rebootMark =
+    opts.rebootMark ?? (ctx.env[REBOOT_MARK_ENV] || ctx.env[AUTOPKGTEST_REBOOT_MARK_ENV] || undefined);
+  const result = await runNativeFunction({
+    registry: opts.registry,
+    test: opts.test,
+    func: opts.func,
+    rebootMark,
+    stdout: ctx.stdout,
+    stderr: ctx.stderr,
+    signal: ctx.signal,
+    timeoutMs: opts.timeoutMs,
+  });
+  const name = `${opts.test}/${opts.func}`;
+  switch (result.status) {
+    case 'pass':
+      ctx.setExitCode(KOLET_EXIT.pass);
+      break;
+    case 'fail':
+      ctx.stderr.write(`FAIL: ${name}: ${result.message}\n`);
+      if (result.stack && ctx.logger.level !== 'info') ctx.stderr.write(`${result.stack}\n`);
+      ctx.setExitCode(KOLET_EXIT.fail);
+      break;
+    case 'skip':
+      ctx.stderr.write(`SKIP: ${result.reason}\n`);
+      ctx.setExitCode(KOLET_EXIT.skip);
+      break;
+    case 'reboot':
+      ctx.stderr.write(`kolet: ${name} asked for a reboot (mark ${result.mark})\n`);
+      ctx.stdout.write(`${REBOOT_REQUEST_PREFIX}${result.mark}\n`);
+      ctx.setExitCode(KOLET_EXIT.reboot);
+      break;
+  }
+  return result;
+}

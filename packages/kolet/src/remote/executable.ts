@@ -1,0 +1,91 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PrerequisiteError } from '@mantle/core';
+
+/** What the build writes next to the executable (dist/kolet.json). */
+export interface KoletManifest {
+  version: string;
+  /** first 16 hex digits of the bundled script's sha256; `kolet version` prints it */
+  buildId: string;
+  /** sha256 of the executable (not of the .gz) */
+  sha256: string;
+  size: number;
+  gzSize: number;
+  /** the Node.js version inside */
+  node: string;
+  platform: string;
+  arch: string;
+  /** the tests whose native functions are bundled */
+  bundledTests: string[];
+}
+
+/** The built executable and what kola needs to upload and verify it. */
+export interface KoletArtifacts extends KoletManifest {
+  executable: string;
+  gz: string;
+  sha256File: string;
+  /** what `kolet version` prints for this build (compare it to skip re-uploads) */
+  versionLine: string;
+}
+
+const BUILD_HINT = 'build it with `pnpm --filter @mantle/kolet build`';
+
+function candidates(): string[] {
+  // dist/index.js (and its chunks) sit beside dist/kolet; src/ (tests run from source) one level down.
+  return ['./kolet', '../dist/kolet'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+}
+
+/**
+ * The path of the kolet single executable (dist/kolet), or $KOLET_EXECUTABLE when set.
+ * Throws PrerequisiteError (exit 3) when it has not been built.
+ */
+export function koletExecutablePath(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env.KOLET_EXECUTABLE;
+  if (override) {
+    if (existsSync(override)) return override;
+    throw new PrerequisiteError({
+      code: 'KOLET_EXECUTABLE_MISSING',
+      message: `kolet executable missing: $KOLET_EXECUTABLE is ${override}, which does not exist`,
+      hint: `unset KOLET_EXECUTABLE or ${BUILD_HINT}`,
+    });
+  }
+  const found = candidates().find((p) => existsSync(p));
+  if (found) return found;
+  throw new PrerequisiteError({
+    code: 'KOLET_EXECUTABLE_MISSING',
+    message: 'kolet executable missing — build it with `pnpm --filter @mantle/kolet build`',
+    hint: `${BUILD_HINT} (it writes packages/kolet/dist/kolet, kolet.gz and kolet.sha256)`,
+  });
+}
+
+/** The executable, its .gz, its checksum file and manifest; PrerequisiteError when not built. */
+export function koletArtifacts(env: NodeJS.ProcessEnv = process.env): KoletArtifacts {
+  const executable = koletExecutablePath(env);
+  const gz = `${executable}.gz`;
+  const sha256File = `${executable}.sha256`;
+  const manifestFile = `${executable}.json`;
+  let manifest: KoletManifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as KoletManifest;
+    if (!existsSync(gz)) throw new Error(`${gz} is missing`);
+  } catch (err) {
+    throw new PrerequisiteError({
+      code: 'KOLET_ARTIFACTS_INCOMPLETE',
+      message: `kolet build output is incomplete next to ${executable}: ${err instanceof Error ? err.message : String(err)}`,
+      hint: `re-run the build: ${BUILD_HINT}`,
+      cause: err,
+    });
+  }
+  return {
+    ...manifest,
+    executable,
+    gz,
+    sha256File,
+    versionLine: koletVersionLine(manifest.version, manifest.buildId),
+  };
+}
+
+/** The line `kolet version` prints. */
+export function koletVersionLine(version: string, buildId: string): string {
+  return `kolet ${version} build ${buildId}`;
+}

@@ -1,0 +1,371 @@
+// Integration tests of the BUILT kolet single executable (packages/kolet/dist/kolet), run with
+// an empty environment (`env -i`: no PATH, so no node to fall back on) and, as root, inside a
+// chroot holding nothing but the executable and the shared libraries it links.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, chmod, link, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const pkgDir = fileURLToPath(new URL('..', import.meta.url));
+const kolet = join(pkgDir, 'dist', 'kolet');
+let dir: string;
+let tcp: Server;
+let tcpPort: number;
+let http: HttpServer;
+let httpPort: number;
+let sleeper: ChildProcess;
+const sleeperName = `kt-sea-${process.pid % 100000}`;
+
+/**
+ * Run the executable with an empty environment (plus `env` entries), in `cwd`. Asynchronous:
+ * the HTTP server the checks talk to lives in this process and must keep answering.
+ */
+function run(
+  args: string[],
+  opts: { input?: string; env?: Record<string, string>; cwd?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const envArgs = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const child = spawn('/usr/bin/env', ['-i', ...envArgs, kolet, ...args], {
+    cwd: opts.cwd ?? dir,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.end(opts.input ?? '');
+  return new Promise((resolveRun) => child.on('close', (code) => resolveRun({ code, stdout, stderr })));
+}
+
+beforeAll(async () => {
+  // Build (or re-link the cached build of) the executable from the current sources: cheap when
+  // nothing changed, so the test never runs a stale binary.
+  const b = spawnSync(process.execPath, [join(pkgDir, 'scripts/build-sea.mjs')], {
+    encoding: 'utf8',
+    timeout: 280_000,
+  });
+  if (b.status !== 0) throw new Error(`build-sea failed: ${b.stderr}`);
+  dir = await mkdtemp(join(tmpdir(), 'kolet-sea-'));
+  tcp = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => tcp.once('listening', r));
+  tcpPort = (tcp.address() as AddressInfo).port;
+  http = createHttpServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('kolet says ok\n'),
+  ).listen(0, '127.0.0.1');
+  await new Promise((r) => http.once('listening', r));
+  httpPort = (http.address() as AddressInfo).port;
+  await copyFile('/bin/sleep', join(dir, sleeperName));
+  await chmod(join(dir, sleeperName), 0o755);
+  sleeper = spawn(join(dir, sleeperName), ['120'], { stdio: 'ignore' });
+  await new Promise((r) => sleeper.once('spawn', r));
+  await writeFile(join(dir, 'motd'), 'welcome to the kolet test\n', { mode: 0o644 });
+  await chmod(join(dir, 'motd'), 0o644);
+}, 300_000);
+
+afterAll(async () => {
+  sleeper?.kill('SIGKILL');
+  tcp?.close();
+  http?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the kolet executable', () => {
+  it('is one executable file with its gzip, checksum and manifest', () => {
+    const manifest = JSON.parse(readFileSync(`${kolet}.json`, 'utf8')) as {
+      sha256: string;
+      buildId: string;
+      bundledTests: string[];
+    };
+    expect(readFileSync(`${kolet}.sha256`, 'utf8')).toBe(`${manifest.sha256}  kolet\n`);
+    const sum = spawnSync('sha256sum', [kolet], { encoding: 'utf8' }).stdout.split(' ')[0];
+    expect(sum).toBe(manifest.sha256);
+    const unzipped = spawnSync('sh', ['-c', `gzip -dc < "${kolet}.gz" | sha256sum`], {
+      encoding: 'utf8',
+    }).stdout.split(' ')[0];
+    expect(unzipped).toBe(manifest.sha256);
+    expect(manifest.bundledTests).toContain('kolet.self');
+  });
+
+  it('kolet version runs without node on PATH', async () => {
+    const manifest = JSON.parse(readFileSync(`${kolet}.json`, 'utf8')) as {
+      version: string;
+      buildId: string;
+    };
+    const r = await run(['version']);
+    expect(r).toEqual({
+      code: 0,
+      stdout: `kolet ${manifest.version} build ${manifest.buildId}\n`,
+      stderr: '',
+    });
+    expect(JSON.parse((await run(['version', '--json'])).stdout)).toMatchObject({
+      sea: true,
+      buildId: manifest.buildId,
+    });
+  });
+
+  it('runs in a chroot that holds only the executable and the libraries ldd lists (no Node.js, no /proc)', async (t) => {
+    if (process.getuid?.() !== 0 || !existsSync('/usr/sbin/chroot')) t.skip();
+    const root = await mkdtemp(join(dirname(kolet), '..', 'node_modules', '.cache', 'kolet-chroot-'));
+    try {
+      await mkdir(join(root, 'bin'), { recursive: true });
+      await link(kolet, join(root, 'bin/kolet')).catch(() => copyFile(kolet, join(root, 'bin/kolet')));
+      const libs = spawnSync('ldd', [kolet], { encoding: 'utf8' }).stdout.match(/\/\S+/g) ?? [];
+      for (const lib of libs) {
+        await mkdir(join(root, dirname(lib)), { recursive: true });
+        await copyFile(lib, join(root, lib));
+      }
+      const r = spawnSync(
+        '/usr/bin/env',
+        ['-i', '/usr/sbin/chroot', root, '/bin/kolet', 'run', 'kolet.self', 'pass'],
+        { encoding: 'utf8' },
+      );
+      expect({ code: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        code: 0,
+        stdout: 'kolet.self pass\n',
+        stderr: '',
+      });
+      // What the target image must provide: glibc (libc, libm, libdl, libpthread), libstdc++ and libgcc_s.
+      expect(libs.map((l) => l.split('/').pop()).sort()).toEqual(
+        [
+          'ld-linux-x86-64.so.2',
+          'libc.so.6',
+          'libdl.so.2',
+          'libgcc_s.so.1',
+          'libm.so.6',
+          'libpthread.so.0',
+          'libstdc++.so.6',
+        ].sort(),
+      );
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('kolet check passes a spec with 12 kinds of checks', async () => {
+    const spec = [
+      'user:',
+      '  root: {exists: true, uid: 0, home: /root}',
+      'group:',
+      '  root: {exists: true, gid: 0}',
+      'file:',
+      `  ${dir}/motd: {exists: true, mode: "0644", owner: root, filetype: file, contains: [welcome, "/kolet test$/"]}`,
+      'process:',
+      `  ${sleeperName}: {running: true}`,
+      'port:',
+      `  tcp:${tcpPort}: {listening: true, ip: [127.0.0.1]}`,
+      'kernel-param:',
+      '  kernel.ostype: {value: Linux}',
+      'mount:',
+      '  /proc: {exists: true, filesystem: proc}',
+      'command:',
+      '  echo hello; exit 4: {exit-status: 4, stdout: [hello], stderr: ["!error"]}',
+      'dns:',
+      '  localhost: {resolvable: true, addrs: [127.0.0.1]}',
+      'http:',
+      `  http://127.0.0.1:${httpPort}/: {status: 200, body: [says ok], headers: ["Content-Type: text/plain"]}`,
+      'addr:',
+      `  tcp://127.0.0.1:${tcpPort}: {reachable: true}`,
+      'package:',
+      '  dpkg: {installed: true}',
+    ].join('\n');
+    const file = join(dir, 'pass.yaml');
+    spawnSync('sh', ['-c', `cat > "${file}"`], { input: spec });
+    const r = await run(['check', 'pass.yaml']);
+    expect(r.stderr).toBe('');
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/\nCount: 26, Failed: 0, Skipped: 0, Duration: \d+\.\d{3}s\n$/);
+    const kinds = new Set(
+      r.stdout
+        .split('\n')
+        .filter((l) => l.includes(': matches expectation'))
+        .map((l) => l.split(':')[0]),
+    );
+    expect([...kinds].sort()).toEqual([
+      'Addr',
+      'Command',
+      'DNS',
+      'File',
+      'Group',
+      'HTTP',
+      'KernelParam',
+      'Mount',
+      'Package',
+      'Port',
+      'Process',
+      'User',
+    ]);
+    // The same spec from stdin, as JSON (what kola reads).
+    const json = await run(['check', '-', '--format', 'json'], { input: spec });
+    expect(JSON.parse(json.stdout)).toMatchObject({ summary: { 'test-count': 26, 'failed-count': 0 } });
+  });
+
+  it('kolet check exits 1 listing the failing checks', async () => {
+    const spec = [
+      'file:',
+      `  ${dir}/motd: {mode: "0600", contains: [goodbye]}`,
+      '  /kolet/does/not/exist: {exists: true}',
+      'service:',
+      '  kolet-no-such.service: {running: true}',
+      'port:',
+      '  tcp:1: {listening: true}',
+    ].join('\n');
+    const r = await run(['check', '-'], { input: spec });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const failures = r.stdout.split('\nFailures:\n')[1]?.split('\n\n')[0]?.split('\n');
+    expect(failures?.map((l) => l.trim().split(': ').slice(0, 3).join(': '))).toEqual([
+      `File: ${dir}/motd: mode`,
+      `File: ${dir}/motd: contains`,
+      'File: /kolet/does/not/exist: exists',
+      ...(existsSync('/run/systemd/system')
+        ? ['Service: kolet-no-such.service: running']
+        : ['Service: kolet-no-such.service: running']),
+      'Port: tcp:1: listening',
+    ]);
+    expect(r.stdout).toMatch(/\nCount: 5, Failed: 5, Skipped: 0, /);
+    if (!existsSync('/run/systemd/system'))
+      expect(r.stdout).toContain('running: unsupported: this machine does not run systemd');
+  });
+
+  it('kolet check names an unknown key and its line (exit 2)', async () => {
+    const r = await run(['check', '-'], {
+      input: 'file:\n  /etc/passwd:\n    exists: true\nservices:\n  sshd: {running: true}\n',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "error: invalid check spec -:4:1: unknown key 'services', did you mean 'service'?",
+    );
+  });
+
+  it('kolet run: a bundled function, exit codes, unknown names', async () => {
+    expect(await run(['run', 'kolet.self', 'pass'])).toEqual({
+      code: 0,
+      stdout: 'kolet.self pass\n',
+      stderr: '',
+    });
+    expect(await run(['run', 'kolet.self', 'fail'])).toMatchObject({
+      code: 1,
+      stderr: 'FAIL: kolet.self/fail: kolet.self fail: failing on purpose\n',
+    });
+    expect((await run(['run', 'kolet.self', 'skip'])).code).toBe(77);
+    expect(await run(['run', 'kolet.self', 'reboot-once'])).toMatchObject({
+      code: 78,
+      stdout: 'KOLET_REBOOT_REQUEST kolet-self-rebooted\n',
+    });
+    const after = await run(['run', 'kolet.self', 'reboot-once'], {
+      env: { KOLA_REBOOT_MARK: 'kolet-self-rebooted' },
+    });
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/^rebooted: mark=kolet-self-rebooted boot_id=/);
+    const missing = await run(['run', 'kolet.self', 'no-such-func']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(
+      'error: test kolet.self has no native function "no-such-func"; known: kolet.self: boot-id, fail, pass, reboot-once, skip',
+    );
+    expect((await run(['run', 'no.such.test', 'f'])).code).toBe(2);
+  });
+
+  it('kolet run --module loads functions from a file on the machine, including kolet reboot-request from a child', async () => {
+    await writeFile(
+      join(dir, 'ext.mjs'),
+      [
+        "import { spawnSync } from 'node:child_process';",
+        "export const ext = { name: 'ext.test', nativeFuncs: {",
+        "  hello: (ctx) => 'hello from ' + ctx.test + '/' + ctx.func,",
+        "  boom: () => { throw new Error('kaboom'); },",
+        // leftovers that would keep a Node process alive forever
+        "  leaky: () => { setInterval(() => {}, 1000); return 'leaked a timer'; },",
+        '  stuck: () => new Promise(() => { setInterval(() => {}, 1000); }),',
+        // a child process (here kolet itself) asks for the reboot, as a shell script would
+        "  viaChild: () => { if (process.env.KOLA_REBOOT_MARK) return 'back: ' + process.env.AUTOPKGTEST_REBOOT_MARK;",
+        "    const r = spawnSync(process.execPath, ['reboot-request', 'child-mark'], { encoding: 'utf8' }); if (r.status !== 0) throw new Error(r.stderr); return 'asked'; },",
+        '} };',
+      ].join('\n'),
+    );
+    await writeFile(
+      join(dir, 'more.cjs'),
+      "module.exports.register = (r) => r.registerNative('ext.cjs', 'c', () => 'from cjs');\n",
+    );
+    expect(await run(['run', '--module', 'ext.mjs', 'ext.test', 'hello'])).toEqual({
+      code: 0,
+      stdout: 'hello from ext.test/hello\n',
+      stderr: '',
+    });
+    expect(await run(['run', '-m', 'ext.mjs', '-m', 'more.cjs', 'ext.cjs', 'c'])).toEqual({
+      code: 0,
+      stdout: 'from cjs\n',
+      stderr: '',
+    });
+    expect(await run(['run', '--module', 'ext.mjs', 'ext.test', 'boom'])).toMatchObject({
+      code: 1,
+      stderr: 'FAIL: ext.test/boom: kaboom\n',
+    });
+    const t0 = Date.now();
+    expect(await run(['run', '--module', 'ext.mjs', 'ext.test', 'leaky'])).toMatchObject({
+      code: 0,
+      stdout: 'leaked a timer\n',
+    });
+    expect(
+      await run(['run', '--module', 'ext.mjs', '--timeout', '300ms', 'ext.test', 'stuck']),
+    ).toMatchObject({ code: 1, stderr: 'FAIL: ext.test/stuck: timed out after 0.3s\n' });
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    const req = await run(['run', '--module', 'ext.mjs', 'ext.test', 'viaChild']);
+    expect(req).toMatchObject({ code: 78, stdout: 'asked\nKOLET_REBOOT_REQUEST child-mark\n' });
+    expect(
+      (await run(['run', '--module', 'ext.mjs', '--reboot-mark', 'child-mark', 'ext.test', 'viaChild']))
+        .stdout,
+    ).toBe('back: child-mark\n');
+    const nope = await run(['run', '--module', 'ext.mjs', 'ext.test', 'nope']);
+    expect(nope.code).toBe(2);
+    expect(nope.stderr).toContain('known: ext.test: boom, hello, leaky, stuck, viaChild; kolet.self:');
+    expect((await run(['run', '--module', 'absent.mjs', 'ext.test', 'hello'])).code).toBe(3);
+  });
+
+  it('the tsup build (dist/index.js for kola, dist/cli.js for node) loads and finds the executable', async () => {
+    const index = join(pkgDir, 'dist', 'index.js');
+    expect(existsSync(index), 'dist/index.js is missing: pnpm --filter @mantle/kolet build').toBe(true);
+    const lib = (await import(index)) as {
+      koletArtifacts: () => { versionLine: string; executable: string };
+    };
+    const a = lib.koletArtifacts();
+    expect(a.executable).toBe(kolet);
+    expect((await run(['version'])).stdout).toBe(`${a.versionLine}\n`);
+    const cli = spawnSync(process.execPath, [join(pkgDir, 'dist', 'cli.js'), 'run', 'kolet.self', 'pass'], {
+      encoding: 'utf8',
+    });
+    expect({ code: cli.status, stdout: cli.stdout }).toEqual({ code: 0, stdout: 'kolet.self pass\n' });
+  });
+
+  it('bundles the native functions of test modules given to the build (as kola’s built-in tests are)', () => {
+    const out = join(dir, 'variant');
+    const b = spawnSync(
+      process.execPath,
+      [
+        join(pkgDir, 'scripts/build-sea.mjs'),
+        '--no-kola-tests',
+        '--tests',
+        join(pkgDir, 'test/fixtures/native-tests.ts'),
+        '--out',
+        out,
+        '--script-only',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(b.status, b.stderr).toBe(0);
+    const r = spawnSync(process.execPath, [join(out, 'kolet.cjs'), 'run', 'fixture.bundled', 'hello'], {
+      encoding: 'utf8',
+    });
+    expect({ code: r.status, stdout: r.stdout }).toEqual({
+      code: 0,
+      stdout: 'hello from a bundled test module\n',
+    });
+    const list = spawnSync(process.execPath, [join(out, 'kolet.cjs'), 'list'], { encoding: 'utf8' });
+    expect(list.stdout).toBe(
+      'fixture.bundled: hello, mark\nkolet.self: boot-id, fail, pass, reboot-once, skip\n',
+    );
+  });
+});
