@@ -1,0 +1,229 @@
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { InputError, InterruptedError, PrerequisiteError, generateKeyPair, onCleanup, requireTool, type Logger } from '@mantle/core';
+import type { Cluster, ClusterOptions, Flight, Machine, MachineOptions } from '../types.js';
+import { resolveAccel } from './accel.js';
+import { trackTempDir } from './child.js';
+import { resolveUefiFirmware, type UefiFirmware } from './firmware.js';
+import { mantleCacheDir, resolveBootSource } from './image.js';
+import { startLanSwitch, type LanSwitch } from './lan-switch.js';
+import { QemuMachine, type ClusterContext, type FlightContext } from './machine.js';
+import { resolveQemuOptions, type QemuArch, type QemuFlightOptions } from './options.js';
+
+const QEMU_TOOLS: Record<QemuArch, { binary: string; debianPackage: string }> = {
+  x86_64: { binary: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86' },
+  aarch64: { binary: 'qemu-system-aarch64', debianPackage: 'qemu-system-arm' },
+};
+
+// Host numbers on the LAN start here (.1 stays free for a gateway a test may want).
+const LAN_FIRST_HOST = 10;
+const LAN_LAST_HOST = 254;
+
+/**
+ * The qemu platform: boots local virtual machines without root. Checks every prerequisite
+ * (qemu, the image, firmware, KVM) once, makes the flight's SSH key, and returns a Flight.
+ */
+export async function createQemuFlight(options: QemuFlightOptions): Promise<Flight> {
+  const opts = resolveQemuOptions(options);
+  const logger = opts.logger.child('qemu');
+  const tool = QEMU_TOOLS[opts.arch];
+  const qemuBinary = opts.qemuBinary
+    ? await requireTool(opts.qemuBinary.includes('/') ? resolve(opts.qemuBinary) : opts.qemuBinary, {
+        purpose: 'boot machines (--qemu-binary)',
+        env: opts.env,
+      })
+    : await requireTool(tool.binary, { debianPackage: tool.debianPackage, purpose: 'boot machines', env: opts.env });
+  let qemuImgPath: Promise<string> | undefined;
+  const qemuImg = (): Promise<string> =>
+    (qemuImgPath ??= requireTool('qemu-img', { debianPackage: 'qemu-utils', purpose: 'inspect images and make overlays', env: opts.env }));
+
+  const boot = await resolveBootSource(
+    {
+      ...(opts.image ? { image: opts.image } : {}),
+      ...(opts.kernel ? { kernel: opts.kernel } : {}),
+      ...(opts.initrd ? { initrd: opts.initrd } : {}),
+      ...(opts.append ? { append: opts.append } : {}),
+      cacheDir: opts.cacheDir ?? mantleCacheDir(opts.env),
+      qemuImg,
+    },
+    logger,
+  );
+  if (opts.arch === 'aarch64' && boot.kernel && !opts.append) boot.append = boot.append?.replace(/console=ttyS0/, 'console=ttyAMA0');
+  if (boot.tiny && opts.arch !== 'x86_64') {
+    throw new InputError({
+      code: 'QEMU_BAD_OPTION',
+      message: `the tiny test image is x86_64 only, but arch ${opts.arch} was asked for`,
+      hint: 'pass an image for that architecture (--qemu-image or --qemu-kernel)',
+    });
+  }
+  // UEFI when asked for (also with a kernel: OVMF then boots it through its EFI stub); aarch64's
+  // virt machine has no BIOS, so disk boot there is always UEFI.
+  let uefi: UefiFirmware | undefined;
+  const firmware = opts.arch === 'aarch64' && opts.firmware === 'bios' && !boot.kernel ? 'uefi' : opts.firmware;
+  if (firmware !== 'bios') uefi = await resolveUefiFirmware(firmware, opts.arch, opts.ovmfVars);
+  if (opts.tpm) await requireTool('swtpm', { debianPackage: 'swtpm', purpose: 'give machines a TPM (--qemu-tpm)', env: opts.env });
+  const userKeys = opts.keyPath ? await readUserKey(opts.keyPath) : [];
+  if (opts.signal?.aborted) throw new InterruptedError('abort signal');
+  const accel = await resolveAccel(opts.accel, qemuBinary, opts.arch, logger);
+
+  const tmp = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'mantle-qemu-'));
+  const untrack = trackTempDir(tmp);
+  const flight = new QemuFlight(tmp, logger, untrack);
+  try {
+    const key = await generateKeyPair({ dir: join(tmp, 'ssh'), name: 'id_ed25519', comment: 'kola@mantle' });
+    flight.context = {
+      opts,
+      logger,
+      qemuBinary,
+      qemuImg,
+      accel,
+      boot,
+      uefi,
+      privateKeyPath: key.privateKeyPath,
+      publicKeys: [key.publicKey, ...userKeys],
+      tmpDir: tmp,
+    };
+  } catch (err) {
+    await flight.destroy();
+    throw err;
+  }
+  logger.debug(
+    `flight ready: ${boot.tiny ? 'tiny image' : boot.disk ? `image ${boot.disk.path}` : `kernel ${boot.kernel ?? ''}`}, ` +
+      `${accel}, ${opts.memoryMiB} MiB, ${opts.cpus} vCPU${uefi ? `, UEFI ${uefi.code}` : ''}${opts.tpm ? ', TPM' : ''}`,
+  );
+  return flight;
+}
+
+// --key: a public key file, or a private key whose `.pub` sits beside it.
+async function readUserKey(path: string): Promise<string[]> {
+  const abs = resolve(path);
+  const candidates = abs.endsWith('.pub') ? [abs] : [`${abs}.pub`, abs];
+  for (const file of candidates) {
+    const exists = await stat(file).then((s) => s.isFile(), () => false);
+    if (!exists) continue;
+    const text = await readFile(file, 'utf8');
+    const keys = text.split('\n').map((l) => l.trim()).filter((l) => /^(ssh-|ecdsa-|sk-)\S+ \S+/.test(l));
+    if (keys.length > 0) return keys;
+  }
+  const exists = await stat(abs).then(() => true, () => false);
+  if (!exists) {
+    throw new PrerequisiteError({
+      code: 'QEMU_KEY_MISSING',
+      message: `SSH key ${abs} does not exist`,
+      hint: 'pass the path of your public key (e.g. ~/.ssh/id_ed25519.pub) with --key',
+      details: { path: abs },
+    });
+  }
+  throw new InputError({
+    code: 'QEMU_KEY_INVALID',
+    message: `${abs} holds no SSH public key${abs.endsWith('.pub') ? '' : ` and there is no ${abs}.pub`}`,
+    hint: 'pass a public key file (one "ssh-ed25519 AAAA..." line) with --key',
+    details: { path: abs },
+  });
+}
+
+class QemuFlight implements Flight {
+  readonly platform = 'qemu';
+  context: FlightContext | undefined;
+  private readonly clusters = new Set<QemuCluster>();
+  private destroying: Promise<void> | undefined;
+  private readonly unregister: () => void;
+
+  constructor(
+    private readonly tmp: string,
+    private readonly logger: Logger,
+    private readonly untrackTmp: () => void,
+  ) {
+    this.unregister = onCleanup(() => this.destroy(), 'qemu flight');
+  }
+
+  async newCluster(opts: ClusterOptions): Promise<Cluster> {
+    if (this.destroying) throw new InterruptedError('flight destroyed');
+    const ctx = this.context;
+    if (!ctx) throw new Error('flight is not initialised');
+    await mkdir(opts.outputDir, { recursive: true });
+    const lan = opts.privateNetwork === false ? undefined : await startLanSwitch();
+    const cluster = new QemuCluster(ctx, opts, lan, (c) => this.clusters.delete(c));
+    this.clusters.add(cluster);
+    return cluster;
+  }
+
+  destroy(): Promise<void> {
+    this.destroying ??= (async () => {
+      await Promise.allSettled([...this.clusters].map((c) => c.destroy()));
+      await rm(this.tmp, { recursive: true, force: true });
+      this.untrackTmp();
+      this.unregister();
+      this.logger.debug('flight destroyed');
+    })();
+    return this.destroying;
+  }
+}
+
+class QemuCluster implements Cluster {
+  readonly name: string;
+  /** booted machines, in creation order */
+  private readonly live: QemuMachine[] = [];
+  /** every machine not destroyed yet, booting ones included */
+  private readonly all = new Set<QemuMachine>();
+  private readonly ctx: ClusterContext;
+  private destroying: Promise<void> | undefined;
+  private nextHost = LAN_FIRST_HOST;
+
+  constructor(
+    private readonly flight: FlightContext,
+    opts: ClusterOptions,
+    private readonly lan: LanSwitch | undefined,
+    private readonly onDestroyed: (c: QemuCluster) => void,
+  ) {
+    this.name = opts.name;
+    this.ctx = {
+      name: opts.name,
+      outputDir: opts.outputDir,
+      lan,
+      nextLanHost: () => {
+        if (this.nextHost > LAN_LAST_HOST) {
+          throw new InputError({
+            code: 'QEMU_LAN_FULL',
+            message: `cluster ${opts.name} has no free address left on its private LAN`,
+            hint: `a cluster holds at most ${LAN_LAST_HOST - LAN_FIRST_HOST + 1} machines`,
+          });
+        }
+        return this.nextHost++;
+      },
+      signal: opts.signal,
+    };
+  }
+
+  get machines(): readonly Machine[] {
+    return [...this.live];
+  }
+
+  async newMachine(userData?: string, opts: MachineOptions = {}): Promise<Machine> {
+    if (this.destroying) throw new InterruptedError('cluster destroyed');
+    const m = new QemuMachine(this.flight, this.ctx, (gone) => {
+      this.all.delete(gone);
+      const i = this.live.indexOf(gone);
+      if (i >= 0) this.live.splice(i, 1);
+    });
+    this.all.add(m);
+    try {
+      await m.boot(userData, opts);
+    } catch (err) {
+      await m.destroy();
+      throw err;
+    }
+    this.live.push(m);
+    return m;
+  }
+
+  destroy(): Promise<void> {
+    this.destroying ??= (async () => {
+      await Promise.allSettled([...this.all].map((m) => m.destroy()));
+      await this.lan?.close();
+      this.onDestroyed(this);
+    })();
+    return this.destroying;
+  }
+}

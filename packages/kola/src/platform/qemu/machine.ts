@@ -1,0 +1,525 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import {
+  InterruptedError,
+  MantleError,
+  OperationError,
+  SshErrorCode,
+  connectWithRetry,
+  onCleanup,
+  shellQuote,
+  type Logger,
+  type SshClient,
+  type SshExecOptions,
+} from '@mantle/core';
+import type { ExecResult, Machine, MachineExecOptions } from '../types.js';
+import type { Accel } from './accel.js';
+import { consoleTail, fileSize, waitForSsh, type WaitOutcome } from './boot-wait.js';
+import { describeExit, spawnGuarded, trackTempDir, type ChildHandle } from './child.js';
+import { copyUefiVars, type UefiFirmware } from './firmware.js';
+import { createOverlay, type BootSource } from './image.js';
+import { machineIgnition } from './kola-ignition.js';
+import type { LanSwitch } from './lan-switch.js';
+import type { ResolvedQemuOptions } from './options.js';
+import { freeTcpPort, freeUdpPort, isPortClash } from './ports.js';
+import { buildQemuArgs, randomMac, type QemuMachineSpec } from './qemu-args.js';
+import { startSwtpm, type Swtpm } from './swtpm.js';
+
+/** What every machine of a flight shares (made once by the flight). */
+export interface FlightContext {
+  opts: ResolvedQemuOptions;
+  logger: Logger;
+  qemuBinary: string;
+  qemuImg: () => Promise<string>;
+  accel: Accel;
+  boot: BootSource;
+  uefi: UefiFirmware | undefined;
+  /** the flight's private key (0600) and the authorized_keys lines machines accept */
+  privateKeyPath: string;
+  publicKeys: readonly string[];
+  /** the flight's temp dir; machines make theirs inside */
+  tmpDir: string;
+}
+
+/** What the machines of one cluster share. */
+export interface ClusterContext {
+  name: string;
+  outputDir: string;
+  lan: LanSwitch | undefined;
+  /** the next free host number on the LAN */
+  nextLanHost: () => number;
+  signal: AbortSignal | undefined;
+}
+
+/** The private LAN inside the VMs; it never leaves kola's UDP switch. */
+export const LAN_PREFIX = '192.168.77';
+export const LAN_PREFIX_LENGTH = 24;
+
+const PORT_CLASH_RETRIES = 3;
+const DEFAULT_USER = 'core';
+
+/** One qemu virtual machine (see Machine for the contract). */
+export class QemuMachine implements Machine {
+  readonly id: string;
+  readonly ip = '127.0.0.1';
+  readonly outputDir: string;
+  private port = 0;
+  private lanIp: string | undefined;
+
+  private readonly flight: FlightContext;
+  private readonly cluster: ClusterContext;
+  private readonly log: Logger;
+  private readonly tmp: string;
+  private readonly consolePath: string;
+  private qemu: ChildHandle | undefined;
+  private swtpm: Swtpm | undefined;
+  private lanPort: number | undefined;
+  private spec: QemuMachineSpec | undefined;
+  private readiness: 'marker' | 'systemd' | 'none' | undefined;
+  private readonly clients = new Map<string, Promise<SshClient>>();
+  private destroying: Promise<void> | undefined;
+  private unregisterCleanup: () => void = () => undefined;
+  private untrackTmp: () => void = () => undefined;
+  private readonly onDestroyed: ((m: QemuMachine) => void) | undefined;
+  private installFallback = false;
+  private rootViaSudo = false;
+  /** the flight's and the cluster's abort signals (Ctrl-C, test timeout) in one */
+  private readonly signal: AbortSignal | undefined;
+
+  constructor(flight: FlightContext, cluster: ClusterContext, onDestroyed?: (m: QemuMachine) => void) {
+    this.id = `qemu-${randomBytes(6).toString('hex')}`;
+    this.flight = flight;
+    this.cluster = cluster;
+    this.log = flight.logger.child(this.id);
+    this.outputDir = join(cluster.outputDir, this.id);
+    this.tmp = join(flight.tmpDir, this.id);
+    this.consolePath = join(this.outputDir, 'console.txt');
+    this.onDestroyed = onDestroyed;
+    const signals = [flight.opts.signal, cluster.signal].filter((s): s is AbortSignal => s !== undefined);
+    this.signal = signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
+  }
+
+  get sshPort(): number {
+    return this.port;
+  }
+
+  get privateIp(): string | undefined {
+    return this.lanIp;
+  }
+
+
+  /** Prepare files, start qemu, wait for SSH and readiness; on failure call destroy(). */
+  async boot(userData: string | undefined, opts: { ignition?: string; memoryMiB?: number }): Promise<void> {
+    const { flight, cluster } = this;
+    const o = flight.opts;
+    // Registered first, so an interrupt at any later point still tears everything down.
+    this.unregisterCleanup = onCleanup(() => this.destroy(), `qemu machine ${this.id}`);
+    this.untrackTmp = trackTempDir(this.tmp);
+    await mkdir(this.outputDir, { recursive: true });
+    await mkdir(this.tmp, { recursive: true, mode: 0o700 });
+
+    const lan = cluster.lan
+      ? { mac: randomMac(), address: `${LAN_PREFIX}.${cluster.nextLanHost()}`, prefixLength: LAN_PREFIX_LENGTH }
+      : undefined;
+    this.lanIp = lan?.address;
+    // opts.ignition is already rendered by the caller; kola's keys and LAN file still go in,
+    // or the machine would be unreachable.
+    const ignition = machineIgnition(opts.ignition ?? userData, { publicKeys: flight.publicKeys, ...(lan ? { lan } : {}) });
+    for (const w of ignition.warnings) this.log.warn(`user data: ${w}`);
+    const ignitionPath = join(this.outputDir, 'ignition.json');
+    await writeFile(ignitionPath, ignition.json, { mode: 0o600 });
+
+    const spec: QemuMachineSpec = {
+      arch: o.arch,
+      accel: flight.accel,
+      memoryMiB: opts.memoryMiB ?? o.memoryMiB,
+      cpus: o.cpus,
+      ...(o.cpuModel ? { cpuModel: o.cpuModel } : {}),
+      ignitionPath,
+      consolePath: this.consolePath,
+      pidfile: join(this.tmp, 'qemu.pid'),
+      sshPort: 0,
+      userMac: randomMac(),
+    };
+    const boot = flight.boot;
+    if (boot.kernel) {
+      spec.kernel = boot.kernel;
+      if (boot.initrd) spec.initrd = boot.initrd;
+      if (boot.append) spec.append = boot.append;
+    }
+    if (boot.disk) {
+      spec.disk = join(this.tmp, 'disk.qcow2');
+      await createOverlay(await flight.qemuImg(), boot.disk, spec.disk, this.log);
+    }
+    if (flight.uefi) {
+      const vars = join(this.tmp, 'uefi-vars.fd');
+      await copyUefiVars(flight.uefi, vars);
+      spec.uefi = { code: flight.uefi.code, vars, secureBoot: flight.uefi.secureBoot };
+    }
+    if (o.tpm) {
+      this.swtpm = await startSwtpm(join(this.tmp, 'swtpm'), this.log);
+      spec.tpmSocket = this.swtpm.socket;
+    }
+    if (lan && cluster.lan) spec.lan = { mac: lan.mac, localPort: 0, switchPort: cluster.lan.port };
+    this.spec = spec;
+
+    const started = Date.now();
+    const deadline = started + o.sshRetries * o.sshTimeoutSec * 1000;
+    await this.startQemuAndWait(deadline);
+    await this.connectAndCheck(deadline);
+    this.log.debug(`ready after ${((Date.now() - started) / 1000).toFixed(1)} s (ssh port ${this.port}${this.lanIp ? `, lan ${this.lanIp}` : ''})`);
+  }
+
+  // Start qemu on fresh ports, retrying when another process took a port between our check
+  // and qemu's bind; then wait for SSH (or the console marker).
+  private async startQemuAndWait(deadline: number): Promise<void> {
+    const spec = this.spec!;
+    for (let attempt = 1; ; attempt++) {
+      this.throwIfAborted();
+      spec.sshPort = await freeTcpPort();
+      if (spec.lan) {
+        if (this.lanPort !== undefined) this.cluster.lan?.removeMember(this.lanPort);
+        spec.lan.localPort = await freeUdpPort();
+        this.lanPort = spec.lan.localPort;
+        this.cluster.lan?.addMember(this.lanPort);
+      }
+      this.port = spec.sshPort;
+      const args = buildQemuArgs(spec);
+      this.qemu = await spawnGuarded(this.flight.qemuBinary, args, { cwd: this.tmp, logger: this.log });
+      const outcome = await this.waitForSshOrExit(deadline, 0);
+      if (outcome.kind === 'ready') return;
+      const stderr = this.qemu.outputTail(30);
+      if (outcome.kind === 'stopped' && isPortClash(stderr) && attempt < PORT_CLASH_RETRIES) {
+        this.log.debug(`qemu could not bind its ports (${stderr.split('\n').pop() ?? ''}); retrying`);
+        continue;
+      }
+      throw await this.bootFailure(outcome);
+    }
+  }
+
+  private async waitForSshOrExit(deadline: number, consoleOffset: number): Promise<WaitOutcome> {
+    const qemu = this.qemu!;
+    const marker = this.flight.boot.ready?.marker;
+    return waitForSsh({
+      port: this.port,
+      deadline,
+      stop: qemu.exited.then((info) => `qemu exited (${describeExit(info)})`),
+      console: { path: this.consolePath, offset: consoleOffset, ...(marker ? { marker } : {}) },
+      ...(this.signal ? { signal: this.signal } : {}),
+    });
+  }
+
+  private async bootFailure(outcome: WaitOutcome): Promise<MantleError> {
+    if (this.destroying) return new InterruptedError(`machine ${this.id} was destroyed while booting`);
+    const tail = await consoleTail(this.consolePath, 30);
+    const consolePart = tail ? `\nlast console lines (${this.consolePath}):\n${tail}` : `\nthe console (${this.consolePath}) is empty`;
+    if (outcome.kind === 'panic') {
+      return new OperationError({
+        code: 'QEMU_KERNEL_PANIC',
+        message: `machine ${this.id}: the kernel panicked while booting (${outcome.line})${consolePart}`,
+        hint: 'the console shows why; check the kernel command line, initrd and image',
+        details: { machine: this.id, console: this.consolePath },
+      });
+    }
+    if (outcome.kind === 'stopped') {
+      const stderr = this.qemu?.outputTail(30) ?? '';
+      return new OperationError({
+        code: 'QEMU_EXITED',
+        message: `machine ${this.id}: ${outcome.reason} while booting${stderr ? `\nqemu said:\n${stderr}` : ''}${consolePart}`,
+        hint: 'look at the qemu message and the console; check the image, kernel and firmware options',
+        details: { machine: this.id, console: this.consolePath },
+      });
+    }
+    const o = this.flight.opts;
+    return new OperationError({
+      code: 'QEMU_SSH_TIMEOUT',
+      message: `machine ${this.id} did not answer SSH on 127.0.0.1:${this.port} within ${o.sshRetries * o.sshTimeoutSec} s${consolePart}`,
+      hint: 'the console shows how far it booted; raise --ssh-retries/--ssh-timeout for slow boots (TCG is slow)',
+      details: { machine: this.id, console: this.consolePath, sshPort: this.port },
+    });
+  }
+
+  private throwIfAborted(): void {
+    if (this.signal?.aborted) throw new InterruptedError('abort signal');
+    if (this.destroying) throw new InterruptedError(`machine ${this.id} was destroyed while booting`);
+  }
+
+  // SSH in as the default user, then prove the OS finished booting.
+  private async connectAndCheck(deadline: number): Promise<void> {
+    await this.client(DEFAULT_USER);
+    await this.checkReady(deadline);
+  }
+
+  private async checkReady(deadline: number): Promise<void> {
+    const o = this.flight.opts;
+    if (this.readiness === undefined) {
+      if (o.readiness !== 'auto') this.readiness = o.readiness;
+      else if (this.flight.boot.ready) this.readiness = this.flight.boot.ready.readiness;
+      else {
+        // Ask the machine: a running systemd (sd_booted's test) gets the systemd checks.
+        const r = await this.ssh(
+          'if [ -d /run/systemd/system ]; then echo systemd; elif [ -e /run/mantle/ready ]; then echo marker; else echo none; fi',
+          { timeoutMs: o.sshTimeoutSec * 1000 },
+        );
+        const kind = r.stdout.trim();
+        this.readiness = kind === 'marker' || kind === 'systemd' ? kind : 'none';
+      }
+    }
+    if (this.readiness === 'none') return;
+    if (this.readiness === 'marker') {
+      const file = this.flight.boot.ready?.file ?? '/run/mantle/ready';
+      for (;;) {
+        // The tiny image also records whether its Ignition config applied cleanly.
+        const r = await this.ssh(`${shellQuote(['test', '-e', file])} || exit 3; cat /run/mantle/ignition.status 2>/dev/null; exit 0`, {
+          timeoutMs: o.sshTimeoutSec * 1000,
+        });
+        if (r.exitCode === 0 && r.stdout.startsWith('failed')) {
+          throw new OperationError({
+            code: 'QEMU_NOT_READY',
+            message: `machine ${this.id} booted, but its Ignition config was not fully applied (${r.stdout.trim()})${await this.consoleSuffix()}`,
+            hint: "the console's 'ignition: error:' lines say which part of the user data failed",
+            details: { machine: this.id },
+          });
+        }
+        if (r.exitCode === 0) return;
+        if (Date.now() > deadline) {
+          throw new OperationError({
+            code: 'QEMU_NOT_READY',
+            message: `machine ${this.id} answers SSH but never created its ready marker ${file}${await this.consoleSuffix()}`,
+            hint: 'the image did not finish booting; look at the console',
+          });
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    const remaining = Math.max(5000, deadline - Date.now());
+    const state = await this.ssh('systemctl is-system-running --wait', { timeoutMs: remaining });
+    const failed = await this.ssh('systemctl --failed --no-legend --plain', { timeoutMs: o.sshTimeoutSec * 1000 });
+    const status = state.stdout.trim();
+    if (status !== 'running' || failed.stdout.trim() !== '') {
+      throw new OperationError({
+        code: 'QEMU_NOT_READY',
+        message: `machine ${this.id} booted into state '${status || 'unknown'}'${failed.stdout.trim() ? `; failed units:\n${failed.stdout.trim()}` : ''}`,
+        hint: 'look at the failed units in journal.txt and the console',
+        details: { machine: this.id, state: status, failedUnits: failed.stdout.trim().split('\n').filter(Boolean) },
+      });
+    }
+  }
+
+  private async consoleSuffix(): Promise<string> {
+    const tail = await consoleTail(this.consolePath, 30);
+    return tail ? `\nlast console lines (${this.consolePath}):\n${tail}` : '';
+  }
+
+  // One reused connection per user; reconnects when the previous one dropped (e.g. reboot).
+  private client(user: string): Promise<SshClient> {
+    if (this.destroying) {
+      return Promise.reject(
+        new OperationError({
+          code: 'QEMU_MACHINE_DESTROYED',
+          message: `machine ${this.id} was destroyed; it runs no commands any more`,
+          hint: 'use a machine before destroying its cluster',
+        }),
+      );
+    }
+    const existing = this.clients.get(user);
+    if (existing) {
+      return existing.then(
+        (c) => (c.isAlive() ? c : this.connect(user)),
+        () => this.connect(user),
+      );
+    }
+    return this.connect(user);
+  }
+
+  private connect(user: string): Promise<SshClient> {
+    const o = this.flight.opts;
+    const p = connectWithRetry({
+      host: this.ip,
+      port: this.port,
+      user,
+      privateKeyPath: this.flight.privateKeyPath,
+      // sshd already sent its banner (waitForSsh), so few tries are needed; the host key is
+      // new on every boot of a throwaway machine, so there is nothing to pin.
+      tries: Math.min(o.sshRetries, 10),
+      perTryTimeoutMs: o.sshTimeoutSec * 1000,
+      backoff: { initialMs: 200, factor: 1.5, maxMs: 2000 },
+      hostKeyPolicy: 'insecure',
+      // root may be refused (sshd PermitRootLogin no): that is answered by sudo, not retried
+      authFailureRetries: user === 'root' ? 0 : 2,
+      logger: this.log,
+      ...(this.signal ? { signal: this.signal } : {}),
+    });
+    this.clients.set(user, p);
+    p.catch(() => {
+      if (this.clients.get(user) === p) this.clients.delete(user);
+    });
+    return p;
+  }
+
+  async ssh(command: string, opts: MachineExecOptions = {}): Promise<ExecResult> {
+    const user = opts.user ?? DEFAULT_USER;
+    const execOpts: SshExecOptions = {
+      ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.onStdout ? { onStdout: opts.onStdout } : {}),
+      ...(opts.onStderr ? { onStderr: opts.onStderr } : {}),
+      ...(this.signal ? { signal: this.signal } : {}),
+    };
+    const root = user === 'root' ? await this.rootClient() : undefined;
+    const r =
+      user === 'root' && !root
+        ? await (await this.client(DEFAULT_USER)).exec(shellQuote(['sudo', '-n', 'sh', '-c', command]), execOpts)
+        : await (root ?? (await this.client(user))).exec(command, execOpts);
+    return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, signal: r.signal };
+  }
+
+  // Root over its own SSH login where the image allows it (the tiny image does; kola's key is
+  // in root's authorized_keys); undefined when sshd refuses root, and root goes through sudo.
+  private async rootClient(): Promise<SshClient | undefined> {
+    if (this.rootViaSudo) return undefined;
+    try {
+      return await this.client('root');
+    } catch (err) {
+      if (!(err instanceof MantleError && err.code === SshErrorCode.AuthFailed)) throw err;
+      this.log.debug(`root login refused on ${this.id}; using sudo as ${DEFAULT_USER}`);
+      this.rootViaSudo = true;
+      return undefined;
+    }
+  }
+
+  // Copied as root (tests put files anywhere), creating missing parent directories; SFTP when
+  // the machine offers it, else through a remote command.
+  async copyFile(source: string | Uint8Array, remotePath: string, mode = 0o644): Promise<void> {
+    const parent = posix.dirname(remotePath);
+    const root = await this.rootClient();
+    if (!root) {
+      // No root login: upload as the default user, then move into place with sudo.
+      const core = await this.client(DEFAULT_USER);
+      const tmp = `/tmp/.kola-copy-${randomBytes(6).toString('hex')}`;
+      await this.put(core, source, tmp, 0o600);
+      const script = 'mkdir -p "$1" && chown root:root "$2" && chmod "$3" "$2" && mv -f "$2" "$4"';
+      await core.mustExec(shellQuote(['sudo', '-n', 'sh', '-c', script, 'sh', parent, tmp, mode.toString(8), remotePath]));
+      return;
+    }
+    try {
+      await this.put(root, source, remotePath, mode);
+    } catch (err) {
+      // SFTP's "No such file": the parent directory is missing.
+      if (!(err instanceof MantleError && (err.cause as { code?: number } | undefined)?.code === 2)) throw err;
+      await root.mustExec(shellQuote(['mkdir', '-p', parent]));
+      await this.put(root, source, remotePath, mode);
+    }
+  }
+
+  // SFTP when the machine offers it, else a remote command (remembered per machine).
+  private async put(client: SshClient, source: string | Uint8Array, remotePath: string, mode: number): Promise<void> {
+    if (!this.installFallback) {
+      try {
+        await client.putFile(source, remotePath, { mode });
+        return;
+      } catch (err) {
+        if (!(err instanceof MantleError && err.code === SshErrorCode.ChannelFailed)) throw err;
+        this.log.debug(`no SFTP on ${this.id}; copying through a remote command`);
+        this.installFallback = true;
+      }
+    }
+    await client.mustExec(shellQuote(['mkdir', '-p', posix.dirname(remotePath)]));
+    await client.installFile(source, remotePath, mode);
+  }
+
+  async bootId(): Promise<string> {
+    const r = await this.ssh('cat /proc/sys/kernel/random/boot_id', { timeoutMs: this.flight.opts.sshTimeoutSec * 1000 });
+    const id = r.stdout.trim();
+    if (r.exitCode !== 0 || !id) {
+      throw new OperationError({
+        code: 'QEMU_BOOT_ID',
+        message: `cannot read the boot id of machine ${this.id}: ${r.stderr.trim() || `exit code ${r.exitCode}`}`,
+      });
+    }
+    return id;
+  }
+
+  async reboot(): Promise<void> {
+    const o = this.flight.opts;
+    const before = await this.bootId();
+    const consoleOffset = await fileSize(this.consolePath);
+    this.log.debug('rebooting');
+    // The connection may drop before `reboot` reports back; that is success, not an error.
+    await this.ssh('reboot', { user: 'root', timeoutMs: 10_000 }).catch((err: unknown) => {
+      if (!(err instanceof MantleError && (err.code === SshErrorCode.ConnectionLost || err.code === SshErrorCode.ExecTimeout))) throw err;
+    });
+    // Old connections die with the old system, often silently (no FIN from a rebooting guest):
+    // drop them now rather than wait for keepalives, and look for the new system instead.
+    this.dropClients();
+    const deadline = Date.now() + o.sshRetries * o.sshTimeoutSec * 1000;
+    for (;;) {
+      const outcome = await this.waitForSshOrExit(deadline, consoleOffset);
+      if (outcome.kind !== 'ready') throw await this.bootFailure(outcome);
+      const after = await this.bootId().catch(() => before);
+      if (after !== before) {
+        await this.checkReady(deadline);
+        return;
+      }
+      // Still the old system on its way down (its sshd answered once more).
+      this.dropClients();
+      if (Date.now() > deadline) {
+        throw new OperationError({
+          code: 'QEMU_REBOOT_FAILED',
+          message: `machine ${this.id} still runs boot ${before} after 'reboot'${await this.consoleSuffix()}`,
+          hint: 'the reboot did not happen; look at the console',
+        });
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  private dropClients(): void {
+    for (const p of this.clients.values()) void p.then((c) => c.close(), () => undefined);
+    this.clients.clear();
+  }
+
+  async consoleOutput(): Promise<string> {
+    try {
+      return await readFile(this.consolePath, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  // journal.txt and journal-raw.txt.gz are written beside console.txt, as kola's output has them.
+  // (The tiny image's journalctl shim prints dmesg and the syslog.)
+  async journalOutput(): Promise<string> {
+    const probe = await this.ssh('command -v journalctl >/dev/null 2>&1 && echo yes', { user: 'root', timeoutMs: 30_000 });
+    if (probe.stdout.trim() !== 'yes') return '';
+    const text = await this.ssh('journalctl -o short-monotonic --no-pager -b', { user: 'root', timeoutMs: 120_000 });
+    await writeFile(join(this.outputDir, 'journal.txt'), text.stdout);
+    const raw = await this.ssh('journalctl -o export --no-pager -b', { user: 'root', timeoutMs: 120_000 });
+    if (raw.exitCode === 0) await writeFile(join(this.outputDir, 'journal-raw.txt.gz'), gzipSync(raw.stdout));
+    return text.stdout;
+  }
+
+  destroy(): Promise<void> {
+    this.destroying ??= this.teardown();
+    return this.destroying;
+  }
+
+  private async teardown(): Promise<void> {
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.allSettled(
+      clients.map((p) =>
+        p.then((c) => Promise.race([c.close(), new Promise<void>((r) => setTimeout(r, 2000))])),
+      ),
+    );
+    await this.qemu?.stop(3000);
+    await this.swtpm?.process.stop(1000);
+    if (this.lanPort !== undefined) this.cluster.lan?.removeMember(this.lanPort);
+    await rm(this.tmp, { recursive: true, force: true });
+    this.untrackTmp();
+    this.unregisterCleanup();
+    this.onDestroyed?.(this);
+  }
+}

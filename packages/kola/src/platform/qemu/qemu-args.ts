@@ -1,0 +1,102 @@
+import type { Accel } from './accel.js';
+import type { QemuArch } from './options.js';
+
+/** Everything that decides one machine's qemu command line. */
+export interface QemuMachineSpec {
+  arch: QemuArch;
+  accel: Accel;
+  memoryMiB: number;
+  cpus: number;
+  /** -cpu model; default host (KVM) or max (TCG) */
+  cpuModel?: string;
+  /** direct kernel boot */
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  /** the machine's own qcow2 overlay over the flight's image */
+  disk?: string;
+  /** UEFI: the shared read-only code image and this machine's writable variable store */
+  uefi?: { code: string; vars: string; secureBoot: boolean };
+  /** Ignition config passed through fw_cfg */
+  ignitionPath?: string;
+  /** where the serial console goes */
+  consolePath: string;
+  pidfile: string;
+  /** host port forwarded to the guest's port 22 */
+  sshPort: number;
+  /** MAC of the first NIC (qemu user networking) */
+  userMac: string;
+  /** the cluster's private LAN: this machine's UDP port and the switch's */
+  lan?: { mac: string; localPort: number; switchPort: number };
+  /** swtpm control socket */
+  tpmSocket?: string;
+}
+
+/** The fw_cfg key Flatcar's Ignition (and the tiny image) read the config from. */
+export const IGNITION_FW_CFG_NAME = 'opt/org.flatcar-linux/config';
+
+// qemu's -drive/-chardev option syntax uses ',' as separator; a literal comma is written ',,'.
+function optValue(path: string): string {
+  return path.replace(/,/g, ',,');
+}
+
+/** The qemu argument array for a machine (no shell involved; paths may hold any character but NUL). */
+export function buildQemuArgs(spec: QemuMachineSpec): string[] {
+  const x86 = spec.arch === 'x86_64';
+  const args: string[] = [];
+  const machine = x86 ? `q35${spec.uefi?.secureBoot ? ',smm=on' : ''}` : 'virt';
+  args.push('-machine', machine, '-accel', spec.accel);
+  // TCG: 'max' emulates every feature qemu can (x86-64-v2+ for modern distributions).
+  args.push('-cpu', spec.cpuModel ?? (spec.accel === 'kvm' ? 'host' : 'max'));
+  args.push('-m', String(spec.memoryMiB), '-smp', String(spec.cpus));
+  // No default devices (VGA, default NIC, floppy, CD): fewer devices, faster firmware.
+  args.push('-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none');
+  args.push('-chardev', `file,id=console0,path=${optValue(spec.consolePath)}`, '-serial', 'chardev:console0');
+  args.push('-pidfile', spec.pidfile);
+  // Entropy from the host: key generation on first boot never waits for the guest's crng.
+  args.push('-device', 'virtio-rng-pci');
+
+  // NIC 0: user-mode networking, SSH forwarded from loopback only. romfile= skips the iPXE ROM.
+  args.push('-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`);
+  args.push('-device', `virtio-net-pci,netdev=net0,mac=${spec.userMac},romfile=`);
+  if (spec.lan) {
+    // NIC 1: the cluster's private LAN, Ethernet frames as UDP datagrams to kola's switch.
+    args.push(
+      '-netdev',
+      `dgram,id=net1,local.type=inet,local.host=127.0.0.1,local.port=${spec.lan.localPort},` +
+        `remote.type=inet,remote.host=127.0.0.1,remote.port=${spec.lan.switchPort}`,
+    );
+    args.push('-device', `virtio-net-pci,netdev=net1,mac=${spec.lan.mac},romfile=`);
+  }
+
+  if (spec.uefi) {
+    if (spec.uefi.secureBoot) args.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
+    args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(spec.uefi.code)}`);
+    args.push('-drive', `if=pflash,format=raw,unit=1,file=${optValue(spec.uefi.vars)}`);
+  }
+  if (spec.disk) {
+    // cache=unsafe: the overlay is thrown away with the machine, so flushes buy nothing.
+    args.push('-drive', `if=none,id=disk0,format=qcow2,cache=unsafe,discard=unmap,file=${optValue(spec.disk)}`);
+    args.push('-device', 'virtio-blk-pci,drive=disk0,serial=primary-disk,bootindex=1');
+  }
+  if (spec.kernel) {
+    args.push('-kernel', spec.kernel);
+    if (spec.initrd) args.push('-initrd', spec.initrd);
+    if (spec.append) args.push('-append', spec.append);
+  }
+  if (spec.ignitionPath) {
+    args.push('-fw_cfg', `name=${IGNITION_FW_CFG_NAME},file=${optValue(spec.ignitionPath)}`);
+  }
+  if (spec.tpmSocket) {
+    args.push('-chardev', `socket,id=chrtpm,path=${optValue(spec.tpmSocket)}`);
+    args.push('-tpmdev', 'emulator,id=tpm0,chardev=chrtpm');
+    args.push('-device', `${x86 ? 'tpm-tis' : 'tpm-tis-device'},tpmdev=tpm0`);
+  }
+  return args;
+}
+
+/** A random locally administered unicast MAC in qemu's 52:54:00 range. */
+export function randomMac(random: () => number = Math.random): string {
+  const bytes = [0x52, 0x54, 0x00, ...Array.from({ length: 3 }, () => Math.floor(random() * 256))];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
