@@ -15,7 +15,8 @@ APT_PACKAGES=(
   qemu-system-x86 ovmf swtpm swtpm-tools  # kola's qemu platform
   openssh-client openssh-server  # ssh-keygen; a real sshd for the SSH tests
   cpio busybox-static            # the tiny test image
-  squashfs-tools erofs-utils     # sysext images
+  squashfs-tools erofs-utils btrfs-progs  # sysext images
+  patchelf                       # bakery flix: relocate binaries
   zstd xz-utils lz4 bzip2 gzip   # image (de)compression
   gnupg                          # OpenPGP fixtures for verification tests
   ignition                       # ignition-validate: cross-checks of the Butane translator

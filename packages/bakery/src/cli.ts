@@ -1,4 +1,12 @@
 import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core';
+import { bakeSpec } from './commands/bake.js';
+import { createSpec } from './commands/create.js';
+import { flixSpec } from './commands/flix.js';
+import { inspectSpec } from './commands/inspect.js';
+import { listRecipesSpec } from './commands/list-recipes.js';
+import { publishSpec } from './commands/publish.js';
+import { sysupdateSpec } from './commands/sysupdate.js';
+import { validateSpec } from './commands/validate.js';
 
 export const cli: CliSpec = {
   name: 'bakery',
@@ -6,13 +14,16 @@ export const cli: CliSpec = {
   description: 'build, inspect, validate and publish systemd-sysext images and bake them into OS images',
   commands: (y, bind) =>
     y
-      .command(bind(notBuiltYet('create <name>', 'build a sysext image', 'issue 6')))
-      .command(bind(notBuiltYet('inspect <image>', 'show what a sysext image holds', 'issue 6')))
-      .command(bind(notBuiltYet('validate <image>', 'tell whether systemd would merge an image', 'issue 6')))
-      .command(bind(notBuiltYet('list-recipes', 'list built-in recipes', 'issue 6')))
-      .command(bind(notBuiltYet('sysupdate <name>', 'write sysupdate transfer files', 'issue 6')))
-      .command(bind(notBuiltYet('publish <dir> <dest>', 'upload images and SHA256SUMS', 'issue 6')))
-      .command(bind(notBuiltYet('bake <image> <sysexts..>', 'put sysexts into an OS disk image', 'issue 6'))),
+      .command(bind(createSpec))
+      .command(bind(inspectSpec))
+      .command(bind(validateSpec))
+      .command(bind(listRecipesSpec))
+      .command(bind(sysupdateSpec))
+      .command(bind(publishSpec))
+      .command(bind(bakeSpec))
+      .command(bind(flixSpec))
+      .command(bind(notBuiltYet('flatwrap <rootfs> <name> <paths..>', 'wrap binaries of a chroot with bwrap/unshare entry points in a sysext', 'issue 6')))
+      .command(bind(notBuiltYet('oci-rootfs <image> <dir>', 'unpack a container image into a directory', 'issue 6'))),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);

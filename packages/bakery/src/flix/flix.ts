@@ -1,0 +1,178 @@
+import { chmod, copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join, posix, resolve } from 'node:path';
+import { InputError, onCleanup, requireTool, run, runText } from '@mantle/core';
+import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
+import { checkName } from '../sysext/names.js';
+import { resolveInRoot } from './rooted-path.js';
+
+// flix: take binaries out of a foreign root filesystem (an unpacked container image, a chroot) and
+// make them run on any host from a sysext. Each ELF binary gets its own dynamic loader and the
+// libraries it needs (found in the root filesystem, transitively) copied to /usr/local/NAME/;
+// patchelf points the binary's interpreter there and sets RUNPATH to /usr/local/NAME with
+// DF_1_NODEFLIB, so the host's /usr/lib is never consulted. Resource paths (directories, data
+// files) are copied as they are.
+
+export interface FlixOptions extends Omit<CreateSysextOptions, 'from' | 'name'> {
+  rootfs: string;
+  name: string;
+  /** /usr/... paths in the rootfs, or CHROOT:TARGET with TARGET under /usr */
+  paths: readonly string[];
+  /** libraries (rootfs paths) needed through dlopen, copied to /usr/local/NAME/extralibs */
+  extraLibs?: readonly string[];
+}
+
+export interface FlixResult extends CreateSysextResult {
+  binaries: { path: string; interpreter: string; libraries: string[] }[];
+}
+
+/** Build a sysext from paths of a root filesystem, relocating ELF binaries with patchelf. */
+export async function flix(opts: FlixOptions): Promise<FlixResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const name = checkName(opts.name, 'NAME');
+  const rootfs = resolve(cwd, opts.rootfs);
+  if (!(await stat(rootfs).catch(() => undefined))?.isDirectory()) {
+    throw new InputError({ code: 'FLIX_NO_ROOTFS', message: `ROOTFS ${opts.rootfs} is not a directory`, hint: 'unpack the container image or chroot first', details: { field: 'ROOTFS' } });
+  }
+  if (opts.paths.length === 0) throw new InputError({ code: 'BAD_USAGE', message: 'no PATHS given', hint: 'e.g. bakery flix ROOTFS nano /usr/bin/nano /usr/share/nano' });
+  const patchelf = await requireTool('patchelf', { debianPackage: 'patchelf', purpose: 'relocate binaries for flix', ...(opts.env ? { env: opts.env } : {}) });
+  const outDir = resolve(cwd, opts.outDir ?? '.');
+  await mkdir(outDir, { recursive: true });
+  const scratch = await mkdtemp(join(outDir, '.bakery-flix-'));
+  const unregister = onCleanup(() => rm(scratch, { recursive: true, force: true }), `remove ${scratch}`);
+  try {
+    const tree = join(scratch, 'tree');
+    const libDir = `/usr/local/${name}`;
+    await mkdir(join(tree, libDir), { recursive: true });
+    const searchDirs = await librarySearchDirs(rootfs);
+    const copiedLibs = new Map<string, string>();
+    const interpreters = new Set<string>();
+    const lo = opts.logger ? { logger: opts.logger } : {};
+    const elf = async (file: string): Promise<boolean> => {
+      const fh = await readFile(file).catch(() => undefined);
+      return fh !== undefined && fh.length > 4 && fh.readUInt32BE(0) === 0x7f454c46;
+    };
+
+    // Copy a library and, depth first, what it needs; give each the private RUNPATH.
+    const needed = async (file: string, owner: string): Promise<string[]> => {
+      const deps = (await runText(patchelf, ['--print-needed', file], lo)).split('\n').map((s) => s.trim()).filter(Boolean);
+      const out: string[] = [];
+      for (const dep of deps) {
+        out.push(dep);
+        if (copiedLibs.has(dep)) continue;
+        const found = await findLibrary(rootfs, searchDirs, dep);
+        if (!found) {
+          throw new InputError({
+            code: 'FLIX_LIBRARY_MISSING',
+            message: `${owner} needs ${dep}, which is not in ${rootfs} (searched ${searchDirs.join(', ')})`,
+            hint: 'install it in the root filesystem, or add its directory to etc/ld.so.conf.d there',
+            details: { library: dep },
+          });
+        }
+        const dest = join(tree, libDir, dep);
+        copiedLibs.set(dep, found);
+        // libc names the loader as NEEDED: it is already there as the interpreter; leave it unpatched.
+        if (interpreters.has(dep)) continue;
+        await copyFile(join(rootfs, found), dest);
+        await chmod(dest, 0o755);
+        out.push(...(await needed(dest, dep)));
+        await run(patchelf, ['--no-default-lib', '--set-rpath', `${libDir}:${libDir}/extralibs`, dest], lo);
+      }
+      return out;
+    };
+
+    const binaries: FlixResult['binaries'] = [];
+    for (const spec of opts.paths) {
+      const { from, to } = splitPath(spec);
+      const real = await resolveInRoot(rootfs, from);
+      if (!real) throw new InputError({ code: 'FLIX_PATH_MISSING', message: `${spec}: ${from} does not exist in ${rootfs}`, hint: 'give paths as they are inside the root filesystem', details: { path: from } });
+      const src = join(rootfs, real);
+      const dest = join(tree, to);
+      await mkdir(dirname(dest), { recursive: true });
+      const st = await stat(src);
+      if (st.isDirectory()) {
+        await cp(src, dest, { recursive: true, verbatimSymlinks: true, force: true });
+        continue;
+      }
+      await copyFile(src, dest);
+      await chmod(dest, st.mode & 0o777);
+      if (!(await elf(dest))) continue;
+      const interp = (await run(patchelf, ['--print-interpreter', dest], { ...lo, reject: false })).stdout.trim();
+      if (!interp) continue; // a static binary or a library: nothing to relocate
+      const interpReal = await resolveInRoot(rootfs, interp);
+      if (!interpReal) throw new InputError({ code: 'FLIX_LIBRARY_MISSING', message: `${from} wants the loader ${interp}, which is not in ${rootfs}`, hint: 'the root filesystem is incomplete', details: { path: interp } });
+      const interpDest = join(tree, libDir, posix.basename(interp));
+      interpreters.add(posix.basename(interp));
+      if (!(await lstat(interpDest).catch(() => undefined))) {
+        await copyFile(join(rootfs, interpReal), interpDest);
+        await chmod(interpDest, 0o755);
+      }
+      await run(patchelf, ['--set-interpreter', `${libDir}/${posix.basename(interp)}`, dest], lo);
+      const libs = await needed(dest, from);
+      await run(patchelf, ['--no-default-lib', '--set-rpath', `${libDir}:${libDir}/extralibs`, dest], lo);
+      binaries.push({ path: to, interpreter: `${libDir}/${posix.basename(interp)}`, libraries: [...new Set(libs)] });
+    }
+    for (const lib of opts.extraLibs ?? []) {
+      const real = await resolveInRoot(rootfs, lib);
+      if (!real) throw new InputError({ code: 'FLIX_PATH_MISSING', message: `--extra-lib ${lib} does not exist in ${rootfs}`, hint: 'give library paths inside the root filesystem', details: { path: lib } });
+      const dest = join(tree, libDir, 'extralibs', posix.basename(lib));
+      await mkdir(dirname(dest), { recursive: true });
+      await copyFile(join(rootfs, real), dest);
+      await needed(dest, lib);
+      await run(patchelf, ['--no-default-lib', '--set-rpath', `${libDir}:${libDir}/extralibs`, dest], lo);
+    }
+    const { rootfs: _r, paths: _p, extraLibs: _e, ...rest } = opts;
+    void _r;
+    void _p;
+    void _e;
+    const result = await createSysext({ ...rest, name, from: tree, cwd, reloadManager: opts.reloadManager ?? true });
+    return { ...result, binaries };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+    unregister();
+  }
+}
+
+function splitPath(spec: string): { from: string; to: string } {
+  const i = spec.indexOf(':');
+  const from = i < 0 ? spec : spec.slice(0, i);
+  const to = i < 0 ? spec : spec.slice(i + 1);
+  const norm = posix.normalize('/' + to);
+  if (!from.startsWith('/') || !(norm.startsWith('/usr/') || norm.startsWith('/opt/'))) {
+    throw new InputError({
+      code: 'FLIX_BAD_PATH',
+      message: `${spec}: paths must be absolute and land under /usr or /opt`,
+      hint: 'pass /usr/bin/tool, or CHROOT:TARGET like /bin/tool:/usr/bin/tool',
+      details: { path: spec },
+    });
+  }
+  return { from, to: norm.slice(1) };
+}
+
+// Where the loader of the root filesystem looks: the usual directories plus its ld.so.conf(.d).
+async function librarySearchDirs(rootfs: string): Promise<string[]> {
+  const dirs = ['/lib64', '/usr/lib64', '/usr/local/lib64', '/lib', '/usr/lib', '/usr/local/lib'];
+  const confs = ['/etc/ld.so.conf'];
+  const confDir = await resolveInRoot(rootfs, '/etc/ld.so.conf.d');
+  if (confDir) {
+    for (const f of (await readdir(join(rootfs, confDir)).catch(() => [])).sort()) if (f.endsWith('.conf')) confs.push(posix.join(confDir, f));
+  }
+  for (const c of confs) {
+    const real = await resolveInRoot(rootfs, c);
+    if (!real) continue;
+    const text = await readFile(join(rootfs, real), 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      const t = line.trim();
+      if (t === '' || t.startsWith('#') || t.startsWith('include ')) continue;
+      if (t.startsWith('/') && !dirs.includes(t)) dirs.push(t);
+    }
+  }
+  return dirs;
+}
+
+async function findLibrary(rootfs: string, dirs: readonly string[], name: string): Promise<string | undefined> {
+  for (const d of dirs) {
+    const p = await resolveInRoot(rootfs, posix.join(d, name));
+    if (p && (await stat(join(rootfs, p)).then((s) => s.isFile(), () => false))) return p;
+  }
+  return undefined;
+}

@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { InputError, parseOsRelease, UsageError, type Logger } from '@mantle/core';
+import { checkName, hostArch, SYSTEMD_ARCHES } from '../sysext/names.js';
+import { mergeVerdict, type HostRelease, type MergeVerdict } from '../sysext/merge-rules.js';
+import { inspectWith, type SysextInspection } from './inspect-sysext.js';
+import { openSysext } from './sysext-reader.js';
+
+export interface ValidateOptions {
+  /** an os-release file of the host (e.g. a copy of /usr/lib/os-release) */
+  against?: string;
+  /** or the host given as flags */
+  os?: string;
+  versionId?: string;
+  sysextLevel?: string;
+  /** the host architecture; default: this machine's */
+  arch?: string;
+  /** the name the image will be loaded under (default: its file or symlink name) */
+  name?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+}
+
+export interface ValidateResult extends MergeVerdict {
+  image: string;
+  imageName: string;
+  format: string;
+  host: HostRelease;
+  metadata: SysextInspection['metadata'];
+}
+
+/** Read the host description from --against or --os/--version-id/--sysext-level. */
+export async function hostFromOptions(opts: ValidateOptions): Promise<HostRelease> {
+  const arch = opts.arch ?? hostArch();
+  if (!(SYSTEMD_ARCHES as readonly string[]).includes(arch)) {
+    throw new InputError({ code: 'BAD_ARCH', message: `--arch ${JSON.stringify(arch)} is not a systemd architecture`, hint: 'use x86-64, arm64, ... (os-release(5) ARCHITECTURE=)', details: { field: '--arch' } });
+  }
+  if (opts.against !== undefined) {
+    if (opts.os !== undefined || opts.versionId !== undefined || opts.sysextLevel !== undefined) {
+      throw new UsageError({ code: 'BAD_USAGE', message: '--against cannot be combined with --os/--version-id/--sysext-level', hint: 'describe the host one way' });
+    }
+    const path = resolve(opts.cwd ?? process.cwd(), opts.against);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      throw new InputError({ code: 'OS_RELEASE_UNREADABLE', message: `--against ${opts.against}: ${(err as Error).message}`, hint: 'pass the host os-release file (e.g. copied from /usr/lib/os-release)', cause: err, details: { field: '--against' } });
+    }
+    const f = parseOsRelease(text, path);
+    if (!f.ID) throw new InputError({ code: 'OS_RELEASE_NO_ID', message: `--against ${opts.against} has no ID=`, hint: 'pass an os-release(5) file', details: { field: '--against' } });
+    return { id: f.ID, ...(f.VERSION_ID ? { versionId: f.VERSION_ID } : {}), ...(f.SYSEXT_LEVEL ? { sysextLevel: f.SYSEXT_LEVEL } : {}), arch, scope: 'system', source: path };
+  }
+  if (opts.os === undefined) {
+    throw new UsageError({ code: 'BAD_USAGE', message: 'say which host to check against: --against OS_RELEASE_FILE or --os ID', hint: 'e.g. --os flatcar --sysext-level 1.0, or --against /usr/lib/os-release' });
+  }
+  if (opts.versionId !== undefined && opts.sysextLevel !== undefined) {
+    throw new UsageError({ code: 'BAD_USAGE', message: '--version-id and --sysext-level were both given', hint: 'give the one the host declares (Flatcar declares both: use --against its os-release)' });
+  }
+  return {
+    id: opts.os,
+    ...(opts.versionId !== undefined ? { versionId: opts.versionId } : {}),
+    ...(opts.sysextLevel !== undefined ? { sysextLevel: opts.sysextLevel } : {}),
+    arch,
+    scope: 'system',
+    source: `--os ${opts.os}`,
+  };
+}
+
+/** Would systemd-sysext merge IMAGE on the host? Bad input throws (exit 2); a verdict is data. */
+export async function validateSysext(image: string, opts: ValidateOptions = {}): Promise<ValidateResult> {
+  const host = await hostFromOptions(opts);
+  if (opts.name !== undefined) checkName(opts.name, '--name');
+  const path = resolve(opts.cwd ?? process.cwd(), image);
+  const reader = await openSysext(path, { ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.env ? { env: opts.env } : {}) });
+  let inspection: SysextInspection;
+  try {
+    inspection = await inspectWith(reader);
+  } finally {
+    await reader.close();
+  }
+  const imageName = opts.name ?? inspection.imageName;
+  const verdict = mergeVerdict(
+    {
+      imageName,
+      metadata: inspection.metadata,
+      topLevel: inspection.topLevel,
+      hasOsRelease: inspection.hasOsRelease,
+      hasUsrSbin: inspection.files.some((e) => e.path === 'usr/sbin'),
+      units: inspection.units,
+    },
+    host,
+    { imagePath: image },
+  );
+  return { image: path, imageName, format: inspection.format, host, metadata: inspection.metadata, ...verdict };
+}
