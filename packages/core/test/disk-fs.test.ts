@@ -121,6 +121,15 @@ describe('a filled Flatcar test disk', () => {
     expect((await run('sgdisk', ['-v', img])).stdout).toMatch(/No problems found/);
   });
 
+  it('keeps the filesystem clean when directories already exist (debugfs mkdir would leak an inode)', async () => {
+    await ext4Mkdir(root, '/opt/again');
+    await ext4Mkdir(root, '/opt/again');
+    await ext4WriteFile(root, '/opt/again/file', 'x');
+    await ext4WriteFile(root, '/opt/again/file2', 'y');
+    const fsck = await run('e2fsck', ['-fn', `${img}?offset=${root.offset}`], { reject: false });
+    expect(fsck.exitCode, fsck.stdout + fsck.stderr).toBe(0);
+  });
+
   it('gives clear errors: missing files, wrong filesystem, unknown partition', async () => {
     await expect(ext4ReadFile(root, '/does/not/exist')).rejects.toMatchObject({ code: 'FS_NOT_FOUND', exitCode: 2 });
     await expect(fatReadFile(efi, '/nope.txt')).rejects.toMatchObject({ code: 'FS_NOT_FOUND' });

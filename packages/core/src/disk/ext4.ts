@@ -133,9 +133,11 @@ export type Ext4Op =
  */
 export async function ext4Apply(part: PartitionRef, ops: readonly Ext4Op[], opts: { logger?: Logger } = {}): Promise<void> {
   if (ops.length === 0) return;
+  // debugfs's mkdir on a directory that already exists allocates an inode and a block before it
+  // fails, leaving the filesystem inconsistent: only ever mkdir directories known to be missing.
+  const made = await existingDirs(part, ops, opts);
   await withTempDir('mantle-ext4-', async (dir) => {
     const cmds: string[] = [];
-    const made = new Set<string>(['/']);
     const mkdirs = (p: string): void => {
       const parts = p.split('/').filter(Boolean);
       let cur = '';
@@ -181,6 +183,37 @@ export async function ext4Apply(part: PartitionRef, ops: readonly Ext4Op[], opts
     }
     await debugfs(part, cmds, { write: true, logger: opts.logger, what: ops.map((o) => o.path).join(', '), cmdDir: dir });
   });
+}
+
+// The directories among the ones `ops` need (targets of mkdir, parents of everything) that exist.
+async function existingDirs(part: PartitionRef, ops: readonly Ext4Op[], opts: { logger?: Logger }): Promise<Set<string>> {
+  const wanted = new Set<string>();
+  for (const op of ops) {
+    const p = checkPath(op.path);
+    let cur = op.op === 'mkdir' ? p : posix.dirname(p);
+    while (cur !== '/' && !wanted.has(cur)) {
+      wanted.add(cur);
+      cur = posix.dirname(cur);
+    }
+  }
+  const existing = new Set<string>(['/']);
+  const listings = new Map<string, Ext4Entry[] | undefined>();
+  // Walk top-down so a missing parent answers for all its descendants without a debugfs run.
+  for (const d of [...wanted].sort((a, b) => a.split('/').length - b.split('/').length)) {
+    const parent = posix.dirname(d);
+    if (!existing.has(parent)) continue;
+    if (!listings.has(parent)) {
+      try {
+        listings.set(parent, await ext4List(part, parent, opts));
+      } catch (err) {
+        if (err instanceof InputError && err.code === 'FS_NOT_FOUND') listings.set(parent, undefined);
+        else throw err;
+      }
+    }
+    const entry = listings.get(parent)?.find((e) => e.name === posix.basename(d));
+    if (entry?.type === 'dir') existing.add(d);
+  }
+  return existing;
 }
 
 /** Write one file into an ext partition (creating parents, replacing an existing file). */
