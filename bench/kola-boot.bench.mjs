@@ -43,13 +43,20 @@ async function loadPlatform(dir) {
             if (args.pluginData === 'inner') return undefined;
             if (args.path === '@mantle/core') return { path: join(repo, 'packages/core/src/index.ts') };
             if (isBuiltin(args.path)) return { path: args.path, external: true };
-            const r = await build.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: 'inner' });
+            const r = await build.resolve(args.path, {
+              resolveDir: args.resolveDir,
+              kind: args.kind,
+              pluginData: 'inner',
+            });
             return r.errors.length > 0 ? undefined : { path: r.path, external: true };
           });
           // Modules that find things relative to themselves (createRequire(import.meta.url))
           // keep their own location, not the bundle's.
           build.onLoad({ filter: /\.ts$/ }, async (args) => ({
-            contents: (await readFile(args.path, 'utf8')).replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+            contents: (await readFile(args.path, 'utf8')).replaceAll(
+              'import.meta.url',
+              JSON.stringify(pathToFileURL(args.path).href),
+            ),
             loader: 'ts',
           }));
         },
@@ -61,7 +68,8 @@ async function loadPlatform(dir) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // The tiny image reports when it got ready, in seconds of guest uptime ("... 4.70s after kernel start").
-const guestSeconds = (text) => Number(/ready \(ssh on port 22, ([\d.]+)s after kernel start\)/.exec(text)?.[1] ?? NaN);
+const guestSeconds = (text) =>
+  Number(/ready \(ssh on port 22, ([\d.]+)s after kernel start\)/.exec(text)?.[1] ?? NaN);
 
 async function byHand(dir, tinyDir, manifest, ignitionPath, i) {
   const consolePath = join(dir, `hand-${i}.console`);
@@ -70,22 +78,48 @@ async function byHand(dir, tinyDir, manifest, ignitionPath, i) {
   const qemu = spawn(
     'qemu-system-x86_64',
     [
-      '-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', '512', '-smp', '1',
-      '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none',
-      '-serial', `file:${consolePath}`,
-      '-device', 'virtio-rng-pci',
-      '-netdev', 'user,id=net0,hostfwd=tcp:127.0.0.1:0-:22',
-      '-device', 'virtio-net-pci,netdev=net0,romfile=',
-      '-kernel', join(tinyDir, 'vmlinuz'), '-initrd', join(tinyDir, 'initrd.img'), '-append', manifest.cmdline,
-      '-fw_cfg', `name=opt/org.flatcar-linux/config,file=${ignitionPath}`,
+      '-machine',
+      'q35',
+      '-accel',
+      'tcg',
+      '-cpu',
+      'max',
+      '-m',
+      '512',
+      '-smp',
+      '1',
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      `file:${consolePath}`,
+      '-device',
+      'virtio-rng-pci',
+      '-netdev',
+      'user,id=net0,hostfwd=tcp:127.0.0.1:0-:22',
+      '-device',
+      'virtio-net-pci,netdev=net0,romfile=',
+      '-kernel',
+      join(tinyDir, 'vmlinuz'),
+      '-initrd',
+      join(tinyDir, 'initrd.img'),
+      '-append',
+      manifest.cmdline,
+      '-fw_cfg',
+      `name=opt/org.flatcar-linux/config,file=${ignitionPath}`,
     ],
     { stdio: 'ignore' },
   );
   try {
     for (;;) {
       const text = await readFile(consolePath, 'latin1');
-      if (text.includes(manifest.readyMarker)) return { ms: performance.now() - t0, guest: guestSeconds(text) };
+      if (text.includes(manifest.readyMarker))
+        return { ms: performance.now() - t0, guest: guestSeconds(text) };
       if (qemu.exitCode !== null) throw new Error('qemu exited during the baseline boot');
+      if (performance.now() - t0 > 180_000) throw new Error(`no ready marker in 180 s (${consolePath})`);
       await new Promise((r) => setTimeout(r, 20));
     }
   } finally {
@@ -100,9 +134,16 @@ async function main() {
     const p = await loadPlatform(dir);
     const tinyDir = join(p.mantleCacheDir(), 'images', 'tiny-latest');
     const manifest = JSON.parse(await readFile(join(tinyDir, 'manifest.json'), 'utf8'));
-    const logger = p.createLogger({ level: 'warn' });
+    const logger = p.createLogger({ level: process.env.BENCH_DEBUG ? 'debug' : 'warn', timestamps: true });
     const tf = performance.now();
-    const flight = await p.createQemuFlight({ outputDir: join(dir, 'out'), tmpDir: dir, logger, accel: 'tcg' });
+    // sshRetries 18 × 10 s: a boot that hangs fails the bench after 3 minutes instead of 10
+    const flight = await p.createQemuFlight({
+      outputDir: join(dir, 'out'),
+      tmpDir: dir,
+      logger,
+      accel: 'tcg',
+      sshRetries: 18,
+    });
     const flightMs = performance.now() - tf;
     // The baseline gets an Ignition config like kola's (an SSH key for core and root).
     const key = await p.generateKeyPair({ dir: join(dir, 'hand-key') });
@@ -121,7 +162,11 @@ async function main() {
     };
     const runKola = async (i) => {
       // one machine, no private LAN: how kola boots a single-machine test
-      const cluster = await flight.newCluster({ name: `bench-${i}`, outputDir: join(dir, 'out', `bench-${i}`), privateNetwork: false });
+      const cluster = await flight.newCluster({
+        name: `bench-${i}`,
+        outputDir: join(dir, 'out', `bench-${i}`),
+        privateNetwork: false,
+      });
       const t0 = performance.now();
       const m = await cluster.newMachine();
       const r = await m.ssh('true');

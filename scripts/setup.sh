@@ -15,6 +15,8 @@ APT_PACKAGES=(
   qemu-system-x86 ovmf swtpm swtpm-tools  # kola's qemu platform
   openssh-client openssh-server  # ssh-keygen; a real sshd for the SSH tests
   cpio busybox-static            # the tiny test image
+  mmdebstrap                     # the systemd test image's Debian rootfs
+  systemd-container              # systemd-dissect: cross-checks of bakery's sysext metadata
   squashfs-tools erofs-utils btrfs-progs  # sysext images
   patchelf                       # bakery flix: relocate binaries
   zstd xz-utils lz4 bzip2 gzip   # image (de)compression
@@ -70,4 +72,5 @@ build_image() {
   fi
 }
 build_image images/tiny/build.sh
+build_image images/systemd/build.sh
 log "done"

@@ -1,7 +1,6 @@
 import {
   isEntryPoint,
   main,
-  notBuiltYet,
   packageVersion,
   writeOut,
   type CliSpec,
@@ -15,6 +14,7 @@ import type { MantleReport } from './output/report-json.js';
 import type { ListEntry } from './run/list-command.js';
 import { printList } from './run/list-print.js';
 import { printCheckConsole, type CheckConsoleResult } from './run/check-console-command.js';
+import type { BootchartResult } from './run/bootchart-command.js';
 
 const version = packageVersion(import.meta.url);
 
@@ -30,6 +30,11 @@ function platformFlags<T>(y: Argv<T>) {
     .option('ssh-retries', { type: 'number', default: 60, describe: 'SSH connection attempts while a machine boots' })
     .option('ssh-timeout', { type: 'number', default: 10, describe: 'seconds each SSH attempt may take' })
     .option('board', { type: 'string', describe: 'mantle compatibility: amd64-usr or arm64-usr (sets --qemu-arch)' })
+    .option('image', {
+      alias: 'image-name',
+      type: 'string',
+      describe: 'image to boot: a cached test image name (tiny, systemd), an image directory with manifest.json, or a disk image file',
+    })
     .option('qemu-image', { type: 'string', describe: 'disk image to boot (default: the tiny test image)' })
     .option('qemu-kernel', { type: 'string', describe: 'kernel for direct boot' })
     .option('qemu-initrd', { type: 'string', describe: 'initrd for direct boot' })
@@ -46,6 +51,7 @@ function platformFlags<T>(y: Argv<T>) {
 
 type PlatformArgs = {
   platform: string;
+  image?: string | undefined;
   basename: string;
   key?: string[] | undefined;
   keys: boolean;
@@ -73,6 +79,7 @@ function platformOptions(a: PlatformArgs): Record<string, unknown> {
   const boardArch: Record<string, string> = { 'amd64-usr': 'x86_64', 'arm64-usr': 'aarch64' };
   return {
     platform: a.platform,
+    image: a.image,
     basename: a.basename,
     key: a.key ?? [],
     keys: a.keys,
@@ -103,7 +110,11 @@ const runSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
   builder: (y) =>
     platformFlags(y)
       .positional('glob', { type: 'string', array: true, describe: "test name globs, e.g. 'basic.*'" })
-      .option('distro', { alias: 'b', type: 'string', default: 'cl', describe: 'distribution the image is (tests may be limited to some)' })
+      .option('distro', {
+        alias: 'b',
+        type: 'string',
+        describe: 'distribution to select tests for (default: from the image: tiny, systemd; else cl); -b tiny|systemd alone boots that cached image',
+      })
       .option('parallel', { alias: 'j', type: 'string', default: '1', describe: "tests at once: a number or 'auto'" })
       .option('tapfile', { type: 'string', describe: 'also write the TAP report here' })
       .option('tag', { type: 'string', array: true, describe: 'run only tests with one of these tags' })
@@ -111,12 +122,17 @@ const runSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
       .option('denylist-test', { type: 'string', array: true, describe: 'skip tests matching these globs' })
       .option('rerun-failed', { alias: 'rerun', type: 'boolean', default: false, describe: 'rerun failed tests once; a pass then is reported as a flake' })
       .option('shard', { alias: 'sharding', type: 'string', describe: 'run the i-th of n shards, e.g. 2/4' })
-      .option('exttest', { alias: 'E', type: 'string', array: true, describe: 'external test directory (not built yet)' })
+      .option('exttest', {
+        alias: 'E',
+        type: 'string',
+        array: true,
+        describe: 'external test directory: executables (exit 0 pass, 77 skip) plus optional kola.json/kola.yaml; tests are named ext.<dir>.<file>',
+      })
       .option('tests-dir', { type: 'string', array: true, describe: 'load extra tests from the JS modules in this directory' }) as never,
   run: async (args, ctx): Promise<MantleReport> => {
     const a = args as unknown as PlatformArgs & {
       glob?: string[];
-      distro: string;
+      distro?: string;
       parallel: string;
       tapfile?: string;
       tag?: string[];
@@ -155,17 +171,51 @@ const runSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
   print: () => {},
 };
 
+const checkSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
+  command: 'check <spec>',
+  describe: 'boot one machine of an image and run a declarative check spec on it with kolet',
+  builder: (y) =>
+    platformFlags(y)
+      .positional('spec', { type: 'string', describe: 'check spec (YAML with goss-style keys: user, file, service, port, ...)' })
+      .option('format', { choices: ['documentation', 'json', 'tap'] as const, default: 'documentation' as const, describe: 'report format' })
+      .option('userdata', { alias: 'u', type: 'string', describe: 'Butane or Ignition file for the machine' }) as never,
+  run: async (args, ctx) => {
+    const a = args as unknown as PlatformArgs & { spec: string; format: 'documentation' | 'json' | 'tap'; userdata?: string };
+    const [{ parseRunOptions }, { checkCommand }] = await Promise.all([import('./run/options.js'), import('./run/check-command.js')]);
+    return checkCommand({ run: parseRunOptions(platformOptions(a)), spec: a.spec, format: a.format, userdata: a.userdata }, ctx);
+  },
+  // The report was printed in the chosen --format; --json prints it as data.
+  print: () => {},
+};
+
+const bootchartSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
+  command: 'bootchart',
+  describe: 'boot a machine and save systemd-analyze plot (bootchart.svg) and blame (blame.txt)',
+  builder: (y) => platformFlags(y) as never,
+  run: async (args, ctx) => {
+    const a = args as unknown as PlatformArgs;
+    const [{ parseRunOptions }, { bootchartCommand }] = await Promise.all([import('./run/options.js'), import('./run/bootchart-command.js')]);
+    return bootchartCommand(parseRunOptions(platformOptions(a)), ctx);
+  },
+  print: (data: BootchartResult, ctx) => {
+    if (data.summary) writeOut(ctx, data.summary);
+    writeOut(ctx, `bootchart: ${data.bootchart}`);
+    writeOut(ctx, `blame:     ${data.blame}`);
+  },
+};
+
 const listSpec: CommandSpec<Record<string, unknown>> = {
   command: 'list',
   describe: 'list registered tests (built-in and --tests-dir)',
   builder: (y) =>
     y
       .option('filter', { type: 'string', array: true, describe: 'only tests whose names match these globs' })
-      .option('tests-dir', { type: 'string', array: true, describe: 'also load tests from the JS modules in this directory' }),
+      .option('tests-dir', { type: 'string', array: true, describe: 'also load tests from the JS modules in this directory' })
+      .option('exttest', { alias: 'E', type: 'string', array: true, describe: 'also list the external tests of this directory' }),
   run: async (args, ctx): Promise<ListEntry[]> => {
-    const a = args as { filter?: string[]; testsDir?: string[] };
+    const a = args as { filter?: string[]; testsDir?: string[]; exttest?: string[] };
     const { listCommand } = await import('./run/list-command.js');
-    return listCommand({ filter: a.filter ?? [], testsDirs: a.testsDir ?? [] }, ctx);
+    return listCommand({ filter: a.filter ?? [], testsDirs: a.testsDir ?? [], exttest: a.exttest ?? [] }, ctx);
   },
   print: (data: ListEntry[], ctx) => printList(data, ctx),
 };
@@ -247,9 +297,9 @@ export const cli: CliSpec = {
       .command(bind(listSpec))
       .command(bind(spawnSpec))
       .command(bind(checkConsoleSpec))
-      .command(bind(versionSpec))
-      .command(bind(notBuiltYet('bootchart', 'save systemd-analyze plot and blame of a booted machine', 'issue 5')))
-      .command(bind(notBuiltYet('check', 'boot an image and run a declarative check spec', 'issue 5'))),
+      .command(bind(checkSpec))
+      .command(bind(bootchartSpec))
+      .command(bind(versionSpec)),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);

@@ -1,7 +1,7 @@
 // @mantle/kola public library API (named exports only). External test modules import
 // `defineTest` from here; tools embed the harness and commands.
 export { defineTest, isKolaTest, DEFAULT_TEST_TIMEOUT_MS, KOLA_TEST } from './registry/define-test.js';
-export type { KolaTest, NativeFunc, RunTarget, TestDefinition } from './registry/define-test.js';
+export type { CheckSpecSource, KolaTest, NativeFunc, RunTarget, TestDefinition } from './registry/define-test.js';
 export { TEST_FLAGS, type TestFlag } from './registry/flags.js';
 export { Registry, BUILT_IN } from './registry/registry.js';
 export { loadTestModule, loadTestsDir } from './registry/load-tests-dir.js';
@@ -35,6 +35,35 @@ export type { SubtestOptions, TestCluster } from './harness/test-cluster.js';
 export type { ResultStatus, TestResult } from './harness/test-node.js';
 export { autoParallel, parseParallel, type AutoParallelInput } from './harness/parallel.js';
 export { parseOsRelease, type ImageInfo } from './harness/os-release.js';
+export { collectJournal, type JournalFiles } from './harness/journal.js';
+
+export {
+  KoletAgent,
+  MAX_NATIVE_REBOOTS,
+  type MachineCheckResult,
+  type NativeOutcome,
+  type RunNativeRequest,
+} from './kolet/agent.js';
+export {
+  checkReportFromJson,
+  checksBaseDir,
+  failedChecks,
+  formatCheckLines,
+  resolveCheckSpec,
+  type ResolvedCheckSpec,
+} from './kolet/check-spec.js';
+
+export { discoverExtTests, extTestToKolaTest, loadExtTests, type ExtTestSpec } from './exttest/discover.js';
+export {
+  METADATA_FILES,
+  parseInlineMetadata,
+  readDirMetadata,
+  splitWords,
+  validateMetadata,
+  type DirMetadata,
+  type TestMetadata,
+} from './exttest/metadata.js';
+export { EXTTEST_REMOTE_DIR, EXTTEST_SKIP_EXIT, extTestBody } from './exttest/run-exttest.js';
 
 export { formatTap } from './output/tap.js';
 export { formatJUnit, xmlAttr, xmlSafe, cdata, type JUnitMeta } from './output/junit.js';
@@ -61,7 +90,20 @@ export {
   type RunOptions,
   type RunOptionsInput,
 } from './run/options.js';
-export { runCommand, type RunCommandResult, type RunDeps } from './run/run-command.js';
+export { needsKolet, resolveCheckSpecs, runCommand, type RunCommandResult, type RunDeps } from './run/run-command.js';
+export {
+  DEFAULT_DISTRO,
+  DISTRO_OF_OS_ID,
+  OWN_IMAGES,
+  cachedImageNames,
+  chooseImage,
+  readImageManifest,
+  type ImageChoice,
+  type ImageManifest,
+} from './run/image-select.js';
+export { checkCommand, type CheckCommandOptions, type CheckCommandResult } from './run/check-command.js';
+export { bootchartCommand, type BootchartResult } from './run/bootchart-command.js';
+export { bootOneMachine, type BootedMachine } from './run/boot-one.js';
 export { listCommand, type ListEntry, type ListOptions } from './run/list-command.js';
 export { printList } from './run/list-print.js';
 export {
@@ -81,4 +123,5 @@ export {
 } from './run/spawn-command.js';
 export { loadRegistry, type LoadRegistryOptions } from './run/load-registry.js';
 export { builtinTests, registerBuiltinTests } from './tests/index.js';
+export { systemdTests } from './tests/systemd.js';
 export { kolaVersion } from './version.js';

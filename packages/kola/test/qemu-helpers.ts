@@ -13,7 +13,10 @@ const repo = fileURLToPath(new URL('../../..', import.meta.url));
 /** The tiny image's directory, building it (cached) with images/tiny/build.sh when missing. */
 export async function ensureTinyImage(): Promise<string> {
   const dir = join(mantleCacheDir(), 'images', 'tiny-latest');
-  const built = await stat(join(dir, 'manifest.json')).then(() => true, () => false);
+  const built = await stat(join(dir, 'manifest.json')).then(
+    () => true,
+    () => false,
+  );
   if (!built) await promisify(execFile)(join(repo, 'images/tiny/build.sh'), [], { maxBuffer: 64 << 20 });
   return dir;
 }
@@ -36,8 +39,14 @@ interface EsbuildPlugin {
       o: { filter: RegExp },
       cb: (a: { path: string; resolveDir: string; kind: string; pluginData?: unknown }) => unknown,
     ): void;
-    onLoad(o: { filter: RegExp }, cb: (a: { path: string }) => Promise<{ contents: string; loader: string }>): void;
-    resolve(p: string, o: { resolveDir: string; kind: string; pluginData: unknown }): Promise<{ path: string; errors: unknown[] }>;
+    onLoad(
+      o: { filter: RegExp },
+      cb: (a: { path: string }) => Promise<{ contents: string; loader: string }>,
+    ): void;
+    resolve(
+      p: string,
+      o: { resolveDir: string; kind: string; pluginData: unknown },
+    ): Promise<{ path: string; errors: unknown[] }>;
   }): void;
 }
 interface Esbuild {
@@ -59,14 +68,21 @@ export async function bundleForNode(entry: string, outfile: string): Promise<voi
         if (args.pluginData === 'inner') return undefined;
         if (args.path === '@mantle/core') return { path: join(repo, 'packages/core/src/index.ts') };
         if (isBuiltin(args.path)) return { path: args.path, external: true };
-        const r = await build.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: 'inner' });
+        const r = await build.resolve(args.path, {
+          resolveDir: args.resolveDir,
+          kind: args.kind,
+          pluginData: 'inner',
+        });
         if (r.errors.length > 0) return undefined;
         return { path: r.path, external: true };
       });
       // Modules that find things relative to themselves (createRequire(import.meta.url)) keep
       // their own location, not the bundle's.
       build.onLoad({ filter: /\.ts$/ }, async (args) => ({
-        contents: (await readFile(args.path, 'utf8')).replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+        contents: (await readFile(args.path, 'utf8')).replaceAll(
+          'import.meta.url',
+          JSON.stringify(pathToFileURL(args.path).href),
+        ),
         loader: 'ts',
       }));
     },

@@ -42,7 +42,9 @@ async function startChild(name: string): Promise<{ child: Child; dir: string; tm
   });
   let err = '';
   proc.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code, sig) => r(code ?? (sig ? 128 : null))));
+  const exited = new Promise<number | null>((r) =>
+    proc.once('exit', (code, sig) => r(code ?? (sig ? 128 : null))),
+  );
   return { child: { proc, stderr: () => err, exited }, dir, tmp };
 }
 

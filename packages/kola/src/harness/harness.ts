@@ -3,11 +3,14 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { MantleError, silentLogger, type Logger } from '@mantle/core';
 import { checkConsole, consoleTail, formatConsoleMatch } from '../console/check-console.js';
+import { KoletAgent } from '../kolet/agent.js';
+import { checksBaseDir, failedChecks, formatCheckLines, resolveCheckSpec, type ResolvedCheckSpec } from '../kolet/check-spec.js';
 import { formatFinalLine, formatResultLines, formatRunLine } from '../output/console-reporter.js';
 import type { Cluster, Flight } from '../platform/types.js';
 import type { KolaTest, RunTarget } from '../registry/define-test.js';
 import { formatSeconds } from '../registry/duration.js';
 import { versionOutsideRange } from '../registry/version-compare.js';
+import { collectJournal } from './journal.js';
 import { probeImageInfo, type ImageInfo } from './os-release.js';
 import { FatalSentinel, isSentinel } from './sentinels.js';
 import { HarnessTestCluster, describe, type SubtestOptions, type TestCluster } from './test-cluster.js';
@@ -36,6 +39,12 @@ export interface HarnessOptions {
   destroyTimeoutMs?: number;
   /** console lines quoted per machine when a test times out (default 30) */
   consoleTailLines?: number;
+  /** kolet for runNative and checks (default: loaded from @mantle/kolet when first needed) */
+  kolet?: KoletAgent;
+  /** the check specs of the tests that have `checks`, validated before booting (by test name) */
+  checkSpecs?: ReadonlyMap<string, ResolvedCheckSpec>;
+  /** save journal.txt / journal-raw.txt.gz of every machine after each test (default true) */
+  journal?: boolean;
 }
 
 export interface HarnessResult {
@@ -67,11 +76,19 @@ export class Harness {
   private probe: Promise<void> | undefined;
   private stopped = false;
   private prerequisiteError: MantleError | undefined;
+  private kolet: KoletAgent | undefined;
 
   constructor(private readonly opts: HarnessOptions) {
     this.log = opts.logger ?? silentLogger;
     this.write = opts.write ?? (() => {});
     if (opts.target.version) this.image.versionId = opts.target.version;
+    this.kolet = opts.kolet;
+  }
+
+  /** The kolet agent; a missing kolet executable is a PrerequisiteError (exit 3). */
+  private koletAgent(): KoletAgent {
+    this.kolet ??= KoletAgent.load(process.env, this.log);
+    return this.kolet;
   }
 
   /** Run every test, then rerun failures when asked; never throws for a failing test. */
@@ -185,6 +202,10 @@ export class Harness {
         this.recordThrow(node, err);
       }
       await Promise.allSettled(node.pending);
+      const spec = this.opts.checkSpecs?.get(test.name);
+      if ((spec || test.checks !== undefined) && !node.skipped && !ac.signal.aborted) {
+        await this.runCheckSubtest(test, node, c, dir, ac.signal, spec).catch((err: unknown) => this.recordThrow(node, err));
+      }
     })();
     const aborted = new Promise<void>((resolve) => {
       if (ac.signal.aborted) resolve();
@@ -216,6 +237,8 @@ export class Harness {
         () => undefined,
       );
     }
+    // Not after a timeout, an interrupt or a failed boot: the machines may not answer at all.
+    if (cluster && !ac.signal.aborted && !bootFailed && this.opts.journal !== false) await this.collectJournals(cluster);
     const consoles = await this.collectConsoles(cluster, dir);
     if (!node.closed) node.end = performance.now();
 
@@ -236,6 +259,58 @@ export class Harness {
       }
     }
     return this.finish(node);
+  }
+
+  /**
+   * Run the test's check spec with kolet on every machine, as the subtest `<test>/checks`: each
+   * check is a line of its output; a failed check fails it (and so the test), listing the failures.
+   */
+  private async runCheckSubtest(
+    test: KolaTest,
+    node: TestNode,
+    cluster: Cluster,
+    dir: string,
+    signal: AbortSignal,
+    resolved: ResolvedCheckSpec | undefined,
+  ): Promise<void> {
+    // Specs are normally validated by `kola run` before booting; a Harness used as a library
+    // without checkSpecs resolves them here.
+    const spec = resolved
+      ? Promise.resolve(resolved)
+      : resolveCheckSpec(test.checks ?? '', { baseDir: checksBaseDir(test), owner: `test ${test.name}` });
+    await this.runSubtest(
+      test,
+      node,
+      'checks',
+      async (c) => {
+        const s = await spec;
+        const agent = this.koletAgent();
+        for (const m of cluster.machines) {
+          const r = await agent.runChecks(m, s.text);
+          for (const line of formatCheckLines(r, s.file)) c.log(line);
+          const failed = failedChecks(r);
+          if (failed.length > 0) c.errorf('%d check(s) failed on %s:\n    %s', failed.length, m.id, failed.join('\n    '));
+        }
+      },
+      {},
+      cluster,
+      dir,
+      signal,
+    );
+  }
+
+  /** journal.txt (and journal-raw.txt.gz under journald) of every machine, beside its console.txt. */
+  private async collectJournals(cluster: Cluster): Promise<void> {
+    await Promise.all(
+      cluster.machines.map(async (m) => {
+        try {
+          const files = await withTimeout(collectJournal(m, { timeoutMs: 60_000 }), 90_000);
+          if (files.skipped) this.log.debug(`${m.id}: ${files.skipped}`);
+        } catch (err) {
+          this.log.warn(`saving the journal of ${m.id} failed: ${describe(err)}`);
+        }
+      }),
+    );
   }
 
   private finish(node: TestNode): TestResult {
@@ -275,6 +350,7 @@ export class Harness {
       outputDir: dir,
       signal,
       target: { ...this.opts.target, version: this.image.versionId },
+      kolet: () => this.koletAgent(),
       runSubtest: (parent, name, fn, opts) => {
         const p = this.runSubtest(test, parent, name, fn, opts, cluster, dir, signal);
         // The caller awaits p (and sees the failFast sentinel); mark it handled in case it does not.

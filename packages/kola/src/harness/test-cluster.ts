@@ -1,9 +1,11 @@
 import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { format } from 'node:util';
-import { MantleError, NotImplementedError } from '@mantle/core';
+import { MantleError } from '@mantle/core';
+import type { MachineCheckResult, KoletAgent } from '../kolet/agent.js';
+import { checksBaseDir, failedChecks, formatCheckLines, resolveCheckSpec } from '../kolet/check-spec.js';
 import type { Cluster, ExecResult, Machine, MachineExecOptions } from '../platform/types.js';
-import type { KolaTest, RunTarget } from '../registry/define-test.js';
+import type { CheckSpecSource, KolaTest, RunTarget } from '../registry/define-test.js';
 import { FatalSentinel, SkipSentinel } from './sentinels.js';
 import type { TestNode } from './test-node.js';
 
@@ -28,8 +30,17 @@ export interface TestCluster {
   ssh(machine: Machine, command: string, opts?: MachineExecOptions): Promise<ExecResult>;
   /** run a command that must succeed: returns trimmed stdout, fails the test (fatal) otherwise */
   mustSsh(machine: Machine, command: string, opts?: MachineExecOptions): Promise<string>;
-  /** run one of the test's nativeFuncs on the machine through kolet */
+  /**
+   * run one of the test's nativeFuncs on the machine through kolet (uploaded once per machine);
+   * resolves with what the function printed; its skip skips the test, its failure is fatal
+   */
   runNative(funcName: string, machine: Machine): Promise<string>;
+  /**
+   * run a check spec (YAML text, a path relative to the test module, or an object) with kolet on
+   * the machine and log every check; resolves with the report and does NOT fail the test itself
+   * (a test that expects failures can assert on `passed`)
+   */
+  runChecks(machine: Machine, spec: CheckSpecSource): Promise<MachineCheckResult>;
   /** copy a local file into the home directory of every machine */
   dropFile(localPath: string): Promise<void>;
   /** fatal unless the command succeeds and its stdout contains `text` */
@@ -60,6 +71,8 @@ export interface TestClusterContext {
   outputDir: string;
   signal: AbortSignal;
   target: RunTarget;
+  /** kolet for runNative and runChecks (throws PrerequisiteError when it is not built) */
+  kolet: () => KoletAgent;
   runSubtest: (
     parent: TestNode,
     name: string,
@@ -112,11 +125,48 @@ export class HarnessTestCluster implements TestCluster {
     return r.stdout.trim();
   }
 
-  runNative(funcName: string, machine: Machine): Promise<string> {
-    if (!Object.hasOwn(this.ctx.test.nativeFuncs, funcName))
-      this.fatalf('runNative: test %s has no native function %s', this.ctx.test.name, JSON.stringify(funcName));
-    // kolet (the agent that would run the function on the machine) is not built yet.
-    return Promise.reject(new NotImplementedError(`runNative ${funcName} on ${machine.id} (kolet)`, 'issue 5'));
+  async runNative(funcName: string, machine: Machine): Promise<string> {
+    this.checkAlive();
+    const test = this.ctx.test;
+    if (!Object.hasOwn(test.nativeFuncs, funcName))
+      this.fatalf('runNative: test %s has no native function %s', test.name, JSON.stringify(funcName));
+    const agent = this.ctx.kolet();
+    const builtIn = test.source === 'built-in';
+    if (builtIn && !agent.bundles(test.name)) {
+      this.fatalf(
+        'runNative %s: the kolet executable (%s) was built without the native functions of %s; rebuild it with `pnpm --filter @mantle/kolet build`',
+        funcName,
+        agent.artifacts.versionLine,
+        test.name,
+      );
+    }
+    const r = await agent.runNative({
+      machine,
+      test: test.name,
+      func: funcName,
+      module: builtIn ? undefined : test.source,
+      onReboot: (mark, n) => this.logf('native %s on %s asked for reboot %d (mark %s)', funcName, machine.id, n, mark),
+    });
+    this.checkAlive();
+    this.logf('native %s on %s: %s%s', funcName, machine.id, r.status.toUpperCase(), r.reboots ? ` after ${r.reboots} reboot(s)` : '');
+    for (const [label, text] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
+      const t = text.replace(/\n$/, '');
+      if (t) this.log(`  ${label}:\n${t.replace(/^/gm, '    ')}`);
+    }
+    if (r.status === 'skip') this.skip(`native function ${funcName} skipped: ${r.message}`);
+    if (r.status === 'fail') this.fatalf('native function %s failed on %s: %s', funcName, machine.id, r.message);
+    return r.stdout;
+  }
+
+  async runChecks(machine: Machine, spec: CheckSpecSource): Promise<MachineCheckResult> {
+    this.checkAlive();
+    const s = await resolveCheckSpec(spec, { baseDir: checksBaseDir(this.ctx.test), owner: `test ${this.ctx.test.name}` });
+    const r = await this.ctx.kolet().runChecks(machine, s.text);
+    this.checkAlive();
+    for (const line of formatCheckLines(r, s.file)) this.log(line);
+    const failed = failedChecks(r);
+    if (failed.length > 0) this.logf('%d check(s) failed on %s', failed.length, machine.id);
+    return r;
   }
 
   async dropFile(localPath: string): Promise<void> {

@@ -18,14 +18,29 @@ export interface RunTarget {
 /** A function kolet runs on the machine (see runNative). */
 export type NativeFunc = (...args: unknown[]) => unknown;
 
+/**
+ * A declarative check spec (goss-style, see @mantle/kolet) that kola runs with `kolet check` on
+ * every machine after the test body:
+ * - a string with a line break: the YAML text itself
+ * - a one-line string: the path of a YAML file, relative to the module that defined the test
+ *   (built-in tests: the working directory)
+ * - an object: the spec as data (serialised to YAML)
+ */
+export type CheckSpecSource = string | Record<string, unknown>;
+
 /** A kola test as its author writes it: the fields mantle users know. */
 export interface TestDefinition {
   /** unique name, dotted namespaces by convention (`basic.ssh`) */
   name: string;
-  /** the test body; throw, `c.fatalf` or `c.errorf` to fail it, `c.skip` to skip it */
-  run: (c: TestCluster) => void | Promise<void>;
+  /**
+   * the test body; throw, `c.fatalf` or `c.errorf` to fail it, `c.skip` to skip it. Optional when
+   * `checks` is given: the checks are then the whole test.
+   */
+  run?: (c: TestCluster) => void | Promise<void>;
   /** functions kolet runs on the machine, invoked with `c.runNative(name, machine)` */
   nativeFuncs?: Record<string, NativeFunc>;
+  /** a check spec kolet runs on every machine after the body (see CheckSpecSource) */
+  checks?: CheckSpecSource;
   /** Butane YAML or Ignition JSON text given to every machine the harness boots */
   userData?: string;
   /** machines booted before `run` (default 1; 0 = the test creates machines itself) */
@@ -58,7 +73,10 @@ export interface TestDefinition {
 export interface KolaTest {
   readonly name: string;
   readonly run: (c: TestCluster) => void | Promise<void>;
+  /** false when the definition had no `run` (a checks-only test) */
+  readonly hasBody: boolean;
   readonly nativeFuncs: Readonly<Record<string, NativeFunc>>;
+  readonly checks: CheckSpecSource | undefined;
   readonly userData: string | undefined;
   readonly clusterSize: number;
   readonly platforms: readonly string[];
@@ -94,8 +112,14 @@ const schema = z.object({
     .string()
     .min(1)
     .regex(/^[^\s*?[\]{}!/]+$/, "no whitespace, '/' (it separates subtests) or glob characters (* ? [ ] { } !)"),
-  run: fn,
+  run: fn.optional(),
   nativeFuncs: z.record(z.string(), fn).optional(),
+  checks: z
+    .union([
+      z.string().trim().min(1, 'a check spec path or YAML text'),
+      z.record(z.string(), z.unknown()).refine((o) => Object.keys(o).length > 0, 'an empty check spec'),
+    ])
+    .optional(),
   userData: z.string().optional(),
   clusterSize: z.number().int().min(0).max(64).optional(),
   platforms: names,
@@ -125,7 +149,12 @@ export function defineTest(def: TestDefinition): KolaTest {
 
 /** defineTest with an explicit source (a module path), used by the registry and loaders. */
 export function normalizeTest(def: TestDefinition, source: string): KolaTest {
-  const parsed = schema.safeParse(def);
+  const parsed = schema
+    .refine((d) => d.run !== undefined || d.checks !== undefined, {
+      path: ['run'],
+      message: 'expected a function (a test needs a run body, checks, or both)',
+    })
+    .safeParse(def);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.join('.') || '(definition)';
@@ -141,8 +170,10 @@ export function normalizeTest(def: TestDefinition, source: string): KolaTest {
   const test: KolaTest & { [KOLA_TEST]: true } = {
     [KOLA_TEST]: true,
     name: d.name,
-    run: def.run,
+    run: def.run ?? noBody,
+    hasBody: def.run !== undefined,
     nativeFuncs: Object.freeze({ ...(def.nativeFuncs ?? {}) }),
+    checks: def.checks,
     userData: d.userData,
     clusterSize: d.clusterSize ?? 1,
     platforms: Object.freeze([...(d.platforms ?? [])]),
@@ -164,6 +195,9 @@ export function normalizeTest(def: TestDefinition, source: string): KolaTest {
   };
   return Object.freeze(test);
 }
+
+// The body of a checks-only test: the harness runs the checks after it.
+function noBody(): void {}
 
 /** True for objects made by defineTest (in this or another copy of @mantle/kola). */
 export function isKolaTest(value: unknown): value is KolaTest {

@@ -7,6 +7,8 @@ export interface ListOptions {
   /** only tests whose names match one of these globs */
   filter?: readonly string[];
   testsDirs?: readonly string[];
+  /** `-E` directories of external tests to list too */
+  exttest?: readonly string[];
 }
 
 /** One row of `kola list --json` (mantle's capitalised keys, plus Tags/Timeout and more). */
@@ -31,6 +33,10 @@ export interface ListEntry {
 /** `kola list`: the registered tests (built-in and --tests-dir), optionally filtered by glob. */
 export async function listCommand(opts: ListOptions, ctx: Pick<CommandContext, 'cwd'>): Promise<ListEntry[]> {
   const registry = await loadRegistry({ testsDirs: opts.testsDirs ?? [], cwd: ctx.cwd });
+  if (opts.exttest && opts.exttest.length > 0) {
+    const { loadExtTests } = await import('../exttest/discover.js');
+    for (const t of await loadExtTests(opts.exttest, { cwd: ctx.cwd })) registry.register(t);
+  }
   const match = opts.filter && opts.filter.length > 0 ? globMatcher(opts.filter) : () => true;
   return registry
     .list()

@@ -8,9 +8,10 @@ import { parseRunOptions, qemuFlightOptions, runArch, userKeyPath } from './opti
 describe('run options', () => {
   it('applies the defaults mantle users know', () => {
     const o = parseRunOptions({});
+    // no -b: the distro comes from the image (chooseImage)
+    expect(o.distro).toBeUndefined();
     expect(o).toMatchObject({
       platform: 'qemu',
-      distro: 'cl',
       parallel: 1,
       basename: 'kola',
       remove: true,

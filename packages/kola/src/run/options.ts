@@ -23,13 +23,18 @@ export const QemuRunOptionsSchema = z.object({
   cpus: z.number().int().min(1).max(256).optional(),
   arch: z.enum(['x86_64', 'aarch64']).optional(),
   vnc: z.string().optional(),
+  /** how a booted machine proves it is ready (from the image's manifest; default auto) */
+  readiness: z.enum(['auto', 'marker', 'systemd']).optional(),
 });
 
 /** Everything `kola run` needs, validated at the CLI edge (and by in-process callers). */
 export const RunOptionsSchema = z.object({
   globs: list,
   platform: z.string().min(1).default('qemu'),
-  distro: z.string().min(1).default('cl'),
+  /** `-b/--distro`; unset = from the image (see chooseImage), else `cl` */
+  distro: z.string().min(1).optional(),
+  /** `--image`: a cached image name (tiny, systemd), an image directory or a disk image file */
+  image: z.string().min(1).optional(),
   parallel: z.union([z.literal('auto'), z.number().int().min(1)]).default(1),
   outputDir: z.string().min(1).optional(),
   basename: z
@@ -60,6 +65,7 @@ const FLAG_OF: Record<string, string> = {
   globs: 'glob',
   platform: '--platform',
   distro: '--distro',
+  image: '--image',
   parallel: '--parallel',
   outputDir: '--output-dir',
   basename: '--basename',
@@ -149,6 +155,7 @@ export function qemuFlightOptions(opts: RunOptions, flight: FlightOptions, env?:
   if (q.memoryMiB) out.memoryMiB = q.memoryMiB;
   if (q.cpus) out.cpus = q.cpus;
   if (q.arch) out.arch = q.arch;
+  if (q.readiness) out.readiness = q.readiness;
   const key = userKeyPath(opts);
   if (key) out.keyPath = key;
   if (env) out.env = env;

@@ -29,7 +29,8 @@ function context(json = false, signal = new AbortController().signal) {
   const codes: number[] = [];
   const ctx: CommandContext = {
     cwd,
-    env: {},
+    // an empty image cache: no image tells the distro, so it is the default (cl)
+    env: { MANTLE_CACHE_DIR: join(cwd, 'no-cache') },
     stdout,
     stderr,
     logger: createLogger({ stream: stderr, level: 'info' }),
@@ -114,7 +115,7 @@ describe('runCommand', () => {
       message: "no test matched 'demo.cloud', 'nothing.*' (1 do not run on platform qemu)",
     });
     await expect(run({ platform: 'vmware' })).rejects.toMatchObject({ code: 'UNKNOWN_PLATFORM', exitCode: 2 });
-    await expect(run({ exttest: ['dir'] })).rejects.toMatchObject({ code: 'NOT_IMPLEMENTED', exitCode: 2 });
+    await expect(run({ exttest: ['dir'] })).rejects.toMatchObject({ code: 'EXTTEST_DIR_MISSING', exitCode: 2 });
   });
 
   it('an interrupted run writes its reports and sets exit code 130', async () => {

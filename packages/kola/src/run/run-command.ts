@@ -2,13 +2,16 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   ExitCode,
-  NotImplementedError,
+  PrerequisiteError,
   UsageError,
   onCleanup,
   redact,
   type CommandContext,
 } from '@mantle/core';
+import { loadExtTests } from '../exttest/discover.js';
 import { Harness, type HarnessResult } from '../harness/harness.js';
+import { KoletAgent } from '../kolet/agent.js';
+import { checksBaseDir, resolveCheckSpec, type ResolvedCheckSpec } from '../kolet/check-spec.js';
 import { autoParallel } from '../harness/parallel.js';
 import { writeFileAtomic } from '../output/atomic-write.js';
 import { formatJUnit } from '../output/junit.js';
@@ -18,8 +21,10 @@ import { formatTap } from '../output/tap.js';
 import { platforms as defaultPlatforms, resolvePlatform, type PlatformFactory } from '../platform/registry.js';
 import type { Flight } from '../platform/types.js';
 import { describeEmptySelection, type SelectionCriteria } from '../registry/filter.js';
+import type { KolaTest } from '../registry/define-test.js';
 import type { Registry } from '../registry/registry.js';
 import { kolaVersion } from '../version.js';
+import { chooseImage } from './image-select.js';
 import { loadRegistry } from './load-registry.js';
 import { memoryPerMachineMiB, runArch, type RunOptions } from './options.js';
 
@@ -32,6 +37,8 @@ export interface RunDeps {
   pid?: number;
   /** limits for `--parallel auto` (default: this host's cores and free memory) */
   autoParallel?: { cores?: number; freeMemoryBytes?: number };
+  /** use this kolet instead of loading @mantle/kolet's build output */
+  kolet?: KoletAgent;
 }
 
 /** What `kola run` returns: report.json's content plus where the output went. */
@@ -46,10 +53,20 @@ export interface RunCommandResult extends MantleReport {
  * code 1 when a test failed and 130 when interrupted; a missing prerequisite (qemu, the image)
  * is rethrown after the reports are written (exit 3).
  */
-export async function runCommand(opts: RunOptions, ctx: CommandContext, deps: RunDeps = {}): Promise<RunCommandResult> {
-  if (opts.exttest.length > 0) throw new NotImplementedError('kola run --exttest', 'issue 5');
-  const factory = resolvePlatform(opts.platform, deps.platforms ?? defaultPlatforms);
-  const registry = deps.registry ?? (await loadRegistry({ testsDirs: opts.testsDirs, cwd: ctx.cwd }));
+export async function runCommand(input: RunOptions, ctx: CommandContext, deps: RunDeps = {}): Promise<RunCommandResult> {
+  const factory = resolvePlatform(input.platform, deps.platforms ?? defaultPlatforms);
+  const registry = deps.registry ?? (await loadRegistry({ testsDirs: input.testsDirs, cwd: ctx.cwd }));
+  let globs = input.globs;
+  if (input.exttest.length > 0) {
+    const ext = await loadExtTests(input.exttest, { cwd: ctx.cwd, logger: ctx.logger });
+    for (const t of ext) registry.register(t);
+    // `kola run -E DIR` alone runs DIR's tests; give globs to run others with them.
+    if (globs.length === 0) globs = ext.map((t) => t.name);
+  }
+  const image = await chooseImage({ ...input, globs }, ctx.env, ctx.cwd);
+  const opts = image.opts;
+  const distro = image.distro;
+  if (image.distroFrom !== 'flag') ctx.logger.info(`distro ${distro} (${image.distroFrom === 'image' ? `from the image ${image.manifest?.dir ?? ''}` : 'default; pass -b to choose'})`);
   const arch = runArch(opts);
   const criteria: SelectionCriteria = {
     globs: opts.globs,
@@ -57,7 +74,7 @@ export async function runCommand(opts: RunOptions, ctx: CommandContext, deps: Ru
     excludeTags: opts.excludeTags,
     denylist: opts.denylist,
     platform: opts.platform,
-    distro: opts.distro,
+    distro,
     arch,
   };
   if (opts.shard) criteria.shard = opts.shard;
@@ -71,6 +88,12 @@ export async function runCommand(opts: RunOptions, ctx: CommandContext, deps: Ru
       hint: "run 'kola list' to see the registered tests and their platforms, distros and tags",
     });
   }
+
+  // Everything that can be wrong before a machine boots is checked now: check specs (exit 2), then
+  // kolet for tests that need it (exit 3).
+  const checkSpecs = await resolveCheckSpecs(selection.tests, ctx.cwd);
+  const kolet = needsKolet(selection.tests) ? (deps.kolet ?? KoletAgent.load(ctx.env, ctx.logger)) : deps.kolet;
+  if (kolet) requireBundled(kolet, selection.tests);
 
   const parallel =
     opts.parallel === 'auto'
@@ -107,8 +130,10 @@ export async function runCommand(opts: RunOptions, ctx: CommandContext, deps: Ru
     const harness = new Harness({
       flight,
       tests: selection.tests,
-      target: { platform: opts.platform, distro: opts.distro, arch },
+      target: { platform: opts.platform, distro, arch },
       outputDir: out.dir,
+      checkSpecs,
+      ...(kolet ? { kolet } : {}),
       parallel,
       rerunFailed: opts.rerunFailed,
       remove: opts.remove,
@@ -131,7 +156,7 @@ export async function runCommand(opts: RunOptions, ctx: CommandContext, deps: Ru
     platform: opts.platform,
     version: result.image.versionId,
   });
-  await writeReports(out.dir, opts, ctx, report, result, { startedAt, endedAt: now(), parallel, arch });
+  await writeReports(out.dir, opts, ctx, report, result, { startedAt, endedAt: now(), parallel, arch, distro });
 
   if (result.prerequisiteError) throw result.prerequisiteError;
   if (result.interrupted) ctx.setExitCode(ExitCode.Interrupted);
@@ -145,7 +170,7 @@ async function writeReports(
   ctx: CommandContext,
   report: MantleReport,
   result: HarnessResult,
-  meta: { startedAt: Date; endedAt: Date; parallel: number; arch: string },
+  meta: { startedAt: Date; endedAt: Date; parallel: number; arch: string; distro: string },
 ): Promise<void> {
   await mkdir(join(dir, 'reports'), { recursive: true });
   const tap = formatTap(result.tests);
@@ -158,11 +183,11 @@ async function writeReports(
   );
   const properties = {
     platform: opts.platform,
-    distro: opts.distro,
+    distro: meta.distro,
     arch: meta.arch,
     kolaVersion,
     options: redact(opts),
-    image: { path: opts.qemu.image, kernel: opts.qemu.kernel, ...result.image },
+    image: { path: opts.qemu.image, kernel: opts.qemu.kernel, initrd: opts.qemu.initrd, ...result.image },
     parallel: meta.parallel,
     result: report.result,
     interrupted: result.interrupted,
@@ -171,4 +196,32 @@ async function writeReports(
     pid: process.pid,
   };
   await writeFileAtomic(join(dir, 'properties.json'), JSON.stringify(properties, null, 2) + '\n');
+}
+
+/** Whether any of the tests runs kolet on its machines (native functions or checks). */
+export function needsKolet(tests: readonly KolaTest[]): boolean {
+  return tests.some((t) => Object.keys(t.nativeFuncs).length > 0 || t.checks !== undefined);
+}
+
+/** Read and validate the check specs of the tests that have them (InputError, exit 2). */
+export async function resolveCheckSpecs(tests: readonly KolaTest[], cwd: string): Promise<Map<string, ResolvedCheckSpec>> {
+  const specs = new Map<string, ResolvedCheckSpec>();
+  for (const t of tests) {
+    if (t.checks === undefined) continue;
+    specs.set(t.name, await resolveCheckSpec(t.checks, { baseDir: checksBaseDir(t, cwd), owner: `test ${t.name}` }));
+  }
+  return specs;
+}
+
+// Built-in tests' native functions live inside the kolet executable: one built before they were
+// added cannot run them, which is better said now than after a boot.
+function requireBundled(kolet: KoletAgent, tests: readonly KolaTest[]): void {
+  const missing = tests.filter((t) => t.source === 'built-in' && Object.keys(t.nativeFuncs).length > 0 && !kolet.bundles(t.name));
+  if (missing.length === 0) return;
+  throw new PrerequisiteError({
+    code: 'KOLET_STALE',
+    message: `the kolet executable ${kolet.artifacts.executable} (${kolet.artifacts.versionLine}) does not carry the native functions of ${missing.map((t) => t.name).join(', ')}`,
+    hint: 'rebuild it with `pnpm --filter @mantle/kolet build` (it bundles the built-in tests of packages/kola/src/tests)',
+    details: { tests: missing.map((t) => t.name), bundled: kolet.artifacts.bundledTests },
+  });
 }

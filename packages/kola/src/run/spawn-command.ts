@@ -17,6 +17,7 @@ import { writeFileAtomic } from '../output/atomic-write.js';
 import { prepareOutputDir } from '../output/output-dir.js';
 import { platforms as defaultPlatforms, resolvePlatform, type PlatformFactory } from '../platform/registry.js';
 import type { Flight, Machine } from '../platform/types.js';
+import { chooseImage } from './image-select.js';
 import { RunOptionsSchema, parseRunOptions, type RunOptions } from './options.js';
 
 /** `kola spawn` options: the platform flags of `kola run` plus what to boot and how to wait. */
@@ -30,6 +31,7 @@ export const SpawnOptionsSchema = RunOptionsSchema.pick({
   sshRetries: true,
   sshTimeoutSec: true,
   qemu: true,
+  image: true,
 }).extend({
   nodecount: z.number().int().min(1).max(64).default(1),
   /** a file with Butane or Ignition user data for every machine */
@@ -117,7 +119,7 @@ export async function spawnCommand(opts: SpawnOptions, ctx: CommandContext, deps
   const out = opts.outputDir
     ? await prepareOutputDir({ cwd: ctx.cwd, platform: opts.platform, outputDir: opts.outputDir })
     : await prepareOutputDir({ cwd: ctx.cwd, platform: `${opts.platform}-spawn`, latestLink: false });
-  const run = parseRunOptions({ ...opts, globs: [] });
+  const run = (await chooseImage(parseRunOptions({ ...opts, globs: [] }), ctx.env, ctx.cwd)).opts;
   const flight = await factory({ run, outputDir: out.dir, logger: ctx.logger, signal: ctx.signal, env: ctx.env });
   const unregister = onCleanup(() => flight.destroy(), 'kola spawn flight');
   try {

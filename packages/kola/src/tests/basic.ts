@@ -1,10 +1,12 @@
 import { defineTest, type KolaTest } from '../registry/define-test.js';
+import { TINY_DISTROS } from './distros.js';
 
 /** The machine is reachable over SSH as the default user. */
 export const basicSsh: KolaTest = defineTest({
   name: 'basic.ssh',
   description: 'SSH works and logs in as the core user',
   tags: ['tiny', 'smoke'],
+  distros: TINY_DISTROS,
   run: async (c) => {
     const m = c.machines[0];
     if (!m) return c.fatal('no machine booted');
@@ -18,6 +20,7 @@ export const basicOsRelease: KolaTest = defineTest({
   name: 'basic.os-release',
   description: '/usr/lib/os-release has ID and VERSION_ID',
   tags: ['tiny', 'smoke'],
+  distros: TINY_DISTROS,
   run: async (c) => {
     const m = c.machines[0];
     if (!m) return c.fatal('no machine booted');
@@ -37,6 +40,7 @@ export const basicHostname: KolaTest = defineTest({
   name: 'basic.hostname',
   description: 'the hostname is set from an Ignition-written /etc/hostname',
   tags: ['tiny', 'smoke', 'ignition'],
+  distros: TINY_DISTROS,
   userData: JSON.stringify({
     ignition: { version: '3.3.0' },
     storage: {

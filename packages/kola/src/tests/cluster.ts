@@ -1,4 +1,5 @@
 import { defineTest, type KolaTest } from '../registry/define-test.js';
+import { TINY_DISTROS } from './distros.js';
 import { shellQuoteWord as shellQuote } from '@mantle/core';
 
 const PORT = 8080;
@@ -9,6 +10,7 @@ export const clusterLan: KolaTest = defineTest({
   name: 'cluster.lan',
   description: 'two machines ping each other on the private LAN and one reaches a TCP listener on the other',
   tags: ['tiny', 'network'],
+  distros: TINY_DISTROS,
   clusterSize: 2,
   run: async (c) => {
     const [a, b] = c.machines;

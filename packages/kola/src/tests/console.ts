@@ -1,5 +1,6 @@
 import { checkConsole } from '../console/check-console.js';
 import { defineTest, type KolaTest } from '../registry/define-test.js';
+import { TINY_DISTROS } from './distros.js';
 
 const LINE = 'Kernel panic - not syncing: kola-test (expected, written by console.check-flags)';
 
@@ -14,6 +15,7 @@ export const consoleCheckFlags: KolaTest = defineTest({
   name: 'console.check-flags',
   description: 'a kernel panic line on the console is found by the console check; the skip flag hides it',
   tags: ['tiny', 'console'],
+  distros: TINY_DISTROS,
   flags: ['no-kernel-panic-check'],
   run: async (c) => {
     const m = c.machines[0];

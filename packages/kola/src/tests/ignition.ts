@@ -1,4 +1,5 @@
 import { defineTest, type KolaTest } from '../registry/define-test.js';
+import { TINY_DISTROS } from './distros.js';
 
 // Butane (the flatcar variant): one of each kind of thing Ignition writes.
 const BUTANE = `variant: flatcar
@@ -29,6 +30,7 @@ export const ignitionFiles: KolaTest = defineTest({
   name: 'ignition.files',
   description: 'Butane user data: a file (mode 0644), a directory, a symlink and a user with groups',
   tags: ['tiny', 'ignition'],
+  distros: TINY_DISTROS,
   userData: BUTANE,
   run: async (c) => {
     const m = c.machines[0];

@@ -5,8 +5,12 @@ import { clusterLan } from './cluster.js';
 import { consoleCheckFlags } from './console.js';
 import { ignitionFiles } from './ignition.js';
 import { rebootBootId } from './reboot.js';
+import { systemdKolet, systemdUnits } from './systemd.js';
 
-/** kola's built-in tests (they run on the project's tiny image and on Flatcar alike). */
+/**
+ * kola's built-in tests: generic ones for the tiny image and Flatcar (distros tiny, cl) and the
+ * systemd image's (distro systemd). kolet's build bundles this list's native functions.
+ */
 export const builtinTests: readonly KolaTest[] = [
   basicSsh,
   basicOsRelease,
@@ -15,6 +19,8 @@ export const builtinTests: readonly KolaTest[] = [
   clusterLan,
   rebootBootId,
   consoleCheckFlags,
+  systemdUnits,
+  systemdKolet,
 ];
 
 /** Register every built-in test. */

@@ -1,10 +1,12 @@
 import { defineTest, type KolaTest } from '../registry/define-test.js';
+import { TINY_DISTROS } from './distros.js';
 
 /** A reboot gives the machine a new boot id and SSH works afterwards. */
 export const rebootBootId: KolaTest = defineTest({
   name: 'reboot.bootid',
   description: 'the boot id changes across a reboot and the machine comes back',
   tags: ['tiny', 'reboot'],
+  distros: TINY_DISTROS,
   run: async (c) => {
     const m = c.machines[0];
     if (!m) return c.fatal('no machine booted');

@@ -48,7 +48,10 @@ async function runProbe(qemuBinary: string, arch: QemuArch, logger?: Logger): Pr
   try {
     await access('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch (err) {
-    return { ok: false, reason: `/dev/kvm is not usable (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+    return {
+      ok: false,
+      reason: `/dev/kvm is not usable (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    };
   }
   // The ROM probe is x86 code; on aarch64 an accessible /dev/kvm is all we can check cheaply.
   if (arch !== 'x86_64') return { ok: true };
@@ -61,8 +64,26 @@ async function runProbe(qemuBinary: string, arch: QemuArch, logger?: Logger): Pr
     const sawMarker = new Promise<void>((r) => (resolveSeen = r));
     const child = await spawnGuarded(
       qemuBinary,
-      ['-accel', 'kvm', '-M', 'pc', '-cpu', 'host', '-nodefaults', '-no-user-config', '-display', 'none',
-        '-m', '16', '-monitor', 'none', '-serial', 'stdio', '-bios', rom],
+      [
+        '-accel',
+        'kvm',
+        '-M',
+        'pc',
+        '-cpu',
+        'host',
+        '-nodefaults',
+        '-no-user-config',
+        '-display',
+        'none',
+        '-m',
+        '16',
+        '-monitor',
+        'none',
+        '-serial',
+        'stdio',
+        '-bios',
+        rom,
+      ],
       {
         ...(logger ? { logger } : {}),
         onStdout: (chunk) => {
@@ -83,7 +104,10 @@ async function runProbe(qemuBinary: string, arch: QemuArch, logger?: Logger): Pr
     const tail = child.outputTail(3).replace(/\s+/g, ' ').trim();
     return outcome === 'exited'
       ? { ok: false, reason: `qemu -accel kvm failed${tail ? `: ${tail}` : ''}` }
-      : { ok: false, reason: `qemu -accel kvm ran no guest code within ${PROBE_TIMEOUT_MS / 1000} s (nested KVM?)` };
+      : {
+          ok: false,
+          reason: `qemu -accel kvm ran no guest code within ${PROBE_TIMEOUT_MS / 1000} s (nested KVM?)`,
+        };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

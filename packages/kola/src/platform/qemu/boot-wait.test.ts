@@ -41,7 +41,12 @@ test('the console marker counts only after the offset; a kernel panic stops the 
   const consolePath = join(dir, 'console.txt');
   await writeFile(consolePath, 'mantle-tiny: ready (old boot)\n');
   const offset = 30;
-  const waiting = waitForSsh({ port: rude, deadline: Date.now() + 5000, stop: never, console: { path: consolePath, marker: 'mantle-tiny: ready', offset } });
+  const waiting = waitForSsh({
+    port: rude,
+    deadline: Date.now() + 5000,
+    stop: never,
+    console: { path: consolePath, marker: 'mantle-tiny: ready', offset },
+  });
   await new Promise((r) => setTimeout(r, 200));
   await appendFile(consolePath, 'booting\nmantle-tiny: re');
   await new Promise((r) => setTimeout(r, 200));
@@ -50,15 +55,24 @@ test('the console marker counts only after the offset; a kernel panic stops the 
 
   const panicPath = join(dir, 'panic.txt');
   await writeFile(panicPath, '[    1.0] Kernel panic - not syncing: No working init found.\n');
-  const outcome = await waitForSsh({ port: rude, deadline: Date.now() + 5000, stop: never, console: { path: panicPath, offset: 0 } });
+  const outcome = await waitForSsh({
+    port: rude,
+    deadline: Date.now() + 5000,
+    stop: never,
+    console: { path: panicPath, offset: 0 },
+  });
   expect(outcome).toEqual({ kind: 'panic', line: 'Kernel panic - not syncing: No working init found.' });
   expect(await consoleTail(panicPath, 1)).toContain('Kernel panic');
 });
 
 test('timeout, stop and abort end the wait', async () => {
   const rude = await listen((s) => s.destroy());
-  expect(await waitForSsh({ port: rude, deadline: Date.now() + 300, stop: never })).toEqual({ kind: 'timeout' });
-  expect(await waitForSsh({ port: rude, deadline: Date.now() + 5000, stop: Promise.resolve('qemu exited') })).toEqual({
+  expect(await waitForSsh({ port: rude, deadline: Date.now() + 300, stop: never })).toEqual({
+    kind: 'timeout',
+  });
+  expect(
+    await waitForSsh({ port: rude, deadline: Date.now() + 5000, stop: Promise.resolve('qemu exited') }),
+  ).toEqual({
     kind: 'stopped',
     reason: 'qemu exited',
   });

@@ -95,6 +95,11 @@ export interface WaitForSshOptions {
    * little: a TCP handshake through qemu's user network)
    */
   console?: { path: string; marker?: string; offset: number };
+  /**
+   * SSH banner probes: 'fast' (the default without a marker), 'fallback' (slow, the default
+   * with one), 'off' (after a reboot, when the old system's sshd may still answer)
+   */
+  probes?: 'fast' | 'fallback' | 'off';
   /** resolves (with a reason) when waiting makes no sense any more, e.g. qemu exited */
   stop: Promise<string>;
   signal?: AbortSignal;
@@ -141,17 +146,22 @@ export function waitForSsh(opts: WaitForSshOptions): Promise<WaitOutcome> {
     timers.push(setTimeout(() => finish({ kind: 'timeout' }), Math.max(0, opts.deadline - Date.now())));
 
     const marker = opts.console?.marker;
-    const maxInFlight = marker ? FALLBACK_MAX_IN_FLIGHT : MAX_IN_FLIGHT;
+    const probes = opts.probes ?? (marker ? 'fallback' : 'fast');
+    const maxInFlight =
+      probes === 'fast' ? MAX_IN_FLIGHT : probes === 'fallback' ? FALLBACK_MAX_IN_FLIGHT : 0;
     timers.push(
-      setInterval(() => {
-        if (finished || inFlight >= maxInFlight) return;
-        inFlight++;
-        const timeout = Math.min(PROBE_TIMEOUT_MS, Math.max(100, opts.deadline - Date.now()));
-        void probeSshBanner(opts.port, timeout).then((ok) => {
-          inFlight--;
-          if (ok) finish({ kind: 'ready', via: 'banner' });
-        });
-      }, marker ? FALLBACK_PROBE_INTERVAL_MS : PROBE_INTERVAL_MS),
+      setInterval(
+        () => {
+          if (finished || inFlight >= maxInFlight) return;
+          inFlight++;
+          const timeout = Math.min(PROBE_TIMEOUT_MS, Math.max(100, opts.deadline - Date.now()));
+          void probeSshBanner(opts.port, timeout).then((ok) => {
+            inFlight--;
+            if (ok) finish({ kind: 'ready', via: 'banner' });
+          });
+        },
+        probes === 'fast' ? PROBE_INTERVAL_MS : FALLBACK_PROBE_INTERVAL_MS,
+      ),
     );
     const con = opts.console;
     if (con) {
@@ -179,4 +189,14 @@ export function waitForSsh(opts: WaitForSshOptions): Promise<WaitOutcome> {
       );
     }
   });
+}
+
+/** Wait until sshd stops answering on 127.0.0.1:port (a rebooting machine's old system). */
+export async function waitForSshDown(port: number, deadline: number, signal?: AbortSignal): Promise<boolean> {
+  while (Date.now() < deadline) {
+    if (signal?.aborted) throw new InterruptedError('abort signal');
+    if (!(await probeSshBanner(port, 1000))) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
 }

@@ -19,8 +19,16 @@ const CANDIDATES: Record<QemuArch, { code: string; vars: string; pkg: string }[]
     { code: '/usr/share/edk2/ovmf/OVMF_CODE.fd', vars: '/usr/share/edk2/ovmf/OVMF_VARS.fd', pkg: 'ovmf' },
   ],
   aarch64: [
-    { code: '/usr/share/AAVMF/AAVMF_CODE.fd', vars: '/usr/share/AAVMF/AAVMF_VARS.fd', pkg: 'qemu-efi-aarch64' },
-    { code: '/usr/share/edk2/aarch64/QEMU_EFI-pflash.raw', vars: '/usr/share/edk2/aarch64/vars-template-pflash.raw', pkg: 'qemu-efi-aarch64' },
+    {
+      code: '/usr/share/AAVMF/AAVMF_CODE.fd',
+      vars: '/usr/share/AAVMF/AAVMF_VARS.fd',
+      pkg: 'qemu-efi-aarch64',
+    },
+    {
+      code: '/usr/share/edk2/aarch64/QEMU_EFI-pflash.raw',
+      vars: '/usr/share/edk2/aarch64/vars-template-pflash.raw',
+      pkg: 'qemu-efi-aarch64',
+    },
   ],
 };
 
@@ -34,7 +42,11 @@ async function readable(path: string): Promise<boolean> {
 }
 
 /** Resolve --qemu-firmware (not 'bios') and --qemu-ovmf-vars to files, or exit 3 naming them. */
-export async function resolveUefiFirmware(firmware: QemuFirmware, arch: QemuArch, ovmfVars?: string): Promise<UefiFirmware> {
+export async function resolveUefiFirmware(
+  firmware: QemuFirmware,
+  arch: QemuArch,
+  ovmfVars?: string,
+): Promise<UefiFirmware> {
   let code: string | undefined;
   let vars: string | undefined = ovmfVars ? resolve(ovmfVars) : undefined;
   if (firmware === 'uefi') {

@@ -1,7 +1,15 @@
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InputError, InterruptedError, PrerequisiteError, generateKeyPair, onCleanup, requireTool, type Logger } from '@mantle/core';
+import {
+  InputError,
+  InterruptedError,
+  PrerequisiteError,
+  generateKeyPair,
+  onCleanup,
+  requireTool,
+  type Logger,
+} from '@mantle/core';
 import type { Cluster, ClusterOptions, Flight, Machine, MachineOptions } from '../types.js';
 import { resolveAccel } from './accel.js';
 import { trackTempDir } from './child.js';
@@ -33,10 +41,18 @@ export async function createQemuFlight(options: QemuFlightOptions): Promise<Flig
         purpose: 'boot machines (--qemu-binary)',
         env: opts.env,
       })
-    : await requireTool(tool.binary, { debianPackage: tool.debianPackage, purpose: 'boot machines', env: opts.env });
+    : await requireTool(tool.binary, {
+        debianPackage: tool.debianPackage,
+        purpose: 'boot machines',
+        env: opts.env,
+      });
   let qemuImgPath: Promise<string> | undefined;
   const qemuImg = (): Promise<string> =>
-    (qemuImgPath ??= requireTool('qemu-img', { debianPackage: 'qemu-utils', purpose: 'inspect images and make overlays', env: opts.env }));
+    (qemuImgPath ??= requireTool('qemu-img', {
+      debianPackage: 'qemu-utils',
+      purpose: 'inspect images and make overlays',
+      env: opts.env,
+    }));
 
   const boot = await resolveBootSource(
     {
@@ -49,7 +65,8 @@ export async function createQemuFlight(options: QemuFlightOptions): Promise<Flig
     },
     logger,
   );
-  if (opts.arch === 'aarch64' && boot.kernel && !opts.append) boot.append = boot.append?.replace(/console=ttyS0/, 'console=ttyAMA0');
+  if (opts.arch === 'aarch64' && boot.kernel && !opts.append)
+    boot.append = boot.append?.replace(/console=ttyS0/, 'console=ttyAMA0');
   if (boot.tiny && opts.arch !== 'x86_64') {
     throw new InputError({
       code: 'QEMU_BAD_OPTION',
@@ -60,9 +77,15 @@ export async function createQemuFlight(options: QemuFlightOptions): Promise<Flig
   // UEFI when asked for (also with a kernel: OVMF then boots it through its EFI stub); aarch64's
   // virt machine has no BIOS, so disk boot there is always UEFI.
   let uefi: UefiFirmware | undefined;
-  const firmware = opts.arch === 'aarch64' && opts.firmware === 'bios' && !boot.kernel ? 'uefi' : opts.firmware;
+  const firmware =
+    opts.arch === 'aarch64' && opts.firmware === 'bios' && !boot.kernel ? 'uefi' : opts.firmware;
   if (firmware !== 'bios') uefi = await resolveUefiFirmware(firmware, opts.arch, opts.ovmfVars);
-  if (opts.tpm) await requireTool('swtpm', { debianPackage: 'swtpm', purpose: 'give machines a TPM (--qemu-tpm)', env: opts.env });
+  if (opts.tpm)
+    await requireTool('swtpm', {
+      debianPackage: 'swtpm',
+      purpose: 'give machines a TPM (--qemu-tpm)',
+      env: opts.env,
+    });
   const userKeys = opts.keyPath ? await readUserKey(opts.keyPath) : [];
   if (opts.signal?.aborted) throw new InterruptedError('abort signal');
   const accel = await resolveAccel(opts.accel, qemuBinary, opts.arch, logger);
@@ -100,13 +123,22 @@ async function readUserKey(path: string): Promise<string[]> {
   const abs = resolve(path);
   const candidates = abs.endsWith('.pub') ? [abs] : [`${abs}.pub`, abs];
   for (const file of candidates) {
-    const exists = await stat(file).then((s) => s.isFile(), () => false);
+    const exists = await stat(file).then(
+      (s) => s.isFile(),
+      () => false,
+    );
     if (!exists) continue;
     const text = await readFile(file, 'utf8');
-    const keys = text.split('\n').map((l) => l.trim()).filter((l) => /^(ssh-|ecdsa-|sk-)\S+ \S+/.test(l));
+    const keys = text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /^(ssh-|ecdsa-|sk-)\S+ \S+/.test(l));
     if (keys.length > 0) return keys;
   }
-  const exists = await stat(abs).then(() => true, () => false);
+  const exists = await stat(abs).then(
+    () => true,
+    () => false,
+  );
   if (!exists) {
     throw new PrerequisiteError({
       code: 'QEMU_KEY_MISSING',

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, PrerequisiteError } from '@mantle/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createOverlay, inspectDiskImage, loadTinyImage, looksLikeRawImage, mantleCacheDir } from './image.js';
+import {
+  createOverlay,
+  inspectDiskImage,
+  loadTinyImage,
+  looksLikeRawImage,
+  mantleCacheDir,
+} from './image.js';
 
 // Real qemu-img on small files: it is quick, and mocking it would prove nothing.
 const QEMU_IMG = '/usr/bin/qemu-img';
@@ -55,7 +61,11 @@ describe('inspectDiskImage', () => {
   test('qcow2 and raw with a partition table pass; an overlay leaves the base alone', async () => {
     const q = join(dir, 'ok.qcow2');
     execFileSync(QEMU_IMG, ['create', '-q', '-f', 'qcow2', q, '64M']);
-    expect(await inspectDiskImage(q, QEMU_IMG)).toMatchObject({ path: q, format: 'qcow2', virtualSize: 64 << 20 });
+    expect(await inspectDiskImage(q, QEMU_IMG)).toMatchObject({
+      path: q,
+      format: 'qcow2',
+      virtualSize: 64 << 20,
+    });
     const r = join(dir, 'ok.raw');
     const mbr = Buffer.alloc(1 << 20);
     mbr[510] = 0x55;
@@ -65,7 +75,9 @@ describe('inspectDiskImage', () => {
     expect(raw.format).toBe('raw');
     const overlay = join(dir, 'overlay.qcow2');
     await createOverlay(QEMU_IMG, raw, overlay);
-    const info = JSON.parse(execFileSync(QEMU_IMG, ['info', '--output=json', overlay], { encoding: 'utf8' })) as Record<string, unknown>;
+    const info = JSON.parse(
+      execFileSync(QEMU_IMG, ['info', '--output=json', overlay], { encoding: 'utf8' }),
+    ) as Record<string, unknown>;
     expect(info['backing-filename']).toBe(r);
     expect(info['backing-filename-format']).toBe('raw');
   });

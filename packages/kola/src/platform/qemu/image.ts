@@ -72,7 +72,8 @@ export function mantleCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(resolve(xdg), 'mantle');
 }
 
-const BUILD_HINT = 'build it with images/tiny/build.sh (or run scripts/setup.sh), or pass --qemu-image / --qemu-kernel';
+const BUILD_HINT =
+  'build it with images/tiny/build.sh (or run scripts/setup.sh), or pass --qemu-image / --qemu-kernel';
 
 /** The tiny test image from the cache, or PrerequisiteError (exit 3) saying how to build it. */
 export async function loadTinyImage(cacheDir: string): Promise<BootSource> {
@@ -123,7 +124,14 @@ export async function loadTinyImage(cacheDir: string): Promise<BootSource> {
 
 /** Resolve a flight's boot source from its options (image, kernel, or the tiny default). */
 export async function resolveBootSource(
-  opts: { image?: string; kernel?: string; initrd?: string; append?: string; cacheDir: string; qemuImg: () => Promise<string> },
+  opts: {
+    image?: string;
+    kernel?: string;
+    initrd?: string;
+    append?: string;
+    cacheDir: string;
+    qemuImg: () => Promise<string>;
+  },
   logger?: Logger,
 ): Promise<BootSource> {
   if (!opts.image && !opts.kernel) {
@@ -142,7 +150,9 @@ export async function resolveBootSource(
     source.append = opts.append ?? 'console=ttyS0';
   }
   if (opts.image) source.disk = await inspectDiskImage(opts.image, await opts.qemuImg(), logger);
-  const ready = (source.disk && (await readyHintsBeside(source.disk.path))) || (source.kernel && (await readyHintsBeside(source.kernel)));
+  const ready =
+    (source.disk && (await readyHintsBeside(source.disk.path))) ||
+    (source.kernel && (await readyHintsBeside(source.kernel)));
   if (ready) source.ready = ready;
   return source;
 }
@@ -160,7 +170,12 @@ async function requireFile(path: string, what: string, hint: string): Promise<vo
     });
   }
   if (!isFile) {
-    throw new InputError({ code: 'QEMU_NOT_A_FILE', message: `${what} ${path} is not a regular file`, hint, details: { path } });
+    throw new InputError({
+      code: 'QEMU_NOT_A_FILE',
+      message: `${what} ${path} is not a regular file`,
+      hint,
+      details: { path },
+    });
   }
 }
 
@@ -233,15 +248,25 @@ export async function inspectDiskImage(path: string, qemuImg: string, logger?: L
     throw new InputError({
       code: 'QEMU_IMAGE_CORRUPT',
       message: `image ${abs} cannot be read as ${isQcow2 ? 'qcow2' : 'a disk image'}: ${why}`,
-      hint: isQcow2 ? 'the qcow2 file is damaged: download or build it again (qemu-img check may tell more)' : 'pass a qcow2 or raw disk image',
+      hint: isQcow2
+        ? 'the qcow2 file is damaged: download or build it again (qemu-img check may tell more)'
+        : 'pass a qcow2 or raw disk image',
       details: { path: abs },
     });
   }
-  let parsed: { format?: string; 'virtual-size'?: number; 'format-specific'?: { data?: { corrupt?: boolean } } };
+  let parsed: {
+    format?: string;
+    'virtual-size'?: number;
+    'format-specific'?: { data?: { corrupt?: boolean } };
+  };
   try {
     parsed = JSON.parse(info.stdout) as typeof parsed;
   } catch (err) {
-    throw new InputError({ code: 'QEMU_IMAGE_CORRUPT', message: `qemu-img info on ${abs} printed no JSON`, cause: err });
+    throw new InputError({
+      code: 'QEMU_IMAGE_CORRUPT',
+      message: `qemu-img info on ${abs} printed no JSON`,
+      cause: err,
+    });
   }
   const format = parsed.format;
   if (format === 'qcow2') {
@@ -275,7 +300,12 @@ export async function inspectDiskImage(path: string, qemuImg: string, logger?: L
 }
 
 /** A qcow2 overlay over `base`, so machines never write the base image. */
-export async function createOverlay(qemuImg: string, base: DiskImage, overlayPath: string, logger?: Logger): Promise<void> {
+export async function createOverlay(
+  qemuImg: string,
+  base: DiskImage,
+  overlayPath: string,
+  logger?: Logger,
+): Promise<void> {
   await run(qemuImg, ['create', '-q', '-f', 'qcow2', '-F', base.format, '-b', base.path, overlayPath], {
     ...(logger ? { logger } : {}),
   });

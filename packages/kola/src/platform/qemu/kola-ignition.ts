@@ -13,7 +13,14 @@ export const LAN_NETWORK_FILE = '/etc/systemd/network/10-kola-lan.network';
 
 /** The systemd-networkd unit giving the LAN NIC (matched by MAC) its static address. */
 export function lanNetworkUnit(lan: NonNullable<KolaIgnitionAdditions['lan']>): string {
-  return ['[Match]', `MACAddress=${lan.mac}`, '', '[Network]', `Address=${lan.address}/${lan.prefixLength}`, ''].join('\n');
+  return [
+    '[Match]',
+    `MACAddress=${lan.mac}`,
+    '',
+    '[Network]',
+    `Address=${lan.address}/${lan.prefixLength}`,
+    '',
+  ].join('\n');
 }
 
 /**
@@ -44,7 +51,13 @@ export function machineIgnition(
       ],
     };
   }
-  const parsed = userData !== undefined && userData.trim() !== '' ? ignitionFromUserData(userData, { source: 'user data' }) : undefined;
+  const parsed =
+    userData !== undefined && userData.trim() !== ''
+      ? ignitionFromUserData(userData, { source: 'user data' })
+      : undefined;
   const base = parsed?.config ?? newIgnition();
-  return { json: renderIgnition(mergeIgnition(base, extra), { pretty: true }), warnings: parsed?.warnings ?? [] };
+  return {
+    json: renderIgnition(mergeIgnition(base, extra), { pretty: true }),
+    warnings: parsed?.warnings ?? [],
+  };
 }

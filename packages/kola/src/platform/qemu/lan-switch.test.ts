@@ -21,7 +21,12 @@ async function member(): Promise<{ sock: Socket; port: number; frames: Buffer[] 
 }
 
 function frame(dst: string, src: string, payload: string): Buffer {
-  return Buffer.concat([Buffer.from(dst.replace(/:/g, ''), 'hex'), Buffer.from(src.replace(/:/g, ''), 'hex'), Buffer.from([0x08, 0x00]), Buffer.from(payload)]);
+  return Buffer.concat([
+    Buffer.from(dst.replace(/:/g, ''), 'hex'),
+    Buffer.from(src.replace(/:/g, ''), 'hex'),
+    Buffer.from([0x08, 0x00]),
+    Buffer.from(payload),
+  ]);
 }
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 50));

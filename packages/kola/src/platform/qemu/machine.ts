@@ -16,7 +16,7 @@ import {
 } from '@mantle/core';
 import type { ExecResult, Machine, MachineExecOptions } from '../types.js';
 import type { Accel } from './accel.js';
-import { consoleTail, fileSize, waitForSsh, type WaitOutcome } from './boot-wait.js';
+import { consoleTail, fileSize, waitForSsh, waitForSshDown, type WaitOutcome } from './boot-wait.js';
 import { describeExit, spawnGuarded, trackTempDir, type ChildHandle } from './child.js';
 import { copyUefiVars, type UefiFirmware } from './firmware.js';
 import { createOverlay, type BootSource } from './image.js';
@@ -109,7 +109,6 @@ export class QemuMachine implements Machine {
     return this.lanIp;
   }
 
-
   /** Prepare files, start qemu, wait for SSH and readiness; on failure call destroy(). */
   async boot(userData: string | undefined, opts: { ignition?: string; memoryMiB?: number }): Promise<void> {
     const { flight, cluster } = this;
@@ -121,12 +120,19 @@ export class QemuMachine implements Machine {
     await mkdir(this.tmp, { recursive: true, mode: 0o700 });
 
     const lan = cluster.lan
-      ? { mac: randomMac(), address: `${LAN_PREFIX}.${cluster.nextLanHost()}`, prefixLength: LAN_PREFIX_LENGTH }
+      ? {
+          mac: randomMac(),
+          address: `${LAN_PREFIX}.${cluster.nextLanHost()}`,
+          prefixLength: LAN_PREFIX_LENGTH,
+        }
       : undefined;
     this.lanIp = lan?.address;
     // opts.ignition is already rendered by the caller; kola's keys and LAN file still go in,
     // or the machine would be unreachable.
-    const ignition = machineIgnition(opts.ignition ?? userData, { publicKeys: flight.publicKeys, ...(lan ? { lan } : {}) });
+    const ignition = machineIgnition(opts.ignition ?? userData, {
+      publicKeys: flight.publicKeys,
+      ...(lan ? { lan } : {}),
+    });
     for (const w of ignition.warnings) this.log.warn(`user data: ${w}`);
     const ignitionPath = join(this.outputDir, 'ignition.json');
     await writeFile(ignitionPath, ignition.json, { mode: 0o600 });
@@ -167,14 +173,22 @@ export class QemuMachine implements Machine {
 
     const started = Date.now();
     const deadline = started + o.sshRetries * o.sshTimeoutSec * 1000;
-    await this.startQemuAndWait(deadline);
-    await this.connectAndCheck(deadline);
-    this.log.debug(`ready after ${((Date.now() - started) / 1000).toFixed(1)} s (ssh port ${this.port}${this.lanIp ? `, lan ${this.lanIp}` : ''})`);
+    const via = await this.startQemuAndWait(deadline);
+    const sshUp = Date.now();
+    await this.client(DEFAULT_USER);
+    const connected = Date.now();
+    await this.checkReady(deadline);
+    this.log.debug(
+      `boot phases: sshd up (${via}) ${sshUp - started} ms, login ${connected - sshUp} ms, readiness ${Date.now() - connected} ms`,
+    );
+    this.log.debug(
+      `ready after ${((Date.now() - started) / 1000).toFixed(1)} s (ssh port ${this.port}${this.lanIp ? `, lan ${this.lanIp}` : ''})`,
+    );
   }
 
   // Start qemu on fresh ports, retrying when another process took a port between our check
   // and qemu's bind; then wait for SSH (or the console marker).
-  private async startQemuAndWait(deadline: number): Promise<void> {
+  private async startQemuAndWait(deadline: number): Promise<'banner' | 'marker'> {
     const spec = this.spec!;
     for (let attempt = 1; ; attempt++) {
       this.throwIfAborted();
@@ -189,7 +203,7 @@ export class QemuMachine implements Machine {
       const args = buildQemuArgs(spec);
       this.qemu = await spawnGuarded(this.flight.qemuBinary, args, { cwd: this.tmp, logger: this.log });
       const outcome = await this.waitForSshOrExit(deadline, 0);
-      if (outcome.kind === 'ready') return;
+      if (outcome.kind === 'ready') return outcome.via;
       const stderr = this.qemu.outputTail(30);
       if (outcome.kind === 'stopped' && isPortClash(stderr) && attempt < PORT_CLASH_RETRIES) {
         this.log.debug(`qemu could not bind its ports (${stderr.split('\n').pop() ?? ''}); retrying`);
@@ -199,7 +213,11 @@ export class QemuMachine implements Machine {
     }
   }
 
-  private async waitForSshOrExit(deadline: number, consoleOffset: number): Promise<WaitOutcome> {
+  private async waitForSshOrExit(
+    deadline: number,
+    consoleOffset: number,
+    probes?: 'fast' | 'off',
+  ): Promise<WaitOutcome> {
     const qemu = this.qemu!;
     const marker = this.flight.boot.ready?.marker;
     return waitForSsh({
@@ -207,6 +225,7 @@ export class QemuMachine implements Machine {
       deadline,
       stop: qemu.exited.then((info) => `qemu exited (${describeExit(info)})`),
       console: { path: this.consolePath, offset: consoleOffset, ...(marker ? { marker } : {}) },
+      ...(probes ? { probes } : {}),
       ...(this.signal ? { signal: this.signal } : {}),
     });
   }
@@ -214,7 +233,9 @@ export class QemuMachine implements Machine {
   private async bootFailure(outcome: WaitOutcome): Promise<MantleError> {
     if (this.destroying) return new InterruptedError(`machine ${this.id} was destroyed while booting`);
     const tail = await consoleTail(this.consolePath, 30);
-    const consolePart = tail ? `\nlast console lines (${this.consolePath}):\n${tail}` : `\nthe console (${this.consolePath}) is empty`;
+    const consolePart = tail
+      ? `\nlast console lines (${this.consolePath}):\n${tail}`
+      : `\nthe console (${this.consolePath}) is empty`;
     if (outcome.kind === 'panic') {
       return new OperationError({
         code: 'QEMU_KERNEL_PANIC',
@@ -246,12 +267,6 @@ export class QemuMachine implements Machine {
     if (this.destroying) throw new InterruptedError(`machine ${this.id} was destroyed while booting`);
   }
 
-  // SSH in as the default user, then prove the OS finished booting.
-  private async connectAndCheck(deadline: number): Promise<void> {
-    await this.client(DEFAULT_USER);
-    await this.checkReady(deadline);
-  }
-
   private async checkReady(deadline: number): Promise<void> {
     const o = this.flight.opts;
     if (this.readiness === undefined) {
@@ -272,9 +287,12 @@ export class QemuMachine implements Machine {
       const file = this.flight.boot.ready?.file ?? '/run/mantle/ready';
       for (;;) {
         // The tiny image also records whether its Ignition config applied cleanly.
-        const r = await this.ssh(`${shellQuote(['test', '-e', file])} || exit 3; cat /run/mantle/ignition.status 2>/dev/null; exit 0`, {
-          timeoutMs: o.sshTimeoutSec * 1000,
-        });
+        const r = await this.ssh(
+          `${shellQuote(['test', '-e', file])} || exit 3; cat /run/mantle/ignition.status 2>/dev/null; exit 0`,
+          {
+            timeoutMs: o.sshTimeoutSec * 1000,
+          },
+        );
         if (r.exitCode === 0 && r.stdout.startsWith('failed')) {
           throw new OperationError({
             code: 'QEMU_NOT_READY',
@@ -296,14 +314,20 @@ export class QemuMachine implements Machine {
     }
     const remaining = Math.max(5000, deadline - Date.now());
     const state = await this.ssh('systemctl is-system-running --wait', { timeoutMs: remaining });
-    const failed = await this.ssh('systemctl --failed --no-legend --plain', { timeoutMs: o.sshTimeoutSec * 1000 });
+    const failed = await this.ssh('systemctl --failed --no-legend --plain', {
+      timeoutMs: o.sshTimeoutSec * 1000,
+    });
     const status = state.stdout.trim();
     if (status !== 'running' || failed.stdout.trim() !== '') {
       throw new OperationError({
         code: 'QEMU_NOT_READY',
         message: `machine ${this.id} booted into state '${status || 'unknown'}'${failed.stdout.trim() ? `; failed units:\n${failed.stdout.trim()}` : ''}`,
         hint: 'look at the failed units in journal.txt and the console',
-        details: { machine: this.id, state: status, failedUnits: failed.stdout.trim().split('\n').filter(Boolean) },
+        details: {
+          machine: this.id,
+          state: status,
+          failedUnits: failed.stdout.trim().split('\n').filter(Boolean),
+        },
       });
     }
   }
@@ -371,7 +395,9 @@ export class QemuMachine implements Machine {
     const root = user === 'root' ? await this.rootClient() : undefined;
     const r =
       user === 'root' && !root
-        ? await (await this.client(DEFAULT_USER)).exec(shellQuote(['sudo', '-n', 'sh', '-c', command]), execOpts)
+        ? await (
+            await this.client(DEFAULT_USER)
+          ).exec(shellQuote(['sudo', '-n', 'sh', '-c', command]), execOpts)
         : await (root ?? (await this.client(user))).exec(command, execOpts);
     return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, signal: r.signal };
   }
@@ -401,21 +427,29 @@ export class QemuMachine implements Machine {
       const tmp = `/tmp/.kola-copy-${randomBytes(6).toString('hex')}`;
       await this.put(core, source, tmp, 0o600);
       const script = 'mkdir -p "$1" && chown root:root "$2" && chmod "$3" "$2" && mv -f "$2" "$4"';
-      await core.mustExec(shellQuote(['sudo', '-n', 'sh', '-c', script, 'sh', parent, tmp, mode.toString(8), remotePath]));
+      await core.mustExec(
+        shellQuote(['sudo', '-n', 'sh', '-c', script, 'sh', parent, tmp, mode.toString(8), remotePath]),
+      );
       return;
     }
     try {
       await this.put(root, source, remotePath, mode);
     } catch (err) {
       // SFTP's "No such file": the parent directory is missing.
-      if (!(err instanceof MantleError && (err.cause as { code?: number } | undefined)?.code === 2)) throw err;
+      if (!(err instanceof MantleError && (err.cause as { code?: number } | undefined)?.code === 2))
+        throw err;
       await root.mustExec(shellQuote(['mkdir', '-p', parent]));
       await this.put(root, source, remotePath, mode);
     }
   }
 
   // SFTP when the machine offers it, else a remote command (remembered per machine).
-  private async put(client: SshClient, source: string | Uint8Array, remotePath: string, mode: number): Promise<void> {
+  private async put(
+    client: SshClient,
+    source: string | Uint8Array,
+    remotePath: string,
+    mode: number,
+  ): Promise<void> {
     if (!this.installFallback) {
       try {
         await client.putFile(source, remotePath, { mode });
@@ -431,7 +465,9 @@ export class QemuMachine implements Machine {
   }
 
   async bootId(): Promise<string> {
-    const r = await this.ssh('cat /proc/sys/kernel/random/boot_id', { timeoutMs: this.flight.opts.sshTimeoutSec * 1000 });
+    const r = await this.ssh('cat /proc/sys/kernel/random/boot_id', {
+      timeoutMs: this.flight.opts.sshTimeoutSec * 1000,
+    });
     const id = r.stdout.trim();
     if (r.exitCode !== 0 || !id) {
       throw new OperationError({
@@ -449,14 +485,23 @@ export class QemuMachine implements Machine {
     this.log.debug('rebooting');
     // The connection may drop before `reboot` reports back; that is success, not an error.
     await this.ssh('reboot', { user: 'root', timeoutMs: 10_000 }).catch((err: unknown) => {
-      if (!(err instanceof MantleError && (err.code === SshErrorCode.ConnectionLost || err.code === SshErrorCode.ExecTimeout))) throw err;
+      if (!(
+        err instanceof MantleError &&
+        (err.code === SshErrorCode.ConnectionLost || err.code === SshErrorCode.ExecTimeout)
+      ))
+        throw err;
     });
     // Old connections die with the old system, often silently (no FIN from a rebooting guest):
     // drop them now rather than wait for keepalives, and look for the new system instead.
     this.dropClients();
     const deadline = Date.now() + o.sshRetries * o.sshTimeoutSec * 1000;
+    // The old system's sshd may answer for a while yet. With a ready marker only the console
+    // counts (a new marker after the offset is the new boot); without one, wait for sshd to go
+    // away before waiting for it to come back.
+    const marker = this.flight.boot.ready?.marker;
+    if (!marker) await waitForSshDown(this.port, Math.min(deadline, Date.now() + 120_000), this.signal);
     for (;;) {
-      const outcome = await this.waitForSshOrExit(deadline, consoleOffset);
+      const outcome = await this.waitForSshOrExit(deadline, consoleOffset, marker ? 'off' : 'fast');
       if (outcome.kind !== 'ready') throw await this.bootFailure(outcome);
       const after = await this.bootId().catch(() => before);
       if (after !== before) {
@@ -477,7 +522,11 @@ export class QemuMachine implements Machine {
   }
 
   private dropClients(): void {
-    for (const p of this.clients.values()) void p.then((c) => c.close(), () => undefined);
+    for (const p of this.clients.values())
+      void p.then(
+        (c) => c.close(),
+        () => undefined,
+      );
     this.clients.clear();
   }
 
@@ -492,9 +541,15 @@ export class QemuMachine implements Machine {
   // journal.txt and journal-raw.txt.gz are written beside console.txt, as kola's output has them.
   // (The tiny image's journalctl shim prints dmesg and the syslog.)
   async journalOutput(): Promise<string> {
-    const probe = await this.ssh('command -v journalctl >/dev/null 2>&1 && echo yes', { user: 'root', timeoutMs: 30_000 });
+    const probe = await this.ssh('command -v journalctl >/dev/null 2>&1 && echo yes', {
+      user: 'root',
+      timeoutMs: 30_000,
+    });
     if (probe.stdout.trim() !== 'yes') return '';
-    const text = await this.ssh('journalctl -o short-monotonic --no-pager -b', { user: 'root', timeoutMs: 120_000 });
+    const text = await this.ssh('journalctl -o short-monotonic --no-pager -b', {
+      user: 'root',
+      timeoutMs: 120_000,
+    });
     await writeFile(join(this.outputDir, 'journal.txt'), text.stdout);
     const raw = await this.ssh('journalctl -o export --no-pager -b', { user: 'root', timeoutMs: 120_000 });
     if (raw.exitCode === 0) await writeFile(join(this.outputDir, 'journal-raw.txt.gz'), gzipSync(raw.stdout));

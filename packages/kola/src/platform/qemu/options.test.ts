@@ -21,7 +21,9 @@ test('defaults: 512 MiB, 1 vCPU, x86_64, 60 SSH tries of 10 s, BIOS, auto accel 
 test('impossible values are usage errors naming the option', () => {
   expect(() => resolveQemuOptions({ ...base, memoryMiB: 1.5 })).toThrow(/memoryMiB/);
   expect(() => resolveQemuOptions({ ...base, cpus: 0 })).toThrow(UsageError);
-  expect(() => resolveQemuOptions({ ...base, accel: 'xen' as 'kvm' })).toThrow(/accel must be one of auto, kvm, tcg/);
+  expect(() => resolveQemuOptions({ ...base, accel: 'xen' as 'kvm' })).toThrow(
+    /accel must be one of auto, kvm, tcg/,
+  );
   expect(() => resolveQemuOptions({ ...base, initrd: '/i' })).toThrow(/initrd was given without a kernel/);
   expect(() => resolveQemuOptions({ ...base, ovmfVars: '/v' })).toThrow(/firmware is BIOS/);
   expect(() => resolveQemuOptions({ ...base, sshTimeoutSec: 0 })).toThrow(/sshTimeoutSec/);

@@ -40,7 +40,10 @@ describe('buildQemuArgs', () => {
   });
 
   test('adds the private LAN NIC as a dgram netdev towards the switch', () => {
-    const args = buildQemuArgs({ ...base, lan: { mac: '52:54:00:aa:bb:cc', localPort: 4000, switchPort: 5000 } });
+    const args = buildQemuArgs({
+      ...base,
+      lan: { mac: '52:54:00:aa:bb:cc', localPort: 4000, switchPort: 5000 },
+    });
     const lan = values(args, '-netdev')[1] ?? '';
     expect(lan).toMatch(/^dgram,id=net1,local\.type=inet,local\.host=127\.0\.0\.1,local\.port=4000,/);
     expect(lan).toContain('remote.host=127.0.0.1,remote.port=5000');
@@ -48,7 +51,10 @@ describe('buildQemuArgs', () => {
   });
 
   test('UEFI: read-only code and per-machine vars as pflash; secure boot turns on SMM', () => {
-    const args = buildQemuArgs({ ...base, uefi: { code: '/fw/CODE.fd', vars: '/m/VARS.fd', secureBoot: true } });
+    const args = buildQemuArgs({
+      ...base,
+      uefi: { code: '/fw/CODE.fd', vars: '/m/VARS.fd', secureBoot: true },
+    });
     expect(values(args, '-machine')).toEqual(['q35,smm=on']);
     expect(values(args, '-drive')).toEqual([
       'if=pflash,format=raw,unit=0,readonly=on,file=/fw/CODE.fd',

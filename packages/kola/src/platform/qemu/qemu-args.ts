@@ -76,7 +76,10 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
   }
   if (spec.disk) {
     // cache=unsafe: the overlay is thrown away with the machine, so flushes buy nothing.
-    args.push('-drive', `if=none,id=disk0,format=qcow2,cache=unsafe,discard=unmap,file=${optValue(spec.disk)}`);
+    args.push(
+      '-drive',
+      `if=none,id=disk0,format=qcow2,cache=unsafe,discard=unmap,file=${optValue(spec.disk)}`,
+    );
     args.push('-device', 'virtio-blk-pci,drive=disk0,serial=primary-disk,bootindex=1');
   }
   if (spec.kernel) {

@@ -14,14 +14,26 @@ const SOCKET_WAIT_MS = 5000;
 
 /** Start `swtpm socket --tpm2` with its state in `dir`; it exits when qemu disconnects. */
 export async function startSwtpm(dir: string, logger?: Logger): Promise<Swtpm> {
-  const swtpm = await requireTool('swtpm', { debianPackage: 'swtpm', purpose: 'give machines a TPM (--qemu-tpm)' });
+  const swtpm = await requireTool('swtpm', {
+    debianPackage: 'swtpm',
+    purpose: 'give machines a TPM (--qemu-tpm)',
+  });
   const state = join(dir, 'state');
   await mkdir(state, { recursive: true, mode: 0o700 });
   const socket = join(dir, 'swtpm.sock');
   const child = await spawnGuarded(
     swtpm,
-    ['socket', '--tpm2', '--tpmstate', `dir=${state}`, '--ctrl', `type=unixio,path=${socket}`,
-      '--log', `file=${join(dir, 'swtpm.log')},level=1`, '--terminate'],
+    [
+      'socket',
+      '--tpm2',
+      '--tpmstate',
+      `dir=${state}`,
+      '--ctrl',
+      `type=unixio,path=${socket}`,
+      '--log',
+      `file=${join(dir, 'swtpm.log')},level=1`,
+      '--terminate',
+    ],
     logger ? { logger } : {},
   );
   const deadline = Date.now() + SOCKET_WAIT_MS;
@@ -34,7 +46,13 @@ export async function startSwtpm(dir: string, logger?: Logger): Promise<Swtpm> {
         hint: 'check that swtpm works: swtpm socket --tpm2 --tpmstate dir=/tmp/x --ctrl type=unixio,path=/tmp/x.sock',
       });
     }
-    if (await stat(socket).then((s) => s.isSocket(), () => false)) return { socket, process: child };
+    if (
+      await stat(socket).then(
+        (s) => s.isSocket(),
+        () => false,
+      )
+    )
+      return { socket, process: child };
     if (Date.now() > deadline) {
       await child.stop(500);
       throw new OperationError({
