@@ -75,7 +75,7 @@ describe('kola (built bin)', () => {
     expect(mem.stderr).toContain('--qemu-memory');
     const ext = kola(['run', '-E', 'some-dir']);
     expect(ext.code).toBe(2);
-    expect(ext.stderr).toContain('not built yet');
+    expect(ext.stderr).toContain('--exttest some-dir: no such directory');
   });
 
   it('run refuses to wipe an output dir kola did not make (exit 2) and leaves it alone', async () => {
