@@ -1,4 +1,3 @@
-/* global process, console, URL */
 // Benchmark: reading the GPT of a 10 GiB sparse image (made with the Flatcar layout through
 // @mantle/core) with readGpt — both copies checked, CRCs verified — against `sfdisk -d` on the same
 // file, measured in the same process as the mean of N runs each. sfdisk pays a process start per

@@ -1,4 +1,3 @@
-/* global process, console, URL */
 // Benchmark: Butane → Ignition translation plus validation in-process (butaneToIgnition, then
 // parseIgnition of the rendered JSON), against what people do by hand on the same configs:
 //   - baseline A: the `yaml` package's plain parse of the same Butane text (the floor: parsing only)

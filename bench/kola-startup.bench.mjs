@@ -1,4 +1,3 @@
-/* global process, console, URL */
 // Benchmark: start-up time of the built `kola` binary — `kola --help` and `kola list` — against a
 // bare `node -e 0` measured in the same process, as the mean of N runs each (sequential, so the
 // runs do not compete for the CPU). Goal: `kola --help` under 300 ms.

@@ -1,4 +1,3 @@
-/* global process, console, URL, setTimeout */
 // Benchmark: upload one large file (1 GiB by default) through @mantle/core's object stores to
 // s3rver (S3 API) and Azurite (Azure Blob API) on 127.0.0.1, and into a file store, against a plain
 // fs.copyFile of the same file measured in the same process. Prints MiB/s and the ratio to copyFile,

@@ -1,4 +1,3 @@
-/* global process, console, URL */
 // Benchmark: verifying a downloaded image the way `plume fetch`/gangue does, against the tools
 // people use by hand, on the same file in the same process:
 //   - hashFile(sha256) vs `sha256sum FILE`
