@@ -10,10 +10,10 @@ import { trackProgress } from './progress.js';
 import {
   hashedBody,
   fileUnchanged,
-  headerChanges,
   openSource,
   prepareSource,
   sameContent,
+  skipIfUnchanged,
   sha256File,
 } from './put-source.js';
 import { SHA256_META, checkKey, encodeKey } from './store-url.js';
@@ -204,33 +204,26 @@ export class AzureStore implements ObjectStore {
   async put(key: string, source: PutSource, opts: PutOptions = {}): Promise<PutResult> {
     const name = this.objectName(key);
     const src = await prepareSource(source, opts);
-    if (opts.skipIfSame && src.sha256 !== undefined) {
-      const existing = await this.stat(key);
-      if (existing && sameContent(existing, src)) {
-        this.log.debug(`skip ${this.url(key)}: same size and sha256`);
-        const change = headerChanges(existing, opts);
-        if (change) {
-          try {
-            // Set Blob Properties replaces every header, so the stored MD5 is passed back along.
-            await (await this.container()).getBlobClient(name).setHTTPHeaders({
-              ...(change.contentType ? { blobContentType: change.contentType } : {}),
-              ...(change.cacheControl ? { blobCacheControl: change.cacheControl } : {}),
-              ...(existing.md5 ? { blobContentMD5: Buffer.from(existing.md5, 'base64') } : {}),
-            });
-          } catch (err) {
-            throw this.fail('put', key, err);
-          }
+    const skipped = await skipIfUnchanged(
+      key,
+      src,
+      opts,
+      () => this.stat(key),
+      async (existing, change) => {
+        try {
+          // Set Blob Properties replaces every header, so the stored MD5 is passed back along.
+          await (await this.container()).getBlobClient(name).setHTTPHeaders({
+            ...(change.contentType ? { blobContentType: change.contentType } : {}),
+            ...(change.cacheControl ? { blobCacheControl: change.cacheControl } : {}),
+            ...(existing.md5 ? { blobContentMD5: Buffer.from(existing.md5, 'base64') } : {}),
+          });
+        } catch (err) {
+          throw this.fail('put', key, err);
         }
-        return {
-          key,
-          skipped: true,
-          ...(change ? { metadataUpdated: true } : {}),
-          size: existing.size,
-          sha256: src.sha256,
-          ...(existing.etag ? { etag: existing.etag } : {}),
-        };
-      }
-    }
+      },
+      () => this.log.debug(`skip ${this.url(key)}: same size and sha256`),
+    );
+    if (skipped) return skipped;
     const c = await this.container();
     const blob = c.getBlockBlobClient(name);
     const progress = trackProgress(opts.onProgress, src.size);

@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { guessContentType } from './content-type.js';
 import { storageError, type ServiceFailure } from './errors.js';
 import { trackProgress } from './progress.js';
-import { HashCounter, headerChanges, openSource, prepareSource, sameContent } from './put-source.js';
+import { HashCounter, openSource, prepareSource, skipIfUnchanged } from './put-source.js';
 import { SHA256_META, checkKey, encodeKey } from './store-url.js';
 import type {
   GcsStoreOptions,
@@ -165,28 +165,21 @@ export class GcsStore implements ObjectStore {
   async put(key: string, source: PutSource, opts: PutOptions = {}): Promise<PutResult> {
     const name = this.objectName(key);
     const src = await prepareSource(source, opts);
-    if (opts.skipIfSame && src.sha256 !== undefined) {
-      const existing = await this.stat(key);
-      if (existing && sameContent(existing, src)) {
-        this.log.debug(`skip gs://${this.bucket}/${name}: same size and sha256`);
-        const change = headerChanges(existing, opts);
-        if (change) {
-          try {
-            await (await this.gcs()).file(name).setMetadata(change);
-          } catch (err) {
-            throw this.fail('put', key, err);
-          }
+    const skipped = await skipIfUnchanged(
+      key,
+      src,
+      opts,
+      () => this.stat(key),
+      async (_existing, change) => {
+        try {
+          await (await this.gcs()).file(name).setMetadata(change);
+        } catch (err) {
+          throw this.fail('put', key, err);
         }
-        return {
-          key,
-          skipped: true,
-          ...(change ? { metadataUpdated: true } : {}),
-          size: existing.size,
-          sha256: src.sha256,
-          ...(existing.etag ? { etag: existing.etag } : {}),
-        };
-      }
-    }
+      },
+      () => this.log.debug(`skip gs://${this.bucket}/${name}: same size and sha256`),
+    );
+    if (skipped) return skipped;
     const bucket = await this.gcs();
     const file = bucket.file(name);
     const threshold = this.opts.resumableThreshold ?? 8 * MIB;

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { Readable, Transform, pipeline as pipe, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InputError } from '../errors/mantle-error.js';
-import type { PutOptions, PutSource } from './types.js';
+import type { ObjectInfo, PutOptions, PutResult, PutSource } from './types.js';
 
 /** A put source with what is known about it before the upload starts. */
 export type PreparedSource =
@@ -152,5 +152,34 @@ export function headerChanges(
   return {
     ...(ct || existing.contentType ? { contentType: ct ? opts.contentType : existing.contentType } : {}),
     ...(cc || existing.cacheControl ? { cacheControl: cc ? opts.cacheControl : existing.cacheControl } : {}),
+  };
+}
+
+/**
+ * The skip-if-same step every cloud store's put() shares: when the stored object has the same
+ * size and sha256, only changed headers are written (through `applyHeaders`, which is what
+ * differs per cloud) and a skipped result is returned; otherwise undefined and the put uploads.
+ */
+export async function skipIfUnchanged(
+  key: string,
+  src: { size: number | undefined; sha256: string | undefined },
+  opts: PutOptions,
+  stat: () => Promise<ObjectInfo | undefined>,
+  applyHeaders: (existing: ObjectInfo, change: { contentType?: string; cacheControl?: string }) => Promise<void>,
+  onSkip: () => void,
+): Promise<PutResult | undefined> {
+  if (!opts.skipIfSame || src.sha256 === undefined) return undefined;
+  const existing = await stat();
+  if (!existing || !sameContent(existing, src)) return undefined;
+  onSkip();
+  const change = headerChanges(existing, opts);
+  if (change) await applyHeaders(existing, change);
+  return {
+    key,
+    skipped: true,
+    ...(change ? { metadataUpdated: true } : {}),
+    size: existing.size,
+    sha256: src.sha256,
+    ...(existing.etag ? { etag: existing.etag } : {}),
   };
 }

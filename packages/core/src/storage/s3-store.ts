@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { guessContentType } from './content-type.js';
 import { storageError, type ServiceFailure } from './errors.js';
 import { trackProgress } from './progress.js';
-import { hashedBody, headerChanges, openSource, prepareSource, sameContent } from './put-source.js';
+import { hashedBody, openSource, prepareSource, skipIfUnchanged } from './put-source.js';
 import { SHA256_META, checkKey, encodeKey } from './store-url.js';
 import type {
   ListOptions,
@@ -210,22 +210,15 @@ export class S3Store implements ObjectStore {
   async put(key: string, source: PutSource, opts: PutOptions = {}): Promise<PutResult> {
     const name = this.objectName(key);
     const src = await prepareSource(source, opts);
-    if (opts.skipIfSame && src.sha256 !== undefined) {
-      const existing = await this.stat(key);
-      if (existing && sameContent(existing, src)) {
-        this.log.debug(`skip s3://${this.bucket}/${name}: same size and sha256`);
-        const change = headerChanges(existing, opts);
-        if (change) await this.replaceHeaders(key, existing, change);
-        return {
-          key,
-          skipped: true,
-          ...(change ? { metadataUpdated: true } : {}),
-          size: existing.size,
-          sha256: src.sha256,
-          ...(existing.etag ? { etag: existing.etag } : {}),
-        };
-      }
-    }
+    const skipped = await skipIfUnchanged(
+      key,
+      src,
+      opts,
+      () => this.stat(key),
+      (existing, change) => this.replaceHeaders(key, existing, change),
+      () => this.log.debug(`skip s3://${this.bucket}/${name}: same size and sha256`),
+    );
+    if (skipped) return skipped;
     const { client } = await this.sdk();
     const { Upload } = (await import('@aws-sdk/lib-storage')) as LibStorage;
     const progress = trackProgress(opts.onProgress, src.size);
