@@ -165,7 +165,10 @@ export async function skipIfUnchanged(
   src: { size: number | undefined; sha256: string | undefined },
   opts: PutOptions,
   stat: () => Promise<ObjectInfo | undefined>,
-  applyHeaders: (existing: ObjectInfo, change: { contentType?: string; cacheControl?: string }) => Promise<void>,
+  applyHeaders: (
+    existing: ObjectInfo,
+    change: { contentType?: string; cacheControl?: string },
+  ) => Promise<void>,
   onSkip: () => void,
 ): Promise<PutResult | undefined> {
   if (!opts.skipIfSame || src.sha256 === undefined) return undefined;
