@@ -19,6 +19,9 @@ APT_PACKAGES=(
   systemd-container              # systemd-dissect: cross-checks of bakery's sysext metadata
   squashfs-tools erofs-utils btrfs-progs  # sysext images
   patchelf                       # bakery flix: relocate binaries
+  bubblewrap                     # bakery flatwrap: run wrapped commands inside a rootfs
+  skopeo umoci                   # bakery oci-rootfs: fetch and unpack container images without root
+  docker-registry                # a real local registry for the oci-rootfs tests
   zstd xz-utils lz4 bzip2 gzip   # image (de)compression
   gnupg                          # OpenPGP fixtures for verification tests
   ignition                       # ignition-validate: cross-checks of the Butane translator
