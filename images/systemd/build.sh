@@ -52,7 +52,10 @@ MODULES_EXCLUDE=(drivers/infiniband drivers/comedi drivers/target drivers/media 
 
 # Units enabled besides what the packages enable; timers that would fetch from the network
 # or churn the disk in a test VM are disabled.
-ENABLE_UNITS=(systemd-networkd.service mantle-ignition-check.service mantle-ready.service)
+# systemd-sysext merges /etc/extensions at boot (Debian ships it disabled); systemd 252 does not
+# reload itself after the merge, mantle-sysext-reload does (see its unit).
+ENABLE_UNITS=(systemd-networkd.service mantle-ignition-check.service mantle-ready.service
+	systemd-sysext.service mantle-sysext-reload.service)
 DISABLE_UNITS=(apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer
 	fstrim.timer)
 
@@ -341,6 +344,7 @@ write_os_release() {
 		VERSION_CODENAME=$SUITE
 		PRETTY_NAME="mantle systemd test OS $date (Debian $SUITE)"
 		BUILD_ID=$KEY
+		SYSEXT_LEVEL=1.0
 		VARIANT="Debian $SUITE, systemd $SYSTEMD_VERSION, kernel $KERNEL_VERSION"
 	EOF
 	ln -sfn ../usr/lib/os-release "$r/etc/os-release"

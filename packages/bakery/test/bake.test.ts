@@ -5,7 +5,16 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDiskImage, ext4List, ext4ReadFile, FLATCAR_LAYOUT_CONFIG, hashFile, parseLayoutConfig, partitionRef, type DiskLayout } from '@mantle/core';
+import {
+  createDiskImage,
+  ext4List,
+  ext4ReadFile,
+  FLATCAR_LAYOUT_CONFIG,
+  hashFile,
+  parseLayoutConfig,
+  partitionRef,
+  type DiskLayout,
+} from '@mantle/core';
 import { BIN, bakery, exec, ls, makeTree, requireBuilt, sampleTree, tempDirs } from './helpers.js';
 
 // Bakes sysexts into a Flatcar-layout disk made with core's layout code (ROOT and OEM as ext4),
@@ -18,7 +27,9 @@ let world: string;
 
 /** Flatcar's partition table, shrunk to a few hundred MiB so tests stay fast. */
 function miniFlatcar(opts: { oemFs?: 'ext4' | 'btrfs' } = {}): DiskLayout {
-  const cfg = structuredClone(FLATCAR_LAYOUT_CONFIG) as unknown as { layouts: { base: Record<string, Record<string, unknown>> } };
+  const cfg = structuredClone(FLATCAR_LAYOUT_CONFIG) as unknown as {
+    layouts: { base: Record<string, Record<string, unknown>> };
+  };
   const b = cfg.layouts.base;
   b['1']!.blocks = '131072';
   b['3']!.blocks = '65536';
@@ -33,7 +44,10 @@ function miniFlatcar(opts: { oemFs?: 'ext4' | 'btrfs' } = {}): DiskLayout {
 }
 
 async function disk(name: string, opts: { oemFs?: 'ext4' | 'btrfs' } = {}): Promise<string> {
-  const rootfs = await makeTree(join(work, `rootfs-${name}`), { 'etc/motd': 'hi\n', 'etc/extensions/.keep': '' });
+  const rootfs = await makeTree(join(work, `rootfs-${name}`), {
+    'etc/motd': 'hi\n',
+    'etc/extensions/.keep': '',
+  });
   const out = join(work, `${name}.img`);
   await createDiskImage({ out, layout: miniFlatcar(opts), fill: { ROOT: { dir: rootfs } } });
   return out;
@@ -41,7 +55,10 @@ async function disk(name: string, opts: { oemFs?: 'ext4' | 'btrfs' } = {}): Prom
 
 async function extract(image: string, label: string, out: string): Promise<string> {
   const p = await partitionRef(image, label);
-  await pipeline(createReadStream(image, { start: p.offset, end: p.offset + p.size - 1 }), createWriteStream(out));
+  await pipeline(
+    createReadStream(image, { start: p.offset, end: p.offset + p.size - 1 }),
+    createWriteStream(out),
+  );
   return out;
 }
 
@@ -50,9 +67,26 @@ beforeAll(async () => {
   work = await tmp.make('bake');
   for (const name of ['hello', 'world']) {
     const src = await makeTree(join(work, `src-${name}`), sampleTree(name));
-    const r = await bakery(['create', name, '--from', src, '--version', '1.0', '--out', join(work, 'sysexts'), '--json']);
+    const r = await bakery([
+      'create',
+      name,
+      '--from',
+      src,
+      '--version',
+      '1.0',
+      '--out',
+      join(work, 'sysexts'),
+      '--json',
+    ]);
     if (r.code !== 0) throw new Error(r.stderr);
-    const t = await bakery(['sysupdate', name, '--base-url', 'https://example.com/ext', '--out', join(work, 'sysexts')]);
+    const t = await bakery([
+      'sysupdate',
+      name,
+      '--base-url',
+      'https://example.com/ext',
+      '--out',
+      join(work, 'sysexts'),
+    ]);
     if (t.code !== 0) throw new Error(t.stderr);
   }
   hello = join(work, 'sysexts/hello-1.0-x86-64.raw');
@@ -74,12 +108,25 @@ describe('bakery bake (no root, no loop devices)', () => {
       ['hello.raw', 0o120000, 0],
       ['world.raw', 0o120000, 0],
     ]);
-    const stat1 = await exec('debugfs', ['-R', 'stat /etc/extensions/hello.raw', `${img}?offset=${root.offset}`]);
+    const stat1 = await exec('debugfs', [
+      '-R',
+      'stat /etc/extensions/hello.raw',
+      `${img}?offset=${root.offset}`,
+    ]);
     expect(stat1.stdout).toContain('Fast link dest: "/opt/extensions/hello/hello-1.0-x86-64.raw"');
     const placed = await ext4List(root, '/opt/extensions/hello');
-    expect(placed.map((e) => [e.name, e.mode & 0o7777, e.uid, e.gid, e.size])).toEqual([['hello-1.0-x86-64.raw', 0o644, 0, 0, (await stat(hello)).size]]);
-    expect(Buffer.compare(await ext4ReadFile(root, '/opt/extensions/world/world-1.0-x86-64.raw'), await readFile(world))).toBe(0);
-    expect((await ext4ReadFile(root, '/etc/sysupdate.hello.d/hello.conf')).toString()).toBe(await readFile(join(work, 'sysexts/hello.conf'), 'utf8'));
+    expect(placed.map((e) => [e.name, e.mode & 0o7777, e.uid, e.gid, e.size])).toEqual([
+      ['hello-1.0-x86-64.raw', 0o644, 0, 0, (await stat(hello)).size],
+    ]);
+    expect(
+      Buffer.compare(
+        await ext4ReadFile(root, '/opt/extensions/world/world-1.0-x86-64.raw'),
+        await readFile(world),
+      ),
+    ).toBe(0);
+    expect((await ext4ReadFile(root, '/etc/sysupdate.hello.d/hello.conf')).toString()).toBe(
+      await readFile(join(work, 'sysexts/hello.conf'), 'utf8'),
+    );
     expect((await ext4ReadFile(root, '/etc/sysupdate.d/noop.conf')).toString()).toContain('invalid@v.raw');
     expect((await ext4ReadFile(root, '/etc/motd')).toString()).toBe('hi\n');
 
@@ -99,8 +146,13 @@ describe('bakery bake (no root, no loop devices)', () => {
     expect(r.code, r.stderr).toBe(0);
     const oem = await partitionRef(img, 'OEM');
     const root = await partitionRef(img, 'ROOT');
-    expect((await ext4List(oem, '/opt/extensions/hello')).map((e) => e.name)).toEqual(['hello-1.0-x86-64.raw']);
-    expect((await exec('debugfs', ['-R', 'stat /etc/extensions/hello.raw', `${img}?offset=${root.offset}`])).stdout).toContain('Fast link dest: "/oem/opt/extensions/hello/hello-1.0-x86-64.raw"');
+    expect((await ext4List(oem, '/opt/extensions/hello')).map((e) => e.name)).toEqual([
+      'hello-1.0-x86-64.raw',
+    ]);
+    expect(
+      (await exec('debugfs', ['-R', 'stat /etc/extensions/hello.raw', `${img}?offset=${root.offset}`]))
+        .stdout,
+    ).toContain('Fast link dest: "/oem/opt/extensions/hello/hello-1.0-x86-64.raw"');
     expect((await exec('e2fsck', ['-fn', await extract(img, 'OEM', join(work, 'oem.ext4'))])).code).toBe(0);
   });
 
@@ -111,13 +163,31 @@ describe('bakery bake (no root, no loop devices)', () => {
     await writeFile(notDisk, randomBytes(64 * 1024));
     const { createLayoutImage } = await import('@mantle/core');
     const other = join(work, 'other.img');
-    await createLayoutImage({ out: other, layout: parseLayoutConfig({ metadata: { part_alignment: 2048, disk_alignment: 2048, block_size: 512, fs_block_size: 4096 }, partitions: { '1': { label: 'DATA', type: 'data', blocks: '8192' } } }, { source: 'other' }) });
+    await createLayoutImage({
+      out: other,
+      layout: parseLayoutConfig(
+        {
+          metadata: { part_alignment: 2048, disk_alignment: 2048, block_size: 512, fs_block_size: 4096 },
+          partitions: { '1': { label: 'DATA', type: 'data', blocks: '8192' } },
+        },
+        { source: 'other' },
+      ),
+    });
+    const vmdk = join(work, 'disk.vmdk');
+    await exec('qemu-img', ['create', '-q', '-f', 'vmdk', vmdk, '64M']);
     const cases: [string[], RegExp][] = [
+      [['bake', vmdk, `hello:${hello}`], /disk.vmdk is a vmdk image; bake writes raw and qcow2 images/],
       [['bake', notDisk, `hello:${hello}`], /not-a-disk.img.*(GPT|partition table)/],
       [['bake', other, `hello:${hello}`], /has no ROOT partition \(its partitions: 1 DATA\)/],
-      [['bake', img, `world:${hello}`], /installed as \/etc\/extensions\/world.raw, systemd would look for extension-release.world, but .* carries extension-release.hello/],
+      [
+        ['bake', img, `world:${hello}`],
+        /installed as \/etc\/extensions\/world.raw, systemd would look for extension-release.world, but .* carries extension-release.hello/,
+      ],
       [['bake', img, `a/b:${hello}`], /NAME in a\/b:.* contains a '\/'/],
-      [['bake', img, `hello:${hello}`, '--to', 'oem'], /partition OEM of .* holds no ext4 filesystem|holds btrfs/],
+      [
+        ['bake', img, `hello:${hello}`, '--to', 'oem'],
+        /partition OEM of .* holds no ext4 filesystem|holds btrfs/,
+      ],
       [['bake', img, `hello:${join(work, 'nope.raw')}`], /nope.raw is not a file/],
       [['bake', img, `hello:${hello}`, `hello:${hello}`], /hello is given twice/],
       [['bake', img, `hello:${notDisk}`], /is not a sysext image/],
@@ -145,9 +215,16 @@ describe('bakery bake (no root, no loop devices)', () => {
   it('leaves the original image untouched when interrupted (SIGINT → exit 130, temp copy removed)', async () => {
     const img = await disk('intr');
     const before = await hashFile(img);
-    const big = await makeTree(join(work, 'src-big'), { 'usr/share/big/blob': randomBytes(48 * 1024 * 1024).toString('base64') });
-    expect((await bakery(['create', 'big', '--from', big, '--out', join(work, 'bigout'), '--compression', 'lz4'])).code).toBe(0);
-    const child = spawn(process.execPath, [BIN, 'bake', img, `big:${join(work, 'bigout/big.raw')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const big = await makeTree(join(work, 'src-big'), {
+      'usr/share/big/blob': randomBytes(48 * 1024 * 1024).toString('base64'),
+    });
+    expect(
+      (await bakery(['create', 'big', '--from', big, '--out', join(work, 'bigout'), '--compression', 'lz4']))
+        .code,
+    ).toBe(0);
+    const child = spawn(process.execPath, [BIN, 'bake', img, `big:${join(work, 'bigout/big.raw')}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));

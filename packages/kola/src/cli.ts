@@ -21,19 +21,49 @@ const version = packageVersion(import.meta.url);
 /** The platform flags `kola run` and `kola spawn` share. */
 function platformFlags<T>(y: Argv<T>) {
   return y
-    .option('platform', { alias: 'p', type: 'string', default: 'qemu', describe: 'platform to boot machines on' })
+    .option('platform', {
+      alias: 'p',
+      type: 'string',
+      default: 'qemu',
+      describe: 'platform to boot machines on',
+    })
     .option('basename', { type: 'string', default: 'kola', describe: 'prefix of machine and cluster names' })
-    .option('key', { type: 'string', array: true, describe: 'SSH public key to authorize on the machines (repeatable)' })
-    .option('keys', { alias: 'k', type: 'boolean', default: false, describe: 'authorize --key, or ~/.ssh/id_*.pub without one' })
-    .option('remove', { alias: 'r', type: 'boolean', default: true, describe: 'destroy machines afterwards (--remove=false keeps them)' })
-    .option('output-dir', { type: 'string', describe: 'output directory (default _kola_temp/<platform>-<date>-<pid>)' })
-    .option('ssh-retries', { type: 'number', default: 60, describe: 'SSH connection attempts while a machine boots' })
+    .option('key', {
+      type: 'string',
+      array: true,
+      describe: 'SSH public key to authorize on the machines (repeatable)',
+    })
+    .option('keys', {
+      alias: 'k',
+      type: 'boolean',
+      default: false,
+      describe: 'authorize --key, or ~/.ssh/id_*.pub without one',
+    })
+    .option('remove', {
+      alias: 'r',
+      type: 'boolean',
+      default: true,
+      describe: 'destroy machines afterwards (--remove=false keeps them)',
+    })
+    .option('output-dir', {
+      type: 'string',
+      describe: 'output directory (default _kola_temp/<platform>-<date>-<pid>)',
+    })
+    .option('ssh-retries', {
+      type: 'number',
+      default: 60,
+      describe: 'SSH connection attempts while a machine boots',
+    })
     .option('ssh-timeout', { type: 'number', default: 10, describe: 'seconds each SSH attempt may take' })
-    .option('board', { type: 'string', describe: 'mantle compatibility: amd64-usr or arm64-usr (sets --qemu-arch)' })
+    .option('board', {
+      type: 'string',
+      describe: 'mantle compatibility: amd64-usr or arm64-usr (sets --qemu-arch)',
+    })
     .option('image', {
       alias: 'image-name',
       type: 'string',
-      describe: 'image to boot: a cached test image name (tiny, systemd), an image directory with manifest.json, or a disk image file',
+      describe:
+        'image to boot: a cached test image name (tiny, systemd), an image directory with manifest.json, or a disk image file',
     })
     .option('qemu-image', { type: 'string', describe: 'disk image to boot (default: the tiny test image)' })
     .option('qemu-kernel', { type: 'string', describe: 'kernel for direct boot' })
@@ -42,11 +72,18 @@ function platformFlags<T>(y: Argv<T>) {
     .option('qemu-firmware', { type: 'string', describe: 'bios, uefi or an OVMF code image' })
     .option('qemu-ovmf-vars', { type: 'string', describe: 'UEFI variable store template' })
     .option('qemu-tpm', { type: 'boolean', default: false, describe: 'give each machine a TPM 2.0 (swtpm)' })
-    .option('qemu-accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, describe: 'accelerator' })
+    .option('qemu-accel', {
+      choices: ['auto', 'kvm', 'tcg'] as const,
+      default: 'auto' as const,
+      describe: 'accelerator',
+    })
     .option('qemu-memory', { type: 'number', describe: 'memory per machine in MiB (default 512)' })
     .option('qemu-cpus', { type: 'number', describe: 'vCPUs per machine (default 1)' })
     .option('qemu-arch', { choices: ['x86_64', 'aarch64'] as const, describe: 'guest architecture' })
-    .option('qemu-vnc', { type: 'string', describe: 'accepted for mantle compatibility; no VNC display yet' });
+    .option('qemu-vnc', {
+      type: 'string',
+      describe: 'accepted for mantle compatibility; no VNC display yet',
+    });
 }
 
 type PlatformArgs = {
@@ -113,22 +150,38 @@ const runSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
       .option('distro', {
         alias: 'b',
         type: 'string',
-        describe: 'distribution to select tests for (default: from the image: tiny, systemd; else cl); -b tiny|systemd alone boots that cached image',
+        describe:
+          'distribution to select tests for (default: from the image: tiny, systemd; else cl); -b tiny|systemd alone boots that cached image',
       })
-      .option('parallel', { alias: 'j', type: 'string', default: '1', describe: "tests at once: a number or 'auto'" })
+      .option('parallel', {
+        alias: 'j',
+        type: 'string',
+        default: '1',
+        describe: "tests at once: a number or 'auto'",
+      })
       .option('tapfile', { type: 'string', describe: 'also write the TAP report here' })
       .option('tag', { type: 'string', array: true, describe: 'run only tests with one of these tags' })
       .option('exclude-tag', { type: 'string', array: true, describe: 'skip tests with any of these tags' })
       .option('denylist-test', { type: 'string', array: true, describe: 'skip tests matching these globs' })
-      .option('rerun-failed', { alias: 'rerun', type: 'boolean', default: false, describe: 'rerun failed tests once; a pass then is reported as a flake' })
+      .option('rerun-failed', {
+        alias: 'rerun',
+        type: 'boolean',
+        default: false,
+        describe: 'rerun failed tests once; a pass then is reported as a flake',
+      })
       .option('shard', { alias: 'sharding', type: 'string', describe: 'run the i-th of n shards, e.g. 2/4' })
       .option('exttest', {
         alias: 'E',
         type: 'string',
         array: true,
-        describe: 'external test directory: executables (exit 0 pass, 77 skip) plus optional kola.json/kola.yaml; tests are named ext.<dir>.<file>',
+        describe:
+          'external test directory: executables (exit 0 pass, 77 skip) plus optional kola.json/kola.yaml; tests are named ext.<dir>.<file>',
       })
-      .option('tests-dir', { type: 'string', array: true, describe: 'load extra tests from the JS modules in this directory' }) as never,
+      .option('tests-dir', {
+        type: 'string',
+        array: true,
+        describe: 'load extra tests from the JS modules in this directory',
+      }) as never,
   run: async (args, ctx): Promise<MantleReport> => {
     const a = args as unknown as PlatformArgs & {
       glob?: string[];
@@ -176,13 +229,34 @@ const checkSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
   describe: 'boot one machine of an image and run a declarative check spec on it with kolet',
   builder: (y) =>
     platformFlags(y)
-      .positional('spec', { type: 'string', describe: 'check spec (YAML with goss-style keys: user, file, service, port, ...)' })
-      .option('format', { choices: ['documentation', 'json', 'tap'] as const, default: 'documentation' as const, describe: 'report format' })
-      .option('userdata', { alias: 'u', type: 'string', describe: 'Butane or Ignition file for the machine' }) as never,
+      .positional('spec', {
+        type: 'string',
+        describe: 'check spec (YAML with goss-style keys: user, file, service, port, ...)',
+      })
+      .option('format', {
+        choices: ['documentation', 'json', 'tap'] as const,
+        default: 'documentation' as const,
+        describe: 'report format',
+      })
+      .option('userdata', {
+        alias: 'u',
+        type: 'string',
+        describe: 'Butane or Ignition file for the machine',
+      }) as never,
   run: async (args, ctx) => {
-    const a = args as unknown as PlatformArgs & { spec: string; format: 'documentation' | 'json' | 'tap'; userdata?: string };
-    const [{ parseRunOptions }, { checkCommand }] = await Promise.all([import('./run/options.js'), import('./run/check-command.js')]);
-    return checkCommand({ run: parseRunOptions(platformOptions(a)), spec: a.spec, format: a.format, userdata: a.userdata }, ctx);
+    const a = args as unknown as PlatformArgs & {
+      spec: string;
+      format: 'documentation' | 'json' | 'tap';
+      userdata?: string;
+    };
+    const [{ parseRunOptions }, { checkCommand }] = await Promise.all([
+      import('./run/options.js'),
+      import('./run/check-command.js'),
+    ]);
+    return checkCommand(
+      { run: parseRunOptions(platformOptions(a)), spec: a.spec, format: a.format, userdata: a.userdata },
+      ctx,
+    );
   },
   // The report was printed in the chosen --format; --json prints it as data.
   print: () => {},
@@ -194,7 +268,10 @@ const bootchartSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
   builder: (y) => platformFlags(y) as never,
   run: async (args, ctx) => {
     const a = args as unknown as PlatformArgs;
-    const [{ parseRunOptions }, { bootchartCommand }] = await Promise.all([import('./run/options.js'), import('./run/bootchart-command.js')]);
+    const [{ parseRunOptions }, { bootchartCommand }] = await Promise.all([
+      import('./run/options.js'),
+      import('./run/bootchart-command.js'),
+    ]);
     return bootchartCommand(parseRunOptions(platformOptions(a)), ctx);
   },
   print: (data: BootchartResult, ctx) => {
@@ -210,12 +287,24 @@ const listSpec: CommandSpec<Record<string, unknown>> = {
   builder: (y) =>
     y
       .option('filter', { type: 'string', array: true, describe: 'only tests whose names match these globs' })
-      .option('tests-dir', { type: 'string', array: true, describe: 'also load tests from the JS modules in this directory' })
-      .option('exttest', { alias: 'E', type: 'string', array: true, describe: 'also list the external tests of this directory' }),
+      .option('tests-dir', {
+        type: 'string',
+        array: true,
+        describe: 'also load tests from the JS modules in this directory',
+      })
+      .option('exttest', {
+        alias: 'E',
+        type: 'string',
+        array: true,
+        describe: 'also list the external tests of this directory',
+      }),
   run: async (args, ctx): Promise<ListEntry[]> => {
     const a = args as { filter?: string[]; testsDir?: string[]; exttest?: string[] };
     const { listCommand } = await import('./run/list-command.js');
-    return listCommand({ filter: a.filter ?? [], testsDirs: a.testsDir ?? [], exttest: a.exttest ?? [] }, ctx);
+    return listCommand(
+      { filter: a.filter ?? [], testsDirs: a.testsDir ?? [], exttest: a.exttest ?? [] },
+      ctx,
+    );
   },
   print: (data: ListEntry[], ctx) => printList(data, ctx),
 };
@@ -233,7 +322,10 @@ const checkConsoleSpec: CommandSpec<Record<string, unknown>> = {
         describe: 'turn a check off as the test flag of that name does',
       }),
   run: async (args, ctx): Promise<CheckConsoleResult> => {
-    const a = args as unknown as { files: string[]; skipFlag?: ('no-kernel-panic-check' | 'no-emergency-shell-check' | 'no-console-check')[] };
+    const a = args as unknown as {
+      files: string[];
+      skipFlag?: ('no-kernel-panic-check' | 'no-emergency-shell-check' | 'no-console-check')[];
+    };
     const { checkConsoleCommand } = await import('./run/check-console-command.js');
     return checkConsoleCommand({ files: a.files, skipFlags: a.skipFlag ?? [] }, ctx);
   },
@@ -246,9 +338,22 @@ const spawnSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
   builder: (y) =>
     platformFlags(y)
       .option('nodecount', { alias: 'c', type: 'number', default: 1, describe: 'how many machines' })
-      .option('userdata', { alias: 'u', type: 'string', describe: 'Butane or Ignition file for the machines' })
-      .option('shell', { alias: 's', type: 'boolean', default: false, describe: 'open a shell on the first machine; destroy all when it exits' })
-      .option('detach', { type: 'boolean', default: false, describe: 'leave the machines running in a background kola and exit' })
+      .option('userdata', {
+        alias: 'u',
+        type: 'string',
+        describe: 'Butane or Ignition file for the machines',
+      })
+      .option('shell', {
+        alias: 's',
+        type: 'boolean',
+        default: false,
+        describe: 'open a shell on the first machine; destroy all when it exits',
+      })
+      .option('detach', {
+        type: 'boolean',
+        default: false,
+        describe: 'leave the machines running in a background kola and exit',
+      })
       .option('stop', { type: 'string', describe: 'stop the detached spawn whose output directory this is' })
       .option('options-file', { type: 'string', hidden: true }) as never,
   run: async (args, ctx) => {
@@ -267,7 +372,7 @@ const spawnSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
       : await import('./run/options.js').then(({ parseRunOptions }) => {
           // validate the shared flags with run's schema (flag names in errors), then the rest
           parseRunOptions({ ...platformOptions(a) });
-          return spawn.SpawnOptionsSchema.parse({
+          return spawn.parseSpawnOptions({
             ...platformOptions(a),
             nodecount: a.nodecount,
             userdata: a.userdata,

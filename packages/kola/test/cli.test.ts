@@ -10,13 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let cwd: string;
 
-function kola(args: string[], env: NodeJS.ProcessEnv = process.env): { code: number | null; stdout: string; stderr: string } {
+function kola(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 beforeAll(async () => {
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run pnpm --filter @mantle/core --filter @mantle/kola build`);
+  if (!existsSync(bin))
+    throw new Error(`${bin} is missing: run pnpm --filter @mantle/core --filter @mantle/kola build`);
   cwd = await mkdtemp(join(tmpdir(), 'kola-cli-'));
 });
 afterAll(async () => {
@@ -30,7 +34,15 @@ describe('kola (built bin)', () => {
     for (const c of ['run [glob..]', 'list', 'spawn', 'check-console', 'version', 'bootchart'])
       expect(r.stdout).toContain(`kola ${c}`);
     const run = kola(['run', '--help']);
-    for (const f of ['--platform', '--parallel', '--rerun-failed', '--shard', '--tests-dir', '--qemu-image', '--denylist-test'])
+    for (const f of [
+      '--platform',
+      '--parallel',
+      '--rerun-failed',
+      '--shard',
+      '--tests-dir',
+      '--qemu-image',
+      '--denylist-test',
+    ])
       expect(run.stdout).toContain(f);
   });
 
@@ -41,10 +53,24 @@ describe('kola (built bin)', () => {
   it('list --json lists the built-in tests with their metadata', () => {
     const r = kola(['list', '--json']);
     expect(r.code).toBe(0);
-    const list = JSON.parse(r.stdout) as { Name: string; Tags: string[]; Timeout: number; ClusterSize: number; Source: string }[];
+    const list = JSON.parse(r.stdout) as {
+      Name: string;
+      Tags: string[];
+      Timeout: number;
+      ClusterSize: number;
+      Source: string;
+    }[];
     const names = list.map((t) => t.Name);
     expect(names).toEqual([...names].sort());
-    for (const n of ['basic.ssh', 'basic.os-release', 'basic.hostname', 'ignition.files', 'cluster.lan', 'reboot.bootid', 'console.check-flags'])
+    for (const n of [
+      'basic.ssh',
+      'basic.os-release',
+      'basic.hostname',
+      'ignition.files',
+      'cluster.lan',
+      'reboot.bootid',
+      'console.check-flags',
+    ])
       expect(names).toContain(n);
     const lan = list.find((t) => t.Name === 'cluster.lan');
     expect(lan).toMatchObject({ ClusterSize: 2, Timeout: 600_000_000_000, Source: 'built-in' });
@@ -76,6 +102,16 @@ describe('kola (built bin)', () => {
     const ext = kola(['run', '-E', 'some-dir']);
     expect(ext.code).toBe(2);
     expect(ext.stderr).toContain('--exttest some-dir: no such directory');
+    const spawnCount = kola(['spawn', '-c', 'uptime']);
+    expect(spawnCount.code).toBe(2);
+    expect(spawnCount.stderr).toContain('-c/--nodecount');
+    expect(spawnCount.stderr).not.toContain('"code"');
+  });
+
+  it('a repeatable flag takes one value: the glob after --tag stays a glob', () => {
+    const r = kola(['run', '--tag', 'smoke', 'nothing.*']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("no test matched 'nothing.*' with tag smoke");
   });
 
   it('run refuses to wipe an output dir kola did not make (exit 2) and leaves it alone', async () => {
@@ -89,14 +125,20 @@ describe('kola (built bin)', () => {
   });
 
   it('run exits 3 when qemu is missing', () => {
-    const r = kola(['run', 'basic.ssh', '--output-dir', '_noqemu_temp'], { PATH: join(cwd, 'no-such-bin'), HOME: cwd });
+    const r = kola(['run', 'basic.ssh', '--output-dir', '_noqemu_temp'], {
+      PATH: join(cwd, 'no-such-bin'),
+      HOME: cwd,
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/qemu/i);
   });
 
   it('check-console: 0 when clean, 1 with FILE:LINE lines when not, 2 for a missing file', async () => {
     await writeFile(join(cwd, 'clean.txt'), 'booting\nmantle-tiny: ready\n');
-    await writeFile(join(cwd, 'bad.txt'), 'booting\n[    3.1] Kernel panic - not syncing: Attempted to kill init!\nok\n[  OK  ] x\n[FAILED] Failed to start foo.service - Foo.\n');
+    await writeFile(
+      join(cwd, 'bad.txt'),
+      'booting\n[    3.1] Kernel panic - not syncing: Attempted to kill init!\nok\n[  OK  ] x\n[FAILED] Failed to start foo.service - Foo.\n',
+    );
     expect(kola(['check-console', 'clean.txt'])).toMatchObject({ code: 0, stdout: '' });
     const bad = kola(['check-console', 'clean.txt', 'bad.txt']);
     expect(bad.code).toBe(1);
@@ -106,7 +148,18 @@ describe('kola (built bin)', () => {
     );
     const json = kola(['check-console', '--json', 'bad.txt']);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ matched: true, files: [{ file: 'bad.txt', matches: [{ line: 2, id: 'kernel-panic' }, { line: 5, id: 'failed-to-start' }] }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      matched: true,
+      files: [
+        {
+          file: 'bad.txt',
+          matches: [
+            { line: 2, id: 'kernel-panic' },
+            { line: 5, id: 'failed-to-start' },
+          ],
+        },
+      ],
+    });
     const skip = kola(['check-console', '--skip-flag', 'no-kernel-panic-check', 'bad.txt']);
     expect(skip.stdout).not.toContain('kernel panic');
     const missing = kola(['check-console', 'clean.txt', 'nope.txt']);
@@ -128,12 +181,19 @@ describe('kola (built bin)', () => {
     );
     const r = kola(['list', '--json', '--tests-dir', dir]);
     expect(r.code).toBe(0);
-    const ext = (JSON.parse(r.stdout) as { Name: string; Source: string; Platforms: string[] }[]).find((t) => t.Name === 'ext.hello');
+    const ext = (JSON.parse(r.stdout) as { Name: string; Source: string; Platforms: string[] }[]).find(
+      (t) => t.Name === 'ext.hello',
+    );
     expect(ext).toEqual(expect.objectContaining({ Source: join(dir, 'my-tests.mjs'), Platforms: ['qemu'] }));
 
-    await writeFile(join(dir, 'zz-dup.mjs'), `export function register(r) { r.register({ name: 'basic.ssh', run() {} }); }`);
+    await writeFile(
+      join(dir, 'zz-dup.mjs'),
+      `export function register(r) { r.register({ name: 'basic.ssh', run() {} }); }`,
+    );
     const dup = kola(['list', '--tests-dir', dir]);
     expect(dup.code).toBe(2);
-    expect(dup.stderr).toContain(`test basic.ssh is defined twice: in built-in and in ${join(dir, 'zz-dup.mjs')}`);
+    expect(dup.stderr).toContain(
+      `test basic.ssh is defined twice: in built-in and in ${join(dir, 'zz-dup.mjs')}`,
+    );
   });
 });

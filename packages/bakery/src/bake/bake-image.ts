@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
+  detectFormat,
   FlatcarLabel,
   InputError,
   onCleanup,
   OperationError,
   partitionRef,
   readGpt,
+  readHeadAndTail,
   requireTool,
   run,
   runText,
@@ -73,18 +75,95 @@ interface Planned {
   transfer?: { path: string; file: string };
 }
 
-/** Bake sysexts into an OS image; validated completely before a byte is copied. */
+/**
+ * Bake sysexts into an OS image; validated completely before a byte is copied. A qcow2 image
+ * (Flatcar's qemu image, mantle's systemd test image) is converted to a sparse raw scratch copy,
+ * baked there and converted back; the original is replaced only at the end.
+ */
 export async function bakeImage(opts: BakeOptions): Promise<BakeResult> {
   const cwd = opts.cwd ?? process.cwd();
   const image = resolve(cwd, opts.image);
+  const st = await stat(image).catch(() => undefined);
+  if (st?.isFile()) {
+    const { head, tail } = await readHeadAndTail(image);
+    const format = detectFormat(head, tail).format;
+    if (format === 'qcow2') return bakeQcow2(image, opts, cwd);
+    if (format !== 'raw' && format !== 'unknown') {
+      throw new InputError({
+        code: 'UNSUPPORTED_IMAGE_FORMAT',
+        message: `IMAGE ${opts.image} is a ${format} image; bake writes raw and qcow2 images`,
+        hint: `convert it first: qemu-img convert -O raw ${opts.image} image.raw`,
+        details: { file: image, format },
+      });
+    }
+  }
+  return bakeRaw(opts, cwd, image);
+}
+
+async function bakeQcow2(image: string, opts: BakeOptions, cwd: string): Promise<BakeResult> {
+  const env = opts.env ? { env: opts.env } : {};
+  const qemuImg = await requireTool('qemu-img', {
+    debianPackage: 'qemu-utils',
+    purpose: 'bake qcow2 images',
+    ...env,
+  });
+  const out = opts.out !== undefined ? resolve(cwd, opts.out) : image;
+  const stem = join(dirname(out), `.${basename(out)}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const raw = `${stem}.raw`;
+  const qcow = `${stem}.qcow2`;
+  const unregister = onCleanup(
+    () => Promise.all([rm(raw, { force: true }), rm(qcow, { force: true })]).then(() => undefined),
+    `remove ${stem}.*`,
+  );
+  const ro = {
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    timeoutMs: 3600_000,
+  };
+  try {
+    // qemu-img writes raw output sparse: only the data of the image costs disk space.
+    await run(qemuImg, ['convert', '-f', 'qcow2', '-O', 'raw', image, raw], ro);
+    const r = await bakeRaw({ ...opts, image: raw, out: raw }, cwd, raw, opts.image);
+    await run(qemuImg, ['convert', '-f', 'raw', '-O', 'qcow2', raw, qcow], ro);
+    await rename(qcow, out);
+    return { ...r, image: out };
+  } finally {
+    await Promise.all([rm(raw, { force: true }), rm(qcow, { force: true })]);
+    unregister();
+  }
+}
+
+async function bakeRaw(
+  opts: BakeOptions,
+  cwd: string,
+  image: string,
+  shownAs = opts.image,
+): Promise<BakeResult> {
+  opts = { ...opts, image: shownAs };
   const to = opts.to ?? 'root';
   if (to !== 'root' && to !== 'oem') {
-    throw new InputError({ code: 'BAD_USAGE', message: `--to ${String(to)} is neither root nor oem`, hint: 'use --to root (default) or --to oem', details: { field: '--to' } });
+    throw new InputError({
+      code: 'BAD_USAGE',
+      message: `--to ${String(to)} is neither root nor oem`,
+      hint: 'use --to root (default) or --to oem',
+      details: { field: '--to' },
+    });
   }
-  if (opts.sysexts.length === 0) throw new InputError({ code: 'BAD_USAGE', message: 'no sysexts given', hint: 'bakery bake IMAGE NAME:FILE.raw ...' });
+  if (opts.sysexts.length === 0)
+    throw new InputError({
+      code: 'BAD_USAGE',
+      message: 'no sysexts given',
+      hint: 'bakery bake IMAGE NAME:FILE.raw ...',
+    });
 
   const imgStat = await stat(image).catch(() => undefined);
-  if (!imgStat?.isFile()) throw new InputError({ code: 'IMAGE_NOT_FOUND', message: `IMAGE ${opts.image} is not a file`, hint: 'pass a raw OS disk image (e.g. flatcar_production_image.bin)', details: { file: image } });
+  if (!imgStat?.isFile())
+    throw new InputError({
+      code: 'IMAGE_NOT_FOUND',
+      message: `IMAGE ${opts.image} is not a file`,
+      hint: 'pass a raw or qcow2 OS disk image (e.g. flatcar_production_image.bin, flatcar_production_qemu_image.img)',
+      details: { file: image },
+    });
   // Not a disk: core's GPT reader says so (exit 2) before anything else happens.
   const table = await readGpt(image);
   const labels = table.partitions.map((p) => p.name);
@@ -120,7 +199,11 @@ export async function bakeImage(opts: BakeOptions): Promise<BakeResult> {
   const unregister = onCleanup(() => rm(tmp, { force: true }), `remove ${tmp}`);
   try {
     // A sparse (or reflinked) copy: a 4.5 GiB image with 1 GiB of data costs 1 GiB of writes at most.
-    await run('cp', ['--sparse=always', '--reflink=auto', '--', image, tmp], { ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: 3600_000 });
+    await run('cp', ['--sparse=always', '--reflink=auto', '--', image, tmp], {
+      ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      timeoutMs: 3600_000,
+    });
     const tRoot: PartitionRef = { ...rootRef, image: tmp };
     const tData: PartitionRef = { ...dataRef, image: tmp };
     const rootOps: Ext4Op[] = [];
@@ -136,14 +219,23 @@ export async function bakeImage(opts: BakeOptions): Promise<BakeResult> {
       const entry: BakedSysext = { name: p.name, file: p.file, installedAt, symlink, size: p.size };
       if (p.transfer) {
         const dest = `/etc/sysupdate.${p.name}.d/${p.transfer.file}`;
-        rootOps.push({ op: 'write', path: dest, content: await readFile(p.transfer.path), mode: 0o644, uid: 0, gid: 0 });
+        rootOps.push({
+          op: 'write',
+          path: dest,
+          content: await readFile(p.transfer.path),
+          mode: 0o644,
+          uid: 0,
+          gid: 0,
+        });
         entry.transfer = dest;
       }
       baked.push(entry);
     }
     let noop: string | undefined;
     if (planned.some((p) => p.transfer)) {
-      const suffix = planned.find((p) => p.transfer)!.transfer!.file.endsWith('.transfer') ? 'transfer' : 'conf';
+      const suffix = planned.find((p) => p.transfer)!.transfer!.file.endsWith('.transfer')
+        ? 'transfer'
+        : 'conf';
       noop = `/etc/sysupdate.d/noop.${suffix}`;
       rootOps.push({ op: 'write', path: noop, content: noopTransferFile(), mode: 0o644, uid: 0, gid: 0 });
     }
@@ -158,14 +250,26 @@ export async function bakeImage(opts: BakeOptions): Promise<BakeResult> {
       await fh.close();
     }
     await rename(tmp, out);
-    return { image: out, partition: dataRef.label ?? to, sysexts: baked, ...(noop ? { noop } : {}), freeBytes: left, fsckClean: true };
+    return {
+      image: out,
+      partition: dataRef.label ?? to,
+      sysexts: baked,
+      ...(noop ? { noop } : {}),
+      freeBytes: left,
+      fsckClean: true,
+    };
   } finally {
     await rm(tmp, { force: true });
     unregister();
   }
 }
 
-async function planSysexts(specs: readonly string[], cwd: string, sysupdate: boolean, logger: Logger | undefined): Promise<Planned[]> {
+async function planSysexts(
+  specs: readonly string[],
+  cwd: string,
+  sysupdate: boolean,
+  logger: Logger | undefined,
+): Promise<Planned[]> {
   const out: Planned[] = [];
   for (const spec of specs) {
     const colon = spec.indexOf(':');
@@ -175,30 +279,57 @@ async function planSysexts(specs: readonly string[], cwd: string, sysupdate: boo
     const path = resolve(cwd, fileArg);
     const st = await stat(path).catch(() => undefined);
     if (!st?.isFile()) {
-      throw new InputError({ code: 'SYSEXT_NOT_FOUND', message: `${spec}: ${fileArg} is not a file`, hint: 'give NAME:FILE.raw with an existing sysext image', details: { file: path } });
+      throw new InputError({
+        code: 'SYSEXT_NOT_FOUND',
+        message: `${spec}: ${fileArg} is not a file`,
+        hint: 'give NAME:FILE.raw with an existing sysext image',
+        details: { file: path },
+      });
     }
     const info = await inspectSysext(path, logger ? { logger } : {});
     const metaNames = info.metadata.filter((m) => !m.error).map((m) => m.name);
     let name = given;
     if (name === undefined) {
       if (metaNames.length !== 1) {
-        throw new InputError({ code: 'BAD_USAGE', message: `${spec}: say under which name to install it (NAME:FILE)`, hint: metaNames.length > 0 ? `its metadata names: ${metaNames.join(', ')}` : 'the image has no extension-release metadata', details: { file: path } });
+        throw new InputError({
+          code: 'BAD_USAGE',
+          message: `${spec}: say under which name to install it (NAME:FILE)`,
+          hint:
+            metaNames.length > 0
+              ? `its metadata names: ${metaNames.join(', ')}`
+              : 'the image has no extension-release metadata',
+          details: { file: path },
+        });
       }
       name = metaNames[0]!;
     } else if (!metaNames.includes(name)) {
       throw new InputError({
         code: 'NAME_MISMATCH',
         message: `${spec}: installed as /etc/extensions/${name}.raw, systemd would look for extension-release.${name}, but ${fileArg} carries ${metaNames.length > 0 ? metaNames.map((n) => `extension-release.${n}`).join(', ') : 'no extension-release file'}`,
-        hint: metaNames.length === 1 ? `use ${metaNames[0]}:${fileArg}` : 'rebuild the image with bakery create NAME',
+        hint:
+          metaNames.length === 1
+            ? `use ${metaNames[0]}:${fileArg}`
+            : 'rebuild the image with bakery create NAME',
         details: { file: path, name, metadata: metaNames },
       });
     }
-    if (out.some((p) => p.name === name)) throw new InputError({ code: 'BAD_USAGE', message: `${name} is given twice`, hint: 'bake each extension once', details: { name } });
+    if (out.some((p) => p.name === name))
+      throw new InputError({
+        code: 'BAD_USAGE',
+        message: `${name} is given twice`,
+        hint: 'bake each extension once',
+        details: { name },
+      });
     const p: Planned = { name, path, file: basename(path), size: st.size };
     if (sysupdate) {
       for (const suffix of ['transfer', 'conf']) {
         const t = join(dirname(path), `${name}.${suffix}`);
-        if (await stat(t).then((s) => s.isFile(), () => false)) {
+        if (
+          await stat(t).then(
+            (s) => s.isFile(),
+            () => false,
+          )
+        ) {
           p.transfer = { path: t, file: `${name}.${suffix}` };
           break;
         }
@@ -227,7 +358,10 @@ async function requireExt4(ref: PartitionRef, image: string): Promise<void> {
     throw new InputError({
       code: 'PARTITION_NOT_EXT4',
       message: `partition ${ref.label} of ${image} holds ${what}; bake writes ext4 without root`,
-      hint: ref.label === 'OEM' ? 'use --to root (Flatcar images format OEM as btrfs)' : 'is this a Flatcar image whose ROOT was formatted?',
+      hint:
+        ref.label === 'OEM'
+          ? 'use --to root (Flatcar images format OEM as btrfs)'
+          : 'is this a Flatcar image whose ROOT was formatted?',
       details: { file: image, partition: ref.label },
     });
   } finally {
@@ -237,15 +371,22 @@ async function requireExt4(ref: PartitionRef, image: string): Promise<void> {
 
 async function freeBytes(ref: PartitionRef): Promise<number> {
   const dumpe2fs = await requireTool('dumpe2fs', { debianPackage: 'e2fsprogs', purpose: 'read free space' });
-  const text = await withToolPath(ref.image, (img) => runText(dumpe2fs, ['-h', `${img}?offset=${ref.offset}`]));
+  const text = await withToolPath(ref.image, (img) =>
+    runText(dumpe2fs, ['-h', `${img}?offset=${ref.offset}`]),
+  );
   const freeBlocks = Number(/^Free blocks:\s+(\d+)/m.exec(text)?.[1]);
   const bs = Number(/^Block size:\s+(\d+)/m.exec(text)?.[1]);
   return Number.isFinite(freeBlocks) && Number.isFinite(bs) ? freeBlocks * bs : 0;
 }
 
 async function fsck(ref: PartitionRef, image: string): Promise<void> {
-  const e2fsck = await requireTool('e2fsck', { debianPackage: 'e2fsprogs', purpose: 'check the baked filesystem' });
-  const r = await withToolPath(ref.image, (img) => run(e2fsck, ['-fn', `${img}?offset=${ref.offset}`], { reject: false, timeoutMs: 1800_000 }));
+  const e2fsck = await requireTool('e2fsck', {
+    debianPackage: 'e2fsprogs',
+    purpose: 'check the baked filesystem',
+  });
+  const r = await withToolPath(ref.image, (img) =>
+    run(e2fsck, ['-fn', `${img}?offset=${ref.offset}`], { reject: false, timeoutMs: 1800_000 }),
+  );
   if (r.exitCode !== 0) {
     throw new OperationError({
       code: 'BAKE_FSCK_FAILED',

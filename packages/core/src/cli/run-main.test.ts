@@ -32,7 +32,9 @@ const spec: CliSpec = {
           command: 'bad',
           describe: 'fails with bad input',
           run: () =>
-            Promise.reject(new InputError({ code: 'BAD_THING', message: 'thing.json: field "x" is wrong', hint: 'fix x' })),
+            Promise.reject(
+              new InputError({ code: 'BAD_THING', message: 'thing.json: field "x" is wrong', hint: 'fix x' }),
+            ),
         }),
       )
       .command(
@@ -65,6 +67,17 @@ const spec: CliSpec = {
           },
         }),
       )
+      .command(
+        bind({
+          command: 'pick [globs..]',
+          describe: 'a repeatable flag beside positionals',
+          builder: (b) =>
+            b
+              .positional('globs', { type: 'string', array: true })
+              .option('tag', { type: 'string', array: true }),
+          run: (args) => Promise.resolve({ tag: args.tag, globs: args.globs }),
+        }),
+      )
       .command(bind(notBuiltYet('later', 'a future command', 'issue 9'))),
 };
 
@@ -87,6 +100,11 @@ describe('runMain', () => {
     const help = await call(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('greet <who>');
+  });
+
+  it('gives a repeatable flag one value per occurrence, as pflag does (globs stay positional)', async () => {
+    const r = await call(['pick', '--tag', 'smoke', 'basic.*', '--tag', 'net', 'ext.*', '--json']);
+    expect(JSON.parse(r.stdout)).toEqual({ tag: ['smoke', 'net'], globs: ['basic.*', 'ext.*'] });
   });
 
   it('maps bad usage to exit 2 with a hint', async () => {

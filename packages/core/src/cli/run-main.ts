@@ -132,6 +132,9 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
   });
 
   let y = Yargs()
+    // A repeatable flag takes one value per occurrence (`--tag a --tag b`), as Go's pflag does in
+    // the original tools: with yargs' greedy arrays `kola run -E DIR 'ext.*'` would swallow the glob.
+    .parserConfiguration({ 'greedy-arrays': false })
     .scriptName(spec.name)
     .usage(`$0 — ${spec.description}\n\nUsage: $0 <command> [options]`)
     .version(spec.version)
@@ -173,7 +176,8 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
     } else {
       exitCode = merr.exitCode;
       reportError(merr, { stderr, stdout, json, logger });
-      if (merr.code === 'UNEXPECTED' && merr.cause instanceof Error && merr.cause.stack) logger.debug(merr.cause.stack);
+      if (merr.code === 'UNEXPECTED' && merr.cause instanceof Error && merr.cause.stack)
+        logger.debug(merr.cause.stack);
     }
   } finally {
     await runCleanups((label, e) =>

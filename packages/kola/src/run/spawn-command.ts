@@ -15,7 +15,11 @@ import {
 import { z } from 'zod';
 import { writeFileAtomic } from '../output/atomic-write.js';
 import { prepareOutputDir } from '../output/output-dir.js';
-import { platforms as defaultPlatforms, resolvePlatform, type PlatformFactory } from '../platform/registry.js';
+import {
+  platforms as defaultPlatforms,
+  resolvePlatform,
+  type PlatformFactory,
+} from '../platform/registry.js';
 import type { Flight, Machine } from '../platform/types.js';
 import { chooseImage } from './image-select.js';
 import { RunOptionsSchema, parseRunOptions, type RunOptions } from './options.js';
@@ -42,6 +46,29 @@ export const SpawnOptionsSchema = RunOptionsSchema.pick({
   stateFile: z.string().min(1).optional(),
 });
 export type SpawnOptions = z.infer<typeof SpawnOptionsSchema>;
+
+const SPAWN_FLAG_OF: Record<string, string> = {
+  nodecount: '-c/--nodecount',
+  userdata: '-u/--userdata',
+  shell: '-s/--shell',
+  detach: '--detach',
+};
+
+/** Validate spawn's own flags; a bad value is a UsageError (exit 2) naming the flag. */
+export function parseSpawnOptions(input: unknown): SpawnOptions {
+  const r = SpawnOptionsSchema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const path = (issue?.path ?? []).filter((p) => typeof p === 'string').join('.');
+  const flag = SPAWN_FLAG_OF[path] ?? (path || 'options');
+  const got = issue?.code === 'invalid_type' ? ' (not a number?)' : '';
+  throw new UsageError({
+    code: 'BAD_OPTION',
+    message: `${flag}: ${issue?.message ?? 'invalid value'}${got}`,
+    hint: "run 'kola spawn --help'; to run a command on the machine use 'kola spawn -s' or ssh to the address it prints",
+    details: { flag, path },
+  });
+}
 
 /** A booted machine and how to reach it. */
 export interface SpawnedMachine {
@@ -88,7 +115,11 @@ export function sshPrivateKeyOf(flight: Flight, opts: Pick<RunOptions, 'key'>): 
 }
 
 /** `ssh -p PORT -i KEY -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null core@IP` */
-export function sshCommandLine(m: Pick<Machine, 'ip' | 'sshPort'>, key: string | undefined, user = 'core'): string {
+export function sshCommandLine(
+  m: Pick<Machine, 'ip' | 'sshPort'>,
+  key: string | undefined,
+  user = 'core',
+): string {
   return [
     'ssh',
     '-p',
@@ -109,18 +140,32 @@ export function sshCommandLine(m: Pick<Machine, 'ip' | 'sshPort'>, key: string |
  *  - with --detach hand them to a background kola process and exit; `kola spawn --stop DIR`
  *    (or SIGTERM to the pid it prints) stops that process, which destroys the machines.
  */
-export async function spawnCommand(opts: SpawnOptions, ctx: CommandContext, deps: SpawnDeps = {}): Promise<SpawnState> {
+export async function spawnCommand(
+  opts: SpawnOptions,
+  ctx: CommandContext,
+  deps: SpawnDeps = {},
+): Promise<SpawnState> {
   const factory = resolvePlatform(opts.platform, deps.platforms ?? defaultPlatforms);
   const userData = opts.userdata ? await readUserData(opts.userdata, ctx.cwd) : undefined;
   if (opts.detach && opts.shell)
-    throw new UsageError({ code: 'BAD_OPTION', message: '--detach and --shell exclude each other', hint: 'pick one' });
+    throw new UsageError({
+      code: 'BAD_OPTION',
+      message: '--detach and --shell exclude each other',
+      hint: 'pick one',
+    });
   if (opts.detach) return detach(opts, ctx, deps);
 
   const out = opts.outputDir
     ? await prepareOutputDir({ cwd: ctx.cwd, platform: opts.platform, outputDir: opts.outputDir })
     : await prepareOutputDir({ cwd: ctx.cwd, platform: `${opts.platform}-spawn`, latestLink: false });
   const run = (await chooseImage(parseRunOptions({ ...opts, globs: [] }), ctx.env, ctx.cwd)).opts;
-  const flight = await factory({ run, outputDir: out.dir, logger: ctx.logger, signal: ctx.signal, env: ctx.env });
+  const flight = await factory({
+    run,
+    outputDir: out.dir,
+    logger: ctx.logger,
+    signal: ctx.signal,
+    env: ctx.env,
+  });
   const unregister = onCleanup(() => flight.destroy(), 'kola spawn flight');
   try {
     const cluster = await flight.newCluster({
@@ -129,13 +174,21 @@ export async function spawnCommand(opts: SpawnOptions, ctx: CommandContext, deps
       privateNetwork: opts.nodecount > 1,
       signal: ctx.signal,
     });
-    const machines = await Promise.all(Array.from({ length: opts.nodecount }, () => cluster.newMachine(userData)));
+    const machines = await Promise.all(
+      Array.from({ length: opts.nodecount }, () => cluster.newMachine(userData)),
+    );
     const key = sshPrivateKeyOf(flight, opts);
     const state: SpawnState = {
       pid: process.pid,
       outputDir: out.dir,
       machines: machines.map((m) => {
-        const s: SpawnedMachine = { id: m.id, ip: m.ip, sshPort: m.sshPort, outputDir: m.outputDir, ssh: sshCommandLine(m, key) };
+        const s: SpawnedMachine = {
+          id: m.id,
+          ip: m.ip,
+          sshPort: m.sshPort,
+          outputDir: m.outputDir,
+          ssh: sshCommandLine(m, key),
+        };
         if (m.privateIp) s.privateIp = m.privateIp;
         return s;
       }),
@@ -146,7 +199,12 @@ export async function spawnCommand(opts: SpawnOptions, ctx: CommandContext, deps
 
     const first = machines[0];
     if (opts.shell && first) {
-      if (!key) throw new OperationError({ code: 'NO_SSH_KEY', message: 'the platform did not say which SSH key reaches its machines', hint: 'pass --key with a key pair of yours' });
+      if (!key)
+        throw new OperationError({
+          code: 'NO_SSH_KEY',
+          message: 'the platform did not say which SSH key reaches its machines',
+          hint: 'pass --key with a key pair of yours',
+        });
       const client = await connectWithRetry({
         host: first.ip,
         port: first.sshPort,
@@ -203,13 +261,23 @@ async function readUserData(file: string, cwd: string): Promise<string> {
  */
 async function detach(opts: SpawnOptions, ctx: CommandContext, deps: SpawnDeps): Promise<SpawnState> {
   const cli = deps.cliPath ?? process.argv[1];
-  if (!cli) throw new OperationError({ code: 'NO_CLI_PATH', message: 'cannot tell which kola to start in the background' });
+  if (!cli)
+    throw new OperationError({
+      code: 'NO_CLI_PATH',
+      message: 'cannot tell which kola to start in the background',
+    });
   const out = opts.outputDir
     ? await prepareOutputDir({ cwd: ctx.cwd, platform: opts.platform, outputDir: opts.outputDir })
     : await prepareOutputDir({ cwd: ctx.cwd, platform: `${opts.platform}-spawn`, latestLink: false });
   const stateFile = join(out.dir, SPAWN_STATE_FILE);
   const optionsFile = join(out.dir, 'spawn-options.json');
-  const childOpts: SpawnOptions = { ...opts, detach: false, shell: false, outputDir: join(out.dir, 'machines'), stateFile };
+  const childOpts: SpawnOptions = {
+    ...opts,
+    detach: false,
+    shell: false,
+    outputDir: join(out.dir, 'machines'),
+    stateFile,
+  };
   if (opts.userdata) childOpts.userdata = resolve(ctx.cwd, opts.userdata);
   await writeFileAtomic(optionsFile, JSON.stringify(childOpts, null, 2) + '\n', 0o600);
   const logPath = join(out.dir, 'spawn.log');
@@ -233,7 +301,10 @@ async function detach(opts: SpawnOptions, ctx: CommandContext, deps: SpawnDeps):
   ctx.signal.addEventListener('abort', stopChild, { once: true });
   try {
     for (;;) {
-      const state = await readFile(stateFile, 'utf8').then((t) => JSON.parse(t) as SpawnState, () => undefined);
+      const state = await readFile(stateFile, 'utf8').then(
+        (t) => JSON.parse(t) as SpawnState,
+        () => undefined,
+      );
       if (state) {
         if (ctx.json) writeJson(ctx, state);
         else {
@@ -261,15 +332,26 @@ async function detach(opts: SpawnOptions, ctx: CommandContext, deps: SpawnDeps):
 /** Read the options a detaching parent wrote (`kola spawn --options-file F`). */
 export async function readSpawnOptionsFile(file: string): Promise<SpawnOptions> {
   const text = await readFile(file, 'utf8').catch((err: unknown) => {
-    throw new InputError({ code: 'SPAWN_OPTIONS_UNREADABLE', message: `--options-file ${file}: ${String(err)}` });
+    throw new InputError({
+      code: 'SPAWN_OPTIONS_UNREADABLE',
+      message: `--options-file ${file}: ${String(err)}`,
+    });
   });
   const r = SpawnOptionsSchema.safeParse(JSON.parse(text));
-  if (!r.success) throw new InputError({ code: 'SPAWN_OPTIONS_INVALID', message: `--options-file ${file}: ${r.error.message}` });
+  if (!r.success)
+    throw new InputError({
+      code: 'SPAWN_OPTIONS_INVALID',
+      message: `--options-file ${file}: ${r.error.message}`,
+    });
   return r.data;
 }
 
 /** `kola spawn --stop DIR`: SIGTERM the background spawn recorded in DIR and wait until it is gone. */
-export async function stopSpawn(dir: string, ctx: Pick<CommandContext, 'cwd' | 'stdout'>, timeoutMs = 60_000): Promise<{ pid: number; stopped: boolean }> {
+export async function stopSpawn(
+  dir: string,
+  ctx: Pick<CommandContext, 'cwd' | 'stdout'>,
+  timeoutMs = 60_000,
+): Promise<{ pid: number; stopped: boolean }> {
   const file = join(resolve(ctx.cwd, dir), SPAWN_STATE_FILE);
   const state = await readFile(file, 'utf8').then(
     (t) => JSON.parse(t) as SpawnState,
