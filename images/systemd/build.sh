@@ -25,15 +25,13 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-# The tiny image's Ignition implementation is shared, not copied: it is read from there at
-# build time (and hashed into the key).
-TINY_LIB=$REPO/images/tiny/rootfs/usr/lib/mantle
-TINY_FILES=(ignition-apply ignition.jq)
+IMAGE_NAME=systemd
+# shellcheck source=../common/lib.sh
+. "$HERE/../common/lib.sh"
 CORE_DIST=$REPO/packages/core/dist/index.js
 CACHE_ROOT=${MANTLE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mantle}
 IMAGES_DIR=$CACHE_ROOT/images
 ROOTFS_CACHE=$IMAGES_DIR/.systemd-rootfs
-NAME=systemd
 SUITE=bookworm
 KERNEL_META=linux-image-cloud-amd64
 LAYOUT=vm
@@ -59,15 +57,8 @@ ENABLE_UNITS=(systemd-networkd.service mantle-ignition-check.service mantle-read
 DISABLE_UNITS=(apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer
 	fstrim.timer)
 
-FORCE=false
-PRINT_KEY=false
 TMP=""
 
-say() { echo "systemd-image: $*" >&2; }
-die() {
-	echo "systemd-image: error: $*" >&2
-	exit 1
-}
 
 # Remove the temp dir. mmdebstrap mounts inside its chroot while it runs; if it was killed,
 # unmount what is left under $TMP first, and never cross into another file system.
@@ -79,34 +70,11 @@ cleanup() {
 	rm -rf --one-file-system "$TMP"
 }
 
-parse_args() {
-	while [ $# -gt 0 ]; do
-		case $1 in
-		--force) FORCE=true ;;
-		--print-key) PRINT_KEY=true ;;
-		-h | --help)
-			sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" >&2
-			exit 0
-			;;
-		*) die "unknown argument $1 (try --help)" ;;
-		esac
-		shift
-	done
-}
 
 check_host() {
-	local tool missing=()
-	for tool in mmdebstrap apt-get apt-cache dpkg-deb cpio gzip zstd tar mke2fs mkfs.vfat mcopy \
-		qemu-img node sha256sum chroot; do
-		command -v "$tool" >/dev/null || missing+=("$tool")
-	done
-	[ ${#missing[@]} -eq 0 ] || die "missing host tools: ${missing[*]} (Debian: apt-get install" \
-		"mmdebstrap apt dpkg cpio gzip zstd tar e2fsprogs dosfstools mtools qemu-utils; node 20)"
+	require_tools "mmdebstrap apt dpkg cpio gzip zstd tar e2fsprogs dosfstools mtools qemu-utils; node 20" \
+		mmdebstrap apt-get apt-cache dpkg-deb cpio gzip zstd tar mke2fs mkfs.vfat mcopy qemu-img node sha256sum chroot
 	[ "$(uname -m)" = x86_64 ] || die "the systemd image is amd64 only"
-	local file
-	for file in "${TINY_FILES[@]}"; do
-		[ -f "$TINY_LIB/$file" ] || die "$TINY_LIB/$file is missing (the Ignition implementation shared with images/tiny)"
-	done
 }
 
 # Build-time requirements that --print-key does not need.
@@ -116,8 +84,6 @@ check_build_host() {
 	[ -d /usr/share/mmdebstrap/hooks/merged-usr ] || die "mmdebstrap's merged-usr hook is missing (mmdebstrap >= 1.0 needed)"
 }
 
-# Lines of a list file without comments and blank lines.
-read_list() { sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$1"; }
 
 # Sets SOURCES (the host's apt source files for $SUITE) and LISTS (their index files in
 # /var/lib/apt/lists: InRelease and Packages). The mirror is never hard-coded.
@@ -149,21 +115,10 @@ find_sources() {
 # Sets PACKAGES (name=version of the kernel, busybox-static, gojq and systemd-boot-efi, which
 # build.sh unpacks itself), KERNEL_PACKAGE, KERNEL_VERSION (uname -r) and INCLUDES.
 resolve_packages() {
-	local names name version versions
-	KERNEL_PACKAGE=$(apt-cache depends "$KERNEL_META" 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1)
-	[ -n "$KERNEL_PACKAGE" ] || die "cannot resolve $KERNEL_META to a kernel package (run apt-get update?)"
+	KERNEL_PACKAGE=$(kernel_package_of "$KERNEL_META")
 	KERNEL_VERSION=${KERNEL_PACKAGE#linux-image-}
 	mapfile -t INCLUDES < <(read_list "$HERE/packages.txt")
-	names=("$KERNEL_PACKAGE" busybox-static gojq systemd-boot-efi)
-	versions=$(apt-cache show --no-all-versions "${names[@]}" "${INCLUDES[@]}" 2>/dev/null |
-		awk '/^Package: / { p = $2 } /^Version: / { print p, $2 }')
-	PACKAGES=()
-	for name in "${names[@]}" "${INCLUDES[@]}"; do
-		version=$(awk -v p="$name" '$1 == p { print $2; exit }' <<<"$versions")
-		[ -n "$version" ] || die "apt knows no package $name (run apt-get update?)"
-		PACKAGES+=("$name=$version")
-	done
+	resolve_versions "$KERNEL_PACKAGE" busybox-static gojq systemd-boot-efi "${INCLUDES[@]}"
 }
 
 # The mmdebstrap invocation (without the output path); its text is part of the rootfs key.
@@ -200,18 +155,12 @@ compute_rootfs_key() {
 # image key: the rootfs key, the packages unpacked here, and the content (and executable bit)
 # of our build files, the overlay, the initramfs files and the shared tiny scripts.
 compute_key() {
-	local file
 	{
 		printf 'rootfs %s\n' "$ROOTFS_KEY"
 		printf 'package %s\n' "${PACKAGES[@]}"
-		for file in "${INPUT_FILES[@]}" $(cd "$HERE" && find rootfs initramfs -type f -o -type l | LC_ALL=C sort); do
-			printf 'file %s %s\n' "$file" "$(stat -c %A "$HERE/$file" | cut -c4)"
-			if [ -L "$HERE/$file" ]; then readlink "$HERE/$file"; else cat "$HERE/$file"; fi
-		done
-		for file in "${TINY_FILES[@]}"; do
-			printf 'tiny %s\n' "$file"
-			cat "$TINY_LIB/$file"
-		done
+		# shellcheck disable=SC2046 # file names without spaces, one word each
+		hash_inputs "$HERE" "${INPUT_FILES[@]}" $(cd "$HERE" && find rootfs initramfs -type f -o -type l | LC_ALL=C sort)
+		hash_common_inputs
 	} | sha256sum | cut -c1-16
 }
 
@@ -237,22 +186,7 @@ build_rootfs_tarball() {
 	say "rootfs: made in $(($(date +%s) - start))s, $(du -h "$tarball" | cut -f1)"
 }
 
-download_packages() {
-	local dir=$1 apt_opts=()
-	mkdir -p "$dir"
-	# As root, apt drops to the _apt user for downloads, which cannot write into our
-	# private temp dir: keep root instead.
-	[ "$(id -u)" -ne 0 ] || apt_opts=(-o APT::Sandbox::User=root)
-	(cd "$dir" && apt-get "${apt_opts[@]}" -q download "${PACKAGES[@]:0:4}") >&2 ||
-		die "apt-get download failed (stale package lists? run apt-get update)"
-	local deb
-	for deb in "$dir"/*.deb; do
-		dpkg-deb -x "$deb" "$PKGROOT"
-	done
-}
 
-# module_depends KO: the modules KO depends on (its .modinfo "depends=").
-module_depends() { tr '\0' '\n' <"$1" | sed -n 's/^depends=//p' | head -n 1 | tr ',' ' '; }
 
 # find_module NAME: the .ko file of NAME in the unpacked kernel package
 find_module() {
@@ -283,10 +217,7 @@ customize_rootfs() {
 
 	cp -a "$HERE/rootfs/." "$r/"
 	chmod 0440 "$r/etc/sudoers.d/mantle"
-	for file in "${TINY_FILES[@]}"; do
-		install -m 0644 "$TINY_LIB/$file" "$r/usr/lib/mantle/$file"
-	done
-	chmod 0755 "$r/usr/lib/mantle/ignition-apply"
+	install_common_ignition "$r"
 
 	# core: uid 500 as on Flatcar, in sudo and wheel (NOPASSWD sudo), adm and systemd-journal
 	# (journalctl without sudo). "*": no password login, key logins allowed.
@@ -352,14 +283,6 @@ write_os_release() {
 
 # --- the initramfs -----------------------------------------------------------------------------
 
-# cpio_entry INO MODE NLINK RDEVMAJOR RDEVMINOR NAME: the header of a data-less newc entry.
-cpio_entry() {
-	local namesize=$((${#6} + 1))
-	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
-		"$1" "$2" 0 0 "$3" 0 0 0 0 "$4" "$5" "$namesize" 0
-	printf '%s\0' "$6"
-	head -c $(((4 - (110 + namesize) % 4) % 4)) /dev/zero
-}
 
 make_initramfs() {
 	local root=$TMP/initramfs out=$1 name file dep loaded=" " applet dir
@@ -479,17 +402,6 @@ write_manifest() {
 	EOF
 }
 
-# Move the finished build into place; a concurrent build of the same key may have won.
-publish() {
-	local out=$1 final=$2
-	[ ! -e "$final" ] || mv -T "$final" "$TMP/replaced"
-	if ! mv -T "$out" "$final" 2>/dev/null; then
-		[ -f "$final/manifest.json" ] || die "cannot move the build to $final"
-		say "another build of $KEY finished first, using it"
-	fi
-	ln -sfn "$NAME-$KEY" "$TMP/latest"
-	mv -T "$TMP/latest" "$IMAGES_DIR/$NAME-latest"
-}
 
 build() {
 	local final=$1 start seconds r
@@ -497,7 +409,7 @@ build() {
 	BUILD_EPOCH=${SOURCE_DATE_EPOCH:-$(date +%s)}
 	check_build_host
 	mkdir -p "$IMAGES_DIR"
-	TMP=$(mktemp -d "$IMAGES_DIR/.$NAME-$KEY.XXXXXX")
+	TMP=$(mktemp -d "$IMAGES_DIR/.$IMAGE_NAME-$KEY.XXXXXX")
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	OUT=$TMP/out PKGROOT=$TMP/packages r=$TMP/rootfs
@@ -505,7 +417,8 @@ build() {
 
 	build_rootfs_tarball
 	say "downloading the kernel ($KERNEL_PACKAGE), busybox-static, gojq, systemd-boot-efi"
-	download_packages "$TMP/debs"
+	# the packages build.sh unpacks itself (the rest is installed by mmdebstrap)
+	download_and_extract "$TMP/debs" "$PKGROOT" "${PACKAGES[@]:0:4}"
 	[ -d "$PKGROOT/lib/modules/$KERNEL_VERSION" ] || die "$KERNEL_PACKAGE has no lib/modules/$KERNEL_VERSION"
 	cp "$PKGROOT/boot/vmlinuz-$KERNEL_VERSION" "$OUT/vmlinuz"
 
@@ -539,10 +452,10 @@ main() {
 		echo "$KEY"
 		return
 	fi
-	final=$IMAGES_DIR/$NAME-$KEY
+	final=$IMAGES_DIR/$IMAGE_NAME-$KEY
 	if [ -f "$final/manifest.json" ] && ! $FORCE; then
 		say "cached"
-		ln -sfn "$NAME-$KEY" "$IMAGES_DIR/$NAME-latest"
+		ln -sfn "$IMAGE_NAME-$KEY" "$IMAGES_DIR/$IMAGE_NAME-latest"
 	else
 		build "$final"
 	fi

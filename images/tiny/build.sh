@@ -15,6 +15,9 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+IMAGE_NAME=tiny
+# shellcheck source=../common/lib.sh
+. "$HERE/../common/lib.sh"
 CACHE_ROOT=${MANTLE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mantle}
 IMAGES_DIR=$CACHE_ROOT/images
 KERNEL_META=linux-image-cloud-amd64
@@ -28,95 +31,39 @@ READY_MARKER="mantle-tiny: ready"
 # Files whose content defines the image (hashed into the cache key, besides package versions).
 INPUT_FILES=(build.sh packages.txt modules.txt)
 
-FORCE=false
-PRINT_KEY=false
 TMP=""
 
-say() { echo "tiny: $*" >&2; }
-die() {
-	echo "tiny: error: $*" >&2
-	exit 1
-}
 
 cleanup() { [ -z "$TMP" ] || rm -rf "$TMP"; }
 
-parse_args() {
-	while [ $# -gt 0 ]; do
-		case $1 in
-		--force) FORCE=true ;;
-		--print-key) PRINT_KEY=true ;;
-		-h | --help)
-			sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" >&2
-			exit 0
-			;;
-		*) die "unknown argument $1 (try --help)" ;;
-		esac
-		shift
-	done
-}
 
 check_host_tools() {
-	local tool missing=()
-	for tool in apt-get apt-cache dpkg-deb cpio gzip sha256sum find sort; do
-		command -v "$tool" >/dev/null || missing+=("$tool")
-	done
-	[ ${#missing[@]} -eq 0 ] || die "missing host tools: ${missing[*]} (Debian: apt-get install apt dpkg cpio gzip)"
+	require_tools "apt dpkg cpio gzip" apt-get apt-cache dpkg-deb cpio gzip sha256sum find sort
 	[ "$(uname -m)" = x86_64 ] || die "the tiny image is amd64 only and build.sh runs its binaries' ld.so"
 }
 
-# Lines of a list file without comments and blank lines.
-read_list() { sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$1"; }
 
 # Sets PACKAGES (name=version, kernel first), KERNEL_PACKAGE and KERNEL_PACKAGE_VERSION.
 # Versions are apt's candidates; apt-cache is slow to start, so it runs twice, not per package.
 resolve_packages() {
-	local names name version versions
-	KERNEL_PACKAGE=$(apt-cache depends "$KERNEL_META" 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1)
-	[ -n "$KERNEL_PACKAGE" ] ||
-		die "cannot resolve $KERNEL_META to a kernel package (run apt-get update?)"
+	local names
+	KERNEL_PACKAGE=$(kernel_package_of "$KERNEL_META")
 	mapfile -t names < <(echo "$KERNEL_PACKAGE"; read_list "$HERE/packages.txt")
-	# "name version" per package
-	versions=$(apt-cache show --no-all-versions "${names[@]}" 2>/dev/null |
-		awk '/^Package: / { p = $2 } /^Version: / { print p, $2 }')
-	PACKAGES=()
-	for name in "${names[@]}"; do
-		version=$(awk -v p="$name" '$1 == p { print $2; exit }' <<<"$versions")
-		[ -n "$version" ] || die "apt knows no package $name (run apt-get update?)"
-		PACKAGES+=("$name=$version")
-	done
+	resolve_versions "${names[@]}"
 	KERNEL_PACKAGE_VERSION=${PACKAGES[0]#*=}
 }
 
 # 16 hex digits of sha256 over the resolved packages and the content of our input files.
 compute_key() {
-	local file
 	{
 		printf 'package %s\n' "${PACKAGES[@]}"
-		for file in "${INPUT_FILES[@]}" $(cd "$HERE" && find rootfs -type f -o -type l | LC_ALL=C sort); do
-			printf 'file %s %s\n' "$file" "$(stat -c %A "$HERE/$file" | cut -c4)"
-			if [ -L "$HERE/$file" ]; then readlink "$HERE/$file"; else cat "$HERE/$file" || die "cannot read $file"; fi
-		done
+		# shellcheck disable=SC2046 # file names without spaces, one word each
+		hash_inputs "$HERE" "${INPUT_FILES[@]}" $(cd "$HERE" && find rootfs -type f -o -type l | LC_ALL=C sort)
+		hash_common_inputs
 	} | sha256sum | cut -c1-16
 }
 
-download_packages() {
-	local dir=$1 apt_opts=()
-	mkdir -p "$dir"
-	# As root, apt drops to the _apt user for downloads, which cannot write into our
-	# private temp dir: keep root instead.
-	[ "$(id -u)" -ne 0 ] || apt_opts=(-o APT::Sandbox::User=root)
-	(cd "$dir" && apt-get "${apt_opts[@]}" download "${PACKAGES[@]}") >&2 ||
-		die "apt-get download failed (stale package lists? run apt-get update)"
-}
 
-extract_packages() {
-	local debs=$1 dest=$2 deb
-	mkdir -p "$dest"
-	for deb in "$debs"/*.deb; do
-		dpkg-deb -x "$deb" "$dest"
-	done
-}
 
 # Merged-/usr layout: every program in /usr/bin, every library in /usr/lib/<multiarch>.
 make_skeleton() {
@@ -185,8 +132,6 @@ install_programs() {
 	ln -s openssh/sftp-server "$root/usr/lib/sftp-server"
 }
 
-# module_depends KO: the modules KO depends on, from its .modinfo "depends=" entry.
-module_depends() { tr '\0' '\n' <"$1" | sed -n 's/^depends=//p' | head -n 1 | tr ',' ' '; }
 
 # Copy the modules of modules.txt to /usr/lib/modules/<kver>/<name>.ko (uncompressed: busybox
 # insmod cannot read .ko.xz), checking each comes after the modules it depends on.
@@ -236,19 +181,11 @@ write_os_release() {
 install_overlay() {
 	local root=$1
 	cp -a "$HERE/rootfs/." "$root/"
+	install_common_ignition "$root"
 	# git keeps only the executable bit: restore the mode that matters.
 	chmod 600 "$root/etc/shadow"
 }
 
-# cpio_entry INO MODE NLINK RDEVMAJOR RDEVMINOR NAME: the header of a data-less newc entry.
-cpio_entry() {
-	local namesize=$((${#6} + 1))
-	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
-		"$1" "$2" 0 0 "$3" 0 0 0 0 "$4" "$5" "$namesize" 0
-	printf '%s\0' "$6"
-	# header (110 bytes) + name are padded to a multiple of 4
-	head -c $(((4 - (110 + namesize) % 4) % 4)) /dev/zero
-}
 
 # cpio_char_device NAME MAJOR MINOR: a newc archive holding just one character device node
 # (mode 0600, root). cpio cannot archive a node without creating it, which needs root; the
@@ -299,18 +236,6 @@ write_manifest() {
 	} >"$out/manifest.json"
 }
 
-# Move the finished build into place; a concurrent build of the same key may have won.
-# A build being replaced (--force) is moved aside first and goes with the temp dir.
-publish() {
-	local out=$1 final=$2 key=$3
-	[ ! -e "$final" ] || mv -T "$final" "$TMP/replaced"
-	if ! mv -T "$out" "$final" 2>/dev/null; then
-		[ -f "$final/manifest.json" ] || die "cannot move the build to $final"
-		say "another build of $key finished first, using it"
-	fi
-	ln -sfn "tiny-$key" "$TMP/latest"
-	mv -T "$TMP/latest" "$IMAGES_DIR/tiny-latest"
-}
 
 build() {
 	local key=$1 final=$2 start pkgroot root out kver seconds
@@ -323,8 +248,7 @@ build() {
 	mkdir -p "$out"
 
 	say "downloading ${#PACKAGES[@]} packages (kernel $KERNEL_PACKAGE $KERNEL_PACKAGE_VERSION)"
-	download_packages "$TMP/debs"
-	extract_packages "$TMP/debs" "$pkgroot"
+	download_and_extract "$TMP/debs" "$pkgroot" "${PACKAGES[@]}"
 	kver=${KERNEL_PACKAGE#linux-image-}
 	[ -d "$pkgroot/lib/modules/$kver" ] || die "$KERNEL_PACKAGE has no lib/modules/$kver"
 
@@ -340,7 +264,7 @@ build() {
 
 	seconds=$(echo "$start $(date +%s.%N)" | awk '{printf "%.1f", $2 - $1}')
 	write_manifest "$out" "$key" "$kver" "$seconds"
-	publish "$out" "$final" "$key"
+	KEY=$key publish "$out" "$final"
 	say "built in ${seconds}s: vmlinuz $(du -h "$final/vmlinuz" | cut -f1)," \
 		"initrd.img $(du -h "$final/initrd.img" | cut -f1) ($((INITRD_UNCOMPRESSED / 1024)) KiB uncompressed)"
 }
