@@ -1,13 +1,22 @@
-import { lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { ext4List, ext4ReadFile, InputError, readHeadAndTail, requireTool, run, type Logger, type PartitionRef } from '@mantle/core';
+import {
+  ext4List,
+  ext4ReadFile,
+  InputError,
+  readHeadAndTail,
+  requireTool,
+  run,
+  type Logger,
+  type PartitionRef,
+} from '@mantle/core';
 import type { SysextFormat } from '../build/formats.js';
 
 // Reading a sysext image without mounting it: squashfs through unsquashfs (-lln lists, -cat
 // reads), erofs by extracting it with fsck.erofs into a temp dir (dump.erofs 1.5 has no
-// recursive listing), ext4 through debugfs (core's ext4List/ext4ReadFile). btrfs has no
-// userspace reader here.
+// recursive listing), ext4 through debugfs (core's ext4List/ext4ReadFile), btrfs by extracting
+// it with `btrfs restore` (btrfs-progs reads the image file in userspace, no mount).
 
 /** One entry of an image, paths relative to the image root (no leading slash). */
 export interface ImageEntry {
@@ -33,44 +42,63 @@ export interface SysextReader {
 }
 
 /** Detect an image's filesystem from its magic bytes (squashfs, erofs, ext2/3/4, btrfs); InputError (exit 2) otherwise. */
-export async function detectSysextFormat(path: string, what = 'IMAGE'): Promise<{ format: SysextFormat; size: number }> {
+export async function detectSysextFormat(
+  path: string,
+  what = 'IMAGE',
+): Promise<{ format: SysextFormat; size: number }> {
   let head: Buffer;
   let size: number;
   try {
     ({ head, size } = await readHeadAndTail(path, 0x10048));
   } catch (err) {
-    throw new InputError({ code: 'IMAGE_UNREADABLE', message: `${what} ${path}: ${(err as Error).message}`, hint: 'pass an existing sysext image (.raw)', cause: err, details: { file: path } });
+    throw new InputError({
+      code: 'IMAGE_UNREADABLE',
+      message: `${what} ${path}: ${(err as Error).message}`,
+      hint: 'pass an existing sysext image (.raw)',
+      cause: err,
+      details: { file: path },
+    });
   }
   if (head.length >= 4 && head.toString('latin1', 0, 4) === 'hsqs') return { format: 'squashfs', size };
   if (head.length >= 1028 && head.readUInt32LE(1024) === 0xe0f5e1e2) return { format: 'erofs', size };
   if (head.length >= 1082 && head.readUInt16LE(1080) === 0xef53) return { format: 'ext4', size };
-  if (head.length >= 0x10048 && head.toString('latin1', 0x10040, 0x10048) === '_BHRfS_M') return { format: 'btrfs', size };
+  if (head.length >= 0x10048 && head.toString('latin1', 0x10040, 0x10048) === '_BHRfS_M')
+    return { format: 'btrfs', size };
   const gpt = head.length >= 520 && head.toString('latin1', 512, 520) === 'EFI PART';
   throw new InputError({
     code: 'NOT_A_SYSEXT',
     message: `${what} ${path} is not a sysext image (${gpt ? 'it is a partitioned disk image' : 'no squashfs, erofs, ext4 or btrfs superblock'})`,
-    hint: gpt ? 'pass the .raw extension image itself, not an OS disk' : 'pass an image built by bakery create or mkosi (NAME.raw)',
+    hint: gpt
+      ? 'pass the .raw extension image itself, not an OS disk'
+      : 'pass an image built by bakery create or mkosi (NAME.raw)',
     details: { file: path },
   });
 }
 
 /** Open a sysext image for reading. */
-export async function openSysext(path: string, opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<SysextReader> {
+export async function openSysext(
+  path: string,
+  opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {},
+): Promise<SysextReader> {
   const { format, size } = await detectSysextFormat(path);
   const env = opts.env ?? process.env;
   if (format === 'squashfs') return squashfsReader(path, size, opts.logger, env);
   if (format === 'erofs') return erofsReader(path, size, opts.logger, env);
   if (format === 'ext4') return ext4Reader(path, size, opts.logger);
-  throw new InputError({
-    code: 'FORMAT_UNREADABLE',
-    message: `${path} is a btrfs image, which bakery cannot read without mounting it`,
-    hint: 'inspect it on a host with systemd-dissect --mount, or build squashfs/erofs/ext4 images',
-    details: { file: path },
-  });
+  return btrfsReader(path, size, opts.logger, env);
 }
 
-async function squashfsReader(path: string, size: number, logger: Logger | undefined, env: NodeJS.ProcessEnv): Promise<SysextReader> {
-  const unsquashfs = await requireTool('unsquashfs', { debianPackage: 'squashfs-tools', purpose: 'read squashfs images', env });
+async function squashfsReader(
+  path: string,
+  size: number,
+  logger: Logger | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<SysextReader> {
+  const unsquashfs = await requireTool('unsquashfs', {
+    debianPackage: 'squashfs-tools',
+    purpose: 'read squashfs images',
+    env,
+  });
   let cache: ImageEntry[] | undefined;
   return {
     path,
@@ -83,7 +111,14 @@ async function squashfsReader(path: string, size: number, logger: Logger | undef
       return cache;
     },
     readFile: async (p) => {
-      const entries = cache ?? (await (async () => ((cache = parseUnsquashfsListing((await run(unsquashfs, ['-lln', '-d', '', path], { logger })).stdout)), cache))());
+      const entries =
+        cache ??
+        (await (async () => (
+          (cache = parseUnsquashfsListing(
+            (await run(unsquashfs, ['-lln', '-d', '', path], { logger })).stdout,
+          )),
+          cache
+        ))());
       const e = entries.find((x) => x.path === p);
       if (!e || e.type !== 'file') return undefined;
       const r = await run(unsquashfs, ['-cat', path, p.replace(/([*?[\\])/g, '\\$1')], { logger });
@@ -143,13 +178,54 @@ function permBits(s: string): number {
   return mode;
 }
 
-async function erofsReader(path: string, size: number, logger: Logger | undefined, env: NodeJS.ProcessEnv): Promise<SysextReader> {
-  const fsck = await requireTool('fsck.erofs', { debianPackage: 'erofs-utils', purpose: 'read erofs images', env });
-  const dir = await mkdtemp(join(tmpdir(), 'bakery-erofs-'));
-  const root = join(dir, 'root');
+async function erofsReader(
+  path: string,
+  size: number,
+  logger: Logger | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<SysextReader> {
+  const fsck = await requireTool('fsck.erofs', {
+    debianPackage: 'erofs-utils',
+    purpose: 'read erofs images',
+    env,
+  });
   const asRoot = process.getuid?.() === 0;
+  return extractedReader(path, 'erofs', size, (root) =>
+    run(fsck, [`--extract=${root}`, ...(asRoot ? ['--preserve'] : ['--preserve-perms']), path], { logger }),
+  );
+}
+
+async function btrfsReader(
+  path: string,
+  size: number,
+  logger: Logger | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<SysextReader> {
+  const btrfs = await requireTool('btrfs', {
+    debianPackage: 'btrfs-progs',
+    purpose: 'read btrfs images',
+    env,
+  });
+  // -S symlinks, -x xattrs; -m (owners, modes, times) needs root to chown: without it the
+  // listing shows the invoking user as owner.
+  const asRoot = process.getuid?.() === 0;
+  return extractedReader(path, 'btrfs', size, async (root) => {
+    await mkdir(root);
+    await run(btrfs, ['restore', '-S', '-x', ...(asRoot ? ['-m'] : []), path, root], { logger });
+  });
+}
+
+/** A reader over a copy of the image's tree extracted into a temp dir (removed by close). */
+async function extractedReader(
+  path: string,
+  format: SysextFormat,
+  size: number,
+  extract: (root: string) => Promise<unknown>,
+): Promise<SysextReader> {
+  const dir = await mkdtemp(join(tmpdir(), `bakery-${format}-`));
+  const root = join(dir, 'root');
   try {
-    await run(fsck, [`--extract=${root}`, ...(asRoot ? ['--preserve'] : ['--preserve-perms']), path], { logger });
+    await extract(root);
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -157,7 +233,7 @@ async function erofsReader(path: string, size: number, logger: Logger | undefine
   let cache: ImageEntry[] | undefined;
   return {
     path,
-    format: 'erofs',
+    format,
     size,
     list: async () => (cache ??= await walkDir(root)),
     readFile: async (p) => {
@@ -171,11 +247,21 @@ async function erofsReader(path: string, size: number, logger: Logger | undefine
 async function walkDir(root: string): Promise<ImageEntry[]> {
   const out: ImageEntry[] = [];
   const walk = async (rel: string): Promise<void> => {
-    for (const e of (await readdir(join(root, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const e of (await readdir(join(root, rel), { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
       const p = rel ? posix.join(rel, e.name) : e.name;
       const st = await lstat(join(root, p));
       const type = e.isDirectory() ? 'dir' : e.isSymbolicLink() ? 'symlink' : e.isFile() ? 'file' : 'other';
-      out.push({ path: p, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: type === 'dir' ? 0 : st.size, ...(type === 'symlink' ? { target: await readlink(join(root, p)) } : {}) });
+      out.push({
+        path: p,
+        type,
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+        gid: st.gid,
+        size: type === 'dir' ? 0 : st.size,
+        ...(type === 'symlink' ? { target: await readlink(join(root, p)) } : {}),
+      });
       if (type === 'dir') await walk(p);
     }
   };
@@ -198,13 +284,25 @@ function ext4Reader(path: string, size: number, logger: Logger | undefined): Sys
         for (const e of (await ext4List(part, dir, lo)).sort((a, b) => (a.name < b.name ? -1 : 1))) {
           const rel = e.path.replace(/^\//, '');
           if (rel === 'lost+found') continue;
-          const entry: ImageEntry = { path: rel, type: e.type, mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, size: e.type === 'dir' ? 0 : e.size };
+          const entry: ImageEntry = {
+            path: rel,
+            type: e.type,
+            mode: e.mode & 0o7777,
+            uid: e.uid,
+            gid: e.gid,
+            size: e.type === 'dir' ? 0 : e.size,
+          };
           out.push(entry);
           if (e.type === 'dir') await walk(e.path);
         }
       };
       await walk('/');
-      await ext4LinkTargets(path, out.filter((e) => e.type === 'symlink'), part, logger);
+      await ext4LinkTargets(
+        path,
+        out.filter((e) => e.type === 'symlink'),
+        part,
+        logger,
+      );
       cache = out;
       return out;
     },
@@ -226,7 +324,12 @@ function ext4Reader(path: string, size: number, logger: Logger | undefined): Sys
 
 // debugfs `dump` cannot read a fast symlink (target kept in the inode): `stat` prints it instead,
 // all symlinks in one debugfs run; slow symlinks (long targets) are dumped like files.
-async function ext4LinkTargets(image: string, links: ImageEntry[], part: PartitionRef, logger: Logger | undefined): Promise<void> {
+async function ext4LinkTargets(
+  image: string,
+  links: ImageEntry[],
+  part: PartitionRef,
+  logger: Logger | undefined,
+): Promise<void> {
   if (links.length === 0) return;
   const debugfs = await requireTool('debugfs', { debianPackage: 'e2fsprogs', purpose: 'read ext4 images' });
   const dir = await mkdtemp(join(tmpdir(), 'bakery-ext4-'));
@@ -238,7 +341,12 @@ async function ext4LinkTargets(image: string, links: ImageEntry[], part: Partiti
     for (let i = 0; i < links.length; i++) {
       const m = /Fast link dest: "(.*)"/.exec(chunks[i] ?? '');
       if (m) links[i]!.target = m[1]!;
-      else links[i]!.target = (await ext4ReadFile(part, '/' + links[i]!.path, logger ? { logger } : {}).catch(() => Buffer.alloc(0))).toString('utf8');
+      else
+        links[i]!.target = (
+          await ext4ReadFile(part, '/' + links[i]!.path, logger ? { logger } : {}).catch(() =>
+            Buffer.alloc(0),
+          )
+        ).toString('utf8');
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
