@@ -7,62 +7,27 @@
 // Usage: node bench/kola-boot.bench.mjs [rounds]     (default 3; needs images/tiny/build.sh done)
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleForNode } from './lib/bundle-ts.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.argv[2] ?? 3);
 
 // Bundle the platform from source (our code only; node_modules stay external by absolute path).
 async function loadPlatform(dir) {
-  const req = createRequire(createRequire(join(repo, 'package.json')).resolve('tsup'));
-  const esbuild = req('esbuild');
+  const entry = join(dir, 'qemu-platform-entry.ts');
+  const from = (path) => JSON.stringify(join(repo, path));
+  await writeFile(
+    entry,
+    [
+      `export { createQemuFlight, mantleCacheDir } from ${from('packages/kola/src/platform/qemu/index.ts')};`,
+      `export { createLogger, generateKeyPair, dataUrl } from ${from('packages/core/src/index.ts')};`,
+    ].join('\n'),
+  );
   const outfile = join(dir, 'qemu-platform.mjs');
-  await esbuild.build({
-    stdin: {
-      contents: [
-        "export { createQemuFlight, mantleCacheDir } from './packages/kola/src/platform/qemu/index.ts';",
-        "export { createLogger, generateKeyPair, dataUrl } from './packages/core/src/index.ts';",
-      ].join('\n'),
-      resolveDir: repo,
-      loader: 'ts',
-    },
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'externalize',
-        setup(build) {
-          build.onResolve({ filter: /^[^./]/ }, async (args) => {
-            if (args.pluginData === 'inner') return undefined;
-            if (args.path === '@mantle/core') return { path: join(repo, 'packages/core/src/index.ts') };
-            if (isBuiltin(args.path)) return { path: args.path, external: true };
-            const r = await build.resolve(args.path, {
-              resolveDir: args.resolveDir,
-              kind: args.kind,
-              pluginData: 'inner',
-            });
-            return r.errors.length > 0 ? undefined : { path: r.path, external: true };
-          });
-          // Modules that find things relative to themselves (createRequire(import.meta.url))
-          // keep their own location, not the bundle's.
-          build.onLoad({ filter: /\.ts$/ }, async (args) => ({
-            contents: (await readFile(args.path, 'utf8')).replaceAll(
-              'import.meta.url',
-              JSON.stringify(pathToFileURL(args.path).href),
-            ),
-            loader: 'ts',
-          }));
-        },
-      },
-    ],
-  });
+  await bundleForNode(entry, outfile);
   return import(pathToFileURL(outfile).href);
 }
 

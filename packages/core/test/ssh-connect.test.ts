@@ -3,58 +3,30 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectWithRetry,
-  generateKeyPair,
-  InterruptedError,
-  MantleError,
-  run,
-  type ConnectOptions,
-} from '../src/index.js';
-import { freePort, prepareSshd, startSshd, stopAllSshd, type Sshd } from './helpers/sshd.js';
-
-function opts(sshd: Sshd, extra: Partial<ConnectOptions> = {}): ConnectOptions {
-  return {
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    privateKeyPath: sshd.clientKeyPath,
-    hostKeyPolicy: 'insecure',
-    tries: 5,
-    perTryTimeoutMs: 5000,
-    ...extra,
-  };
-}
-
-async function rejection(p: Promise<unknown>): Promise<MantleError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MantleError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
+import { connectWithRetry, generateKeyPair, InterruptedError, run } from '../src/index.js';
+import { freePort } from './helpers/free-port.js';
+import { rejection } from './helpers/rejection.js';
+import { connectOptions, prepareSshd, startSshd, stopAllSshd, type Sshd } from './helpers/sshd.js';
 
 const connections = (sshd: Sshd): number => (sshd.log().match(/Connection from 127\.0\.0\.1/g) ?? []).length;
 
-describe('connectWithRetry against OpenSSH', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mantle-ssh-connect-'));
-  });
-  afterAll(async () => {
-    await stopAllSshd();
-    await rm(dir, { recursive: true, force: true });
-  });
+let dir: string; // keys and known_hosts files of every test
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mantle-ssh-connect-'));
+});
+afterAll(async () => {
+  await stopAllSshd();
+  await rm(dir, { recursive: true, force: true });
+});
 
+describe('connectWithRetry against OpenSSH', () => {
   it('keeps retrying until a late-starting server answers', async () => {
     const sshd = await prepareSshd();
     const timer = setTimeout(() => void sshd.start(), 2000);
     const start = Date.now();
     try {
       const client = await connectWithRetry(
-        opts(sshd, { tries: 30, backoff: { initialMs: 100, factor: 1.3, maxMs: 500 } }),
+        connectOptions(sshd, { tries: 30, backoff: { initialMs: 100, factor: 1.3, maxMs: 500 } }),
       );
       expect(Date.now() - start).toBeGreaterThanOrEqual(1900);
       expect(client.attempts).toBeGreaterThan(1);
@@ -70,7 +42,7 @@ describe('connectWithRetry against OpenSSH', () => {
     const before = connections(sshd);
     const start = Date.now();
     const err = await rejection(
-      connectWithRetry(opts(sshd, { privateKeyPath: sshd.strangerKeyPath, tries: 10 })),
+      connectWithRetry(connectOptions(sshd, { privateKeyPath: sshd.strangerKeyPath, tries: 10 })),
     );
     const took = Date.now() - start;
     expect(err.code).toBe('SSH_AUTH_FAILED');
@@ -129,7 +101,9 @@ describe('connectWithRetry against OpenSSH', () => {
 
   it('reports an unreadable key file as SSH_KEY_INVALID before connecting', async () => {
     const sshd = await startSshd();
-    const err = await rejection(connectWithRetry(opts(sshd, { privateKeyPath: join(dir, 'missing_key') })));
+    const err = await rejection(
+      connectWithRetry(connectOptions(sshd, { privateKeyPath: join(dir, 'missing_key') })),
+    );
     expect(err.code).toBe('SSH_KEY_INVALID');
     expect(err.exitCode).toBe(2);
     expect(err.message).toContain(join(dir, 'missing_key'));
@@ -138,7 +112,9 @@ describe('connectWithRetry against OpenSSH', () => {
   it('accept-new records the host key, then detects a changed one (SSH_HOSTKEY_MISMATCH)', async () => {
     const sshd = await startSshd();
     const knownHostsPath = join(dir, 'known_hosts');
-    const first = await connectWithRetry(opts(sshd, { hostKeyPolicy: 'accept-new', knownHostsPath }));
+    const first = await connectWithRetry(
+      connectOptions(sshd, { hostKeyPolicy: 'accept-new', knownHostsPath }),
+    );
     await first.close();
     const recorded = await readFile(knownHostsPath, 'utf8');
     const pub = (await readFile(`${sshd.hostKeyPath}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ');
@@ -148,7 +124,9 @@ describe('connectWithRetry against OpenSSH', () => {
     expect(keygen.stdout).toContain(pub);
 
     // the same key is accepted again without appending
-    const again = await connectWithRetry(opts(sshd, { hostKeyPolicy: 'accept-new', knownHostsPath }));
+    const again = await connectWithRetry(
+      connectOptions(sshd, { hostKeyPolicy: 'accept-new', knownHostsPath }),
+    );
     await again.close();
     expect(await readFile(knownHostsPath, 'utf8')).toBe(recorded);
 
@@ -158,7 +136,7 @@ describe('connectWithRetry against OpenSSH', () => {
     await sshd.start();
     const start = Date.now();
     const err = await rejection(
-      connectWithRetry(opts(sshd, { hostKeyPolicy: 'accept-new', knownHostsPath, tries: 10 })),
+      connectWithRetry(connectOptions(sshd, { hostKeyPolicy: 'accept-new', knownHostsPath, tries: 10 })),
     );
     expect(err.code).toBe('SSH_HOSTKEY_MISMATCH');
     expect(err.message).toContain(newFp);
@@ -169,12 +147,16 @@ describe('connectWithRetry against OpenSSH', () => {
 
   it('pin accepts the pinned fingerprint and refuses any other', async () => {
     const sshd = await startSshd();
-    const ok = await connectWithRetry(opts(sshd, { hostKeyPolicy: { pin: sshd.hostKeyFingerprint } }));
+    const ok = await connectWithRetry(
+      connectOptions(sshd, { hostKeyPolicy: { pin: sshd.hostKeyFingerprint } }),
+    );
     expect(ok.hostKeyFingerprint).toBe(sshd.hostKeyFingerprint);
     await ok.close();
     const err = await rejection(
       connectWithRetry(
-        opts(sshd, { hostKeyPolicy: { pin: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } }),
+        connectOptions(sshd, {
+          hostKeyPolicy: { pin: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+        }),
       ),
     );
     expect(err.code).toBe('SSH_HOSTKEY_MISMATCH');
@@ -183,15 +165,6 @@ describe('connectWithRetry against OpenSSH', () => {
 });
 
 describe('generateKeyPair', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mantle-ssh-keys-'));
-  });
-  afterAll(async () => {
-    await stopAllSshd();
-    await rm(dir, { recursive: true, force: true });
-  });
-
   it('writes an OpenSSH ed25519 pair that ssh-keygen and sshd accept', async () => {
     const pair = await generateKeyPair({ dir: join(dir, 'keys'), name: 'id_test', comment: 'kola@test' });
     expect((await stat(pair.privateKeyPath)).mode & 0o777).toBe(0o600);
@@ -206,7 +179,7 @@ describe('generateKeyPair', () => {
     expect(fp.stdout.split(' ')[1]).toBe(pair.fingerprint);
     // and a real sshd lets it in
     const sshd = await startSshd({ authorizedKeys: [pair.publicKey] });
-    const client = await connectWithRetry(opts(sshd, { privateKeyPath: pair.privateKeyPath }));
+    const client = await connectWithRetry(connectOptions(sshd, { privateKeyPath: pair.privateKeyPath }));
     expect((await client.exec('echo in')).stdout).toBe('in\n');
     await client.close();
   });

@@ -1,34 +1,9 @@
 // Integration: SshClient against a real OpenSSH sshd on 127.0.0.1 (the test runs as root).
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectWithRetry, InterruptedError, MantleError, shellQuote, type SshClient } from '../src/index.js';
-import { startSshd, stopAllSshd, type Sshd } from './helpers/sshd.js';
-
-async function connect(
-  sshd: Sshd,
-  extra: Partial<Parameters<typeof connectWithRetry>[0]> = {},
-): Promise<SshClient> {
-  return connectWithRetry({
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    privateKeyPath: sshd.clientKeyPath,
-    hostKeyPolicy: 'insecure',
-    tries: 5,
-    perTryTimeoutMs: 5000,
-    ...extra,
-  });
-}
-
-async function rejection(p: Promise<unknown>): Promise<MantleError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MantleError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
+import { InterruptedError, shellQuote, type SshClient } from '../src/index.js';
+import { rejection } from './helpers/rejection.js';
+import { connectTo, startSshd, stopAllSshd, type Sshd } from './helpers/sshd.js';
 
 describe('SshClient.exec against OpenSSH', () => {
   let sshd: Sshd;
@@ -36,7 +11,7 @@ describe('SshClient.exec against OpenSSH', () => {
 
   beforeAll(async () => {
     sshd = await startSshd();
-    client = await connect(sshd);
+    client = await connectTo(sshd);
   });
   afterAll(async () => {
     await client?.close();
@@ -158,7 +133,7 @@ describe('SshClient against a server with a lower MaxSessions', () => {
 
   it('adapts to MaxSessions 3 instead of failing commands', async () => {
     const sshd = await startSshd({ extraConfig: ['MaxSessions 3'] });
-    const client = await connect(sshd);
+    const client = await connectTo(sshd);
     try {
       const results = await Promise.all(
         Array.from({ length: 12 }, (_, i) => client.exec(`sleep 0.1; echo ${i}`)),
@@ -177,7 +152,7 @@ describe('SshClient when the connection goes away', () => {
 
   it('rejects a pending command with SSH_CONNECTION_LOST when sshd dies', async () => {
     const sshd = await startSshd();
-    const client = await connect(sshd);
+    const client = await connectTo(sshd);
     const closed = new Promise((resolve) => client.onClose(resolve));
     const pending = client.exec('sleep 30');
     await new Promise((r) => setTimeout(r, 300));
@@ -195,7 +170,7 @@ describe('SshClient when the connection goes away', () => {
 
   it('detects a frozen peer with keepalives', async () => {
     const sshd = await startSshd();
-    const client = await connect(sshd, { keepaliveIntervalMs: 200, keepaliveCountMax: 2 });
+    const client = await connectTo(sshd, { keepaliveIntervalMs: 200, keepaliveCountMax: 2 });
     const pending = client.exec('sleep 30');
     await new Promise((r) => setTimeout(r, 300));
     expect(await sshd.killSessions('SIGSTOP')).toBeGreaterThan(0);
@@ -213,7 +188,7 @@ describe('SshClient when the connection goes away', () => {
 
   it('close() ends the connection cleanly and later calls fail clearly', async () => {
     const sshd = await startSshd();
-    const client = await connect(sshd);
+    const client = await connectTo(sshd);
     const closed = new Promise((resolve) => client.onClose(resolve));
     expect(client.isAlive()).toBe(true);
     await client.close();

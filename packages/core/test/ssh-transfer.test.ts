@@ -7,29 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectWithRetry, MantleError, shellQuote, type SshClient } from '../src/index.js';
-import { startSshd, stopAllSshd, type Sshd } from './helpers/sshd.js';
-
-async function connect(sshd: Sshd): Promise<SshClient> {
-  return connectWithRetry({
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    privateKeyPath: sshd.clientKeyPath,
-    hostKeyPolicy: 'insecure',
-    tries: 5,
-  });
-}
-
-async function rejection(p: Promise<unknown>): Promise<MantleError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MantleError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
+import { shellQuote, type SshClient } from '../src/index.js';
+import { rejection } from './helpers/rejection.js';
+import { connectTo, startSshd, stopAllSshd, type Sshd } from './helpers/sshd.js';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -63,7 +43,7 @@ afterAll(async () => {
 describe('SFTP transfers', () => {
   let client: SshClient;
   beforeAll(async () => {
-    client = await connect(await startSshd());
+    client = await connectTo(await startSshd());
   });
   afterAll(async () => {
     await client?.close();
@@ -120,13 +100,13 @@ describe('installFile over exec (no SFTP)', () => {
   let bbClient: SshClient;
   beforeAll(async () => {
     sshd = await startSshd({ sftp: false });
-    client = await connect(sshd);
+    client = await connectTo(sshd);
     // a "busybox host": only busybox applets on PATH, and busybox here has no `install`
     const bin = join(local, 'busybox-bin');
     await mkdir(bin);
     for (const applet of ['sh', 'cat', 'chmod', 'mv', 'rm', 'head', 'sha256sum', 'stat', 'ls'])
       await symlink('/bin/busybox', join(bin, applet));
-    bbClient = await connect(await startSshd({ sftp: false, sessionPath: bin }));
+    bbClient = await connectTo(await startSshd({ sftp: false, sessionPath: bin }));
   });
   afterAll(async () => {
     await client?.close();
@@ -179,7 +159,7 @@ describe('forwardLocal', () => {
   let echo: Server;
   let echoPort: number;
   beforeAll(async () => {
-    client = await connect(await startSshd());
+    client = await connectTo(await startSshd());
     echo = createServer((s) => s.pipe(s));
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
     echoPort = (echo.address() as { port: number }).port;

@@ -8,10 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MantleError, isAzureStore, listAll, openStore, type ObjectStore } from '@mantle/core';
-import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type AzuriteHandle } from './helpers/azurite.js';
+import { isAzureStore, listAll, openStore, type MantleError, type ObjectStore } from '@mantle/core';
+import {
+  AZURITE_ACCOUNT,
+  AZURITE_KEY,
+  azuriteService,
+  startAzurite,
+  type AzuriteHandle,
+} from './helpers/azurite.js';
 import { startFakeGcs, type FakeGcs } from './helpers/fake-gcs.js';
-import { S3RVER_CREDENTIALS, startS3rver, type S3rverHandle } from './helpers/s3rver.js';
+import { rejection } from './helpers/rejection.js';
+import { s3rverOptions, startS3rver, type S3rverHandle } from './helpers/s3rver.js';
 
 const MIB = 1024 * 1024;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -30,14 +37,12 @@ async function httpStatus(url: string): Promise<{ status: number; body: Buffer }
   });
 }
 
-async function rejection(p: Promise<unknown>): Promise<MantleError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MantleError);
-    return err as MantleError;
-  }
-  throw new Error('expected a rejection');
+/** The errors of stat, put and list on a store that cannot work (no bucket, wrong credentials). */
+async function failures(store: ObjectStore): Promise<MantleError[]> {
+  const calls = [() => store.stat('k'), () => store.put('k', Buffer.from('x')), () => listAll(store, '')];
+  const errors: MantleError[] = [];
+  for (const call of calls) errors.push(await rejection(call()));
+  return errors;
 }
 
 function assertProgress(calls: Array<[number, number | undefined]>, total: number): void {
@@ -56,11 +61,7 @@ beforeAll(async () => {
   [s3, azurite, gcs] = await Promise.all([startS3rver(['bkt']), startAzurite(), startFakeGcs()]);
   gcs.createBucket('bkt');
   // Azurite starts empty: make the container through the SDK, as an operator would.
-  const { BlobServiceClient, StorageSharedKeyCredential } = await import('@azure/storage-blob');
-  const svc = new BlobServiceClient(
-    azurite.endpoint,
-    new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
-  );
+  const svc = await azuriteService(azurite);
   await svc.getContainerClient('ctr').create();
   // makePublic changes a whole container's access level, so it gets a container of its own.
   await svc.getContainerClient('pubctr').create();
@@ -92,10 +93,7 @@ const backends: Backend[] = [
   },
   {
     name: 's3 (s3rver)',
-    open: () =>
-      openStore('s3://bkt/base/dir', {
-        s3: { endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, ...S3RVER_CREDENTIALS },
-      }),
+    open: () => openStore('s3://bkt/base/dir', { s3: s3rverOptions(s3) }),
     uploads: (store, key) =>
       Promise.resolve(
         s3.events.filter((e) => /^ObjectCreated:(Put|Post)$/.test(e.name) && e.key === store.objectName(key))
@@ -308,9 +306,7 @@ describe('file store specifics', () => {
 });
 
 describe('s3 specifics (s3rver)', () => {
-  const opts = () => ({
-    s3: { endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, ...S3RVER_CREDENTIALS },
-  });
+  const opts = () => ({ s3: s3rverOptions(s3) });
 
   it('uploads 12 MiB as a multipart upload in 5 MiB parts with progress, and skips it on rerun', async () => {
     const store = await openStore('s3://bkt/mp', opts());
@@ -343,12 +339,7 @@ describe('s3 specifics (s3rver)', () => {
 
   it('names a missing bucket', async () => {
     const store = await openStore('s3://no-such-bucket/x', opts());
-    for (const call of [
-      () => store.stat('k'),
-      () => store.put('k', Buffer.from('x')),
-      () => listAll(store, ''),
-    ]) {
-      const err = await rejection(call());
+    for (const err of await failures(store)) {
       expect(err.code).toBe('STORAGE_BUCKET_NOT_FOUND');
       expect(err.message).toContain('s3://no-such-bucket/');
     }
@@ -358,21 +349,9 @@ describe('s3 specifics (s3rver)', () => {
   it('reports wrong credentials without the secret', async () => {
     const secret = 'wr0ngSecretValue/abcdefghijklmnop';
     const store = await openStore('s3://bkt/base', {
-      s3: {
-        endpoint: s3.endpoint,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        accessKeyId: 'NOTS3RVER',
-        secretAccessKey: secret,
-        maxAttempts: 1,
-      },
+      s3: { ...s3rverOptions(s3), accessKeyId: 'NOTS3RVER', secretAccessKey: secret, maxAttempts: 1 },
     });
-    for (const call of [
-      () => store.put('k.bin', Buffer.from('x')),
-      () => store.stat('k.bin'),
-      () => listAll(store),
-    ]) {
-      const err = await rejection(call());
+    for (const err of await failures(store)) {
       expect(err.code).toBe('STORAGE_ACCESS_DENIED');
       expect(err.exitCode).toBe(3);
       expect(err.message).not.toContain(secret);
@@ -418,12 +397,7 @@ describe('gs specifics (GCS JSON API served by a local test server)', () => {
 
   it('names a missing bucket', async () => {
     const store = await openStore('gs://nobucket/x', { gcs: { apiEndpoint: gcs.endpoint } });
-    for (const call of [
-      () => store.stat('k'),
-      () => store.put('k', Buffer.from('x')),
-      () => listAll(store, ''),
-    ]) {
-      const err = await rejection(call());
+    for (const err of await failures(store)) {
       expect(err.code).toBe('STORAGE_BUCKET_NOT_FOUND');
       expect(err.message).toContain('gs://nobucket/');
     }
@@ -446,13 +420,7 @@ describe('azure specifics (Azurite)', () => {
       onProgress: (n, t) => calls.push([n, t]),
     });
     assertProgress(calls, big.length);
-    const { BlobServiceClient, StorageSharedKeyCredential } = await import('@azure/storage-blob');
-    const blob = new BlobServiceClient(
-      azurite.endpoint,
-      new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
-    )
-      .getContainerClient('ctr')
-      .getBlockBlobClient('az/big.bin');
+    const blob = (await azuriteService(azurite)).getContainerClient('ctr').getBlockBlobClient('az/big.bin');
     expect((await blob.getBlockList('committed')).committedBlocks).toHaveLength(3);
     expect(sha(await readAll(await store.get('big.bin')))).toBe(sha(big));
     expect((await store.stat('big.bin'))?.sha256).toBe(sha(big));
@@ -480,11 +448,7 @@ describe('azure specifics (Azurite)', () => {
     const image = await readFile(file);
     expect(r.sha256).toBe(sha(image));
     expect(sha(await readAll(await store.get('disk.vhd')))).toBe(sha(image));
-    const { BlobServiceClient, StorageSharedKeyCredential } = await import('@azure/storage-blob');
-    const pageBlob = new BlobServiceClient(
-      azurite.endpoint,
-      new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
-    )
+    const pageBlob = (await azuriteService(azurite))
       .getContainerClient('ctr')
       .getPageBlobClient('az/disk.vhd');
     const ranges = (await pageBlob.getPageRanges()).pageRange ?? [];
@@ -516,12 +480,7 @@ describe('azure specifics (Azurite)', () => {
 
   it('names a missing container', async () => {
     const store = await openAz(`azure://${AZURITE_ACCOUNT}/nocontainer/x`);
-    for (const call of [
-      () => store.stat('k'),
-      () => store.put('k', Buffer.from('x')),
-      () => listAll(store, ''),
-    ]) {
-      const err = await rejection(call());
+    for (const err of await failures(store)) {
       expect(err.code).toBe('STORAGE_BUCKET_NOT_FOUND');
       expect(err.message).toContain('nocontainer');
     }
@@ -531,15 +490,8 @@ describe('azure specifics (Azurite)', () => {
     const badKey = Buffer.from('not the azurite key, but 64 bytes long enough to be a key!!!!!!').toString(
       'base64',
     );
-    const store = await openStore(`azure://${AZURITE_ACCOUNT}/ctr/az`, {
-      azure: { endpoint: azurite.endpoint, accountKey: badKey },
-    });
-    for (const call of [
-      () => store.put('k.bin', Buffer.from('x')),
-      () => store.stat('k.bin'),
-      () => listAll(store),
-    ]) {
-      const err = await rejection(call());
+    const store = await openAz(undefined, { accountKey: badKey });
+    for (const err of await failures(store)) {
       expect(err.code).toBe('STORAGE_ACCESS_DENIED');
       expect(err.message).not.toContain(badKey);
       expect(JSON.stringify(err.toJSON())).not.toContain(badKey);

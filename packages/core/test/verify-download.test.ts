@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { download, MantleError, type OpenSource } from '@mantle/core';
+import { download, type OpenSource } from '@mantle/core';
+import { rejection } from './helpers/rejection.js';
 import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from './verify-helpers.js';
 
 /** What the test server is told to do next, and what it saw. */
@@ -117,15 +118,6 @@ beforeEach(() => {
 const fileRequests = (): { path: string; range?: string }[] =>
   state.requests.filter((r) => r.path === '/image.bin');
 const fast = { retries: 3, backoff: 5 };
-
-async function rejection(p: Promise<unknown>): Promise<MantleError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MantleError);
-  return err as MantleError;
-}
 
 describe('download (local HTTP server on 127.0.0.1)', () => {
   it('downloads, checks the sha256, and leaves no temp file', async () => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MantleError, VerifyError, verifyDetachedSignature } from '@mantle/core';
+import { VerifyError, verifyDetachedSignature } from '@mantle/core';
+import { rejection } from './helpers/rejection.js';
 import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from './verify-helpers.js';
 
 let dir: string;
@@ -35,15 +36,6 @@ afterAll(async () => {
   await Promise.all([removeGpgKey(signer), removeGpgKey(stranger)]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-async function rejection(p: Promise<unknown>): Promise<MantleError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MantleError);
-  return err as MantleError;
-}
 
 describe('verifyDetachedSignature (signatures and keys made by real gpg)', () => {
   it('accepts an armored signature with an armored public key (text)', async () => {

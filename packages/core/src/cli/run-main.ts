@@ -53,7 +53,7 @@ export function notBuiltYet(command: string, describe: string, issue?: string): 
   return {
     command,
     describe: `${describe} (not built yet)`,
-    builder: (y) => y.strict(false) as unknown as Argv<object>,
+    builder: (y) => y.strict(false),
     run: () => Promise.reject(new NotImplementedError(command.split(' ')[0] ?? command, issue)),
   };
 }
@@ -141,7 +141,7 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
     .option('json', { type: 'boolean', default: false, describe: 'print data as JSON on stdout' })
     .option('log-level', {
       choices: LOG_LEVELS,
-      default: 'info' as LogLevel,
+      default: 'info',
       describe: 'how much to log on stderr',
     })
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'log more (debug)' })

@@ -2,17 +2,11 @@ import { existsSync } from 'node:fs';
 import { InputError } from '../errors/mantle-error.js';
 import { registerSecret } from '../log/redact.js';
 import { checkFields, registerRecordSecrets, summarizeRecord, type FieldSpec } from './fields.js';
-import {
-  fileNotFoundError,
-  noCredentialsError,
-  profileInvalidError,
-  profileNotFoundError,
-  ProfileErrorCode,
-} from './errors.js';
+import { noCredentialsError, profileInvalidError, profileNotFoundError, ProfileErrorCode } from './errors.js';
 import { parseIniSource, type IniSections } from './ini-source.js';
-import { permissionWarning, sourceProblem } from './listing.js';
+import { emptyListing, permissionWarning, sourceProblem } from './listing.js';
 import { envValue, type ProfileEnv } from './paths.js';
-import { chooseFile, readSource, type SourceFile } from './source.js';
+import { chooseFile, readChosenSource, type SourceFile } from './source.js';
 import {
   DEFAULT_PROFILE,
   PLATFORM_LABELS,
@@ -67,12 +61,8 @@ function chooseAwsFiles(sel: ProfileSelection, penv: ProfileEnv): Pick<AwsFiles,
 }
 
 async function readIni(src: SourceFile): Promise<IniSections | undefined> {
-  const text = await readSource(src);
-  if (text === undefined) {
-    if (src.explicit) throw fileNotFoundError(src.display, src.path, src.via);
-    return undefined;
-  }
-  return parseIniSource(src, text);
+  const text = await readChosenSource(src);
+  return text === undefined ? undefined : parseIniSource(src, text);
 }
 
 /**
@@ -290,22 +280,15 @@ export async function loadAwsProfile(sel: ProfileSelection, penv: ProfileEnv): P
 export async function listAwsProfiles(sel: ProfileSelection, penv: ProfileEnv): Promise<PlatformProfiles> {
   const chosen = chooseAwsFiles(sel, penv);
   const ek = envKeys(penv);
-  const out: PlatformProfiles = {
-    platform: 'aws',
-    label: PLATFORM_LABELS.aws,
-    sources: [
-      { source: 'environment (AWS_ACCESS_KEY_ID)', via: 'environment', exists: ek !== undefined },
-      {
-        source: chosen.credentials.display,
-        via: chosen.credentials.via,
-        exists: existsSync(chosen.credentials.path),
-      },
-      { source: chosen.config.display, via: chosen.config.via, exists: existsSync(chosen.config.path) },
-    ],
-    profiles: [],
-    errors: [],
-    warnings: [],
-  };
+  const out = emptyListing('aws', [
+    { source: 'environment (AWS_ACCESS_KEY_ID)', via: 'environment', exists: ek !== undefined },
+    {
+      source: chosen.credentials.display,
+      via: chosen.credentials.via,
+      exists: existsSync(chosen.credentials.path),
+    },
+    { source: chosen.config.display, via: chosen.config.via, exists: existsSync(chosen.config.path) },
+  ]);
   if (ek) {
     out.profiles.push({
       name: `${envValue(penv.env, 'AWS_PROFILE') ?? DEFAULT_PROFILE} (environment)`,

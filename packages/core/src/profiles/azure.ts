@@ -2,17 +2,11 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../errors/mantle-error.js';
 import { registerSecret } from '../log/redact.js';
-import {
-  fileNotFoundError,
-  noCredentialsError,
-  profileInvalidError,
-  profileNotFoundError,
-  ProfileErrorCode,
-} from './errors.js';
+import { noCredentialsError, profileInvalidError, profileNotFoundError, ProfileErrorCode } from './errors.js';
 import { checkFields, registerRecordSecrets, summarizeRecord, type FieldSpec } from './fields.js';
-import { permissionWarning, sourceProblem } from './listing.js';
+import { emptyListing, permissionWarning, sourceProblem } from './listing.js';
 import { envValue, expandPath, homePath, type ProfileEnv } from './paths.js';
-import { parseJsonSource, readSource, sourceFile, type SourceFile } from './source.js';
+import { parseJsonSource, readChosenSource, readSource, sourceFile, type SourceFile } from './source.js';
 import {
   DEFAULT_PROFILE,
   PLATFORM_LABELS,
@@ -117,11 +111,8 @@ async function readBase(
     const fromEnv = envBase(penv);
     if (fromEnv) return { base: fromEnv, file };
   }
-  const text = await readSource(file);
-  if (text === undefined) {
-    if (file.explicit) throw fileNotFoundError(file.display, file.path, file.via);
-    return { file };
-  }
+  const text = await readChosenSource(file);
+  if (text === undefined) return { file };
   const data = parseJsonSource(file, text);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new InputError({
@@ -242,14 +233,7 @@ export async function loadAzureProfile(sel: ProfileSelection, penv: ProfileEnv):
 export async function listAzureProfiles(sel: ProfileSelection, penv: ProfileEnv): Promise<PlatformProfiles> {
   const file = chooseAuthFile(sel, penv);
   const fromEnv = file.explicit ? undefined : envBase(penv);
-  const out: PlatformProfiles = {
-    platform: 'azure',
-    label: PLATFORM_LABELS.azure,
-    sources: [],
-    profiles: [],
-    errors: [],
-    warnings: [],
-  };
+  const out = emptyListing('azure', []);
   if (!file.explicit)
     out.sources.push({
       source: 'environment (AZURE_CLIENT_ID)',

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors/mantle-error.js';
-import { fileNotFoundError, noCredentialsError, profileInvalidError, ProfileErrorCode } from './errors.js';
+import { noCredentialsError, profileInvalidError, ProfileErrorCode } from './errors.js';
 import {
   checkFields,
   registerRecordSecrets,
@@ -8,9 +8,9 @@ import {
   type FieldCheck,
   type FieldSpec,
 } from './fields.js';
-import { permissionWarning, sourceProblem } from './listing.js';
+import { emptyListing, permissionWarning, sourceProblem } from './listing.js';
 import type { ProfileEnv } from './paths.js';
-import { chooseFile, parseJsonSource, readSource, type SourceFile } from './source.js';
+import { chooseFile, parseJsonSource, readChosenSource, type SourceFile } from './source.js';
 import {
   DEFAULT_PROFILE,
   PLATFORM_LABELS,
@@ -69,8 +69,9 @@ export function checkServiceAccountKey(raw: unknown): FieldCheck {
   return { missing: check.missing, problems: [...check.problems, ...extra] };
 }
 
+/** The parsed key file; undefined when gcloud's default file does not exist. */
 async function readKey(src: SourceFile): Promise<unknown> {
-  const text = await readSource(src);
+  const text = await readChosenSource(src);
   if (text === undefined) return undefined;
   const data = parseJsonSource(src, text);
   registerRecordSecrets(data, GCE_FIELDS);
@@ -91,7 +92,6 @@ export async function loadGceProfile(sel: ProfileSelection, penv: ProfileEnv): P
   }
   const data = await readKey(src);
   if (data === undefined) {
-    if (src.explicit) throw fileNotFoundError(src.display, src.path, src.via);
     throw noCredentialsError(
       PLATFORM_LABELS.gce,
       ['GOOGLE_APPLICATION_CREDENTIALS', src.display],
@@ -121,21 +121,10 @@ export async function loadGceProfile(sel: ProfileSelection, penv: ProfileEnv): P
 /** List the GCE key (one profile, `default`). */
 export async function listGceProfiles(sel: ProfileSelection, penv: ProfileEnv): Promise<PlatformProfiles> {
   const src = chooseKeyFile(sel, penv);
-  const out: PlatformProfiles = {
-    platform: 'gce',
-    label: PLATFORM_LABELS.gce,
-    sources: [{ source: src.display, via: src.via, exists: existsSync(src.path) }],
-    profiles: [],
-    errors: [],
-    warnings: [],
-  };
+  const out = emptyListing('gce', [{ source: src.display, via: src.via, exists: existsSync(src.path) }]);
   try {
     const data = await readKey(src);
-    if (data === undefined) {
-      if (src.explicit)
-        out.errors.push(sourceProblem(src.display, fileNotFoundError(src.display, src.path, src.via)));
-      return out;
-    }
+    if (data === undefined) return out;
     const warn = await permissionWarning(src);
     if (warn) out.warnings.push(warn);
     const check = checkServiceAccountKey(data);

@@ -7,17 +7,12 @@ import {
   type ProfileStatus,
 } from './types.js';
 import type { ProfileEnv } from './paths.js';
-import { chooseFile, parseJsonSource, readSource, sourceFile, type SourceFile } from './source.js';
+import { chooseFile, parseJsonSource, readChosenSource, sourceFile, type SourceFile } from './source.js';
 import { checkFields, registerRecordSecrets, summarizeRecord, type FieldSpec } from './fields.js';
-import {
-  fileNotFoundError,
-  noCredentialsError,
-  profileInvalidError,
-  profileNotFoundError,
-} from './errors.js';
+import { noCredentialsError, profileInvalidError, profileNotFoundError } from './errors.js';
 import { InputError } from '../errors/mantle-error.js';
 import { ProfileErrorCode } from './errors.js';
-import { permissionWarning, sourceProblem } from './listing.js';
+import { emptyListing, permissionWarning, sourceProblem } from './listing.js';
 import { homePath } from './paths.js';
 import { existsSync } from 'node:fs';
 
@@ -112,9 +107,9 @@ function chooseJsonFile(def: JsonMapPlatform, sel: ProfileSelection, penv: Profi
   return src;
 }
 
-/** Read and shape-check a JSON profile map; undefined when the file does not exist. */
+/** Read and shape-check a JSON profile map; undefined when the default file does not exist. */
 async function readProfileMap(src: SourceFile): Promise<Record<string, unknown> | undefined> {
-  const text = await readSource(src);
+  const text = await readChosenSource(src);
   if (text === undefined) return undefined;
   const data = parseJsonSource(src, text);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
@@ -138,7 +133,6 @@ export async function loadJsonMapProfile(
   const src = chooseJsonFile(def, sel, penv);
   const map = await readProfileMap(src);
   if (map === undefined) {
-    if (src.explicit) throw fileNotFoundError(src.display, src.path, src.via);
     throw noCredentialsError(
       label,
       [src.display],
@@ -162,21 +156,12 @@ export async function listJsonMapProfiles(
   penv: ProfileEnv,
 ): Promise<PlatformProfiles> {
   const src = chooseJsonFile(def, sel, penv);
-  const out: PlatformProfiles = {
-    platform: def.platform,
-    label: PLATFORM_LABELS[def.platform],
-    sources: [{ source: src.display, via: src.via, exists: existsSync(src.path) }],
-    profiles: [],
-    errors: [],
-    warnings: [],
-  };
+  const out = emptyListing(def.platform, [
+    { source: src.display, via: src.via, exists: existsSync(src.path) },
+  ]);
   try {
     const map = await readProfileMap(src);
-    if (map === undefined) {
-      if (src.explicit)
-        out.errors.push(sourceProblem(src.display, fileNotFoundError(src.display, src.path, src.via)));
-      return out;
-    }
+    if (map === undefined) return out;
     const warn = await permissionWarning(src);
     if (warn) out.warnings.push(warn);
     for (const [name, raw] of Object.entries(map)) {

@@ -1,7 +1,18 @@
 import { stat } from 'node:fs/promises';
 import { MantleError } from '../errors/mantle-error.js';
-import type { ProfileSourceProblem } from './types.js';
+import {
+  PLATFORM_LABELS,
+  type PlatformProfiles,
+  type ProfilePlatform,
+  type ProfileSourceInfo,
+  type ProfileSourceProblem,
+} from './types.js';
 import type { SourceFile } from './source.js';
+
+/** A platform's listing with its sources and nothing found yet. */
+export function emptyListing(platform: ProfilePlatform, sources: ProfileSourceInfo[]): PlatformProfiles {
+  return { platform, label: PLATFORM_LABELS[platform], sources, profiles: [], errors: [], warnings: [] };
+}
 
 /** Turn an error thrown while reading a source into a listing entry (the listing goes on). */
 export function sourceProblem(source: string, err: unknown): ProfileSourceProblem {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { displayPath, expandPath, homePath, type ProfileEnv } from './paths.js';
-import { malformedError, unreadableError } from './errors.js';
+import { fileNotFoundError, malformedError, unreadableError } from './errors.js';
 import { findJsonSyntaxProblem } from './json-syntax.js';
 
 /** A credentials file and how it was chosen. */
@@ -41,6 +41,16 @@ export async function readSource(src: SourceFile): Promise<string | undefined> {
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
     throw unreadableError(src.display, src.path, e);
   }
+}
+
+/**
+ * Read a chosen credentials file: undefined when a default-location file does not exist, but a
+ * file that a flag or environment variable named must exist (its absence is an input error).
+ */
+export async function readChosenSource(src: SourceFile): Promise<string | undefined> {
+  const text = await readSource(src);
+  if (text === undefined && src.explicit) throw fileNotFoundError(src.display, src.path, src.via);
+  return text;
 }
 
 /** Parse JSON credentials; a syntax error names the file, line and column but never quotes the text. */

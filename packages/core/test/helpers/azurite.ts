@@ -3,10 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BlobServiceClient } from '@azure/storage-blob';
+import { freePort } from './free-port.js';
 
 /** Azurite's well-known development account. */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -21,12 +22,13 @@ export interface AzuriteHandle {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
+/** The SDK's client for this Azurite with the development account's key, to make or inspect containers directly. */
+export async function azuriteService(azurite: Pick<AzuriteHandle, 'endpoint'>): Promise<BlobServiceClient> {
+  const sdk = await import('@azure/storage-blob');
+  return new sdk.BlobServiceClient(
+    azurite.endpoint,
+    new sdk.StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+  );
 }
 
 function probe(port: number): Promise<boolean> {

@@ -19,6 +19,17 @@ type S3rverCtor = new (opts: Record<string, unknown>) => S3rverInstance;
 /** The well-known s3rver credentials. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
+/** The `s3` options of openStore for this s3rver: path-style, us-east-1, its credentials. */
+export function s3rverOptions(s3: Pick<S3rverHandle, 'endpoint'>): {
+  endpoint: string;
+  region: string;
+  forcePathStyle: boolean;
+  accessKeyId: string;
+  secretAccessKey: string;
+} {
+  return { endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, ...S3RVER_CREDENTIALS };
+}
+
 /** A running s3rver with the S3 events it saw. */
 export interface S3rverHandle {
   endpoint: string;

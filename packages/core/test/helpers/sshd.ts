@@ -3,10 +3,10 @@
 // can stop them all.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../src/index.js';
+import { connectWithRetry, run, type ConnectOptions, type SshClient } from '../../src/index.js';
+import { freePort } from './free-port.js';
 
 export interface SshdOptions {
   /** offer the sftp subsystem (default true) */
@@ -48,19 +48,6 @@ export interface Sshd {
 
 const live = new Set<Sshd>();
 const dirs = new Set<string>();
-
-/** A free TCP port on 127.0.0.1 (closed again, so sshd can bind it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Write config and keys and choose a port, without starting sshd (for late-start tests). */
 export async function prepareSshd(opts: SshdOptions = {}): Promise<Sshd> {
@@ -179,6 +166,28 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const sshd = await prepareSshd(opts);
   await sshd.start();
   return sshd;
+}
+
+/**
+ * connectWithRetry options for this sshd as its accepted client: no host key check, 5 tries of at
+ * most 5 s each (a local sshd answers in milliseconds); `extra` overrides any of them.
+ */
+export function connectOptions(sshd: Sshd, extra: Partial<ConnectOptions> = {}): ConnectOptions {
+  return {
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    privateKeyPath: sshd.clientKeyPath,
+    hostKeyPolicy: 'insecure',
+    tries: 5,
+    perTryTimeoutMs: 5000,
+    ...extra,
+  };
+}
+
+/** Connect to this sshd with connectOptions(sshd, extra). */
+export function connectTo(sshd: Sshd, extra: Partial<ConnectOptions> = {}): Promise<SshClient> {
+  return connectWithRetry(connectOptions(sshd, extra));
 }
 
 /** Stop every sshd this helper started and remove their temp dirs (call in afterAll). */
