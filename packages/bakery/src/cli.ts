@@ -1,9 +1,11 @@
-import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core';
+import { isEntryPoint, main, packageVersion, type CliSpec } from '@mantle/core';
 import { bakeSpec } from './commands/bake.js';
 import { createSpec } from './commands/create.js';
+import { flatwrapSpec } from './commands/flatwrap.js';
 import { flixSpec } from './commands/flix.js';
 import { inspectSpec } from './commands/inspect.js';
 import { listRecipesSpec } from './commands/list-recipes.js';
+import { ociRootfsSpec } from './commands/oci-rootfs.js';
 import { publishSpec } from './commands/publish.js';
 import { sysupdateSpec } from './commands/sysupdate.js';
 import { validateSpec } from './commands/validate.js';
@@ -22,8 +24,8 @@ export const cli: CliSpec = {
       .command(bind(publishSpec))
       .command(bind(bakeSpec))
       .command(bind(flixSpec))
-      .command(bind(notBuiltYet('flatwrap <rootfs> <name> <paths..>', 'wrap binaries of a chroot with bwrap/unshare entry points in a sysext', 'issue 6')))
-      .command(bind(notBuiltYet('oci-rootfs <image> <dir>', 'unpack a container image into a directory', 'issue 6'))),
+      .command(bind(flatwrapSpec))
+      .command(bind(ociRootfsSpec)),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);

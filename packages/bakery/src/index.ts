@@ -23,18 +23,56 @@ export {
   EXTENSION_RELEASE_DIR,
   type ExtensionRelease,
 } from './sysext/extension-release.js';
-export { parseUpholds, upholdDropIn, upholdDropInPath, defaultTargetFor, type Uphold } from './sysext/upholds.js';
+export {
+  parseUpholds,
+  upholdDropIn,
+  upholdDropInPath,
+  defaultTargetFor,
+  type Uphold,
+} from './sysext/upholds.js';
 export { checkTree, type TreeSummary, type TreeProblem } from './sysext/tree-check.js';
-export { mergeVerdict, type HostRelease, type MergeFinding, type MergeVerdict, type MergeInput } from './sysext/merge-rules.js';
+export {
+  mergeVerdict,
+  type HostRelease,
+  type MergeFinding,
+  type MergeVerdict,
+  type MergeInput,
+} from './sysext/merge-rules.js';
 export { openSysext, detectSysextFormat, type ImageEntry, type SysextReader } from './read/sysext-reader.js';
-export { inspectSysext, type SysextInspection, type MetadataFile, type UnitStart } from './read/inspect-sysext.js';
-export { validateSysext, hostFromOptions, type ValidateOptions, type ValidateResult } from './read/validate-sysext.js';
+export {
+  inspectSysext,
+  type SysextInspection,
+  type MetadataFile,
+  type UnitStart,
+} from './read/inspect-sysext.js';
+export {
+  validateSysext,
+  hostFromOptions,
+  type ValidateOptions,
+  type ValidateResult,
+} from './read/validate-sysext.js';
 export { builtinRecipes, loadRecipe, validateRecipe } from './recipes/registry.js';
 export { recipeSchema, type Recipe, type RecipeInput } from './recipes/schema.js';
-export { createFromRecipe, type CreateFromRecipeOptions, type CreateFromRecipeResult } from './recipes/create-from-recipe.js';
+export {
+  createFromRecipe,
+  type CreateFromRecipeOptions,
+  type CreateFromRecipeResult,
+} from './recipes/create-from-recipe.js';
 export { transferFile, noopTransferFile, parseTransfer, type TransferOptions } from './sysupdate/transfer.js';
-export { writeTransferFiles, type WriteTransferOptions, type WriteTransferResult } from './sysupdate/write-transfer.js';
+export {
+  writeTransferFiles,
+  type WriteTransferOptions,
+  type WriteTransferResult,
+} from './sysupdate/write-transfer.js';
 export { publish, type PublishOptions, type PublishResult } from './publish/publish.js';
 export { gpgDetachSign } from './publish/sign.js';
 export { bakeImage, type BakeOptions, type BakeResult } from './bake/bake-image.js';
 export { applyExt4 } from './bake/ext4-writer.js';
+export { flix, type FlixOptions, type FlixResult } from './flix/flix.js';
+export {
+  flatwrap,
+  type FlatwrapOptions,
+  type FlatwrapEntry,
+  type FlatwrapResult,
+} from './flatwrap/flatwrap.js';
+export { ociRootfs, type OciRootfsOptions, type OciRootfsResult } from './oci/oci-rootfs.js';

@@ -15,10 +15,28 @@ export const bakeSpec: CommandSpec<BakeArgs> = {
   describe: 'put sysexts into an OS disk image (Flatcar layout) without root or loop devices',
   builder: (y) =>
     y
-      .positional('image', { type: 'string', demandOption: true, describe: 'raw OS disk image; replaced atomically unless --out' })
-      .positional('sysexts', { type: 'string', array: true, demandOption: true, describe: 'NAME:FILE.raw (the host loads /etc/extensions/NAME.raw)' })
-      .option('to', { type: 'string', default: 'root', describe: 'root: ROOT:/opt/extensions/NAME/; oem: OEM:/opt/extensions/NAME/ (seen as /oem/...)' })
-      .option('sysupdate', { type: 'boolean', default: false, describe: 'install NAME.conf/NAME.transfer from beside each FILE into /etc/sysupdate.NAME.d/, and noop.conf' })
+      .positional('image', {
+        type: 'string',
+        demandOption: true,
+        describe: 'raw OS disk image; replaced atomically unless --out',
+      })
+      .positional('sysexts', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'NAME:FILE.raw (the host loads /etc/extensions/NAME.raw)',
+      })
+      .option('to', {
+        type: 'string',
+        default: 'root',
+        describe: 'root: ROOT:/opt/extensions/NAME/; oem: OEM:/opt/extensions/NAME/ (seen as /oem/...)',
+      })
+      .option('sysupdate', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'install NAME.conf/NAME.transfer from beside each FILE into /etc/sysupdate.NAME.d/, and noop.conf',
+      })
       .option('out', { type: 'string', describe: 'write the baked image here and leave IMAGE as it is' }),
   run: async (args, ctx) => {
     const a = args as unknown as BakeArgs;
@@ -37,7 +55,8 @@ export const bakeSpec: CommandSpec<BakeArgs> = {
   },
   print: (r: BakeResult, ctx: CommandContext) => {
     writeOut(ctx, `${r.image}: baked into ${r.partition} (${r.freeBytes} bytes free, e2fsck clean)`);
-    for (const s of r.sysexts) writeOut(ctx, `  ${s.symlink} -> ${s.installedAt}${s.transfer ? `; ${s.transfer}` : ''}`);
+    for (const s of r.sysexts)
+      writeOut(ctx, `  ${s.symlink} -> ${s.installedAt}${s.transfer ? `; ${s.transfer}` : ''}`);
     if (r.noop) writeOut(ctx, `  ${r.noop}`);
   },
 };

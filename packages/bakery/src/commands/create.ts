@@ -38,26 +38,75 @@ export const createSpec: CommandSpec<CreateArgs> = {
     // `--version V` is what sysext-bakery users type: the global --version yields to it here.
     y
       .version(false)
-      .positional('name', { type: 'string', describe: 'extension name (the host loads /etc/extensions/NAME.raw); default: the recipe name' })
+      .positional('name', {
+        type: 'string',
+        describe: 'extension name (the host loads /etc/extensions/NAME.raw); default: the recipe name',
+      })
       .option('from', { type: 'string', describe: 'directory holding usr/ (and opt/) of the extension' })
-      .option('recipe', { type: 'string', describe: 'build from a recipe: a built-in name (see list-recipes) or a YAML file' })
-      .option('version', { type: 'string', describe: 'version in the file name (NAME-VERSION-ARCH.raw); recipes: the upstream version or "latest"' })
+      .option('recipe', {
+        type: 'string',
+        describe: 'build from a recipe: a built-in name (see list-recipes) or a YAML file',
+      })
+      .option('version', {
+        type: 'string',
+        describe:
+          'version in the file name (NAME-VERSION-ARCH.raw); recipes: the upstream version or "latest"',
+      })
       .option('arch', { type: 'string', describe: 'x86-64 (default) or arm64' })
-      .option('os', { type: 'string', describe: 'os-release ID the extension is for, or _any (default _any)' })
+      .option('os', {
+        type: 'string',
+        describe: 'os-release ID the extension is for, or _any (default _any)',
+      })
       .option('sysext-level', { type: 'string', describe: 'SYSEXT_LEVEL= (flatcar: 1.0 by default)' })
       .option('version-id', { type: 'string', describe: 'VERSION_ID= the host must have' })
       .option('format', { type: 'string', default: 'squashfs', describe: 'squashfs, erofs, ext4 or btrfs' })
-      .option('reload-manager', { type: 'boolean', describe: 'EXTENSION_RELOAD_MANAGER=1: systemd reloads units after merging' })
-      .option('scope', { type: 'string', array: true, describe: 'SYSEXT_SCOPE= values: system, initrd, portable' })
-      .option('upholds', { type: 'string', array: true, describe: 'units to start: UNIT (target by type) or TARGET:UNIT, writes Upholds= drop-ins' })
-      .option('epoch', { type: 'number', describe: 'timestamp of every file (default $SOURCE_DATE_EPOCH, else 0)' })
+      .option('reload-manager', {
+        type: 'boolean',
+        describe: 'EXTENSION_RELOAD_MANAGER=1: systemd reloads units after merging',
+      })
+      .option('scope', {
+        type: 'string',
+        array: true,
+        describe: 'SYSEXT_SCOPE= values: system, initrd, portable',
+      })
+      .option('upholds', {
+        type: 'string',
+        array: true,
+        describe: 'units to start: UNIT (target by type) or TARGET:UNIT, writes Upholds= drop-ins',
+      })
+      .option('epoch', {
+        type: 'number',
+        describe: 'timestamp of every file (default $SOURCE_DATE_EPOCH, else 0)',
+      })
       .option('out', { type: 'string', default: '.', describe: 'output directory (image and SHA256SUMS)' })
-      .option('allow-setuid', { type: 'boolean', default: false, describe: 'allow setuid/setgid files in the tree' })
-      .option('compression', { type: 'string', describe: 'squashfs compressor: gzip (default), zstd, xz, lz4, lzo' })
-      .option('sums', { type: 'boolean', default: true, describe: 'add the image to SHA256SUMS in the output directory (--no-sums to skip)' })
-      .option('base-url', { type: 'string', describe: 'recipes: fetch every download from this URL instead of upstream (mirrors, tests)' })
-      .option('param', { type: 'string', array: true, describe: 'recipes: KEY=VALUE recipe parameters (e.g. runc=1.1.12)' })
-      .option('sha256', { type: 'string', array: true, describe: 'recipes: FILE=HEX pinned checksum for a download without an upstream checksum' }) as never,
+      .option('allow-setuid', {
+        type: 'boolean',
+        default: false,
+        describe: 'allow setuid/setgid files in the tree',
+      })
+      .option('compression', {
+        type: 'string',
+        describe: 'squashfs compressor: gzip (default), zstd, xz, lz4, lzo',
+      })
+      .option('sums', {
+        type: 'boolean',
+        default: true,
+        describe: 'add the image to SHA256SUMS in the output directory (--no-sums to skip)',
+      })
+      .option('base-url', {
+        type: 'string',
+        describe: 'recipes: fetch every download from this URL instead of upstream (mirrors, tests)',
+      })
+      .option('param', {
+        type: 'string',
+        array: true,
+        describe: 'recipes: KEY=VALUE recipe parameters (e.g. runc=1.1.12)',
+      })
+      .option('sha256', {
+        type: 'string',
+        array: true,
+        describe: 'recipes: FILE=HEX pinned checksum for a download without an upstream checksum',
+      }) as never,
   run: async (args, ctx) => {
     const a = args as unknown as CreateArgs;
     const common = {
@@ -82,7 +131,12 @@ export const createSpec: CommandSpec<CreateArgs> = {
     };
     let result: CreateCommandResult;
     if (a.recipe !== undefined) {
-      if (a.from !== undefined) throw new UsageError({ code: 'BAD_USAGE', message: '--recipe and --from were both given', hint: 'build either from a recipe or from a directory' });
+      if (a.from !== undefined)
+        throw new UsageError({
+          code: 'BAD_USAGE',
+          message: '--recipe and --from were both given',
+          hint: 'build either from a recipe or from a directory',
+        });
       const { createFromRecipe } = await import('../recipes/create-from-recipe.js');
       result = await createFromRecipe({
         ...common,
@@ -93,10 +147,25 @@ export const createSpec: CommandSpec<CreateArgs> = {
         pins: parseKeyValues(a.sha256 ?? [], '--sha256'),
       });
     } else {
-      if (a.name === undefined) throw new UsageError({ code: 'BAD_USAGE', message: 'NAME is required without --recipe', hint: 'bakery create NAME --from DIR, or bakery create --recipe docker --version 24.0.9' });
-      if (a.from === undefined) throw new UsageError({ code: 'BAD_USAGE', message: '--from DIR (or --recipe) is required', hint: 'bakery create NAME --from DIR' });
+      if (a.name === undefined)
+        throw new UsageError({
+          code: 'BAD_USAGE',
+          message: 'NAME is required without --recipe',
+          hint: 'bakery create NAME --from DIR, or bakery create --recipe docker --version 24.0.9',
+        });
+      if (a.from === undefined)
+        throw new UsageError({
+          code: 'BAD_USAGE',
+          message: '--from DIR (or --recipe) is required',
+          hint: 'bakery create NAME --from DIR',
+        });
       for (const flag of ['baseUrl', 'param', 'sha256'] as const) {
-        if (a[flag] !== undefined) throw new UsageError({ code: 'BAD_USAGE', message: `--${flag === 'baseUrl' ? 'base-url' : flag} only applies to --recipe`, hint: 'drop it, or build from a recipe' });
+        if (a[flag] !== undefined)
+          throw new UsageError({
+            code: 'BAD_USAGE',
+            message: `--${flag === 'baseUrl' ? 'base-url' : flag} only applies to --recipe`,
+            hint: 'drop it, or build from a recipe',
+          });
       }
       const { createSysext } = await import('../build/create-sysext.js');
       result = await createSysext({ ...common, name: a.name, from: a.from });
@@ -107,10 +176,18 @@ export const createSpec: CommandSpec<CreateArgs> = {
   print: (r: CreateCommandResult, ctx: CommandContext) => {
     writeOut(ctx, `${r.path}`);
     writeOut(ctx, `  format ${r.format}, ${r.size} bytes, sha256 ${r.sha256}`);
-    writeOut(ctx, `  metadata ${r.metadataPath}: ${Object.entries(r.metadata).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    writeOut(
+      ctx,
+      `  metadata ${r.metadataPath}: ${Object.entries(r.metadata)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+    );
     for (const u of r.upholds) writeOut(ctx, `  ${u.target} upholds ${u.unit}`);
     if (r.sumsFile) writeOut(ctx, `  recorded in ${r.sumsFile}`);
-    writeOut(ctx, `  install: /opt/extensions/${r.name}/${r.file} with the symlink /etc/extensions/${r.name}.raw pointing to it`);
+    writeOut(
+      ctx,
+      `  install: /opt/extensions/${r.name}/${r.file} with the symlink /etc/extensions/${r.name}.raw pointing to it`,
+    );
   },
 };
 
@@ -119,7 +196,13 @@ export function parseKeyValues(values: readonly string[], flag: string): Record<
   const out: Record<string, string> = {};
   for (const v of values) {
     const i = v.indexOf('=');
-    if (i <= 0) throw new InputError({ code: 'BAD_USAGE', message: `${flag} ${JSON.stringify(v)} is not KEY=VALUE`, hint: `e.g. ${flag} ${flag === '--sha256' ? 'docker-24.0.9.tgz=<64 hex digits>' : 'runc=1.1.12'}`, details: { field: flag, value: v } });
+    if (i <= 0)
+      throw new InputError({
+        code: 'BAD_USAGE',
+        message: `${flag} ${JSON.stringify(v)} is not KEY=VALUE`,
+        hint: `e.g. ${flag} ${flag === '--sha256' ? 'docker-24.0.9.tgz=<64 hex digits>' : 'runc=1.1.12'}`,
+        details: { field: flag, value: v },
+      });
     out[v.slice(0, i)] = v.slice(i + 1);
   }
   return out;

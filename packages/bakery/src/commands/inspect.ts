@@ -23,8 +23,14 @@ export const inspectSpec: CommandSpec<InspectArgs> = {
   },
   print: (r: SysextInspection & { showFiles?: boolean }, ctx: CommandContext) => {
     writeOut(ctx, `${r.image}`);
-    writeOut(ctx, `  format      ${r.format}, ${r.size} bytes (${r.contentBytes} bytes in ${r.counts.files} files, ${r.counts.dirs} dirs, ${r.counts.symlinks} symlinks)`);
-    writeOut(ctx, `  loaded as   ${r.imageName}${r.release ? ` (release ${r.release.name} ${r.release.version} ${r.release.arch})` : ''}`);
+    writeOut(
+      ctx,
+      `  format      ${r.format}, ${r.size} bytes (${r.contentBytes} bytes in ${r.counts.files} files, ${r.counts.dirs} dirs, ${r.counts.symlinks} symlinks)`,
+    );
+    writeOut(
+      ctx,
+      `  loaded as   ${r.imageName}${r.release ? ` (release ${r.release.name} ${r.release.version} ${r.release.arch})` : ''}`,
+    );
     if (r.metadata.length === 0) writeOut(ctx, '  metadata    none (systemd will not merge it)');
     for (const m of r.metadata) {
       writeOut(ctx, `  metadata    extension-release.${m.name}${m.error ? `: ${m.error}` : ''}`);
@@ -32,10 +38,17 @@ export const inspectSpec: CommandSpec<InspectArgs> = {
     }
     writeOut(ctx, `  top level   ${r.topLevel.join(' ') || '(empty)'}`);
     if (r.units.length > 0) writeOut(ctx, `  units       ${r.units.join(' ')}`);
-    for (const s of r.starts) writeOut(ctx, `  starts      ${s.target} ${s.via === 'Upholds=' ? 'upholds' : s.via} ${s.unit}  (${s.path})`);
+    for (const s of r.starts)
+      writeOut(
+        ctx,
+        `  starts      ${s.target} ${s.via === 'Upholds=' ? 'upholds' : s.via} ${s.unit}  (${s.path})`,
+      );
     if (r.showFiles) {
       for (const f of r.files) {
-        writeOut(ctx, `  ${f.type === 'dir' ? 'd' : f.type === 'symlink' ? 'l' : f.type === 'file' ? '-' : '?'} ${f.mode.toString(8).padStart(4, '0')} ${f.uid}:${f.gid} ${String(f.size).padStart(10)} ${f.path}${f.target !== undefined ? ` -> ${f.target}` : ''}`);
+        writeOut(
+          ctx,
+          `  ${f.type === 'dir' ? 'd' : f.type === 'symlink' ? 'l' : f.type === 'file' ? '-' : '?'} ${f.mode.toString(8).padStart(4, '0')} ${f.uid}:${f.gid} ${String(f.size).padStart(10)} ${f.path}${f.target !== undefined ? ` -> ${f.target}` : ''}`,
+        );
       }
     }
   },

@@ -21,17 +21,24 @@ export interface RecipeListing {
 export function describeRecipe(r: Recipe, full: boolean): RecipeListing {
   const latest = r.versions.latest;
   // Show real hosts; the remaining placeholders say what varies.
-  const src = (t: string): string => t.replace(/\{source\.([A-Za-z0-9_-]+)\}/g, (w, k: string) => r.sources[k] ?? w);
+  const src = (t: string): string =>
+    t.replace(/\{source\.([A-Za-z0-9_-]+)\}/g, (w, k: string) => r.sources[k] ?? w);
   return {
     name: r.name,
     description: r.description,
     arches: r.arches,
     exampleVersion: r.versions.example,
-    versionSource: latest ? `${latest.kind === 'github-release' ? 'GitHub latest release' : 'text file'} ${src(latest.url)}` : 'none: pass --version',
+    versionSource: latest
+      ? `${latest.kind === 'github-release' ? 'GitHub latest release' : 'text file'} ${src(latest.url)}`
+      : 'none: pass --version',
     downloads: r.downloads.map((d) => ({
       id: d.id,
       url: src(d.url),
-      checksum: !d.checksum ? 'none upstream: --sha256 FILE=HEX' : 'pinned' in d.checksum ? `pinned in recipe for ${Object.keys(d.checksum.pinned).join(', ')}` : `${d.checksum.kind === 'sums' ? 'SUMS file' : 'hex file'} ${src(d.checksum.url)}`,
+      checksum: !d.checksum
+        ? 'none upstream: --sha256 FILE=HEX'
+        : 'pinned' in d.checksum
+          ? `pinned in recipe for ${Object.keys(d.checksum.pinned).join(', ')}`
+          : `${d.checksum.kind === 'sums' ? 'SUMS file' : 'hex file'} ${src(d.checksum.url)}`,
     })),
     params: r.params,
     upholds: r.upholds,
@@ -51,8 +58,12 @@ export const listRecipesSpec: CommandSpec<object> = {
   print: (rows: RecipeListing[], ctx: CommandContext) => {
     for (const r of rows) {
       writeOut(ctx, `${r.name.padEnd(16)} ${r.description}`);
-      writeOut(ctx, `${''.padEnd(16)} e.g. --version ${r.exampleVersion}; latest: ${r.versionSource}; arches: ${r.arches.join(', ')}`);
-      for (const [k, p] of Object.entries(r.params)) writeOut(ctx, `${''.padEnd(16)} --param ${k}=${p.default} (${p.description})`);
+      writeOut(
+        ctx,
+        `${''.padEnd(16)} e.g. --version ${r.exampleVersion}; latest: ${r.versionSource}; arches: ${r.arches.join(', ')}`,
+      );
+      for (const [k, p] of Object.entries(r.params))
+        writeOut(ctx, `${''.padEnd(16)} --param ${k}=${p.default} (${p.description})`);
       for (const d of r.downloads) writeOut(ctx, `${''.padEnd(16)} ${d.id}: checksum ${d.checksum}`);
     }
   },

@@ -1,4 +1,10 @@
-import { UsageError, writeOut, type CommandContext, type CommandSpec, type OpenStoreOptions } from '@mantle/core';
+import {
+  UsageError,
+  writeOut,
+  type CommandContext,
+  type CommandSpec,
+  type OpenStoreOptions,
+} from '@mantle/core';
 import type { PublishResult } from '../publish/publish.js';
 
 interface PublishArgs {
@@ -15,23 +21,50 @@ interface PublishArgs {
 /** `bakery publish DIR DEST`: images, SHA256SUMS(.gpg) and transfer files to file://, s3://, gs://, azure://. */
 export const publishSpec: CommandSpec<PublishArgs> = {
   command: 'publish <dir> <dest>',
-  describe: 'upload images, SHA256SUMS (signed with --sign-key) and transfer files to a store, in the layout systemd-sysupdate reads',
+  describe:
+    'upload images, SHA256SUMS (signed with --sign-key) and transfer files to a store, in the layout systemd-sysupdate reads',
   builder: (y) =>
     y
-      .positional('dir', { type: 'string', demandOption: true, describe: 'directory with NAME-VERSION-ARCH.raw files, SHA256SUMS, *.conf' })
-      .positional('dest', { type: 'string', demandOption: true, describe: 'file:///dir, s3://bucket/prefix, gs://bucket/prefix, azure://account/container/prefix' })
-      .option('sign-key', { type: 'string', describe: 'gpg key (id, fingerprint or user id) to sign SHA256SUMS with' })
+      .positional('dir', {
+        type: 'string',
+        demandOption: true,
+        describe: 'directory with NAME-VERSION-ARCH.raw files, SHA256SUMS, *.conf',
+      })
+      .positional('dest', {
+        type: 'string',
+        demandOption: true,
+        describe: 'file:///dir, s3://bucket/prefix, gs://bucket/prefix, azure://account/container/prefix',
+      })
+      .option('sign-key', {
+        type: 'string',
+        describe: 'gpg key (id, fingerprint or user id) to sign SHA256SUMS with',
+      })
       .option('gpg-homedir', { type: 'string', describe: 'GNUPGHOME holding the signing key' })
-      .option('merge-sums', { type: 'boolean', default: true, describe: 'keep published entries whose images are still there (--no-merge-sums replaces SHA256SUMS)' })
+      .option('merge-sums', {
+        type: 'boolean',
+        default: true,
+        describe: 'keep published entries whose images are still there (--no-merge-sums replaces SHA256SUMS)',
+      })
       .option('dry-run', { type: 'boolean', default: false, describe: 'show what would be uploaded' })
-      .option('endpoint', { type: 'string', describe: 'service endpoint (S3-compatible servers, GCS/Azure emulators)' })
+      .option('endpoint', {
+        type: 'string',
+        describe: 'service endpoint (S3-compatible servers, GCS/Azure emulators)',
+      })
       .option('region', { type: 'string', describe: 'S3 region' }) as never,
   run: async (args, ctx) => {
     const a = args as unknown as PublishArgs;
-    if (a.gpgHomedir !== undefined && a.signKey === undefined) throw new UsageError({ code: 'BAD_USAGE', message: '--gpg-homedir needs --sign-key', hint: 'name the key to sign with' });
+    if (a.gpgHomedir !== undefined && a.signKey === undefined)
+      throw new UsageError({
+        code: 'BAD_USAGE',
+        message: '--gpg-homedir needs --sign-key',
+        hint: 'name the key to sign with',
+      });
     const store: OpenStoreOptions = {};
     if (a.endpoint !== undefined || a.region !== undefined) {
-      store.s3 = { ...(a.endpoint !== undefined ? { endpoint: a.endpoint, forcePathStyle: true } : {}), ...(a.region !== undefined ? { region: a.region } : {}) };
+      store.s3 = {
+        ...(a.endpoint !== undefined ? { endpoint: a.endpoint, forcePathStyle: true } : {}),
+        ...(a.region !== undefined ? { region: a.region } : {}),
+      };
       if (a.endpoint !== undefined) {
         store.gcs = { apiEndpoint: a.endpoint };
         store.azure = { endpoint: a.endpoint };
@@ -54,6 +87,7 @@ export const publishSpec: CommandSpec<PublishArgs> = {
   },
   print: (r: PublishResult, ctx: CommandContext) => {
     for (const o of r.objects) writeOut(ctx, `${o.action.padEnd(12)} ${r.dest}${o.key} (${o.size} bytes)`);
-    if (r.kept.length > 0) writeOut(ctx, `SHA256SUMS keeps ${r.kept.length} earlier image(s): ${r.kept.join(', ')}`);
+    if (r.kept.length > 0)
+      writeOut(ctx, `SHA256SUMS keeps ${r.kept.length} earlier image(s): ${r.kept.join(', ')}`);
   },
 };

@@ -19,13 +19,33 @@ export const sysupdateSpec: CommandSpec<SysupdateArgs> = {
   builder: (y) =>
     y
       .positional('name', { type: 'string', demandOption: true, describe: 'extension name' })
-      .option('base-url', { type: 'string', demandOption: true, describe: 'where SHA256SUMS and NAME-VERSION-ARCH.raw files are served' })
+      .option('base-url', {
+        type: 'string',
+        demandOption: true,
+        describe: 'where SHA256SUMS and NAME-VERSION-ARCH.raw files are served',
+      })
       .option('match-pattern', { type: 'string', describe: 'file pattern (default NAME-@v-%a.raw)' })
-      .option('suffix', { type: 'string', default: 'conf', describe: 'conf (systemd < 257, Flatcar) or transfer' })
+      .option('suffix', {
+        type: 'string',
+        default: 'conf',
+        describe: 'conf (systemd < 257, Flatcar) or transfer',
+      })
       .option('out', { type: 'string', default: '.', describe: 'output directory' })
-      .option('verify', { type: 'boolean', default: false, describe: 'Verify=true: require SHA256SUMS.gpg (see publish --sign-key)' })
-      .option('instances-max', { type: 'number', default: 3, describe: 'versions kept in /opt/extensions/NAME' })
-      .option('noop', { type: 'boolean', default: true, describe: 'also write noop.SUFFIX for /etc/sysupdate.d (--no-noop to skip)' }) as never,
+      .option('verify', {
+        type: 'boolean',
+        default: false,
+        describe: 'Verify=true: require SHA256SUMS.gpg (see publish --sign-key)',
+      })
+      .option('instances-max', {
+        type: 'number',
+        default: 3,
+        describe: 'versions kept in /opt/extensions/NAME',
+      })
+      .option('noop', {
+        type: 'boolean',
+        default: true,
+        describe: 'also write noop.SUFFIX for /etc/sysupdate.d (--no-noop to skip)',
+      }) as never,
   run: async (args, ctx) => {
     const a = args as unknown as SysupdateArgs;
     const { writeTransferFiles } = await import('../sysupdate/write-transfer.js');

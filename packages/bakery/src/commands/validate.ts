@@ -17,13 +17,21 @@ export const validateSpec: CommandSpec<ValidateArgs> = {
   describe: 'tell whether systemd-sysext would merge an image on a host, and if not, why (exit 0 yes, 1 no)',
   builder: (y) =>
     y
-      .positional('image', { type: 'string', demandOption: true, describe: 'the image, by the path it will be loaded from (its file or symlink name is the name systemd uses)' })
+      .positional('image', {
+        type: 'string',
+        demandOption: true,
+        describe:
+          'the image, by the path it will be loaded from (its file or symlink name is the name systemd uses)',
+      })
       .option('against', { type: 'string', describe: "the host's os-release file" })
       .option('os', { type: 'string', describe: 'host ID= (instead of --against)' })
       .option('version-id', { type: 'string', describe: 'host VERSION_ID=' })
       .option('sysext-level', { type: 'string', describe: 'host SYSEXT_LEVEL=' })
       .option('arch', { type: 'string', describe: 'host architecture (default: this machine)' })
-      .option('name', { type: 'string', describe: 'the name it will be loaded under, if not its file name (/etc/extensions/NAME.raw)' }),
+      .option('name', {
+        type: 'string',
+        describe: 'the name it will be loaded under, if not its file name (/etc/extensions/NAME.raw)',
+      }),
   run: async (args, ctx) => {
     const a = args as unknown as ValidateArgs;
     const { validateSysext } = await import('../read/validate-sysext.js');
@@ -43,7 +51,10 @@ export const validateSpec: CommandSpec<ValidateArgs> = {
   },
   print: (r: ValidateResult, ctx: CommandContext) => {
     const host = `${r.host.id}${r.host.versionId ? ` VERSION_ID=${r.host.versionId}` : ''}${r.host.sysextLevel ? ` SYSEXT_LEVEL=${r.host.sysextLevel}` : ''} ${r.host.arch}`;
-    writeOut(ctx, `${r.image}: ${r.mergeable ? 'mergeable' : 'NOT mergeable'} as ${JSON.stringify(r.imageName)} on ${host}`);
+    writeOut(
+      ctx,
+      `${r.image}: ${r.mergeable ? 'mergeable' : 'NOT mergeable'} as ${JSON.stringify(r.imageName)} on ${host}`,
+    );
     for (const f of r.reasons) {
       writeOut(ctx, `  - ${f.message} [${f.code}]`);
       if (f.hint) writeOut(ctx, `    fix: ${f.hint}`);

@@ -3,6 +3,7 @@ import { dirname, join, posix, resolve } from 'node:path';
 import { InputError, onCleanup, requireTool, run, runText } from '@mantle/core';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { checkName } from '../sysext/names.js';
+import { checkTarget, parsePathSpec } from './path-spec.js';
 import { resolveInRoot } from './rooted-path.js';
 
 // flix: take binaries out of a foreign root filesystem (an unpacked container image, a chroot) and
@@ -133,19 +134,8 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
 }
 
 function splitPath(spec: string): { from: string; to: string } {
-  const i = spec.indexOf(':');
-  const from = i < 0 ? spec : spec.slice(0, i);
-  const to = i < 0 ? spec : spec.slice(i + 1);
-  const norm = posix.normalize('/' + to);
-  if (!from.startsWith('/') || !(norm.startsWith('/usr/') || norm.startsWith('/opt/'))) {
-    throw new InputError({
-      code: 'FLIX_BAD_PATH',
-      message: `${spec}: paths must be absolute and land under /usr or /opt`,
-      hint: 'pass /usr/bin/tool, or CHROOT:TARGET like /bin/tool:/usr/bin/tool',
-      details: { path: spec },
-    });
-  }
-  return { from, to: norm.slice(1) };
+  const { from, target } = parsePathSpec(spec, 'FLIX_BAD_PATH');
+  return { from, to: checkTarget(spec, target ?? from, 'FLIX_BAD_PATH') };
 }
 
 // Where the loader of the root filesystem looks: the usual directories plus its ld.so.conf(.d).
