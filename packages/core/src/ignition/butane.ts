@@ -1,7 +1,8 @@
 // Butane (YAML) → Ignition (JSON) for the flatcar 1.0.0/1.1.0 and fcos 1.0.0–1.5.0 specs.
 import { readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { isMap, isScalar, type Node, type Pair } from 'yaml';
+import type { Node, Pair } from 'yaml';
+import { isMap, isScalar } from './yaml-lazy.js';
 import { MantleError } from '../errors/index.js';
 import { expandTrees } from './butane-trees.js';
 import { canonicalize } from './canonical.js';

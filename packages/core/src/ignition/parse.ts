@@ -1,5 +1,6 @@
 // Reading and validating Ignition JSON (spec 3.0.0–3.4.0).
-import { Document, isMap, isScalar, LineCounter, type Node, type Pair } from 'yaml';
+import type { Document, LineCounter, Node, Pair } from 'yaml';
+import { isMap, isScalar, newDocument, newLineCounter } from './yaml-lazy.js';
 import { canonicalize } from './canonical.js';
 import { ProblemList, type IgnitionProblem } from './problems.js';
 import { CONFIG_TYPE } from './schema.js';
@@ -72,14 +73,14 @@ export function parseIgnition(jsonText: string, opts: IgnitionCheckOptions = {})
 export function findIgnitionProblems(config: unknown, opts: IgnitionCheckOptions = {}): IgnitionProblem[] {
   const problems = new ProblemList(opts.source);
   // A Document built from the object gives the walker the same node tree a parsed file has.
-  checkDocument(new Document(config), new LineCounter(), problems, opts);
+  checkDocument(newDocument(config), newLineCounter(), problems, opts);
   return problems.items;
 }
 
 /** Validate an Ignition config object; throws InputError listing every error, returns the warnings. */
 export function validateIgnition(config: unknown, opts: IgnitionCheckOptions = {}): { warnings: string[] } {
   const problems = new ProblemList(opts.source);
-  checkDocument(new Document(config), new LineCounter(), problems, opts);
+  checkDocument(newDocument(config), newLineCounter(), problems, opts);
   problems.throwIfErrors(opts.strict ?? false, 'Ignition config');
   return { warnings: problems.warningLines() };
 }

@@ -2,17 +2,8 @@
 // where every value was written, and returns a plain object keyed by Ignition names in the
 // canonical (Ignition struct) order. Butane input and Ignition JSON share this walker; only
 // the key spelling and the set of allowed keys differ.
-import {
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Document,
-  type Node,
-  type Pair,
-} from 'yaml';
+import type { Document, LineCounter, Node, Pair } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq } from './yaml-lazy.js';
 import type { ConfigPath, ProblemList } from './problems.js';
 import { formatPath } from './problems.js';
 import type { Field, FieldType } from './schema.js';

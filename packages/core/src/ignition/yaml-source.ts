@@ -1,6 +1,7 @@
 // Parses YAML/JSON text into a document with line positions, the way Butane's YAML library
 // reads it: YAML 1.2 core schema, plus legacy octal (0644) so file modes work as users write them.
-import { LineCounter, parseDocument, type Document, type ScalarTag } from 'yaml';
+import type { Document, LineCounter, ScalarTag } from 'yaml';
+import { newLineCounter, parseDocument } from './yaml-lazy.js';
 import type { ProblemList } from './problems.js';
 
 // go-yaml v3 (Butane's parser) still reads 0644 as octal; YAML 1.2 core would read 644.
@@ -28,7 +29,7 @@ export function parseSource(
   problems: ProblemList,
   kind: 'yaml' | 'json',
 ): ParsedSource | undefined {
-  const lineCounter = new LineCounter();
+  const lineCounter = newLineCounter();
   const doc = parseDocument(text, {
     lineCounter,
     prettyErrors: false,

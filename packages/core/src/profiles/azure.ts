@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { zodLib } from '../lazy/libs.js';
 import { InputError } from '../errors/mantle-error.js';
 import { registerSecret } from '../log/redact.js';
 import { noCredentialsError, profileInvalidError, profileNotFoundError, ProfileErrorCode } from './errors.js';
@@ -44,24 +45,28 @@ const ENV_MAP = [
   ['AZURE_SUBSCRIPTION_ID', 'subscriptionId'],
 ] as const;
 
-/** azureProfile.json as the Azure CLI writes it (only what mantle reads). */
-const AzureProfileFile = z.looseObject({
-  subscriptions: z.array(
-    z.looseObject({
-      id: z.string().min(1),
-      name: z.string(),
-      isDefault: z.boolean().optional(),
-      environmentName: z.string().optional(),
-      managementCertificate: z
-        .looseObject({ key: z.string().optional(), cert: z.string().optional() })
-        .optional(),
-    }),
-  ),
-  environments: z
-    .array(z.looseObject({ name: z.string().optional(), storageEndpointSuffix: z.string().optional() }))
-    .optional(),
-});
-type AzureProfileData = z.infer<typeof AzureProfileFile>;
+/** azureProfile.json as the Azure CLI writes it (only what mantle reads); built on first use. */
+function azureProfileSchema() {
+  const z = zodLib();
+  return z.looseObject({
+    subscriptions: z.array(
+      z.looseObject({
+        id: z.string().min(1),
+        name: z.string(),
+        isDefault: z.boolean().optional(),
+        environmentName: z.string().optional(),
+        managementCertificate: z
+          .looseObject({ key: z.string().optional(), cert: z.string().optional() })
+          .optional(),
+      }),
+    ),
+    environments: z
+      .array(z.looseObject({ name: z.string().optional(), storageEndpointSuffix: z.string().optional() }))
+      .optional(),
+  });
+}
+let azureProfileFile: ReturnType<typeof azureProfileSchema> | undefined;
+type AzureProfileData = z.infer<ReturnType<typeof azureProfileSchema>>;
 
 interface AzureBase {
   raw: Record<string, unknown>;
@@ -131,7 +136,7 @@ async function readSubscriptions(penv: ProfileEnv): Promise<{ src: SourceFile; d
   const src = sourceFile(penv, `${azureDir(penv)}/azureProfile.json`, 'default location', false);
   const text = await readSource(src);
   if (text === undefined) return { src };
-  const parsed = AzureProfileFile.safeParse(parseJsonSource(src, text));
+  const parsed = (azureProfileFile ??= azureProfileSchema()).safeParse(parseJsonSource(src, text));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { zodLib } from '../lazy/libs.js';
 import { registerSecret } from '../log/redact.js';
 import { maskIdentifier, maskSecretValue } from './mask.js';
 
@@ -28,6 +29,7 @@ export interface FieldCheck {
 
 /** The zod schema of a record with these fields (unknown keys are allowed: the original tools ignore them). */
 export function schemaFor(fields: readonly FieldSpec[]): z.ZodType<Record<string, unknown>> {
+  const z = zodLib();
   const shape: Record<string, z.ZodType> = {};
   for (const f of fields) {
     const base = f.type === 'string' ? z.string().min(1) : f.type === 'number' ? z.number() : z.boolean();
