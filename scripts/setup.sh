@@ -16,6 +16,7 @@ APT_PACKAGES=(
   openssh-client openssh-server  # ssh-keygen; a real sshd for the SSH tests
   cpio busybox-static            # the tiny test image
   mmdebstrap                     # the systemd test image's Debian rootfs
+  grub-common                    # grub-mkimage: the systemd test image's BIOS boot (core.img)
   systemd-container              # systemd-dissect: cross-checks of bakery's sysext metadata
   squashfs-tools erofs-utils btrfs-progs  # sysext images
   patchelf                       # bakery flix: relocate binaries

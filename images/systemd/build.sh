@@ -72,8 +72,8 @@ cleanup() {
 
 
 check_host() {
-	require_tools "mmdebstrap apt dpkg cpio gzip zstd tar e2fsprogs dosfstools mtools qemu-utils; node 20" \
-		mmdebstrap apt-get apt-cache dpkg-deb cpio gzip zstd tar mke2fs mkfs.vfat mcopy qemu-img node sha256sum chroot
+	require_tools "mmdebstrap apt dpkg cpio gzip zstd tar e2fsprogs dosfstools mtools qemu-utils grub-common; node 20" \
+		mmdebstrap apt-get apt-cache dpkg-deb cpio gzip zstd tar mke2fs mkfs.vfat mcopy qemu-img node sha256sum chroot grub-mkimage
 	[ "$(uname -m)" = x86_64 ] || die "the systemd image is amd64 only"
 }
 
@@ -112,13 +112,13 @@ find_sources() {
 	[ ${#LISTS[@]} -gt 0 ] || die "no package lists for $SUITE in /var/lib/apt/lists: run apt-get update"
 }
 
-# Sets PACKAGES (name=version of the kernel, busybox-static, gojq and systemd-boot-efi, which
+# Sets PACKAGES (name=version of the kernel, busybox-static, gojq, systemd-boot-efi and grub-pc-bin, which
 # build.sh unpacks itself), KERNEL_PACKAGE, KERNEL_VERSION (uname -r) and INCLUDES.
 resolve_packages() {
 	KERNEL_PACKAGE=$(kernel_package_of "$KERNEL_META")
 	KERNEL_VERSION=${KERNEL_PACKAGE#linux-image-}
 	mapfile -t INCLUDES < <(read_list "$HERE/packages.txt")
-	resolve_versions "$KERNEL_PACKAGE" busybox-static gojq systemd-boot-efi "${INCLUDES[@]}"
+	resolve_versions "$KERNEL_PACKAGE" busybox-static gojq systemd-boot-efi grub-pc-bin "${INCLUDES[@]}"
 }
 
 # The mmdebstrap invocation (without the output path); its text is part of the rootfs key.
@@ -322,7 +322,7 @@ make_initramfs() {
 	rm -f "$TMP/initrd.cpio"
 }
 
-# --- the EFI system partition (UEFI boot with systemd-boot) ------------------------------------
+# --- the EFI system partition (UEFI boot with systemd-boot, BIOS boot with GRUB) ---------------
 
 make_esp() {
 	local esp=$1
@@ -337,6 +337,28 @@ make_esp() {
 		initrd  /mantle/initrd.img
 		options $CMDLINE
 	EOF
+	# BIOS: GRUB's core.img (in BIOS-BOOT, see make_grub_core) reads this; same kernel and
+	# command line. GRUB talks on the serial console too, so kola's console.txt shows it.
+	mkdir -p "$esp/grub"
+	cat >"$esp/grub/grub.cfg" <<-EOF
+		serial --unit=0 --speed=115200
+		terminal_input serial console
+		terminal_output serial console
+		set timeout=0
+		menuentry "mantle systemd test OS $VERSION_ID" {
+		  linux /mantle/vmlinuz $CMDLINE
+		  initrd /mantle/initrd.img
+		}
+	EOF
+}
+
+# GRUB's core.img for BIOS boot, with the modules it needs built in and its prefix on the ESP
+# (partition 1). make-disk.mjs puts it into BIOS-BOOT and boot.img's code into the MBR.
+make_grub_core() {
+	local out=$1
+	grub-mkimage -O i386-pc -d "$PKGROOT/usr/lib/grub/i386-pc" -o "$out" -p '(hd0,gpt1)/grub' \
+		biosdisk part_gpt fat normal linux configfile serial terminal echo test ||
+		die "grub-mkimage failed"
 }
 
 # --- the disk ----------------------------------------------------------------------------------
@@ -348,8 +370,10 @@ make_disk() {
 	mv "$r/usr" "$usr"
 	mkdir -m 0755 "$r/usr"
 	make_esp "$TMP/esp"
+	make_grub_core "$TMP/grub-core.img"
 	E2FSPROGS_FAKE_TIME=$BUILD_EPOCH node "$HERE/make-disk.mjs" --layout "$LAYOUT" --out "$raw" \
-		--root "$r" --usr "$usr" --esp "$TMP/esp" >"$TMP/disk.json" ||
+		--root "$r" --usr "$usr" --esp "$TMP/esp" \
+		--grub-core "$TMP/grub-core.img" --grub-boot "$PKGROOT/usr/lib/grub/i386-pc/boot.img" >"$TMP/disk.json" ||
 		die "making the disk failed"
 	USR_BYTES=$(du -sb "$usr" | cut -f1)
 	ROOT_BYTES=$(du -sb "$r" | cut -f1)
@@ -381,6 +405,7 @@ write_manifest() {
 		  diskFormat: 'qcow2',
 		  cmdline: '$CMDLINE',
 		  uefi: { loader: 'systemd-boot', entry: 'loader/entries/mantle.conf' },
+		  bios: { loader: 'grub', config: 'grub/grub.cfg' },
 		  ignitionFwCfg: 'opt/org.flatcar-linux/config',
 		  firstBootMarker: '/etc/.ignition-done',
 		  readiness: 'systemd',
@@ -416,9 +441,9 @@ build() {
 	mkdir -p "$OUT" "$r"
 
 	build_rootfs_tarball
-	say "downloading the kernel ($KERNEL_PACKAGE), busybox-static, gojq, systemd-boot-efi"
+	say "downloading the kernel ($KERNEL_PACKAGE), busybox-static, gojq, systemd-boot-efi, grub-pc-bin"
 	# the packages build.sh unpacks itself (the rest is installed by mmdebstrap)
-	download_and_extract "$TMP/debs" "$PKGROOT" "${PACKAGES[@]:0:4}"
+	download_and_extract "$TMP/debs" "$PKGROOT" "${PACKAGES[@]:0:5}"
 	[ -d "$PKGROOT/lib/modules/$KERNEL_VERSION" ] || die "$KERNEL_PACKAGE has no lib/modules/$KERNEL_VERSION"
 	cp "$PKGROOT/boot/vmlinuz-$KERNEL_VERSION" "$OUT/vmlinuz"
 

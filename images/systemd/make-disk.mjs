@@ -6,6 +6,7 @@
 // USR-B and OEM-CONFIG stay empty, as on a fresh Flatcar image.
 //
 // Usage: make-disk.mjs --out RAW --root DIR --usr DIR [--esp DIR] [--layout vm|base]
+//          [--grub-core CORE.IMG --grub-boot BOOT.IMG]   (BIOS: GRUB boot code in the MBR, core.img in BIOS-BOOT)
 // Prints a JSON summary (partitions with offsets) on stdout; logs go to stderr.
 import { parseArgs } from 'node:util';
 import { dirname, join, resolve } from 'node:path';
@@ -20,6 +21,8 @@ const { values } = parseArgs({
     root: { type: 'string' },
     usr: { type: 'string' },
     esp: { type: 'string' },
+    'grub-core': { type: 'string' },
+    'grub-boot': { type: 'string' },
     layout: { type: 'string', default: 'vm' },
   },
   strict: true,
@@ -54,6 +57,11 @@ try {
     },
     logger,
   });
+  // BIOS boot: GRUB's boot code in the MBR, core.img in BIOS-BOOT (no grub-install, no root).
+  if (values['grub-core'] || values['grub-boot']) {
+    if (!values['grub-core'] || !values['grub-boot']) fail('--grub-core and --grub-boot go together');
+    await core.installGrubBios({ image: resolve(values.out), coreImg: resolve(values['grub-core']), bootImg: resolve(values['grub-boot']) });
+  }
   const partitions = result.table.partitions.map((p) => ({
     number: p.number,
     label: p.name,

@@ -390,4 +390,37 @@ describe('firmware and devices', () => {
       await f.destroy();
     }
   });
+
+  // The same disk through SeaBIOS: GRUB's boot code in the MBR, core.img in BIOS-BOOT (both put
+  // there by @mantle/core's installGrubBios at image build time), grub.cfg on the ESP.
+  test('BIOS disk boot of the systemd image (SeaBIOS -> GRUB from BIOS-BOOT)', async (ctx) => {
+    const dir = join(mantleCacheDir(), 'images', 'systemd-latest');
+    const disk = join(dir, 'disk.qcow2');
+    if (
+      !(await stat(disk).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      ctx.skip(`the systemd test image is not built (${disk} is missing): run images/systemd/build.sh`);
+      return;
+    }
+    const f = await createQemuFlight(flightOpts({ image: disk, firmware: 'bios', memoryMiB: 1024 }));
+    try {
+      const cluster = await f.newCluster({
+        name: 'bios',
+        outputDir: join(root, 'out', 'bios'),
+        privateNetwork: false,
+      });
+      const m = await cluster.newMachine();
+      expect(await expectOk(m, 'test -d /sys/firmware/efi || echo bios')).toBe('bios\n');
+      expect(await expectOk(m, 'cat /proc/cmdline')).toContain('root=PARTLABEL=ROOT');
+      const consoleText = await m.consoleOutput();
+      // GRUB's menu on the serial console, before the kernel's first line
+      expect(consoleText).toMatch(/Booting `mantle systemd test OS[^']*'[\s\S]*mantle-systemd: initramfs/);
+      await cluster.destroy();
+    } finally {
+      await f.destroy();
+    }
+  });
 });

@@ -15,3 +15,4 @@ export * from './partition-ref.js';
 export * from './fat.js';
 export * from './ext4.js';
 export * from './disk-image.js';
+export * from './bios-boot.js';
