@@ -5,8 +5,8 @@ import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rejection } from './helpers/rejection.js';
 import {
-  InputError,
   builtinLayout,
   createLayoutImage,
   installGrubBios,
@@ -44,16 +44,6 @@ async function readAt(file: string, offset: number, length: number): Promise<Buf
   } finally {
     await fh.close();
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<InputError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof InputError) return err;
-    throw err;
-  }
-  throw new Error('expected an InputError');
 }
 
 describe('installGrubBios (no grub-install, no root)', () => {

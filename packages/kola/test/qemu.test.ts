@@ -343,20 +343,23 @@ describe('firmware and devices', () => {
     }
   });
 
-  // images/systemd (Flatcar's disk layout, systemd-boot on the ESP) is built separately and
-  // needs root; without it this test is skipped and says how to build it.
-  test('UEFI disk boot of the systemd image (systemd-boot): systemd readiness, Butane user data, the journal', async (ctx) => {
-    const dir = join(mantleCacheDir(), 'images', 'systemd-latest');
-    const disk = join(dir, 'disk.qcow2');
+  /** The systemd image's disk; without the image the test is skipped, saying how to build it. */
+  async function systemdDisk(ctx: { skip: (note: string) => void }): Promise<string> {
+    const disk = join(mantleCacheDir(), 'images', 'systemd-latest', 'disk.qcow2');
     if (
       !(await stat(disk).then(
         () => true,
         () => false,
       ))
-    ) {
+    )
       ctx.skip(`the systemd test image is not built (${disk} is missing): run images/systemd/build.sh`);
-      return;
-    }
+    return disk;
+  }
+
+  // images/systemd (Flatcar's disk layout, systemd-boot on the ESP) is built separately and
+  // needs root; without it this test is skipped and says how to build it.
+  test('UEFI disk boot of the systemd image (systemd-boot): systemd readiness, Butane user data, the journal', async (ctx) => {
+    const disk = await systemdDisk(ctx);
     const f = await createQemuFlight(flightOpts({ image: disk, firmware: 'uefi', memoryMiB: 1024 }));
     try {
       const cluster = await f.newCluster({
@@ -394,17 +397,7 @@ describe('firmware and devices', () => {
   // The same disk through SeaBIOS: GRUB's boot code in the MBR, core.img in BIOS-BOOT (both put
   // there by @mantle/core's installGrubBios at image build time), grub.cfg on the ESP.
   test('BIOS disk boot of the systemd image (SeaBIOS -> GRUB from BIOS-BOOT)', async (ctx) => {
-    const dir = join(mantleCacheDir(), 'images', 'systemd-latest');
-    const disk = join(dir, 'disk.qcow2');
-    if (
-      !(await stat(disk).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      ctx.skip(`the systemd test image is not built (${disk} is missing): run images/systemd/build.sh`);
-      return;
-    }
+    const disk = await systemdDisk(ctx);
     const f = await createQemuFlight(flightOpts({ image: disk, firmware: 'bios', memoryMiB: 1024 }));
     try {
       const cluster = await f.newCluster({

@@ -19,7 +19,12 @@ export const QemuRunOptionsSchema = z.object({
   ovmfVars: z.string().min(1).optional(),
   tpm: z.boolean().default(false),
   accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
-  memoryMiB: z.number().int().min(64).max(1024 * 1024).optional(),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(64)
+    .max(1024 * 1024)
+    .optional(),
   cpus: z.number().int().min(1).max(256).optional(),
   arch: z.enum(['x86_64', 'aarch64']).optional(),
   vnc: z.string().optional(),
@@ -100,13 +105,23 @@ const FLAG_OF: Record<string, string> = {
 export function parseRunOptions(input: unknown): RunOptions {
   const r = RunOptionsSchema.safeParse(input);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
+  throw flagError(r.error.issues, FLAG_OF, "run 'kola run --help' for the accepted values");
+}
+
+/** The UsageError (exit 2) for the first schema issue, naming the flag it came from. */
+export function flagError(
+  issues: readonly { path: readonly PropertyKey[]; message: string; code?: string }[],
+  flagOf: Readonly<Record<string, string>>,
+  hint: string,
+): UsageError {
+  const issue = issues[0];
   const path = (issue?.path ?? []).filter((p) => typeof p === 'string').join('.');
-  const flag = FLAG_OF[path] ?? FLAG_OF[path.split('.')[0] ?? ''] ?? (path || 'options');
-  throw new UsageError({
+  const flag = flagOf[path] ?? flagOf[path.split('.')[0] ?? ''] ?? (path || 'options');
+  const got = issue?.code === 'invalid_type' && /number/.test(issue.message) ? ' (not a number?)' : '';
+  return new UsageError({
     code: 'BAD_OPTION',
-    message: `${flag}: ${issue?.message ?? 'invalid value'}`,
-    hint: "run 'kola run --help' for the accepted values",
+    message: `${flag}: ${issue?.message ?? 'invalid value'}${got}`,
+    hint,
     details: { flag, path },
   });
 }
@@ -137,7 +152,11 @@ export function userKeyPath(opts: Pick<RunOptions, 'key' | 'keys'>, home = homed
 }
 
 /** Map run options onto the qemu platform's options. */
-export function qemuFlightOptions(opts: RunOptions, flight: FlightOptions, env?: NodeJS.ProcessEnv): QemuFlightOptions {
+export function qemuFlightOptions(
+  opts: RunOptions,
+  flight: FlightOptions,
+  env?: NodeJS.ProcessEnv,
+): QemuFlightOptions {
   const q = opts.qemu;
   const out: QemuFlightOptions = {
     ...flight,

@@ -14,6 +14,7 @@ import {
 } from '@mantle/core';
 import { z } from 'zod';
 import { writeFileAtomic } from '../output/atomic-write.js';
+import { flagError } from './options.js';
 import { prepareOutputDir } from '../output/output-dir.js';
 import {
   platforms as defaultPlatforms,
@@ -58,16 +59,11 @@ const SPAWN_FLAG_OF: Record<string, string> = {
 export function parseSpawnOptions(input: unknown): SpawnOptions {
   const r = SpawnOptionsSchema.safeParse(input);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const path = (issue?.path ?? []).filter((p) => typeof p === 'string').join('.');
-  const flag = SPAWN_FLAG_OF[path] ?? (path || 'options');
-  const got = issue?.code === 'invalid_type' ? ' (not a number?)' : '';
-  throw new UsageError({
-    code: 'BAD_OPTION',
-    message: `${flag}: ${issue?.message ?? 'invalid value'}${got}`,
-    hint: "run 'kola spawn --help'; to run a command on the machine use 'kola spawn -s' or ssh to the address it prints",
-    details: { flag, path },
-  });
+  throw flagError(
+    r.error.issues,
+    SPAWN_FLAG_OF,
+    "run 'kola spawn --help'; to run a command on the machine use 'kola spawn -s' or ssh to the address it prints",
+  );
 }
 
 /** A booted machine and how to reach it. */
