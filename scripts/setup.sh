@@ -13,6 +13,7 @@ APT_PACKAGES=(
   e2fsprogs                      # mkfs.ext4 -d, debugfs
   qemu-utils                     # qemu-img: qcow2 overlays and conversions
   qemu-system-x86 ovmf swtpm swtpm-tools  # kola's qemu platform
+  qemu-system-arm qemu-efi-aarch64        # kola --qemu-arch aarch64 (TCG) and the arm64 tiny image
   openssh-client openssh-server  # ssh-keygen; a real sshd for the SSH tests
   cpio busybox-static            # the tiny test image
   mmdebstrap                     # the systemd test image's Debian rootfs
