@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -17,6 +17,31 @@ beforeAll(async () => {
   );
   await writeFile(join(dir, 'bad.yaml'), 'file:\n  /etc/passwd: {exists: true}\n  /nope: {exists: true}\n');
   await writeFile(join(dir, 'typo.yaml'), 'file:\n  /etc/passwd:\n    exist: true\n');
+  await mkdir(join(dir, 'parts'));
+  await writeFile(
+    join(dir, 'tpl.yaml'),
+    [
+      'gossfile:',
+      '  "parts/*.yaml": {}',
+      'interface:',
+      '  {{ .Vars.iface }}: {exists: true, mtu: {{ .Vars.mtu }}, addrs: [{{ .Vars.addr }}]}',
+      '{{- if .Vars.strict }}',
+      '  kt-none0: {exists: false}',
+      '{{- end }}',
+      'file:',
+      '  {{ .Env.KOLET_T_DIR }}/ok.yaml: {exists: true}',
+    ].join('\n'),
+  );
+  await writeFile(
+    join(dir, 'parts/users.yaml'),
+    'user:\n{{- range .Vars.users }}\n  {{ . }}: {exists: true}\n{{- end }}\n',
+  );
+  await writeFile(join(dir, 'tvars.yaml'), 'iface: lo\nmtu: 1500\naddr: 127.0.0.1/8\nusers: [root]\n');
+  await writeFile(
+    join(dir, 'inc-missing.yaml'),
+    'user:\n  root: {exists: true}\ngossfile:\n  parts/nope.yaml: {}\n',
+  );
+  await writeFile(join(dir, 'dup.yaml'), 'file:\n  /etc/passwd: {exists: true}\ngossfile:\n  ok.yaml: {}\n');
   await writeFile(
     join(dir, 'm.mjs'),
     "export const t = { name: 'ext.t', nativeFuncs: { hi: (ctx) => 'hi from ' + ctx.test } };\n",
@@ -41,7 +66,7 @@ async function kolet(...argv: string[]): Promise<{ code: number; stdout: string;
       stdout: out,
       stderr: err,
       cwd: dir,
-      env: { PATH: process.env.PATH },
+      env: { PATH: process.env.PATH, KOLET_T_DIR: dir },
       handleSignals: false,
     },
   );
@@ -75,6 +100,81 @@ describe('kolet CLI (in process)', () => {
     );
     expect((await kolet('check', 'ok.yaml', '--format', 'xml')).code).toBe(2);
     expect((await kolet('check', 'missing.yaml')).stderr).toContain('check spec missing.yaml: ENOENT');
+  });
+
+  it('check --vars --vars-inline renders the spec and its gossfile includes; interface checks in every format', async () => {
+    const args = [
+      'check',
+      '--vars',
+      'tvars.yaml',
+      '--vars-inline',
+      '{"mtu": 65536, "strict": true}',
+      'tpl.yaml',
+    ];
+    const tap = await kolet(...args, '--format', 'tap');
+    expect(tap.stderr).toBe('');
+    expect(tap.code, tap.stdout).toBe(0);
+    expect(tap.stdout.split('\n').slice(0, 7)).toEqual([
+      '1..6',
+      'ok 1 - Interface: lo: exists: matches expectation: true',
+      'ok 2 - Interface: lo: addrs: matches expectation: ["127.0.0.1/8"]',
+      'ok 3 - Interface: lo: mtu: matches expectation: 65536',
+      'ok 4 - Interface: kt-none0: exists: matches expectation: false',
+      `ok 5 - File: ${dir}/ok.yaml: exists: matches expectation: true`,
+      'ok 6 - User: root: exists: matches expectation: true',
+    ]);
+    const doc = await kolet(...args);
+    expect(doc.stdout).toMatch(/^Interface: lo: exists: matches expectation: true\n/);
+    expect(doc.stdout).toMatch(/\nCount: 6, Failed: 0, Skipped: 0, /);
+    const json = JSON.parse((await kolet(...args, '--json')).stdout) as {
+      results: Record<string, unknown>[];
+    };
+    expect(json.results[2]).toMatchObject({
+      'resource-type': 'Interface',
+      'resource-id': 'lo',
+      kind: 'interface',
+      property: 'mtu',
+      result: 'pass',
+      expected: 65536,
+      found: 65536,
+      'summary-line': 'Interface: lo: mtu: matches expectation: 65536',
+    });
+    // without the inline vars: mtu 1500 from the file fails, kt-none0 is not rendered
+    const fail = await kolet('check', '--vars', 'tvars.yaml', 'tpl.yaml');
+    expect(fail.code).toBe(1);
+    expect(fail.stdout).toContain(
+      "Failures:\n  Interface: lo: mtu: doesn't match, expect: 1500 found: 65536\n",
+    );
+    expect(fail.stdout).not.toContain('kt-none0');
+  });
+
+  it('check: exit 2 for a template problem, a missing include or vars file; a redefined resource is a warning', async () => {
+    const noVars = await kolet('check', 'tpl.yaml');
+    expect(noVars.code).toBe(2);
+    expect(noVars.stderr).toContain(
+      'error: invalid check spec tpl.yaml:4:3: template: {{ .Vars.iface }}: .Vars.iface has no value: not in the vars (give them with --vars FILE or --vars-inline)',
+    );
+    const inc = await kolet('check', 'inc-missing.yaml');
+    expect(inc.code).toBe(2);
+    expect(inc.stderr).toContain(
+      "error: invalid check spec inc-missing.yaml:4:3: gossfile 'parts/nope.yaml': no such file parts/nope.yaml",
+    );
+    expect(inc.stdout).toBe('');
+    const vars = await kolet('check', '--vars', 'absent.yaml', 'ok.yaml');
+    expect(vars.code).toBe(2);
+    expect(vars.stderr).toContain('--vars absent.yaml: ENOENT');
+    const badInline = await kolet('check', '--vars-inline', '[1, 2]', 'ok.yaml');
+    expect(badInline.code).toBe(2);
+    expect(badInline.stderr).toContain(
+      'invalid vars --vars-inline:1:1: expected a mapping of variable names to values, got a list',
+    );
+    const twice = await kolet('check', '--vars', 'tvars.yaml', '--vars', 'tvars.yaml', 'ok.yaml');
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('--vars was given 2 times; give it once');
+    const dup = await kolet('check', 'dup.yaml');
+    expect(dup.code).toBe(0);
+    expect(dup.stderr).toContain("File '/etc/passwd' of ok.yaml:2 replaces the one of dup.yaml:2");
+    expect(dup.stdout).toMatch(/\nCount: 2, Failed: 0, /);
   });
 
   it('run: exit codes 0 / 1 / 77 / 78 / 2 and --module', async () => {

@@ -52,6 +52,8 @@ interface CheckArgs {
   retryTimeout?: string;
   sleep: string;
   maxConcurrent: number;
+  vars?: string;
+  varsInline?: string;
 }
 
 /** Registers the bundled native functions; run before the commands that look them up. */
@@ -93,7 +95,7 @@ function runSpec(registry: NativeRegistry, prepare: PrepareRegistry): CommandSpe
 const checkSpec: CommandSpec<CheckArgs> = {
   command: 'check <spec>',
   describe:
-    'run declarative checks from a goss-style YAML spec (- reads stdin); exit 1 when one fails, 2 when the spec is invalid',
+    'run declarative checks from a goss-style YAML spec (- reads stdin; templates and gossfile includes as goss); exit 1 when one fails, 2 when the spec is invalid',
   builder: (y) =>
     y
       .positional('spec', { type: 'string', demandOption: true, describe: 'the spec file, or - for stdin' })
@@ -113,6 +115,14 @@ const checkSpec: CommandSpec<CheckArgs> = {
         type: 'number',
         default: 8,
         describe: 'resources checked at once',
+      })
+      .option('vars', {
+        type: 'string',
+        describe: 'YAML or JSON file of variables for the spec template ({{ .Vars.name }})',
+      })
+      .option('vars-inline', {
+        type: 'string',
+        describe: 'YAML or JSON variables, over those of --vars (e.g. \'{"name": "value"}\')',
       }) as unknown as Argv<CheckArgs>,
   run: async (a, ctx) => {
     if (!Number.isInteger(a.maxConcurrent) || a.maxConcurrent < 1) {
@@ -121,6 +131,17 @@ const checkSpec: CommandSpec<CheckArgs> = {
         message: `--max-concurrent ${String(a.maxConcurrent)}: expected a whole number of at least 1`,
         hint: 'e.g. --max-concurrent 8',
       });
+    }
+    for (const [flag, v] of [
+      ['vars', a.vars],
+      ['vars-inline', a.varsInline],
+    ] as const) {
+      if (Array.isArray(v))
+        throw new UsageError({
+          code: 'BAD_VARS',
+          message: `--${flag} was given ${v.length} times; give it once`,
+          hint: 'one --vars file, and --vars-inline for the values that override it',
+        });
     }
     // Loaded on use: the check engine (zod, yaml) is most of kolet's start-up otherwise.
     const { checkSpecCommand } = await import('./commands/check-command.js');
@@ -134,6 +155,8 @@ const checkSpec: CommandSpec<CheckArgs> = {
         retryTimeoutMs: duration('retry-timeout', a.retryTimeout),
         sleepMs: duration('sleep', a.sleep),
         maxConcurrent: a.maxConcurrent,
+        vars: a.vars,
+        varsInline: a.varsInline,
       },
       ctx,
     );

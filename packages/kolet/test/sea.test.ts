@@ -241,6 +241,140 @@ describe('the kolet executable', () => {
     );
   });
 
+  it('kolet check with interface checks, gossfile includes and templates (--vars, --vars-inline, .Env) under env -i', async () => {
+    await mkdir(join(dir, 'feat/parts'), { recursive: true });
+    await writeFile(
+      join(dir, 'feat/main.yaml'),
+      [
+        'gossfile:',
+        '  "parts/*.yaml": {}',
+        '  parts/off.yaml: {skip: true}',
+        'interface:',
+        '  {{ .Vars.iface }}: {exists: true, mtu: {{ .Vars.mtu }}, addrs: [127.0.0.1/8]}',
+        '  kt-nope0: {exists: false}',
+        'file:',
+        '  {{ .Env.KT_MOTD }}: {exists: true, contains: [{{ .Vars.greeting }}]}',
+      ].join('\n'),
+    );
+    await writeFile(
+      join(dir, 'feat/parts/10-users.yaml'),
+      'user:\n{{- range .Vars.users }}\n  {{ . }}: {exists: true}\n{{- end }}\n',
+    );
+    await writeFile(
+      join(dir, 'feat/parts/20-cmd.yaml'),
+      [
+        'command:',
+        '{{- if eq .Env.KT_MODE "strict" }}',
+        `  echo '{{"{{"}}strict{{"}}"}}': {exit-status: 0, stdout: ["{{"{{"}}strict{{"}}"}}"]}`,
+        '{{- else }}',
+        '  "true": {exit-status: 0}',
+        '{{- end }}',
+      ].join('\n'),
+    );
+    await writeFile(join(dir, 'feat/vars.yaml'), 'iface: lo\nmtu: 1500\ngreeting: welcome\nusers: [root]\n');
+    const args = ['check', '--vars', 'feat/vars.yaml', '--vars-inline', '{"mtu": 65536}', 'feat/main.yaml'];
+    const env = { KT_MOTD: join(dir, 'motd'), KT_MODE: 'strict' };
+    const r = await run(args, { env });
+    expect(r.stderr).toBe('');
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout.split('\n\n')[0]?.split('\n')).toEqual([
+      'Interface: lo: exists: matches expectation: true',
+      'Interface: lo: addrs: matches expectation: ["127.0.0.1/8"]',
+      'Interface: lo: mtu: matches expectation: 65536',
+      'Interface: kt-nope0: exists: matches expectation: false',
+      `File: ${dir}/motd: exists: matches expectation: true`,
+      `File: ${dir}/motd: contains: matches expectation: ["welcome"]`,
+      'User: root: exists: matches expectation: true',
+      "Command: echo '{{strict}}': exit-status: matches expectation: 0",
+      'Command: echo \'{{strict}}\': stdout: matches expectation: ["{{strict}}"]',
+    ]);
+    expect(r.stdout).toMatch(/\nCount: 9, Failed: 0, Skipped: 0, /);
+    const json = await run([...args, '--format', 'json'], { env: { KT_MOTD: join(dir, 'motd') } });
+    const report = JSON.parse(json.stdout) as { results: unknown[]; summary: unknown };
+    expect(report.summary).toMatchObject({ 'test-count': 8, 'failed-count': 0 });
+    expect(report.results[0]).toMatchObject({
+      'resource-type': 'Interface',
+      'resource-id': 'lo',
+      kind: 'interface',
+      property: 'exists',
+      result: 'pass',
+    });
+    const tap = await run([...args.slice(0, 3), 'feat/main.yaml', '--format', 'tap'], { env });
+    expect(tap.code).toBe(1);
+    expect(tap.stdout).toContain("not ok 3 - Interface: lo: mtu: doesn't match, expect: 1500 found: 65536\n");
+  });
+
+  it('kolet check exits 2 naming file:line:col for a template kolet does not support, an include cycle, a missing include', async () => {
+    await mkdir(join(dir, 'bad'), { recursive: true });
+    await writeFile(
+      join(dir, 'bad/tpl.yaml'),
+      'user:\n  root: {exists: true}\n  {{ .Vars.u | quote }}: {exists: true}\n',
+    );
+    await writeFile(join(dir, 'bad/a.yaml'), 'user:\n  root: {exists: true}\ngossfile:\n  b.yaml: {}\n');
+    await writeFile(join(dir, 'bad/b.yaml'), 'gossfile:\n  a.yaml: {}\n');
+    await writeFile(join(dir, 'bad/m.yaml'), 'gossfile:\n  sub/missing.yaml: {}\n');
+    const tpl = await run(['check', '--vars-inline', 'u: x', 'bad/tpl.yaml']);
+    expect(tpl.code).toBe(2);
+    expect(tpl.stderr).toContain(
+      'error: invalid check spec bad/tpl.yaml:3:16: template: function "quote" is not supported (kolet has: ',
+    );
+    const cyc = await run(['check', 'bad/a.yaml']);
+    expect(cyc.code).toBe(2);
+    expect(cyc.stderr).toContain(
+      "error: invalid check spec bad/b.yaml:2:3: gossfile 'a.yaml': include cycle: bad/a.yaml:4:3 → bad/b.yaml:2:3 → bad/a.yaml\n",
+    );
+    const missing = await run(['check', 'bad/m.yaml']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(
+      "error: invalid check spec bad/m.yaml:2:3: gossfile 'sub/missing.yaml': no such file bad/sub/missing.yaml\n",
+    );
+    expect(missing.stdout).toBe('');
+  });
+
+  it('kolet check reads the mtu and addresses of an interface that is down, inside a network namespace (root)', (t) => {
+    if (process.getuid?.() !== 0 || !existsSync('/usr/sbin/ip')) t.skip();
+    const ns = `kolet-t${process.pid}`;
+    const ip = (...a: string[]) => {
+      const r = spawnSync('ip', a, { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`ip ${a.join(' ')}: ${r.stderr}`);
+    };
+    ip('netns', 'add', ns);
+    try {
+      ip('-n', ns, 'link', 'add', 'kta', 'type', 'veth', 'peer', 'name', 'ktb');
+      ip('-n', ns, 'addr', 'add', '192.0.2.5/24', 'dev', 'kta');
+      ip('-n', ns, 'addr', 'add', '2001:db8::5/64', 'dev', 'kta');
+      ip('-n', ns, 'link', 'set', 'kta', 'mtu', '1400');
+      const spec = [
+        'interface:',
+        '  kta: {exists: true, mtu: 1400, addrs: [192.0.2.5/24, "2001:DB8:0::5/64"]}',
+        '  ktb: {exists: true, mtu: 1500, addrs: [192.0.2.6/24]}',
+        '  eth0: {exists: false}',
+      ].join('\n');
+      const r = spawnSync(
+        'ip',
+        ['netns', 'exec', ns, '/usr/bin/env', '-i', kolet, 'check', '-', '--format', 'tap'],
+        {
+          input: spec,
+          encoding: 'utf8',
+        },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.stdout.split('\n').slice(0, 8)).toEqual([
+        '1..7',
+        'ok 1 - Interface: kta: exists: matches expectation: true',
+        'ok 2 - Interface: kta: addrs: matches expectation: ["192.0.2.5/24", "2001:db8::5/64"]',
+        'ok 3 - Interface: kta: mtu: matches expectation: 1400',
+        'ok 4 - Interface: ktb: exists: matches expectation: true',
+        'not ok 5 - Interface: ktb: addrs: doesn\'t match, missing: ["192.0.2.6/24"] found: []',
+        'ok 6 - Interface: ktb: mtu: matches expectation: 1500',
+        'ok 7 - Interface: eth0: exists: matches expectation: false',
+      ]);
+      expect(r.status).toBe(1);
+    } finally {
+      spawnSync('ip', ['netns', 'del', ns]);
+    }
+  });
+
   it('kolet run: a bundled function, exit codes, unknown names', async () => {
     expect(await run(['run', 'kolet.self', 'pass'])).toEqual({
       code: 0,

@@ -47,8 +47,9 @@ export async function resolveCheckSpec(
       });
     }
   }
-  const spec = parseCheckSpec(text, { file });
-  return { text, file, resources: spec.resources.length };
+  // A templated spec renders on the machine, with the machine's .Env: kolet validates it there.
+  const spec = text.includes('{{') ? undefined : parseCheckSpec(text, { file });
+  return { text, file, resources: spec?.resources.length ?? 0 };
 }
 
 /** Where a test's one-line `checks` path is relative to: its module's directory, or the working directory for built-in tests. */

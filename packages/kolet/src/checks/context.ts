@@ -1,5 +1,6 @@
 import { findTool } from '@mantle/core';
 import { readGroupFile, readPasswdFile, type GroupEntry, type PasswdEntry } from './system/passwd.js';
+import { readInterfaceAddrs, type InterfaceAddrs } from './system/ip-addr.js';
 import { readListeners, type Listener } from './system/proc-net.js';
 import { readMountinfo, type MountEntry } from './system/mountinfo.js';
 import { listProcesses, type ProcessInfo } from './system/processes.js';
@@ -12,6 +13,8 @@ export interface SystemPaths {
   proc: string;
   /** exists when systemd is PID 1 (what sd_booted(3) tests) */
   systemdRuntime: string;
+  /** one directory per network interface, with its `mtu` */
+  sysClassNet: string;
 }
 
 export const DEFAULT_SYSTEM_PATHS: SystemPaths = {
@@ -19,6 +22,7 @@ export const DEFAULT_SYSTEM_PATHS: SystemPaths = {
   group: '/etc/group',
   proc: '/proc',
   systemdRuntime: '/run/systemd/system',
+  sysClassNet: '/sys/class/net',
 };
 
 /** What every check function gets: cancellation, the environment and per-run memoised reads. */
@@ -31,6 +35,8 @@ export interface CheckContext {
   listeners(): Promise<Listener[]>;
   mounts(): Promise<MountEntry[]>;
   processes(): Promise<ProcessInfo[]>;
+  /** every interface's addresses (`ip addr show`), or why they cannot be read */
+  interfaceAddrs(): Promise<{ addrs: InterfaceAddrs } | { unsupported: string }>;
   /** absolute path of a program on PATH (or the usual sbin/bin dirs), undefined if missing */
   tool(name: string): Promise<string | undefined>;
 }
@@ -61,6 +67,10 @@ export function createCheckContext(opts: {
     listeners: () => memo('listeners', () => readListeners(paths.proc)),
     mounts: () => memo('mounts', () => readMountinfo(paths.proc)),
     processes: () => memo('processes', () => listProcesses(paths.proc)),
+    interfaceAddrs: () =>
+      memo('interfaceAddrs', async () =>
+        readInterfaceAddrs(await findTool('ip', env), { env, signal: opts.signal }),
+      ),
     tool: (name) => memo(`tool:${name}`, () => findTool(name, env)),
   };
 }

@@ -3,12 +3,16 @@
 export { CHECK_KINDS, FILE_TYPES, KIND_TITLES } from './types.js';
 export type * from './types.js';
 export {
+  SPEC_TOP_LEVEL_KEYS,
   analyzeCheckSpec,
-  loadCheckSpec,
   parseCheckSpec,
   type ParseSpecOptions,
   type SpecProblem,
 } from './parse-spec.js';
+export { loadCheckSpec, type LoadSpecOptions } from './load-spec.js';
+export { loadTemplateVars, parseTemplateVars, type TemplateVarsOptions } from './vars.js';
+export { renderTemplate, type RenderedText, type TemplateData } from './template/template-render.js';
+export { TEMPLATE_FUNCTIONS, TemplateError } from './template/template-parse.js';
 export { runChecks, type RunChecksOptions } from './run-checks.js';
 export {
   CHECK_FORMATS,

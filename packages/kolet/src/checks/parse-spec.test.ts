@@ -45,9 +45,12 @@ describe('parseCheckSpec', () => {
     expect(cmd?.kind === 'command' && cmd.props.timeout).toBe(5000);
   });
 
-  it('names an unknown top-level key and its line', () => {
-    expect(problems('user:\n  root: {exists: true}\ninterface:\n  eth0: {exists: true}\n')).toEqual([
-      "3:1: unknown key 'interface' (known: user, group, file, service, process, port, kernel-param, mount, command, dns, http, package, addr)",
+  it('names an unknown top-level key and its line, and goss keys kolet does not implement', () => {
+    expect(problems('user:\n  root: {exists: true}\ninterfaces:\n  eth0: {exists: true}\n')).toEqual([
+      "3:1: unknown key 'interfaces', did you mean 'interface'? (known: user, group, file, service, process, port, kernel-param, mount, command, dns, http, package, addr, interface, gossfile)",
+    ]);
+    expect(problems('matching:\n  x: {content: 1, matches: 1}\n')).toEqual([
+      "1:1: unsupported key 'matching': goss's matching checks (a value against advanced matchers) are not supported by kolet; a command check with stdout patterns covers most uses",
     ]);
   });
 
@@ -160,5 +163,107 @@ describe('parseCheckSpec', () => {
     const p = spec.resources[1];
     expect(p?.kind === 'package' && p.props.versions).toEqual(['5.2']);
     expect(spec.resources).toHaveLength(2);
+  });
+
+  it('parses interface checks: exists, mtu, addrs in one canonical spelling', () => {
+    const spec = parseCheckSpec(
+      'interface:\n  eth0: {exists: true, mtu: 1500, addrs: [192.0.2.1/24, "FE80:0:0::0:1/64", "::ffff:192.0.2.9/128"]}\n',
+    );
+    const r = spec.resources[0];
+    expect(r?.kind).toBe('interface');
+    expect(r?.kind === 'interface' && r.props).toEqual({
+      exists: true,
+      mtu: 1500,
+      addrs: ['192.0.2.1/24', 'fe80::1/64', '::ffff:192.0.2.9/128'],
+    });
+    expect(
+      problems(
+        [
+          'interface:',
+          '  eth0: {addrs: [192.0.2.1, 10.0.0.1/33, "fe80::1%eth0/64"], mtu: -1}',
+          '  bad/name: {exists: true}',
+          '  averyveryverylongname: {exists: true}',
+          '  eth1: {exist: true}',
+        ].join('\n'),
+      ),
+    ).toEqual([
+      '2:18: interface \'eth0\': addrs[0]: expected an address with its prefix length such as 192.0.2.1/24 or fe80::1/64, got "192.0.2.1"',
+      '2:29: interface \'eth0\': addrs[1]: expected an address with its prefix length such as 192.0.2.1/24 or fe80::1/64, got "10.0.0.1/33"',
+      '2:42: interface \'eth0\': addrs[2]: expected an address with its prefix length such as 192.0.2.1/24 or fe80::1/64, got "fe80::1%eth0/64"',
+      "2:67: interface 'eth0': mtu: expected 0 or more, got number -1",
+      "3:3: interface 'bad/name': expected an interface name (1-15 characters, no /, : or spaces), such as eth0",
+      "4:3: interface 'averyveryverylongname': expected an interface name (1-15 characters, no /, : or spaces), such as eth0",
+      "5:10: interface 'eth1': unknown key 'exist', did you mean 'exists'? (known: skip, title, meta, exists, addrs, mtu)",
+    ]);
+  });
+
+  it('reads the gossfile section as unresolved includes with their place (parseCheckSpec reads no files)', () => {
+    const spec = parseCheckSpec(
+      [
+        'gossfile:',
+        '  base.yaml: {}',
+        '  "conf.d/*.yaml":',
+        '  app:',
+        '    file: ../app/goss.yaml',
+        '    skip: true',
+        'user:',
+        '  root: {exists: true}',
+      ].join('\n'),
+    );
+    expect(spec.resources.map((r) => r.id)).toEqual(['root']);
+    expect(spec.includes).toEqual([
+      { key: 'base.yaml', path: 'base.yaml', skip: false, line: 2, col: 3 },
+      { key: 'conf.d/*.yaml', path: 'conf.d/*.yaml', skip: false, line: 3, col: 3 },
+      { key: 'app', path: '../app/goss.yaml', skip: true, line: 4, col: 3 },
+    ]);
+    expect(parseCheckSpec('gossfile:\n  a.yaml: {}\n').resources).toEqual([]);
+    expect(problems('gossfile:\n  a.yaml: {skip: yes, fil: b.yaml}\n  b.yaml: [x]\ngossfile2: {}\n')).toEqual(
+      [
+        '2:18: gossfile \'a.yaml\': skip: expected true or false, got "yes"',
+        "2:23: gossfile 'a.yaml': unknown key 'fil', did you mean 'file'? (known: file, skip, title, meta)",
+        "3:11: gossfile 'b.yaml': (properties): expected a mapping such as {} or {skip: true}, got a list",
+        "4:1: unknown key 'gossfile2', did you mean 'gossfile'? (known: user, group, file, service, process, port, kernel-param, mount, command, dns, http, package, addr, interface, gossfile)",
+      ],
+    );
+  });
+
+  it('renders a templated spec first; resource lines and every problem point into the template source', () => {
+    const src = [
+      'user:',
+      '{{- range .Vars.users }}',
+      '  {{ . }}: {exists: true}',
+      '{{- end }}',
+      'file:',
+      '  {{ .Env.KT_HOME }}: {exists: true, mdoe: "0700"}',
+    ].join('\n');
+    const data = { vars: { users: ['root', 'core'] }, env: { KT_HOME: '/home/core' } };
+    const { spec, problems: found } = analyzeCheckSpec(src, { file: 's.yaml', template: data });
+    expect(spec.resources.map((r) => `${r.kind}:${r.id}@${r.line}`)).toEqual(['user:root@3', 'user:core@3']);
+    expect(found.map((p) => `${p.line}:${p.col}: ${p.message}`)).toEqual([
+      "6:38: file '/home/core': unknown key 'mdoe', did you mean 'mode'? (known: skip, title, meta, exists, mode, owner, group, filetype, linked-to, contains, contents, sha256, size)",
+    ]);
+    // a range that writes the same key twice is a duplicate key at the line of the range body
+    const dup = analyzeCheckSpec('user:\n{{ range .Vars.u }}\n  x: {exists: true}\n{{ end }}', {
+      template: { vars: { u: [1, 2] }, env: {} },
+    }).problems;
+    expect(dup.map((p) => `${p.line}:${p.col}`)).toEqual(['3:3']);
+    expect(dup[0]?.message).toMatch(/Map keys must be unique/);
+  });
+
+  it('a template problem is a spec problem: InputError (exit 2) naming file:line:col and what is unsupported', () => {
+    let err: unknown;
+    try {
+      parseCheckSpec('user:\n  root: {exists: true}\n  {{ printf "%s" .Vars.x }}: {exists: true}\n', {
+        file: 'tpl.yaml',
+        template: { vars: {}, env: {} },
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).exitCode).toBe(2);
+    expect((err as InputError).message).toBe(
+      'invalid check spec tpl.yaml:3:6: template: function "printf" is not supported (kolet has: and, or, not, eq, ne, lt, le, gt, ge, index, len, getEnv, mkSlice, toLower, toUpper, regexMatch)',
+    );
   });
 });

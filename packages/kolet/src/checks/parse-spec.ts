@@ -1,19 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { InputError } from '@mantle/core';
-import {
-  LineCounter,
-  isMap,
-  isScalar,
-  isSeq,
-  parseDocument,
-  type Document,
-  type Node,
-  type Pair,
-} from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import type { z } from 'zod';
-import { NON_CHECK_PROPS, PROPS_SCHEMAS, resourceIdProblem } from './spec-schema.js';
-import { CHECK_KINDS, type CheckKind, type CheckSpec, type Resource } from './types.js';
+import { GOSSFILE_SCHEMA, NON_CHECK_PROPS, PROPS_SCHEMAS, resourceIdProblem } from './spec-schema.js';
+import { TEMPLATE_FUNCTIONS, TemplateError } from './template/template-parse.js';
+import { renderTemplate, type RenderedText, type TemplateData } from './template/template-render.js';
+import { CHECK_KINDS, type CheckKind, type CheckSpec, type Resource, type SpecInclude } from './types.js';
 
 /** One thing wrong with a spec, at a 1-based line and column. */
 export interface SpecProblem {
@@ -25,7 +16,23 @@ export interface SpecProblem {
 export interface ParseSpecOptions {
   /** the file name used in messages (default `<inline>`) */
   file?: string;
+  /**
+   * what `{{ .Vars }}` and `{{ .Env }}` of a templated spec are (default: no vars and this
+   * process's environment); text without `{{` is used as it is
+   */
+  template?: TemplateData;
+  /** `file:line:col` of the gossfile entries that led to this file, for messages */
+  includedFrom?: string[];
 }
+
+/** The top-level keys of a spec: the check kinds and `gossfile` (includes). */
+export const SPEC_TOP_LEVEL_KEYS: readonly string[] = [...CHECK_KINDS, 'gossfile'];
+
+// goss keys kolet knows but does not implement: named as such rather than as typos.
+const GOSS_UNSUPPORTED: Readonly<Record<string, string>> = {
+  matching:
+    "goss's matching checks (a value against advanced matchers) are not supported by kolet; a command check with stdout patterns covers most uses",
+};
 
 const MAX_PROBLEMS = 20;
 
@@ -39,46 +46,20 @@ export function parseCheckSpec(text: string, opts: ParseSpecOptions = {}): Check
   const { spec, problems } = analyzeCheckSpec(text, opts);
   if (problems.length > 0) {
     const lines = problems.map((p) => `${file}:${p.line}:${p.col}: ${p.message}`);
+    const from = opts.includedFrom?.length ? ` (included from ${opts.includedFrom.join(' → ')})` : '';
     throw new InputError({
       code: 'CHECK_SPEC_INVALID',
       message:
         lines.length === 1
           ? `invalid check spec ${lines[0]}`
           : `invalid check spec (${lines.length} problems):\n  ${lines.join('\n  ')}`,
-      hint: `fix ${file}; the top-level keys are ${CHECK_KINDS.join(', ')}`,
-      details: { file, problems },
+      hint: problems[0]?.message.startsWith('template: ')
+        ? `fix the template in ${file}${from}: kolet renders .Vars, .Env, if / else if / else, range, with, $variables, pipes and ${TEMPLATE_FUNCTIONS.length} functions (${TEMPLATE_FUNCTIONS.join(' ')}); {{"{{"}} writes a literal {{`
+        : `fix ${file}${from}; the top-level keys are ${SPEC_TOP_LEVEL_KEYS.join(', ')}`,
+      details: { file, problems, ...(opts.includedFrom ? { includedFrom: opts.includedFrom } : {}) },
     });
   }
   return spec;
-}
-
-/** Read a spec file ('-' reads the given stdin text) and parse it. */
-export async function loadCheckSpec(
-  path: string,
-  opts: { cwd?: string; stdin?: () => Promise<string> } = {},
-): Promise<CheckSpec> {
-  let text: string;
-  if (path === '-') {
-    if (!opts.stdin)
-      throw new InputError({
-        code: 'CHECK_SPEC_STDIN',
-        message: 'check spec "-": no stdin available',
-        hint: 'give a file path',
-      });
-    text = await opts.stdin();
-  } else {
-    try {
-      text = await readFile(resolve(opts.cwd ?? process.cwd(), path), 'utf8');
-    } catch (err) {
-      throw new InputError({
-        code: 'CHECK_SPEC_UNREADABLE',
-        message: `check spec ${path}: ${err instanceof Error ? err.message : String(err)}`,
-        hint: 'give the path of a YAML check spec, or - to read it from stdin',
-        cause: err,
-      });
-    }
-  }
-  return parseCheckSpec(text, { file: path });
 }
 
 /** Parse without throwing: the spec (resources that validated) and every problem found. */
@@ -87,39 +68,73 @@ export function analyzeCheckSpec(
   opts: ParseSpecOptions = {},
 ): { spec: CheckSpec; problems: SpecProblem[] } {
   const file = opts.file ?? '<inline>';
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const problems: SpecProblem[] = [];
   const resources: Resource[] = [];
+  const includes: SpecInclude[] = [];
+  const position = positions(text);
+  // Offsets are of the rendered text; messages name the template source's line and column.
+  let rendered: RenderedText = { text, toSource: (o) => o };
   const at = (offset: number | undefined, message: string): void => {
     if (problems.length >= MAX_PROBLEMS) return;
-    const pos = lc.linePos(offset ?? 0);
-    problems.push({ line: Math.max(1, pos.line), col: Math.max(1, pos.col), message });
+    problems.push({ ...position(rendered.toSource(offset ?? 0)), message });
   };
   const spec: CheckSpec = { file, resources };
 
+  try {
+    rendered = renderTemplate(text, opts.template ?? { vars: {}, env: process.env });
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    problems.push({ ...position(err.offset), message: `template: ${err.message}` });
+    return { spec, problems };
+  }
+  const doc = parseDocument(rendered.text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) at(e.pos[0], `YAML syntax: ${e.message.split('\n')[0] ?? e.message}`);
     return { spec, problems };
   }
-  analyzeRoot(doc, lc, at, resources);
+  const where: Where = (offset) => position(rendered.toSource(offset ?? 0));
+  analyzeRoot(doc, at, where, file, resources, includes);
+  if (includes.length > 0) spec.includes = includes;
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
   return { spec, problems };
 }
 
+/** offset -> 1-based line and column of a text. */
+function positions(text: string): (offset: number) => { line: number; col: number } {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: Math.max(1, offset - (starts[lo] as number) + 1) };
+  };
+}
+
+type At = (offset: number | undefined, message: string) => void;
+/** The source line and column of an offset in the rendered text. */
+type Where = (offset: number | undefined) => { line: number; col: number };
+
 function analyzeRoot(
   doc: Document,
-  lc: LineCounter,
-  at: (offset: number | undefined, message: string) => void,
+  at: At,
+  where: Where,
+  file: string,
   resources: Resource[],
+  includes: SpecInclude[],
 ): void {
   const root = doc.contents;
+  const known = SPEC_TOP_LEVEL_KEYS.join(', ');
   if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
-    at(0, `the spec is empty: give at least one of ${CHECK_KINDS.join(', ')}`);
+    at(0, `the spec is empty: give at least one of ${known}`);
     return;
   }
   if (!isMap(root)) {
-    at(start(root), `expected a mapping of resource kinds (${CHECK_KINDS.join(', ')}) at the top level`);
+    at(start(root), `expected a mapping of resource kinds (${known}) at the top level`);
     return;
   }
   for (const pair of root.items) {
@@ -128,10 +143,17 @@ function analyzeRoot(
       at(start(pair.key), 'expected a plain key');
       continue;
     }
+    if (kindName === 'gossfile') {
+      parseIncludes(pair, doc, at, where, includes);
+      continue;
+    }
     if (!(CHECK_KINDS as readonly string[]).includes(kindName)) {
+      const unsupported = GOSS_UNSUPPORTED[kindName];
       at(
         start(pair.key),
-        `unknown key '${kindName}'${suggest(kindName, CHECK_KINDS)} (known: ${CHECK_KINDS.join(', ')})`,
+        unsupported
+          ? `unsupported key '${kindName}': ${unsupported}`
+          : `unknown key '${kindName}'${suggest(kindName, SPEC_TOP_LEVEL_KEYS)} (known: ${known})`,
       );
       continue;
     }
@@ -145,7 +167,60 @@ function analyzeRoot(
       );
       continue;
     }
-    for (const rp of section.items) parseResource(kind, rp, doc, at, resources, lc);
+    for (const rp of section.items) parseResource(kind, rp, doc, at, resources, where, file);
+  }
+}
+
+/** The `gossfile` section: each key (or its `file`) is a spec path or glob to include. */
+function parseIncludes(pair: Pair, doc: Document, at: At, where: Where, out: SpecInclude[]): void {
+  const section = pair.value as Node | null;
+  if (section === null || (isScalar(section) && section.value === null)) return;
+  if (!isMap(section)) {
+    at(
+      start(section) ?? start(pair.key),
+      'gossfile: expected a mapping of spec paths (or globs) to {} or {skip: true}',
+    );
+    return;
+  }
+  for (const ip of section.items) {
+    const key = keyText(ip);
+    if (key === undefined || key.trim() === '') {
+      at(start(ip.key), 'gossfile: expected a path or glob as the key');
+      continue;
+    }
+    const label = `gossfile '${key}'`;
+    const node = ip.value as Node | null;
+    const input: unknown = node === null ? {} : node.toJS(doc);
+    const parsed = GOSSFILE_SCHEMA.safeParse(input ?? {});
+    if (!parsed.success) {
+      const known = Object.keys(GOSSFILE_SCHEMA.shape);
+      for (const issue of parsed.error.issues) {
+        if (issue.code === 'unrecognized_keys') {
+          for (const k of issue.keys) {
+            const keyNode = isMap(node) ? node.items.find((p) => keyText(p) === k)?.key : undefined;
+            at(
+              start(keyNode) ?? start(ip.key),
+              `${label}: unknown key '${k}'${suggest(k, known)} (known: ${known.join(', ')})`,
+            );
+          }
+          continue;
+        }
+        const target = node ? nodeAt(node, issue.path) : undefined;
+        const where = issue.path.length > 0 ? pathText(issue.path) : '(properties)';
+        const value = valueAt(input, issue.path);
+        at(
+          start(target) ?? start(ip.key),
+          `${label}: ${where}: ${issue.message}${value === undefined ? '' : `, got ${describe(value)}`}`,
+        );
+      }
+      continue;
+    }
+    out.push({
+      key,
+      path: parsed.data.file ?? key,
+      skip: parsed.data.skip === true,
+      ...where(start(ip.key)),
+    });
   }
 }
 
@@ -153,9 +228,10 @@ function parseResource(
   kind: CheckKind,
   rp: Pair,
   doc: Document,
-  at: (offset: number | undefined, message: string) => void,
+  at: At,
   out: Resource[],
-  lc: LineCounter,
+  where: Where,
+  file: string,
 ): void {
   const id = keyText(rp);
   if (id === undefined) {
@@ -213,7 +289,7 @@ function parseResource(
     at(start(rp.key), `${label}: nothing to check: give at least one of ${checkable.join(', ')}`);
     return;
   }
-  out.push({ kind, id, props, line: Math.max(1, lc.linePos(start(rp.key) ?? 0).line) });
+  out.push({ kind, id, props, line: where(start(rp.key)).line, file });
 }
 
 function keyText(pair: Pair): string | undefined {

@@ -416,6 +416,69 @@ describe('runChecks on this machine', () => {
     expect(r.results[1]?.message).toMatch(/ECONNREFUSED/);
   });
 
+  it('checks network interfaces: lo (exists, mtu 65536, 127.0.0.1/8) and one that does not exist', async () => {
+    const r = await check(
+      [
+        'interface:',
+        '  lo: {exists: true, mtu: 65536, addrs: [127.0.0.1/8]}',
+        '  kt-nope0: {exists: false}',
+        '  kt-nope1: {exists: true, mtu: 1500, addrs: [192.0.2.1/24]}',
+        '  kt-nope2: {mtu: 1500}',
+      ].join('\n'),
+    );
+    expect(statuses(r)).toEqual([
+      'Interface:lo:exists=pass',
+      'Interface:lo:addrs=pass',
+      'Interface:lo:mtu=pass',
+      'Interface:kt-nope0:exists=pass',
+      'Interface:kt-nope1:exists=fail',
+      'Interface:kt-nope1:addrs=skip',
+      'Interface:kt-nope1:mtu=skip',
+      'Interface:kt-nope2:mtu=fail',
+    ]);
+    expect(r.results[2]).toMatchObject({
+      expected: 65536,
+      found: 65536,
+      message: 'matches expectation: 65536',
+    });
+    expect(r.results[7]?.message).toBe("doesn't match, expect: 1500 found: (interface does not exist)");
+
+    const bad = await check('interface:\n  lo: {mtu: 1500, addrs: [127.0.0.1/8, 192.0.2.1/24]}\n');
+    expect(statuses(bad)).toEqual(['Interface:lo:addrs=fail', 'Interface:lo:mtu=fail']);
+    expect(bad.results[0]?.message).toMatch(
+      /^doesn't match, missing: \["192\.0\.2\.1\/24"\] found: \["127\.0\.0\.1\/8"/,
+    );
+    expect(bad.results[1]?.message).toBe("doesn't match, expect: 1500 found: 65536");
+  });
+
+  it('reads existence and mtu from the sysfs directory it is given (a file there is no interface)', async () => {
+    await mkdir(join(dir, 'net/kt9'), { recursive: true });
+    await writeFile(join(dir, 'net/kt9/mtu'), '9000\n');
+    await writeFile(join(dir, 'net/bonding_masters'), '\n');
+    const r = await check(
+      'interface:\n  kt9: {exists: true, mtu: 9000}\n  lo: {exists: false}\n  bonding_masters: {exists: false}\n',
+      { paths: { sysClassNet: join(dir, 'net') } },
+    );
+    expect(statuses(r)).toEqual([
+      'Interface:kt9:exists=pass',
+      'Interface:kt9:mtu=pass',
+      'Interface:lo:exists=pass',
+      'Interface:bonding_masters:exists=pass',
+    ]);
+  });
+
+  it('refuses a spec whose gossfile includes were not loaded (parseCheckSpec reads no files)', async () => {
+    await expect(
+      check('gossfile:\n  other.yaml: {}\n  old.yaml: {skip: true}\nuser:\n  root: {exists: true}\n'),
+    ).rejects.toMatchObject({
+      code: 'CHECK_SPEC_INCLUDES_NOT_LOADED',
+      exitCode: 2,
+      message: "check spec test.yaml includes 'other.yaml' (gossfile) but they were not loaded",
+    });
+    const r = await check('gossfile:\n  old.yaml: {skip: true}\nuser:\n  root: {exists: true}\n');
+    expect(statuses(r)).toEqual(['User:root:exists=pass']);
+  });
+
   it('skips resources marked skip: true', async () => {
     const r = await check('file:\n  /etc/passwd: {skip: true, exists: true, mode: "0644"}\n');
     expect(r.results.map((x) => [x.status, x.message])).toEqual([

@@ -1,11 +1,13 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { InputError } from '@mantle/core';
 import { createCheckContext, type CheckContext, type SystemPaths } from './context.js';
 import { checkAddr } from './kinds/addr.js';
 import { checkCommand } from './kinds/command.js';
 import { checkDns } from './kinds/dns.js';
 import { checkFile } from './kinds/file.js';
 import { checkHttp } from './kinds/http.js';
+import { checkInterface } from './kinds/interface.js';
 import { checkKernelParam } from './kinds/kernel-param.js';
 import { checkMount } from './kinds/mount.js';
 import { checkPackage } from './kinds/package.js';
@@ -64,6 +66,7 @@ const CHECKERS: { [K in CheckKind]: Checker<K> } = {
   http: checkHttp,
   package: checkPackage,
   addr: checkAddr,
+  interface: checkInterface,
 };
 
 /**
@@ -71,6 +74,15 @@ const CHECKERS: { [K in CheckKind]: Checker<K> } = {
  * order. Never throws for a failing or broken check: that is a failed result with the reason.
  */
 export async function runChecks(spec: CheckSpec, opts: RunChecksOptions = {}): Promise<CheckReport> {
+  const pending = (spec.includes ?? []).filter((i) => !i.skip);
+  if (pending.length > 0) {
+    // parseCheckSpec reads no files: running without the included checks would pass too easily.
+    throw new InputError({
+      code: 'CHECK_SPEC_INCLUDES_NOT_LOADED',
+      message: `check spec ${spec.file} includes ${pending.map((i) => `'${i.path}'`).join(', ')} (gossfile) but they were not loaded`,
+      hint: 'load the spec with loadCheckSpec(), which reads the included files',
+    });
+  }
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     const report = await runOnce(spec, opts);

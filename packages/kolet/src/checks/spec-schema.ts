@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDurationMs } from './duration.js';
 import { parsePattern } from './matchers.js';
+import { canonicalCidr } from './system/ip-addr.js';
 import { FILE_TYPES, type CheckKind } from './types.js';
 
 // Messages say what was expected; the parser adds the kind, key, property, value and line.
@@ -44,6 +45,16 @@ const mode = z
   })
   .regex(/^[0-7]{3,4}$/, { error: 'expected 3 or 4 octal digits such as "0644"' })
   .transform((s) => s.padStart(4, '0'));
+
+const CIDR_EXAMPLE = 'an address with its prefix length such as 192.0.2.1/24 or fe80::1/64';
+const cidr = z.string({ error: `expected ${CIDR_EXAMPLE}` }).transform((s, ctx) => {
+  const c = canonicalCidr(s);
+  if (c === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected ${CIDR_EXAMPLE}, got ${JSON.stringify(s)}` });
+    return z.NEVER;
+  }
+  return c;
+});
 
 const common = {
   skip: bool.optional(),
@@ -136,7 +147,24 @@ export const PROPS_SCHEMAS = {
   }),
   package: z.strictObject({ ...common, installed: bool.optional(), versions: list.optional() }),
   addr: z.strictObject({ ...common, reachable: bool.optional(), timeout: duration.optional() }),
+  interface: z.strictObject({
+    ...common,
+    exists: bool.optional(),
+    addrs: z.array(cidr, { error: `expected a list of addresses (${CIDR_EXAMPLE})` }).optional(),
+    mtu: uint.optional(),
+  }),
 } satisfies Record<CheckKind, z.ZodType>;
+
+/** An entry of the `gossfile` section: the key (or `file`) is a path or glob of specs to include. */
+export const GOSSFILE_SCHEMA = z.strictObject(
+  {
+    file: text.optional(),
+    skip: bool.optional(),
+    title: z.string({ error: 'expected a string' }).optional(),
+    meta: z.unknown().optional(),
+  },
+  { error: 'expected a mapping such as {} or {skip: true}' },
+);
 
 /** Properties that are not checks themselves (they shape how the resource is checked). */
 export const NON_CHECK_PROPS = new Set([
@@ -188,6 +216,11 @@ export function resourceIdProblem(kind: CheckKind, id: string): string | undefin
     }
     case 'addr':
       return parseAddrId(id) ? undefined : 'expected tcp://HOST:PORT';
+    case 'interface':
+      // Linux's own rule (dev_valid_name): 1-15 bytes, no '/', ':' or white space, not . or ..
+      return /^[^/:\s]{1,15}$/.test(id) && id !== '.' && id !== '..' && Buffer.byteLength(id) <= 15
+        ? undefined
+        : 'expected an interface name (1-15 characters, no /, : or spaces), such as eth0';
     default:
       return undefined;
   }

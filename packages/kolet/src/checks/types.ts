@@ -15,6 +15,7 @@ export const CHECK_KINDS = [
   'http',
   'package',
   'addr',
+  'interface',
 ] as const;
 
 export type CheckKind = (typeof CHECK_KINDS)[number];
@@ -34,6 +35,7 @@ export const KIND_TITLES: Readonly<Record<CheckKind, string>> = {
   http: 'HTTP',
   package: 'Package',
   addr: 'Addr',
+  interface: 'Interface',
 };
 
 /** Keys every resource accepts besides its own properties. */
@@ -161,6 +163,13 @@ export interface AddrProps extends CommonProps {
   timeout?: number;
 }
 
+export interface InterfaceProps extends CommonProps {
+  exists?: boolean;
+  /** `address/prefix` entries that must all be on the interface (canonical spelling) */
+  addrs?: string[];
+  mtu?: number;
+}
+
 /** Property types per kind. */
 export interface KindProps {
   user: UserProps;
@@ -176,18 +185,47 @@ export interface KindProps {
   http: HttpProps;
   package: PackageProps;
   addr: AddrProps;
+  interface: InterfaceProps;
 }
 
 /** One resource of a spec: its kind, key and validated properties, and where it was written. */
 export type Resource = {
-  [K in CheckKind]: { kind: K; id: string; props: KindProps[K]; line: number };
+  [K in CheckKind]: {
+    kind: K;
+    id: string;
+    props: KindProps[K];
+    /** line of its key in the (template) source */
+    line: number;
+    /** the spec file it is written in (an included one, with gossfile) */
+    file?: string;
+  };
 }[CheckKind];
+
+/** An entry of a spec's `gossfile` section. */
+export interface SpecInclude {
+  /** the key as written */
+  key: string;
+  /** the path or glob to include: `file` when given, else the key; relative to the including file */
+  path: string;
+  skip: boolean;
+  line: number;
+  col: number;
+}
 
 /** A validated check spec: resources in the order they were written. */
 export interface CheckSpec {
   /** the file it came from, for messages ('-' for stdin, '<inline>' for text) */
   file: string;
   resources: Resource[];
+  /**
+   * `gossfile` entries not loaded: parseCheckSpec reads no files. loadCheckSpec loads them
+   * (their resources are in `resources`) and leaves this out.
+   */
+  includes?: SpecInclude[];
+  /** every file read, the given one first (loadCheckSpec) */
+  files?: string[];
+  /** what is worth telling but does not stop the run, e.g. an included file redefining a resource */
+  warnings?: string[];
 }
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';

@@ -1,8 +1,9 @@
 import type { CommandContext } from '@mantle/core';
-import { loadCheckSpec } from '../checks/parse-spec.js';
+import { loadCheckSpec } from '../checks/load-spec.js';
 import { runChecks } from '../checks/run-checks.js';
 import { formatCheckReport, summaryLine, type CheckFormat } from '../checks/format/format-report.js';
 import type { CheckReport } from '../checks/types.js';
+import { loadTemplateVars } from '../checks/vars.js';
 
 export interface CheckSpecCommandOptions {
   /** a YAML file, or '-' for stdin */
@@ -12,6 +13,10 @@ export interface CheckSpecCommandOptions {
   retryTimeoutMs?: number | undefined;
   sleepMs?: number | undefined;
   maxConcurrent?: number | undefined;
+  /** `--vars FILE`: YAML or JSON variables for templated specs (`{{ .Vars.x }}`) */
+  vars?: string | undefined;
+  /** `--vars-inline TEXT`: YAML or JSON variables, over those of --vars */
+  varsInline?: string | undefined;
   /** reads all of stdin (for spec '-') */
   readStdin?: () => Promise<string>;
 }
@@ -24,14 +29,21 @@ export async function readAllStdin(): Promise<string> {
 }
 
 /**
- * `kolet check SPEC`: validate the spec (exit 2 naming the key and line), run its checks,
- * print them in the chosen format, exit 1 when any failed.
+ * `kolet check SPEC`: render the spec and its includes as templates, validate them (exit 2
+ * naming the file, line and key), run the checks, print them in the chosen format, exit 1 when
+ * any failed.
  */
 export async function checkSpecCommand(
   opts: CheckSpecCommandOptions,
   ctx: CommandContext,
 ): Promise<CheckReport> {
-  const spec = await loadCheckSpec(opts.spec, { cwd: ctx.cwd, stdin: opts.readStdin ?? readAllStdin });
+  const vars = await loadTemplateVars({ file: opts.vars, inline: opts.varsInline, cwd: ctx.cwd });
+  const spec = await loadCheckSpec(opts.spec, {
+    cwd: ctx.cwd,
+    stdin: opts.readStdin ?? readAllStdin,
+    template: { vars, env: ctx.env },
+  });
+  for (const w of spec.warnings ?? []) ctx.logger.warn(w);
   const report = await runChecks(spec, {
     signal: ctx.signal,
     env: ctx.env,

@@ -63,12 +63,21 @@ export function koletRunCommand(opts: {
   return shellQuote(args);
 }
 
-/** `kolet check - --format json`: the spec goes to stdin, the report comes back as JSON on stdout. */
+/**
+ * `kolet check - --format json`: the spec goes to stdin, the report comes back as JSON on stdout.
+ * `vars` become the spec template's `.Vars` (sent as `--vars-inline` JSON).
+ */
 export function koletCheckCommand(
-  opts: { remotePath?: string; timeoutMs?: number; retryTimeoutMs?: number } = {},
+  opts: {
+    remotePath?: string;
+    timeoutMs?: number;
+    retryTimeoutMs?: number;
+    vars?: Record<string, unknown>;
+  } = {},
 ): string {
   const args = [opts.remotePath ?? KOLET_REMOTE_PATH, 'check', '-', '--format', 'json'];
   if (opts.timeoutMs !== undefined) args.push('--timeout', `${Math.ceil(opts.timeoutMs)}ms`);
   if (opts.retryTimeoutMs !== undefined) args.push('--retry-timeout', `${Math.ceil(opts.retryTimeoutMs)}ms`);
+  if (opts.vars !== undefined) args.push('--vars-inline', JSON.stringify(opts.vars));
   return shellQuote(args);
 }

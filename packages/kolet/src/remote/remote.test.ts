@@ -100,6 +100,11 @@ describe('command lines kola sends', () => {
     expect(koletCheckCommand({ timeoutMs: 30000 })).toBe(
       '/var/lib/kolet/kolet check - --format json --timeout 30000ms',
     );
+    // template vars travel as --vars-inline JSON, quoted for the machine's shell
+    const vars = { users: ['core', "it's"], cmd: '$(reboot) `x` "q"' };
+    const cmd = koletCheckCommand({ remotePath: '/bin/echo', vars });
+    const echoed = spawnSync('/bin/sh', ['-c', cmd], { encoding: 'utf8' }).stdout;
+    expect(echoed).toBe(`check - --format json --vars-inline ${JSON.stringify(vars)}\n`);
   });
 });
 
