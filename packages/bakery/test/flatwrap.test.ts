@@ -44,6 +44,8 @@ async function build(tag: string, extra: string[]): Promise<{ res: Result; ex: s
     '--out',
     out,
     '--json',
+    // bwrap unless the test picks a wrapper (the default, auto, is tested on its own)
+    ...(extra.includes('--wrapper') ? [] : ['--wrapper', 'bwrap']),
     ...extra,
   ]);
   if (r.code !== 0) throw new Error(r.stderr);
@@ -102,6 +104,8 @@ describe('bakery flatwrap (real mksquashfs, bwrap, unshare, systemd-sysext)', ()
       '/usr/share/fwtest',
       '--version',
       '1.0',
+      '--wrapper',
+      'bwrap',
       '--out',
       out,
       '--json',
@@ -218,6 +222,35 @@ describe('bakery flatwrap (real mksquashfs, bwrap, unshare, systemd-sysext)', ()
     const inEtc = await sh(`"$1"/usr/bin/fwtest-sh -c pwd`, chrootEx, '/etc');
     expect(inEtc.stdout).toBe('/\n');
   });
+
+  it.runIf(isRoot)(
+    'by default (auto, as flatwrap.sh) root runs through unshare, other users through bwrap',
+    async () => {
+      const { ex, res } = await build('auto', ['--wrapper', 'auto', '--etc-map', 'chroot']);
+      expect(res.wrapper).toBe('auto');
+      const script = await readFile(join(ex, 'usr/bin/busybox'), 'utf8');
+      expect(script).toContain('bwrap');
+      expect(script).toContain('unshare');
+      // as root: the unshare branch (works without bwrap on PATH)
+      const r = await sh(
+        `PATH=/usr/sbin:/usr/bin:/sbin:/bin; exec "$1"/usr/bin/busybox cat /etc/os-release`,
+        ex,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('ID=flatwrap-test\n');
+      const dflt = await bakery([
+        'flatwrap',
+        rootfs,
+        'fwdefault',
+        '/bin/busybox',
+        '--out',
+        join(work, 'out-default'),
+        '--json',
+      ]);
+      expect(dflt.code, dflt.stderr).toBe(0);
+      expect((JSON.parse(dflt.stdout) as Result).wrapper).toBe('auto');
+    },
+  );
 
   it.runIf(isRoot)(
     '--wrapper unshare runs as root without bwrap, keeps the PID, the cwd and the exit code, and refuses other users',

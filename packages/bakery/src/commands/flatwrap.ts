@@ -22,7 +22,7 @@ export const flatwrapSpec: CommandSpec<FlatwrapArgs> = {
     )
       .option('wrapper', {
         type: 'string',
-        default: 'bwrap',
+        default: 'auto',
         describe:
           'bwrap (any user, needs bubblewrap on the host), unshare (root only) or auto (unshare as root, else bwrap)',
       })

@@ -43,7 +43,7 @@ export interface FlatwrapOptions extends Omit<CreateSysextOptions, 'from' | 'nam
   name: string;
   /** paths inside the rootfs (programs, units, resources), or CHROOT:TARGET */
   paths: readonly string[];
-  /** bwrap (default), unshare (root only) or auto */
+  /** auto (default, as flatwrap.sh: unshare as root, else bwrap), bwrap or unshare (root only) */
   wrapper?: string;
   /** host (default) or chroot */
   etcMap?: string;
@@ -95,7 +95,7 @@ export async function flatwrap(opts: FlatwrapOptions): Promise<FlatwrapResult> {
   const cwd = opts.cwd ?? process.cwd();
   const name = checkName(opts.name, 'NAME');
   const wrapper = checkChoice(
-    opts.wrapper ?? 'bwrap',
+    opts.wrapper ?? 'auto',
     WRAPPER_KINDS,
     '--wrapper',
     'bwrap (any user, needs bubblewrap on the host), unshare (root only, util-linux) or auto',
