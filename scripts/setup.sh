@@ -68,14 +68,16 @@ pnpm exec turbo run build --output-logs=errors-only
 # current package lists, so a failed build is retried once after apt-get update.
 build_image() {
   local script=$1
+  shift
   [ -x "$script" ] || return 0
-  log "building test image: $script (cached when up to date)"
-  if ! "$script" >/dev/null; then
-    log "retrying $script after apt-get update"
+  log "building test image: $script $* (cached when up to date)"
+  if ! "$script" "$@" >/dev/null; then
+    log "retrying $script $* after apt-get update"
     as_root apt-get update -qq
-    "$script" >/dev/null
+    "$script" "$@" >/dev/null
   fi
 }
 build_image images/tiny/build.sh
+build_image images/tiny/build.sh --arch arm64
 build_image images/systemd/build.sh
 log "done"

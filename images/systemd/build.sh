@@ -26,7 +26,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 IMAGE_NAME=systemd
-# shellcheck source=../common/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../common/lib.sh
 . "$HERE/../common/lib.sh"
 CORE_DIST=$REPO/packages/core/dist/index.js
 CACHE_ROOT=${MANTLE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mantle}

@@ -3,43 +3,132 @@
 # dropbear (SSH), gojq and a small Ignition implementation (see README.md).
 #
 # Everything comes from Debian bookworm packages fetched with `apt-get download` and unpacked
-# with `dpkg-deb -x`: no root, no chroot, no mounts, nothing installed on the host.
+# with `dpkg-deb -x`: no root, no chroot, no mounts, nothing installed on the host. Nothing
+# from the packages is run, so any architecture builds on any host: a foreign one (arm64 on
+# an amd64 host) is fetched through a private apt state in the cache directory, using the
+# host's sources but never touching the host's apt configuration or package lists.
 #
 # The result is cached in ${MANTLE_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/mantle}/images/:
 #   tiny-<key>/{vmlinuz,initrd.img,manifest.json}   key = hash of package versions + our files
 #   tiny-latest -> tiny-<key>
+#   tiny-arm64-<key>/..., tiny-arm64-latest           the same for --arch arm64
 # A cached build is reused as is. The cache directory is the only line printed on stdout:
 #   DIR=$(images/tiny/build.sh)
 #
-# Usage: build.sh [--force] [--print-key]
+# Usage: build.sh [--arch amd64|arm64] [--force] [--print-key]
+#   --arch   Debian architecture of the image (default amd64; x86_64/aarch64 are accepted)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 IMAGE_NAME=tiny
-# shellcheck source=../common/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../common/lib.sh
 . "$HERE/../common/lib.sh"
 CACHE_ROOT=${MANTLE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mantle}
 IMAGES_DIR=$CACHE_ROOT/images
-KERNEL_META=linux-image-cloud-amd64
-MULTIARCH=x86_64-linux-gnu
-# Kernel command line for the image (the manifest tells kola). loglevel=4 keeps the boot
-# quiet but still shows errors, warnings ("WARNING: CPU:"), Oopses and panics.
-# cryptomgr.notests skips the crypto self-tests: ~0.6 s of CPU under TCG, 15% of the boot.
-CMDLINE="console=ttyS0 loglevel=4 cryptomgr.notests"
 READY_MARKER="mantle-tiny: ready"
 
-# Files whose content defines the image (hashed into the cache key, besides package versions).
-INPUT_FILES=(build.sh packages.txt modules.txt)
-
 TMP=""
+
+
+# set_arch ARCH: everything that differs between architectures. IMAGE_NAME names the cache
+# entries (tiny-<key>, tiny-arm64-<key>); QEMU_ARCH is the manifest's "arch" (qemu/uname
+# spelling, what kola's --qemu-arch takes); LDSO is the dynamic loader the programs name
+# (PT_INTERP), LDSO_LINK/LDSO_TARGET the symlink that makes that path exist in the image.
+set_arch() {
+	case $1 in
+	amd64 | x86_64)
+		ARCH=amd64 IMAGE_NAME=tiny QEMU_ARCH=x86_64 MULTIARCH=x86_64-linux-gnu CONSOLE=ttyS0
+		LDSO=/lib64/ld-linux-x86-64.so.2
+		LDSO_LINK=usr/lib64/ld-linux-x86-64.so.2 LDSO_TARGET=../lib/$MULTIARCH/ld-linux-x86-64.so.2
+		MODULES_FILE=modules.txt
+		;;
+	arm64 | aarch64)
+		# qemu's virt machine: the PL011 UART is ttyAMA0.
+		ARCH=arm64 IMAGE_NAME=tiny-arm64 QEMU_ARCH=aarch64 MULTIARCH=aarch64-linux-gnu CONSOLE=ttyAMA0
+		LDSO=/lib/ld-linux-aarch64.so.1
+		LDSO_LINK=usr/lib/ld-linux-aarch64.so.1 LDSO_TARGET=$MULTIARCH/ld-linux-aarch64.so.1
+		MODULES_FILE=modules-arm64.txt
+		;;
+	*) die "--arch $1: unknown architecture (amd64 or arm64)" ;;
+	esac
+	KERNEL_META=linux-image-cloud-$ARCH
+	# Kernel command line for the image (the manifest tells kola). loglevel=4 keeps the boot
+	# quiet but still shows errors, warnings ("WARNING: CPU:"), Oopses and panics.
+	# cryptomgr.notests skips the crypto self-tests: ~0.6 s of CPU under TCG, 15% of the boot.
+	CMDLINE="console=$CONSOLE loglevel=4 cryptomgr.notests"
+	# Files whose content defines the image (hashed into the cache key, besides package versions).
+	INPUT_FILES=(build.sh packages.txt "$MODULES_FILE")
+}
+
+# Take --arch ARCH / --arch=ARCH out of the arguments (lib.sh's parse_args knows the rest):
+# sets ARCH and ARGS.
+take_arch_arg() {
+	local arch=amd64
+	ARGS=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--arch)
+			[ $# -ge 2 ] || die "--arch needs a value (amd64 or arm64)"
+			arch=$2
+			shift
+			;;
+		--arch=*) arch=${1#--arch=} ;;
+		*) ARGS+=("$1") ;;
+		esac
+		shift
+	done
+	set_arch "$arch"
+}
 
 
 cleanup() { [ -z "$TMP" ] || rm -rf "$TMP"; }
 
 
 check_host_tools() {
-	require_tools "apt dpkg cpio gzip" apt-get apt-cache dpkg-deb cpio gzip sha256sum find sort
-	[ "$(uname -m)" = x86_64 ] || die "the tiny image is amd64 only and build.sh runs its binaries' ld.so"
+	require_tools "apt dpkg cpio gzip patchelf util-linux" apt-get apt-cache apt-config dpkg dpkg-deb \
+		cpio gzip sha256sum find sort patchelf flock
+	HOST_ARCH=$(dpkg --print-architecture)
+}
+
+
+# A foreign architecture's packages come through a private apt state (package lists, cache,
+# an empty dpkg status) under the cache directory, configured by APT_CONFIG: apt reads that
+# file first, then the host's apt.conf.d (proxies, mirrors) and sources, so the same mirror
+# is used while the host's own lists, cache and architectures stay untouched. lib.sh's apt
+# calls pick it up from the environment. The lists are refreshed when missing, when the host's
+# lists were updated after ours (`apt-get update` on the host refreshes both), or when a
+# download fails (see download_packages).
+setup_foreign_apt() {
+	local dir=$CACHE_ROOT/apt/$ARCH host_lists
+	[ "$ARCH" != "$HOST_ARCH" ] || return 0
+	mkdir -p "$dir/state/lists/partial" "$dir/cache/archives/partial"
+	[ -e "$dir/state/status" ] || : >"$dir/state/status"
+	cat >"$dir/apt.conf.$$" <<-EOF
+		APT::Architecture "$ARCH";
+		APT::Architectures { "$ARCH"; };
+		Dir::State "$dir/state";
+		Dir::State::status "$dir/state/status";
+		Dir::Cache "$dir/cache";
+		Acquire::Languages "none";
+	EOF
+	# As root, apt drops to the _apt user, which cannot write into a private directory.
+	[ "$(id -u)" -ne 0 ] || echo 'APT::Sandbox::User "root";' >>"$dir/apt.conf.$$"
+	mv -f "$dir/apt.conf.$$" "$dir/apt.conf"
+	host_lists=$(apt-config shell L Dir::State::lists/d | sed -n "s/^L='\(.*\)'$/\1/p")
+	export APT_CONFIG=$dir/apt.conf
+	FOREIGN_APT_DIR=$dir
+	if [ ! -e "$dir/updated" ] || [ "${host_lists:-/var/lib/apt/lists}" -nt "$dir/updated" ]; then
+		update_foreign_lists
+	fi
+}
+
+update_foreign_lists() {
+	local dir=$FOREIGN_APT_DIR
+	say "updating the $ARCH package lists ($dir)"
+	# One update at a time per architecture: apt's own lock would make a second one fail.
+	flock "$dir/update.lock" apt-get -q update >&2 ||
+		die "apt-get update for $ARCH failed (APT_CONFIG=$APT_CONFIG)"
+	touch "$dir/updated"
 }
 
 
@@ -53,9 +142,11 @@ resolve_packages() {
 	KERNEL_PACKAGE_VERSION=${PACKAGES[0]#*=}
 }
 
-# 16 hex digits of sha256 over the resolved packages and the content of our input files.
+# 16 hex digits of sha256 over the resolved packages and the content of our input files
+# (and, for any architecture but amd64, its name: amd64 keys are computed as they always were).
 compute_key() {
 	{
+		[ "$ARCH" = amd64 ] || printf 'arch %s\n' "$ARCH"
 		printf 'package %s\n' "${PACKAGES[@]}"
 		# shellcheck disable=SC2046 # file names without spaces, one word each
 		hash_inputs "$HERE" "${INPUT_FILES[@]}" $(cd "$HERE" && find rootfs -type f -o -type l | LC_ALL=C sort)
@@ -65,10 +156,26 @@ compute_key() {
 
 
 
+# Download and unpack PACKAGES into $2 (the .debs go to $1). A foreign architecture's lists
+# may be older than the mirror (a security update replaced a version): then they are
+# updated and the build starts over once, since the versions (and so the key) may change.
+download_packages() {
+	if [ -z "${FOREIGN_APT_DIR:-}" ] || [ -n "${MANTLE_TINY_LISTS_UPDATED:-}" ]; then
+		download_and_extract "$1" "$2" "${PACKAGES[@]}"
+		return
+	fi
+	(download_and_extract "$1" "$2" "${PACKAGES[@]}") && return
+	say "download failed: updating the $ARCH package lists and starting over"
+	update_foreign_lists
+	cleanup
+	MANTLE_TINY_LISTS_UPDATED=1 exec "$HERE/build.sh" "${ORIG_ARGS[@]}"
+}
+
+
 # Merged-/usr layout: every program in /usr/bin, every library in /usr/lib/<multiarch>.
 make_skeleton() {
 	local root=$1 dir
-	for dir in usr/bin usr/lib/$MULTIARCH usr/lib64 usr/lib/mantle etc/dropbear etc/mantle \
+	for dir in usr/bin usr/lib/$MULTIARCH usr/lib/mantle etc/dropbear etc/mantle \
 		dev proc sys run tmp root home/core var/log mnt; do
 		mkdir -p "$root/$dir"
 	done
@@ -76,46 +183,79 @@ make_skeleton() {
 	ln -s usr/bin "$root/sbin"
 	ln -s bin "$root/usr/sbin"
 	ln -s usr/lib "$root/lib"
-	ln -s usr/lib64 "$root/lib64"
+	case $LDSO_LINK in usr/lib64/*)
+		mkdir -p "$root/usr/lib64"
+		ln -s usr/lib64 "$root/lib64"
+		;;
+	esac
 	ln -s ../run "$root/var/run"
-	ln -s "../lib/$MULTIARCH/ld-linux-x86-64.so.2" "$root/usr/lib64/ld-linux-x86-64.so.2"
+	ln -s "$LDSO_TARGET" "$root/$LDSO_LINK"
 	chmod 700 "$root/root"
 	chmod 1777 "$root/tmp"
 }
 
+# The applets of the busybox binary $1, one per line. A foreign binary cannot run here, so
+# its applet table is read instead: busybox keeps the names as one sorted NUL-separated
+# string starting "[\0[[\0" (for Debian's amd64 busybox-static this gives exactly what
+# `busybox --list` prints); reading stops at the first string that is not a name or out of
+# order.
+busybox_applets() {
+	local bin=$1 offset
+	if [ "$ARCH" = "$HOST_ARCH" ]; then
+		"$bin" --list
+		return
+	fi
+	offset=$(LC_ALL=C grep -aobP '\x00\[\x00\[\[\x00' "$bin" | head -n 1 | cut -d: -f1)
+	[ -n "$offset" ] || die "cannot find the applet table in $bin"
+	# (awk reads to the end: an early exit would be a SIGPIPE failure under pipefail)
+	dd if="$bin" iflag=skip_bytes,count_bytes skip=$((offset + 1)) count=65536 bs=65536 status=none |
+		tr '\0' '\n' |
+		LC_ALL=C awk 'done || !/^[a-z0-9_.[-]+$/ || (NR > 1 && $0 <= prev) { done = 1; next } { print; prev = $0 }'
+}
+
 install_busybox() {
-	local pkgroot=$1 root=$2 applet
+	local pkgroot=$1 root=$2 applet need
 	install -m 755 "$pkgroot/bin/busybox" "$root/usr/bin/busybox"
-	for applet in $("$pkgroot/bin/busybox" --list); do
+	busybox_applets "$pkgroot/bin/busybox" >"$TMP/applets"
+	# What /init and the shims cannot do without.
+	for need in sh init mount insmod ip hostname awk sed grep usleep syslogd poweroff; do
+		grep -qx "$need" "$TMP/applets" || die "busybox in busybox-static has no applet $need (applets: $(wc -l <"$TMP/applets"))"
+	done
+	while read -r applet; do
 		case $applet in busybox | linuxrc) continue ;; esac
 		ln -s busybox "$root/usr/bin/$applet"
-	done
+	done <"$TMP/applets"
 }
 
 # install_program PKGROOT ROOT SRC DEST: copy a program and, if it is dynamically linked,
-# every shared library it needs. Libraries are resolved by the packages' own ld.so against
-# the unpacked packages only; one found elsewhere (on the host) means packages.txt lacks a
-# package.
+# every shared library it needs. Libraries are found from the ELF files' DT_NEEDED entries
+# (patchelf reads any architecture's ELF; nothing is run), transitively, in the unpacked
+# packages' library directories only: one missing there means packages.txt lacks a package.
 install_program() {
-	local pkgroot=$1 root=$2 src=$3 dest=$4 ldso libpath soname arrow path _
-	ldso=$pkgroot/lib/$MULTIARCH/ld-linux-x86-64.so.2
-	libpath=$pkgroot/lib/$MULTIARCH:$pkgroot/usr/lib/$MULTIARCH
+	local pkgroot=$1 root=$2 src=$3 dest=$4 interp file needed soname dir lib queue
 	[ -f "$pkgroot/$src" ] || die "$src is not in the downloaded packages"
 	install -D -m 755 "$pkgroot/$src" "$root/$dest"
-	"$ldso" --verify "$pkgroot/$src" || return 0 # statically linked
-	"$ldso" --inhibit-cache --library-path "$libpath" --list "$pkgroot/$src" >"$TMP/ldd" ||
-		die "cannot list the libraries of $src"
-	while read -r soname arrow path _; do
-		[ "$arrow" = "=>" ] || continue # linux-vdso.so.1 (0x...)
-		case $soname in */ld-linux-x86-64.so.2) soname=ld-linux-x86-64.so.2 ;; esac
-		case $path in
-		"$pkgroot"/*) ;;
-		not) die "$src needs $soname, found in no package (add it to packages.txt)" ;;
-		*) die "$src needs $soname, found only on the host at $path (add its package to packages.txt)" ;;
-		esac
-		[ -e "$root/usr/lib/$MULTIARCH/$soname" ] ||
-			install -m 755 "$(readlink -f "$path")" "$root/usr/lib/$MULTIARCH/$soname"
-	done <"$TMP/ldd"
+	# No PT_INTERP: statically linked.
+	interp=$(patchelf --print-interpreter "$pkgroot/$src" 2>/dev/null) || return 0
+	[ "$interp" = "$LDSO" ] || die "$src wants the dynamic loader $interp, not $LDSO: is it a $ARCH program?"
+	queue=("$pkgroot/$src")
+	while [ ${#queue[@]} -gt 0 ]; do
+		file=${queue[0]}
+		queue=("${queue[@]:1}")
+		needed=$(patchelf --print-needed "$file") || die "cannot read the dynamic section of $file"
+		for soname in $needed; do
+			# Installed before: its own needs were followed then.
+			[ ! -e "$root/usr/lib/$MULTIARCH/$soname" ] || continue
+			lib=""
+			for dir in lib/$MULTIARCH usr/lib/$MULTIARCH; do
+				[ -e "$pkgroot/$dir/$soname" ] && lib=$(readlink -f "$pkgroot/$dir/$soname") && break
+			done
+			[ -n "$lib" ] || die "$src needs $soname, found in no package (add it to packages.txt)"
+			install -m 755 "$lib" "$root/usr/lib/$MULTIARCH/$soname"
+			queue+=("$lib")
+		done
+	done
+	[ -e "$root/$LDSO_LINK" ] || die "$src needs the dynamic loader $LDSO, which no package brought"
 }
 
 install_programs() {
@@ -133,19 +273,21 @@ install_programs() {
 }
 
 
-# Copy the modules of modules.txt to /usr/lib/modules/<kver>/<name>.ko (uncompressed: busybox
-# insmod cannot read .ko.xz), checking each comes after the modules it depends on.
+# Copy the modules of modules.txt (modules-arm64.txt for arm64) to
+# /usr/lib/modules/<kver>/<name>.ko (uncompressed: busybox insmod cannot read .ko.xz),
+# checking each comes after the modules it depends on. /init reads the list as
+# /usr/lib/mantle/modules.txt whatever the architecture.
 install_modules() {
 	local pkgroot=$1 root=$2 kver=$3 name pattern file dep loaded=" "
 	local src=$pkgroot/lib/modules/$kver dest=$root/usr/lib/modules/$kver
 	mkdir -p "$dest"
-	for name in $(read_list "$HERE/modules.txt" | tr - _); do
+	for name in $(read_list "$HERE/$MODULES_FILE" | tr - _); do
 		pattern=${name//_/[-_]} # file names use either
 		file=$(find "$src" -regextype posix-extended -regex ".*/$pattern\.ko(\.xz|\.zst|\.gz)?" | head -n 1)
 		if [ -z "$file" ]; then
 			grep -q "/$pattern\.ko" "$src/modules.builtin" &&
-				die "modules.txt: $name is built into kernel $kver, remove it from the list"
-			die "modules.txt: module $name is not in $KERNEL_PACKAGE"
+				die "$MODULES_FILE: $name is built into kernel $kver, remove it from the list"
+			die "$MODULES_FILE: module $name is not in $KERNEL_PACKAGE"
 		fi
 		case $file in
 		*.xz) xz -dc "$file" >"$dest/$name.ko" ;;
@@ -154,11 +296,11 @@ install_modules() {
 		*) cp "$file" "$dest/$name.ko" ;;
 		esac
 		for dep in $(module_depends "$dest/$name.ko"); do
-			case $loaded in *" $dep "*) ;; *) die "modules.txt: $name needs $dep, list $dep before it" ;; esac
+			case $loaded in *" $dep "*) ;; *) die "$MODULES_FILE: $name needs $dep, list $dep before it" ;; esac
 		done
 		loaded="$loaded$name "
 	done
-	read_list "$HERE/modules.txt" >"$root/usr/lib/mantle/modules.txt"
+	read_list "$HERE/$MODULES_FILE" >"$root/usr/lib/mantle/modules.txt"
 	MODULES=$loaded
 }
 
@@ -208,7 +350,7 @@ make_initramfs() {
 write_manifest() {
 	local out=$1 key=$2 kver=$3 seconds=$4 first=true pkg
 	{
-		printf '{\n  "name": "tiny",\n  "key": "%s",\n' "$key"
+		printf '{\n  "name": "tiny",\n  "arch": "%s",\n  "key": "%s",\n' "$QEMU_ARCH" "$key"
 		printf '  "osRelease": {"ID": "mantle-tiny", "VERSION_ID": "%s"},\n' "$VERSION_ID"
 		printf '  "kernel": {"version": "%s", "package": "%s", "packageVersion": "%s"},\n' \
 			"$kver" "$KERNEL_PACKAGE" "$KERNEL_PACKAGE_VERSION"
@@ -241,14 +383,14 @@ build() {
 	local key=$1 final=$2 start pkgroot root out kver seconds
 	start=$(date +%s.%N)
 	mkdir -p "$IMAGES_DIR"
-	TMP=$(mktemp -d "$IMAGES_DIR/.tiny-$key.XXXXXX")
+	TMP=$(mktemp -d "$IMAGES_DIR/.$IMAGE_NAME-$key.XXXXXX")
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	pkgroot=$TMP/packages root=$TMP/rootfs out=$TMP/out
 	mkdir -p "$out"
 
 	say "downloading ${#PACKAGES[@]} packages (kernel $KERNEL_PACKAGE $KERNEL_PACKAGE_VERSION)"
-	download_and_extract "$TMP/debs" "$pkgroot" "${PACKAGES[@]}"
+	download_packages "$TMP/debs" "$pkgroot"
 	kver=${KERNEL_PACKAGE#linux-image-}
 	[ -d "$pkgroot/lib/modules/$kver" ] || die "$KERNEL_PACKAGE has no lib/modules/$kver"
 
@@ -271,18 +413,21 @@ build() {
 
 main() {
 	local key final
-	parse_args "$@"
+	ORIG_ARGS=("$@")
+	take_arch_arg "$@"
+	parse_args ${ARGS[@]+"${ARGS[@]}"}
 	check_host_tools
+	setup_foreign_apt
 	resolve_packages
 	key=$(compute_key)
 	if $PRINT_KEY; then
 		echo "$key"
 		return
 	fi
-	final=$IMAGES_DIR/tiny-$key
+	final=$IMAGES_DIR/$IMAGE_NAME-$key
 	if [ -f "$final/manifest.json" ] && ! $FORCE; then
 		say "cached"
-		ln -sfn "tiny-$key" "$IMAGES_DIR/tiny-latest"
+		ln -sfn "$IMAGE_NAME-$key" "$IMAGES_DIR/$IMAGE_NAME-latest"
 	else
 		build "$key" "$final"
 	fi

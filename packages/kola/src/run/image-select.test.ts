@@ -32,6 +32,15 @@ beforeAll(async () => {
     cmdline: 'console=ttyS0 root=PARTLABEL=ROOT',
     readiness: 'systemd',
   });
+  // images/tiny/build.sh --arch arm64: the same OS (name tiny), its own cache entry
+  await image('tiny-arm64', {
+    name: 'tiny',
+    arch: 'aarch64',
+    osRelease: { ID: 'mantle-tiny' },
+    files: { kernel: 'vmlinuz', initrd: 'initrd.img' },
+    cmdline: 'console=ttyAMA0',
+    readyMarker: 'mantle-tiny: ready',
+  });
 });
 afterAll(async () => {
   await rm(cache, { recursive: true, force: true });
@@ -116,6 +125,81 @@ describe('chooseImage', () => {
   });
 
   it('lists the cached images', async () => {
-    expect(await cachedImageNames(cache)).toEqual(['systemd', 'tiny']);
+    expect(await cachedImageNames(cache)).toEqual(['systemd', 'tiny-arm64', 'tiny']);
+  });
+});
+
+describe('chooseImage on aarch64', () => {
+  it('--qemu-arch aarch64 alone: the platform boots tiny-arm64, whose manifest gives the distro', async () => {
+    const c = await choose({ qemu: { arch: 'aarch64' } });
+    expect(c).toMatchObject({ distro: 'tiny', distroFrom: 'image' });
+    expect(c.manifest?.dir).toBe(join(cache, 'images', 'tiny-arm64-latest'));
+    expect(c.manifest?.arch).toBe('aarch64');
+    expect(c.opts.qemu.kernel).toBeUndefined();
+    expect(c.opts.qemu.arch).toBe('aarch64');
+  });
+
+  it('--image tiny-arm64 sets --qemu-arch aarch64 and leaves the tiny boot to the platform', async () => {
+    const c = await choose({ image: 'tiny-arm64' });
+    expect(c).toMatchObject({ distro: 'tiny', distroFrom: 'image' });
+    expect(c.opts.qemu.arch).toBe('aarch64');
+    expect(c.opts.qemu.kernel).toBeUndefined();
+    expect(c.opts.image).toBeUndefined();
+    // with the matching --qemu-arch too
+    expect((await choose({ image: 'tiny-arm64', qemu: { arch: 'aarch64' } })).opts.qemu.arch).toBe('aarch64');
+    // -b tiny on aarch64 is the arm64 build
+    const b = await choose({ distro: 'tiny', qemu: { arch: 'aarch64' } });
+    expect(b.manifest?.dir).toBe(join(cache, 'images', 'tiny-arm64-latest'));
+    expect(b.opts.qemu.kernel).toBeUndefined();
+  });
+
+  it('--qemu-kernel of the arm64 image takes its arch, command line and initrd', async () => {
+    const dir = join(cache, 'images', 'tiny-arm64-latest');
+    const c = await choose({ qemu: { kernel: join(dir, 'vmlinuz') } });
+    expect(c.opts.qemu).toMatchObject({
+      arch: 'aarch64',
+      initrd: join(dir, 'initrd.img'),
+      append: 'console=ttyAMA0',
+    });
+  });
+
+  it('an image of the other architecture than --qemu-arch is a usage error (exit 2) naming both', async () => {
+    await expect(choose({ image: 'tiny-arm64', qemu: { arch: 'x86_64' } })).rejects.toMatchObject({
+      code: 'IMAGE_ARCH_MISMATCH',
+      exitCode: 2,
+      message: expect.stringMatching(
+        /--image tiny-arm64: .* built for aarch64, but --qemu-arch is x86_64/,
+      ) as string,
+    });
+    // manifests without "arch" (older tiny builds, the systemd image) are x86_64
+    await expect(choose({ image: 'tiny', qemu: { arch: 'aarch64' } })).rejects.toMatchObject({
+      code: 'IMAGE_ARCH_MISMATCH',
+      exitCode: 2,
+      hint: expect.stringContaining('tiny-arm64') as string,
+    });
+    await expect(choose({ distro: 'systemd', qemu: { arch: 'aarch64' } })).rejects.toMatchObject({
+      code: 'IMAGE_ARCH_UNSUPPORTED',
+      exitCode: 2,
+      hint: expect.stringContaining('-b tiny') as string,
+    });
+  });
+
+  it('a missing arm64 image is exit 3 naming images/tiny/build.sh --arch arm64', async () => {
+    const empty = { MANTLE_CACHE_DIR: join(cache, 'none') };
+    await expect(chooseImage(parseRunOptions({ image: 'tiny-arm64' }), empty, cache)).rejects.toMatchObject({
+      code: 'IMAGE_NOT_BUILT',
+      exitCode: 3,
+      hint: expect.stringContaining('images/tiny/build.sh --arch arm64') as string,
+    });
+    await expect(
+      chooseImage(parseRunOptions({ distro: 'tiny', qemu: { arch: 'aarch64' } }), empty, cache),
+    ).rejects.toMatchObject({
+      code: 'IMAGE_NOT_BUILT',
+      exitCode: 3,
+      hint: expect.stringContaining('images/tiny/build.sh --arch arm64') as string,
+    });
+    // without -b or --image the platform says it (loadTinyImage); the choice itself is fine
+    const c = await chooseImage(parseRunOptions({ qemu: { arch: 'aarch64' } }), empty, cache);
+    expect(c).toMatchObject({ distro: 'cl', distroFrom: 'default', manifest: undefined });
   });
 });

@@ -1,7 +1,8 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PrerequisiteError, UsageError } from '@mantle/core';
-import { mantleCacheDir } from '../platform/qemu/image.js';
+import { mantleCacheDir, tinyBuildCommand, tinyImageName } from '../platform/qemu/image.js';
+import type { QemuArch } from '../platform/qemu/options.js';
 import type { RunOptions } from './options.js';
 
 /** What kola reads from an image directory's manifest.json (images/tiny, images/systemd). */
@@ -9,6 +10,8 @@ export interface ImageManifest {
   /** the directory holding manifest.json */
   dir: string;
   name: string | undefined;
+  /** the manifest's "arch" (qemu spelling: x86_64, aarch64); undefined in manifests older than arm64 builds */
+  arch: string | undefined;
   osId: string | undefined;
   versionId: string | undefined;
   /** absolute paths of the files the manifest names */
@@ -51,6 +54,26 @@ export const OWN_IMAGES: readonly string[] = ['tiny', 'systemd'];
 /** The default distro when nothing tells it (mantle's). */
 export const DEFAULT_DISTRO = 'cl';
 
+/** The architectures each own image is built for (images/tiny/build.sh --arch arm64). */
+export const OWN_IMAGE_ARCHES: Readonly<Record<string, readonly QemuArch[]>> = {
+  tiny: ['x86_64', 'aarch64'],
+  systemd: ['x86_64'],
+};
+
+const QEMU_ARCHES: readonly string[] = ['x86_64', 'aarch64'];
+
+/** The cache name of an own image for an architecture: `tiny` on aarch64 is `tiny-arm64`. */
+export function ownImageName(name: string, arch: QemuArch): string {
+  if (name === 'tiny') return tinyImageName(arch);
+  return arch === 'x86_64' ? name : `${name}-arm64`;
+}
+
+/** How to build the cached image `name` (`tiny-arm64` → `images/tiny/build.sh --arch arm64`). */
+export function buildCommandOf(name: string): string {
+  if (name === tinyImageName('aarch64')) return tinyBuildCommand('aarch64');
+  return `images/${name}/build.sh`;
+}
+
 /** Parse `<dir>/manifest.json`; undefined when there is none or it is not an image manifest. */
 export async function readImageManifest(dir: string): Promise<ImageManifest | undefined> {
   let raw: Record<string, unknown>;
@@ -67,6 +90,7 @@ export async function readImageManifest(dir: string): Promise<ImageManifest | un
   return {
     dir,
     name: str(raw.name),
+    arch: str(raw.arch),
     osId: str(os.ID),
     versionId: str(os.VERSION_ID),
     kernel: file(files.kernel),
@@ -99,7 +123,11 @@ const exists = (p: string): Promise<boolean> =>
  * manifest.json, or a disk image file) and `-b/--distro` into qemu options and the run's distro:
  * - `--image NAME|DIR` boots that image's disk/kernel/initrd with its command line and readiness;
  * - `-b NAME` without any image flag boots the cached image of that name when there is one
- *   (so `kola run -b systemd` runs the systemd tests on the systemd image);
+ *   (so `kola run -b systemd` runs the systemd tests on the systemd image; with
+ *   `--qemu-arch aarch64`, `-b tiny` is the `tiny-arm64` image);
+ * - without either, the platform boots the tiny image of `--qemu-arch` (`tiny`, `tiny-arm64`);
+ * - a mantle image's manifest names its architecture: it becomes `--qemu-arch` (a different
+ *   `--qemu-arch` is a UsageError);
  * - `--qemu-image`/`--qemu-kernel` of a built image find manifest.json beside them;
  * - the distro is `-b`, else the image's os-release ID mapped by DISTRO_OF_OS_ID, else `cl`.
  */
@@ -137,25 +165,47 @@ export async function chooseImage(
       });
     }
     const manifest = await findImage(opts.image, cacheDir, cwd);
-    if (manifest) return result(applyManifest(opts, manifest, cacheDir), manifest);
+    if (manifest) {
+      return result(
+        applyManifest(withImageArch(opts, manifest, `--image ${opts.image}`), manifest, cacheDir),
+        manifest,
+      );
+    }
     // A plain disk image file.
     return result({ ...opts, image: undefined, qemu: { ...q, image: resolve(cwd, opts.image) } }, undefined);
   }
 
   if (!explicit) {
+    const arch = q.arch ?? 'x86_64';
     // -b NAME with a cached image of that name boots it; otherwise the platform's default (tiny).
     if (flagDistro) {
-      const named = await readImageManifest(join(cacheDir, 'images', `${flagDistro}-latest`));
-      if (named) return result(applyManifest(opts, named, cacheDir), named);
-      if (OWN_IMAGES.includes(flagDistro)) {
+      const own = OWN_IMAGES.includes(flagDistro);
+      const arches = OWN_IMAGE_ARCHES[flagDistro] ?? [];
+      if (own && !arches.includes(arch)) {
+        throw new UsageError({
+          code: 'IMAGE_ARCH_UNSUPPORTED',
+          message: `-b ${flagDistro}: the ${flagDistro} test image is built for ${arches.join(', ')} only, not ${arch} (--qemu-arch)`,
+          hint: `drop --qemu-arch, or pick an image built for ${arch} (${Object.keys(OWN_IMAGE_ARCHES)
+            .filter((n) => OWN_IMAGE_ARCHES[n]?.includes(arch))
+            .map((n) => `-b ${n}`)
+            .join(', ')})`,
+          details: { distro: flagDistro, arch },
+        });
+      }
+      const name = own ? ownImageName(flagDistro, arch) : flagDistro;
+      const named = await readImageManifest(join(cacheDir, 'images', `${name}-latest`));
+      if (named)
+        return result(applyManifest(withImageArch(opts, named, `-b ${flagDistro}`), named, cacheDir), named);
+      if (own) {
         throw new PrerequisiteError({
           code: 'IMAGE_NOT_BUILT',
-          message: `-b ${flagDistro}: the ${flagDistro} test image is not built (${join(cacheDir, 'images', `${flagDistro}-latest`)} has no manifest.json)`,
-          hint: `build it with images/${flagDistro}/build.sh, or pass the image with --qemu-image/--qemu-kernel`,
+          message: `-b ${flagDistro}: the ${name} test image is not built (${join(cacheDir, 'images', `${name}-latest`)} has no manifest.json)`,
+          hint: `build it with ${buildCommandOf(name)}, or pass the image with --qemu-image/--qemu-kernel`,
+          details: { image: name, arch },
         });
       }
     }
-    return result(opts, await readImageManifest(join(cacheDir, 'images', 'tiny-latest')));
+    return result(opts, await readImageManifest(join(cacheDir, 'images', `${tinyImageName(arch)}-latest`)));
   }
 
   // --qemu-image / --qemu-kernel: a manifest beside them tells the distro and the defaults.
@@ -164,7 +214,39 @@ export async function chooseImage(
   const own =
     manifest &&
     [manifest.kernel, manifest.disk].some((p) => p !== undefined && basename(p) === basename(anchor));
-  return result(own ? fillFromManifest(opts, manifest) : opts, own ? manifest : undefined);
+  return result(
+    own
+      ? fillFromManifest(withImageArch(opts, manifest, q.kernel ? '--qemu-kernel' : '--qemu-image'), manifest)
+      : opts,
+    own ? manifest : undefined,
+  );
+}
+
+/**
+ * The architecture a mantle image is built for becomes the machines' (`--qemu-arch`), so
+ * `--image tiny-arm64` needs no `--qemu-arch aarch64`; a different `--qemu-arch` cannot work.
+ * Manifests without "arch" predate the arm64 images: they are x86_64.
+ */
+function withImageArch(opts: RunOptions, m: ImageManifest, what: string): RunOptions {
+  const arch = m.arch ?? 'x86_64';
+  if (!QEMU_ARCHES.includes(arch)) {
+    throw new UsageError({
+      code: 'IMAGE_ARCH_UNSUPPORTED',
+      message: `${what}: the image ${m.dir} is built for ${arch}, which the qemu platform does not boot`,
+      hint: `pick an image built for ${QEMU_ARCHES.join(' or ')}`,
+      details: { image: m.dir, arch },
+    });
+  }
+  const requested = opts.qemu.arch;
+  if (requested && requested !== arch) {
+    throw new UsageError({
+      code: 'IMAGE_ARCH_MISMATCH',
+      message: `${what}: the image ${m.dir} is built for ${arch}, but --qemu-arch is ${requested}`,
+      hint: `drop --qemu-arch (the image's architecture is used), or pick an image built for ${requested}${requested === 'aarch64' ? ' (tiny-arm64)' : ''}`,
+      details: { image: m.dir, arch, requested },
+    });
+  }
+  return { ...opts, qemu: { ...opts.qemu, arch: arch as QemuArch } };
 }
 
 async function findImage(spec: string, cacheDir: string, cwd: string): Promise<ImageManifest | undefined> {
@@ -175,7 +257,7 @@ async function findImage(spec: string, cacheDir: string, cwd: string): Promise<I
     throw new PrerequisiteError({
       code: 'IMAGE_NOT_BUILT',
       message: `--image ${spec}: there is no image ${spec} in ${join(cacheDir, 'images')} and no file ${resolve(cwd, spec)}`,
-      hint: `build it (images/${spec}/build.sh), or pick a built one: ${known.join(', ') || 'none is built yet'}`,
+      hint: `build it (${buildCommandOf(spec)}), or pick a built one: ${known.join(', ') || 'none is built yet'}`,
       details: { image: spec, known },
     });
   }
@@ -185,7 +267,7 @@ async function findImage(spec: string, cacheDir: string, cwd: string): Promise<I
     throw new PrerequisiteError({
       code: 'IMAGE_NOT_FOUND',
       message: `--image ${spec}: ${abs} does not exist`,
-      hint: 'give a cached image name (tiny, systemd), an image directory with manifest.json, or a disk image file',
+      hint: 'give a cached image name (tiny, tiny-arm64, systemd), an image directory with manifest.json, or a disk image file',
     });
   }
   if (st.isDirectory()) {
@@ -200,11 +282,12 @@ async function findImage(spec: string, cacheDir: string, cwd: string): Promise<I
   return undefined;
 }
 
-// Boot exactly this image: its files and settings replace the defaults. The tiny image from the
-// cache is what the qemu platform boots by default, so it is left to the platform (which then
-// also watches for its console marker).
+// Boot exactly this image: its files and settings replace the defaults. The tiny image of the
+// machines' architecture from the cache is what the qemu platform boots by default, so it is
+// left to the platform (which then also watches for its console marker).
 function applyManifest(opts: RunOptions, m: ImageManifest, cacheDir: string): RunOptions {
-  const isDefaultTiny = m.name === 'tiny' && resolve(m.dir) === resolve(cacheDir, 'images', 'tiny-latest');
+  const defaultTiny = join(cacheDir, 'images', `${tinyImageName(opts.qemu.arch ?? 'x86_64')}-latest`);
+  const isDefaultTiny = m.name === 'tiny' && resolve(m.dir) === resolve(defaultTiny);
   const base: RunOptions = { ...opts, image: undefined };
   if (isDefaultTiny) return base;
   return fillFromManifest(base, m);

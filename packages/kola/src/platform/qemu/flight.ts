@@ -61,17 +61,22 @@ export async function createQemuFlight(options: QemuFlightOptions): Promise<Flig
       ...(opts.initrd ? { initrd: opts.initrd } : {}),
       ...(opts.append ? { append: opts.append } : {}),
       cacheDir: opts.cacheDir ?? mantleCacheDir(opts.env),
+      arch: opts.arch,
       qemuImg,
     },
     logger,
   );
   if (opts.arch === 'aarch64' && boot.kernel && !opts.append)
     boot.append = boot.append?.replace(/console=ttyS0/, 'console=ttyAMA0');
-  if (boot.tiny && opts.arch !== 'x86_64') {
+  // A mantle image (the tiny default, or a manifest beside --qemu-kernel/--qemu-image) says
+  // which architecture it is for: booting it on another one could only hang or crash.
+  if (boot.arch && boot.arch !== opts.arch) {
+    const what = boot.tiny?.dir ?? boot.disk?.path ?? boot.kernel ?? 'the image';
     throw new InputError({
-      code: 'QEMU_BAD_OPTION',
-      message: `the tiny test image is x86_64 only, but arch ${opts.arch} was asked for`,
-      hint: 'pass an image for that architecture (--qemu-image or --qemu-kernel)',
+      code: 'QEMU_ARCH_MISMATCH',
+      message: `${what} is built for ${boot.arch}, but the machines are ${opts.arch}`,
+      hint: `pass --qemu-arch ${boot.arch}, or an image built for ${opts.arch}`,
+      details: { imageArch: boot.arch, arch: opts.arch },
     });
   }
   // UEFI when asked for (also with a kernel: OVMF then boots it through its EFI stub); aarch64's
@@ -112,7 +117,7 @@ export async function createQemuFlight(options: QemuFlightOptions): Promise<Flig
     throw err;
   }
   logger.debug(
-    `flight ready: ${boot.tiny ? 'tiny image' : boot.disk ? `image ${boot.disk.path}` : `kernel ${boot.kernel ?? ''}`}, ` +
+    `flight ready: ${opts.arch}, ${boot.tiny ? `tiny image ${boot.tiny.dir}` : boot.disk ? `image ${boot.disk.path}` : `kernel ${boot.kernel ?? ''}`}, ` +
       `${accel}, ${opts.memoryMiB} MiB, ${opts.cpus} vCPU${uefi ? `, UEFI ${uefi.code}` : ''}${opts.tpm ? ', TPM' : ''}`,
   );
   return flight;

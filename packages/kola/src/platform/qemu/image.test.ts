@@ -10,6 +10,8 @@ import {
   loadTinyImage,
   looksLikeRawImage,
   mantleCacheDir,
+  tinyBuildCommand,
+  tinyImageName,
 } from './image.js';
 
 // Real qemu-img on small files: it is quick, and mocking it would prove nothing.
@@ -93,6 +95,37 @@ test('looksLikeRawImage knows GPT, ext4 and squashfs heads', () => {
   expect(looksLikeRawImage(ext)).toBe(true);
   expect(looksLikeRawImage(Buffer.from('hsqs....'))).toBe(true);
   expect(looksLikeRawImage(Buffer.alloc(4096))).toBe(false);
+});
+
+test('the tiny image per arch: tiny-latest or tiny-arm64-latest; missing → exit 3 naming build.sh --arch arm64', async () => {
+  const cache = join(dir, 'arch-cache');
+  const arm = join(cache, 'images', 'tiny-arm64-latest');
+  const err = await loadTinyImage(cache, 'aarch64').catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(PrerequisiteError);
+  expect((err as PrerequisiteError).exitCode).toBe(3);
+  expect((err as PrerequisiteError).message).toContain(join(arm, 'manifest.json'));
+  expect((err as PrerequisiteError).hint).toContain('images/tiny/build.sh --arch arm64');
+  await mkdir(arm, { recursive: true });
+  for (const f of ['vmlinuz', 'initrd.img']) await writeFile(join(arm, f), '');
+  await writeFile(
+    join(arm, 'manifest.json'),
+    JSON.stringify({ name: 'tiny', arch: 'aarch64', cmdline: 'console=ttyAMA0 loglevel=4' }),
+  );
+  const boot = await loadTinyImage(cache, 'aarch64');
+  expect(boot).toMatchObject({
+    kernel: join(arm, 'vmlinuz'),
+    append: 'console=ttyAMA0 loglevel=4',
+    arch: 'aarch64',
+  });
+  expect(boot.tiny?.dir).toBe(arm);
+  // an entry whose manifest names another arch is not used
+  await writeFile(join(arm, 'manifest.json'), JSON.stringify({ name: 'tiny', arch: 'x86_64' }));
+  await expect(loadTinyImage(cache, 'aarch64')).rejects.toMatchObject({
+    exitCode: 3,
+    message: expect.stringContaining('is an image for x86_64, not aarch64') as string,
+  });
+  expect(tinyImageName('x86_64')).toBe('tiny');
+  expect(tinyBuildCommand('x86_64')).toBe('images/tiny/build.sh');
 });
 
 test('the tiny image: missing → exit 3 naming build.sh; cache dir follows MANTLE_CACHE_DIR', async () => {

@@ -2,6 +2,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, PrerequisiteError, run, type Logger } from '@mantle/core';
+import type { QemuArch } from './options.js';
 
 /** A disk image a machine boots from (through a per-machine overlay). */
 export interface DiskImage {
@@ -14,6 +15,8 @@ export interface DiskImage {
 /** What the tiny image's manifest.json tells kola (the fields the platform uses). */
 export interface TinyManifest {
   name: string;
+  /** qemu spelling (x86_64, aarch64); manifests written before images had arm64 builds name none */
+  arch: string;
   cmdline: string;
   readyMarker: string;
   readyFile: string;
@@ -29,6 +32,8 @@ export interface BootSource {
   append?: string;
   /** set when booting the tiny image from the cache */
   tiny?: { dir: string; manifest: TinyManifest };
+  /** the architecture a mantle image manifest says the image is built for (qemu spelling) */
+  arch?: string;
   /**
    * How the booted OS announces readiness, from a mantle image manifest.json (the tiny image's,
    * or one beside the given disk or kernel, as images/systemd writes it)
@@ -45,24 +50,26 @@ export interface ReadyHints {
   readiness: 'marker' | 'systemd';
 }
 
-// A mantle image's manifest.json beside its files says how the OS announces readiness; other
-// images have none, and then the platform probes SSH and asks the machine.
-async function readyHintsBeside(file: string): Promise<ReadyHints | undefined> {
+// A mantle image's manifest.json beside its files says how the OS announces readiness and
+// which architecture it is for; other images have none, and then the platform probes SSH and
+// asks the machine.
+async function manifestBeside(file: string): Promise<{ ready?: ReadyHints; arch?: string }> {
+  let m: { readyMarker?: unknown; readyFile?: unknown; readiness?: unknown; arch?: unknown };
   try {
-    const m = JSON.parse(await readFile(join(dirname(file), 'manifest.json'), 'utf8')) as {
-      readyMarker?: unknown;
-      readyFile?: unknown;
-      readiness?: unknown;
-    };
-    if (typeof m.readyMarker !== 'string' || m.readyMarker === '') return undefined;
-    return {
+    m = JSON.parse(await readFile(join(dirname(file), 'manifest.json'), 'utf8')) as typeof m;
+  } catch {
+    return {};
+  }
+  if (typeof m !== 'object' || m === null || typeof m.readyMarker !== 'string' || m.readyMarker === '')
+    return {};
+  return {
+    ready: {
       marker: m.readyMarker,
       file: typeof m.readyFile === 'string' ? m.readyFile : '/run/mantle/ready',
       readiness: m.readiness === 'systemd' ? 'systemd' : 'marker',
-    };
-  } catch {
-    return undefined;
-  }
+    },
+    ...(typeof m.arch === 'string' && m.arch ? { arch: m.arch } : {}),
+  };
 }
 
 /** `${MANTLE_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/mantle}`, as images/tiny/build.sh uses. */
@@ -72,22 +79,43 @@ export function mantleCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(resolve(xdg), 'mantle');
 }
 
-const BUILD_HINT =
-  'build it with images/tiny/build.sh (or run scripts/setup.sh), or pass --qemu-image / --qemu-kernel';
+/**
+ * The cache name of the tiny test image for an architecture: `tiny` (amd64, kept as it always
+ * was) or `tiny-arm64`; images/tiny/build.sh publishes `<name>-<key>` and `<name>-latest`.
+ */
+export function tinyImageName(arch: QemuArch = 'x86_64'): string {
+  return arch === 'aarch64' ? 'tiny-arm64' : 'tiny';
+}
 
-/** The tiny test image from the cache, or PrerequisiteError (exit 3) saying how to build it. */
-export async function loadTinyImage(cacheDir: string): Promise<BootSource> {
-  const dir = join(cacheDir, 'images', 'tiny-latest');
+/** The command that builds the tiny image for an architecture (run from the repository). */
+export function tinyBuildCommand(arch: QemuArch = 'x86_64'): string {
+  return arch === 'aarch64' ? 'images/tiny/build.sh --arch arm64' : 'images/tiny/build.sh';
+}
+
+function buildHint(arch: QemuArch): string {
+  // scripts/setup.sh builds the amd64 image; the arm64 one is built on demand.
+  const setup = arch === 'x86_64' ? ' (or run scripts/setup.sh)' : '';
+  return `build it with ${tinyBuildCommand(arch)}${setup}, or pass --qemu-image / --qemu-kernel`;
+}
+
+/**
+ * The tiny test image for `arch` from the cache (`tiny-latest`, `tiny-arm64-latest`), or
+ * PrerequisiteError (exit 3) saying how to build it.
+ */
+export async function loadTinyImage(cacheDir: string, arch: QemuArch = 'x86_64'): Promise<BootSource> {
+  const dir = join(cacheDir, 'images', `${tinyImageName(arch)}-latest`);
   const manifestPath = join(dir, 'manifest.json');
+  const what = arch === 'x86_64' ? 'the tiny test image' : `the ${arch} tiny test image`;
+  const hint = buildHint(arch);
   let text: string;
   try {
     text = await readFile(manifestPath, 'utf8');
   } catch {
     throw new PrerequisiteError({
       code: 'QEMU_TINY_IMAGE_MISSING',
-      message: `no image was given and the tiny test image is not built (${manifestPath} is missing)`,
-      hint: BUILD_HINT,
-      details: { path: manifestPath },
+      message: `no image was given and ${what} is not built (${manifestPath} is missing)`,
+      hint,
+      details: { path: manifestPath, arch },
     });
   }
   let manifest: TinyManifest;
@@ -95,6 +123,7 @@ export async function loadTinyImage(cacheDir: string): Promise<BootSource> {
     const raw = JSON.parse(text) as Partial<TinyManifest> & { files?: { kernel?: string; initrd?: string } };
     manifest = {
       name: raw.name ?? 'tiny',
+      arch: typeof raw.arch === 'string' && raw.arch ? raw.arch : 'x86_64',
       cmdline: raw.cmdline ?? 'console=ttyS0',
       readyMarker: raw.readyMarker ?? 'mantle-tiny: ready',
       readyFile: raw.readyFile ?? '/run/mantle/ready',
@@ -105,24 +134,36 @@ export async function loadTinyImage(cacheDir: string): Promise<BootSource> {
     throw new PrerequisiteError({
       code: 'QEMU_TINY_IMAGE_MISSING',
       message: `the tiny image manifest ${manifestPath} is not valid JSON`,
-      hint: 'rebuild it with images/tiny/build.sh --force',
+      hint: `rebuild it with ${tinyBuildCommand(arch)} --force`,
       cause: err,
+    });
+  }
+  if (manifest.arch !== arch) {
+    throw new PrerequisiteError({
+      code: 'QEMU_TINY_IMAGE_MISSING',
+      message: `${manifestPath} is an image for ${manifest.arch}, not ${arch}`,
+      hint: `rebuild it with ${tinyBuildCommand(arch)} --force`,
+      details: { path: manifestPath, arch, imageArch: manifest.arch },
     });
   }
   const kernel = join(dir, 'vmlinuz');
   const initrd = join(dir, 'initrd.img');
-  await requireFile(kernel, 'tiny image kernel', BUILD_HINT);
-  await requireFile(initrd, 'tiny image initrd', BUILD_HINT);
+  await requireFile(kernel, 'tiny image kernel', hint);
+  await requireFile(initrd, 'tiny image initrd', hint);
   return {
     kernel,
     initrd,
     append: manifest.cmdline,
     tiny: { dir, manifest },
+    arch: manifest.arch,
     ready: { marker: manifest.readyMarker, file: manifest.readyFile, readiness: 'marker' },
   };
 }
 
-/** Resolve a flight's boot source from its options (image, kernel, or the tiny default). */
+/**
+ * Resolve a flight's boot source from its options (image, kernel, or the tiny default of the
+ * machines' architecture).
+ */
 export async function resolveBootSource(
   opts: {
     image?: string;
@@ -130,12 +171,13 @@ export async function resolveBootSource(
     initrd?: string;
     append?: string;
     cacheDir: string;
+    arch?: QemuArch;
     qemuImg: () => Promise<string>;
   },
   logger?: Logger,
 ): Promise<BootSource> {
   if (!opts.image && !opts.kernel) {
-    const tiny = await loadTinyImage(opts.cacheDir);
+    const tiny = await loadTinyImage(opts.cacheDir, opts.arch);
     if (opts.append) tiny.append = opts.append;
     return tiny;
   }
@@ -150,10 +192,10 @@ export async function resolveBootSource(
     source.append = opts.append ?? 'console=ttyS0';
   }
   if (opts.image) source.disk = await inspectDiskImage(opts.image, await opts.qemuImg(), logger);
-  const ready =
-    (source.disk && (await readyHintsBeside(source.disk.path))) ||
-    (source.kernel && (await readyHintsBeside(source.kernel)));
-  if (ready) source.ready = ready;
+  const beside = source.disk ? await manifestBeside(source.disk.path) : {};
+  const found = beside.ready ? beside : source.kernel ? await manifestBeside(source.kernel) : {};
+  if (found.ready) source.ready = found.ready;
+  if (found.arch) source.arch = found.arch;
   return source;
 }
 

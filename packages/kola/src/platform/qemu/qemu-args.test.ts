@@ -71,6 +71,28 @@ describe('buildQemuArgs', () => {
     expect(values(arm, '-device')).toContain('tpm-tis-device,tpmdev=tpm0');
   });
 
+  test('aarch64 under TCG: virt, max with the cheap pointer authentication, PCI virtio devices', () => {
+    const args = buildQemuArgs({
+      ...base,
+      arch: 'aarch64',
+      kernel: '/k',
+      append: 'console=ttyAMA0',
+      ignitionPath: '/m/ignition.json',
+    });
+    expect(values(args, '-machine')).toEqual(['virt']);
+    expect(values(args, '-cpu')).toEqual(['max,pauth-impdef=on']);
+    expect(values(args, '-device')).toEqual([
+      'virtio-rng-pci',
+      'virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01,romfile=',
+    ]);
+    expect(values(args, '-serial')).toEqual(['chardev:console0']);
+    expect(values(args, '-fw_cfg')).toEqual(['name=opt/org.flatcar-linux/config,file=/m/ignition.json']);
+    expect(values(buildQemuArgs({ ...base, arch: 'aarch64', accel: 'kvm' }), '-cpu')).toEqual(['host']);
+    expect(values(buildQemuArgs({ ...base, arch: 'aarch64', cpuModel: 'cortex-a57' }), '-cpu')).toEqual([
+      'cortex-a57',
+    ]);
+  });
+
   test('direct kernel boot', () => {
     const args = buildQemuArgs({ ...base, kernel: '/k', initrd: '/i', append: 'console=ttyS0 x=1' });
     expect(values(args, '-kernel')).toEqual(['/k']);
