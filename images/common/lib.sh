@@ -132,4 +132,20 @@ publish() {
 	fi
 	ln -sfn "$IMAGE_NAME-$KEY" "$TMP/latest"
 	mv -T "$TMP/latest" "$IMAGES_DIR/$IMAGE_NAME-latest"
+	prune_old_builds
+}
+
+# Every change to an image's inputs makes a new NAME-KEY directory (~300 MB for the systemd
+# image): keep the newest and the one before it (a kola run started on it may still boot new
+# machines from it), remove older builds of this image. Other images' directories (tiny vs
+# tiny-arm64) never match: the name must be followed by exactly 16 hex digits.
+prune_old_builds() {
+	local dir
+	find "$IMAGES_DIR" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended \
+		-regex ".*/$IMAGE_NAME-[0-9a-f]{16}" ! -name "$IMAGE_NAME-$KEY" -printf '%T@ %p\n' |
+		sort -rn | tail -n +2 | cut -d' ' -f2- |
+		while read -r dir; do
+			say "removing the superseded build ${dir##*/}"
+			rm -rf --one-file-system "$dir"
+		done
 }
