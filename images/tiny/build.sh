@@ -232,13 +232,22 @@ install_busybox() {
 # (patchelf reads any architecture's ELF; nothing is run), transitively, in the unpacked
 # packages' library directories only: one missing there means packages.txt lacks a package.
 install_program() {
-	local pkgroot=$1 root=$2 src=$3 dest=$4 interp file needed soname dir lib queue
+	local pkgroot=$1 root=$2 src=$3 dest=$4 interp
 	[ -f "$pkgroot/$src" ] || die "$src is not in the downloaded packages"
 	install -D -m 755 "$pkgroot/$src" "$root/$dest"
 	# No PT_INTERP: statically linked.
 	interp=$(patchelf --print-interpreter "$pkgroot/$src" 2>/dev/null) || return 0
 	[ "$interp" = "$LDSO" ] || die "$src wants the dynamic loader $interp, not $LDSO: is it a $ARCH program?"
-	queue=("$pkgroot/$src")
+	install_needed "$pkgroot" "$root" "$src" "$pkgroot/$src"
+	[ -e "$root/$LDSO_LINK" ] || die "$src needs the dynamic loader $LDSO, which no package brought"
+}
+
+# install_needed PKGROOT ROOT WHO FILE...: install what FILEs need (DT_NEEDED, transitively)
+# into /usr/lib/MULTIARCH; a missing library names WHO.
+install_needed() {
+	local pkgroot=$1 root=$2 who=$3 file needed soname dir lib queue
+	shift 3
+	queue=("$@")
 	while [ ${#queue[@]} -gt 0 ]; do
 		file=${queue[0]}
 		queue=("${queue[@]:1}")
@@ -246,16 +255,35 @@ install_program() {
 		for soname in $needed; do
 			# Installed before: its own needs were followed then.
 			[ ! -e "$root/usr/lib/$MULTIARCH/$soname" ] || continue
-			lib=""
-			for dir in lib/$MULTIARCH usr/lib/$MULTIARCH; do
-				[ -e "$pkgroot/$dir/$soname" ] && lib=$(readlink -f "$pkgroot/$dir/$soname") && break
-			done
-			[ -n "$lib" ] || die "$src needs $soname, found in no package (add it to packages.txt)"
+			lib=$(find_library "$pkgroot" "$soname") || die "$who needs $soname, found in no package (add it to packages.txt)"
 			install -m 755 "$lib" "$root/usr/lib/$MULTIARCH/$soname"
 			queue+=("$lib")
 		done
 	done
-	[ -e "$root/$LDSO_LINK" ] || die "$src needs the dynamic loader $LDSO, which no package brought"
+}
+
+# find_library PKGROOT SONAME: the real file of SONAME in the unpacked packages.
+find_library() {
+	local dir
+	for dir in lib/$MULTIARCH usr/lib/$MULTIARCH; do
+		[ -e "$1/$dir/$2" ] && readlink -f "$1/$dir/$2" && return 0
+	done
+	return 1
+}
+
+# The libraries kolet (a Node.js single executable, uploaded by kola for native functions and
+# check specs) links (what `patchelf --print-needed node` lists): with them the tiny image runs it too.
+KOLET_LIBRARIES=(libdl.so.2 libpthread.so.0 libm.so.6 libstdc++.so.6 libgcc_s.so.1)
+
+# install_libraries PKGROOT ROOT SONAME...: install libraries no program here links, and theirs.
+install_libraries() {
+	local pkgroot=$1 root=$2 soname lib
+	shift 2
+	for soname in "$@"; do
+		lib=$(find_library "$pkgroot" "$soname") || die "$soname (for kolet) is in no package (add it to packages.txt)"
+		install -m 755 "$lib" "$root/usr/lib/$MULTIARCH/$soname"
+		install_needed "$pkgroot" "$root" "$soname" "$lib"
+	done
 }
 
 install_programs() {
@@ -398,6 +426,7 @@ build() {
 	make_skeleton "$root"
 	install_busybox "$pkgroot" "$root"
 	install_programs "$pkgroot" "$root"
+	install_libraries "$pkgroot" "$root" "${KOLET_LIBRARIES[@]}"
 	install_overlay "$root"
 	install_modules "$pkgroot" "$root" "$kver"
 	write_os_release "$root" "$key" "$kver"

@@ -1,4 +1,5 @@
 // `kola check --image IMAGE SPEC` end to end: the built bin boots one machine of the systemd image
+// (and of the tiny image)
 // (real qemu, TCG), uploads kolet and runs a spec with no test code at all. The bad inputs (an
 // invalid spec, a missing kolet) are refused before anything boots.
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -64,6 +65,33 @@ describe('kola check', () => {
     const machines = await readdir(join(cwd, 'out', 'machines'));
     expect(machines).toHaveLength(1);
     expect(await readdir(join(cwd, 'out', 'machines', machines[0] ?? ''))).toContain('console.txt');
+  });
+
+  it('runs a spec on the tiny image too (it carries the C++ runtime kolet links), JSON report', async () => {
+    await writeFile(
+      join(cwd, 'tiny.yaml'),
+      [
+        'file:',
+        "  /etc/os-release: { exists: true, contains: ['ID=mantle-tiny'] }",
+        'user:',
+        '  core: { exists: true }',
+        'command:',
+        '  uname -s: { exit-status: 0, stdout: [Linux] }',
+        'interface:',
+        '  lo: { exists: true, mtu: 65536 }',
+        '',
+      ].join('\n'),
+    );
+    const r = await kola(
+      ['check', '--image', 'tiny', 'tiny.yaml', '--format', 'json', '--output-dir', 'out-tiny'],
+      {
+        cwd,
+        timeoutMs: 600_000,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { summary: { 'test-count': number; 'failed-count': number } };
+    expect(report.summary).toMatchObject({ 'test-count': 7, 'failed-count': 0 });
   });
 
   it('refuses an invalid spec with file:line:column before booting (exit 2)', async () => {
