@@ -5,6 +5,7 @@ import {
   detectFormat,
   FlatcarLabel,
   InputError,
+  InterruptedError,
   onCleanup,
   OperationError,
   partitionRef,
@@ -125,6 +126,7 @@ async function bakeQcow2(image: string, opts: BakeOptions, cwd: string): Promise
     await run(qemuImg, ['convert', '-f', 'qcow2', '-O', 'raw', image, raw], ro);
     const r = await bakeRaw({ ...opts, image: raw, out: raw }, cwd, raw, opts.image);
     await run(qemuImg, ['convert', '-f', 'raw', '-O', 'qcow2', raw, qcow], ro);
+    if (opts.signal?.aborted) throw new InterruptedError('abort signal');
     await rename(qcow, out);
     return { ...r, image: out };
   } finally {
@@ -239,8 +241,16 @@ async function bakeRaw(
       noop = `/etc/sysupdate.d/noop.${suffix}`;
       rootOps.push({ op: 'write', path: noop, content: noopTransferFile(), mode: 0o644, uid: 0, gid: 0 });
     }
+    // debugfs and e2fsck are not cancelled mid-write (a half-applied debugfs script is what the
+    // copy is for): an interrupt is honoured between the steps, and always before the rename.
+    const stopIfInterrupted = (): void => {
+      if (opts.signal?.aborted) throw new InterruptedError('abort signal');
+    };
+    stopIfInterrupted();
     if (to === 'oem') await applyExt4(tData, dataOps, { ...(opts.logger ? { logger: opts.logger } : {}) });
+    stopIfInterrupted();
     await applyExt4(tRoot, rootOps, { ...(opts.logger ? { logger: opts.logger } : {}) });
+    stopIfInterrupted();
     for (const ref of to === 'oem' ? [tRoot, tData] : [tRoot]) await fsck(ref, opts.image);
     const left = await freeBytes(tData);
     const fh = await open(tmp, 'r+');
@@ -249,6 +259,7 @@ async function bakeRaw(
     } finally {
       await fh.close();
     }
+    stopIfInterrupted();
     await rename(tmp, out);
     return {
       image: out,
