@@ -123,19 +123,9 @@ export function wrapperScript(layout: Layout, cmd: Command, describe: string): s
       'fi',
       unshareCall,
     );
-  } else if (layout.wrapper === 'auto') {
-    lines.push(
-      'if [ "$(id -u)" = 0 ]; then',
-      `  ${unshareCall}`,
-      'fi',
-      'if ! command -v bwrap >/dev/null 2>&1; then',
-      `  ${noBwrap}`,
-      '  exit 127',
-      'fi',
-      'root="${FLATWRAP_ROOT-}"' + q(rootDir(name)),
-      bwrapCall,
-    );
   } else {
+    // auto: root takes the unshare path (exec does not return); everyone else falls through to bwrap
+    if (layout.wrapper === 'auto') lines.push('if [ "$(id -u)" = 0 ]; then', `  ${unshareCall}`, 'fi');
     lines.push(
       'if ! command -v bwrap >/dev/null 2>&1; then',
       `  ${noBwrap}`,
