@@ -84,64 +84,6 @@ interface Planned {
 export async function bakeImage(opts: BakeOptions): Promise<BakeResult> {
   const cwd = opts.cwd ?? process.cwd();
   const image = resolve(cwd, opts.image);
-  const st = await stat(image).catch(() => undefined);
-  if (st?.isFile()) {
-    const { head, tail } = await readHeadAndTail(image);
-    const format = detectFormat(head, tail).format;
-    if (format === 'qcow2') return bakeQcow2(image, opts, cwd);
-    if (format !== 'raw' && format !== 'unknown') {
-      throw new InputError({
-        code: 'UNSUPPORTED_IMAGE_FORMAT',
-        message: `IMAGE ${opts.image} is a ${format} image; bake writes raw and qcow2 images`,
-        hint: `convert it first: qemu-img convert -O raw ${opts.image} image.raw`,
-        details: { file: image, format },
-      });
-    }
-  }
-  return bakeRaw(opts, cwd, image);
-}
-
-async function bakeQcow2(image: string, opts: BakeOptions, cwd: string): Promise<BakeResult> {
-  const env = opts.env ? { env: opts.env } : {};
-  const qemuImg = await requireTool('qemu-img', {
-    debianPackage: 'qemu-utils',
-    purpose: 'bake qcow2 images',
-    ...env,
-  });
-  const out = opts.out !== undefined ? resolve(cwd, opts.out) : image;
-  const stem = join(dirname(out), `.${basename(out)}.${process.pid}.${randomBytes(4).toString('hex')}`);
-  const raw = `${stem}.raw`;
-  const qcow = `${stem}.qcow2`;
-  const unregister = onCleanup(
-    () => Promise.all([rm(raw, { force: true }), rm(qcow, { force: true })]).then(() => undefined),
-    `remove ${stem}.*`,
-  );
-  const ro = {
-    ...(opts.logger ? { logger: opts.logger } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    timeoutMs: 3600_000,
-  };
-  try {
-    // qemu-img writes raw output sparse: only the data of the image costs disk space.
-    await run(qemuImg, ['convert', '-f', 'qcow2', '-O', 'raw', image, raw], ro);
-    const r = await bakeRaw({ ...opts, image: raw, out: raw }, cwd, raw, opts.image);
-    await run(qemuImg, ['convert', '-f', 'raw', '-O', 'qcow2', raw, qcow], ro);
-    if (opts.signal?.aborted) throw new InterruptedError('abort signal');
-    await rename(qcow, out);
-    return { ...r, image: out };
-  } finally {
-    await Promise.all([rm(raw, { force: true }), rm(qcow, { force: true })]);
-    unregister();
-  }
-}
-
-async function bakeRaw(
-  opts: BakeOptions,
-  cwd: string,
-  image: string,
-  shownAs = opts.image,
-): Promise<BakeResult> {
-  opts = { ...opts, image: shownAs };
   const to = opts.to ?? 'root';
   if (to !== 'root' && to !== 'oem') {
     throw new InputError({
@@ -157,7 +99,6 @@ async function bakeRaw(
       message: 'no sysexts given',
       hint: 'bakery bake IMAGE NAME:FILE.raw ...',
     });
-
   const imgStat = await stat(image).catch(() => undefined);
   if (!imgStat?.isFile())
     throw new InputError({
@@ -166,6 +107,75 @@ async function bakeRaw(
       hint: 'pass a raw or qcow2 OS disk image (e.g. flatcar_production_image.bin, flatcar_production_qemu_image.img)',
       details: { file: image },
     });
+  const { head, tail } = await readHeadAndTail(image);
+  const format = detectFormat(head, tail).format;
+  if (format !== 'raw' && format !== 'qcow2' && format !== 'unknown') {
+    throw new InputError({
+      code: 'UNSUPPORTED_IMAGE_FORMAT',
+      message: `IMAGE ${opts.image} is a ${format} image; bake writes raw and qcow2 images`,
+      hint: `convert it first: qemu-img convert -O raw ${opts.image} image.raw`,
+      details: { file: image, format },
+    });
+  }
+  // The sysexts are checked before a qcow2 image is converted: a bad one costs no disk work.
+  const planned = await planSysexts(opts.sysexts, cwd, opts.sysupdate ?? false, opts.logger);
+  const out = opts.out !== undefined ? resolve(cwd, opts.out) : image;
+  const job: BakeJob = { opts, to, planned, shownAs: opts.image };
+  if (format === 'qcow2') return bakeQcow2(job, image, out);
+  return bakeRaw(job, image, out, false);
+}
+
+/** What bakeImage validated once, for the raw and the qcow2 path. */
+interface BakeJob {
+  opts: BakeOptions;
+  to: 'root' | 'oem';
+  planned: Planned[];
+  /** IMAGE as the user gave it, for messages */
+  shownAs: string;
+}
+
+async function bakeQcow2(job: BakeJob, image: string, out: string): Promise<BakeResult> {
+  const { opts } = job;
+  const env = opts.env ? { env: opts.env } : {};
+  const qemuImg = await requireTool('qemu-img', {
+    debianPackage: 'qemu-utils',
+    purpose: 'bake qcow2 images',
+    ...env,
+  });
+  const stem = join(dirname(out), `.${basename(out)}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const raw = `${stem}.raw`;
+  const qcow = `${stem}.qcow2`;
+  const unregister = onCleanup(
+    () => Promise.all([rm(raw, { force: true }), rm(qcow, { force: true })]).then(() => undefined),
+    `remove ${stem}.*`,
+  );
+  const ro = {
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    timeoutMs: 3600_000,
+  };
+  try {
+    // qemu-img writes raw output sparse: only the data of the image costs disk space.
+    await run(qemuImg, ['convert', '-f', 'qcow2', '-O', 'raw', image, raw], ro);
+    // the raw file is already a private scratch copy: baked in place, no second copy
+    const r = await bakeRaw(job, raw, raw, true);
+    await run(qemuImg, ['convert', '-f', 'raw', '-O', 'qcow2', raw, qcow], ro);
+    if (opts.signal?.aborted) throw new InterruptedError('abort signal');
+    await rename(qcow, out);
+    return { ...r, image: out };
+  } finally {
+    await Promise.all([rm(raw, { force: true }), rm(qcow, { force: true })]);
+    unregister();
+  }
+}
+
+/**
+ * Bake into a raw image: into a sparse copy renamed over `out` at the end, or, with `inPlace`
+ * (the image is already a private scratch file), into the image itself.
+ */
+async function bakeRaw(job: BakeJob, image: string, out: string, inPlace: boolean): Promise<BakeResult> {
+  const { to, planned } = job;
+  const opts = { ...job.opts, image: job.shownAs };
   // Not a disk: core's GPT reader says so (exit 2) before anything else happens.
   const table = await readGpt(image);
   const labels = table.partitions.map((p) => p.name);
@@ -181,7 +191,6 @@ async function bakeRaw(
     }
   }
 
-  const planned = await planSysexts(opts.sysexts, cwd, opts.sysupdate ?? false, opts.logger);
   const rootRef = await partitionRef(image, FlatcarLabel.ROOT);
   const dataRef = to === 'oem' ? await partitionRef(image, FlatcarLabel.OEM) : rootRef;
   for (const ref of to === 'oem' ? [rootRef, dataRef] : [rootRef]) await requireExt4(ref, opts.image);
@@ -196,16 +205,18 @@ async function bakeRaw(
     });
   }
 
-  const out = opts.out !== undefined ? resolve(cwd, opts.out) : image;
-  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.${randomBytes(4).toString('hex')}.baking`);
-  const unregister = onCleanup(() => rm(tmp, { force: true }), `remove ${tmp}`);
+  const tmp = inPlace
+    ? image
+    : join(dirname(out), `.${basename(out)}.${process.pid}.${randomBytes(4).toString('hex')}.baking`);
+  const unregister = inPlace ? () => undefined : onCleanup(() => rm(tmp, { force: true }), `remove ${tmp}`);
   try {
     // A sparse (or reflinked) copy: a 4.5 GiB image with 1 GiB of data costs 1 GiB of writes at most.
-    await run('cp', ['--sparse=always', '--reflink=auto', '--', image, tmp], {
-      ...(opts.logger ? { logger: opts.logger } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      timeoutMs: 3600_000,
-    });
+    if (!inPlace)
+      await run('cp', ['--sparse=always', '--reflink=auto', '--', image, tmp], {
+        ...(opts.logger ? { logger: opts.logger } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        timeoutMs: 3600_000,
+      });
     const tRoot: PartitionRef = { ...rootRef, image: tmp };
     const tData: PartitionRef = { ...dataRef, image: tmp };
     const rootOps: Ext4Op[] = [];
@@ -260,7 +271,7 @@ async function bakeRaw(
       await fh.close();
     }
     stopIfInterrupted();
-    await rename(tmp, out);
+    if (!inPlace) await rename(tmp, out);
     return {
       image: out,
       partition: dataRef.label ?? to,
@@ -270,7 +281,7 @@ async function bakeRaw(
       fsckClean: true,
     };
   } finally {
-    await rm(tmp, { force: true });
+    if (!inPlace) await rm(tmp, { force: true });
     unregister();
   }
 }
