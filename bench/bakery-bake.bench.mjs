@@ -55,14 +55,28 @@ try {
   const image = join(work, 'flatcar.img');
   await createDiskImage({ out: image, layout, size: SECTORS * 512, fill: { ROOT: { dir: rootfs } } });
   const root = await partitionRef(image, 'ROOT');
-  console.log(`image: ${(SECTORS * 512 / 1024 ** 3).toFixed(1)} GiB sparse, ROOT ${(root.size / 1024 ** 3).toFixed(2)} GiB at byte ${root.offset}`);
+  console.log(
+    `image: ${((SECTORS * 512) / 1024 ** 3).toFixed(1)} GiB sparse, ROOT ${(root.size / 1024 ** 3).toFixed(2)} GiB at byte ${root.offset}`,
+  );
 
   const sysexts = [];
   for (const name of ['alpha', 'beta', 'gamma']) {
     const src = join(work, `src-${name}`);
     await mkdir(join(src, 'usr/share', name), { recursive: true });
     await writeFile(join(src, 'usr/share', name, 'blob'), randomBytes(SYSEXT_MB * 1024 * 1024));
-    await run(process.execPath, [bakery, 'create', name, '--from', src, '--version', '1.0', '--out', join(work, 'sysexts'), '--compression', 'lz4']);
+    await run(process.execPath, [
+      bakery,
+      'create',
+      name,
+      '--from',
+      src,
+      '--version',
+      '1.0',
+      '--out',
+      join(work, 'sysexts'),
+      '--compression',
+      'lz4',
+    ]);
     sysexts.push({ name, file: join(work, 'sysexts', `${name}-1.0-x86-64.raw`) });
   }
   console.log(`sysexts: 3 × ${SYSEXT_MB} MiB (incompressible)`);
@@ -72,7 +86,15 @@ try {
     const copy = join(work, `loop-${i}.img`);
     const mnt = join(work, `mnt-${i}`);
     await run('cp', ['--sparse=always', image, copy]);
-    const { stdout } = await run('losetup', ['--find', '--show', '--offset', String(root.offset), '--sizelimit', String(root.size), copy]);
+    const { stdout } = await run('losetup', [
+      '--find',
+      '--show',
+      '--offset',
+      String(root.offset),
+      '--sizelimit',
+      String(root.size),
+      copy,
+    ]);
     const dev = stdout.trim();
     try {
       await mkdir(mnt, { recursive: true });
@@ -81,7 +103,11 @@ try {
         for (const s of sysexts) {
           await mkdir(join(mnt, 'opt/extensions', s.name), { recursive: true });
           await run('cp', [s.file, join(mnt, 'opt/extensions', s.name)]);
-          await run('ln', ['-sf', `/opt/extensions/${s.name}/${s.name}-1.0-x86-64.raw`, join(mnt, 'etc/extensions', `${s.name}.raw`)]);
+          await run('ln', [
+            '-sf',
+            `/opt/extensions/${s.name}/${s.name}-1.0-x86-64.raw`,
+            join(mnt, 'etc/extensions', `${s.name}.raw`),
+          ]);
         }
       } finally {
         await run('umount', [mnt]);
@@ -98,7 +124,14 @@ try {
   };
   const ours = async (i) => {
     const out = join(work, `baked-${i}.img`);
-    await run(process.execPath, [bakery, 'bake', image, ...sysexts.map((s) => `${s.name}:${s.file}`), '--out', out]);
+    await run(process.execPath, [
+      bakery,
+      'bake',
+      image,
+      ...sysexts.map((s) => `${s.name}:${s.file}`),
+      '--out',
+      out,
+    ]);
     await rm(out, { force: true });
   };
 
@@ -111,7 +144,11 @@ try {
       console.log(`root + loop-mount baseline unavailable here: ${err.message.split('\n')[0]}`);
     }
   }
-  const rows = [['bakery bake (no root)', ours], ['cp --sparse=always only', cpOnly], ...(loopWorks ? [['root: loop mount + cp', rootBaseline]] : [])];
+  const rows = [
+    ['bakery bake (no root)', ours],
+    ['cp --sparse=always only', cpOnly],
+    ...(loopWorks ? [['root: loop mount + cp', rootBaseline]] : []),
+  ];
   const best = {};
   for (let i = 0; i < RUNS; i++) {
     for (const [label, fn] of rows) {
@@ -123,8 +160,13 @@ try {
   }
   for (const [label] of rows) console.log(`${label.padEnd(26)} best ${best[label].toFixed(2)} s`);
   const ourBest = best['bakery bake (no root)'];
-  console.log(`ratio bakery / cp-only floor:        ${(ourBest / best['cp --sparse=always only']).toFixed(2)}`);
-  if (loopWorks) console.log(`ratio bakery / root loop-mount bake:  ${(ourBest / best['root: loop mount + cp']).toFixed(2)}`);
+  console.log(
+    `ratio bakery / cp-only floor:        ${(ourBest / best['cp --sparse=always only']).toFixed(2)}`,
+  );
+  if (loopWorks)
+    console.log(
+      `ratio bakery / root loop-mount bake:  ${(ourBest / best['root: loop mount + cp']).toFixed(2)}`,
+    );
   console.log(`bakery ran as uid ${process.getuid?.()} but needs no root: no losetup, no mount, no sudo`);
 } finally {
   await rm(work, { recursive: true, force: true });

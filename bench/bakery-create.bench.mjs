@@ -9,7 +9,18 @@
 //   pnpm --filter @mantle/core --filter @mantle/bakery build && node bench/bakery-create.bench.mjs
 //   BENCH_MB=200 BENCH_RUNS=3 node bench/bakery-create.bench.mjs
 import { execFile } from 'node:child_process';
-import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
+import {
+  copyFile,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +31,10 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 2);
 const execFileP = promisify(execFile);
 const bakery = fileURLToPath(new URL('../packages/bakery/dist/cli.js', import.meta.url));
 const GNU_TIME = '/usr/bin/time';
-const hasTime = await stat(GNU_TIME).then(() => true, () => false);
+const hasTime = await stat(GNU_TIME).then(
+  () => true,
+  () => false,
+);
 
 // Run a command, returning its CPU seconds (user+sys of it and its children) when GNU time is there.
 async function timed(cmd, args, timesFile) {
@@ -83,7 +97,9 @@ try {
   await fill('/usr/share', 'usr/share', MB * 0.55 * 1024 * 1024);
   await fill('/usr/lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu', MB * 1024 * 1024);
   await fill('/usr/lib', 'usr/lib', MB * 1024 * 1024);
-  console.log(`tree: ${files} files, ${(bytes / 1024 / 1024).toFixed(0)} MiB (made in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(
+    `tree: ${files} files, ${(bytes / 1024 / 1024).toFixed(0)} MiB (made in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+  );
 
   const baseline = async (i) => {
     const out = join(work, `plain-${i}.sqfs`);
@@ -92,29 +108,47 @@ try {
   };
   const ours = async (i) => {
     const outDir = join(work, `bakery-${i}`);
-    const cpu = await timed(process.execPath, [bakery, 'create', 'bench', '--from', tree, '--version', '1.0', '--out', outDir, '--json'], join(work, 'times'));
+    const cpu = await timed(
+      process.execPath,
+      [bakery, 'create', 'bench', '--from', tree, '--version', '1.0', '--out', outDir, '--json'],
+      join(work, 'times'),
+    );
     return { out: join(outDir, 'bench-1.0-x86-64.raw'), cpu };
   };
   const times = { plain: [], bakery: [] };
   const cpus = { plain: [], bakery: [] };
   for (let i = 0; i < RUNS; i++) {
-    for (const [label, fn] of [['plain', baseline], ['bakery', ours]]) {
+    for (const [label, fn] of [
+      ['plain', baseline],
+      ['bakery', ours],
+    ]) {
       const t = process.hrtime.bigint();
       const { out, cpu } = await fn(i);
       const s = Number(process.hrtime.bigint() - t) / 1e9;
       times[label].push(s);
       if (cpu !== undefined) cpus[label].push(cpu);
       const size = (await stat(out)).size;
-      console.log(`  run ${i + 1} ${label.padEnd(6)} ${s.toFixed(2)} s wall${cpu !== undefined ? `, ${cpu.toFixed(2)} s CPU` : ''}  ${(size / 1024 / 1024).toFixed(1)} MiB`);
+      console.log(
+        `  run ${i + 1} ${label.padEnd(6)} ${s.toFixed(2)} s wall${cpu !== undefined ? `, ${cpu.toFixed(2)} s CPU` : ''}  ${(size / 1024 / 1024).toFixed(1)} MiB`,
+      );
       await rm(out, { force: true });
     }
   }
   const best = (a) => Math.min(...a);
   const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-  console.log(`mksquashfs -all-root -noappend: wall best ${best(times.plain).toFixed(2)} s, median ${median(times.plain).toFixed(2)} s${cpus.plain.length ? `; CPU best ${best(cpus.plain).toFixed(2)} s` : ''}`);
-  console.log(`bakery create:                  wall best ${best(times.bakery).toFixed(2)} s, median ${median(times.bakery).toFixed(2)} s${cpus.bakery.length ? `; CPU best ${best(cpus.bakery).toFixed(2)} s` : ''}`);
-  console.log(`ratio bakery/mksquashfs, wall (best): ${(best(times.bakery) / best(times.plain)).toFixed(3)} (goal ≤ 1.03)`);
-  if (cpus.plain.length) console.log(`ratio bakery/mksquashfs, CPU  (best): ${(best(cpus.bakery) / best(cpus.plain)).toFixed(3)} (goal ≤ 1.03)`);
+  console.log(
+    `mksquashfs -all-root -noappend: wall best ${best(times.plain).toFixed(2)} s, median ${median(times.plain).toFixed(2)} s${cpus.plain.length ? `; CPU best ${best(cpus.plain).toFixed(2)} s` : ''}`,
+  );
+  console.log(
+    `bakery create:                  wall best ${best(times.bakery).toFixed(2)} s, median ${median(times.bakery).toFixed(2)} s${cpus.bakery.length ? `; CPU best ${best(cpus.bakery).toFixed(2)} s` : ''}`,
+  );
+  console.log(
+    `ratio bakery/mksquashfs, wall (best): ${(best(times.bakery) / best(times.plain)).toFixed(3)} (goal ≤ 1.03)`,
+  );
+  if (cpus.plain.length)
+    console.log(
+      `ratio bakery/mksquashfs, CPU  (best): ${(best(cpus.bakery) / best(cpus.plain)).toFixed(3)} (goal ≤ 1.03)`,
+    );
 } finally {
   await rm(work, { recursive: true, force: true });
 }

@@ -19,7 +19,9 @@ let core;
 try {
   core = await import(new URL('../packages/core/dist/index.js', import.meta.url).href);
 } catch (err) {
-  console.error(`cannot load packages/core/dist (build it first: pnpm --filter @mantle/core build): ${err.message}`);
+  console.error(
+    `cannot load packages/core/dist (build it first: pnpm --filter @mantle/core build): ${err.message}`,
+  );
   process.exit(2);
 }
 const { builtinLayout, createLayoutImage, formatSfdiskDump, readGpt, findTool } = core;
@@ -35,7 +37,9 @@ try {
   const img = join(dir, 'flatcar-10g.img');
   await createLayoutImage({ out: img, layout: builtinLayout('flatcar'), size: 10 * 1024 ** 3 });
   const st = await stat(img);
-  console.log(`image: ${(st.size / 1024 ** 3).toFixed(0)} GiB sparse (${st.blocks * 512} bytes allocated), Flatcar layout`);
+  console.log(
+    `image: ${(st.size / 1024 ** 3).toFixed(0)} GiB sparse (${st.blocks * 512} bytes allocated), Flatcar layout`,
+  );
 
   // Sanity: both read the same table.
   const ours = formatSfdiskDump(await readGpt(img));
@@ -51,7 +55,12 @@ try {
       samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     samples.sort((a, b) => a - b);
-    return { label, mean: samples.reduce((s, x) => s + x, 0) / RUNS, median: samples[Math.floor(RUNS / 2)], min: samples[0] };
+    return {
+      label,
+      mean: samples.reduce((s, x) => s + x, 0) / RUNS,
+      median: samples[Math.floor(RUNS / 2)],
+      min: samples[0],
+    };
   }
 
   const rows = [
@@ -63,7 +72,9 @@ try {
   console.log(`GPT read, mean of ${RUNS} runs each (median, min)`);
   for (const r of rows) {
     const ratio = r === base ? '  (baseline)' : `  ${(base.mean / r.mean).toFixed(1)}x faster than sfdisk -d`;
-    console.log(`  ${r.label.padEnd(15)} ${r.mean.toFixed(3).padStart(8)} ms (${r.median.toFixed(3)}, ${r.min.toFixed(3)})${ratio}`);
+    console.log(
+      `  ${r.label.padEnd(15)} ${r.mean.toFixed(3).padStart(8)} ms (${r.median.toFixed(3)}, ${r.min.toFixed(3)})${ratio}`,
+    );
   }
   console.log(`ratio sfdisk -d / readGpt: ${(base.mean / rows[1].mean).toFixed(1)}`);
 } finally {

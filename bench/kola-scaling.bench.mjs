@@ -29,9 +29,13 @@ writeFileSync(
 function runAt(parallel) {
   const out = join(work, `out-${parallel}`);
   const start = performance.now();
-  const r = spawnSync(process.execPath, [kola, 'run', 'scale.*', '--tests-dir', testsDir, '-j', String(parallel), '--output-dir', out], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [kola, 'run', 'scale.*', '--tests-dir', testsDir, '-j', String(parallel), '--output-dir', out],
+    {
+      encoding: 'utf8',
+    },
+  );
   const secs = (performance.now() - start) / 1000;
   if (r.status !== 0) {
     process.stderr.write(r.stderr);
@@ -46,7 +50,8 @@ try {
     results[j] = runAt(j);
     console.log(`-j ${j.padEnd(4)} ${results[j].toFixed(1)} s`);
   }
-  for (const j of ['2', 'auto']) console.log(`speed-up -j ${j} vs -j 1: ${(results['1'] / results[j]).toFixed(2)}x`);
+  for (const j of ['2', 'auto'])
+    console.log(`speed-up -j ${j} vs -j 1: ${(results['1'] / results[j]).toFixed(2)}x`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

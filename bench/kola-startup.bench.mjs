@@ -52,10 +52,15 @@ const rows = [
 ];
 console.log(`kola start-up, mean of ${RUNS} runs each: wall ms (median, min), CPU ms`);
 for (const r of rows) {
-  const ratio = r === baseline ? '' : `  ${(r.mean / baseline.mean).toFixed(2)}x node -e 0 wall, ${(r.cpu / baseline.cpu).toFixed(2)}x CPU`;
+  const ratio =
+    r === baseline
+      ? ''
+      : `  ${(r.mean / baseline.mean).toFixed(2)}x node -e 0 wall, ${(r.cpu / baseline.cpu).toFixed(2)}x CPU`;
   console.log(
     `  ${r.label.padEnd(13)} ${r.mean.toFixed(0).padStart(5)} ms (${r.median.toFixed(0)}, ${r.min.toFixed(0)}), cpu ${r.cpu.toFixed(0).padStart(4)} ms${ratio}`,
   );
 }
 const help = rows[1];
-console.log(`kola --help: ${help.mean.toFixed(0)} ms, goal < ${GOAL_MS} ms: ${help.mean < GOAL_MS ? 'met' : 'NOT met'}`);
+console.log(
+  `kola --help: ${help.mean.toFixed(0)} ms, goal < ${GOAL_MS} ms: ${help.mean < GOAL_MS ? 'met' : 'NOT met'}`,
+);

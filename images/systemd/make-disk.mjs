@@ -39,7 +39,9 @@ let core;
 try {
   core = await import(coreDist);
 } catch (err) {
-  fail(`cannot load ${coreDist} (${err.message}): run \`pnpm install && pnpm build\` in the repository first`);
+  fail(
+    `cannot load ${coreDist} (${err.message}): run \`pnpm install && pnpm build\` in the repository first`,
+  );
 }
 
 const logger = core.createLogger({ level: process.env.MANTLE_LOG_LEVEL ?? 'warn', stream: process.stderr });
@@ -53,14 +55,22 @@ try {
       'USR-A': { dir: resolve(values.usr), fsType: 'ext4', label: 'USR-A' },
       // Flatcar's OEM is btrfs; ext4 needs no root to make and every kernel mounts it.
       OEM: { fsType: 'ext4', label: 'OEM' },
-      'EFI-SYSTEM': { fsType: 'vfat', label: 'EFI-SYSTEM', ...(values.esp ? { dir: resolve(values.esp) } : {}) },
+      'EFI-SYSTEM': {
+        fsType: 'vfat',
+        label: 'EFI-SYSTEM',
+        ...(values.esp ? { dir: resolve(values.esp) } : {}),
+      },
     },
     logger,
   });
   // BIOS boot: GRUB's boot code in the MBR, core.img in BIOS-BOOT (no grub-install, no root).
   if (values['grub-core'] || values['grub-boot']) {
     if (!values['grub-core'] || !values['grub-boot']) fail('--grub-core and --grub-boot go together');
-    await core.installGrubBios({ image: resolve(values.out), coreImg: resolve(values['grub-core']), bootImg: resolve(values['grub-boot']) });
+    await core.installGrubBios({
+      image: resolve(values.out),
+      coreImg: resolve(values['grub-core']),
+      bootImg: resolve(values['grub-boot']),
+    });
   }
   const partitions = result.table.partitions.map((p) => ({
     number: p.number,
@@ -71,7 +81,9 @@ try {
     size: p.sizeLba * result.table.sectorSize,
     filesystem: result.filesystems.find((f) => f.number === p.number)?.fsType ?? null,
   }));
-  process.stdout.write(JSON.stringify({ layout: result.layout, size: result.size, partitions }, null, 2) + '\n');
+  process.stdout.write(
+    JSON.stringify({ layout: result.layout, size: result.size, partitions }, null, 2) + '\n',
+  );
 } catch (err) {
   const e = core.toMantleError ? core.toMantleError(err) : err;
   fail(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);

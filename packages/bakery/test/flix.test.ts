@@ -19,27 +19,60 @@ beforeAll(async () => {
   await mkdir(join(rootfs, 'lib64'), { recursive: true });
   await copyFile('/usr/bin/b2sum', join(rootfs, 'usr/bin/b2sum'));
   await exec('chmod', ['755', join(rootfs, 'usr/bin/b2sum')]);
-  for (const lib of ['libc.so.6', 'ld-linux-x86-64.so.2']) await copyFile(`/lib/x86_64-linux-gnu/${lib}`, join(rootfs, 'lib/x86_64-linux-gnu', lib));
-  await exec('ln', ['-s', '/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', join(rootfs, 'lib64/ld-linux-x86-64.so.2')]);
-  await makeTree(rootfs, { 'etc/ld.so.conf.d/multiarch.conf': '/lib/x86_64-linux-gnu\n', 'usr/share/b2/readme': 'docs\n' });
+  for (const lib of ['libc.so.6', 'ld-linux-x86-64.so.2'])
+    await copyFile(`/lib/x86_64-linux-gnu/${lib}`, join(rootfs, 'lib/x86_64-linux-gnu', lib));
+  await exec('ln', [
+    '-s',
+    '/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2',
+    join(rootfs, 'lib64/ld-linux-x86-64.so.2'),
+  ]);
+  await makeTree(rootfs, {
+    'etc/ld.so.conf.d/multiarch.conf': '/lib/x86_64-linux-gnu\n',
+    'usr/share/b2/readme': 'docs\n',
+  });
 });
 afterAll(() => tmp.cleanup());
 
 describe('bakery flix (real patchelf)', () => {
   it('relocates a binary with its loader and libraries under /usr/local/NAME and it runs from the merged sysext', async () => {
     const out = join(work, 'out');
-    const r = await bakery(['flix', rootfs, 'b2', '/usr/bin/b2sum', '/usr/share/b2', '--version', '1', '--out', out, '--json']);
+    const r = await bakery([
+      'flix',
+      rootfs,
+      'b2',
+      '/usr/bin/b2sum',
+      '/usr/share/b2',
+      '--version',
+      '1',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    const res = JSON.parse(r.stdout) as { file: string; binaries: { path: string; interpreter: string; libraries: string[] }[]; metadata: Record<string, string> };
+    const res = JSON.parse(r.stdout) as {
+      file: string;
+      binaries: { path: string; interpreter: string; libraries: string[] }[];
+      metadata: Record<string, string>;
+    };
     expect(res.file).toBe('b2-1-x86-64.raw');
-    expect(res.binaries).toEqual([{ path: 'usr/bin/b2sum', interpreter: '/usr/local/b2/ld-linux-x86-64.so.2', libraries: ['libc.so.6', 'ld-linux-x86-64.so.2'] }]);
+    expect(res.binaries).toEqual([
+      {
+        path: 'usr/bin/b2sum',
+        interpreter: '/usr/local/b2/ld-linux-x86-64.so.2',
+        libraries: ['libc.so.6', 'ld-linux-x86-64.so.2'],
+      },
+    ]);
     expect(res.metadata.EXTENSION_RELOAD_MANAGER).toBe('1');
     const ex = join(work, 'ex');
     expect((await exec('unsquashfs', ['-q', '-d', ex, join(out, res.file)])).code).toBe(0);
     expect(await ls(join(ex, 'usr/local/b2'))).toEqual(['ld-linux-x86-64.so.2', 'libc.so.6']);
     expect(await ls(join(ex, 'usr/share/b2'))).toEqual(['readme']);
-    expect((await exec('patchelf', ['--print-interpreter', join(ex, 'usr/bin/b2sum')])).stdout.trim()).toBe('/usr/local/b2/ld-linux-x86-64.so.2');
-    expect((await exec('patchelf', ['--print-rpath', join(ex, 'usr/bin/b2sum')])).stdout.trim()).toBe('/usr/local/b2:/usr/local/b2/extralibs');
+    expect((await exec('patchelf', ['--print-interpreter', join(ex, 'usr/bin/b2sum')])).stdout.trim()).toBe(
+      '/usr/local/b2/ld-linux-x86-64.so.2',
+    );
+    expect((await exec('patchelf', ['--print-rpath', join(ex, 'usr/bin/b2sum')])).stdout.trim()).toBe(
+      '/usr/local/b2:/usr/local/b2/extralibs',
+    );
 
     if (process.getuid?.() !== 0) return; // chroot needs root; the layout checks above still ran
     const root = join(work, 'R');

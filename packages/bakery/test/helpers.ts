@@ -24,28 +24,54 @@ export async function requireBuilt(): Promise<void> {
 }
 
 /** Run `bakery ARGS` and collect its exit code and output. */
-export function bakery(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<BinResult> {
+export function bakery(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<BinResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: { ...process.env, ...(opts.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd,
+      env: { ...process.env, ...(opts.env ?? {}) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     p.stdout.on('data', (c: Buffer) => out.push(c));
     p.stderr.on('data', (c: Buffer) => err.push(c));
     p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    p.on('close', (code) =>
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
   });
 }
 
 /** Run any program with an argument array. */
-export function exec(cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): Promise<BinResult> {
+export function exec(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; input?: string } = {},
+): Promise<BinResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, {
+      cwd: opts.cwd,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     p.stdout?.on('data', (c: Buffer) => out.push(c));
     p.stderr?.on('data', (c: Buffer) => err.push(c));
     p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    p.on('close', (code) =>
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
     if (opts.input !== undefined && p.stdin) {
       p.stdin.on('error', () => {}); // the program may exit before reading it all
       p.stdin.end(opts.input);

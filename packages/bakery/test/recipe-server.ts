@@ -21,7 +21,9 @@ export async function startFixtureServer(files: Map<string, Buffer>): Promise<Fi
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream' }).end(body);
+    res
+      .writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream' })
+      .end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -22,11 +22,34 @@ interface Case {
 const cases: Case[] = [
   { tag: 'anyos', placed: 'anyos.raw', flags: [], mergeable: true },
   { tag: 'flat', placed: 'flat.raw', flags: ['--os', 'flatcar'], mergeable: true },
-  { tag: 'flatver', placed: 'flatver.raw', flags: ['--os', 'flatcar', '--version-id', '3815.2.0'], mergeable: true },
-  { tag: 'fed', placed: 'fed.raw', flags: ['--os', 'fedora', '--version-id', '39'], mergeable: false, code: 'ID_MISMATCH' },
+  {
+    tag: 'flatver',
+    placed: 'flatver.raw',
+    flags: ['--os', 'flatcar', '--version-id', '3815.2.0'],
+    mergeable: true,
+  },
+  {
+    tag: 'fed',
+    placed: 'fed.raw',
+    flags: ['--os', 'fedora', '--version-id', '39'],
+    mergeable: false,
+    code: 'ID_MISMATCH',
+  },
   { tag: 'armx', placed: 'armx.raw', flags: ['--arch', 'arm64'], mergeable: false, code: 'ARCH_MISMATCH' },
-  { tag: 'lvl2', placed: 'lvl2.raw', flags: ['--os', 'flatcar', '--sysext-level', '2.0'], mergeable: false, code: 'SYSEXT_LEVEL_MISMATCH' },
-  { tag: 'docker', placed: 'docker-24.0-x86-64.raw', flags: ['--version', '24.0'], mergeable: false, code: 'NAME_MISMATCH' },
+  {
+    tag: 'lvl2',
+    placed: 'lvl2.raw',
+    flags: ['--os', 'flatcar', '--sysext-level', '2.0'],
+    mergeable: false,
+    code: 'SYSEXT_LEVEL_MISMATCH',
+  },
+  {
+    tag: 'docker',
+    placed: 'docker-24.0-x86-64.raw',
+    flags: ['--version', '24.0'],
+    mergeable: false,
+    code: 'NAME_MISMATCH',
+  },
 ];
 
 beforeAll(async () => {
@@ -37,7 +60,10 @@ beforeAll(async () => {
   await mkdir(join(root, 'etc/extensions'), { recursive: true });
   await writeFile(join(root, 'usr/lib/os-release'), OS_RELEASE);
   for (const c of cases) {
-    const src = await makeTree(join(work, `src-${c.tag}`), { [`usr/share/bakery-test/${c.tag}`]: `${c.tag}\n`, 'usr/bin/hello': sampleTree('x')['usr/bin/hello']! });
+    const src = await makeTree(join(work, `src-${c.tag}`), {
+      [`usr/share/bakery-test/${c.tag}`]: `${c.tag}\n`,
+      'usr/bin/hello': sampleTree('x')['usr/bin/hello']!,
+    });
     const out = join(work, `out-${c.tag}`);
     const r = await bakery(['create', c.tag, '--from', src, '--out', out, '--json', ...c.flags]);
     if (r.code !== 0) throw new Error(r.stderr);
@@ -67,12 +93,26 @@ describe('bakery validate vs systemd', () => {
     expect(r.stdout).not.toContain('FIRST-MERGED');
     expect(await readFile(join(root, 'first.err'), 'utf8')).toContain('docker-24.0-x86-64');
     const merged = r.stdout.split('\n').filter(Boolean).sort();
-    expect(merged).toEqual(cases.filter((c) => c.mergeable).map((c) => c.tag).sort());
+    expect(merged).toEqual(
+      cases
+        .filter((c) => c.mergeable)
+        .map((c) => c.tag)
+        .sort(),
+    );
 
     for (const c of cases) {
-      const v = await bakery(['validate', join(root, 'etc/extensions', c.placed), '--against', join(root, 'usr/lib/os-release'), '--json']);
+      const v = await bakery([
+        'validate',
+        join(root, 'etc/extensions', c.placed),
+        '--against',
+        join(root, 'usr/lib/os-release'),
+        '--json',
+      ]);
       expect(v.code, `${c.tag}: ${v.stderr}`).toBe(c.mergeable ? 0 : 1);
-      const verdict = JSON.parse(v.stdout) as { mergeable: boolean; reasons: { code: string; hint?: string }[] };
+      const verdict = JSON.parse(v.stdout) as {
+        mergeable: boolean;
+        reasons: { code: string; hint?: string }[];
+      };
       expect(verdict.mergeable).toBe(c.mergeable);
       if (c.code) expect(verdict.reasons.map((x) => x.code)).toEqual([c.code]);
     }
@@ -85,12 +125,21 @@ describe('bakery validate vs systemd', () => {
       const img = join(root, 'etc/extensions', c.placed);
       const d = await exec('systemd-dissect', ['--json=short', img]);
       expect(d.code, d.stderr).toBe(0);
-      const dissect = JSON.parse(d.stdout) as { useSystemExtension: boolean; extensionRelease?: string[]; mounts: { fstype: string }[] };
-      const ins = JSON.parse((await bakery(['inspect', img, '--json'])).stdout) as { imageName: string; format: string; metadata: { name: string; fields: Record<string, string> }[] };
+      const dissect = JSON.parse(d.stdout) as {
+        useSystemExtension: boolean;
+        extensionRelease?: string[];
+        mounts: { fstype: string }[];
+      };
+      const ins = JSON.parse((await bakery(['inspect', img, '--json'])).stdout) as {
+        imageName: string;
+        format: string;
+        metadata: { name: string; fields: Record<string, string> }[];
+      };
       expect(ins.format).toBe(dissect.mounts[0]!.fstype);
       const own = ins.metadata.find((m) => m.name === ins.imageName);
       expect(dissect.useSystemExtension).toBe(own !== undefined);
-      if (own) expect(dissect.extensionRelease).toEqual(Object.entries(own.fields).map(([k, v]) => `${k}=${v}`));
+      if (own)
+        expect(dissect.extensionRelease).toEqual(Object.entries(own.fields).map(([k, v]) => `${k}=${v}`));
     }
   });
 
@@ -98,12 +147,17 @@ describe('bakery validate vs systemd', () => {
     const placed = join(root, 'etc/extensions/docker-24.0-x86-64.raw');
     const v = await bakery(['validate', placed, '--os', 'flatcar', '--sysext-level', '1.0']);
     expect(v.code).toBe(1);
-    expect(v.stdout).toContain('systemd looks for usr/lib/extension-release.d/extension-release.docker-24.0-x86-64, but the image carries extension-release.docker');
+    expect(v.stdout).toContain(
+      'systemd looks for usr/lib/extension-release.d/extension-release.docker-24.0-x86-64, but the image carries extension-release.docker',
+    );
     expect(v.stdout).toContain('/etc/extensions/docker.raw');
     const link = join(await tmp.make('link'), 'docker.raw');
     await exec('ln', ['-s', placed, link]);
     expect((await bakery(['validate', link, '--os', 'flatcar', '--sysext-level', '1.0'])).code).toBe(0);
-    expect((await bakery(['validate', placed, '--os', 'flatcar', '--sysext-level', '1.0', '--name', 'docker'])).code).toBe(0);
+    expect(
+      (await bakery(['validate', placed, '--os', 'flatcar', '--sysext-level', '1.0', '--name', 'docker']))
+        .code,
+    ).toBe(0);
   });
 
   it('exits 2 for bad input', async () => {

@@ -67,8 +67,12 @@ describe('a filled Flatcar test disk', () => {
 
   it('has a FAT32 ESP with the files, readable by mtools', async () => {
     expect((await fatReadFile(efi, '/EFI/boot/grub.cfg')).toString()).toBe('set timeout=1\n');
-    expect(await fatList(efi, '/EFI/boot')).toEqual([{ name: 'grub.cfg', path: '/EFI/boot/grub.cfg', type: 'file' }]);
-    const { stdout } = await run('minfo', ['-i', `${img}@@${efi.offset}`, '::'], { env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
+    expect(await fatList(efi, '/EFI/boot')).toEqual([
+      { name: 'grub.cfg', path: '/EFI/boot/grub.cfg', type: 'file' },
+    ]);
+    const { stdout } = await run('minfo', ['-i', `${img}@@${efi.offset}`, '::'], {
+      env: { ...process.env, MTOOLS_SKIP_CHECK: '1' },
+    });
     expect(stdout).toMatch(/fat type: FAT32|FAT32/);
     expect(stdout).toMatch(/EFI-SYSTEM/);
   });
@@ -97,14 +101,34 @@ describe('a filled Flatcar test disk', () => {
     await writeFile(local, payload);
     await chmod(local, 0o644);
     await ext4Apply(root, [
-      { op: 'write', path: '/opt/extensions/foo/foo-1.0-x86-64.raw', from: local, mode: 0o644, uid: 0, gid: 0 },
+      {
+        op: 'write',
+        path: '/opt/extensions/foo/foo-1.0-x86-64.raw',
+        from: local,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+      },
       { op: 'symlink', path: '/etc/extensions/foo.raw', target: '/opt/extensions/foo/foo-1.0-x86-64.raw' },
-      { op: 'write', path: '/etc/sysupdate.foo.d/foo.transfer', content: '[Transfer]\nVerify=false\n', mode: 0o600, uid: 500, gid: 500 },
+      {
+        op: 'write',
+        path: '/etc/sysupdate.foo.d/foo.transfer',
+        content: '[Transfer]\nVerify=false\n',
+        mode: 0o600,
+        uid: 500,
+        gid: 500,
+      },
       { op: 'mkdir', path: '/var/lib/empty dir', mode: 0o700 },
     ]);
     expect(await ext4ReadFile(root, '/opt/extensions/foo/foo-1.0-x86-64.raw')).toEqual(payload);
     const ext = await ext4List(root, '/etc/extensions');
-    expect(ext).toEqual([expect.objectContaining({ name: 'foo.raw', type: 'symlink', size: '/opt/extensions/foo/foo-1.0-x86-64.raw'.length })]);
+    expect(ext).toEqual([
+      expect.objectContaining({
+        name: 'foo.raw',
+        type: 'symlink',
+        size: '/opt/extensions/foo/foo-1.0-x86-64.raw'.length,
+      }),
+    ]);
     const transfer = await ext4Stat(root, '/etc/sysupdate.foo.d/foo.transfer');
     expect(transfer).toMatchObject({ type: 'file', mode: 0o100600, uid: 500, gid: 500 });
     expect(await ext4Stat(root, '/var/lib/empty dir')).toMatchObject({ type: 'dir', mode: 0o40700 });
@@ -115,7 +139,9 @@ describe('a filled Flatcar test disk', () => {
     await ext4Symlink(root, '/etc/extensions/foo.raw', '/opt/extensions/foo/foo-2.raw');
     await ext4Mkdir(root, '/a/b/c');
     expect((await ext4ReadFile(root, '/etc/hostname')).toString()).toBe('other\n');
-    expect(await ext4Stat(root, '/etc/extensions/foo.raw')).toMatchObject({ size: '/opt/extensions/foo/foo-2.raw'.length });
+    expect(await ext4Stat(root, '/etc/extensions/foo.raw')).toMatchObject({
+      size: '/opt/extensions/foo/foo-2.raw'.length,
+    });
     expect(await ext4Stat(root, '/a/b/c')).toMatchObject({ type: 'dir' });
     await run('e2fsck', ['-fn', `${img}?offset=${root.offset}`]);
     expect((await run('sgdisk', ['-v', img])).stdout).toMatch(/No problems found/);
@@ -131,7 +157,10 @@ describe('a filled Flatcar test disk', () => {
   });
 
   it('gives clear errors: missing files, wrong filesystem, unknown partition', async () => {
-    await expect(ext4ReadFile(root, '/does/not/exist')).rejects.toMatchObject({ code: 'FS_NOT_FOUND', exitCode: 2 });
+    await expect(ext4ReadFile(root, '/does/not/exist')).rejects.toMatchObject({
+      code: 'FS_NOT_FOUND',
+      exitCode: 2,
+    });
     await expect(fatReadFile(efi, '/nope.txt')).rejects.toMatchObject({ code: 'FS_NOT_FOUND' });
     await expect(ext4ReadFile(efi, '/EFI')).rejects.toMatchObject({ code: 'FS_NOT_EXT4' });
     await expect(partitionRef(img, 'NOPE')).rejects.toMatchObject({ code: 'PARTITION_NOT_FOUND' });
@@ -142,10 +171,18 @@ describe('createFlatcarTestDisk input checks', () => {
   it('rejects an unknown partition, an unsupported fs and a missing dir before writing', async () => {
     const out = join(dir, 'never.img');
     const before = await readdir(dir);
-    const err = async (p: Promise<unknown>): Promise<InputError> => (await p.then(() => undefined, (e: unknown) => e)) as InputError;
-    expect((await err(createFlatcarTestDisk({ out, fill: { NOPE: { dir } } }))).code).toBe('PARTITION_NOT_FOUND');
+    const err = async (p: Promise<unknown>): Promise<InputError> =>
+      (await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as InputError;
+    expect((await err(createFlatcarTestDisk({ out, fill: { NOPE: { dir } } }))).code).toBe(
+      'PARTITION_NOT_FOUND',
+    );
     expect((await err(createFlatcarTestDisk({ out, fill: { OEM: { dir } } }))).code).toBe('FS_UNSUPPORTED'); // layout says btrfs
-    expect((await err(createFlatcarTestDisk({ out, fill: { ROOT: { dir: join(dir, 'missing') } } }))).code).toBe('FS_SOURCE_NOT_DIR');
+    expect(
+      (await err(createFlatcarTestDisk({ out, fill: { ROOT: { dir: join(dir, 'missing') } } }))).code,
+    ).toBe('FS_SOURCE_NOT_DIR');
     expect(await readdir(dir)).toEqual(before);
   });
 });

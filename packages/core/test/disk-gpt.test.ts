@@ -37,12 +37,24 @@ interface SfdiskJson {
     firstlba: number;
     lastlba: number;
     sectorsize: number;
-    partitions: { node: string; start: number; size: number; type: string; uuid: string; name?: string; attrs?: string }[];
+    partitions: {
+      node: string;
+      start: number;
+      size: number;
+      type: string;
+      uuid: string;
+      name?: string;
+      attrs?: string;
+    }[];
   };
 }
 
 async function sfdiskJson(file: string, sectorSize?: number): Promise<SfdiskJson['partitiontable']> {
-  const { stdout } = await run('sfdisk', [...(sectorSize ? ['--sector-size', String(sectorSize)] : []), '--json', file]);
+  const { stdout } = await run('sfdisk', [
+    ...(sectorSize ? ['--sector-size', String(sectorSize)] : []),
+    '--json',
+    file,
+  ]);
   return (JSON.parse(stdout) as SfdiskJson).partitiontable;
 }
 
@@ -53,12 +65,30 @@ function expectSameAsSfdisk(ours: GptTable, theirs: SfdiskJson['partitiontable']
   expect(ours.lastUsableLba).toBe(theirs.lastlba);
   expect(ours.sectorSize).toBe(theirs.sectorsize);
   expect(
-    ours.partitions.map((p) => ({ start: p.startLba, size: p.sizeLba, type: p.type, uuid: p.uuid, name: p.name, attrs: formatAttrs(p.attributes) })),
-  ).toEqual(theirs.partitions.map((p) => ({ start: p.start, size: p.size, type: p.type, uuid: p.uuid, name: p.name ?? '', attrs: p.attrs ?? '' })));
+    ours.partitions.map((p) => ({
+      start: p.startLba,
+      size: p.sizeLba,
+      type: p.type,
+      uuid: p.uuid,
+      name: p.name,
+      attrs: formatAttrs(p.attributes),
+    })),
+  ).toEqual(
+    theirs.partitions.map((p) => ({
+      start: p.start,
+      size: p.size,
+      type: p.type,
+      uuid: p.uuid,
+      name: p.name ?? '',
+      attrs: p.attrs ?? '',
+    })),
+  );
 }
 
 async function sha256(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 async function expectInputError(p: Promise<unknown>, code: string): Promise<InputError> {
@@ -124,7 +154,9 @@ describe('GPT written by mantle, checked by sfdisk and sgdisk', () => {
     // a failed boot uses up the try: back to A
     state = await setUsrAttrs(copy, 'USR-B', { tries: 0 });
     expect(state.next).toBe('USR-A');
-    await expect(setUsrAttrs(copy, 'USR-B', { priority: 99 })).rejects.toMatchObject({ code: 'USR_BAD_ATTR' });
+    await expect(setUsrAttrs(copy, 'USR-B', { priority: 99 })).rejects.toMatchObject({
+      code: 'USR_BAD_ATTR',
+    });
   });
 });
 
@@ -153,7 +185,25 @@ describe('GPT written by sfdisk and sgdisk, read by mantle', () => {
     const img = join(dir, 'sgdisk.img');
     await writeFile(img, '');
     await truncate(img, 32 * 1024 * 1024);
-    await run('sgdisk', ['-S', '64', '-n', '1:2048:+4M', '-t', '1:8300', '-c', '1:one', '-A', '1:set:63', '-A', '1:set:0', '-n', '2:0:+2M', '-c', '2:two', img]);
+    await run('sgdisk', [
+      '-S',
+      '64',
+      '-n',
+      '1:2048:+4M',
+      '-t',
+      '1:8300',
+      '-c',
+      '1:one',
+      '-A',
+      '1:set:63',
+      '-A',
+      '1:set:0',
+      '-n',
+      '2:0:+2M',
+      '-c',
+      '2:two',
+      img,
+    ]);
     const table = await readGpt(img);
     expect(table.entryCount).toBe(64);
     expect(table.partitions[0]!.attributes).toBe((1n << 63n) | 1n);
@@ -165,13 +215,29 @@ describe('GPT written by sfdisk and sgdisk, read by mantle', () => {
     const img = join(dir, '4k.img');
     await writeFile(img, '');
     await truncate(img, 64 * 1024 * 1024);
-    await run('fdisk', ['-b', '4096', img], { input: 'g\nn\n1\n256\n+4M\nx\nn\nfour-k\nr\nw\n', reject: false });
-    const { stdout } = await run('fdisk', ['-b', '4096', '-l', '-o', 'Device,Start,Sectors,Type-UUID,UUID,Name', img]);
+    await run('fdisk', ['-b', '4096', img], {
+      input: 'g\nn\n1\n256\n+4M\nx\nn\nfour-k\nr\nw\n',
+      reject: false,
+    });
+    const { stdout } = await run('fdisk', [
+      '-b',
+      '4096',
+      '-l',
+      '-o',
+      'Device,Start,Sectors,Type-UUID,UUID,Name',
+      img,
+    ]);
     const row = stdout.trim().split('\n').pop()!.trim().split(/\s+/);
     const table = await readGpt(img);
     expect(table.sectorSize).toBe(4096);
     const p = table.partitions[0]!;
-    expect([p.startLba, p.sizeLba, p.type, p.uuid, p.name]).toEqual([Number(row[1]), Number(row[2]), row[3], row[4], row[5]]);
+    expect([p.startLba, p.sizeLba, p.type, p.uuid, p.name]).toEqual([
+      Number(row[1]),
+      Number(row[2]),
+      row[3],
+      row[4],
+      row[5],
+    ]);
     expect(p.name).toBe('four-k');
   });
 
@@ -179,7 +245,11 @@ describe('GPT written by sfdisk and sgdisk, read by mantle', () => {
     const img = join(dir, 'mixed.img');
     await writeFile(img, '');
     await truncate(img, 16 * 1024 * 1024);
-    await writeGpt(img, { partitions: [{ number: 2, type: PartitionType.LINUX_DATA, name: 'mine', startLba: 2048, sizeLba: 4096 }] });
+    await writeGpt(img, {
+      partitions: [
+        { number: 2, type: PartitionType.LINUX_DATA, name: 'mine', startLba: 2048, sizeLba: 4096 },
+      ],
+    });
     await run('sfdisk', ['-q', '--part-label', img, '2', 'renamed']);
     const table = await readGpt(img);
     expect(table.partitions[0]!.name).toBe('renamed');
@@ -245,21 +315,39 @@ describe('damaged tables', () => {
 });
 
 describe('layout validation writes nothing', () => {
-  const bad = (parts: Record<string, unknown>): unknown => ({ metadata: { part_alignment: 2048, disk_alignment: 2048, block_size: 512, fs_block_size: 4096 }, layouts: { base: parts } });
+  const bad = (parts: Record<string, unknown>): unknown => ({
+    metadata: { part_alignment: 2048, disk_alignment: 2048, block_size: 512, fs_block_size: 4096 },
+    layouts: { base: parts },
+  });
 
   it('a layout larger than the requested size: LAYOUT_TOO_LARGE and no file', async () => {
     const out = join(dir, 'too-small.img');
     const before = await readdir(dir);
-    await expectInputError(createLayoutImage({ out, layout: builtinLayout('flatcar'), size: 4 * 1024 ** 3 }), 'LAYOUT_TOO_LARGE');
+    await expectInputError(
+      createLayoutImage({ out, layout: builtinLayout('flatcar'), size: 4 * 1024 ** 3 }),
+      'LAYOUT_TOO_LARGE',
+    );
     expect(await readdir(dir)).toEqual(before);
   });
 
   it('overlapping partitions, unknown alias, non-numeric blocks: errors before any file exists', async () => {
     const before = await readdir(dir);
-    expect(() => parseLayoutConfig(bad({ '1': { type: 'data', label: 'A', blocks: 'lots' } }))).toThrow(/partition 1: blocks "lots"/);
-    expect(() => parseLayoutConfig(bad({ '1': { type: 'nonsense', label: 'A', blocks: 8 } }))).toThrow(/partition 1: unknown type alias "nonsense"/);
-    const overlapping = parseLayoutConfig(bad({ '1': { type: 'data', label: 'A', blocks: 4096 }, '2': { type: 'data', label: 'B', blocks: 8, first_block: 2050 } }));
-    await expectInputError(createLayoutImage({ out: join(dir, 'overlap.img'), layout: overlapping }), 'LAYOUT_OVERLAP');
+    expect(() => parseLayoutConfig(bad({ '1': { type: 'data', label: 'A', blocks: 'lots' } }))).toThrow(
+      /partition 1: blocks "lots"/,
+    );
+    expect(() => parseLayoutConfig(bad({ '1': { type: 'nonsense', label: 'A', blocks: 8 } }))).toThrow(
+      /partition 1: unknown type alias "nonsense"/,
+    );
+    const overlapping = parseLayoutConfig(
+      bad({
+        '1': { type: 'data', label: 'A', blocks: 4096 },
+        '2': { type: 'data', label: 'B', blocks: 8, first_block: 2050 },
+      }),
+    );
+    await expectInputError(
+      createLayoutImage({ out: join(dir, 'overlap.img'), layout: overlapping }),
+      'LAYOUT_OVERLAP',
+    );
     expect(await readdir(dir)).toEqual(before);
   });
 
@@ -281,7 +369,12 @@ describe('layout validation writes nothing', () => {
   it('applyLayout grows an existing image and writes a valid table', async () => {
     const img = join(dir, 'grow.img');
     await writeFile(img, '');
-    const layout = parseLayoutConfig(bad({ '1': { type: 'efi', label: 'EFI', blocks: 4096 }, '2': { type: 'flatcar-resize', label: 'ROOT', blocks: 8192 } }));
+    const layout = parseLayoutConfig(
+      bad({
+        '1': { type: 'efi', label: 'EFI', blocks: 4096 },
+        '2': { type: 'flatcar-resize', label: 'ROOT', blocks: 8192 },
+      }),
+    );
     await applyLayout({ image: img, layout, size: 16 * 1024 * 1024 });
     expect((await stat(img)).size).toBe(16 * 1024 * 1024);
     expect((await run('sgdisk', ['-v', img])).stdout).toMatch(/No problems found/);

@@ -27,14 +27,33 @@ beforeAll(async () => {
     layouts: {
       base: {
         '1': { type: 'efi', label: 'EFI-SYSTEM', blocks: 4096 },
-        '3': { type: 'flatcar-usr', label: 'USR-A', blocks: 4096, uuid: '7130c94a-213a-4e5a-8e26-6cce9662f132', features: ['prioritize'] },
-        '4': { type: 'flatcar-usr', label: 'USR-B', blocks: 4096, uuid: 'e03dd35c-7c2d-4a47-b3fe-27f15780a57c' },
+        '3': {
+          type: 'flatcar-usr',
+          label: 'USR-A',
+          blocks: 4096,
+          uuid: '7130c94a-213a-4e5a-8e26-6cce9662f132',
+          features: ['prioritize'],
+        },
+        '4': {
+          type: 'flatcar-usr',
+          label: 'USR-B',
+          blocks: 4096,
+          uuid: 'e03dd35c-7c2d-4a47-b3fe-27f15780a57c',
+        },
       },
     },
   });
   await createLayoutImage({ out: raw, layout, size: SIZE });
   // Some content so the compressed streams are not all zeros.
-  await run('dd', ['if=/dev/urandom', `of=${raw}`, 'bs=4096', 'seek=600', 'count=64', 'conv=notrunc', 'status=none']);
+  await run('dd', [
+    'if=/dev/urandom',
+    `of=${raw}`,
+    'bs=4096',
+    'seek=600',
+    'count=64',
+    'conv=notrunc',
+    'status=none',
+  ]);
 });
 
 afterAll(async () => {
@@ -42,13 +61,21 @@ afterAll(async () => {
 });
 
 async function sha(data: Buffer | Promise<Buffer>): Promise<string> {
-  return createHash('sha256').update(await data).digest('hex');
+  return createHash('sha256')
+    .update(await data)
+    .digest('hex');
 }
 
 describe('virtual disk formats', () => {
   it('raw: GPT and USR state read directly', async () => {
     const info = await inspectImage(raw);
-    expect(info).toMatchObject({ format: 'raw', subformat: 'gpt', compression: 'none', partitionTable: 'gpt', virtualSize: { bytes: SIZE, source: 'file size' } });
+    expect(info).toMatchObject({
+      format: 'raw',
+      subformat: 'gpt',
+      compression: 'none',
+      partitionTable: 'gpt',
+      virtualSize: { bytes: SIZE, source: 'file size' },
+    });
     expect(info.gpt?.partitions.map((p) => p.name)).toEqual(['EFI-SYSTEM', 'USR-A', 'USR-B']);
     expect(info.usr).toMatchObject({ next: 'USR-A', active: 'USR-A' });
   });
@@ -56,8 +83,16 @@ describe('virtual disk formats', () => {
   for (const [fmt, opts, expected] of [
     ['qcow2', [], { format: 'qcow2', source: 'qcow2 header' }],
     ['vmdk', [], { format: 'vmdk', source: 'vmdk header' }],
-    ['vpc', ['-o', 'subformat=fixed,force_size=on'], { format: 'vhd', subformat: 'fixed', source: 'vhd footer' }],
-    ['vpc', ['-o', 'subformat=dynamic,force_size=on'], { format: 'vhd', subformat: 'dynamic', source: 'vhd footer' }],
+    [
+      'vpc',
+      ['-o', 'subformat=fixed,force_size=on'],
+      { format: 'vhd', subformat: 'fixed', source: 'vhd footer' },
+    ],
+    [
+      'vpc',
+      ['-o', 'subformat=dynamic,force_size=on'],
+      { format: 'vhd', subformat: 'dynamic', source: 'vhd footer' },
+    ],
   ] as const) {
     it(`${expected.format}${'subformat' in expected ? ` (${expected.subformat})` : ''}: size like qemu-img info, same partitions as the raw disk`, async () => {
       const out = join(dir, `disk.${fmt}.${'subformat' in expected ? expected.subformat : 'x'}`);
@@ -80,7 +115,10 @@ describe('virtual disk formats', () => {
     const txt = join(dir, 'notes.txt');
     await writeFile(txt, 'just some text, nothing to boot\n'.repeat(100));
     await expect(inspectImage(txt)).rejects.toMatchObject({ code: 'NOT_A_DISK_IMAGE', exitCode: 2 });
-    await expect(inspectImage(join(dir, 'missing.img'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', exitCode: 2 });
+    await expect(inspectImage(join(dir, 'missing.img'))).rejects.toMatchObject({
+      code: 'FILE_NOT_FOUND',
+      exitCode: 2,
+    });
   });
 });
 
@@ -98,7 +136,12 @@ describe('compressed images', () => {
       const { stdout } = await run('sh', ['-c', `${tool} ${args.join(' ')} "$1" > "$2"`, 'sh', raw, out]);
       expect(stdout).toBe('');
       const info = await inspectImage(out);
-      expect(info).toMatchObject({ compression, format: 'raw', partitionTable: 'gpt', virtualSize: { bytes: SIZE, source: 'gpt header' } });
+      expect(info).toMatchObject({
+        compression,
+        format: 'raw',
+        partitionTable: 'gpt',
+        virtualSize: { bytes: SIZE, source: 'gpt header' },
+      });
       expect(info.gpt?.partitions).toHaveLength(3);
       expect(info.usr?.next).toBe('USR-A');
 

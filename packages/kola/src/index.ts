@@ -1,7 +1,13 @@
 // @mantle/kola public library API (named exports only). External test modules import
 // `defineTest` from here; tools embed the harness and commands.
 export { defineTest, isKolaTest, DEFAULT_TEST_TIMEOUT_MS, KOLA_TEST } from './registry/define-test.js';
-export type { CheckSpecSource, KolaTest, NativeFunc, RunTarget, TestDefinition } from './registry/define-test.js';
+export type {
+  CheckSpecSource,
+  KolaTest,
+  NativeFunc,
+  RunTarget,
+  TestDefinition,
+} from './registry/define-test.js';
 export { TEST_FLAGS, type TestFlag } from './registry/flags.js';
 export { Registry, BUILT_IN } from './registry/registry.js';
 export { loadTestModule, loadTestsDir } from './registry/load-tests-dir.js';
@@ -81,7 +87,12 @@ export {
 export { writeFileAtomic } from './output/atomic-write.js';
 
 export type * from './platform/types.js';
-export { platforms, resolvePlatform, type PlatformContext, type PlatformFactory } from './platform/registry.js';
+export {
+  platforms,
+  resolvePlatform,
+  type PlatformContext,
+  type PlatformFactory,
+} from './platform/registry.js';
 
 export {
   RunOptionsSchema,
@@ -90,7 +101,13 @@ export {
   type RunOptions,
   type RunOptionsInput,
 } from './run/options.js';
-export { needsKolet, resolveCheckSpecs, runCommand, type RunCommandResult, type RunDeps } from './run/run-command.js';
+export {
+  needsKolet,
+  resolveCheckSpecs,
+  runCommand,
+  type RunCommandResult,
+  type RunDeps,
+} from './run/run-command.js';
 export {
   DEFAULT_DISTRO,
   DISTRO_OF_OS_ID,

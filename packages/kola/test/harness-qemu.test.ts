@@ -14,7 +14,14 @@ const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let cwd: string;
 
 interface Report {
-  tests: { name: string; result: string; output: string; timedOut?: boolean; interrupted?: boolean; notRun?: boolean }[];
+  tests: {
+    name: string;
+    result: string;
+    output: string;
+    timedOut?: boolean;
+    interrupted?: boolean;
+    notRun?: boolean;
+  }[];
   result: string;
   platform: string;
   version: string;
@@ -24,7 +31,8 @@ const readReport = async (dir: string): Promise<Report> =>
   JSON.parse(await readFile(join(dir, 'reports', 'report.json'), 'utf8')) as Report;
 
 beforeAll(async () => {
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run pnpm --filter @mantle/core --filter @mantle/kola build`);
+  if (!existsSync(bin))
+    throw new Error(`${bin} is missing: run pnpm --filter @mantle/core --filter @mantle/kola build`);
   await ensureTinyImage();
   cwd = await mkdtemp(join(tmpdir(), 'kola-harness-qemu-'));
 }, 900_000);
@@ -37,21 +45,36 @@ afterAll(async () => {
 describe('kola run on qemu with the tiny image', () => {
   it('passes every built-in tiny test (-j 2) and writes the reports', () => {
     const out = join(cwd, 'tiny');
-    const r = spawnSync(process.execPath, [bin, 'run', '--tag', 'tiny', '-j', '2', '--output-dir', out, '--json'], {
-      cwd,
-      encoding: 'utf8',
-      timeout: 900_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'run', '--tag', 'tiny', '-j', '2', '--output-dir', out, '--json'],
+      {
+        cwd,
+        encoding: 'utf8',
+        timeout: 900_000,
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
     expect(report).toMatchObject({ result: 'PASS', platform: 'qemu' });
     expect(report.version).toMatch(/^\d+/);
     expect(report.tests.map((t) => t.name)).toEqual(
-      expect.arrayContaining(['basic.ssh', 'basic.os-release', 'basic.hostname', 'ignition.files', 'cluster.lan', 'cluster.lan/tcp', 'reboot.bootid', 'console.check-flags']),
+      expect.arrayContaining([
+        'basic.ssh',
+        'basic.os-release',
+        'basic.hostname',
+        'ignition.files',
+        'cluster.lan',
+        'cluster.lan/tcp',
+        'reboot.bootid',
+        'console.check-flags',
+      ]),
     );
     expect(report.tests.filter((t) => t.result !== 'PASS')).toEqual([]);
     // console.check-flags really saw its kernel panic line on the console
-    expect(report.tests.find((t) => t.name === 'console.check-flags')?.output).toContain('Kernel panic - not syncing: kola-test');
+    expect(report.tests.find((t) => t.name === 'console.check-flags')?.output).toContain(
+      'Kernel panic - not syncing: kola-test',
+    );
     expect(r.stderr).toContain('=== RUN   basic.ssh');
     expect(r.stderr).toContain(`PASS, output in ${out}`);
   }, 900_000);
@@ -67,11 +90,15 @@ describe('kola run on qemu with the tiny image', () => {
     );
     const out = join(cwd, 'hang');
     // the timeout covers the boot too: 5 s may end during the boot or after; both must be clean
-    const r = spawnSync(process.execPath, [bin, 'run', 'ext.hang', '--tests-dir', tests, '--output-dir', out], {
-      cwd,
-      encoding: 'utf8',
-      timeout: 300_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'run', 'ext.hang', '--tests-dir', tests, '--output-dir', out],
+      {
+        cwd,
+        encoding: 'utf8',
+        timeout: 300_000,
+      },
+    );
     expect(r.status, r.stderr).toBe(1);
     expect(r.stdout).toContain('--- FAIL: ext.hang');
     const t = (await readReport(out)).tests[0];
@@ -83,20 +110,30 @@ describe('kola run on qemu with the tiny image', () => {
 
   it('SIGINT stops the run: exit 130, reports say interrupted, no qemu left', async () => {
     const out = join(cwd, 'sigint');
-    const child = spawn(process.execPath, [bin, 'run', 'reboot.bootid', 'basic.ssh', '--output-dir', out], { cwd });
+    const child = spawn(process.execPath, [bin, 'run', 'reboot.bootid', 'basic.ssh', '--output-dir', out], {
+      cwd,
+    });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.resume();
     const code = new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
     // interrupt while the first test's machine is booting or running
-    for (let i = 0; i < 600 && !stdout.includes('=== RUN   basic.ssh'); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && !stdout.includes('=== RUN   basic.ssh'); i++)
+      await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 1500));
     child.kill('SIGINT');
     expect(await code).toBe(130);
     const report = await readReport(out);
     expect(report.result).toBe('FAIL');
-    expect(report.tests.find((t) => t.name === 'basic.ssh')).toMatchObject({ result: 'FAIL', interrupted: true });
-    expect(report.tests.find((t) => t.name === 'reboot.bootid')).toMatchObject({ result: 'SKIP', notRun: true, interrupted: true });
+    expect(report.tests.find((t) => t.name === 'basic.ssh')).toMatchObject({
+      result: 'FAIL',
+      interrupted: true,
+    });
+    expect(report.tests.find((t) => t.name === 'reboot.bootid')).toMatchObject({
+      result: 'SKIP',
+      notRun: true,
+      interrupted: true,
+    });
     expect(await qemuPidsWith(out)).toEqual([]);
   }, 300_000);
 });

@@ -101,7 +101,12 @@ async function bundle(testModules, version) {
       // every start. Declared side-effect free, they load only with the code that uses them.
       b.onResolve({ filter: PURE }, async (args) => {
         if (args.pluginData?.koletPure) return undefined;
-        const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { koletPure: true } });
+        const r = await b.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: { koletPure: true },
+        });
         return r.errors.length > 0 ? { errors: r.errors } : { path: r.path, sideEffects: false };
       });
       b.onLoad({ filter: /.*/, namespace: 'kolet-stub' }, (args) => ({

@@ -53,14 +53,40 @@ describe('ore image create-layout', () => {
   });
 
   it('--json returns the table; --size sets the disk size', async () => {
-    const res = await ore(['image', 'create-layout', '--layout', 'flatcar', '--size', '10G', '--json', 'big.img']);
+    const res = await ore([
+      'image',
+      'create-layout',
+      '--layout',
+      'flatcar',
+      '--size',
+      '10G',
+      '--json',
+      'big.img',
+    ]);
     expect(res.exitCode).toBe(0);
-    const data = JSON.parse(res.stdout) as { size: number; layout: string; gpt: { partitions: { name: string; attrs: string; uuid: string }[]; lastlba: number } };
+    const data = JSON.parse(res.stdout) as {
+      size: number;
+      layout: string;
+      gpt: { partitions: { name: string; attrs: string; uuid: string }[]; lastlba: number };
+    };
     expect(data.size).toBe(10 * 1024 ** 3);
     expect(data.layout).toBe('base');
-    expect(data.gpt.partitions.map((p) => p.name)).toEqual(['EFI-SYSTEM', 'BIOS-BOOT', 'USR-A', 'USR-B', 'OEM', 'OEM-CONFIG', 'ROOT']);
-    expect(data.gpt.partitions[2]).toMatchObject({ attrs: 'GUID:48,56', uuid: '7130C94A-213A-4E5A-8E26-6CCE9662F132' });
-    const theirs = JSON.parse((await run('sfdisk', ['--json', join(dir, 'big.img')])).stdout) as { partitiontable: { lastlba: number } };
+    expect(data.gpt.partitions.map((p) => p.name)).toEqual([
+      'EFI-SYSTEM',
+      'BIOS-BOOT',
+      'USR-A',
+      'USR-B',
+      'OEM',
+      'OEM-CONFIG',
+      'ROOT',
+    ]);
+    expect(data.gpt.partitions[2]).toMatchObject({
+      attrs: 'GUID:48,56',
+      uuid: '7130C94A-213A-4E5A-8E26-6CCE9662F132',
+    });
+    const theirs = JSON.parse((await run('sfdisk', ['--json', join(dir, 'big.img')])).stdout) as {
+      partitiontable: { lastlba: number };
+    };
     expect(data.gpt.lastlba).toBe(theirs.partitiontable.lastlba);
   });
 
@@ -68,26 +94,64 @@ describe('ore image create-layout', () => {
     const before = await readdir(dir);
     const res = await ore(['image', 'create-layout', '--layout', 'vm', '--size', '8G', 'vm.img']);
     expect(res.exitCode).toBe(2);
-    expect(res.stderr).toMatch(/layout vm needs \d+ bytes, more than the requested size .*partition 9 \(ROOT\) field blocks/);
+    expect(res.stderr).toMatch(
+      /layout vm needs \d+ bytes, more than the requested size .*partition 9 \(ROOT\) field blocks/,
+    );
     expect(await readdir(dir)).toEqual(before);
   });
 
   const layoutFile = async (name: string, parts: Record<string, unknown>): Promise<string> => {
     const file = join(dir, name);
-    await writeFile(file, JSON.stringify({ metadata: { part_alignment: 2048, disk_alignment: 2048, block_size: 512, fs_block_size: 4096 }, layouts: { base: parts } }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        metadata: { part_alignment: 2048, disk_alignment: 2048, block_size: 512, fs_block_size: 4096 },
+        layouts: { base: parts },
+      }),
+    );
     return name;
   };
 
   for (const [name, parts, code, pattern] of [
-    ['overlap.json', { '1': { type: 'data', label: 'A', blocks: 4096 }, '2': { type: 'data', label: 'B', blocks: 16, first_block: 4000 } }, 'LAYOUT_OVERLAP', /partition 2: sectors 4000-4015 overlap partition 1/],
-    ['alias.json', { '1': { type: 'flatcar-usrr', label: 'A', blocks: 8 } }, 'LAYOUT_UNKNOWN_TYPE', /partition 1: unknown type alias "flatcar-usrr"/],
-    ['blocks.json', { '4': { type: 'data', label: 'A', blocks: 'ten' } }, 'LAYOUT_INVALID', /partition 4: blocks "ten" is not a whole number/],
-    ['large.json', { '1': { type: 'data', label: 'A', blocks: 100000 } }, 'LAYOUT_TOO_LARGE', /partition 1 \(A\) field blocks/],
+    [
+      'overlap.json',
+      {
+        '1': { type: 'data', label: 'A', blocks: 4096 },
+        '2': { type: 'data', label: 'B', blocks: 16, first_block: 4000 },
+      },
+      'LAYOUT_OVERLAP',
+      /partition 2: sectors 4000-4015 overlap partition 1/,
+    ],
+    [
+      'alias.json',
+      { '1': { type: 'flatcar-usrr', label: 'A', blocks: 8 } },
+      'LAYOUT_UNKNOWN_TYPE',
+      /partition 1: unknown type alias "flatcar-usrr"/,
+    ],
+    [
+      'blocks.json',
+      { '4': { type: 'data', label: 'A', blocks: 'ten' } },
+      'LAYOUT_INVALID',
+      /partition 4: blocks "ten" is not a whole number/,
+    ],
+    [
+      'large.json',
+      { '1': { type: 'data', label: 'A', blocks: 100000 } },
+      'LAYOUT_TOO_LARGE',
+      /partition 1 \(A\) field blocks/,
+    ],
   ] as const) {
     it(`${code} from ${name}: exit 2, names partition and field, nothing written`, async () => {
       const file = await layoutFile(name, parts);
       const before = await readdir(dir);
-      const args = ['image', 'create-layout', '--layout', file, 'out.img', ...(code === 'LAYOUT_TOO_LARGE' ? ['--size', '16M'] : [])];
+      const args = [
+        'image',
+        'create-layout',
+        '--layout',
+        file,
+        'out.img',
+        ...(code === 'LAYOUT_TOO_LARGE' ? ['--size', '16M'] : []),
+      ];
       const json = await ore([...args, '--json']);
       expect(json.exitCode).toBe(2);
       expect(json.stdout).toBe('');
@@ -124,7 +188,11 @@ describe('ore image info', () => {
       compression: string;
       virtualSize: { bytes: number };
       gpt: { partitions: unknown[]; recovered: boolean };
-      usr: { next: string; active: string; slots: { label: string; priority: number; successful: boolean }[] };
+      usr: {
+        next: string;
+        active: string;
+        slots: { label: string; priority: number; successful: boolean }[];
+      };
     };
     expect(info).toMatchObject({ format: 'raw', compression: 'none', virtualSize: { bytes: 8455716864 } });
     expect(info.gpt.partitions).toHaveLength(7);
@@ -136,19 +204,38 @@ describe('ore image info', () => {
   it('qcow2 and zstd images are read too', async () => {
     const small = await layoutFileImage();
     await run('qemu-img', ['convert', '-O', 'qcow2', small, join(dir, 'small.qcow2')]);
-    const q = JSON.parse((await ore(['image', 'info', '--json', 'small.qcow2'])).stdout) as { format: string; virtualSize: { bytes: number }; gpt: { partitions: unknown[] } };
+    const q = JSON.parse((await ore(['image', 'info', '--json', 'small.qcow2'])).stdout) as {
+      format: string;
+      virtualSize: { bytes: number };
+      gpt: { partitions: unknown[] };
+    };
     expect(q.format).toBe('qcow2');
     expect(q.virtualSize.bytes).toBe(16 * 1024 * 1024);
     expect(q.gpt.partitions).toHaveLength(1);
     await run('zstd', ['-q', '-1', small, '-o', join(dir, 'small.img.zst')]);
-    const z = JSON.parse((await ore(['image', 'info', '--json', 'small.img.zst'])).stdout) as { compression: string; format: string };
+    const z = JSON.parse((await ore(['image', 'info', '--json', 'small.img.zst'])).stdout) as {
+      compression: string;
+      format: string;
+    };
     expect(z).toMatchObject({ compression: 'zstd', format: 'raw' });
   });
 
   async function layoutFileImage(): Promise<string> {
     const out = join(dir, 'small.img');
-    await writeFile(join(dir, 'small.json'), JSON.stringify({ partitions: { '1': { type: 'data', label: 'DATA', blocks: 8192 } } }));
-    const res = await ore(['image', 'create-layout', '--layout', 'small.json', '--size', '16M', '--force', 'small.img']);
+    await writeFile(
+      join(dir, 'small.json'),
+      JSON.stringify({ partitions: { '1': { type: 'data', label: 'DATA', blocks: 8192 } } }),
+    );
+    const res = await ore([
+      'image',
+      'create-layout',
+      '--layout',
+      'small.json',
+      '--size',
+      '16M',
+      '--force',
+      'small.img',
+    ]);
     expect(res.exitCode).toBe(0);
     return out;
   }

@@ -5,9 +5,7 @@ export const cli: CliSpec = {
   version: packageVersion(import.meta.url),
   description: 'launch a registered flake inside a podman container',
   noSubcommandRequired: true,
-  commands: (y, bind) =>
-    y
-      .command(bind(notBuiltYet('$0', 'launch the flake named by argv[0]'))),
+  commands: (y, bind) => y.command(bind(notBuiltYet('$0', 'launch the flake named by argv[0]'))),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);

@@ -1,7 +1,18 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { ext4List, InputError, OperationError, requireTool, run, withToolPath, type Ext4Entry, type Ext4Op, type Logger, type PartitionRef } from '@mantle/core';
+import {
+  ext4List,
+  InputError,
+  OperationError,
+  requireTool,
+  run,
+  withToolPath,
+  type Ext4Entry,
+  type Ext4Op,
+  type Logger,
+  type PartitionRef,
+} from '@mantle/core';
 
 // Why not core's ext4Apply: it issues `mkdir` for every parent directory and relies on debugfs
 // refusing existing ones, but debugfs 1.47 allocates and writes the new inode before it finds the
@@ -12,12 +23,17 @@ import { ext4List, InputError, OperationError, requireTool, run, withToolPath, t
 // (Reported to the lead as a core bug.)
 
 /** Apply ops to an ext4 partition without ever creating over an existing name. */
-export async function applyExt4(part: PartitionRef, ops: readonly Ext4Op[], opts: { logger?: Logger } = {}): Promise<void> {
+export async function applyExt4(
+  part: PartitionRef,
+  ops: readonly Ext4Op[],
+  opts: { logger?: Logger } = {},
+): Promise<void> {
   if (ops.length === 0) return;
   const lo = opts.logger ? { logger: opts.logger } : {};
   const listings = new Map<string, Ext4Entry[] | undefined>();
   const entry = async (path: string): Promise<Ext4Entry | undefined> => {
-    if (path === '/') return { name: '/', path: '/', inode: 2, mode: 0o40755, type: 'dir', uid: 0, gid: 0, size: 0 };
+    if (path === '/')
+      return { name: '/', path: '/', inode: 2, mode: 0o40755, type: 'dir', uid: 0, gid: 0, size: 0 };
     const parent = posix.dirname(path);
     if (!listings.has(parent)) {
       const pe = await entry(parent);
@@ -36,14 +52,31 @@ export async function applyExt4(part: PartitionRef, ops: readonly Ext4Op[], opts
       dirs.add(p);
       const e = await entry(p);
       if (e?.type === 'dir') return;
-      if (e) throw new InputError({ code: 'FS_NOT_A_DIR', message: `${p} exists in ${part.label ?? 'the partition'} but is not a directory`, hint: 'remove it from the image first', details: { path: p } });
-      cmds.push(`mkdir ${q(p)}`, `sif ${q(p)} mode 0${(0o40000 | ((mode ?? 0o755) & 0o7777)).toString(8)}`, `sif ${q(p)} uid ${uid ?? 0}`, `sif ${q(p)} gid ${gid ?? 0}`);
+      if (e)
+        throw new InputError({
+          code: 'FS_NOT_A_DIR',
+          message: `${p} exists in ${part.label ?? 'the partition'} but is not a directory`,
+          hint: 'remove it from the image first',
+          details: { path: p },
+        });
+      cmds.push(
+        `mkdir ${q(p)}`,
+        `sif ${q(p)} mode 0${(0o40000 | ((mode ?? 0o755) & 0o7777)).toString(8)}`,
+        `sif ${q(p)} uid ${uid ?? 0}`,
+        `sif ${q(p)} gid ${gid ?? 0}`,
+      );
     };
     const replaced = new Set<string>();
     const clear = async (p: string): Promise<void> => {
       const e = replaced.has(p) ? undefined : await entry(p);
       if (!e && !replaced.has(p)) return;
-      if (e?.type === 'dir') throw new InputError({ code: 'FS_IS_A_DIR', message: `${p} is a directory in ${part.label ?? 'the partition'}; refusing to replace it with a file`, hint: 'remove the directory from the image first', details: { path: p } });
+      if (e?.type === 'dir')
+        throw new InputError({
+          code: 'FS_IS_A_DIR',
+          message: `${p} is a directory in ${part.label ?? 'the partition'}; refusing to replace it with a file`,
+          hint: 'remove the directory from the image first',
+          details: { path: p },
+        });
       cmds.push(`rm ${q(p)}`);
     };
     let n = 0;
@@ -67,19 +100,35 @@ export async function applyExt4(part: PartitionRef, ops: readonly Ext4Op[], opts
           src = join(dir, `f${n++}`);
           await writeFile(src, op.content ?? '');
         }
-        cmds.push(`write ${q(src)} ${q(p)}`, `sif ${q(p)} mode 0${(0o100000 | ((op.mode ?? 0o644) & 0o7777)).toString(8)}`);
+        cmds.push(
+          `write ${q(src)} ${q(p)}`,
+          `sif ${q(p)} mode 0${(0o100000 | ((op.mode ?? 0o644) & 0o7777)).toString(8)}`,
+        );
         if (op.mtime !== undefined) cmds.push(`sif ${q(p)} mtime @${Math.floor(op.mtime)}`);
       } else {
-        if (/["\n]/.test(op.target)) throw new InputError({ code: 'FS_BAD_PATH', message: `symlink target ${JSON.stringify(op.target)} contains a quote or newline`, hint: 'use a plain target path' });
+        if (/["\n]/.test(op.target))
+          throw new InputError({
+            code: 'FS_BAD_PATH',
+            message: `symlink target ${JSON.stringify(op.target)} contains a quote or newline`,
+            hint: 'use a plain target path',
+          });
         cmds.push(`symlink ${q(p)} ${q(op.target)}`);
       }
       cmds.push(`sif ${q(p)} uid ${op.uid ?? 0}`, `sif ${q(p)} gid ${op.gid ?? 0}`);
     }
-    const debugfs = await requireTool('debugfs', { debianPackage: 'e2fsprogs', purpose: 'write into ext4 partitions without root' });
+    const debugfs = await requireTool('debugfs', {
+      debianPackage: 'e2fsprogs',
+      purpose: 'write into ext4 partitions without root',
+    });
     const file = join(dir, 'cmds');
     await writeFile(file, cmds.join('\n') + '\n');
-    const r = await withToolPath(part.image, (img) => run(debugfs, ['-w', '-f', file, `${img}?offset=${part.offset}`], { ...lo, timeoutMs: 3600_000 }));
-    const problems = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^debugfs \d/.test(l) && !/^Allocated inode: \d+$/.test(l));
+    const r = await withToolPath(part.image, (img) =>
+      run(debugfs, ['-w', '-f', file, `${img}?offset=${part.offset}`], { ...lo, timeoutMs: 3600_000 }),
+    );
+    const problems = r.stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !/^debugfs \d/.test(l) && !/^Allocated inode: \d+$/.test(l));
     if (problems.length > 0) {
       throw new OperationError({
         code: 'FS_FAILED',
@@ -94,7 +143,12 @@ export async function applyExt4(part: PartitionRef, ops: readonly Ext4Op[], opts
 }
 
 function checkPath(path: string): string {
-  if (/["\n\0]/.test(path)) throw new InputError({ code: 'FS_BAD_PATH', message: `path ${JSON.stringify(path)} contains a quote, newline or NUL`, hint: 'use plain file names' });
+  if (/["\n\0]/.test(path))
+    throw new InputError({
+      code: 'FS_BAD_PATH',
+      message: `path ${JSON.stringify(path)} contains a quote, newline or NUL`,
+      hint: 'use plain file names',
+    });
   return posix.normalize('/' + path).replace(/(.)\/$/, '$1');
 }
 

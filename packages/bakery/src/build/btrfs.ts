@@ -11,9 +11,18 @@ import { stageTree } from './staging.js';
 // (documented; squashfs or erofs are the reproducible formats).
 
 /** Build a btrfs image (needs btrfs-progs; PrerequisiteError exit 3 without it). */
-export async function buildBtrfs(input: BuildInput): Promise<{ staging: 'hardlink' | 'copy'; reproducible: false }> {
-  const mkfs = await requireTool('mkfs.btrfs', { debianPackage: 'btrfs-progs', purpose: 'build btrfs sysext images', env: input.env });
-  const stage = await stageTree(input.source, input.generated, input.scratch, { logger: input.logger, signal: input.signal });
+export async function buildBtrfs(
+  input: BuildInput,
+): Promise<{ staging: 'hardlink' | 'copy'; reproducible: false }> {
+  const mkfs = await requireTool('mkfs.btrfs', {
+    debianPackage: 'btrfs-progs',
+    purpose: 'build btrfs sysext images',
+    env: input.env,
+  });
+  const stage = await stageTree(input.source, input.generated, input.scratch, {
+    logger: input.logger,
+    signal: input.signal,
+  });
   const bytes = await treeBytes(stage.dir);
   // mkfs.btrfs needs a file at least as large as the data plus metadata; --shrink cuts it back.
   const size = Math.max(128 * 1024 * 1024, Math.ceil(bytes * 1.5) + 128 * 1024 * 1024);
@@ -23,7 +32,16 @@ export async function buildBtrfs(input: BuildInput): Promise<{ staging: 'hardlin
   } finally {
     await fh.close();
   }
-  await run(mkfs, ['-q', '-f', '-U', uuidFromSeed(input.seed), '--rootdir', stage.dir, '--shrink', input.out], { env: toolEnv(input.env, input.epoch), signal: input.signal, logger: input.logger, timeoutMs: 6 * 3600_000 });
+  await run(
+    mkfs,
+    ['-q', '-f', '-U', uuidFromSeed(input.seed), '--rootdir', stage.dir, '--shrink', input.out],
+    {
+      env: toolEnv(input.env, input.epoch),
+      signal: input.signal,
+      logger: input.logger,
+      timeoutMs: 6 * 3600_000,
+    },
+  );
   return { staging: stage.method, reproducible: false };
 }
 

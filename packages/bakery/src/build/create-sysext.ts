@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { hashFile, InputError, onCleanup, requireTool, type Logger } from '@mantle/core';
-import { buildExtensionRelease, extensionReleasePath, formatExtensionRelease } from '../sysext/extension-release.js';
+import {
+  buildExtensionRelease,
+  extensionReleasePath,
+  formatExtensionRelease,
+} from '../sysext/extension-release.js';
 import { checkName, checkVersion, imageFileName, normalizeArch, type SysextArch } from '../sysext/names.js';
 import { checkTree, type TreeSummary } from '../sysext/tree-check.js';
 import { parseUpholds, upholdDropIn, upholdDropInPath, type Uphold } from '../sysext/upholds.js';
@@ -83,7 +87,11 @@ export async function createSysext(opts: CreateSysextOptions): Promise<CreateSys
   const format = checkFormat(opts.format ?? 'squashfs');
   const epoch = resolveEpoch(opts.epoch, env);
   if (opts.compression !== undefined && (format !== 'squashfs' || !COMPRESSORS.includes(opts.compression))) {
-    throw new InputError({ code: 'BAD_COMPRESSION', message: `--compression ${opts.compression} is not a squashfs compressor${format !== 'squashfs' ? ` (and the format is ${format})` : ''}`, hint: `use ${COMPRESSORS.join(', ')} with --format squashfs` });
+    throw new InputError({
+      code: 'BAD_COMPRESSION',
+      message: `--compression ${opts.compression} is not a squashfs compressor${format !== 'squashfs' ? ` (and the format is ${format})` : ''}`,
+      hint: `use ${COMPRESSORS.join(', ')} with --format squashfs`,
+    });
   }
   const { release, warnings } = buildExtensionRelease({
     ...(opts.os !== undefined ? { os: opts.os } : {}),
@@ -98,7 +106,12 @@ export async function createSysext(opts: CreateSysextOptions): Promise<CreateSys
   const generated: GeneratedFile[] = [{ path: metadataPath, content: formatExtensionRelease(release) }];
   for (const u of upholds) generated.push({ path: upholdDropInPath(u), content: upholdDropIn(u) });
   for (const f of opts.extraFiles ?? []) {
-    if (generated.some((g) => g.path === f.path)) throw new InputError({ code: 'BAD_EXTRA_FILE', message: `${f.path} is generated twice`, hint: 'drop the duplicate file' });
+    if (generated.some((g) => g.path === f.path))
+      throw new InputError({
+        code: 'BAD_EXTRA_FILE',
+        message: `${f.path} is generated twice`,
+        hint: 'drop the duplicate file',
+      });
     generated.push(f);
   }
   const from = resolve(cwd, opts.from);
@@ -114,16 +127,27 @@ export async function createSysext(opts: CreateSysextOptions): Promise<CreateSys
   }
   await preflight(format, env);
 
-  const tree = await checkTree(from, { os: release.id, allowSetuid: opts.allowSetuid ?? false, generated: generated.map((g) => g.path) });
+  const tree = await checkTree(from, {
+    os: release.id,
+    allowSetuid: opts.allowSetuid ?? false,
+    generated: generated.map((g) => g.path),
+  });
   warnings.push(...tree.warnings);
   const unitDir = 'usr/lib/systemd/system/';
-  const genUnits = generated.filter((g) => g.path.startsWith(unitDir) && !g.path.slice(unitDir.length).includes('/')).map((g) => g.path.slice(unitDir.length));
+  const genUnits = generated
+    .filter((g) => g.path.startsWith(unitDir) && !g.path.slice(unitDir.length).includes('/'))
+    .map((g) => g.path.slice(unitDir.length));
   const shipped = new Set([...tree.units, ...genUnits]);
   for (const u of upholds) {
-    if (!shipped.has(u.unit)) warnings.push(`--upholds ${u.unit}: the image ships no usr/lib/systemd/system/${u.unit}; it must exist on the host`);
+    if (!shipped.has(u.unit))
+      warnings.push(
+        `--upholds ${u.unit}: the image ships no usr/lib/systemd/system/${u.unit}; it must exist on the host`,
+      );
   }
   if (shipped.size > 0 && !opts.reloadManager) {
-    warnings.push('the image ships systemd units but not EXTENSION_RELOAD_MANAGER=1: hosts must run systemctl daemon-reload after merging (pass --reload-manager)');
+    warnings.push(
+      'the image ships systemd units but not EXTENSION_RELOAD_MANAGER=1: hosts must run systemctl daemon-reload after merging (pass --reload-manager)',
+    );
   }
 
   await mkdir(outDir, { recursive: true });
@@ -190,13 +214,20 @@ export async function createSysext(opts: CreateSysextOptions): Promise<CreateSys
 
 function checkFormat(f: string): SysextFormat {
   if (!(SYSEXT_FORMATS as readonly string[]).includes(f)) {
-    throw new InputError({ code: 'BAD_FORMAT', message: `--format ${JSON.stringify(f)} is not a sysext format`, hint: `use ${SYSEXT_FORMATS.join(', ')}`, details: { field: '--format', value: f } });
+    throw new InputError({
+      code: 'BAD_FORMAT',
+      message: `--format ${JSON.stringify(f)} is not a sysext format`,
+      hint: `use ${SYSEXT_FORMATS.join(', ')}`,
+      details: { field: '--format', value: f },
+    });
   }
   return f as SysextFormat;
 }
 
 function resolveEpoch(epoch: number | undefined, env: NodeJS.ProcessEnv): number {
-  const raw = epoch ?? (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '' ? Number(env.SOURCE_DATE_EPOCH) : 0);
+  const raw =
+    epoch ??
+    (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '' ? Number(env.SOURCE_DATE_EPOCH) : 0);
   if (!Number.isInteger(raw) || raw < 0 || raw > 0xffffffff) {
     throw new InputError({
       code: 'BAD_EPOCH',

@@ -39,7 +39,29 @@ export async function buildExt4(input: BuildInput): Promise<void> {
   const uuid = uuidFromSeed(input.seed);
   const opts = { env, signal: input.signal, logger: input.logger, timeoutMs: 6 * 3600_000 };
   const inodes = Math.max(128, paths.length + input.generated.length * 4 + 64);
-  await run(mke2fs, ['-q', '-F', '-t', 'ext4', '-b', String(BLOCK), '-N', String(inodes), '-O', '^has_journal', '-U', uuid, '-E', `root_owner=0:0,hash_seed=${uuid},lazy_itable_init=0,nodiscard`, '-d', input.source, input.out], opts);
+  await run(
+    mke2fs,
+    [
+      '-q',
+      '-F',
+      '-t',
+      'ext4',
+      '-b',
+      String(BLOCK),
+      '-N',
+      String(inodes),
+      '-O',
+      '^has_journal',
+      '-U',
+      uuid,
+      '-E',
+      `root_owner=0:0,hash_seed=${uuid},lazy_itable_init=0,nodiscard`,
+      '-d',
+      input.source,
+      input.out,
+    ],
+    opts,
+  );
 
   const cmds: string[] = [];
   const all = new Set<string>(['/', '/lost+found']);
@@ -53,17 +75,29 @@ export async function buildExt4(input: BuildInput): Promise<void> {
     }
     const src = join(input.scratch, `ext4-gen-${n++}`);
     await writeFile(src, g.content);
-    cmds.push(`write ${q(src)} ${q('/' + g.path)}`, `sif ${q('/' + g.path)} mode 0${(0o100000 | ((g.mode ?? 0o644) & 0o7777)).toString(8)}`);
+    cmds.push(
+      `write ${q(src)} ${q('/' + g.path)}`,
+      `sif ${q('/' + g.path)} mode 0${(0o100000 | ((g.mode ?? 0o644) & 0o7777)).toString(8)}`,
+    );
     all.add('/' + g.path);
   }
   for (const p of [...all].sort()) {
-    for (const f of ['uid 0', 'gid 0', `mtime @${input.epoch}`, `atime @${input.epoch}`, `ctime @${input.epoch}`, `crtime @${input.epoch}`]) cmds.push(`sif ${q(p)} ${f}`);
+    for (const f of [
+      'uid 0',
+      'gid 0',
+      `mtime @${input.epoch}`,
+      `atime @${input.epoch}`,
+      `ctime @${input.epoch}`,
+      `crtime @${input.epoch}`,
+    ])
+      cmds.push(`sif ${q(p)} ${f}`);
   }
   const script = join(input.scratch, 'ext4-debugfs.txt');
   await writeFile(script, cmds.join('\n') + '\n');
   const r = await run(debugfs, ['-w', '-f', script, input.out], opts);
   const problems = r.stderr.split('\n').filter((l) => l.trim() !== '' && !/^debugfs \d/.test(l));
-  if (problems.length > 0) throw new Error(`debugfs failed on ${input.out}: ${problems.slice(0, 5).join('; ')}`);
+  if (problems.length > 0)
+    throw new Error(`debugfs failed on ${input.out}: ${problems.slice(0, 5).join('; ')}`);
   // resize2fs wants a freshly checked filesystem; -fp only fixes what is safe (nothing, normally).
   await run(e2fsck, ['-fp', input.out], { ...opts, reject: false });
   await run(resize2fs, ['-M', input.out], opts);
@@ -72,7 +106,15 @@ export async function buildExt4(input: BuildInput): Promise<void> {
   if (!Number.isFinite(count) || count <= 0) throw new Error(`dumpe2fs -h ${input.out}: no block count`);
   // resize2fs stamped the superblock with the current time: pin every superblock time.
   const sb = join(input.scratch, 'ext4-sb.txt');
-  await writeFile(sb, [`ssv mkfs_time @${input.epoch}`, `ssv lastcheck @${input.epoch}`, `ssv mtime @${input.epoch}`, `ssv wtime @${input.epoch}`].join('\n') + '\n');
+  await writeFile(
+    sb,
+    [
+      `ssv mkfs_time @${input.epoch}`,
+      `ssv lastcheck @${input.epoch}`,
+      `ssv mtime @${input.epoch}`,
+      `ssv wtime @${input.epoch}`,
+    ].join('\n') + '\n',
+  );
   await run(debugfs, ['-w', '-f', sb, input.out], opts);
   const out = await open(input.out, 'r+');
   try {
@@ -93,7 +135,12 @@ async function listTree(root: string): Promise<TreeEntry[]> {
     for (const e of await readdir(join(root, rel), { withFileTypes: true })) {
       const p = rel ? posix.join(rel, e.name) : e.name;
       if (p.includes('"')) {
-        throw new InputError({ code: 'TREE_BAD_FILENAME', message: `--from ${root}: ${p} has a double quote in its name, which ext4 images cannot be built with (debugfs)`, hint: 'rename the file or build squashfs', details: { path: p } });
+        throw new InputError({
+          code: 'TREE_BAD_FILENAME',
+          message: `--from ${root}: ${p} has a double quote in its name, which ext4 images cannot be built with (debugfs)`,
+          hint: 'rename the file or build squashfs',
+          details: { path: p },
+        });
       }
       if (e.isDirectory()) {
         out.push({ path: p, size: BLOCK });

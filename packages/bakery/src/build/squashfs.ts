@@ -11,13 +11,34 @@ import { parentDirs, toolEnv, type BuildInput } from './formats.js';
 
 /** Build a squashfs image (gzip unless `compression` says otherwise), reproducible for a given epoch. */
 export async function buildSquashfs(input: BuildInput): Promise<void> {
-  const mksquashfs = await requireTool('mksquashfs', { debianPackage: 'squashfs-tools', purpose: 'build squashfs sysext images', env: input.env });
+  const mksquashfs = await requireTool('mksquashfs', {
+    debianPackage: 'squashfs-tools',
+    purpose: 'build squashfs sysext images',
+    env: input.env,
+  });
   const pf = await pseudoFile(input);
-  const args = [input.source, input.out, '-noappend', '-all-root', '-no-xattrs', '-mkfs-time', String(input.epoch), '-all-time', String(input.epoch), '-no-progress', '-quiet'];
+  const args = [
+    input.source,
+    input.out,
+    '-noappend',
+    '-all-root',
+    '-no-xattrs',
+    '-mkfs-time',
+    String(input.epoch),
+    '-all-time',
+    String(input.epoch),
+    '-no-progress',
+    '-quiet',
+  ];
   if (pf) args.push('-pf', pf);
   if (input.compression && input.compression !== 'gzip') args.push('-comp', input.compression);
   // mksquashfs refuses SOURCE_DATE_EPOCH together with -mkfs-time/-all-time.
-  await run(mksquashfs, args, { env: toolEnv(input.env), signal: input.signal, logger: input.logger, timeoutMs: 6 * 3600_000 });
+  await run(mksquashfs, args, {
+    env: toolEnv(input.env),
+    signal: input.signal,
+    logger: input.logger,
+    timeoutMs: 6 * 3600_000,
+  });
 }
 
 async function pseudoFile(input: BuildInput): Promise<string | undefined> {
@@ -31,12 +52,17 @@ async function pseudoFile(input: BuildInput): Promise<string | undefined> {
     for (const d of parentDirs(g.path)) {
       if (declared.has(d)) continue;
       declared.add(d);
-      const inTree = await lstat(join(input.source, d)).then((s) => s.isDirectory(), () => false);
+      const inTree = await lstat(join(input.source, d)).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
       if (!inTree) lines.push(`${d} D ${input.epoch} 755 0 0`);
     }
     const file = join(dir, `f${n++}`);
     await writeFile(file, g.content);
-    lines.push(`${g.path} F ${input.epoch} ${((g.mode ?? 0o644) & 0o7777).toString(8)} 0 0 cat ${shQuote(file)}`);
+    lines.push(
+      `${g.path} F ${input.epoch} ${((g.mode ?? 0o644) & 0o7777).toString(8)} 0 0 cat ${shQuote(file)}`,
+    );
   }
   const pf = join(input.scratch, 'pseudo.txt');
   await writeFile(pf, lines.join('\n') + '\n');

@@ -16,19 +16,31 @@ export interface Staging {
 }
 
 /** Merge `source` and `generated` into `<scratch>/stage`. */
-export async function stageTree(source: string, generated: readonly GeneratedFile[], scratch: string, opts: { logger?: Logger; signal?: AbortSignal } = {}): Promise<Staging> {
+export async function stageTree(
+  source: string,
+  generated: readonly GeneratedFile[],
+  scratch: string,
+  opts: { logger?: Logger; signal?: AbortSignal } = {},
+): Promise<Staging> {
   const dir = join(scratch, 'stage');
   await mkdir(dir);
   let method: Staging['method'] = 'hardlink';
   try {
     await run('cp', ['-al', '--', `${source}/.`, `${dir}/`], { logger: opts.logger, signal: opts.signal });
   } catch (err) {
-    if (!(err instanceof ExecError) || !/cross-device|Invalid cross-device|Operation not permitted/i.test(err.stderrTail)) throw err;
+    if (
+      !(err instanceof ExecError) ||
+      !/cross-device|Invalid cross-device|Operation not permitted/i.test(err.stderrTail)
+    )
+      throw err;
     opts.logger?.info(`source and scratch are on different filesystems; copying the tree to ${dir}`);
     await run('rm', ['-rf', '--', dir]);
     await mkdir(dir);
     method = 'copy';
-    await run('cp', ['-a', '--reflink=auto', '--', `${source}/.`, `${dir}/`], { logger: opts.logger, signal: opts.signal });
+    await run('cp', ['-a', '--reflink=auto', '--', `${source}/.`, `${dir}/`], {
+      logger: opts.logger,
+      signal: opts.signal,
+    });
   }
   for (const g of generated) {
     const p = join(dir, g.path);

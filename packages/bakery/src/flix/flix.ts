@@ -32,10 +32,24 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
   const name = checkName(opts.name, 'NAME');
   const rootfs = resolve(cwd, opts.rootfs);
   if (!(await stat(rootfs).catch(() => undefined))?.isDirectory()) {
-    throw new InputError({ code: 'FLIX_NO_ROOTFS', message: `ROOTFS ${opts.rootfs} is not a directory`, hint: 'unpack the container image or chroot first', details: { field: 'ROOTFS' } });
+    throw new InputError({
+      code: 'FLIX_NO_ROOTFS',
+      message: `ROOTFS ${opts.rootfs} is not a directory`,
+      hint: 'unpack the container image or chroot first',
+      details: { field: 'ROOTFS' },
+    });
   }
-  if (opts.paths.length === 0) throw new InputError({ code: 'BAD_USAGE', message: 'no PATHS given', hint: 'e.g. bakery flix ROOTFS nano /usr/bin/nano /usr/share/nano' });
-  const patchelf = await requireTool('patchelf', { debianPackage: 'patchelf', purpose: 'relocate binaries for flix', ...(opts.env ? { env: opts.env } : {}) });
+  if (opts.paths.length === 0)
+    throw new InputError({
+      code: 'BAD_USAGE',
+      message: 'no PATHS given',
+      hint: 'e.g. bakery flix ROOTFS nano /usr/bin/nano /usr/share/nano',
+    });
+  const patchelf = await requireTool('patchelf', {
+    debianPackage: 'patchelf',
+    purpose: 'relocate binaries for flix',
+    ...(opts.env ? { env: opts.env } : {}),
+  });
   const outDir = resolve(cwd, opts.outDir ?? '.');
   await mkdir(outDir, { recursive: true });
   const scratch = await mkdtemp(join(outDir, '.bakery-flix-'));
@@ -55,7 +69,10 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
 
     // Copy a library and, depth first, what it needs; give each the private RUNPATH.
     const needed = async (file: string, owner: string): Promise<string[]> => {
-      const deps = (await runText(patchelf, ['--print-needed', file], lo)).split('\n').map((s) => s.trim()).filter(Boolean);
+      const deps = (await runText(patchelf, ['--print-needed', file], lo))
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const out: string[] = [];
       for (const dep of deps) {
         out.push(dep);
@@ -85,7 +102,13 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
     for (const spec of opts.paths) {
       const { from, to } = splitPath(spec);
       const real = await resolveInRoot(rootfs, from);
-      if (!real) throw new InputError({ code: 'FLIX_PATH_MISSING', message: `${spec}: ${from} does not exist in ${rootfs}`, hint: 'give paths as they are inside the root filesystem', details: { path: from } });
+      if (!real)
+        throw new InputError({
+          code: 'FLIX_PATH_MISSING',
+          message: `${spec}: ${from} does not exist in ${rootfs}`,
+          hint: 'give paths as they are inside the root filesystem',
+          details: { path: from },
+        });
       const src = join(rootfs, real);
       const dest = join(tree, to);
       await mkdir(dirname(dest), { recursive: true });
@@ -97,10 +120,18 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
       await copyFile(src, dest);
       await chmod(dest, st.mode & 0o777);
       if (!(await elf(dest))) continue;
-      const interp = (await run(patchelf, ['--print-interpreter', dest], { ...lo, reject: false })).stdout.trim();
+      const interp = (
+        await run(patchelf, ['--print-interpreter', dest], { ...lo, reject: false })
+      ).stdout.trim();
       if (!interp) continue; // a static binary or a library: nothing to relocate
       const interpReal = await resolveInRoot(rootfs, interp);
-      if (!interpReal) throw new InputError({ code: 'FLIX_LIBRARY_MISSING', message: `${from} wants the loader ${interp}, which is not in ${rootfs}`, hint: 'the root filesystem is incomplete', details: { path: interp } });
+      if (!interpReal)
+        throw new InputError({
+          code: 'FLIX_LIBRARY_MISSING',
+          message: `${from} wants the loader ${interp}, which is not in ${rootfs}`,
+          hint: 'the root filesystem is incomplete',
+          details: { path: interp },
+        });
       const interpDest = join(tree, libDir, posix.basename(interp));
       interpreters.add(posix.basename(interp));
       if (!(await lstat(interpDest).catch(() => undefined))) {
@@ -110,11 +141,21 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
       await run(patchelf, ['--set-interpreter', `${libDir}/${posix.basename(interp)}`, dest], lo);
       const libs = await needed(dest, from);
       await run(patchelf, ['--no-default-lib', '--set-rpath', `${libDir}:${libDir}/extralibs`, dest], lo);
-      binaries.push({ path: to, interpreter: `${libDir}/${posix.basename(interp)}`, libraries: [...new Set(libs)] });
+      binaries.push({
+        path: to,
+        interpreter: `${libDir}/${posix.basename(interp)}`,
+        libraries: [...new Set(libs)],
+      });
     }
     for (const lib of opts.extraLibs ?? []) {
       const real = await resolveInRoot(rootfs, lib);
-      if (!real) throw new InputError({ code: 'FLIX_PATH_MISSING', message: `--extra-lib ${lib} does not exist in ${rootfs}`, hint: 'give library paths inside the root filesystem', details: { path: lib } });
+      if (!real)
+        throw new InputError({
+          code: 'FLIX_PATH_MISSING',
+          message: `--extra-lib ${lib} does not exist in ${rootfs}`,
+          hint: 'give library paths inside the root filesystem',
+          details: { path: lib },
+        });
       const dest = join(tree, libDir, 'extralibs', posix.basename(lib));
       await mkdir(dirname(dest), { recursive: true });
       await copyFile(join(rootfs, real), dest);
@@ -125,7 +166,13 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
     void _r;
     void _p;
     void _e;
-    const result = await createSysext({ ...rest, name, from: tree, cwd, reloadManager: opts.reloadManager ?? true });
+    const result = await createSysext({
+      ...rest,
+      name,
+      from: tree,
+      cwd,
+      reloadManager: opts.reloadManager ?? true,
+    });
     return { ...result, binaries };
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -144,7 +191,8 @@ async function librarySearchDirs(rootfs: string): Promise<string[]> {
   const confs = ['/etc/ld.so.conf'];
   const confDir = await resolveInRoot(rootfs, '/etc/ld.so.conf.d');
   if (confDir) {
-    for (const f of (await readdir(join(rootfs, confDir)).catch(() => [])).sort()) if (f.endsWith('.conf')) confs.push(posix.join(confDir, f));
+    for (const f of (await readdir(join(rootfs, confDir)).catch(() => [])).sort())
+      if (f.endsWith('.conf')) confs.push(posix.join(confDir, f));
   }
   for (const c of confs) {
     const real = await resolveInRoot(rootfs, c);
@@ -159,10 +207,21 @@ async function librarySearchDirs(rootfs: string): Promise<string[]> {
   return dirs;
 }
 
-async function findLibrary(rootfs: string, dirs: readonly string[], name: string): Promise<string | undefined> {
+async function findLibrary(
+  rootfs: string,
+  dirs: readonly string[],
+  name: string,
+): Promise<string | undefined> {
   for (const d of dirs) {
     const p = await resolveInRoot(rootfs, posix.join(d, name));
-    if (p && (await stat(join(rootfs, p)).then((s) => s.isFile(), () => false))) return p;
+    if (
+      p &&
+      (await stat(join(rootfs, p)).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+    )
+      return p;
   }
   return undefined;
 }

@@ -9,7 +9,10 @@ import { InputError } from '@mantle/core';
  * when a component does not exist.
  */
 export async function resolveInRoot(root: string, path: string, maxLinks = 40): Promise<string | undefined> {
-  let todo = posix.normalize('/' + path).split('/').filter(Boolean);
+  let todo = posix
+    .normalize('/' + path)
+    .split('/')
+    .filter(Boolean);
   const done: string[] = [];
   let links = 0;
   while (todo.length > 0) {
@@ -27,7 +30,12 @@ export async function resolveInRoot(root: string, path: string, maxLinks = 40): 
       continue;
     }
     if (++links > maxLinks) {
-      throw new InputError({ code: 'FLIX_SYMLINK_LOOP', message: `${join(root, cur)}: too many symlinks while resolving ${path}`, hint: 'fix the symlink loop in the root filesystem', details: { path } });
+      throw new InputError({
+        code: 'FLIX_SYMLINK_LOOP',
+        message: `${join(root, cur)}: too many symlinks while resolving ${path}`,
+        hint: 'fix the symlink loop in the root filesystem',
+        details: { path },
+      });
     }
     const target = await readlink(join(root, cur));
     const rest = target.split('/').filter(Boolean);

@@ -62,19 +62,32 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
   const dir = resolve(opts.cwd ?? process.cwd(), opts.dir);
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) {
-    throw new InputError({ code: 'PUBLISH_NO_DIR', message: `DIR ${opts.dir} is not a directory`, hint: 'pass the --out directory of bakery create', details: { field: 'DIR' } });
+    throw new InputError({
+      code: 'PUBLISH_NO_DIR',
+      message: `DIR ${opts.dir} is not a directory`,
+      hint: 'pass the --out directory of bakery create',
+      details: { field: 'DIR' },
+    });
   }
   const names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
   const images = names.filter((n) => n.endsWith('.raw'));
   const transfers = names.filter((n) => TRANSFER_RE.test(n));
   if (images.length === 0) {
-    throw new InputError({ code: 'PUBLISH_NOTHING', message: `${dir} holds no .raw images`, hint: 'build some with bakery create --out DIR', details: { field: 'DIR' } });
+    throw new InputError({
+      code: 'PUBLISH_NOTHING',
+      message: `${dir} holds no .raw images`,
+      hint: 'build some with bakery create --out DIR',
+      details: { field: 'DIR' },
+    });
   }
 
   // Local SHA256SUMS must agree with the files; images it lacks are hashed and added.
   const local = new Map<string, string>();
   if (names.includes('SHA256SUMS')) {
-    for (const e of parseSums(await readFile(join(dir, 'SHA256SUMS'), 'utf8'), { source: join(dir, 'SHA256SUMS') })) local.set(e.file, e.hash);
+    for (const e of parseSums(await readFile(join(dir, 'SHA256SUMS'), 'utf8'), {
+      source: join(dir, 'SHA256SUMS'),
+    }))
+      local.set(e.file, e.hash);
   }
   for (const img of images) {
     const actual = await hashFile(join(dir, img));
@@ -91,7 +104,12 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
   }
   for (const f of [...local.keys()]) if (!images.includes(f)) local.delete(f);
 
-  const store = await openStore(opts.dest, { ...(opts.store ?? {}), ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.env ? { env: opts.env } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
+  const store = await openStore(opts.dest, {
+    ...(opts.store ?? {}),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
   try {
     const merged = new Map<string, string>();
     const kept: string[] = [];
@@ -105,7 +123,9 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
       }
     }
     for (const [f, h] of local) merged.set(f, h);
-    const entries: Pick<SumsEntry, 'hash' | 'file' | 'binary'>[] = [...merged.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([file, hash]) => ({ file, hash, binary: false }));
+    const entries: Pick<SumsEntry, 'hash' | 'file' | 'binary'>[] = [...merged.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([file, hash]) => ({ file, hash, binary: false }));
     const sumsText = formatSums(entries);
 
     const objects: PublishedObject[] = [];
@@ -113,12 +133,21 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
       const size = typeof source === 'string' ? (await stat(source)).size : source.length;
       if (opts.dryRun) {
         const there = await store.stat(key, { sha256: true });
-        const same = there !== undefined && there.size === size && sha256 !== undefined && there.sha256 === sha256;
+        const same =
+          there !== undefined && there.size === size && sha256 !== undefined && there.sha256 === sha256;
         objects.push({ key, action: same ? 'skipped' : 'would-upload', size, ...(sha256 ? { sha256 } : {}) });
         return;
       }
-      const r = await store.put(key, source, { skipIfSame: true, ...(opts.signal ? { signal: opts.signal } : {}) });
-      objects.push({ key, action: r.skipped ? 'skipped' : 'uploaded', size, ...(r.sha256 ? { sha256: r.sha256 } : {}) });
+      const r = await store.put(key, source, {
+        skipIfSame: true,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      objects.push({
+        key,
+        action: r.skipped ? 'skipped' : 'uploaded',
+        size,
+        ...(r.sha256 ? { sha256: r.sha256 } : {}),
+      });
       opts.logger?.info(`${r.skipped ? 'unchanged' : 'uploaded'} ${store.url(key)}`);
     };
     // Images first, the index last: a reader never sees SHA256SUMS naming a file not yet there.
@@ -129,7 +158,12 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
     await put('SHA256SUMS', sumsBuf, createHash('sha256').update(sumsBuf).digest('hex'));
     let signed = false;
     if (opts.signKey !== undefined) {
-      const sig = await gpgDetachSign(sumsText, { key: opts.signKey, ...(opts.gpgHomedir ? { homedir: opts.gpgHomedir } : {}), ...(opts.env ? { env: opts.env } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
+      const sig = await gpgDetachSign(sumsText, {
+        key: opts.signKey,
+        ...(opts.gpgHomedir ? { homedir: opts.gpgHomedir } : {}),
+        ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.logger ? { logger: opts.logger } : {}),
+      });
       // A signature over unchanged sums text need not be replaced (gpg signatures carry a timestamp).
       const there = await store.stat('SHA256SUMS.gpg');
       const sumsSkipped = objects.find((o) => o.key === 'SHA256SUMS')?.action === 'skipped';
@@ -137,7 +171,13 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
       else await put('SHA256SUMS.gpg', sig);
       signed = true;
     }
-    return { dest: store.root, objects, sums: entries.map((e) => ({ file: e.file, hash: e.hash })), kept, signed };
+    return {
+      dest: store.root,
+      objects,
+      sums: entries.map((e) => ({ file: e.file, hash: e.hash })),
+      kept,
+      signed,
+    };
   } finally {
     await store.close();
   }

@@ -15,14 +15,34 @@ export interface SignOptions {
 
 /** A binary detached signature of `data` made by gpg (what systemd-sysupdate reads as SHA256SUMS.gpg). */
 export async function gpgDetachSign(data: string | Uint8Array, opts: SignOptions): Promise<Buffer> {
-  const gpg = await requireTool('gpg', { debianPackage: 'gnupg', purpose: 'sign SHA256SUMS', ...(opts.env ? { env: opts.env } : {}) });
+  const gpg = await requireTool('gpg', {
+    debianPackage: 'gnupg',
+    purpose: 'sign SHA256SUMS',
+    ...(opts.env ? { env: opts.env } : {}),
+  });
   const dir = await mkdtemp(join(tmpdir(), 'bakery-sign-'));
   try {
     const input = join(dir, 'SHA256SUMS');
     const output = join(dir, 'SHA256SUMS.gpg');
     await writeFile(input, data);
-    const args = ['--batch', '--yes', '--pinentry-mode', 'loopback', ...(opts.homedir ? ['--homedir', opts.homedir] : []), '--local-user', opts.key, '--detach-sign', '--output', output, input];
-    await run(gpg, args, { ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.env ? { env: opts.env } : {}) });
+    const args = [
+      '--batch',
+      '--yes',
+      '--pinentry-mode',
+      'loopback',
+      ...(opts.homedir ? ['--homedir', opts.homedir] : []),
+      '--local-user',
+      opts.key,
+      '--detach-sign',
+      '--output',
+      output,
+      input,
+    ];
+    await run(gpg, args, {
+      ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
+    });
     return await readFile(output);
   } finally {
     await rm(dir, { recursive: true, force: true });

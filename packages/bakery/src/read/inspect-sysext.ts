@@ -50,7 +50,10 @@ const UNIT_DIRS = ['usr/lib/systemd/system', 'usr/local/lib/systemd/system', 'et
 const UNIT_RE = /\.(service|socket|timer|path|mount|automount|swap|target|slice|scope)$/;
 
 /** Read what a sysext image holds: metadata, files, units and how they start. */
-export async function inspectSysext(image: string, opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<SysextInspection> {
+export async function inspectSysext(
+  image: string,
+  opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {},
+): Promise<SysextInspection> {
   const reader = await openSysext(image, opts);
   try {
     return await inspectWith(reader);
@@ -64,7 +67,11 @@ export async function inspectWith(reader: SysextReader): Promise<SysextInspectio
   const files = await reader.list();
   const metadata: MetadataFile[] = [];
   for (const e of files) {
-    if (posix.dirname(e.path) !== EXTENSION_RELEASE_DIR || !posix.basename(e.path).startsWith('extension-release.')) continue;
+    if (
+      posix.dirname(e.path) !== EXTENSION_RELEASE_DIR ||
+      !posix.basename(e.path).startsWith('extension-release.')
+    )
+      continue;
     const name = posix.basename(e.path).slice('extension-release.'.length);
     if (e.type !== 'file') {
       metadata.push({ name, path: e.path, fields: {}, error: `is a ${e.type}, not a file` });
@@ -90,10 +97,12 @@ export async function inspectWith(reader: SysextReader): Promise<SysextInspectio
     const dropIn = /^(.+)\.d$/.exec(owner);
     if (dropIn && base.endsWith('.conf') && e.type === 'file') {
       const text = (await reader.readFile(e.path))?.toString('utf8') ?? '';
-      for (const unit of parseUpholdsLines(text)) starts.push({ target: dropIn[1]!, unit, via: 'Upholds=', path: e.path });
+      for (const unit of parseUpholdsLines(text))
+        starts.push({ target: dropIn[1]!, unit, via: 'Upholds=', path: e.path });
     }
     const linkDir = /^(.+)\.(wants|requires|upholds)$/.exec(owner);
-    if (linkDir && e.type === 'symlink') starts.push({ target: linkDir[1]!, unit: base, via: linkDir[2] as UnitStart['via'], path: e.path });
+    if (linkDir && e.type === 'symlink')
+      starts.push({ target: linkDir[1]!, unit: base, via: linkDir[2] as UnitStart['via'], path: e.path });
   }
   const counts = { files: 0, dirs: 0, symlinks: 0, other: 0 };
   let contentBytes = 0;

@@ -34,28 +34,64 @@ export interface ValidateResult extends MergeVerdict {
 export async function hostFromOptions(opts: ValidateOptions): Promise<HostRelease> {
   const arch = opts.arch ?? hostArch();
   if (!(SYSTEMD_ARCHES as readonly string[]).includes(arch)) {
-    throw new InputError({ code: 'BAD_ARCH', message: `--arch ${JSON.stringify(arch)} is not a systemd architecture`, hint: 'use x86-64, arm64, ... (os-release(5) ARCHITECTURE=)', details: { field: '--arch' } });
+    throw new InputError({
+      code: 'BAD_ARCH',
+      message: `--arch ${JSON.stringify(arch)} is not a systemd architecture`,
+      hint: 'use x86-64, arm64, ... (os-release(5) ARCHITECTURE=)',
+      details: { field: '--arch' },
+    });
   }
   if (opts.against !== undefined) {
     if (opts.os !== undefined || opts.versionId !== undefined || opts.sysextLevel !== undefined) {
-      throw new UsageError({ code: 'BAD_USAGE', message: '--against cannot be combined with --os/--version-id/--sysext-level', hint: 'describe the host one way' });
+      throw new UsageError({
+        code: 'BAD_USAGE',
+        message: '--against cannot be combined with --os/--version-id/--sysext-level',
+        hint: 'describe the host one way',
+      });
     }
     const path = resolve(opts.cwd ?? process.cwd(), opts.against);
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      throw new InputError({ code: 'OS_RELEASE_UNREADABLE', message: `--against ${opts.against}: ${(err as Error).message}`, hint: 'pass the host os-release file (e.g. copied from /usr/lib/os-release)', cause: err, details: { field: '--against' } });
+      throw new InputError({
+        code: 'OS_RELEASE_UNREADABLE',
+        message: `--against ${opts.against}: ${(err as Error).message}`,
+        hint: 'pass the host os-release file (e.g. copied from /usr/lib/os-release)',
+        cause: err,
+        details: { field: '--against' },
+      });
     }
     const f = parseOsRelease(text, path);
-    if (!f.ID) throw new InputError({ code: 'OS_RELEASE_NO_ID', message: `--against ${opts.against} has no ID=`, hint: 'pass an os-release(5) file', details: { field: '--against' } });
-    return { id: f.ID, ...(f.VERSION_ID ? { versionId: f.VERSION_ID } : {}), ...(f.SYSEXT_LEVEL ? { sysextLevel: f.SYSEXT_LEVEL } : {}), arch, scope: 'system', source: path };
+    if (!f.ID)
+      throw new InputError({
+        code: 'OS_RELEASE_NO_ID',
+        message: `--against ${opts.against} has no ID=`,
+        hint: 'pass an os-release(5) file',
+        details: { field: '--against' },
+      });
+    return {
+      id: f.ID,
+      ...(f.VERSION_ID ? { versionId: f.VERSION_ID } : {}),
+      ...(f.SYSEXT_LEVEL ? { sysextLevel: f.SYSEXT_LEVEL } : {}),
+      arch,
+      scope: 'system',
+      source: path,
+    };
   }
   if (opts.os === undefined) {
-    throw new UsageError({ code: 'BAD_USAGE', message: 'say which host to check against: --against OS_RELEASE_FILE or --os ID', hint: 'e.g. --os flatcar --sysext-level 1.0, or --against /usr/lib/os-release' });
+    throw new UsageError({
+      code: 'BAD_USAGE',
+      message: 'say which host to check against: --against OS_RELEASE_FILE or --os ID',
+      hint: 'e.g. --os flatcar --sysext-level 1.0, or --against /usr/lib/os-release',
+    });
   }
   if (opts.versionId !== undefined && opts.sysextLevel !== undefined) {
-    throw new UsageError({ code: 'BAD_USAGE', message: '--version-id and --sysext-level were both given', hint: 'give the one the host declares (Flatcar declares both: use --against its os-release)' });
+    throw new UsageError({
+      code: 'BAD_USAGE',
+      message: '--version-id and --sysext-level were both given',
+      hint: 'give the one the host declares (Flatcar declares both: use --against its os-release)',
+    });
   }
   return {
     id: opts.os,
@@ -72,7 +108,10 @@ export async function validateSysext(image: string, opts: ValidateOptions = {}):
   const host = await hostFromOptions(opts);
   if (opts.name !== undefined) checkName(opts.name, '--name');
   const path = resolve(opts.cwd ?? process.cwd(), image);
-  const reader = await openSysext(path, { ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.env ? { env: opts.env } : {}) });
+  const reader = await openSysext(path, {
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+  });
   let inspection: SysextInspection;
   try {
     inspection = await inspectWith(reader);
@@ -92,5 +131,12 @@ export async function validateSysext(image: string, opts: ValidateOptions = {}):
     host,
     { imagePath: image },
   );
-  return { image: path, imageName, format: inspection.format, host, metadata: inspection.metadata, ...verdict };
+  return {
+    image: path,
+    imageName,
+    format: inspection.format,
+    host,
+    metadata: inspection.metadata,
+    ...verdict,
+  };
 }

@@ -3,7 +3,13 @@ import { dirname, join, posix, resolve } from 'node:path';
 import { InputError, OperationError, onCleanup, requireTool, run } from '@mantle/core';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { checkVersion, normalizeArch } from '../sysext/names.js';
-import { fetchVerified, planDownload, resolveChecksum, resolveLatestVersion, type PlannedDownload } from './fetch.js';
+import {
+  fetchVerified,
+  planDownload,
+  resolveChecksum,
+  resolveLatestVersion,
+  type PlannedDownload,
+} from './fetch.js';
 import { loadRecipe } from './registry.js';
 import type { Recipe } from './schema.js';
 import { expand, templateValues } from './template.js';
@@ -45,7 +51,12 @@ export async function createFromRecipe(opts: CreateFromRecipeOptions): Promise<C
   const { recipe } = await loadRecipe(opts.recipe, { cwd });
   const arch = normalizeArch(opts.arch ?? 'x86-64');
   if (!recipe.arches.includes(arch)) {
-    throw new InputError({ code: 'BAD_ARCH', message: `--arch ${arch}: recipe ${recipe.name} is for ${recipe.arches.join(', ')} only`, hint: `use --arch ${recipe.arches[0]}`, details: { field: '--arch' } });
+    throw new InputError({
+      code: 'BAD_ARCH',
+      message: `--arch ${arch}: recipe ${recipe.name} is for ${recipe.arches.join(', ')} only`,
+      hint: `use --arch ${recipe.arches[0]}`,
+      details: { field: '--arch' },
+    });
   }
   if (opts.version === undefined) {
     throw new InputError({
@@ -56,11 +67,25 @@ export async function createFromRecipe(opts: CreateFromRecipeOptions): Promise<C
     });
   }
   if (opts.baseUrl !== undefined && !/^https?:\/\/[^/]/.test(opts.baseUrl)) {
-    throw new InputError({ code: 'RECIPE_BAD_URL', message: `--base-url ${opts.baseUrl} is not an http(s) URL`, hint: 'e.g. --base-url http://mirror.example/bakery', details: { field: '--base-url' } });
+    throw new InputError({
+      code: 'RECIPE_BAD_URL',
+      message: `--base-url ${opts.baseUrl} is not an http(s) URL`,
+      hint: 'e.g. --base-url http://mirror.example/bakery',
+      details: { field: '--base-url' },
+    });
   }
-  const baseOpts = { arch, ...(opts.params ? { params: opts.params } : {}), ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) };
+  const baseOpts = {
+    arch,
+    ...(opts.params ? { params: opts.params } : {}),
+    ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
+  };
   let version = opts.version;
-  if (version === 'latest') version = await resolveLatestVersion(recipe, templateValues(recipe, { ...baseOpts, version: '' }), opts.signal);
+  if (version === 'latest')
+    version = await resolveLatestVersion(
+      recipe,
+      templateValues(recipe, { ...baseOpts, version: '' }),
+      opts.signal,
+    );
   checkVersion(version);
   const values = templateValues(recipe, { ...baseOpts, version });
   const pins = opts.pins ?? {};
@@ -69,11 +94,17 @@ export async function createFromRecipe(opts: CreateFromRecipeOptions): Promise<C
   const planned = recipe.downloads.map((d) => ({ d, p: planDownload(recipe, d, values) }));
   for (const key of Object.keys(pins)) {
     if (!planned.some(({ p }) => p.file === key || p.id === key)) {
-      throw new InputError({ code: 'BAD_USAGE', message: `--sha256 ${key}=...: recipe ${recipe.name} downloads no file of that name`, hint: `its downloads are: ${planned.map(({ p }) => p.file).join(', ')}`, details: { field: '--sha256' } });
+      throw new InputError({
+        code: 'BAD_USAGE',
+        message: `--sha256 ${key}=...: recipe ${recipe.name} downloads no file of that name`,
+        hint: `its downloads are: ${planned.map(({ p }) => p.file).join(', ')}`,
+        details: { field: '--sha256' },
+      });
     }
   }
   const checksums = [];
-  for (const { d, p } of planned) checksums.push(await resolveChecksum(recipe, d, p, values, pins, opts.signal));
+  for (const { d, p } of planned)
+    checksums.push(await resolveChecksum(recipe, d, p, values, pins, opts.signal));
 
   const outDir = resolve(cwd, opts.outDir ?? '.');
   await mkdir(outDir, { recursive: true });
@@ -87,14 +118,24 @@ export async function createFromRecipe(opts: CreateFromRecipeOptions): Promise<C
       const c = checksums[i]!;
       const dest = join(scratch, 'dl', p.id, p.file);
       opts.logger?.info(`fetching ${p.url}`);
-      await fetchVerified(p, c, dest, { ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+      await fetchVerified(p, c, dest, {
+        ...(opts.logger ? { logger: opts.logger } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
       records.push({ id: p.id, url: p.url, file: p.file, sha256: c.sha256, verifiedBy: c.verifiedBy });
-      const entry: { planned: PlannedDownload; path: string; extracted?: string } = { planned: p, path: dest };
+      const entry: { planned: PlannedDownload; path: string; extracted?: string } = {
+        planned: p,
+        path: dest,
+      };
       if (p.extract === 'tar') {
         const tar = await requireTool('tar', { debianPackage: 'tar', purpose: 'unpack recipe downloads' });
         const x = join(scratch, 'x', p.id);
         await mkdir(x, { recursive: true });
-        await run(tar, ['-xf', dest, '-C', x, '--no-same-owner', '--no-same-permissions', '--delay-directory-restore'], { logger: opts.logger, signal: opts.signal });
+        await run(
+          tar,
+          ['-xf', dest, '-C', x, '--no-same-owner', '--no-same-permissions', '--delay-directory-restore'],
+          { logger: opts.logger, signal: opts.signal },
+        );
         entry.extracted = x;
       }
       fetched.set(p.id, entry);
@@ -104,7 +145,10 @@ export async function createFromRecipe(opts: CreateFromRecipeOptions): Promise<C
     await mkdir(tree);
     await placeFiles(recipe, values, fetched, tree);
     for (const l of recipe.links) {
-      const path = safeRel(expand(l.path, values, `recipe ${recipe.name} links`), `recipe ${recipe.name} links.path`);
+      const path = safeRel(
+        expand(l.path, values, `recipe ${recipe.name} links`),
+        `recipe ${recipe.name} links.path`,
+      );
       const target = expand(l.target, values, `recipe ${recipe.name} links`);
       await mkdir(dirname(join(tree, path)), { recursive: true });
       await symlink(target, join(tree, path));
@@ -150,7 +194,12 @@ async function placeFiles(
     let src: string;
     if (inner === undefined) src = got.extracted ?? got.path;
     else {
-      if (!got.extracted) throw new InputError({ code: 'RECIPE_INVALID', message: `${where}: ${id} is a plain file, not an archive; use "${id}" without a path`, hint: 'fix the recipe' });
+      if (!got.extracted)
+        throw new InputError({
+          code: 'RECIPE_INVALID',
+          message: `${where}: ${id} is a plain file, not an archive; use "${id}" without a path`,
+          hint: 'fix the recipe',
+        });
       src = join(got.extracted, safeRel(inner.replace(/\/\*$/, '/'), where));
     }
     const st = await stat(src).catch(() => undefined);
@@ -165,13 +214,14 @@ async function placeFiles(
     if (st.isDirectory()) {
       const destDir = join(tree, toRel);
       await mkdir(destDir, { recursive: true });
-      for (const e of await readdir(src)) await cp(join(src, e), join(destDir, e), { recursive: true, force: true, verbatimSymlinks: true });
+      for (const e of await readdir(src))
+        await cp(join(src, e), join(destDir, e), { recursive: true, force: true, verbatimSymlinks: true });
       if (mode !== undefined) await chmodTree(destDir, mode);
     } else {
       const dest = to.endsWith('/') ? join(tree, toRel, posix.basename(src)) : join(tree, toRel);
       await mkdir(dirname(dest), { recursive: true });
       await cp(src, dest, { force: true });
-      await chmod(dest, mode ?? (st.mode & 0o777));
+      await chmod(dest, mode ?? st.mode & 0o777);
     }
   }
 }
@@ -187,7 +237,11 @@ async function chmodTree(dir: string, mode: number): Promise<void> {
 function safeRel(p: string, where: string): string {
   const n = posix.normalize(p.replace(/^\.\//, ''));
   if (n.startsWith('/') || n === '..' || n.startsWith('../')) {
-    throw new InputError({ code: 'RECIPE_INVALID', message: `${where}: ${JSON.stringify(p)} leaves the tree`, hint: 'use relative paths without ..' });
+    throw new InputError({
+      code: 'RECIPE_INVALID',
+      message: `${where}: ${JSON.stringify(p)} leaves the tree`,
+      hint: 'use relative paths without ..',
+    });
   }
   return n === '.' ? '' : n;
 }

@@ -1,5 +1,12 @@
 import { basename } from 'node:path';
-import { download, InputError, OperationError, VerifyError, VerifyErrorCode, type Logger } from '@mantle/core';
+import {
+  download,
+  InputError,
+  OperationError,
+  VerifyError,
+  VerifyErrorCode,
+  type Logger,
+} from '@mantle/core';
 import type { Recipe, RecipeDownload } from './schema.js';
 import { expand, type TemplateValues } from './template.js';
 
@@ -8,31 +15,54 @@ const MAX_TEXT = 1 << 20;
 /** GET a small text resource (version file, checksum file); OperationError (exit 1) naming the URL on failure. */
 export async function fetchText(url: string, opts: { signal?: AbortSignal; what: string }): Promise<string> {
   if (!/^https?:\/\//.test(url)) {
-    throw new InputError({ code: 'RECIPE_BAD_URL', message: `${opts.what}: ${url} is not an http(s) URL`, hint: 'recipe URLs and --base-url must be http:// or https://' });
+    throw new InputError({
+      code: 'RECIPE_BAD_URL',
+      message: `${opts.what}: ${url} is not an http(s) URL`,
+      hint: 'recipe URLs and --base-url must be http:// or https://',
+    });
   }
   const signals = [AbortSignal.timeout(60_000), ...(opts.signal ? [opts.signal] : [])];
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.any(signals), headers: { 'user-agent': 'mantle-bakery' } });
   } catch (err) {
-    throw new OperationError({ code: 'RECIPE_FETCH_FAILED', message: `${opts.what}: cannot fetch ${url}: ${(err as Error).message}`, hint: 'check the network or point --base-url at a mirror', cause: err, details: { url } });
+    throw new OperationError({
+      code: 'RECIPE_FETCH_FAILED',
+      message: `${opts.what}: cannot fetch ${url}: ${(err as Error).message}`,
+      hint: 'check the network or point --base-url at a mirror',
+      cause: err,
+      details: { url },
+    });
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => {});
     throw new OperationError({
       code: 'RECIPE_FETCH_FAILED',
       message: `${opts.what}: ${url} answered HTTP ${res.status}`,
-      hint: res.status === 404 ? 'is the version right? (bakery list-recipes shows an example)' : 'try again later or use a mirror with --base-url',
+      hint:
+        res.status === 404
+          ? 'is the version right? (bakery list-recipes shows an example)'
+          : 'try again later or use a mirror with --base-url',
       details: { url, status: res.status },
     });
   }
   const buf = Buffer.from(await res.arrayBuffer());
-  if (buf.length > MAX_TEXT) throw new OperationError({ code: 'RECIPE_FETCH_FAILED', message: `${opts.what}: ${url} is larger than 1 MiB`, hint: 'the URL does not point at a checksum or version file', details: { url } });
+  if (buf.length > MAX_TEXT)
+    throw new OperationError({
+      code: 'RECIPE_FETCH_FAILED',
+      message: `${opts.what}: ${url} is larger than 1 MiB`,
+      hint: 'the URL does not point at a checksum or version file',
+      details: { url },
+    });
   return buf.toString('utf8');
 }
 
 /** Resolve `--version latest` through the recipe's version source. */
-export async function resolveLatestVersion(recipe: Recipe, values: TemplateValues, signal?: AbortSignal): Promise<string> {
+export async function resolveLatestVersion(
+  recipe: Recipe,
+  values: TemplateValues,
+  signal?: AbortSignal,
+): Promise<string> {
   const latest = recipe.versions.latest;
   if (!latest) {
     throw new InputError({
@@ -56,7 +86,13 @@ export async function resolveLatestVersion(recipe: Recipe, values: TemplateValue
     v = text.trim().split(/\s+/)[0] ?? '';
   }
   if (latest.stripV) v = v.replace(/^v/, '');
-  if (!v) throw new OperationError({ code: 'RECIPE_FETCH_FAILED', message: `latest ${recipe.name} version: ${url} held no version`, hint: 'pass --version explicitly', details: { url } });
+  if (!v)
+    throw new OperationError({
+      code: 'RECIPE_FETCH_FAILED',
+      message: `latest ${recipe.name} version: ${url} held no version`,
+      hint: 'pass --version explicitly',
+      details: { url },
+    });
   return v;
 }
 
@@ -71,7 +107,9 @@ export interface PlannedDownload {
 /** Expand a download's URL and decide its file name and extraction. */
 export function planDownload(recipe: Recipe, d: RecipeDownload, values: TemplateValues): PlannedDownload {
   const url = expand(d.url, values, `recipe ${recipe.name} downloads.${d.id}.url`);
-  const file = d.file ? expand(d.file, values, `recipe ${recipe.name} downloads.${d.id}.file`) : decodeURIComponent(basename(new URL(url).pathname));
+  const file = d.file
+    ? expand(d.file, values, `recipe ${recipe.name} downloads.${d.id}.file`)
+    : decodeURIComponent(basename(new URL(url).pathname));
   const extract = d.extract ?? (/\.(tgz|tar(\.(gz|xz|zst|bz2))?)$/.test(file) ? 'tar' : 'file');
   return { id: d.id, url, file, extract };
 }
@@ -94,7 +132,12 @@ export async function resolveChecksum(
   const pin = pins[planned.file] ?? pins[planned.id];
   if (pin !== undefined) {
     if (!/^[0-9a-fA-F]{64}$/.test(pin)) {
-      throw new InputError({ code: 'BAD_CHECKSUM', message: `--sha256 ${planned.file}=${pin}: not 64 hex digits`, hint: 'pass the sha256sum of the file', details: { field: '--sha256' } });
+      throw new InputError({
+        code: 'BAD_CHECKSUM',
+        message: `--sha256 ${planned.file}=${pin}: not 64 hex digits`,
+        hint: 'pass the sha256sum of the file',
+        details: { field: '--sha256' },
+      });
     }
     return { sha256: pin.toLowerCase(), verifiedBy: '--sha256' };
   }
@@ -105,7 +148,9 @@ export async function resolveChecksum(
   } else if (c) {
     const url = expand(c.url, values, `recipe ${recipe.name} downloads.${d.id}.checksum.url`);
     const text = await fetchText(url, { what: `checksum of ${planned.file}`, ...(signal ? { signal } : {}) });
-    const entry = c.entry ? expand(c.entry, values, `recipe ${recipe.name} downloads.${d.id}.checksum.entry`) : planned.file;
+    const entry = c.entry
+      ? expand(c.entry, values, `recipe ${recipe.name} downloads.${d.id}.checksum.entry`)
+      : planned.file;
     const hex = c.kind === 'sums' ? sumsEntry(text, entry) : firstHex(text);
     if (!hex) {
       throw new OperationError({
@@ -126,7 +171,12 @@ export async function resolveChecksum(
 }
 
 /** Download one file and verify it against the expected sha256; a mismatch names the URL and both hashes (exit 1). */
-export async function fetchVerified(planned: PlannedDownload, expected: ResolvedChecksum, dest: string, opts: { logger?: Logger; signal?: AbortSignal }): Promise<void> {
+export async function fetchVerified(
+  planned: PlannedDownload,
+  expected: ResolvedChecksum,
+  dest: string,
+  opts: { logger?: Logger; signal?: AbortSignal },
+): Promise<void> {
   try {
     await download(planned.url, dest, {
       expectedSha256: expected.sha256,

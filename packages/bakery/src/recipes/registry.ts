@@ -11,10 +11,22 @@ import { tailscaleRecipe } from './builtin/tailscale.js';
 import { wasmtimeRecipe } from './builtin/wasmtime.js';
 import { recipeSchema, type Recipe, type RecipeInput } from './schema.js';
 
-const BUILTIN: readonly RecipeInput[] = [dockerRecipe, containerdRecipe, kubernetesRecipe, k3sRecipe, wasmtimeRecipe, tailscaleRecipe, dockerComposeRecipe];
+const BUILTIN: readonly RecipeInput[] = [
+  dockerRecipe,
+  containerdRecipe,
+  kubernetesRecipe,
+  k3sRecipe,
+  wasmtimeRecipe,
+  tailscaleRecipe,
+  dockerComposeRecipe,
+];
 
 // sysext-bakery's spellings.
-const ALIASES: Readonly<Record<string, string>> = { docker_compose: 'docker-compose', 'docker-compose-plugin': 'docker-compose', k8s: 'kubernetes' };
+const ALIASES: Readonly<Record<string, string>> = {
+  docker_compose: 'docker-compose',
+  'docker-compose-plugin': 'docker-compose',
+  k8s: 'kubernetes',
+};
 
 /** Every built-in recipe, validated. */
 export function builtinRecipes(): Recipe[] {
@@ -22,7 +34,10 @@ export function builtinRecipes(): Recipe[] {
 }
 
 /** A recipe by built-in name (or alias), or from a YAML/JSON file when the argument is a path. */
-export async function loadRecipe(nameOrPath: string, opts: { cwd?: string } = {}): Promise<{ recipe: Recipe; source: string }> {
+export async function loadRecipe(
+  nameOrPath: string,
+  opts: { cwd?: string } = {},
+): Promise<{ recipe: Recipe; source: string }> {
   const looksLikePath = nameOrPath.includes('/') || /\.(ya?ml|json)$/.test(nameOrPath);
   if (!looksLikePath) {
     const name = ALIASES[nameOrPath] ?? nameOrPath;
@@ -42,13 +57,25 @@ export async function loadRecipe(nameOrPath: string, opts: { cwd?: string } = {}
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new InputError({ code: 'RECIPE_NOT_FOUND', message: `--recipe ${nameOrPath}: ${(err as Error).message}`, hint: 'pass an existing recipe file or a built-in name', cause: err, details: { file: path } });
+    throw new InputError({
+      code: 'RECIPE_NOT_FOUND',
+      message: `--recipe ${nameOrPath}: ${(err as Error).message}`,
+      hint: 'pass an existing recipe file or a built-in name',
+      cause: err,
+      details: { file: path },
+    });
   }
   let data: unknown;
   try {
     data = parseYaml(text);
   } catch (err) {
-    throw new InputError({ code: 'RECIPE_INVALID', message: `${path}: not valid YAML: ${(err as Error).message}`, hint: 'fix the syntax', cause: err, details: { file: path } });
+    throw new InputError({
+      code: 'RECIPE_INVALID',
+      message: `${path}: not valid YAML: ${(err as Error).message}`,
+      hint: 'fix the syntax',
+      cause: err,
+      details: { file: path },
+    });
   }
   return { recipe: validateRecipe(data, path), source: path };
 }
@@ -57,23 +84,40 @@ export async function loadRecipe(nameOrPath: string, opts: { cwd?: string } = {}
 export function validateRecipe(data: unknown, source: string): Recipe {
   const r = recipeSchema.safeParse(data);
   if (!r.success) {
-    const issues = r.error.issues.slice(0, 10).map((i) => `  ${i.path.length > 0 ? i.path.join('.') : '(top)'}: ${i.message}`);
+    const issues = r.error.issues
+      .slice(0, 10)
+      .map((i) => `  ${i.path.length > 0 ? i.path.join('.') : '(top)'}: ${i.message}`);
     throw new InputError({
       code: 'RECIPE_INVALID',
       message: `${source}: invalid recipe:\n${issues.join('\n')}`,
       hint: 'see bakery list-recipes --json for complete examples of the format',
-      details: { file: source, issues: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+      details: {
+        file: source,
+        issues: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      },
     });
   }
   const recipe = r.data;
   const ids = new Set<string>();
   for (const d of recipe.downloads) {
-    if (ids.has(d.id)) throw new InputError({ code: 'RECIPE_INVALID', message: `${source}: download id ${d.id} is used twice`, hint: 'give each download its own id', details: { file: source } });
+    if (ids.has(d.id))
+      throw new InputError({
+        code: 'RECIPE_INVALID',
+        message: `${source}: download id ${d.id} is used twice`,
+        hint: 'give each download its own id',
+        details: { file: source },
+      });
     ids.add(d.id);
   }
   for (const f of recipe.files) {
     const id = f.from.split(':')[0]!;
-    if (!ids.has(id)) throw new InputError({ code: 'RECIPE_INVALID', message: `${source}: files: from ${JSON.stringify(f.from)} names no download (ids: ${[...ids].join(', ')})`, hint: 'use ID or ID:path of a download', details: { file: source } });
+    if (!ids.has(id))
+      throw new InputError({
+        code: 'RECIPE_INVALID',
+        message: `${source}: files: from ${JSON.stringify(f.from)} names no download (ids: ${[...ids].join(', ')})`,
+        hint: 'use ID or ID:path of a download',
+        details: { file: source },
+      });
   }
   return recipe;
 }

@@ -11,7 +11,10 @@ export interface TemplateValues {
 }
 
 /** The template values for one build: recipe defaults, --param overrides, --base-url replacing every source. */
-export function templateValues(recipe: Recipe, opts: { version: string; arch: string; params?: Record<string, string>; baseUrl?: string }): TemplateValues {
+export function templateValues(
+  recipe: Recipe,
+  opts: { version: string; arch: string; params?: Record<string, string>; baseUrl?: string },
+): TemplateValues {
   const params: Record<string, string> = {};
   for (const [k, p] of Object.entries(recipe.params)) params[k] = p.default;
   for (const [k, v] of Object.entries(opts.params ?? {})) {
@@ -20,12 +23,20 @@ export function templateValues(recipe: Recipe, opts: { version: string; arch: st
       throw new InputError({
         code: 'RECIPE_BAD_PARAM',
         message: `--param ${k}: recipe ${recipe.name} has no parameter ${JSON.stringify(k)}`,
-        hint: known.length > 0 ? `its parameters are: ${known.join(', ')}` : `recipe ${recipe.name} takes no parameters`,
+        hint:
+          known.length > 0
+            ? `its parameters are: ${known.join(', ')}`
+            : `recipe ${recipe.name} takes no parameters`,
         details: { field: '--param', value: k },
       });
     }
     if (!/^[A-Za-z0-9][A-Za-z0-9._+~-]*$/.test(v)) {
-      throw new InputError({ code: 'RECIPE_BAD_PARAM', message: `--param ${k}=${JSON.stringify(v)}: values are versions or names (letters, digits, . _ + ~ -)`, hint: 'fix the value', details: { field: '--param', value: v } });
+      throw new InputError({
+        code: 'RECIPE_BAD_PARAM',
+        message: `--param ${k}=${JSON.stringify(v)}: values are versions or names (letters, digits, . _ + ~ -)`,
+        hint: 'fix the value',
+        details: { field: '--param', value: v },
+      });
     }
     params[k] = v;
   }

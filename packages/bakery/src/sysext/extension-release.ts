@@ -43,7 +43,10 @@ const VALUE_RE = /^[A-Za-z0-9._~+-]+$/;
  * Decide the metadata for a build. Flatcar gets SYSEXT_LEVEL=1.0 unless told otherwise (its
  * updates change VERSION_ID every few weeks); `_any` needs neither; other IDs keep what is given.
  */
-export function buildExtensionRelease(opts: MetadataOptions): { release: ExtensionRelease; warnings: string[] } {
+export function buildExtensionRelease(opts: MetadataOptions): {
+  release: ExtensionRelease;
+  warnings: string[];
+} {
   const warnings: string[] = [];
   const id = opts.os ?? '_any';
   if (!ID_RE.test(id)) {
@@ -61,15 +64,28 @@ export function buildExtensionRelease(opts: MetadataOptions): { release: Extensi
       hint: 'systemd matches SYSEXT_LEVEL when the host has one, else VERSION_ID: pass only one',
     });
   }
-  for (const [flag, v] of [['--sysext-level', opts.sysextLevel], ['--version-id', opts.versionId]] as const) {
+  for (const [flag, v] of [
+    ['--sysext-level', opts.sysextLevel],
+    ['--version-id', opts.versionId],
+  ] as const) {
     if (v !== undefined && !VALUE_RE.test(v)) {
-      throw new InputError({ code: 'BAD_METADATA', message: `${flag} ${JSON.stringify(v)} has characters os-release values cannot hold unquoted`, hint: 'use letters, digits and . _ ~ + -', details: { field: flag, value: v } });
+      throw new InputError({
+        code: 'BAD_METADATA',
+        message: `${flag} ${JSON.stringify(v)} has characters os-release values cannot hold unquoted`,
+        hint: 'use letters, digits and . _ ~ + -',
+        details: { field: flag, value: v },
+      });
     }
   }
   const scope = opts.scope ? [...opts.scope] : undefined;
   for (const s of scope ?? []) {
     if (!(SYSEXT_SCOPES as readonly string[]).includes(s)) {
-      throw new InputError({ code: 'BAD_METADATA', message: `--scope ${JSON.stringify(s)} is not a sysext scope`, hint: `use ${SYSEXT_SCOPES.join(', ')}`, details: { field: '--scope', value: s } });
+      throw new InputError({
+        code: 'BAD_METADATA',
+        message: `--scope ${JSON.stringify(s)} is not a sysext scope`,
+        hint: `use ${SYSEXT_SCOPES.join(', ')}`,
+        details: { field: '--scope', value: s },
+      });
     }
   }
   let sysextLevel = opts.sysextLevel;
@@ -80,7 +96,10 @@ export function buildExtensionRelease(opts: MetadataOptions): { release: Extensi
     }
   } else if (sysextLevel === undefined && versionId === undefined) {
     if (id === 'flatcar') sysextLevel = '1.0';
-    else warnings.push(`ID=${id} without SYSEXT_LEVEL or VERSION_ID only merges on hosts whose os-release has neither (rolling releases); pass --version-id or --sysext-level`);
+    else
+      warnings.push(
+        `ID=${id} without SYSEXT_LEVEL or VERSION_ID only merges on hosts whose os-release has neither (rolling releases); pass --version-id or --sysext-level`,
+      );
   }
   const fields: Record<string, string> = { ID: id };
   if (sysextLevel !== undefined) fields.SYSEXT_LEVEL = sysextLevel;
@@ -104,9 +123,11 @@ export function buildExtensionRelease(opts: MetadataOptions): { release: Extensi
 
 /** The file text for metadata (KEY=value lines, quoted when needed). */
 export function formatExtensionRelease(release: ExtensionRelease): string {
-  return Object.entries(release.fields)
-    .map(([k, v]) => `${k}=${/^[A-Za-z0-9._~+:/-]*$/.test(v) ? v : JSON.stringify(v)}`)
-    .join('\n') + '\n';
+  return (
+    Object.entries(release.fields)
+      .map(([k, v]) => `${k}=${/^[A-Za-z0-9._~+:/-]*$/.test(v) ? v : JSON.stringify(v)}`)
+      .join('\n') + '\n'
+  );
 }
 
 /** Parse extension-release text (os-release syntax). */

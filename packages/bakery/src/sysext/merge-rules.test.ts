@@ -1,12 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { mergeVerdict, type HostRelease, type MergeInput } from './merge-rules.js';
 
-const flatcar: HostRelease = { id: 'flatcar', versionId: '3815.2.0', sysextLevel: '1.0', arch: 'x86-64', source: 'test' };
+const flatcar: HostRelease = {
+  id: 'flatcar',
+  versionId: '3815.2.0',
+  sysextLevel: '1.0',
+  arch: 'x86-64',
+  source: 'test',
+};
 const debian: HostRelease = { id: 'debian', versionId: '12', arch: 'x86-64', source: 'test' };
 const arch: HostRelease = { id: 'arch', arch: 'x86-64', source: 'test' };
 
 function input(name: string, fields: Record<string, string>, more: Partial<MergeInput> = {}): MergeInput {
-  return { imageName: name, metadata: [{ name, fields }], topLevel: ['usr'], hasOsRelease: false, hasUsrSbin: false, units: [], ...more };
+  return {
+    imageName: name,
+    metadata: [{ name, fields }],
+    topLevel: ['usr'],
+    hasOsRelease: false,
+    hasUsrSbin: false,
+    units: [],
+    ...more,
+  };
 }
 const codes = (i: MergeInput, h: HostRelease): string[] => mergeVerdict(i, h).reasons.map((r) => r.code);
 
@@ -18,9 +32,13 @@ describe('mergeVerdict (systemd extension_release_validate)', () => {
 
   it('matches SYSEXT_LEVEL when both declare one, else VERSION_ID', () => {
     expect(codes(input('x', { ID: 'flatcar', SYSEXT_LEVEL: '1.0' }), flatcar)).toEqual([]);
-    expect(codes(input('x', { ID: 'flatcar', SYSEXT_LEVEL: '2.0' }), flatcar)).toEqual(['SYSEXT_LEVEL_MISMATCH']);
+    expect(codes(input('x', { ID: 'flatcar', SYSEXT_LEVEL: '2.0' }), flatcar)).toEqual([
+      'SYSEXT_LEVEL_MISMATCH',
+    ]);
     expect(codes(input('x', { ID: 'flatcar', VERSION_ID: '3815.2.0' }), flatcar)).toEqual([]);
-    expect(codes(input('x', { ID: 'flatcar', VERSION_ID: '1.2.3' }), flatcar)).toEqual(['VERSION_ID_MISMATCH']);
+    expect(codes(input('x', { ID: 'flatcar', VERSION_ID: '1.2.3' }), flatcar)).toEqual([
+      'VERSION_ID_MISMATCH',
+    ]);
     expect(codes(input('x', { ID: 'debian', SYSEXT_LEVEL: '1.0' }), debian)).toEqual(['NO_VERSION_MATCH']);
     expect(codes(input('x', { ID: 'debian' }), debian)).toEqual(['NO_VERSION_MATCH']);
     expect(codes(input('x', { ID: 'arch' }), arch)).toEqual([]);
@@ -36,7 +54,14 @@ describe('mergeVerdict (systemd extension_release_validate)', () => {
 
   it('explains the versioned-file-name trap with the symlink fix', () => {
     const v = mergeVerdict(
-      { imageName: 'docker-24.0-x86-64', metadata: [{ name: 'docker', fields: { ID: '_any' } }], topLevel: ['usr'], hasOsRelease: false, hasUsrSbin: false, units: [] },
+      {
+        imageName: 'docker-24.0-x86-64',
+        metadata: [{ name: 'docker', fields: { ID: '_any' } }],
+        topLevel: ['usr'],
+        hasOsRelease: false,
+        hasUsrSbin: false,
+        units: [],
+      },
       flatcar,
       { imagePath: '/etc/extensions/docker-24.0-x86-64.raw' },
     );
@@ -44,11 +69,26 @@ describe('mergeVerdict (systemd extension_release_validate)', () => {
     expect(v.reasons[0]).toMatchObject({ code: 'NAME_MISMATCH' });
     expect(v.reasons[0]!.message).toContain('extension-release.docker-24.0-x86-64');
     expect(v.reasons[0]!.hint).toContain('/etc/extensions/docker.raw');
-    expect(codes({ imageName: 'x', metadata: [], topLevel: ['usr'], hasOsRelease: false, hasUsrSbin: false, units: [] }, flatcar)).toEqual(['NO_METADATA']);
+    expect(
+      codes(
+        {
+          imageName: 'x',
+          metadata: [],
+          topLevel: ['usr'],
+          hasOsRelease: false,
+          hasUsrSbin: false,
+          units: [],
+        },
+        flatcar,
+      ),
+    ).toEqual(['NO_METADATA']);
   });
 
   it('warns without refusing', () => {
-    const v = mergeVerdict(input('x', { ID: '_any' }, { topLevel: ['usr', 'etc'], hasUsrSbin: true, units: ['a.service'] }), flatcar);
+    const v = mergeVerdict(
+      input('x', { ID: '_any' }, { topLevel: ['usr', 'etc'], hasUsrSbin: true, units: ['a.service'] }),
+      flatcar,
+    );
     expect(v.mergeable).toBe(true);
     expect(v.warnings.map((w) => w.code)).toEqual(['IGNORED_TOP_LEVEL', 'USR_SBIN', 'NO_RELOAD']);
   });

@@ -46,14 +46,22 @@ export interface MergeVerdict {
 }
 
 /** Decide whether systemd-sysext would merge an image, listing every reason it would not. */
-export function mergeVerdict(input: MergeInput, host: HostRelease, opts: { imagePath?: string } = {}): MergeVerdict {
+export function mergeVerdict(
+  input: MergeInput,
+  host: HostRelease,
+  opts: { imagePath?: string } = {},
+): MergeVerdict {
   const reasons: MergeFinding[] = [];
   const warnings: MergeFinding[] = [];
   const name = input.imageName;
   const shown = opts.imagePath ?? `${name}.raw`;
 
   if (input.hasOsRelease) {
-    reasons.push({ code: 'HAS_OS_RELEASE', message: 'the image carries usr/lib/os-release; systemd-sysext refuses extensions that do', hint: 'rebuild without usr/lib/os-release' });
+    reasons.push({
+      code: 'HAS_OS_RELEASE',
+      message: 'the image carries usr/lib/os-release; systemd-sysext refuses extensions that do',
+      hint: 'rebuild without usr/lib/os-release',
+    });
   }
   const meta = input.metadata.find((m) => m.name === name);
   if (!meta) {
@@ -77,47 +85,87 @@ export function mergeVerdict(input: MergeInput, host: HostRelease, opts: { image
       });
     }
   } else if (meta.error) {
-    reasons.push({ code: 'BAD_METADATA', message: `extension-release.${name} cannot be parsed: ${meta.error}`, hint: 'rebuild the image with bakery create' });
+    reasons.push({
+      code: 'BAD_METADATA',
+      message: `extension-release.${name} cannot be parsed: ${meta.error}`,
+      hint: 'rebuild the image with bakery create',
+    });
   }
 
   if (meta && !meta.error) checkRelease(meta.fields, host, name, reasons);
 
   if (!input.topLevel.includes('usr') && !input.topLevel.includes('opt')) {
-    warnings.push({ code: 'NOTHING_TO_MERGE', message: 'the image has neither usr/ nor opt/: merging it changes nothing' });
+    warnings.push({
+      code: 'NOTHING_TO_MERGE',
+      message: 'the image has neither usr/ nor opt/: merging it changes nothing',
+    });
   }
   const ignored = input.topLevel.filter((t) => t !== 'usr' && t !== 'opt');
   if (ignored.length > 0) {
-    warnings.push({ code: 'IGNORED_TOP_LEVEL', message: `${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} outside /usr and /opt and will be ignored`, hint: 'move the files below usr/' });
+    warnings.push({
+      code: 'IGNORED_TOP_LEVEL',
+      message: `${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} outside /usr and /opt and will be ignored`,
+      hint: 'move the files below usr/',
+    });
   }
   if (input.hasUsrSbin && host.id === 'flatcar') {
-    warnings.push({ code: 'USR_SBIN', message: "the image has usr/sbin: on Flatcar /usr/sbin is a symlink to bin and the merged directory hides the host's tools", hint: 'rebuild with binaries in usr/bin' });
+    warnings.push({
+      code: 'USR_SBIN',
+      message:
+        "the image has usr/sbin: on Flatcar /usr/sbin is a symlink to bin and the merged directory hides the host's tools",
+      hint: 'rebuild with binaries in usr/bin',
+    });
   }
   if (meta?.fields && input.units.length > 0 && meta.fields.EXTENSION_RELOAD_MANAGER !== '1') {
-    warnings.push({ code: 'NO_RELOAD', message: `the image ships ${input.units.length} unit(s) without EXTENSION_RELOAD_MANAGER=1: run systemctl daemon-reload after merging (Flatcar: systemctl restart systemd-sysext ensure-sysext)` });
+    warnings.push({
+      code: 'NO_RELOAD',
+      message: `the image ships ${input.units.length} unit(s) without EXTENSION_RELOAD_MANAGER=1: run systemctl daemon-reload after merging (Flatcar: systemctl restart systemd-sysext ensure-sysext)`,
+    });
   }
   return { mergeable: reasons.length === 0, ...(meta ? { metadataName: meta.name } : {}), reasons, warnings };
 }
 
-function checkRelease(f: Record<string, string>, host: HostRelease, name: string, reasons: MergeFinding[]): void {
+function checkRelease(
+  f: Record<string, string>,
+  host: HostRelease,
+  name: string,
+  reasons: MergeFinding[],
+): void {
   const scope = host.scope ?? 'system';
   if (f.SYSEXT_SCOPE !== undefined) {
     const scopes = f.SYSEXT_SCOPE.split(/\s+/).filter(Boolean);
     if (!scopes.includes(scope)) {
-      reasons.push({ code: 'SCOPE_MISMATCH', message: `SYSEXT_SCOPE=${f.SYSEXT_SCOPE} does not include ${scope}`, hint: `rebuild with --scope ${scope}` });
+      reasons.push({
+        code: 'SCOPE_MISMATCH',
+        message: `SYSEXT_SCOPE=${f.SYSEXT_SCOPE} does not include ${scope}`,
+        hint: `rebuild with --scope ${scope}`,
+      });
     }
   }
   const arch = f.ARCHITECTURE;
   if (arch && arch !== '_any' && arch !== host.arch) {
-    reasons.push({ code: 'ARCH_MISMATCH', message: `ARCHITECTURE=${arch}, but the host is ${host.arch}`, hint: `use the ${host.arch} build of ${name}` });
+    reasons.push({
+      code: 'ARCH_MISMATCH',
+      message: `ARCHITECTURE=${arch}, but the host is ${host.arch}`,
+      hint: `use the ${host.arch} build of ${name}`,
+    });
   }
   const id = f.ID;
   if (!id) {
-    reasons.push({ code: 'NO_ID', message: `extension-release.${name} has no ID=`, hint: 'rebuild with --os ID (or _any)' });
+    reasons.push({
+      code: 'NO_ID',
+      message: `extension-release.${name} has no ID=`,
+      hint: 'rebuild with --os ID (or _any)',
+    });
     return;
   }
   if (id === '_any') return;
   if (id !== host.id) {
-    reasons.push({ code: 'ID_MISMATCH', message: `ID=${id}, but the host (${host.source}) is ID=${host.id}`, hint: `rebuild with --os ${host.id} (or --os _any for static binaries)` });
+    reasons.push({
+      code: 'ID_MISMATCH',
+      message: `ID=${id}, but the host (${host.source}) is ID=${host.id}`,
+      hint: `rebuild with --os ${host.id} (or --os _any for static binaries)`,
+    });
     return;
   }
   // A rolling-release host (no VERSION_ID, no SYSEXT_LEVEL) accepts any image of its ID.
@@ -125,7 +173,11 @@ function checkRelease(f: Record<string, string>, host: HostRelease, name: string
   const level = f.SYSEXT_LEVEL;
   if (host.sysextLevel && level) {
     if (level !== host.sysextLevel) {
-      reasons.push({ code: 'SYSEXT_LEVEL_MISMATCH', message: `SYSEXT_LEVEL=${level}, but the host has SYSEXT_LEVEL=${host.sysextLevel}`, hint: `rebuild with --sysext-level ${host.sysextLevel}` });
+      reasons.push({
+        code: 'SYSEXT_LEVEL_MISMATCH',
+        message: `SYSEXT_LEVEL=${level}, but the host has SYSEXT_LEVEL=${host.sysextLevel}`,
+        hint: `rebuild with --sysext-level ${host.sysextLevel}`,
+      });
     }
     return;
   }
@@ -135,10 +187,16 @@ function checkRelease(f: Record<string, string>, host: HostRelease, name: string
       reasons.push({
         code: 'NO_VERSION_MATCH',
         message: `the image has neither a SYSEXT_LEVEL the host declares${host.sysextLevel ? '' : ' (the host has none)'} nor VERSION_ID; the host requires VERSION_ID=${host.versionId}`,
-        hint: host.sysextLevel ? `rebuild with --sysext-level ${host.sysextLevel}` : `rebuild with --version-id ${host.versionId} (or --os _any)`,
+        hint: host.sysextLevel
+          ? `rebuild with --sysext-level ${host.sysextLevel}`
+          : `rebuild with --version-id ${host.versionId} (or --os _any)`,
       });
     } else if (v !== host.versionId) {
-      reasons.push({ code: 'VERSION_ID_MISMATCH', message: `VERSION_ID=${v}, but the host has VERSION_ID=${host.versionId}`, hint: `rebuild with --version-id ${host.versionId}${host.sysextLevel ? ` or --sysext-level ${host.sysextLevel}` : ''}` });
+      reasons.push({
+        code: 'VERSION_ID_MISMATCH',
+        message: `VERSION_ID=${v}, but the host has VERSION_ID=${host.versionId}`,
+        hint: `rebuild with --version-id ${host.versionId}${host.sysextLevel ? ` or --sysext-level ${host.sysextLevel}` : ''}`,
+      });
     }
   }
 }

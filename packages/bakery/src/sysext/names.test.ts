@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkName, checkVersion, imageFileName, imageNameOf, normalizeArch, parseReleaseStem } from './names.js';
+import {
+  checkName,
+  checkVersion,
+  imageFileName,
+  imageNameOf,
+  normalizeArch,
+  parseReleaseStem,
+} from './names.js';
 
 /** The error `fn` throws (or rejects with), for checking its code and exit code. */
 function thrown(fn: () => unknown): { code?: string; exitCode?: number; message: string; hint?: string } {
@@ -38,9 +45,21 @@ describe('sysext names', () => {
     expect(imageFileName('docker', '24.0.9', 'x86-64')).toBe('docker-24.0.9-x86-64.raw');
     expect(imageFileName('docker', undefined, 'arm64')).toBe('docker.raw');
     expect(imageNameOf('/etc/extensions/docker.raw')).toBe('docker');
-    expect(parseReleaseStem('docker-24.0.9-x86-64')).toEqual({ name: 'docker', version: '24.0.9', arch: 'x86-64' });
-    expect(parseReleaseStem('docker-compose-2.24.6-arm64')).toEqual({ name: 'docker-compose', version: '2.24.6', arch: 'arm64' });
-    expect(parseReleaseStem('k3s-v1.29.2+k3s1-x86-64')).toEqual({ name: 'k3s', version: 'v1.29.2+k3s1', arch: 'x86-64' });
+    expect(parseReleaseStem('docker-24.0.9-x86-64')).toEqual({
+      name: 'docker',
+      version: '24.0.9',
+      arch: 'x86-64',
+    });
+    expect(parseReleaseStem('docker-compose-2.24.6-arm64')).toEqual({
+      name: 'docker-compose',
+      version: '2.24.6',
+      arch: 'arm64',
+    });
+    expect(parseReleaseStem('k3s-v1.29.2+k3s1-x86-64')).toEqual({
+      name: 'k3s',
+      version: 'v1.29.2+k3s1',
+      arch: 'x86-64',
+    });
     expect(parseReleaseStem('docker')).toBeUndefined();
   });
 });

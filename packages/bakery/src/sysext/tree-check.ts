@@ -61,8 +61,16 @@ export async function checkTree(root: string, opts: TreeCheckOptions): Promise<T
     problems.push({ code: 'TREE_EMPTY', path: '.', message: 'has neither usr/ nor opt/' });
   }
   const sbin = (p: string): void => {
-    if (opts.os === 'flatcar') problems.push({ code: 'TREE_USR_SBIN', path: p, message: "exists, but Flatcar's /usr/sbin is a symlink to bin that the extension would break" });
-    else if (opts.os === '_any') summary.warnings.push(`${p} exists: on Flatcar (/usr/sbin is a symlink) this breaks the host; prefer usr/bin`);
+    if (opts.os === 'flatcar')
+      problems.push({
+        code: 'TREE_USR_SBIN',
+        path: p,
+        message: "exists, but Flatcar's /usr/sbin is a symlink to bin that the extension would break",
+      });
+    else if (opts.os === '_any')
+      summary.warnings.push(
+        `${p} exists: on Flatcar (/usr/sbin is a symlink) this breaks the host; prefer usr/bin`,
+      );
   };
   // Synchronous on purpose: on a 20 000-file tree the promise-per-lstat walk cost ~1 s of CPU, the
   // synchronous one a fifth of it, and nothing else runs while the tree is checked.
@@ -70,7 +78,11 @@ export async function checkTree(root: string, opts: TreeCheckOptions): Promise<T
     for (const e of readdirSync(join(root, rel), { withFileTypes: true })) {
       const p = posix.join(rel, e.name);
       if (/[\n\r]/.test(e.name)) {
-        problems.push({ code: 'TREE_BAD_FILENAME', path: JSON.stringify(p), message: 'has a newline in its name' });
+        problems.push({
+          code: 'TREE_BAD_FILENAME',
+          path: JSON.stringify(p),
+          message: 'has a newline in its name',
+        });
         continue;
       }
       if (e.isDirectory()) {
@@ -78,7 +90,12 @@ export async function checkTree(root: string, opts: TreeCheckOptions): Promise<T
         if (p === 'usr/sbin') sbin(p);
         if (p === EXTENSION_RELEASE_DIR) {
           for (const f of readdirSync(join(root, p))) {
-            problems.push({ code: 'TREE_HAS_METADATA', path: posix.join(p, f), message: 'is extension metadata; bakery writes it from --os/--arch/--sysext-level, remove it from the tree' });
+            problems.push({
+              code: 'TREE_HAS_METADATA',
+              path: posix.join(p, f),
+              message:
+                'is extension metadata; bakery writes it from --os/--arch/--sysext-level, remove it from the tree',
+            });
           }
         }
         visit(p);
@@ -90,7 +107,11 @@ export async function checkTree(root: string, opts: TreeCheckOptions): Promise<T
         if (!target.startsWith('/')) {
           const resolved = posix.normalize(posix.join(posix.dirname(p), target));
           if (resolved === '..' || resolved.startsWith('../')) {
-            problems.push({ code: 'TREE_SYMLINK_ESCAPES', path: p, message: `is a symlink to ${target}, which climbs above the image root` });
+            problems.push({
+              code: 'TREE_SYMLINK_ESCAPES',
+              path: p,
+              message: `is a symlink to ${target}, which climbs above the image root`,
+            });
           }
         }
       } else if (e.isFile()) {
@@ -98,17 +119,33 @@ export async function checkTree(root: string, opts: TreeCheckOptions): Promise<T
         const st = lstatSync(join(root, p));
         summary.bytes += st.size;
         if ((st.mode & 0o6000) !== 0 && !opts.allowSetuid) {
-          problems.push({ code: 'TREE_SETUID', path: p, message: `is ${st.mode & 0o4000 ? 'setuid' : 'setgid'} (mode ${(st.mode & 0o7777).toString(8)})` });
+          problems.push({
+            code: 'TREE_SETUID',
+            path: p,
+            message: `is ${st.mode & 0o4000 ? 'setuid' : 'setgid'} (mode ${(st.mode & 0o7777).toString(8)})`,
+          });
         }
         if (p === 'usr/lib/os-release') {
-          problems.push({ code: 'TREE_OS_RELEASE', path: p, message: 'is the OS identity; systemd-sysext refuses extensions that carry it' });
+          problems.push({
+            code: 'TREE_OS_RELEASE',
+            path: p,
+            message: 'is the OS identity; systemd-sysext refuses extensions that carry it',
+          });
         }
         if (generated.has(p)) {
-          problems.push({ code: 'TREE_GENERATED_CONFLICT', path: p, message: 'is a file bakery generates (metadata or Upholds drop-in); remove it from the tree' });
+          problems.push({
+            code: 'TREE_GENERATED_CONFLICT',
+            path: p,
+            message: 'is a file bakery generates (metadata or Upholds drop-in); remove it from the tree',
+          });
         }
         if (posix.dirname(p) === UNIT_DIR) summary.units.push(e.name);
       } else {
-        problems.push({ code: 'TREE_SPECIAL_FILE', path: p, message: 'is a device, FIFO or socket; extensions hold files, directories and symlinks only' });
+        problems.push({
+          code: 'TREE_SPECIAL_FILE',
+          path: p,
+          message: 'is a device, FIFO or socket; extensions hold files, directories and symlinks only',
+        });
       }
     }
   };
@@ -120,7 +157,11 @@ export async function checkTree(root: string, opts: TreeCheckOptions): Promise<T
         message: `${e.name}${e.isDirectory() ? '/' : ''} is outside usr/ and opt/ (systemd-sysext only merges /usr and /opt)`,
       });
     } else if (!e.isDirectory()) {
-      problems.push({ code: 'TREE_BAD_TOP', path: e.name, message: `${e.name} must be a directory, not a ${e.isSymbolicLink() ? 'symlink' : 'file'}` });
+      problems.push({
+        code: 'TREE_BAD_TOP',
+        path: e.name,
+        message: `${e.name} must be a directory, not a ${e.isSymbolicLink() ? 'symlink' : 'file'}`,
+      });
     } else {
       summary.dirs++;
       visit(e.name);
@@ -138,7 +179,10 @@ function treeError(root: string, problems: TreeProblem[]): InputError {
   if (problems.length > 20) shown.push(`  ... and ${problems.length - 20} more`);
   const codes = new Set(problems.map((p) => p.code));
   const hints: string[] = [];
-  if (codes.has('TREE_OUTSIDE_USR')) hints.push('move files below usr/ (e.g. defaults under usr/share/NAME/, configs via a confext or Ignition)');
+  if (codes.has('TREE_OUTSIDE_USR'))
+    hints.push(
+      'move files below usr/ (e.g. defaults under usr/share/NAME/, configs via a confext or Ignition)',
+    );
   if (codes.has('TREE_USR_SBIN')) hints.push('put binaries in usr/bin');
   if (codes.has('TREE_SETUID')) hints.push('drop the setuid bits or pass --allow-setuid if you mean it');
   if (codes.has('TREE_OS_RELEASE')) hints.push('remove usr/lib/os-release');

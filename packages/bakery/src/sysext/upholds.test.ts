@@ -13,7 +13,9 @@ function thrown(fn: () => unknown): { code?: string; exitCode?: number; message:
 
 describe('upholds', () => {
   it('picks the target by unit type, or takes TARGET:UNIT', () => {
-    expect(parseUpholds(['docker.socket', 'containerd.service', 'x.timer', 'timers.target:y.service'])).toEqual([
+    expect(
+      parseUpholds(['docker.socket', 'containerd.service', 'x.timer', 'timers.target:y.service']),
+    ).toEqual([
       { unit: 'docker.socket', target: 'sockets.target' },
       { unit: 'containerd.service', target: 'multi-user.target' },
       { unit: 'x.timer', target: 'timers.target' },
@@ -27,6 +29,9 @@ describe('upholds', () => {
     const u = { unit: 'docker.socket', target: 'sockets.target' };
     expect(upholdDropInPath(u)).toBe('usr/lib/systemd/system/sockets.target.d/10-docker-socket.conf');
     expect(upholdDropIn(u)).toBe('[Unit]\nUpholds=docker.socket\n');
-    expect(parseUpholdsLines('[Unit]\nUpholds=a.service b.service\n[Service]\nUpholds=c.service\n')).toEqual(['a.service', 'b.service']);
+    expect(parseUpholdsLines('[Unit]\nUpholds=a.service b.service\n[Service]\nUpholds=c.service\n')).toEqual([
+      'a.service',
+      'b.service',
+    ]);
   });
 });

@@ -10,7 +10,8 @@ export interface Uphold {
   target: string;
 }
 
-const UNIT_RE = /^[A-Za-z0-9:_.\\@-]+\.(service|socket|timer|path|mount|automount|swap|target|slice|scope|device)$/;
+const UNIT_RE =
+  /^[A-Za-z0-9:_.\\@-]+\.(service|socket|timer|path|mount|automount|swap|target|slice|scope|device)$/;
 
 /** The target that usually starts a unit of this type (sockets.target for .socket, ...). */
 export function defaultTargetFor(unit: string): string {

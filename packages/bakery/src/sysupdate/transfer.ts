@@ -22,15 +22,30 @@ export interface TransferOptions {
 export function transferFile(opts: TransferOptions): string {
   const name = checkName(opts.name, 'NAME');
   if (!/^https?:\/\/[^/\s]+/.test(opts.baseUrl) || /\s/.test(opts.baseUrl)) {
-    throw new InputError({ code: 'BAD_URL', message: `--base-url ${JSON.stringify(opts.baseUrl)} is not an http(s) URL`, hint: 'systemd-sysupdate url-file sources are http:// or https://, e.g. https://example.com/sysexts/', details: { field: '--base-url' } });
+    throw new InputError({
+      code: 'BAD_URL',
+      message: `--base-url ${JSON.stringify(opts.baseUrl)} is not an http(s) URL`,
+      hint: 'systemd-sysupdate url-file sources are http:// or https://, e.g. https://example.com/sysexts/',
+      details: { field: '--base-url' },
+    });
   }
   const pattern = opts.matchPattern ?? `${name}-@v-%a.raw`;
   if (!pattern.includes('@v') || pattern.includes('/') || /\s/.test(pattern)) {
-    throw new InputError({ code: 'BAD_PATTERN', message: `--match-pattern ${JSON.stringify(pattern)} must contain @v and no slash or space`, hint: `e.g. ${name}-@v-%a.raw`, details: { field: '--match-pattern' } });
+    throw new InputError({
+      code: 'BAD_PATTERN',
+      message: `--match-pattern ${JSON.stringify(pattern)} must contain @v and no slash or space`,
+      hint: `e.g. ${name}-@v-%a.raw`,
+      details: { field: '--match-pattern' },
+    });
   }
   const instances = opts.instancesMax ?? 3;
   if (!Number.isInteger(instances) || instances < 2) {
-    throw new InputError({ code: 'BAD_USAGE', message: `--instances-max ${instances} must be a whole number ≥ 2`, hint: 'sysupdate keeps the current and at least one new instance', details: { field: '--instances-max' } });
+    throw new InputError({
+      code: 'BAD_USAGE',
+      message: `--instances-max ${instances} must be a whole number ≥ 2`,
+      hint: 'sysupdate keeps the current and at least one new instance',
+      details: { field: '--instances-max' },
+    });
   }
   const base = opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`;
   return [
@@ -54,7 +69,17 @@ export function transferFile(opts: TransferOptions): string {
 
 /** The noop transfer for /etc/sysupdate.d/ (a pattern that never matches). */
 export function noopTransferFile(): string {
-  return ['[Source]', 'Type=regular-file', 'Path=/', 'MatchPattern=invalid@v.raw', '', '[Target]', 'Type=regular-file', 'Path=/', ''].join('\n');
+  return [
+    '[Source]',
+    'Type=regular-file',
+    'Path=/',
+    'MatchPattern=invalid@v.raw',
+    '',
+    '[Target]',
+    'Type=regular-file',
+    'Path=/',
+    '',
+  ].join('\n');
 }
 
 /** Parse the keys of a transfer file ([Section] Key=Value) for tests and `bake`. */

@@ -20,7 +20,12 @@ export interface WriteTransferResult {
 export async function writeTransferFiles(opts: WriteTransferOptions): Promise<WriteTransferResult> {
   const suffix = opts.suffix ?? 'conf';
   if (suffix !== 'conf' && suffix !== 'transfer') {
-    throw new InputError({ code: 'BAD_USAGE', message: `--suffix ${String(suffix)} is neither transfer nor conf`, hint: 'use conf for systemd < 257 (Flatcar), transfer for newer', details: { field: '--suffix' } });
+    throw new InputError({
+      code: 'BAD_USAGE',
+      message: `--suffix ${String(suffix)} is neither transfer nor conf`,
+      hint: 'use conf for systemd < 257 (Flatcar), transfer for newer',
+      details: { field: '--suffix' },
+    });
   }
   const text = transferFile(opts);
   const dir = resolve(opts.cwd ?? process.cwd(), opts.outDir ?? '.');

@@ -42,7 +42,11 @@ export async function openFileSource(path: string, opts: FileSourceOptions = {})
   const st = await fh.stat();
   if (!st.isFile() && !st.isBlockDevice()) {
     await fh.close();
-    throw new InputError({ code: 'NOT_A_FILE', message: `${path} is not a regular file`, hint: 'pass the path of a disk image file' });
+    throw new InputError({
+      code: 'NOT_A_FILE',
+      message: `${path} is not a regular file`,
+      hint: 'pass the path of a disk image file',
+    });
   }
   const offset = opts.offset ?? 0;
   const size = opts.size ?? Math.max(0, st.size - offset);
@@ -91,13 +95,36 @@ export async function openForWrite(path: string): Promise<FileHandle> {
 export function fileOpenError(path: string, err: unknown): InputError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') {
-    return new InputError({ code: 'FILE_NOT_FOUND', message: `${path}: no such file`, hint: 'check the path of the image', cause: err, details: { file: path } });
+    return new InputError({
+      code: 'FILE_NOT_FOUND',
+      message: `${path}: no such file`,
+      hint: 'check the path of the image',
+      cause: err,
+      details: { file: path },
+    });
   }
   if (code === 'EISDIR') {
-    return new InputError({ code: 'NOT_A_FILE', message: `${path} is a directory, not an image file`, hint: 'pass the path of a disk image file', cause: err, details: { file: path } });
+    return new InputError({
+      code: 'NOT_A_FILE',
+      message: `${path} is a directory, not an image file`,
+      hint: 'pass the path of a disk image file',
+      cause: err,
+      details: { file: path },
+    });
   }
   if (code === 'EACCES' || code === 'EPERM') {
-    return new InputError({ code: 'FILE_NOT_READABLE', message: `${path}: permission denied`, hint: 'check the file permissions', cause: err, details: { file: path } });
+    return new InputError({
+      code: 'FILE_NOT_READABLE',
+      message: `${path}: permission denied`,
+      hint: 'check the file permissions',
+      cause: err,
+      details: { file: path },
+    });
   }
-  return new InputError({ code: 'FILE_OPEN_FAILED', message: `${path}: cannot open: ${(err as Error)?.message ?? String(err)}`, cause: err, details: { file: path } });
+  return new InputError({
+    code: 'FILE_OPEN_FAILED',
+    message: `${path}: cannot open: ${(err as Error)?.message ?? String(err)}`,
+    cause: err,
+    details: { file: path },
+  });
 }

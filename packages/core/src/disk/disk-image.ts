@@ -56,7 +56,10 @@ export interface DiskImageResult extends LayoutImageResult {
  * every fill entry before writing; builds a temp file and renames it into place.
  */
 export async function createDiskImage(opts: CreateDiskImageOptions): Promise<DiskImageResult> {
-  const layout = typeof opts.layout === 'object' ? opts.layout : await loadLayout(opts.layout ?? 'flatcar', opts.cwd ? { cwd: opts.cwd } : {});
+  const layout =
+    typeof opts.layout === 'object'
+      ? opts.layout
+      : await loadLayout(opts.layout ?? 'flatcar', opts.cwd ? { cwd: opts.cwd } : {});
   const size = opts.size === undefined ? undefined : parseSize(opts.size, 'image size');
   const plan = await planFills(layout, opts.fill ?? {}, opts.formatAll ?? true);
   const filesystems: FilledPartition[] = [];
@@ -70,23 +73,41 @@ export async function createDiskImage(opts: CreateDiskImageOptions): Promise<Dis
     populate: async (tmp, table, placed) => {
       for (const item of plan) {
         const p = placed.partitions.find((q) => q.number === item.number) as PlacedPartition;
-        const ref: PartitionRef = { image: tmp, ...partitionBytes(table, p), number: p.number, label: p.label };
-        opts.logger?.debug(`formatting partition ${p.number} (${p.label}) as ${item.fsType}${item.dir ? ` from ${item.dir}` : ''}`);
+        const ref: PartitionRef = {
+          image: tmp,
+          ...partitionBytes(table, p),
+          number: p.number,
+          label: p.label,
+        };
+        opts.logger?.debug(
+          `formatting partition ${p.number} (${p.label}) as ${item.fsType}${item.dir ? ` from ${item.dir}` : ''}`,
+        );
         if (item.fsType === 'vfat') {
           const esp = p.type === PartitionType.EFI_SYSTEM && ref.size >= 64 * 1024 * 1024;
-          await formatFat(ref, { label: item.label.slice(0, 11), ...(esp ? { fatSize: 32 as const } : {}), logger: opts.logger });
+          await formatFat(ref, {
+            label: item.label.slice(0, 11),
+            ...(esp ? { fatSize: 32 as const } : {}),
+            logger: opts.logger,
+          });
           if (item.dir) await fatCopyDir(ref, item.dir, { logger: opts.logger });
         } else {
           await formatExt4(ref, {
             fsType: item.fsType,
             label: item.label.slice(0, 16),
             blockSize: p.fsBlockSize,
-            ...(p.fsBlocks !== undefined && p.fsBlocks * p.fsBlockSize <= ref.size ? { blocks: p.fsBlocks } : {}),
+            ...(p.fsBlocks !== undefined && p.fsBlocks * p.fsBlockSize <= ref.size
+              ? { blocks: p.fsBlocks }
+              : {}),
             ...(item.dir ? { fromDir: item.dir } : {}),
             logger: opts.logger,
           });
         }
-        filesystems.push({ number: p.number, label: p.label, fsType: item.fsType, ...(item.dir ? { fromDir: item.dir } : {}) });
+        filesystems.push({
+          number: p.number,
+          label: p.label,
+          fsType: item.fsType,
+          ...(item.dir ? { fromDir: item.dir } : {}),
+        });
       }
     },
   });
@@ -105,10 +126,16 @@ interface FillPlan {
   dir?: string;
 }
 
-async function planFills(layout: DiskLayout, fill: Readonly<Record<string, PartitionFill>>, formatAll: boolean): Promise<FillPlan[]> {
+async function planFills(
+  layout: DiskLayout,
+  fill: Readonly<Record<string, PartitionFill>>,
+  formatAll: boolean,
+): Promise<FillPlan[]> {
   const plan = new Map<number, FillPlan>();
   for (const [key, f] of Object.entries(fill)) {
-    const p = layout.partitions.find((q) => q.label === key) ?? (/^[0-9]+$/.test(key) ? layout.partitions.find((q) => q.number === Number(key)) : undefined);
+    const p =
+      layout.partitions.find((q) => q.label === key) ??
+      (/^[0-9]+$/.test(key) ? layout.partitions.find((q) => q.number === Number(key)) : undefined);
     if (!p) {
       throw new InputError({
         code: 'PARTITION_NOT_FOUND',
@@ -129,15 +156,30 @@ async function planFills(layout: DiskLayout, fill: Readonly<Record<string, Parti
     if (f.dir) {
       const st = await stat(f.dir).catch(() => undefined);
       if (!st?.isDirectory()) {
-        throw new InputError({ code: 'FS_SOURCE_NOT_DIR', message: `fill for ${p.label}: ${f.dir} is not a directory`, hint: 'pass an existing directory', details: { partition: p.number, dir: f.dir } });
+        throw new InputError({
+          code: 'FS_SOURCE_NOT_DIR',
+          message: `fill for ${p.label}: ${f.dir} is not a directory`,
+          hint: 'pass an existing directory',
+          details: { partition: p.number, dir: f.dir },
+        });
       }
     }
-    plan.set(p.number, { number: p.number, fsType: fsType as FillableFsType, label: f.label ?? p.fsLabel ?? p.label, ...(f.dir ? { dir: f.dir } : {}) });
+    plan.set(p.number, {
+      number: p.number,
+      fsType: fsType as FillableFsType,
+      label: f.label ?? p.fsLabel ?? p.label,
+      ...(f.dir ? { dir: f.dir } : {}),
+    });
   }
   if (formatAll) {
     for (const p of layout.partitions) {
-      if (plan.has(p.number) || !p.fsType || !(FILLABLE_FS_TYPES as readonly string[]).includes(p.fsType)) continue;
-      plan.set(p.number, { number: p.number, fsType: p.fsType as FillableFsType, label: p.fsLabel ?? p.label });
+      if (plan.has(p.number) || !p.fsType || !(FILLABLE_FS_TYPES as readonly string[]).includes(p.fsType))
+        continue;
+      plan.set(p.number, {
+        number: p.number,
+        fsType: p.fsType as FillableFsType,
+        label: p.fsLabel ?? p.label,
+      });
     }
   }
   return [...plan.values()].sort((a, b) => a.number - b.number);

@@ -42,12 +42,21 @@ export async function formatExt4(part: PartitionRef, opts: Ext4FormatOptions = {
     });
   }
   if (opts.label !== undefined && Buffer.byteLength(opts.label) > 16) {
-    throw new InputError({ code: 'FS_BAD_LABEL', message: `ext4 label ${JSON.stringify(opts.label)} is longer than 16 bytes`, hint: 'shorten the label' });
+    throw new InputError({
+      code: 'FS_BAD_LABEL',
+      message: `ext4 label ${JSON.stringify(opts.label)} is longer than 16 bytes`,
+      hint: 'shorten the label',
+    });
   }
   if (opts.fromDir) {
     const st = await stat(opts.fromDir).catch(() => undefined);
     if (!st?.isDirectory()) {
-      throw new InputError({ code: 'FS_SOURCE_NOT_DIR', message: `${opts.fromDir} is not a directory`, hint: 'pass the directory whose contents go into the filesystem', details: { dir: opts.fromDir } });
+      throw new InputError({
+        code: 'FS_SOURCE_NOT_DIR',
+        message: `${opts.fromDir} is not a directory`,
+        hint: 'pass the directory whose contents go into the filesystem',
+        details: { dir: opts.fromDir },
+      });
     }
   }
   const ext = [`offset=${part.offset}`, `root_owner=${opts.rootOwner ?? '0:0'}`];
@@ -55,11 +64,17 @@ export async function formatExt4(part: PartitionRef, opts: Ext4FormatOptions = {
   if (opts.label) args.push('-L', opts.label);
   if (opts.uuid) args.push('-U', opts.uuid);
   if (opts.fromDir) args.push('-d', opts.fromDir);
-  await withToolPath(part.image, (img) => run(mke2fs, [...args, img, String(blocks)], { logger: opts.logger, timeoutMs: 600_000 }));
+  await withToolPath(part.image, (img) =>
+    run(mke2fs, [...args, img, String(blocks)], { logger: opts.logger, timeoutMs: 600_000 }),
+  );
 }
 
 /** Read one file from an ext2/3/4 partition (binary-safe). FS_NOT_FOUND (exit 2) when missing. */
-export async function ext4ReadFile(part: PartitionRef, path: string, opts: { logger?: Logger } = {}): Promise<Buffer> {
+export async function ext4ReadFile(
+  part: PartitionRef,
+  path: string,
+  opts: { logger?: Logger } = {},
+): Promise<Buffer> {
   const p = checkPath(path);
   return withTempDir('mantle-ext4-', async (dir) => {
     const out = join(dir, 'out');
@@ -82,7 +97,11 @@ export interface Ext4Entry {
 }
 
 /** List a directory of an ext2/3/4 partition. */
-export async function ext4List(part: PartitionRef, dir = '/', opts: { logger?: Logger } = {}): Promise<Ext4Entry[]> {
+export async function ext4List(
+  part: PartitionRef,
+  dir = '/',
+  opts: { logger?: Logger } = {},
+): Promise<Ext4Entry[]> {
   const p = checkPath(dir);
   const out = await debugfs(part, [`ls -p ${q(p)}`], { write: false, logger: opts.logger, what: p });
   const entries: Ext4Entry[] = [];
@@ -108,9 +127,14 @@ export async function ext4List(part: PartitionRef, dir = '/', opts: { logger?: L
 }
 
 /** Information about one path of an ext filesystem, or undefined when it does not exist. */
-export async function ext4Stat(part: PartitionRef, path: string, opts: { logger?: Logger } = {}): Promise<Ext4Entry | undefined> {
+export async function ext4Stat(
+  part: PartitionRef,
+  path: string,
+  opts: { logger?: Logger } = {},
+): Promise<Ext4Entry | undefined> {
   const p = checkPath(path);
-  if (p === '/') return { name: '/', path: '/', inode: 2, mode: 0o40755, type: 'dir', uid: 0, gid: 0, size: 0 };
+  if (p === '/')
+    return { name: '/', path: '/', inode: 2, mode: 0o40755, type: 'dir', uid: 0, gid: 0, size: 0 };
   const parent = posix.dirname(p);
   try {
     return (await ext4List(part, parent, opts)).find((e) => e.name === posix.basename(p));
@@ -123,7 +147,16 @@ export async function ext4Stat(part: PartitionRef, path: string, opts: { logger?
 /** One change to an ext filesystem (see ext4Apply). */
 export type Ext4Op =
   | { op: 'mkdir'; path: string; mode?: number; uid?: number; gid?: number }
-  | { op: 'write'; path: string; content?: string | Uint8Array; from?: string; mode?: number; uid?: number; gid?: number; mtime?: number }
+  | {
+      op: 'write';
+      path: string;
+      content?: string | Uint8Array;
+      from?: string;
+      mode?: number;
+      uid?: number;
+      gid?: number;
+      mtime?: number;
+    }
   | { op: 'symlink'; path: string; target: string; uid?: number; gid?: number }
   | { op: 'rm'; path: string };
 
@@ -131,7 +164,11 @@ export type Ext4Op =
  * Apply changes to an ext2/3/4 partition in one debugfs run: parents are created as needed
  * (mkdir -p), existing files and symlinks are replaced, modes/owners set with set_inode_field.
  */
-export async function ext4Apply(part: PartitionRef, ops: readonly Ext4Op[], opts: { logger?: Logger } = {}): Promise<void> {
+export async function ext4Apply(
+  part: PartitionRef,
+  ops: readonly Ext4Op[],
+  opts: { logger?: Logger } = {},
+): Promise<void> {
   if (ops.length === 0) return;
   // debugfs's mkdir on a directory that already exists allocates an inode and a block before it
   // fails, leaving the filesystem inconsistent: only ever mkdir directories known to be missing.
@@ -151,7 +188,12 @@ export async function ext4Apply(part: PartitionRef, ops: readonly Ext4Op[], opts
     let n = 0;
     for (const op of ops) {
       const p = checkPath(op.path);
-      if (p === '/') throw new InputError({ code: 'FS_BAD_PATH', message: `cannot ${op.op} the root directory`, hint: 'give a path below /' });
+      if (p === '/')
+        throw new InputError({
+          code: 'FS_BAD_PATH',
+          message: `cannot ${op.op} the root directory`,
+          hint: 'give a path below /',
+        });
       if (op.op === 'mkdir') {
         mkdirs(p);
       } else if (op.op === 'rm') {
@@ -171,22 +213,36 @@ export async function ext4Apply(part: PartitionRef, ops: readonly Ext4Op[], opts
           if (op.mtime !== undefined) cmds.push(`sif ${q(p)} mtime @${Math.floor(op.mtime)}`);
         } else {
           if (op.target.includes('"') || op.target.includes('\n')) {
-            throw new InputError({ code: 'FS_BAD_PATH', message: `symlink target ${JSON.stringify(op.target)} contains a quote or newline`, hint: 'use a plain target path' });
+            throw new InputError({
+              code: 'FS_BAD_PATH',
+              message: `symlink target ${JSON.stringify(op.target)} contains a quote or newline`,
+              hint: 'use a plain target path',
+            });
           }
           cmds.push(`symlink ${q(p)} ${q(op.target)}`);
         }
       }
       const typeBits = op.op === 'mkdir' ? 0o40000 : op.op === 'symlink' ? 0o120000 : 0o100000;
-      if ('mode' in op && op.mode !== undefined) cmds.push(`sif ${q(p)} mode 0${(typeBits | (op.mode & 0o7777)).toString(8)}`);
+      if ('mode' in op && op.mode !== undefined)
+        cmds.push(`sif ${q(p)} mode 0${(typeBits | (op.mode & 0o7777)).toString(8)}`);
       if (op.uid !== undefined) cmds.push(`sif ${q(p)} uid ${op.uid}`);
       if (op.gid !== undefined) cmds.push(`sif ${q(p)} gid ${op.gid}`);
     }
-    await debugfs(part, cmds, { write: true, logger: opts.logger, what: ops.map((o) => o.path).join(', '), cmdDir: dir });
+    await debugfs(part, cmds, {
+      write: true,
+      logger: opts.logger,
+      what: ops.map((o) => o.path).join(', '),
+      cmdDir: dir,
+    });
   });
 }
 
 // The directories among the ones `ops` need (targets of mkdir, parents of everything) that exist.
-async function existingDirs(part: PartitionRef, ops: readonly Ext4Op[], opts: { logger?: Logger }): Promise<Set<string>> {
+async function existingDirs(
+  part: PartitionRef,
+  ops: readonly Ext4Op[],
+  opts: { logger?: Logger },
+): Promise<Set<string>> {
   const wanted = new Set<string>();
   for (const op of ops) {
     const p = checkPath(op.path);
@@ -228,16 +284,30 @@ export async function ext4WriteFile(
 }
 
 /** Create (or replace) a symlink in an ext partition. */
-export async function ext4Symlink(part: PartitionRef, path: string, target: string, opts: { uid?: number; gid?: number; logger?: Logger } = {}): Promise<void> {
+export async function ext4Symlink(
+  part: PartitionRef,
+  path: string,
+  target: string,
+  opts: { uid?: number; gid?: number; logger?: Logger } = {},
+): Promise<void> {
   await ext4Apply(part, [{ op: 'symlink', path, target, ...pick(opts) }], { logger: opts.logger });
 }
 
 /** Create a directory and its parents in an ext partition. */
-export async function ext4Mkdir(part: PartitionRef, path: string, opts: { mode?: number; uid?: number; gid?: number; logger?: Logger } = {}): Promise<void> {
+export async function ext4Mkdir(
+  part: PartitionRef,
+  path: string,
+  opts: { mode?: number; uid?: number; gid?: number; logger?: Logger } = {},
+): Promise<void> {
   await ext4Apply(part, [{ op: 'mkdir', path, ...pick(opts) }], { logger: opts.logger });
 }
 
-function pick(o: { mode?: number; uid?: number; gid?: number; mtime?: number }): { mode?: number; uid?: number; gid?: number; mtime?: number } {
+function pick(o: { mode?: number; uid?: number; gid?: number; mtime?: number }): {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  mtime?: number;
+} {
   const r: { mode?: number; uid?: number; gid?: number; mtime?: number } = {};
   if (o.mode !== undefined) r.mode = o.mode;
   if (o.uid !== undefined) r.uid = o.uid;
@@ -247,7 +317,11 @@ function pick(o: { mode?: number; uid?: number; gid?: number; mtime?: number }):
 }
 
 // Errors debugfs prints for the commands we issue on purpose (mkdir -p, rm before replace).
-const BENIGN = [/^(ext2fs_)?mkdir: .*already exists/, /^ext2fs_mkdir: Ext2 directory already exists/, /^rm: File not found by ext2_lookup/];
+const BENIGN = [
+  /^(ext2fs_)?mkdir: .*already exists/,
+  /^ext2fs_mkdir: Ext2 directory already exists/,
+  /^rm: File not found by ext2_lookup/,
+];
 
 async function debugfs(
   part: PartitionRef,
@@ -260,7 +334,9 @@ async function debugfs(
     await writeFile(file, cmds.join('\n') + '\n');
     const args = [...(opts.write ? ['-w'] : []), '-f', file];
     try {
-      return await withToolPath(part.image, (img) => run(bin, [...args, `${img}?offset=${part.offset}`], { logger: opts.logger, timeoutMs: 600_000 }));
+      return await withToolPath(part.image, (img) =>
+        run(bin, [...args, `${img}?offset=${part.offset}`], { logger: opts.logger, timeoutMs: 600_000 }),
+      );
     } catch (err) {
       if (err instanceof ExecError && /Bad magic number|superblock|Could not open/i.test(err.stderrTail)) {
         throw new InputError({
@@ -300,7 +376,11 @@ async function debugfs(
 
 function checkPath(path: string): string {
   if (path.includes('"') || path.includes('\n') || path.includes('\0')) {
-    throw new InputError({ code: 'FS_BAD_PATH', message: `path ${JSON.stringify(path)} contains a quote, newline or NUL`, hint: 'use plain file names' });
+    throw new InputError({
+      code: 'FS_BAD_PATH',
+      message: `path ${JSON.stringify(path)} contains a quote, newline or NUL`,
+      hint: 'use plain file names',
+    });
   }
   return posix.normalize('/' + path).replace(/(.)\/$/, '$1');
 }
@@ -324,5 +404,8 @@ function modeType(mode: number): Ext4Entry['type'] {
 }
 
 async function e2tool(name: string): Promise<string> {
-  return requireTool(name, { debianPackage: 'e2fsprogs', purpose: 'make and change ext4 filesystems without root' });
+  return requireTool(name, {
+    debianPackage: 'e2fsprogs',
+    purpose: 'make and change ext4 filesystems without root',
+  });
 }

@@ -25,7 +25,10 @@ export interface FatFormatOptions {
 
 /** Make a FAT filesystem in a partition of an image. */
 export async function formatFat(part: PartitionRef, opts: FatFormatOptions = {}): Promise<void> {
-  const mkfs = await requireTool('mkfs.vfat', { debianPackage: 'dosfstools', purpose: 'make FAT filesystems' });
+  const mkfs = await requireTool('mkfs.vfat', {
+    debianPackage: 'dosfstools',
+    purpose: 'make FAT filesystems',
+  });
   if (part.offset % 512 !== 0 || part.size % 1024 !== 0) {
     throw new InputError({
       code: 'FS_BAD_PARTITION',
@@ -34,29 +37,43 @@ export async function formatFat(part: PartitionRef, opts: FatFormatOptions = {})
     });
   }
   if (opts.label !== undefined && (opts.label.length > 11 || !/^[\x20-\x7e]*$/.test(opts.label))) {
-    throw new InputError({ code: 'FS_BAD_LABEL', message: `FAT label ${JSON.stringify(opts.label)} must be at most 11 ASCII characters`, hint: 'shorten the label' });
+    throw new InputError({
+      code: 'FS_BAD_LABEL',
+      message: `FAT label ${JSON.stringify(opts.label)} must be at most 11 ASCII characters`,
+      hint: 'shorten the label',
+    });
   }
   const sector = part.offset / 512;
   const args = ['-h', String(sector), `--offset=${sector}`];
   if (opts.fatSize) args.push('-F', String(opts.fatSize));
   if (opts.label) args.push('-n', opts.label);
   if (opts.volumeId) args.push('-i', opts.volumeId);
-  await withToolPath(part.image, (img) => run(mkfs, [...args, img, String(part.size / 1024)], { logger: opts.logger, timeoutMs: 120_000 }));
+  await withToolPath(part.image, (img) =>
+    run(mkfs, [...args, img, String(part.size / 1024)], { logger: opts.logger, timeoutMs: 120_000 }),
+  );
 }
 
 /** Copy the contents of a local directory into a FAT partition (into `dest`, default the root). */
-export async function fatCopyDir(part: PartitionRef, dir: string, opts: { dest?: string; logger?: Logger } = {}): Promise<void> {
+export async function fatCopyDir(
+  part: PartitionRef,
+  dir: string,
+  opts: { dest?: string; logger?: Logger } = {},
+): Promise<void> {
   const mcopy = await mtool('mcopy');
   const entries = (await readdir(dir)).sort();
   if (entries.length === 0) return;
   const dest = fatPath(opts.dest ?? '/');
   if (dest !== '::/') await fatMkdirs(part, opts.dest ?? '/', opts.logger);
   await withToolPath(part.image, (img) =>
-    run(mcopy, ['-s', '-o', '-p', '-m', '-i', `${img}@@${part.offset}`, ...entries.map((e) => join(dir, e)), dest], {
-      env: MTOOLS_ENV,
-      logger: opts.logger,
-      timeoutMs: 600_000,
-    }),
+    run(
+      mcopy,
+      ['-s', '-o', '-p', '-m', '-i', `${img}@@${part.offset}`, ...entries.map((e) => join(dir, e)), dest],
+      {
+        env: MTOOLS_ENV,
+        logger: opts.logger,
+        timeoutMs: 600_000,
+      },
+    ),
   );
 }
 
@@ -69,7 +86,12 @@ export async function fatWriteFile(
 ): Promise<void> {
   const clean = posix.normalize('/' + path);
   const top = clean.split('/').filter(Boolean);
-  if (top.length === 0) throw new InputError({ code: 'FS_BAD_PATH', message: `FAT path ${JSON.stringify(path)} names no file`, hint: 'give a file path like /EFI/boot/grub.cfg' });
+  if (top.length === 0)
+    throw new InputError({
+      code: 'FS_BAD_PATH',
+      message: `FAT path ${JSON.stringify(path)} names no file`,
+      hint: 'give a file path like /EFI/boot/grub.cfg',
+    });
   // Stage the path in a temp tree and merge it in with one recursive mcopy: mtools has no mkdir -p.
   await withTempDir('mantle-fat-', async (stage) => {
     const local = join(stage, ...top);
@@ -82,24 +104,41 @@ export async function fatWriteFile(
 
 /** Make a directory (and its parents) in a FAT partition. */
 export async function fatMkdirs(part: PartitionRef, path: string, logger?: Logger): Promise<void> {
-  const top = posix.normalize('/' + path).split('/').filter(Boolean);
+  const top = posix
+    .normalize('/' + path)
+    .split('/')
+    .filter(Boolean);
   if (top.length === 0) return;
   await withTempDir('mantle-fat-', async (stage) => {
     await mkdir(join(stage, ...top), { recursive: true });
     const mcopy = await mtool('mcopy');
     await withToolPath(part.image, (img) =>
-      run(mcopy, ['-s', '-o', '-i', `${img}@@${part.offset}`, join(stage, top[0]!), '::/'], { env: MTOOLS_ENV, logger, timeoutMs: 60_000 }),
+      run(mcopy, ['-s', '-o', '-i', `${img}@@${part.offset}`, join(stage, top[0]!), '::/'], {
+        env: MTOOLS_ENV,
+        logger,
+        timeoutMs: 60_000,
+      }),
     );
   });
 }
 
 /** Read one file from a FAT partition (binary-safe). FS_NOT_FOUND (exit 2) when it is missing. */
-export async function fatReadFile(part: PartitionRef, path: string, opts: { logger?: Logger } = {}): Promise<Buffer> {
+export async function fatReadFile(
+  part: PartitionRef,
+  path: string,
+  opts: { logger?: Logger } = {},
+): Promise<Buffer> {
   const mcopy = await mtool('mcopy');
   return withTempDir('mantle-fat-', async (dir) => {
     const out = join(dir, 'out');
     try {
-      await withToolPath(part.image, (img) => run(mcopy, ['-n', '-i', `${img}@@${part.offset}`, fatPath(path), out], { env: MTOOLS_ENV, logger: opts.logger, timeoutMs: 120_000 }));
+      await withToolPath(part.image, (img) =>
+        run(mcopy, ['-n', '-i', `${img}@@${part.offset}`, fatPath(path), out], {
+          env: MTOOLS_ENV,
+          logger: opts.logger,
+          timeoutMs: 120_000,
+        }),
+      );
     } catch (err) {
       throw mtoolsError(err, part, path);
     }
@@ -115,11 +154,21 @@ export interface FatEntry {
 }
 
 /** List a directory of a FAT partition. */
-export async function fatList(part: PartitionRef, dir = '/', opts: { logger?: Logger } = {}): Promise<FatEntry[]> {
+export async function fatList(
+  part: PartitionRef,
+  dir = '/',
+  opts: { logger?: Logger } = {},
+): Promise<FatEntry[]> {
   const mdir = await mtool('mdir');
   let stdout: string;
   try {
-    ({ stdout } = await withToolPath(part.image, (img) => run(mdir, ['-b', '-i', `${img}@@${part.offset}`, fatPath(dir)], { env: MTOOLS_ENV, logger: opts.logger, timeoutMs: 60_000 })));
+    ({ stdout } = await withToolPath(part.image, (img) =>
+      run(mdir, ['-b', '-i', `${img}@@${part.offset}`, fatPath(dir)], {
+        env: MTOOLS_ENV,
+        logger: opts.logger,
+        timeoutMs: 60_000,
+      }),
+    ));
   } catch (err) {
     throw mtoolsError(err, part, dir);
   }
@@ -141,7 +190,10 @@ function fatPath(path: string): string {
 }
 
 async function mtool(name: string): Promise<string> {
-  return requireTool(name, { debianPackage: 'mtools', purpose: 'read and write FAT filesystems without root' });
+  return requireTool(name, {
+    debianPackage: 'mtools',
+    purpose: 'read and write FAT filesystems without root',
+  });
 }
 
 function mtoolsError(err: unknown, part: PartitionRef, path: string): Error {

@@ -14,7 +14,15 @@ export const FLATCAR_LAYOUT_CONFIG = {
   },
   layouts: {
     base: {
-      '1': { label: 'EFI-SYSTEM', fs_label: 'EFI-SYSTEM', type: 'efi', blocks: '2097152', fs_type: 'vfat', mount: '/boot', features: ['hybrid'] },
+      '1': {
+        label: 'EFI-SYSTEM',
+        fs_label: 'EFI-SYSTEM',
+        type: 'efi',
+        blocks: '2097152',
+        fs_type: 'vfat',
+        mount: '/boot',
+        features: ['hybrid'],
+      },
       '2': { label: 'BIOS-BOOT', type: 'bios', blocks: '4096' },
       '3': {
         label: 'USR-A',
@@ -26,12 +34,32 @@ export const FLATCAR_LAYOUT_CONFIG = {
         mount: '/usr',
         features: ['prioritize', 'verity'],
       },
-      '4': { label: 'USR-B', uuid: 'e03dd35c-7c2d-4a47-b3fe-27f15780a57c', type: 'flatcar-usr', blocks: '4194304', fs_blocks: '262144' },
+      '4': {
+        label: 'USR-B',
+        uuid: 'e03dd35c-7c2d-4a47-b3fe-27f15780a57c',
+        type: 'flatcar-usr',
+        blocks: '4194304',
+        fs_blocks: '262144',
+      },
       '5': { label: 'ROOT-C', uuid: 'd82521b4-07ac-4f1c-8840-ddefedc332f3', type: 'blank', blocks: '0' },
-      '6': { label: 'OEM', fs_label: 'OEM', type: 'data', blocks: '2097152', fs_type: 'btrfs', mount: '/oem' },
+      '6': {
+        label: 'OEM',
+        fs_label: 'OEM',
+        type: 'data',
+        blocks: '2097152',
+        fs_type: 'btrfs',
+        mount: '/oem',
+      },
       '7': { label: 'OEM-CONFIG', type: 'flatcar-reserved', blocks: '131072' },
       '8': { label: 'flatcar-reserved', type: 'blank', blocks: '0' },
-      '9': { label: 'ROOT', fs_label: 'ROOT', type: 'flatcar-resize', blocks: '3653632', fs_type: 'ext4', mount: '/' },
+      '9': {
+        label: 'ROOT',
+        fs_label: 'ROOT',
+        type: 'flatcar-resize',
+        blocks: '3653632',
+        fs_type: 'ext4',
+        mount: '/',
+      },
     },
     vm: {
       '9': { label: 'ROOT', fs_label: 'ROOT', blocks: '12943360' },

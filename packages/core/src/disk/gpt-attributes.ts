@@ -48,7 +48,8 @@ export function attrsHex(attrs: bigint): string {
 export function parseAttrs(text: string | number | bigint | readonly (string | number)[]): bigint {
   if (typeof text === 'bigint') return checkRange(text);
   if (typeof text === 'number') {
-    if (!Number.isSafeInteger(text) || text < 0) throw new Error(`attribute value ${text} is not a non-negative whole number`);
+    if (!Number.isSafeInteger(text) || text < 0)
+      throw new Error(`attribute value ${text} is not a non-negative whole number`);
     return BigInt(text);
   }
   const words = Array.isArray(text) ? text.map(String) : String(text).split(/[\s]+/).filter(Boolean);
@@ -61,7 +62,10 @@ export function parseAttrs(text: string | number | bigint | readonly (string | n
       continue;
     }
     const m = /^(?:GUID:)?([0-9]+(?:,[0-9]+)*)$/i.exec(word);
-    if (!m) throw new Error(`unknown attribute ${JSON.stringify(word)} (expected RequiredPartition, NoBlockIOProtocol, LegacyBIOSBootable, GUID:n,m or bit numbers 0-63)`);
+    if (!m)
+      throw new Error(
+        `unknown attribute ${JSON.stringify(word)} (expected RequiredPartition, NoBlockIOProtocol, LegacyBIOSBootable, GUID:n,m or bit numbers 0-63)`,
+      );
     for (const b of m[1]!.split(',')) {
       const bit = Number(b);
       if (bit > 63) throw new Error(`attribute bit ${bit} is out of range 0-63`);

@@ -21,8 +21,24 @@ function disk(spec: GptSpec, size: number): Buffer {
 const spec: GptSpec = {
   diskGuid: '11111111-2222-3333-4444-555555555555',
   partitions: [
-    { number: 1, type: PartitionType.EFI_SYSTEM, uuid: 'AAAAAAAA-0000-0000-0000-000000000001', name: 'EFI-SYSTEM', startLba: 2048, sizeLba: 2048, attributes: 4n },
-    { number: 3, type: PartitionType.FLATCAR_USR, uuid: '7130c94a-213a-4e5a-8e26-6cce9662f132', name: 'USR-A', startLba: 4096, sizeLba: 1024, attributes: (1n << 48n) | (1n << 56n) },
+    {
+      number: 1,
+      type: PartitionType.EFI_SYSTEM,
+      uuid: 'AAAAAAAA-0000-0000-0000-000000000001',
+      name: 'EFI-SYSTEM',
+      startLba: 2048,
+      sizeLba: 2048,
+      attributes: 4n,
+    },
+    {
+      number: 3,
+      type: PartitionType.FLATCAR_USR,
+      uuid: '7130c94a-213a-4e5a-8e26-6cce9662f132',
+      name: 'USR-A',
+      startLba: 4096,
+      sizeLba: 1024,
+      attributes: (1n << 48n) | (1n << 56n),
+    },
     { number: 9, type: PartitionType.FLATCAR_RESIZE, name: 'ROOT', startLba: 6144, sizeLba: 1000 },
   ],
 };
@@ -69,18 +85,38 @@ describe('gpt encode/decode', () => {
   it('prints like sfdisk -d', async () => {
     const t = await readGpt(bufferSource('disk.img', disk(spec, 4 * MiB)));
     const text = formatSfdiskDump(t);
-    expect(text).toContain('label: gpt\nlabel-id: 11111111-2222-3333-4444-555555555555\ndevice: disk.img\nunit: sectors\nfirst-lba: 34\nlast-lba: 8158\nsector-size: 512\n\n');
+    expect(text).toContain(
+      'label: gpt\nlabel-id: 11111111-2222-3333-4444-555555555555\ndevice: disk.img\nunit: sectors\nfirst-lba: 34\nlast-lba: 8158\nsector-size: 512\n\n',
+    );
     expect(text).toContain(
       'disk.img3 : start=        4096, size=        1024, type=5DFBF5F4-2848-4BAC-AA5E-0D9A20B745A6, uuid=7130C94A-213A-4E5A-8E26-6CCE9662F132, name="USR-A", attrs="GUID:48,56"',
     );
     expect(text).toContain('name="EFI-SYSTEM", attrs="LegacyBIOSBootable"');
     expect(partitionNode('/dev/nvme0n1', 2)).toBe('/dev/nvme0n1p2');
     const json = gptToJson(t);
-    expect(json.partitions[1]).toMatchObject({ attrs: 'GUID:48,56', attributes: '0x0101000000000000', typeName: 'Flatcar /usr' });
+    expect(json.partitions[1]).toMatchObject({
+      attrs: 'GUID:48,56',
+      attributes: '0x0101000000000000',
+      typeName: 'Flatcar /usr',
+    });
   });
 
   it('reads 4096-byte sector disks', async () => {
-    const t = await readGpt(bufferSource('4k.img', disk({ ...spec, sectorSize: 4096, partitions: [{ number: 1, type: PartitionType.LINUX_DATA, name: 'X', startLba: 256, sizeLba: 100 }] }, 4 * MiB)));
+    const t = await readGpt(
+      bufferSource(
+        '4k.img',
+        disk(
+          {
+            ...spec,
+            sectorSize: 4096,
+            partitions: [
+              { number: 1, type: PartitionType.LINUX_DATA, name: 'X', startLba: 256, sizeLba: 100 },
+            ],
+          },
+          4 * MiB,
+        ),
+      ),
+    );
     expect(t.sectorSize).toBe(4096);
     expect(t.firstUsableLba).toBe(6);
     expect(t.partitions[0]).toMatchObject({ startLba: 256, sizeLba: 100 });
@@ -121,7 +157,10 @@ describe('gpt encode/decode', () => {
 
   it('fails with GPT_TRUNCATED on a cut-short image and a tiny file', async () => {
     const buf = disk(spec, 4 * MiB);
-    const err = await expectInputError(readGpt(bufferSource('cut.img', buf.subarray(0, 3 * MiB))), 'GPT_TRUNCATED');
+    const err = await expectInputError(
+      readGpt(bufferSource('cut.img', buf.subarray(0, 3 * MiB))),
+      'GPT_TRUNCATED',
+    );
     expect(err.message).toMatch(/cut\.img is truncated/);
     await expectInputError(readGpt(bufferSource('tiny.img', buf.subarray(0, 600))), 'GPT_TRUNCATED');
   });
@@ -145,16 +184,40 @@ describe('gpt encode/decode', () => {
       }
       throw new Error('expected an error');
     };
-    expect(err({ partitions: [{ ...base, number: 1, startLba: 2048, sizeLba: 100 }, { ...base, number: 2, startLba: 2100, sizeLba: 10 }] }).code).toBe('GPT_OVERLAP');
-    expect(err({ partitions: [{ ...base, number: 1, startLba: 8000, sizeLba: 1000 }] }).code).toBe('GPT_PARTITION_OUTSIDE_DISK');
-    expect(err({ partitions: [{ ...base, number: 1, startLba: 10, sizeLba: 1 }] }).code).toBe('GPT_PARTITION_OUTSIDE_DISK');
-    const long = err({ partitions: [{ ...base, number: 4, startLba: 2048, sizeLba: 1, name: 'x'.repeat(37) }] });
+    expect(
+      err({
+        partitions: [
+          { ...base, number: 1, startLba: 2048, sizeLba: 100 },
+          { ...base, number: 2, startLba: 2100, sizeLba: 10 },
+        ],
+      }).code,
+    ).toBe('GPT_OVERLAP');
+    expect(err({ partitions: [{ ...base, number: 1, startLba: 8000, sizeLba: 1000 }] }).code).toBe(
+      'GPT_PARTITION_OUTSIDE_DISK',
+    );
+    expect(err({ partitions: [{ ...base, number: 1, startLba: 10, sizeLba: 1 }] }).code).toBe(
+      'GPT_PARTITION_OUTSIDE_DISK',
+    );
+    const long = err({
+      partitions: [{ ...base, number: 4, startLba: 2048, sizeLba: 1, name: 'x'.repeat(37) }],
+    });
     expect(long.code).toBe('GPT_INVALID_PARTITION');
     expect(long.details).toMatchObject({ partition: 4, field: 'name' });
-    expect(err({ partitions: [{ type: 'zzz', number: 1, startLba: 2048, sizeLba: 1 }] }).message).toMatch(/partition 1: type "zzz" is not a GUID/);
-    expect(err({ partitions: [{ ...base, number: 129, startLba: 2048, sizeLba: 1 }] }).details).toMatchObject({ field: 'number' });
+    expect(err({ partitions: [{ type: 'zzz', number: 1, startLba: 2048, sizeLba: 1 }] }).message).toMatch(
+      /partition 1: type "zzz" is not a GUID/,
+    );
+    expect(err({ partitions: [{ ...base, number: 129, startLba: 2048, sizeLba: 1 }] }).details).toMatchObject(
+      { field: 'number' },
+    );
     const u = 'AAAAAAAA-0000-0000-0000-000000000001';
-    expect(err({ partitions: [{ ...base, number: 1, uuid: u, startLba: 2048, sizeLba: 1 }, { ...base, number: 2, uuid: u.toLowerCase(), startLba: 4096, sizeLba: 1 }] }).message).toMatch(/partition 2: uuid .* already used by partition 1/);
+    expect(
+      err({
+        partitions: [
+          { ...base, number: 1, uuid: u, startLba: 2048, sizeLba: 1 },
+          { ...base, number: 2, uuid: u.toLowerCase(), startLba: 4096, sizeLba: 1 },
+        ],
+      }).message,
+    ).toMatch(/partition 2: uuid .* already used by partition 1/);
   });
 
   it('decodeGptHeader rejects a header that claims another LBA', () => {

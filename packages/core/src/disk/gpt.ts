@@ -114,17 +114,25 @@ async function withHeadCache(src: BlockSource): Promise<BlockSource> {
     name: src.name,
     size: src.size,
     read: (position, length) =>
-      position + length <= head.length ? Promise.resolve(Buffer.from(head.subarray(position, position + length))) : src.read(position, length),
+      position + length <= head.length
+        ? Promise.resolve(Buffer.from(head.subarray(position, position + length)))
+        : src.read(position, length),
     close: () => src.close(),
   };
 }
 
-type Attempt = { ok: true; header: GptHeader; entries: Buffer } | { ok: false; code: string; message: string };
+type Attempt =
+  { ok: true; header: GptHeader; entries: Buffer } | { ok: false; code: string; message: string };
 
 async function readGptFrom(src: BlockSource, opts: ReadGptOptions): Promise<GptTable> {
   const name = src.name;
   if (src.size < 1024) {
-    throw gptError('GPT_TRUNCATED', `${name} is ${src.size} bytes: too small to hold a GPT`, name, 'the file is truncated or not a disk image');
+    throw gptError(
+      'GPT_TRUNCATED',
+      `${name} is ${src.size} bytes: too small to hold a GPT`,
+      name,
+      'the file is truncated or not a disk image',
+    );
   }
   const sizes: readonly SectorSize[] = opts.sectorSize ? [opts.sectorSize] : SECTOR_SIZES;
   const primaryFailures: { ss: SectorSize; attempt: Attempt & { ok: false } }[] = [];
@@ -155,13 +163,18 @@ async function readGptFrom(src: BlockSource, opts: ReadGptOptions): Promise<GptT
       const table = buildTable(src, ss, backup.header, backup.entries, 'backup');
       table.primary = { lba: 1, ok: false, problem: { code: failure.code, message: failure.message } };
       table.backup = { lba: lastLba, ok: true };
-      table.warnings.unshift(`primary GPT of ${name} is corrupt (${failure.code}: ${failure.message}); recovered from the backup at LBA ${lastLba}`);
+      table.warnings.unshift(
+        `primary GPT of ${name} is corrupt (${failure.code}: ${failure.message}); recovered from the backup at LBA ${lastLba}`,
+      );
       await checkMbr(src, table);
       return table;
     }
     // Report the primary's problem unless the backup's is more telling (a truncated file loses the backup).
     const backupProblem = pickProblem(backupFailures);
-    const both = primaryProblem.code === 'GPT_BAD_SIGNATURE' && backupProblem.code !== 'GPT_BAD_SIGNATURE' ? backupProblem : primaryProblem;
+    const both =
+      primaryProblem.code === 'GPT_BAD_SIGNATURE' && backupProblem.code !== 'GPT_BAD_SIGNATURE'
+        ? backupProblem
+        : primaryProblem;
     throw gptError(
       both.code,
       `${name}: no valid GPT: primary: ${primaryProblem.message}; backup: ${backupProblem.message}`,
@@ -171,17 +184,31 @@ async function readGptFrom(src: BlockSource, opts: ReadGptOptions): Promise<GptT
         : 'both copies of the partition table are damaged; restore the image from its source',
     );
   }
-  throw gptError(primaryProblem.code, `${name}: ${primaryProblem.message}`, name, 'the primary GPT is damaged and the backup cannot be read here (compressed stream?)');
+  throw gptError(
+    primaryProblem.code,
+    `${name}: ${primaryProblem.message}`,
+    name,
+    'the primary GPT is damaged and the backup cannot be read here (compressed stream?)',
+  );
 }
 
-async function finishFromPrimary(src: BlockSource, ss: SectorSize, primary: Attempt & { ok: true }, opts: ReadGptOptions): Promise<GptTable> {
+async function finishFromPrimary(
+  src: BlockSource,
+  ss: SectorSize,
+  primary: Attempt & { ok: true },
+  opts: ReadGptOptions,
+): Promise<GptTable> {
   const name = src.name;
   const h = primary.header;
   const diskLastLba = Math.floor(src.size / ss) - 1;
   const table = buildTable(src, ss, h, primary.entries, 'primary');
   table.primary = { lba: 1, ok: true };
   if (opts.primaryOnly) {
-    table.backup = { lba: h.backupLba, ok: false, problem: { code: 'GPT_BACKUP_UNCHECKED', message: 'backup not read' } };
+    table.backup = {
+      lba: h.backupLba,
+      ok: false,
+      problem: { code: 'GPT_BACKUP_UNCHECKED', message: 'backup not read' },
+    };
     return table;
   }
   if (h.backupLba > diskLastLba || h.lastUsableLba > diskLastLba) {
@@ -195,15 +222,21 @@ async function finishFromPrimary(src: BlockSource, ss: SectorSize, primary: Atte
   const backup = await readCopy(src, ss, h.backupLba, 'backup');
   if (!backup.ok) {
     table.backup = { lba: h.backupLba, ok: false, problem: { code: backup.code, message: backup.message } };
-    table.warnings.push(`backup GPT of ${name} at LBA ${h.backupLba} is unusable (${backup.code}: ${backup.message}); the primary is intact`);
+    table.warnings.push(
+      `backup GPT of ${name} at LBA ${h.backupLba} is unusable (${backup.code}: ${backup.message}); the primary is intact`,
+    );
   } else {
     table.backup = { lba: h.backupLba, ok: true };
     if (backup.header.entriesCrc !== h.entriesCrc) {
-      table.warnings.push(`backup GPT of ${name} differs from the primary (entry arrays have different CRCs)`);
+      table.warnings.push(
+        `backup GPT of ${name} differs from the primary (entry arrays have different CRCs)`,
+      );
     }
   }
   if (h.backupLba !== diskLastLba) {
-    table.warnings.push(`backup GPT header of ${name} is at LBA ${h.backupLba}, not at the last sector ${diskLastLba} (was the image resized?)`);
+    table.warnings.push(
+      `backup GPT header of ${name} is at LBA ${h.backupLba}, not at the last sector ${diskLastLba} (was the image resized?)`,
+    );
   }
   await checkMbr(src, table);
   return table;
@@ -214,19 +247,36 @@ function pickProblem(failures: readonly Attempt[]): { code: string; message: str
   // A copy whose signature matched says more (bad CRC, truncated) than "no signature here".
   const specific = bad.find((f) => f.code !== 'GPT_BAD_SIGNATURE');
   const f = specific ?? bad[0];
-  return f ? { code: f.code, message: f.message } : { code: 'GPT_TRUNCATED', message: 'the file is too small to hold a GPT' };
+  return f
+    ? { code: f.code, message: f.message }
+    : { code: 'GPT_TRUNCATED', message: 'the file is too small to hold a GPT' };
 }
 
-async function readCopy(src: BlockSource, ss: SectorSize, lba: number, which: 'primary' | 'backup'): Promise<Attempt> {
+async function readCopy(
+  src: BlockSource,
+  ss: SectorSize,
+  lba: number,
+  which: 'primary' | 'backup',
+): Promise<Attempt> {
   const sector = await src.read(lba * ss, ss);
-  if (sector.length < ss) return { ok: false, code: 'GPT_TRUNCATED', message: `${which} header at LBA ${lba} lies beyond the end of the file` };
+  if (sector.length < ss)
+    return {
+      ok: false,
+      code: 'GPT_TRUNCATED',
+      message: `${which} header at LBA ${lba} lies beyond the end of the file`,
+    };
   const parsed = decodeGptHeader(sector, lba);
-  if (!parsed.ok) return { ok: false, code: parsed.code, message: `${which} header at LBA ${lba}: ${parsed.message}` };
+  if (!parsed.ok)
+    return { ok: false, code: parsed.code, message: `${which} header at LBA ${lba}: ${parsed.message}` };
   const h = parsed.header;
   const arrayBytes = h.entryCount * h.entrySize;
   const entries = await src.read(h.entriesLba * ss, arrayBytes);
   if (entries.length < arrayBytes) {
-    return { ok: false, code: 'GPT_TRUNCATED', message: `${which} partition entry array at LBA ${h.entriesLba} runs past the end of the file` };
+    return {
+      ok: false,
+      code: 'GPT_TRUNCATED',
+      message: `${which} partition entry array at LBA ${h.entriesLba} runs past the end of the file`,
+    };
   }
   const crc = crc32(entries);
   if (crc !== h.entriesCrc) {
@@ -250,14 +300,22 @@ export function decodeGptHeader(
   }
   const headerSize = buf.readUInt32LE(12);
   if (headerSize < GPT_HEADER_SIZE || headerSize > buf.length) {
-    return { ok: false, code: 'GPT_BAD_HEADER', message: `header size ${headerSize} is outside ${GPT_HEADER_SIZE}..${buf.length}` };
+    return {
+      ok: false,
+      code: 'GPT_BAD_HEADER',
+      message: `header size ${headerSize} is outside ${GPT_HEADER_SIZE}..${buf.length}`,
+    };
   }
   const stored = buf.readUInt32LE(16);
   const copy = Buffer.from(buf.subarray(0, headerSize));
   copy.writeUInt32LE(0, 16);
   const actual = crc32(copy);
   if (actual !== stored) {
-    return { ok: false, code: 'GPT_BAD_CRC', message: `header CRC32 is ${hex32(actual)}, stored ${hex32(stored)}` };
+    return {
+      ok: false,
+      code: 'GPT_BAD_CRC',
+      message: `header CRC32 is ${hex32(actual)}, stored ${hex32(stored)}`,
+    };
   }
   const header: GptHeader = {
     revision: buf.readUInt32LE(8),
@@ -274,16 +332,32 @@ export function decodeGptHeader(
     entriesCrc: buf.readUInt32LE(88),
   };
   if (header.currentLba !== expectedLba) {
-    return { ok: false, code: 'GPT_BAD_HEADER', message: `header says it is at LBA ${header.currentLba}, found at LBA ${expectedLba}` };
+    return {
+      ok: false,
+      code: 'GPT_BAD_HEADER',
+      message: `header says it is at LBA ${header.currentLba}, found at LBA ${expectedLba}`,
+    };
   }
   if (header.entrySize < GPT_ENTRY_SIZE || header.entrySize % 8 !== 0) {
-    return { ok: false, code: 'GPT_BAD_HEADER', message: `partition entry size ${header.entrySize} is invalid (at least 128, a multiple of 8)` };
+    return {
+      ok: false,
+      code: 'GPT_BAD_HEADER',
+      message: `partition entry size ${header.entrySize} is invalid (at least 128, a multiple of 8)`,
+    };
   }
   if (header.entryCount === 0 || header.entryCount * header.entrySize > MAX_ENTRY_ARRAY_BYTES) {
-    return { ok: false, code: 'GPT_BAD_HEADER', message: `partition entry count ${header.entryCount} is invalid` };
+    return {
+      ok: false,
+      code: 'GPT_BAD_HEADER',
+      message: `partition entry count ${header.entryCount} is invalid`,
+    };
   }
   if (header.firstUsableLba > header.lastUsableLba + 1) {
-    return { ok: false, code: 'GPT_BAD_HEADER', message: `first usable LBA ${header.firstUsableLba} is after last usable LBA ${header.lastUsableLba}` };
+    return {
+      ok: false,
+      code: 'GPT_BAD_HEADER',
+      message: `first usable LBA ${header.firstUsableLba} is after last usable LBA ${header.lastUsableLba}`,
+    };
   }
   return { ok: true, header };
 }
@@ -312,7 +386,13 @@ export function decodeGptEntries(entries: Uint8Array, entryCount: number, entryS
   return parts;
 }
 
-function buildTable(src: BlockSource, ss: SectorSize, h: GptHeader, entries: Buffer, source: 'primary' | 'backup'): GptTable {
+function buildTable(
+  src: BlockSource,
+  ss: SectorSize,
+  h: GptHeader,
+  entries: Buffer,
+  source: 'primary' | 'backup',
+): GptTable {
   const partitions = decodeGptEntries(entries, h.entryCount, h.entrySize);
   const lastLba = Math.floor(src.size / ss) - 1;
   const table: GptTable = {
@@ -332,9 +412,14 @@ function buildTable(src: BlockSource, ss: SectorSize, h: GptHeader, entries: Buf
     warnings: [],
   };
   for (const p of partitions) {
-    if (p.endLba < p.startLba) table.warnings.push(`partition ${p.number} of ${src.name} ends (LBA ${p.endLba}) before it starts (LBA ${p.startLba})`);
+    if (p.endLba < p.startLba)
+      table.warnings.push(
+        `partition ${p.number} of ${src.name} ends (LBA ${p.endLba}) before it starts (LBA ${p.startLba})`,
+      );
     else if (p.startLba < h.firstUsableLba || p.endLba > h.lastUsableLba) {
-      table.warnings.push(`partition ${p.number} of ${src.name} (LBA ${p.startLba}-${p.endLba}) lies outside the usable area ${h.firstUsableLba}-${h.lastUsableLba}`);
+      table.warnings.push(
+        `partition ${p.number} of ${src.name} (LBA ${p.startLba}-${p.endLba}) lies outside the usable area ${h.firstUsableLba}-${h.lastUsableLba}`,
+      );
     }
   }
   return table;
@@ -398,7 +483,11 @@ export interface EncodedGpt {
 export function encodeGpt(spec: GptSpec, diskSize: number, what = 'disk'): EncodedGpt {
   const ss = spec.sectorSize ?? 512;
   const entryCount = spec.entryCount ?? GPT_DEFAULT_ENTRY_COUNT;
-  if (!Number.isInteger(entryCount) || entryCount < 1 || entryCount * GPT_ENTRY_SIZE > MAX_ENTRY_ARRAY_BYTES) {
+  if (
+    !Number.isInteger(entryCount) ||
+    entryCount < 1 ||
+    entryCount * GPT_ENTRY_SIZE > MAX_ENTRY_ARRAY_BYTES
+  ) {
     throw invalid(what, `entry count ${entryCount} is invalid`);
   }
   const entrySectors = Math.ceil((entryCount * GPT_ENTRY_SIZE) / ss);
@@ -426,16 +515,40 @@ export function encodeGpt(spec: GptSpec, diskSize: number, what = 'disk'): Encod
     if (seen.has(p.number)) throw invalid(what, `${where} is given twice`, p.number, 'number');
     seen.add(p.number);
     const type = checkGuid(p.type, what, where, 'type');
-    if (type === ZERO_GUID) throw invalid(what, `${where}: type must not be the zero GUID (that marks an unused slot)`, p.number, 'type');
+    if (type === ZERO_GUID)
+      throw invalid(
+        what,
+        `${where}: type must not be the zero GUID (that marks an unused slot)`,
+        p.number,
+        'type',
+      );
     const uuid = p.uuid ? checkGuid(p.uuid, what, where, 'uuid') : randomGuid();
     const twin = parts.find((q) => q.uuid === uuid);
-    if (twin) throw invalid(what, `${where}: uuid ${uuid} is already used by partition ${twin.number}`, p.number, 'uuid');
+    if (twin)
+      throw invalid(
+        what,
+        `${where}: uuid ${uuid} is already used by partition ${twin.number}`,
+        p.number,
+        'uuid',
+      );
     const name = p.name ?? '';
     if (encodeName(name).length > GPT_NAME_MAX * 2) {
-      throw invalid(what, `${where}: name ${JSON.stringify(name)} is longer than ${GPT_NAME_MAX} UTF-16 characters`, p.number, 'name');
+      throw invalid(
+        what,
+        `${where}: name ${JSON.stringify(name)} is longer than ${GPT_NAME_MAX} UTF-16 characters`,
+        p.number,
+        'name',
+      );
     }
-    if (!Number.isSafeInteger(p.startLba) || p.startLba < 0) throw invalid(what, `${where}: start ${p.startLba} is not a sector number`, p.number, 'start');
-    if (!Number.isSafeInteger(p.sizeLba) || p.sizeLba < 1) throw invalid(what, `${where}: size ${p.sizeLba} must be a positive number of sectors`, p.number, 'size');
+    if (!Number.isSafeInteger(p.startLba) || p.startLba < 0)
+      throw invalid(what, `${where}: start ${p.startLba} is not a sector number`, p.number, 'start');
+    if (!Number.isSafeInteger(p.sizeLba) || p.sizeLba < 1)
+      throw invalid(
+        what,
+        `${where}: size ${p.sizeLba} must be a positive number of sectors`,
+        p.number,
+        'size',
+      );
     const endLba = p.startLba + p.sizeLba - 1;
     if (p.startLba < firstUsableLba || endLba > lastUsableLba) {
       throw new InputError({
@@ -446,8 +559,18 @@ export function encodeGpt(spec: GptSpec, diskSize: number, what = 'disk'): Encod
       });
     }
     const attributes = p.attributes ?? 0n;
-    if (attributes < 0n || attributes > 0xffff_ffff_ffff_ffffn) throw invalid(what, `${where}: attributes do not fit in 64 bits`, p.number, 'attributes');
-    parts.push({ number: p.number, type, uuid, name, startLba: p.startLba, endLba, sizeLba: p.sizeLba, attributes });
+    if (attributes < 0n || attributes > 0xffff_ffff_ffff_ffffn)
+      throw invalid(what, `${where}: attributes do not fit in 64 bits`, p.number, 'attributes');
+    parts.push({
+      number: p.number,
+      type,
+      uuid,
+      name,
+      startLba: p.startLba,
+      endLba,
+      sizeLba: p.sizeLba,
+      attributes,
+    });
   }
   const sorted = [...parts].sort((a, b) => a.startLba - b.startLba);
   for (let i = 1; i < sorted.length; i++) {
@@ -486,7 +609,13 @@ export function encodeGpt(spec: GptSpec, diskSize: number, what = 'disk'): Encod
   };
   const primary: GptHeader = { ...base, currentLba: 1, backupLba: lastLba, entriesLba: 2, headerCrc: 0 };
   const backupEntriesLba = lastLba - entrySectors;
-  const backup: GptHeader = { ...base, currentLba: lastLba, backupLba: 1, entriesLba: backupEntriesLba, headerCrc: 0 };
+  const backup: GptHeader = {
+    ...base,
+    currentLba: lastLba,
+    backupLba: 1,
+    entriesLba: backupEntriesLba,
+    headerCrc: 0,
+  };
   const primaryHeader = encodeHeader(primary, ss);
   const backupHeader = encodeHeader(backup, ss);
   primary.headerCrc = primaryHeader.readUInt32LE(16);
@@ -507,7 +636,12 @@ export function encodeGpt(spec: GptSpec, diskSize: number, what = 'disk'): Encod
     primaryHeader,
     backupHeader,
     entries,
-    offsets: { primaryHeader: ss, primaryEntries: 2 * ss, backupEntries: backupEntriesLba * ss, backupHeader: lastLba * ss },
+    offsets: {
+      primaryHeader: ss,
+      primaryEntries: 2 * ss,
+      backupEntries: backupEntriesLba * ss,
+      backupHeader: lastLba * ss,
+    },
     header: primary,
     partitions: parts.sort((a, b) => a.number - b.number),
   };
@@ -593,13 +727,22 @@ export function toGptSpec(table: GptTable): GptSpec {
 }
 
 /** Find a partition by number or by name (label); undefined when absent. */
-export function findPartition(table: Pick<GptTable, 'partitions'>, which: number | string): GptPartition | undefined {
+export function findPartition(
+  table: Pick<GptTable, 'partitions'>,
+  which: number | string,
+): GptPartition | undefined {
   if (typeof which === 'number') return table.partitions.find((p) => p.number === which);
-  return table.partitions.find((p) => p.name === which) ?? (/^[0-9]+$/.test(which) ? table.partitions.find((p) => p.number === Number(which)) : undefined);
+  return (
+    table.partitions.find((p) => p.name === which) ??
+    (/^[0-9]+$/.test(which) ? table.partitions.find((p) => p.number === Number(which)) : undefined)
+  );
 }
 
 /** Byte offset and length of a partition. */
-export function partitionBytes(table: Pick<GptTable, 'sectorSize'>, p: Pick<GptPartition, 'startLba' | 'sizeLba'>): { offset: number; size: number } {
+export function partitionBytes(
+  table: Pick<GptTable, 'sectorSize'>,
+  p: Pick<GptPartition, 'startLba' | 'sizeLba'>,
+): { offset: number; size: number } {
   return { offset: p.startLba * table.sectorSize, size: p.sizeLba * table.sectorSize };
 }
 

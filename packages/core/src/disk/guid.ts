@@ -37,7 +37,25 @@ export function writeGuid(buf: Uint8Array, offset: number, guid: string): void {
 export function readGuid(buf: Uint8Array, offset: number): string {
   const b = (i: number): string => buf[offset + i]!.toString(16).padStart(2, '0');
   const s =
-    b(3) + b(2) + b(1) + b(0) + '-' + b(5) + b(4) + '-' + b(7) + b(6) + '-' + b(8) + b(9) + '-' +
-    b(10) + b(11) + b(12) + b(13) + b(14) + b(15);
+    b(3) +
+    b(2) +
+    b(1) +
+    b(0) +
+    '-' +
+    b(5) +
+    b(4) +
+    '-' +
+    b(7) +
+    b(6) +
+    '-' +
+    b(8) +
+    b(9) +
+    '-' +
+    b(10) +
+    b(11) +
+    b(12) +
+    b(13) +
+    b(14) +
+    b(15);
   return s.toUpperCase();
 }

@@ -5,7 +5,13 @@ import { onCleanup } from '../cli/cleanup.js';
 import { InputError } from '../errors/mantle-error.js';
 import { openForWrite } from './block-source.js';
 import { writeGpt, type GptTable } from './gpt.js';
-import { checkLayoutFits, layoutToGptSpec, placeLayout, type DiskLayout, type PlacedLayout } from './layout.js';
+import {
+  checkLayoutFits,
+  layoutToGptSpec,
+  placeLayout,
+  type DiskLayout,
+  type PlacedLayout,
+} from './layout.js';
 
 export interface CreateLayoutImageOptions {
   /** the image to create */
@@ -58,7 +64,10 @@ export async function createLayoutImage(opts: CreateLayoutImageOptions): Promise
       details: { file: opts.out },
     });
   }
-  const tmp = join(dirname(opts.out), `.${basename(opts.out)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(
+    dirname(opts.out),
+    `.${basename(opts.out)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   const unregister = onCleanup(() => rm(tmp, { force: true }), `remove ${tmp}`);
   try {
     let fh;
@@ -116,7 +125,10 @@ export async function applyLayout(opts: ApplyLayoutOptions): Promise<LayoutImage
   } finally {
     await fh.close();
   }
-  const table = await writeGpt(opts.image, layoutToGptSpec(placed, opts.diskGuid ? { diskGuid: opts.diskGuid } : {}));
+  const table = await writeGpt(
+    opts.image,
+    layoutToGptSpec(placed, opts.diskGuid ? { diskGuid: opts.diskGuid } : {}),
+  );
   return { file: opts.image, size: table.diskSize, layout: opts.layout.name, table };
 }
 

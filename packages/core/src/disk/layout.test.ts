@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../errors/mantle-error.js';
 import { PartitionType } from './gpt-types.js';
-import { builtinLayout, checkLayoutFits, layoutToGptSpec, parseLayoutConfig, parseSize, placeLayout } from './layout.js';
+import {
+  builtinLayout,
+  checkLayoutFits,
+  layoutToGptSpec,
+  parseLayoutConfig,
+  parseSize,
+  placeLayout,
+} from './layout.js';
 
 function layoutError(config: unknown, name?: string): InputError {
   try {
@@ -13,7 +20,10 @@ function layoutError(config: unknown, name?: string): InputError {
   throw new Error('expected an InputError');
 }
 
-const small = (parts: Record<string, unknown>): unknown => ({ metadata: { part_alignment: 2048, disk_alignment: 2048, block_size: 512, fs_block_size: 4096 }, layouts: { base: parts } });
+const small = (parts: Record<string, unknown>): unknown => ({
+  metadata: { part_alignment: 2048, disk_alignment: 2048, block_size: 512, fs_block_size: 4096 },
+  layouts: { base: parts },
+});
 
 describe('layout', () => {
   it('places the Flatcar base layout as disk_util does', () => {
@@ -34,7 +44,9 @@ describe('layout', () => {
     expect(usrA.attributes).toBe((1n << 48n) | (1n << 56n));
     expect(usrA.uuid).toBe('7130C94A-213A-4E5A-8E26-6CCE9662F132');
     expect(usrA.type).toBe(PartitionType.FLATCAR_USR);
-    expect(placed.partitions.find((p) => p.label === 'USR-B')!.uuid).toBe('E03DD35C-7C2D-4A47-B3FE-27F15780A57C');
+    expect(placed.partitions.find((p) => p.label === 'USR-B')!.uuid).toBe(
+      'E03DD35C-7C2D-4A47-B3FE-27F15780A57C',
+    );
     expect(placed.partitions[0]!.attributes).toBe(4n);
     expect(layoutToGptSpec(placed).partitions).toHaveLength(7);
   });
@@ -50,7 +62,12 @@ describe('layout', () => {
 
   it('prioritize gives the last listed partition priority 1 and earlier ones more', () => {
     const placed = placeLayout(
-      parseLayoutConfig(small({ '1': { type: 'data', label: 'A', blocks: 10, features: ['prioritize'] }, '2': { type: 'data', label: 'B', blocks: 10, features: ['prioritize'] } })),
+      parseLayoutConfig(
+        small({
+          '1': { type: 'data', label: 'A', blocks: 10, features: ['prioritize'] },
+          '2': { type: 'data', label: 'B', blocks: 10, features: ['prioritize'] },
+        }),
+      ),
     );
     expect(placed.partitions.map((p) => (p.attributes >> 48n) & 0xfn)).toEqual([2n, 1n]);
   });
@@ -69,7 +86,12 @@ describe('layout', () => {
   });
 
   it('rejects overlapping partitions (explicit first_block)', () => {
-    const e = layoutError(small({ '1': { type: 'data', label: 'A', blocks: 4096 }, '2': { type: 'data', label: 'B', blocks: 10, first_block: 3000 } }));
+    const e = layoutError(
+      small({
+        '1': { type: 'data', label: 'A', blocks: 4096 },
+        '2': { type: 'data', label: 'B', blocks: 10, first_block: 3000 },
+      }),
+    );
     expect(e.code).toBe('LAYOUT_OVERLAP');
     expect(e.message).toMatch(/partition 2: sectors 3000-3009 overlap partition 1/);
   });
@@ -88,17 +110,38 @@ describe('layout', () => {
   });
 
   it('rejects unknown fields, bad uuids, missing labels, unknown layouts, bad attrs', () => {
-    expect(layoutError(small({ '1': { type: 'data', label: 'A', blocks: 1, colour: 'red' } })).message).toMatch(/unknown field "colour"/);
-    expect(layoutError(small({ '1': { type: 'data', label: 'A', blocks: 1, uuid: 'x' } })).details).toMatchObject({ field: 'uuid' });
-    expect(layoutError(small({ '1': { type: 'data', blocks: 1 } })).details).toMatchObject({ field: 'label' });
-    expect(layoutError(small({ '1': { type: 'data', label: 'A', blocks: 1, attrs: 'Nope' } })).details).toMatchObject({ field: 'attrs' });
-    expect(layoutError(small({ '1': { type: 'data', label: 'A', blocks: 1 } }), 'nosuch').code).toBe('LAYOUT_NOT_FOUND');
-    expect(layoutError(small({ '1': { type: 'data', label: 'A', blocks: 0 } })).details).toMatchObject({ field: 'blocks' });
+    expect(
+      layoutError(small({ '1': { type: 'data', label: 'A', blocks: 1, colour: 'red' } })).message,
+    ).toMatch(/unknown field "colour"/);
+    expect(
+      layoutError(small({ '1': { type: 'data', label: 'A', blocks: 1, uuid: 'x' } })).details,
+    ).toMatchObject({ field: 'uuid' });
+    expect(layoutError(small({ '1': { type: 'data', blocks: 1 } })).details).toMatchObject({
+      field: 'label',
+    });
+    expect(
+      layoutError(small({ '1': { type: 'data', label: 'A', blocks: 1, attrs: 'Nope' } })).details,
+    ).toMatchObject({ field: 'attrs' });
+    expect(layoutError(small({ '1': { type: 'data', label: 'A', blocks: 1 } }), 'nosuch').code).toBe(
+      'LAYOUT_NOT_FOUND',
+    );
+    expect(layoutError(small({ '1': { type: 'data', label: 'A', blocks: 0 } })).details).toMatchObject({
+      field: 'blocks',
+    });
     expect(layoutError({ layouts: {} }).code).toBe('LAYOUT_NOT_FOUND');
   });
 
   it('accepts the short form, GUID types and sfdisk-style attrs', () => {
-    const l = parseLayoutConfig({ partitions: { '1': { type: '0fc63daf-8483-4772-8e79-3d69d8477de4', label: 'D', blocks: '100', attrs: 'RequiredPartition GUID:60' } } });
+    const l = parseLayoutConfig({
+      partitions: {
+        '1': {
+          type: '0fc63daf-8483-4772-8e79-3d69d8477de4',
+          label: 'D',
+          blocks: '100',
+          attrs: 'RequiredPartition GUID:60',
+        },
+      },
+    });
     expect(l.partitions[0]).toMatchObject({ type: PartitionType.LINUX_DATA, attributes: 1n | (1n << 60n) });
     expect(placeLayout(l).partitions[0]!.startLba).toBe(2048);
   });

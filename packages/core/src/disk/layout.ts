@@ -2,7 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputError } from '../errors/mantle-error.js';
 import { parseAttrs, setAttrBit, ATTR_BITS } from './gpt-attributes.js';
-import { GPT_DEFAULT_ENTRY_COUNT, GPT_ENTRY_SIZE, GPT_NAME_MAX, type GptSpec, type SectorSize } from './gpt.js';
+import {
+  GPT_DEFAULT_ENTRY_COUNT,
+  GPT_ENTRY_SIZE,
+  GPT_NAME_MAX,
+  type GptSpec,
+  type SectorSize,
+} from './gpt.js';
 import { BLANK_TYPE, resolvePartitionType } from './gpt-types.js';
 import { isGuid, normalizeGuid } from './guid.js';
 import { encodeUsrAttrs } from './usr-ab.js';
@@ -86,13 +92,47 @@ export interface PlacedLayout {
 
 // JSON keys disk_util accepts in a partition; we accept them all and add attrs and first_block.
 const PARTITION_KEYS = new Set([
-  '_comment', 'type', 'num', 'label', 'blocks', 'block_size', 'fs_blocks', 'fs_block_size', 'fs_type', 'features', 'uuid',
-  'part_alignment', 'mount', 'binds', 'fs_subvolume', 'fs_bytes_per_inode', 'fs_inode_size', 'fs_label', 'fs_compression',
-  'extract_blocks', 'attrs', 'first_block',
+  '_comment',
+  'type',
+  'num',
+  'label',
+  'blocks',
+  'block_size',
+  'fs_blocks',
+  'fs_block_size',
+  'fs_type',
+  'features',
+  'uuid',
+  'part_alignment',
+  'mount',
+  'binds',
+  'fs_subvolume',
+  'fs_bytes_per_inode',
+  'fs_inode_size',
+  'fs_label',
+  'fs_compression',
+  'extract_blocks',
+  'attrs',
+  'first_block',
 ]);
-const INTEGER_KEYS = ['blocks', 'block_size', 'fs_blocks', 'fs_block_size', 'part_alignment', 'fs_bytes_per_inode', 'fs_inode_size', 'extract_blocks', 'first_block'] as const;
+const INTEGER_KEYS = [
+  'blocks',
+  'block_size',
+  'fs_blocks',
+  'fs_block_size',
+  'part_alignment',
+  'fs_bytes_per_inode',
+  'fs_inode_size',
+  'extract_blocks',
+  'first_block',
+] as const;
 
-const DEFAULT_METADATA: LayoutMetadata = { partAlignment: 2048, diskAlignment: 2048, blockSize: 512, fsBlockSize: 4096 };
+const DEFAULT_METADATA: LayoutMetadata = {
+  partAlignment: 2048,
+  diskAlignment: 2048,
+  blockSize: 512,
+  fsBlockSize: 4096,
+};
 
 /** The names of the layouts that ship with mantle (`flatcar` is Flatcar's `base`). */
 export const BUILTIN_LAYOUTS = ['flatcar', 'base', 'vm'] as const;
@@ -111,7 +151,8 @@ export interface LoadLayoutOptions {
 
 /** A built-in layout by name, or a layout from a disk_layout.json-style file. */
 export async function loadLayout(nameOrFile: string, opts: LoadLayoutOptions = {}): Promise<DiskLayout> {
-  if ((BUILTIN_LAYOUTS as readonly string[]).includes(nameOrFile) && !opts.name) return builtinLayout(nameOrFile);
+  if ((BUILTIN_LAYOUTS as readonly string[]).includes(nameOrFile) && !opts.name)
+    return builtinLayout(nameOrFile);
   const path = resolve(opts.cwd ?? process.cwd(), nameOrFile);
   let text: string;
   try {
@@ -120,7 +161,10 @@ export async function loadLayout(nameOrFile: string, opts: LoadLayoutOptions = {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError({
       code: code === 'ENOENT' ? 'LAYOUT_NOT_FOUND' : 'LAYOUT_UNREADABLE',
-      message: code === 'ENOENT' ? `layout ${nameOrFile}: no such file (built-in layouts: ${BUILTIN_LAYOUTS.join(', ')})` : `layout ${nameOrFile}: ${(err as Error).message}`,
+      message:
+        code === 'ENOENT'
+          ? `layout ${nameOrFile}: no such file (built-in layouts: ${BUILTIN_LAYOUTS.join(', ')})`
+          : `layout ${nameOrFile}: ${(err as Error).message}`,
       hint: `pass one of ${BUILTIN_LAYOUTS.join(', ')} or the path of a disk_layout.json file`,
       cause: err,
       details: { file: nameOrFile },
@@ -130,7 +174,13 @@ export async function loadLayout(nameOrFile: string, opts: LoadLayoutOptions = {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new InputError({ code: 'LAYOUT_INVALID', message: `layout ${path} is not valid JSON: ${(err as Error).message}`, hint: 'fix the JSON syntax', cause: err, details: { file: path } });
+    throw new InputError({
+      code: 'LAYOUT_INVALID',
+      message: `layout ${path} is not valid JSON: ${(err as Error).message}`,
+      hint: 'fix the JSON syntax',
+      cause: err,
+      details: { file: path },
+    });
   }
   return parseLayoutConfig(json, { ...(opts.name ? { name: opts.name } : {}), source: path });
 }
@@ -140,10 +190,18 @@ export async function loadLayout(nameOrFile: string, opts: LoadLayoutOptions = {
  * `{metadata?, partitions: {...}}` for a single layout. Every problem is an InputError that names
  * the layout, the partition number and the field.
  */
-export function parseLayoutConfig(config: unknown, opts: { name?: string; source?: string } = {}): DiskLayout {
+export function parseLayoutConfig(
+  config: unknown,
+  opts: { name?: string; source?: string } = {},
+): DiskLayout {
   const source = opts.source ?? 'layout';
   const fail = (message: string, details: Record<string, unknown> = {}, code = 'LAYOUT_INVALID'): never => {
-    throw new InputError({ code, message: `${source}: ${message}`, hint: 'fix the layout (format: Flatcar build_library/disk_layout.json)', details: { file: source, ...details } });
+    throw new InputError({
+      code,
+      message: `${source}: ${message}`,
+      hint: 'fix the layout (format: Flatcar build_library/disk_layout.json)',
+      details: { file: source, ...details },
+    });
   };
   if (!isObject(config)) return fail('expected a JSON object with "metadata" and "layouts"');
   const metadata = parseMetadata(config.metadata, fail);
@@ -157,20 +215,27 @@ export function parseLayoutConfig(config: unknown, opts: { name?: string; source
   const name = opts.name ?? (names.includes('base') || names.length !== 1 ? 'base' : names[0]!);
   const chosen = layouts[name];
   if (!isObject(chosen)) {
-    return fail(`has no layout named ${JSON.stringify(name)} (it has: ${names.join(', ') || 'none'})`, { layout: name }, 'LAYOUT_NOT_FOUND');
+    return fail(
+      `has no layout named ${JSON.stringify(name)} (it has: ${names.join(', ') || 'none'})`,
+      { layout: name },
+      'LAYOUT_NOT_FOUND',
+    );
   }
   const base = name === 'base' ? {} : layouts.base;
-  if (base !== undefined && !isObject(base)) return fail('"layouts.base" must be an object', { layout: 'base' });
+  if (base !== undefined && !isObject(base))
+    return fail('"layouts.base" must be an object', { layout: 'base' });
 
   // Inherit base field by field, as disk_util does.
   const merged: Record<string, Record<string, unknown>> = {};
   for (const [num, part] of Object.entries(base ?? {})) {
-    if (!isObject(part)) return fail(`layout base: partition ${num} must be an object`, { layout: 'base', partition: num });
+    if (!isObject(part))
+      return fail(`layout base: partition ${num} must be an object`, { layout: 'base', partition: num });
     merged[num] = { ...part };
   }
   for (const [num, part] of Object.entries(chosen)) {
     if (num === '_comment') continue;
-    if (!isObject(part)) return fail(`layout ${name}: partition ${num} must be an object`, { layout: name, partition: num });
+    if (!isObject(part))
+      return fail(`layout ${name}: partition ${num} must be an object`, { layout: name, partition: num });
     merged[num] = { ...(merged[num] ?? {}), ...part };
   }
   delete merged._comment;
@@ -185,43 +250,66 @@ export function parseLayoutConfig(config: unknown, opts: { name?: string; source
       fail(`${where}: partition numbers must be 1..${GPT_DEFAULT_ENTRY_COUNT}`, at('number'));
     }
     const number = Number(numText);
-    for (const key of Object.keys(raw)) if (!PARTITION_KEYS.has(key)) fail(`${where}: unknown field ${JSON.stringify(key)}`, at(key));
+    for (const key of Object.keys(raw))
+      if (!PARTITION_KEYS.has(key)) fail(`${where}: unknown field ${JSON.stringify(key)}`, at(key));
     const ints: Partial<Record<(typeof INTEGER_KEYS)[number], number>> = {};
     for (const key of INTEGER_KEYS) {
       if (raw[key] === undefined) continue;
       const v = toInteger(raw[key]);
-      if (v === undefined) fail(`${where}: ${key} ${JSON.stringify(raw[key])} is not a whole number`, at(key));
+      if (v === undefined)
+        fail(`${where}: ${key} ${JSON.stringify(raw[key])} is not a whole number`, at(key));
       ints[key] = v;
     }
     const typeText = raw.type;
-    if (typeof typeText !== 'string' || typeText === '') fail(`${where}: type is missing (a GUID or one of: efi, bios, flatcar-usr, flatcar-resize, flatcar-reserved, data, blank)`, at('type'));
+    if (typeof typeText !== 'string' || typeText === '')
+      fail(
+        `${where}: type is missing (a GUID or one of: efi, bios, flatcar-usr, flatcar-resize, flatcar-reserved, data, blank)`,
+        at('type'),
+      );
     if (typeText === BLANK_TYPE) {
       blank.push(number);
       continue;
     }
     const type = resolvePartitionType(typeText as string);
     if (!type) {
-      fail(`${where}: unknown type alias ${JSON.stringify(typeText)} (use a GUID or one of: efi, bios, flatcar-usr, flatcar-resize, flatcar-reserved, data, blank)`, at('type'), 'LAYOUT_UNKNOWN_TYPE');
+      fail(
+        `${where}: unknown type alias ${JSON.stringify(typeText)} (use a GUID or one of: efi, bios, flatcar-usr, flatcar-resize, flatcar-reserved, data, blank)`,
+        at('type'),
+        'LAYOUT_UNKNOWN_TYPE',
+      );
     }
     const label = raw.label;
     if (typeof label !== 'string') fail(`${where}: label is missing`, at('label'));
-    if (Buffer.from(label as string, 'utf16le').length > GPT_NAME_MAX * 2) fail(`${where}: label ${JSON.stringify(label)} is longer than ${GPT_NAME_MAX} characters`, at('label'));
+    if (Buffer.from(label as string, 'utf16le').length > GPT_NAME_MAX * 2)
+      fail(`${where}: label ${JSON.stringify(label)} is longer than ${GPT_NAME_MAX} characters`, at('label'));
     if (ints.blocks === undefined) fail(`${where}: blocks is missing`, at('blocks'));
-    if (ints.blocks! < 1) fail(`${where}: blocks must be at least 1 (use type "blank" for an empty slot)`, at('blocks'));
-    if (ints.part_alignment !== undefined && ints.part_alignment < 1) fail(`${where}: part_alignment must be at least 1`, at('part_alignment'));
-    if (raw.block_size !== undefined && ints.block_size !== metadata.blockSize) fail(`${where}: block_size ${ints.block_size} differs from metadata.block_size ${metadata.blockSize}`, at('block_size'));
+    if (ints.blocks! < 1)
+      fail(`${where}: blocks must be at least 1 (use type "blank" for an empty slot)`, at('blocks'));
+    if (ints.part_alignment !== undefined && ints.part_alignment < 1)
+      fail(`${where}: part_alignment must be at least 1`, at('part_alignment'));
+    if (raw.block_size !== undefined && ints.block_size !== metadata.blockSize)
+      fail(
+        `${where}: block_size ${ints.block_size} differs from metadata.block_size ${metadata.blockSize}`,
+        at('block_size'),
+      );
     let uuid: string | undefined;
     if (raw.uuid !== undefined) {
-      if (typeof raw.uuid !== 'string' || !isGuid(raw.uuid)) fail(`${where}: uuid ${JSON.stringify(raw.uuid)} is not a GUID`, at('uuid'));
+      if (typeof raw.uuid !== 'string' || !isGuid(raw.uuid))
+        fail(`${where}: uuid ${JSON.stringify(raw.uuid)} is not a GUID`, at('uuid'));
       uuid = normalizeGuid(raw.uuid as string);
     }
     let fsType: LayoutFsType | undefined;
     if (raw.fs_type !== undefined) {
-      if (!(LAYOUT_FS_TYPES as readonly unknown[]).includes(raw.fs_type)) fail(`${where}: fs_type ${JSON.stringify(raw.fs_type)} is not one of ${LAYOUT_FS_TYPES.join(', ')}`, at('fs_type'));
+      if (!(LAYOUT_FS_TYPES as readonly unknown[]).includes(raw.fs_type))
+        fail(
+          `${where}: fs_type ${JSON.stringify(raw.fs_type)} is not one of ${LAYOUT_FS_TYPES.join(', ')}`,
+          at('fs_type'),
+        );
       fsType = raw.fs_type as LayoutFsType;
     }
     const features = raw.features ?? [];
-    if (!Array.isArray(features) || !features.every((f) => typeof f === 'string')) fail(`${where}: features must be a list of strings`, at('features'));
+    if (!Array.isArray(features) || !features.every((f) => typeof f === 'string'))
+      fail(`${where}: features must be a list of strings`, at('features'));
     let attributes = 0n;
     if (raw.attrs !== undefined) {
       try {
@@ -230,20 +318,27 @@ export function parseLayoutConfig(config: unknown, opts: { name?: string; source
         fail(`${where}: attrs: ${(err as Error).message}`, at('attrs'));
       }
     }
-    if ((features as string[]).includes('hybrid')) attributes = setAttrBit(attributes, ATTR_BITS.LegacyBIOSBootable);
+    if ((features as string[]).includes('hybrid'))
+      attributes = setAttrBit(attributes, ATTR_BITS.LegacyBIOSBootable);
     const fsBlockSize = ints.fs_block_size ?? metadata.fsBlockSize;
     const blocks = ints.blocks!;
     if (ints.fs_blocks !== undefined && ints.fs_blocks * fsBlockSize > blocks * metadata.blockSize) {
-      fail(`${where}: fs_blocks ${ints.fs_blocks} × ${fsBlockSize} bytes is larger than the partition (${blocks * metadata.blockSize} bytes)`, at('fs_blocks'));
+      fail(
+        `${where}: fs_blocks ${ints.fs_blocks} × ${fsBlockSize} bytes is larger than the partition (${blocks * metadata.blockSize} bytes)`,
+        at('fs_blocks'),
+      );
     }
     for (const key of ['fs_label', 'mount'] as const) {
-      if (raw[key] !== undefined && typeof raw[key] !== 'string') fail(`${where}: ${key} must be a string`, at(key));
+      if (raw[key] !== undefined && typeof raw[key] !== 'string')
+        fail(`${where}: ${key} must be a string`, at(key));
     }
     const part: LayoutPartition = {
       number,
       label: label as string,
       type: type!,
-      ...(resolvePartitionType(typeText as string) !== undefined && !isGuid(typeText as string) ? { typeAlias: typeText as string } : {}),
+      ...(resolvePartitionType(typeText as string) !== undefined && !isGuid(typeText as string)
+        ? { typeAlias: typeText as string }
+        : {}),
       ...(uuid ? { uuid } : {}),
       blocks,
       ...(ints.first_block !== undefined ? { firstBlock: ints.first_block } : {}),
@@ -267,17 +362,24 @@ export function parseLayoutConfig(config: unknown, opts: { name?: string; source
   return { name, source, metadata, partitions, blank };
 }
 
-function parseMetadata(raw: unknown, fail: (m: string, d?: Record<string, unknown>) => never): LayoutMetadata {
+function parseMetadata(
+  raw: unknown,
+  fail: (m: string, d?: Record<string, unknown>) => never,
+): LayoutMetadata {
   if (raw === undefined) return { ...DEFAULT_METADATA };
   if (!isObject(raw)) return fail('"metadata" must be an object');
   const num = (key: string, dflt: number): number => {
     if (raw[key] === undefined) return dflt;
     const v = toInteger(raw[key]);
-    if (v === undefined || v < 1) return fail(`metadata.${key} ${JSON.stringify(raw[key])} is not a positive whole number`, { field: `metadata.${key}` });
+    if (v === undefined || v < 1)
+      return fail(`metadata.${key} ${JSON.stringify(raw[key])} is not a positive whole number`, {
+        field: `metadata.${key}`,
+      });
     return v;
   };
   const blockSize = num('block_size', DEFAULT_METADATA.blockSize);
-  if (blockSize !== 512 && blockSize !== 4096) fail(`metadata.block_size ${blockSize} is not 512 or 4096`, { field: 'metadata.block_size' });
+  if (blockSize !== 512 && blockSize !== 4096)
+    fail(`metadata.block_size ${blockSize} is not 512 or 4096`, { field: 'metadata.block_size' });
   return {
     partAlignment: num('part_alignment', DEFAULT_METADATA.partAlignment),
     diskAlignment: num('disk_alignment', DEFAULT_METADATA.diskAlignment),
@@ -299,7 +401,13 @@ export function placeLayout(layout: DiskLayout): PlacedLayout {
   for (const p of layout.partitions) {
     const start = p.firstBlock ?? align(cursor, p.partAlignment);
     if (start < firstUsable) {
-      throw layoutError(layout, p.number, 'first_block', `first_block ${start} is inside the primary GPT (the first usable sector is ${firstUsable})`, 'LAYOUT_INVALID');
+      throw layoutError(
+        layout,
+        p.number,
+        'first_block',
+        `first_block ${start} is inside the primary GPT (the first usable sector is ${firstUsable})`,
+        'LAYOUT_INVALID',
+      );
     }
     placed.push({ ...p, startLba: start, sizeLba: p.blocks });
     cursor = Math.max(cursor, start + p.blocks);
@@ -332,13 +440,22 @@ export function placeLayout(layout: DiskLayout): PlacedLayout {
 export function checkLayoutFits(placed: PlacedLayout, diskBytes: number, what: string): void {
   if (diskBytes >= placed.minBytes) return;
   const bs = placed.layout.metadata.blockSize;
-  const lastUsable = Math.floor(diskBytes / bs) - 1 - Math.ceil((GPT_DEFAULT_ENTRY_COUNT * GPT_ENTRY_SIZE) / bs) - 1;
-  const over = placed.partitions.find((p) => p.startLba + p.sizeLba - 1 > lastUsable) ?? placed.partitions[placed.partitions.length - 1]!;
+  const lastUsable =
+    Math.floor(diskBytes / bs) - 1 - Math.ceil((GPT_DEFAULT_ENTRY_COUNT * GPT_ENTRY_SIZE) / bs) - 1;
+  const over =
+    placed.partitions.find((p) => p.startLba + p.sizeLba - 1 > lastUsable) ??
+    placed.partitions[placed.partitions.length - 1]!;
   throw new InputError({
     code: 'LAYOUT_TOO_LARGE',
     message: `layout ${placed.layout.name} needs ${placed.minBytes} bytes, more than ${what} (${diskBytes} bytes): partition ${over.number} (${over.label}) field blocks ends at sector ${over.startLba + over.sizeLba - 1}, past the last usable sector ${lastUsable}`,
     hint: `use a size of at least ${placed.minBytes} bytes (${Math.ceil(placed.minBytes / 1048576)} MiB) or shrink the layout`,
-    details: { layout: placed.layout.name, partition: over.number, field: 'blocks', needBytes: placed.minBytes, haveBytes: diskBytes },
+    details: {
+      layout: placed.layout.name,
+      partition: over.number,
+      field: 'blocks',
+      needBytes: placed.minBytes,
+      haveBytes: diskBytes,
+    },
   });
 }
 
@@ -364,17 +481,34 @@ export function parseSize(text: string | number, what = 'size'): number {
   if (typeof text === 'number' && Number.isSafeInteger(text) && text > 0) return text;
   const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?)(?:i?b)?\s*$/i.exec(String(text));
   if (!m) {
-    throw new InputError({ code: 'BAD_SIZE', message: `${what} ${JSON.stringify(text)} is not a size`, hint: 'use a number of bytes or a suffix: 512M, 8G, 1T' });
+    throw new InputError({
+      code: 'BAD_SIZE',
+      message: `${what} ${JSON.stringify(text)} is not a size`,
+      hint: 'use a number of bytes or a suffix: 512M, 8G, 1T',
+    });
   }
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[m[2]!.toLowerCase() as '' | 'k'] ?? 1;
+  const mult =
+    { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[
+      m[2]!.toLowerCase() as '' | 'k'
+    ] ?? 1;
   const bytes = Math.round(Number(m[1]) * mult);
   if (!Number.isSafeInteger(bytes) || bytes <= 0) {
-    throw new InputError({ code: 'BAD_SIZE', message: `${what} ${JSON.stringify(text)} is out of range`, hint: 'use a positive size such as 8G' });
+    throw new InputError({
+      code: 'BAD_SIZE',
+      message: `${what} ${JSON.stringify(text)} is out of range`,
+      hint: 'use a positive size such as 8G',
+    });
   }
   return bytes;
 }
 
-function layoutError(layout: DiskLayout, partition: number, field: string, message: string, code: string): InputError {
+function layoutError(
+  layout: DiskLayout,
+  partition: number,
+  field: string,
+  message: string,
+  code: string,
+): InputError {
   return new InputError({
     code,
     message: `${layout.source}: layout ${layout.name}: partition ${partition}: ${message}`,

@@ -20,7 +20,13 @@ export function decodeMbr(sector0: Uint8Array): MbrPartition[] {
     const off = 446 + i * 16;
     const type = b[off + 4]!;
     if (type === 0) continue;
-    out.push({ number: i + 1, bootable: b[off] === 0x80, type, startLba: b.readUInt32LE(off + 8), sizeLba: b.readUInt32LE(off + 12) });
+    out.push({
+      number: i + 1,
+      bootable: b[off] === 0x80,
+      type,
+      startLba: b.readUInt32LE(off + 8),
+      sizeLba: b.readUInt32LE(off + 12),
+    });
   }
   return out;
 }

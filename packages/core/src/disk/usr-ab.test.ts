@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { decodeUsrAttrs, encodeUsrAttrs, nextUsr, usrStateOf, type UsrSlot } from './usr-ab.js';
 
-const slot = (label: 'USR-A' | 'USR-B', number: number, priority: number, tries: number, successful: boolean): UsrSlot => ({
+const slot = (
+  label: 'USR-A' | 'USR-B',
+  number: number,
+  priority: number,
+  tries: number,
+  successful: boolean,
+): UsrSlot => ({
   label,
   number,
   uuid: '',
@@ -22,7 +28,11 @@ describe('usr a/b attributes', () => {
     expect(decodeUsrAttrs(v)).toEqual({ priority: 15, tries: 9, successful: false });
     expect(v & 4n).toBe(4n);
     expect(v >> 63n).toBe(1n);
-    expect(decodeUsrAttrs(encodeUsrAttrs(v, { priority: 2 }))).toEqual({ priority: 2, tries: 9, successful: false });
+    expect(decodeUsrAttrs(encodeUsrAttrs(v, { priority: 2 }))).toEqual({
+      priority: 2,
+      tries: 9,
+      successful: false,
+    });
     expect(() => encodeUsrAttrs(0n, { priority: 16 })).toThrow(/priority 16 is out of range/);
     expect(() => encodeUsrAttrs(0n, { tries: -1 })).toThrow(/tries -1/);
   });

@@ -50,7 +50,8 @@ export function decodeUsrAttrs(attributes: bigint): UsrAttrs {
 /** Replace the A/B bits given in `change` in an attribute value, keeping every other bit. */
 export function encodeUsrAttrs(attributes: bigint, change: Partial<UsrAttrs>): bigint {
   let v = attributes;
-  if (change.priority !== undefined) v = setField(v, USR_PRIORITY_SHIFT, 4, checkNibble('priority', change.priority));
+  if (change.priority !== undefined)
+    v = setField(v, USR_PRIORITY_SHIFT, 4, checkNibble('priority', change.priority));
   if (change.tries !== undefined) v = setField(v, USR_TRIES_SHIFT, 4, checkNibble('tries', change.tries));
   if (change.successful !== undefined) v = setField(v, USR_SUCCESSFUL_BIT, 1, change.successful ? 1 : 0);
   return v;
@@ -76,7 +77,9 @@ export async function readUsrState(file: string): Promise<UsrState> {
  * with tries left or marked successful; on equal priority the lower partition number wins.
  */
 export function nextUsr(state: Pick<UsrState, 'slots'> | readonly UsrSlot[]): UsrLabel | undefined {
-  const slots = Array.isArray(state) ? (state as readonly UsrSlot[]) : (state as Pick<UsrState, 'slots'>).slots;
+  const slots = Array.isArray(state)
+    ? (state as readonly UsrSlot[])
+    : (state as Pick<UsrState, 'slots'>).slots;
   let best: UsrSlot | undefined;
   for (const s of [...slots].sort((a, b) => a.number - b.number)) {
     if (s.priority === 0 || (s.tries === 0 && !s.successful)) continue;
@@ -95,9 +98,17 @@ function activeUsr(slots: readonly UsrSlot[]): UsrLabel | undefined {
 }
 
 /** Set priority/tries/successful of USR-A or USR-B in an image; rewrites both GPT copies. */
-export async function setUsrAttrs(file: string, label: UsrLabel, change: Partial<UsrAttrs>): Promise<UsrState> {
+export async function setUsrAttrs(
+  file: string,
+  label: UsrLabel,
+  change: Partial<UsrAttrs>,
+): Promise<UsrState> {
   if (!USR_LABELS.includes(label)) {
-    throw new InputError({ code: 'USR_BAD_LABEL', message: `${label} is not a USR partition label`, hint: 'use USR-A or USR-B' });
+    throw new InputError({
+      code: 'USR_BAD_LABEL',
+      message: `${label} is not a USR partition label`,
+      hint: 'use USR-A or USR-B',
+    });
   }
   // Validate the values before touching the file.
   encodeUsrAttrs(0n, change);

@@ -54,7 +54,9 @@ describe('requireTool', () => {
   });
 
   it('fails with exit 3 naming the Debian package', async () => {
-    const err = await requireTool('mksquashfs-not-here', { debianPackage: 'squashfs-tools' }).catch((e: unknown) => e);
+    const err = await requireTool('mksquashfs-not-here', { debianPackage: 'squashfs-tools' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ exitCode: 3, code: 'TOOL_MISSING' });
     expect((err as Error & { hint: string }).hint).toBe('install it: apt-get install squashfs-tools');
   });

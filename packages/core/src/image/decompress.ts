@@ -26,7 +26,11 @@ export interface DecompressOptions {
  * A stream of the decompressed bytes of `file`. A corrupt input makes the stream fail with an
  * InputError (IMAGE_BAD_COMPRESSION) naming the file; a missing tool rejects with exit 3.
  */
-export async function openDecompressedStream(file: string, compression: Compression, opts: DecompressOptions = {}): Promise<Readable> {
+export async function openDecompressedStream(
+  file: string,
+  compression: Compression,
+  opts: DecompressOptions = {},
+): Promise<Readable> {
   if (compression === 'none') return createReadStream(file);
   if (compression === 'gzip') {
     const out = new PassThrough();
@@ -46,7 +50,10 @@ export async function openDecompressedStream(file: string, compression: Compress
     return out;
   }
   const tool = TOOLS[compression];
-  const bin = await requireTool(tool.bin, { debianPackage: tool.debianPackage, purpose: `decompress ${compression} images` });
+  const bin = await requireTool(tool.bin, {
+    debianPackage: tool.debianPackage,
+    purpose: `decompress ${compression} images`,
+  });
   const { execa } = await import('execa'); // lazy: keeps CLI start-up fast
   const child = execa(bin, ['-dc', '--', file], {
     buffer: { stdout: false, stderr: true },
@@ -74,13 +81,24 @@ export async function openDecompressedStream(file: string, compression: Compress
       return;
     }
     const stderr = typeof result.stderr === 'string' ? result.stderr : '';
-    out.destroy(badCompression(file, compression, tailLines(stderr, 5) || `${tool.bin} exited with ${result.exitCode ?? result.signal}`));
+    out.destroy(
+      badCompression(
+        file,
+        compression,
+        tailLines(stderr, 5) || `${tool.bin} exited with ${result.exitCode ?? result.signal}`,
+      ),
+    );
   });
   return out;
 }
 
 /** The first `bytes` of the decompressed data (fewer when it is shorter). */
-export async function readDecompressedHead(file: string, compression: Compression, bytes: number, opts: DecompressOptions = {}): Promise<Buffer> {
+export async function readDecompressedHead(
+  file: string,
+  compression: Compression,
+  bytes: number,
+  opts: DecompressOptions = {},
+): Promise<Buffer> {
   const stream = await openDecompressedStream(file, compression, opts);
   const chunks: Buffer[] = [];
   let total = 0;

@@ -20,7 +20,10 @@ describe('detect', () => {
     q.writeBigUInt64BE(10n * 1024n ** 3n, 24);
     const qg = detectFormat(q);
     expect(qg.format).toBe('qcow2');
-    expect(virtualSizeFromHeaders(qg, q, Buffer.alloc(0), 1000)).toEqual({ bytes: 10 * 1024 ** 3, source: 'qcow2 header' });
+    expect(virtualSizeFromHeaders(qg, q, Buffer.alloc(0), 1000)).toEqual({
+      bytes: 10 * 1024 ** 3,
+      source: 'qcow2 header',
+    });
 
     const v = Buffer.alloc(512);
     v.write('KDMV', 0, 'latin1');
@@ -44,7 +47,10 @@ describe('detect', () => {
     mbr[510] = 0x55;
     mbr[511] = 0xaa;
     expect(detectFormat(mbr)).toMatchObject({ format: 'raw', subformat: 'mbr' });
-    expect(detectFormat(Buffer.from('hsqs' + '\0'.repeat(100)))).toMatchObject({ format: 'raw', subformat: 'squashfs' });
+    expect(detectFormat(Buffer.from('hsqs' + '\0'.repeat(100)))).toMatchObject({
+      format: 'raw',
+      subformat: 'squashfs',
+    });
     expect(detectFormat(Buffer.from('hello world, not an image'))).toMatchObject({ format: 'unknown' });
   });
 });

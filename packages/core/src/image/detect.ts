@@ -28,7 +28,8 @@ export function detectCompression(head: Uint8Array): Compression {
   const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
   if (b.length >= 4 && b.toString('latin1', 0, 3) === 'BZh' && b[3]! >= 0x31 && b[3]! <= 0x39) return 'bzip2';
-  if (b.length >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (b.length >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])))
+    return 'xz';
   if (b.length >= 4 && b.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
   // LZ4 frame format, and the legacy format `lz4 -l` writes.
   if (b.length >= 4 && (b.readUInt32LE(0) === 0x184d2204 || b.readUInt32LE(0) === 0x184c2102)) return 'lz4';
@@ -41,24 +42,45 @@ export function detectCompression(head: Uint8Array): Compression {
  */
 export function detectFormat(head: Uint8Array, tail?: Uint8Array): FormatGuess {
   const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-  if (b.length >= 4 && b.readUInt32BE(0) === 0x514649fb) return { format: 'qcow2', evidence: 'QFI\\xfb magic at byte 0' };
-  if (b.length >= 8 && b.toString('latin1', 0, 8) === 'vhdxfile') return { format: 'vhdx', evidence: '"vhdxfile" at byte 0' };
-  if (b.length >= 4 && b.toString('latin1', 0, 4) === 'KDMV') return { format: 'vmdk', subformat: 'sparse', evidence: 'KDMV magic at byte 0' };
-  if (b.length >= 21 && b.toString('latin1', 0, 21) === '# Disk DescriptorFile') return { format: 'vmdk', subformat: 'descriptor', evidence: 'VMDK descriptor text' };
+  if (b.length >= 4 && b.readUInt32BE(0) === 0x514649fb)
+    return { format: 'qcow2', evidence: 'QFI\\xfb magic at byte 0' };
+  if (b.length >= 8 && b.toString('latin1', 0, 8) === 'vhdxfile')
+    return { format: 'vhdx', evidence: '"vhdxfile" at byte 0' };
+  if (b.length >= 4 && b.toString('latin1', 0, 4) === 'KDMV')
+    return { format: 'vmdk', subformat: 'sparse', evidence: 'KDMV magic at byte 0' };
+  if (b.length >= 21 && b.toString('latin1', 0, 21) === '# Disk DescriptorFile')
+    return { format: 'vmdk', subformat: 'descriptor', evidence: 'VMDK descriptor text' };
   if (tail && tail.length >= 512) {
     const t = Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength).subarray(tail.byteLength - 512);
-    if (t.toString('latin1', 0, 8) === 'conectix') return { format: 'vhd', subformat: vhdType(t.readUInt32BE(60)), evidence: '"conectix" footer in the last 512 bytes' };
+    if (t.toString('latin1', 0, 8) === 'conectix')
+      return {
+        format: 'vhd',
+        subformat: vhdType(t.readUInt32BE(60)),
+        evidence: '"conectix" footer in the last 512 bytes',
+      };
   }
   // Dynamic and differencing VHDs start with a copy of the footer.
-  if (b.length >= 512 && b.toString('latin1', 0, 8) === 'conectix') return { format: 'vhd', subformat: vhdType(b.readUInt32BE(60)), evidence: '"conectix" footer copy at byte 0' };
-  if (b.length >= 520 && b.toString('latin1', 512, 520) === 'EFI PART') return { format: 'raw', subformat: 'gpt', evidence: 'GPT header at byte 512' };
-  if (b.length >= 4104 && b.toString('latin1', 4096, 4104) === 'EFI PART') return { format: 'raw', subformat: 'gpt', evidence: 'GPT header at byte 4096' };
-  if (b.length >= 512 && b[510] === 0x55 && b[511] === 0xaa) return { format: 'raw', subformat: 'mbr', evidence: 'MBR boot signature 55AA' };
+  if (b.length >= 512 && b.toString('latin1', 0, 8) === 'conectix')
+    return {
+      format: 'vhd',
+      subformat: vhdType(b.readUInt32BE(60)),
+      evidence: '"conectix" footer copy at byte 0',
+    };
+  if (b.length >= 520 && b.toString('latin1', 512, 520) === 'EFI PART')
+    return { format: 'raw', subformat: 'gpt', evidence: 'GPT header at byte 512' };
+  if (b.length >= 4104 && b.toString('latin1', 4096, 4104) === 'EFI PART')
+    return { format: 'raw', subformat: 'gpt', evidence: 'GPT header at byte 4096' };
+  if (b.length >= 512 && b[510] === 0x55 && b[511] === 0xaa)
+    return { format: 'raw', subformat: 'mbr', evidence: 'MBR boot signature 55AA' };
   // Bare filesystem images (sysext .raw files, partition dumps): raw, but without a partition table.
-  if (b.length >= 4 && b.toString('latin1', 0, 4) === 'hsqs') return { format: 'raw', subformat: 'squashfs', evidence: 'squashfs magic at byte 0' };
-  if (b.length >= 1028 && b.readUInt32LE(1024) === 0xe0f5e1e2) return { format: 'raw', subformat: 'erofs', evidence: 'erofs magic at byte 1024' };
-  if (b.length >= 1082 && b.readUInt16LE(1080) === 0xef53) return { format: 'raw', subformat: 'ext', evidence: 'ext2/3/4 superblock magic at byte 1080' };
-  if (b.length >= 32774 && b.toString('latin1', 32769, 32774) === 'CD001') return { format: 'raw', subformat: 'iso9660', evidence: 'ISO 9660 volume descriptor' };
+  if (b.length >= 4 && b.toString('latin1', 0, 4) === 'hsqs')
+    return { format: 'raw', subformat: 'squashfs', evidence: 'squashfs magic at byte 0' };
+  if (b.length >= 1028 && b.readUInt32LE(1024) === 0xe0f5e1e2)
+    return { format: 'raw', subformat: 'erofs', evidence: 'erofs magic at byte 1024' };
+  if (b.length >= 1082 && b.readUInt16LE(1080) === 0xef53)
+    return { format: 'raw', subformat: 'ext', evidence: 'ext2/3/4 superblock magic at byte 1080' };
+  if (b.length >= 32774 && b.toString('latin1', 32769, 32774) === 'CD001')
+    return { format: 'raw', subformat: 'iso9660', evidence: 'ISO 9660 volume descriptor' };
   return { format: 'unknown', evidence: 'no known magic bytes' };
 }
 
@@ -67,7 +89,10 @@ function vhdType(t: number): string {
 }
 
 /** The first `DETECT_HEAD_BYTES` and the last 512 bytes of a file, with its size. */
-export async function readHeadAndTail(file: string, headBytes = DETECT_HEAD_BYTES): Promise<{ head: Buffer; tail: Buffer; size: number }> {
+export async function readHeadAndTail(
+  file: string,
+  headBytes = DETECT_HEAD_BYTES,
+): Promise<{ head: Buffer; tail: Buffer; size: number }> {
   let fh;
   try {
     fh = await open(file, 'r');
@@ -77,7 +102,12 @@ export async function readHeadAndTail(file: string, headBytes = DETECT_HEAD_BYTE
   try {
     const st = await fh.stat();
     if (!st.isFile() && !st.isBlockDevice()) {
-      throw new InputError({ code: 'NOT_A_FILE', message: `${file} is not a regular file`, hint: 'pass the path of a disk image file', details: { file } });
+      throw new InputError({
+        code: 'NOT_A_FILE',
+        message: `${file} is not a regular file`,
+        hint: 'pass the path of a disk image file',
+        details: { file },
+      });
     }
     const head = Buffer.alloc(Math.min(headBytes, st.size));
     if (head.length > 0) await fh.read(head, 0, head.length, 0);

@@ -5,7 +5,13 @@ import { usrStateOf, type UsrState } from '../disk/usr-ab.js';
 import { InputError } from '../errors/mantle-error.js';
 import type { Logger } from '../log/logger.js';
 import { readDecompressedHead } from './decompress.js';
-import { detectCompression, detectFormat, readHeadAndTail, type Compression, type ImageFormat } from './detect.js';
+import {
+  detectCompression,
+  detectFormat,
+  readHeadAndTail,
+  type Compression,
+  type ImageFormat,
+} from './detect.js';
 import { qemuImageSource, qemuFormatName } from './qemu-source.js';
 import { qemuImgVirtualSize, virtualSizeFromHeaders, type VirtualSize } from './virtual-size.js';
 
@@ -49,11 +55,28 @@ export async function inspectImage(file: string, opts: InspectOptions = {}): Pro
   const warnings: string[] = [];
 
   if (compression !== 'none') {
-    const head = await readDecompressedHead(file, compression, COMPRESSED_HEAD_BYTES, opts.signal ? { signal: opts.signal } : {});
+    const head = await readDecompressedHead(
+      file,
+      compression,
+      COMPRESSED_HEAD_BYTES,
+      opts.signal ? { signal: opts.signal } : {},
+    );
     const guess = detectFormat(head);
-    const result: ImageInspection = { file, fileSize, compression, format: guess.format, evidence: `${compression}-compressed; ${guess.evidence}`, partitionTable: 'none', warnings };
+    const result: ImageInspection = {
+      file,
+      fileSize,
+      compression,
+      format: guess.format,
+      evidence: `${compression}-compressed; ${guess.evidence}`,
+      partitionTable: 'none',
+      warnings,
+    };
     if (guess.subformat) result.subformat = guess.subformat;
-    if (guess.format === 'unknown') throw notADiskImage(file, `it is ${compression}-compressed, but the content has no known disk image signature`);
+    if (guess.format === 'unknown')
+      throw notADiskImage(
+        file,
+        `it is ${compression}-compressed, but the content has no known disk image signature`,
+      );
     if (guess.format !== 'raw') {
       const vs = virtualSizeFromHeaders(guess, head, Buffer.alloc(0), 0);
       if (vs) result.virtualSize = vs;
@@ -65,7 +88,14 @@ export async function inspectImage(file: string, opts: InspectOptions = {}): Pro
       const ss = gpt.sectorSize;
       gpt.diskSize = (gpt.backup.lba + 1) * ss;
       gpt.lastLba = gpt.backup.lba;
-      gpt.backup = { lba: gpt.backup.lba, ok: false, problem: { code: 'GPT_BACKUP_UNCHECKED', message: 'the backup GPT at the end of a compressed image is not read' } };
+      gpt.backup = {
+        lba: gpt.backup.lba,
+        ok: false,
+        problem: {
+          code: 'GPT_BACKUP_UNCHECKED',
+          message: 'the backup GPT at the end of a compressed image is not read',
+        },
+      };
       result.gpt = gpt;
       result.partitionTable = 'gpt';
       result.virtualSize = { bytes: gpt.diskSize, source: 'gpt header' };
@@ -81,12 +111,27 @@ export async function inspectImage(file: string, opts: InspectOptions = {}): Pro
   let guess = detectFormat(fileHead, tail);
   // A disk whose first sectors were wiped may still carry its backup GPT in the last sector.
   if (guess.format === 'unknown' && tail.length === 512 && tail.toString('latin1', 0, 8) === 'EFI PART') {
-    guess = { format: 'raw', subformat: 'gpt', evidence: 'backup GPT header in the last sector (the start of the disk is damaged)' };
+    guess = {
+      format: 'raw',
+      subformat: 'gpt',
+      evidence: 'backup GPT header in the last sector (the start of the disk is damaged)',
+    };
   }
-  if (guess.format === 'unknown') throw notADiskImage(file, 'no partition table, filesystem or virtual disk signature found');
-  const result: ImageInspection = { file, fileSize, compression, format: guess.format, evidence: guess.evidence, partitionTable: 'none', warnings };
+  if (guess.format === 'unknown')
+    throw notADiskImage(file, 'no partition table, filesystem or virtual disk signature found');
+  const result: ImageInspection = {
+    file,
+    fileSize,
+    compression,
+    format: guess.format,
+    evidence: guess.evidence,
+    partitionTable: 'none',
+    warnings,
+  };
   if (guess.subformat) result.subformat = guess.subformat;
-  result.virtualSize = virtualSizeFromHeaders(guess, fileHead, tail, fileSize) ?? (opts.noQemu ? undefined : await qemuImgVirtualSize(file, qemuFormatName(guess.format)));
+  result.virtualSize =
+    virtualSizeFromHeaders(guess, fileHead, tail, fileSize) ??
+    (opts.noQemu ? undefined : await qemuImgVirtualSize(file, qemuFormatName(guess.format)));
   if (result.virtualSize === undefined) delete result.virtualSize;
 
   let src: BlockSource | undefined;

@@ -7,7 +7,7 @@ describe('os-release', () => {
     const text = [
       '# comment',
       'NAME="Flatcar Container Linux by Kinvolk"',
-      "ID=flatcar",
+      'ID=flatcar',
       "ID_LIKE='coreos linux'",
       'PRETTY_NAME="Say \\"hi\\" \\\\ \\$HOME \\`x\\`"',
       'UNQUOTED=a\\ b',
@@ -51,7 +51,9 @@ describe('os-release', () => {
   });
 
   it('parses Flatcar version.txt', () => {
-    const v = parseVersionTxt('FLATCAR_BUILD=4081\nFLATCAR_BRANCH=2\nFLATCAR_PATCH=0\nFLATCAR_VERSION=4081.2.0\nFLATCAR_VERSION_ID=4081.2.0\nFLATCAR_BUILD_ID=""\nFLATCAR_SDK_VERSION=4081.0.0\n');
+    const v = parseVersionTxt(
+      'FLATCAR_BUILD=4081\nFLATCAR_BRANCH=2\nFLATCAR_PATCH=0\nFLATCAR_VERSION=4081.2.0\nFLATCAR_VERSION_ID=4081.2.0\nFLATCAR_BUILD_ID=""\nFLATCAR_SDK_VERSION=4081.0.0\n',
+    );
     expect(v).toMatchObject({ version: '4081.2.0', versionId: '4081.2.0', sdkVersion: '4081.0.0' });
     expect(v.buildId).toBeUndefined();
     expect(v.fields.FLATCAR_BUILD).toBe('4081');

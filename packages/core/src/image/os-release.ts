@@ -89,7 +89,11 @@ function unquote(raw: string, where: string): string {
     } else out += c;
   }
   if (quote) {
-    throw new InputError({ code: 'OS_RELEASE_BAD_LINE', message: `${where}: unterminated ${quote} quote`, hint: 'close the quote' });
+    throw new InputError({
+      code: 'OS_RELEASE_BAD_LINE',
+      message: `${where}: unterminated ${quote} quote`,
+      hint: 'close the quote',
+    });
   }
   return out;
 }

@@ -24,12 +24,30 @@ export function qemuImageSource(file: string, format: string, virtualSize: numbe
       if (want === 0) return Buffer.alloc(0);
       const first = Math.floor(position / 512);
       const last = Math.ceil((position + want) / 512);
-      const qemuImg = await requireTool('qemu-img', { debianPackage: 'qemu-utils', purpose: 'read virtual disk images' });
+      const qemuImg = await requireTool('qemu-img', {
+        debianPackage: 'qemu-utils',
+        purpose: 'read virtual disk images',
+      });
       return withTempDir('mantle-qemu-dd-', async (dir) => {
         const out = join(dir, 'out.raw');
         // qemu-img dd (7.x) treats count as the end block when skip is given; newer versions
         // count from skip and copy more than asked, which the slice below drops either way.
-        await run(qemuImg, ['dd', '-f', qemuFormatName(format), '-O', 'raw', 'bs=512', `skip=${first}`, `count=${last}`, `if=${resolve(file)}`, `of=${out}`], { timeoutMs: 60_000 });
+        await run(
+          qemuImg,
+          [
+            'dd',
+            '-f',
+            qemuFormatName(format),
+            '-O',
+            'raw',
+            'bs=512',
+            `skip=${first}`,
+            `count=${last}`,
+            `if=${resolve(file)}`,
+            `of=${out}`,
+          ],
+          { timeoutMs: 60_000 },
+        );
         const data = await readFile(out);
         const start = position - first * 512;
         return data.subarray(start, start + want);

@@ -15,18 +15,32 @@ export interface VirtualSize {
  * "current size" (u64 BE at 48), sparse VMDK capacity (u64 LE sectors at 12), or the file size
  * of a raw image. Undefined when only qemu-img can tell (VMDK descriptor, VHDX).
  */
-export function virtualSizeFromHeaders(guess: FormatGuess, head: Buffer, tail: Buffer, fileSize: number): VirtualSize | undefined {
+export function virtualSizeFromHeaders(
+  guess: FormatGuess,
+  head: Buffer,
+  tail: Buffer,
+  fileSize: number,
+): VirtualSize | undefined {
   switch (guess.format) {
     case 'raw':
       return { bytes: fileSize, source: 'file size' };
     case 'qcow2':
-      return head.length >= 32 ? { bytes: safe(head.readBigUInt64BE(24)), source: 'qcow2 header' } : undefined;
+      return head.length >= 32
+        ? { bytes: safe(head.readBigUInt64BE(24)), source: 'qcow2 header' }
+        : undefined;
     case 'vhd': {
-      const footer = tail.length >= 512 && tail.toString('latin1', tail.length - 512, tail.length - 504) === 'conectix' ? tail.subarray(tail.length - 512) : head;
-      return footer.length >= 56 ? { bytes: safe(footer.readBigUInt64BE(48)), source: 'vhd footer' } : undefined;
+      const footer =
+        tail.length >= 512 && tail.toString('latin1', tail.length - 512, tail.length - 504) === 'conectix'
+          ? tail.subarray(tail.length - 512)
+          : head;
+      return footer.length >= 56
+        ? { bytes: safe(footer.readBigUInt64BE(48)), source: 'vhd footer' }
+        : undefined;
     }
     case 'vmdk':
-      return guess.subformat === 'sparse' && head.length >= 20 ? { bytes: safe(head.readBigUInt64LE(12)) * 512, source: 'vmdk header' } : undefined;
+      return guess.subformat === 'sparse' && head.length >= 20
+        ? { bytes: safe(head.readBigUInt64LE(12)) * 512, source: 'vmdk header' }
+        : undefined;
     default:
       return undefined;
   }
@@ -39,9 +53,19 @@ export async function qemuImgVirtualSize(file: string, format?: string): Promise
 }
 
 /** `qemu-img info --output=json` of a file (exit 2 when qemu-img cannot read it). */
-export async function qemuImgInfo(file: string, format?: string): Promise<{ 'virtual-size': number; format: string; [k: string]: unknown }> {
-  const qemuImg = await requireTool('qemu-img', { debianPackage: 'qemu-utils', purpose: 'read virtual disk images' });
-  const res = await run(qemuImg, ['info', '--output=json', ...(format ? ['-f', format] : []), resolve(file)], { reject: false, timeoutMs: 60_000 });
+export async function qemuImgInfo(
+  file: string,
+  format?: string,
+): Promise<{ 'virtual-size': number; format: string; [k: string]: unknown }> {
+  const qemuImg = await requireTool('qemu-img', {
+    debianPackage: 'qemu-utils',
+    purpose: 'read virtual disk images',
+  });
+  const res = await run(
+    qemuImg,
+    ['info', '--output=json', ...(format ? ['-f', format] : []), resolve(file)],
+    { reject: false, timeoutMs: 60_000 },
+  );
   if (res.exitCode !== 0) {
     throw new InputError({
       code: 'IMAGE_UNREADABLE',

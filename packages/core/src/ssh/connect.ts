@@ -12,7 +12,6 @@ import {
 } from './host-key.js';
 import { loadPrivateKey, type LoadedPrivateKey } from './keys.js';
 
-
 /** How long to wait between attempts: grows by `factor` from `initialMs` up to `maxMs`. */
 export interface BackoffOptions {
   initialMs?: number;

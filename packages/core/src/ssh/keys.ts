@@ -6,7 +6,6 @@ import { ssh2 } from './ssh2-lazy.js';
 import { SshErrorCode, sshInputError } from './errors.js';
 import { hostKeyFingerprint } from './known-hosts.js';
 
-
 export interface GenerateKeyPairOptions {
   /** directory to write into (created 0700 when missing) */
   dir: string;

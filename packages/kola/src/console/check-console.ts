@@ -33,7 +33,9 @@ export function cleanConsoleLine(line: string): string {
 export function checkConsole(text: string, opts: CheckConsoleOptions = {}): ConsoleMatch[] {
   const flags = opts.skipFlags ?? [];
   if (flags.includes('no-console-check')) return [];
-  const patterns = (opts.patterns ?? CONSOLE_PATTERNS).filter((p) => !p.skipFlag || !flags.includes(p.skipFlag));
+  const patterns = (opts.patterns ?? CONSOLE_PATTERNS).filter(
+    (p) => !p.skipFlag || !flags.includes(p.skipFlag),
+  );
   const matches: ConsoleMatch[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

@@ -19,7 +19,8 @@ export const CONSOLE_PATTERNS: readonly ConsolePattern[] = [
   {
     id: 'emergency-shell',
     description: 'emergency shell',
-    regex: /You are in emergency mode|Entering emergency mode|Starting Emergency Shell|Press Enter for emergency shell|Reached target .*Emergency Mode/,
+    regex:
+      /You are in emergency mode|Entering emergency mode|Starting Emergency Shell|Press Enter for emergency shell|Reached target .*Emergency Mode/,
     skipFlag: 'no-emergency-shell-check',
   },
   { id: 'dracut-fatal', description: 'initramfs fatal error', regex: /dracut\S*: FATAL:/i },
@@ -29,17 +30,23 @@ export const CONSOLE_PATTERNS: readonly ConsolePattern[] = [
     regex: /Kernel panic - not syncing/,
     skipFlag: 'no-kernel-panic-check',
   },
-  { id: 'kernel-oops', description: 'kernel oops', regex: /\bOops: [0-9a-f]{4}|\bOops\[#\d+\]|\bOops: .*\[#\d+\]/ },
+  {
+    id: 'kernel-oops',
+    description: 'kernel oops',
+    regex: /\bOops: [0-9a-f]{4}|\bOops\[#\d+\]|\bOops: .*\[#\d+\]/,
+  },
   {
     id: 'kernel-bug',
     description: 'kernel BUG',
-    regex: /kernel BUG at |BUG: (unable to handle|kernel NULL pointer dereference|soft lockup|scheduling while atomic|KASAN)/,
+    regex:
+      /kernel BUG at |BUG: (unable to handle|kernel NULL pointer dereference|soft lockup|scheduling while atomic|KASAN)/,
   },
   { id: 'kernel-warning', description: 'kernel warning', regex: /WARNING: CPU: \d+ PID: \d+/ },
   {
     id: 'io-error',
     description: 'I/O error on a device',
-    regex: /I\/O error, dev \S+, sector \d+|Buffer I\/O error on dev(ice)? \S+|rejecting I\/O to offline device/,
+    regex:
+      /I\/O error, dev \S+, sector \d+|Buffer I\/O error on dev(ice)? \S+|rejecting I\/O to offline device/,
   },
   { id: 'ext4-error', description: 'ext4 filesystem error', regex: /EXT4-fs error \(device [^)]+\)/ },
   {

@@ -21,7 +21,13 @@ async function runTests(
   defs: TestDefinition[],
   behavior: FakeBehavior = {},
   extra: Partial<HarnessOptions> = {},
-): Promise<{ results: TestResult[]; lines: string[]; flight: FakeFlight; harness: Awaited<ReturnType<Harness['run']>>; dir: string }> {
+): Promise<{
+  results: TestResult[];
+  lines: string[];
+  flight: FakeFlight;
+  harness: Awaited<ReturnType<Harness['run']>>;
+  dir: string;
+}> {
   const flight = new FakeFlight(behavior);
   const lines: string[] = [];
   const dir = join(root, `run-${++n}`);
@@ -66,7 +72,11 @@ describe('harness basics', () => {
     expect(lines.at(-1)).toBe(`FAIL, output in ${dir}`);
     // every cluster is destroyed and each test had its own output dir
     expect(flight.clusters.map((c) => c.destroyed)).toEqual([true, true, true]);
-    expect(flight.clusters.map((c) => c.opts.outputDir)).toEqual([join(dir, 'a.pass'), join(dir, 'b.fail'), join(dir, 'c.skip')]);
+    expect(flight.clusters.map((c) => c.opts.outputDir)).toEqual([
+      join(dir, 'a.pass'),
+      join(dir, 'b.fail'),
+      join(dir, 'c.skip'),
+    ]);
     expect(harness.image.versionId).toBe('1.2.3');
   });
 
@@ -176,7 +186,11 @@ describe('subtests', () => {
     ]);
     expect(p.output).toBe('parent says\nbad passed=false');
     const start = lines.findIndex((l) => l.startsWith('--- FAIL: s.parent '));
-    expect(lines.slice(0, 3)).toEqual(['=== RUN   s.parent', '=== RUN   s.parent/ok', '=== RUN   s.parent/bad']);
+    expect(lines.slice(0, 3)).toEqual([
+      '=== RUN   s.parent',
+      '=== RUN   s.parent/ok',
+      '=== RUN   s.parent/bad',
+    ]);
     expect(lines[start + 1]).toBe('    parent says');
     expect(lines[start + 2]).toBe('    bad passed=false');
     expect(lines[start + 3]).toMatch(/^ {4}--- PASS: s\.parent\/ok \(/);
@@ -293,12 +307,17 @@ describe('timeouts, console checks, rerun, abort', () => {
         { name: 'con.flagged', flags: ['no-kernel-panic-check'], run: () => {} },
         { name: 'con.off', flags: ['no-console-check'], run: () => {} },
       ],
-      { bootConsole: (m) => `booting ${m.id}\n[    1.2] Kernel panic - not syncing: VFS: Unable to mount root fs` },
+      {
+        bootConsole: (m) =>
+          `booting ${m.id}\n[    1.2] Kernel panic - not syncing: VFS: Unable to mount root fs`,
+      },
     );
     const plain = byName(results, 'con.plain');
     expect(plain.result).toBe('FAIL');
     expect(plain.output).toMatch(/console check of fake-\d+ found 1 problem\(s\):/);
-    expect(plain.output).toMatch(/fake-\d+\/console\.txt:2: kernel panic: \[ {4}1\.2\] Kernel panic - not syncing: VFS/);
+    expect(plain.output).toMatch(
+      /fake-\d+\/console\.txt:2: kernel panic: \[ {4}1\.2\] Kernel panic - not syncing: VFS/,
+    );
     expect(byName(results, 'con.flagged').result).toBe('PASS');
     expect(byName(results, 'con.off').result).toBe('PASS');
   });
@@ -387,7 +406,10 @@ describe('timeouts, console checks, rerun, abort', () => {
         { name: 'p.one', run: () => {} },
         { name: 'p.two', run: () => {} },
       ],
-      { clusterError: () => new PrerequisiteError({ code: 'QEMU_MISSING', message: 'qemu-system-x86_64 not found' }) },
+      {
+        clusterError: () =>
+          new PrerequisiteError({ code: 'QEMU_MISSING', message: 'qemu-system-x86_64 not found' }),
+      },
     );
     expect(harness.prerequisiteError?.code).toBe('QEMU_MISSING');
     expect(byName(results, 'p.one').result).toBe('FAIL');

@@ -4,7 +4,13 @@ import pLimit from 'p-limit';
 import { MantleError, silentLogger, type Logger } from '@mantle/core';
 import { checkConsole, consoleTail, formatConsoleMatch } from '../console/check-console.js';
 import { KoletAgent } from '../kolet/agent.js';
-import { checksBaseDir, failedChecks, formatCheckLines, resolveCheckSpec, type ResolvedCheckSpec } from '../kolet/check-spec.js';
+import {
+  checksBaseDir,
+  failedChecks,
+  formatCheckLines,
+  resolveCheckSpec,
+  type ResolvedCheckSpec,
+} from '../kolet/check-spec.js';
 import { formatFinalLine, formatResultLines, formatRunLine } from '../output/console-reporter.js';
 import type { Cluster, Flight } from '../platform/types.js';
 import type { KolaTest, RunTarget } from '../registry/define-test.js';
@@ -103,7 +109,11 @@ export class Harness {
         this.log.info(`rerunning ${failed.length} failed test(s): ${failed.map((r) => r.name).join(', ')}`);
         const byName = new Map(this.opts.tests.map((t) => [t.name, t]));
         const again = failed.map((r) => byName.get(r.name)).filter((t): t is KolaTest => t !== undefined);
-        const rerun = await this.runAll(again, (t) => join(this.opts.outputDir, 'rerun', testDirName(t.name)), true);
+        const rerun = await this.runAll(
+          again,
+          (t) => join(this.opts.outputDir, 'rerun', testDirName(t.name)),
+          true,
+        );
         const rerunByName = new Map(rerun.map((r) => [r.name, r]));
         results = results.map((first) => {
           const second = rerunByName.get(first.name);
@@ -113,7 +123,8 @@ export class Harness {
     }
 
     const interrupted = Boolean(signal?.aborted);
-    const failed = results.some((r) => r.result === 'FAIL') || interrupted || this.prerequisiteError !== undefined;
+    const failed =
+      results.some((r) => r.result === 'FAIL') || interrupted || this.prerequisiteError !== undefined;
     const out: HarnessResult = {
       tests: results,
       result: failed ? 'FAIL' : 'PASS',
@@ -135,7 +146,8 @@ export class Harness {
     const limit = pLimit(Math.max(1, this.opts.parallel));
     const tasks = tests.map((t) =>
       limit(async () => {
-        if (this.opts.signal?.aborted || this.stopped) return notRun(t.name, this.opts.signal?.aborted ?? false);
+        if (this.opts.signal?.aborted || this.stopped)
+          return notRun(t.name, this.opts.signal?.aborted ?? false);
         const r = await this.runTest(t, dirOf(t));
         if (rerun) {
           r.attempts = 2;
@@ -204,7 +216,9 @@ export class Harness {
       await Promise.allSettled(node.pending);
       const spec = this.opts.checkSpecs?.get(test.name);
       if ((spec || test.checks !== undefined) && !node.skipped && !ac.signal.aborted) {
-        await this.runCheckSubtest(test, node, c, dir, ac.signal, spec).catch((err: unknown) => this.recordThrow(node, err));
+        await this.runCheckSubtest(test, node, c, dir, ac.signal, spec).catch((err: unknown) =>
+          this.recordThrow(node, err),
+        );
       }
     })();
     const aborted = new Promise<void>((resolve) => {
@@ -238,7 +252,8 @@ export class Harness {
       );
     }
     // Not after a timeout, an interrupt or a failed boot: the machines may not answer at all.
-    if (cluster && !ac.signal.aborted && !bootFailed && this.opts.journal !== false) await this.collectJournals(cluster);
+    if (cluster && !ac.signal.aborted && !bootFailed && this.opts.journal !== false)
+      await this.collectJournals(cluster);
     const consoles = await this.collectConsoles(cluster, dir);
     if (!node.closed) node.end = performance.now();
 
@@ -289,7 +304,8 @@ export class Harness {
           const r = await agent.runChecks(m, s.text);
           for (const line of formatCheckLines(r, s.file)) c.log(line);
           const failed = failedChecks(r);
-          if (failed.length > 0) c.errorf('%d check(s) failed on %s:\n    %s', failed.length, m.id, failed.join('\n    '));
+          if (failed.length > 0)
+            c.errorf('%d check(s) failed on %s:\n    %s', failed.length, m.id, failed.join('\n    '));
         }
       },
       {},
@@ -335,7 +351,9 @@ export class Harness {
     }
     if (!test.minVersion && !test.endVersion) return false;
     if (!this.image.versionId) {
-      node.log('image version unknown (no machine to read os-release from): minVersion/endVersion not checked');
+      node.log(
+        'image version unknown (no machine to read os-release from): minVersion/endVersion not checked',
+      );
       return false;
     }
     const why = versionOutsideRange(this.image.versionId, test);
@@ -343,7 +361,13 @@ export class Harness {
     return why !== undefined;
   }
 
-  private testCluster(node: TestNode, test: KolaTest, cluster: Cluster, dir: string, signal: AbortSignal): TestCluster {
+  private testCluster(
+    node: TestNode,
+    test: KolaTest,
+    cluster: Cluster,
+    dir: string,
+    signal: AbortSignal,
+  ): TestCluster {
     return new HarnessTestCluster(node, {
       test,
       cluster,
@@ -423,7 +447,10 @@ export class Harness {
         if (text !== undefined) consoles.set(m.id, text);
       }
       if (this.opts.remove !== false) {
-        const destroyed = await withTimeout(cluster.destroy(), this.opts.destroyTimeoutMs ?? DEFAULT_DESTROY_TIMEOUT_MS)
+        const destroyed = await withTimeout(
+          cluster.destroy(),
+          this.opts.destroyTimeoutMs ?? DEFAULT_DESTROY_TIMEOUT_MS,
+        )
           .then(() => true)
           .catch((err: unknown) => {
             this.log.warn(`destroying the cluster of ${cluster.name} failed: ${describe(err)}`);
@@ -431,7 +458,9 @@ export class Harness {
           });
         if (!destroyed) this.log.warn(`cluster of ${cluster.name} may still hold machines`);
       } else {
-        this.log.info(`keeping the machines of ${cluster.name} (--remove=false): ${cluster.machines.map((m) => `${m.id} ssh port ${m.sshPort}`).join(', ')}`);
+        this.log.info(
+          `keeping the machines of ${cluster.name} (--remove=false): ${cluster.machines.map((m) => `${m.id} ssh port ${m.sshPort}`).join(', ')}`,
+        );
       }
     }
     // After destroy, console.txt is complete; it also covers machines that never finished booting.
@@ -439,7 +468,8 @@ export class Harness {
     for (const e of entries) {
       if (!e.isDirectory()) continue;
       const text = await readFile(join(dir, e.name, 'console.txt'), 'utf8').catch(() => undefined);
-      if (text !== undefined && text.length >= (consoles.get(e.name)?.length ?? 0)) consoles.set(e.name, text);
+      if (text !== undefined && text.length >= (consoles.get(e.name)?.length ?? 0))
+        consoles.set(e.name, text);
     }
     return consoles;
   }
@@ -472,7 +502,12 @@ function mergeRerun(first: TestResult, second: TestResult): TestResult {
   const merged: TestResult = {
     ...second,
     attempts: 2,
-    output: [`first attempt failed (${formatSeconds(first.durationMs)}):`, first.output, '--- rerun:', second.output]
+    output: [
+      `first attempt failed (${formatSeconds(first.durationMs)}):`,
+      first.output,
+      '--- rerun:',
+      second.output,
+    ]
       .filter((s) => s.length > 0)
       .join('\n'),
   };

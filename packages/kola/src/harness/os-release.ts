@@ -27,7 +27,9 @@ export function parseOsRelease(text: string): Record<string, string> {
 
 /** Read /usr/lib/os-release (or /etc/os-release) from a machine. */
 export async function probeImageInfo(machine: Machine): Promise<ImageInfo> {
-  const r = await machine.ssh('cat /usr/lib/os-release 2>/dev/null || cat /etc/os-release', { timeoutMs: 30_000 });
+  const r = await machine.ssh('cat /usr/lib/os-release 2>/dev/null || cat /etc/os-release', {
+    timeoutMs: 30_000,
+  });
   if (r.exitCode !== 0) throw new Error(`reading os-release on ${machine.id} failed: ${r.stderr.trim()}`);
   const kv = parseOsRelease(r.stdout);
   const info: ImageInfo = {};

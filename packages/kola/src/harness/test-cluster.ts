@@ -120,7 +120,13 @@ export class HarnessTestCluster implements TestCluster {
     }
     if (r.exitCode !== 0) {
       const why = r.signal ? `was killed by ${r.signal}` : `exited ${r.exitCode}`;
-      return this.fatalf('%s on %s %s: %s', JSON.stringify(command), machine.id, why, r.stderr.trim() || '(no stderr)');
+      return this.fatalf(
+        '%s on %s %s: %s',
+        JSON.stringify(command),
+        machine.id,
+        why,
+        r.stderr.trim() || '(no stderr)',
+      );
     }
     return r.stdout.trim();
   }
@@ -145,22 +151,36 @@ export class HarnessTestCluster implements TestCluster {
       test: test.name,
       func: funcName,
       module: builtIn ? undefined : test.source,
-      onReboot: (mark, n) => this.logf('native %s on %s asked for reboot %d (mark %s)', funcName, machine.id, n, mark),
+      onReboot: (mark, n) =>
+        this.logf('native %s on %s asked for reboot %d (mark %s)', funcName, machine.id, n, mark),
     });
     this.checkAlive();
-    this.logf('native %s on %s: %s%s', funcName, machine.id, r.status.toUpperCase(), r.reboots ? ` after ${r.reboots} reboot(s)` : '');
-    for (const [label, text] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
+    this.logf(
+      'native %s on %s: %s%s',
+      funcName,
+      machine.id,
+      r.status.toUpperCase(),
+      r.reboots ? ` after ${r.reboots} reboot(s)` : '',
+    );
+    for (const [label, text] of [
+      ['stdout', r.stdout],
+      ['stderr', r.stderr],
+    ] as const) {
       const t = text.replace(/\n$/, '');
       if (t) this.log(`  ${label}:\n${t.replace(/^/gm, '    ')}`);
     }
     if (r.status === 'skip') this.skip(`native function ${funcName} skipped: ${r.message}`);
-    if (r.status === 'fail') this.fatalf('native function %s failed on %s: %s', funcName, machine.id, r.message);
+    if (r.status === 'fail')
+      this.fatalf('native function %s failed on %s: %s', funcName, machine.id, r.message);
     return r.stdout;
   }
 
   async runChecks(machine: Machine, spec: CheckSpecSource): Promise<MachineCheckResult> {
     this.checkAlive();
-    const s = await resolveCheckSpec(spec, { baseDir: checksBaseDir(this.ctx.test), owner: `test ${this.ctx.test.name}` });
+    const s = await resolveCheckSpec(spec, {
+      baseDir: checksBaseDir(this.ctx.test),
+      owner: `test ${this.ctx.test.name}`,
+    });
     const r = await this.ctx.kolet().runChecks(machine, s.text);
     this.checkAlive();
     for (const line of formatCheckLines(r, s.file)) this.log(line);
@@ -178,7 +198,13 @@ export class HarnessTestCluster implements TestCluster {
   async assertCmdOutputContains(machine: Machine, command: string, text: string): Promise<void> {
     const out = await this.mustSsh(machine, command);
     if (!out.includes(text))
-      this.fatalf('%s on %s: output does not contain %s; got: %s', JSON.stringify(command), machine.id, JSON.stringify(text), out);
+      this.fatalf(
+        '%s on %s: output does not contain %s; got: %s',
+        JSON.stringify(command),
+        machine.id,
+        JSON.stringify(text),
+        out,
+      );
   }
 
   newMachine(userData?: string): Promise<Machine> {
@@ -186,7 +212,11 @@ export class HarnessTestCluster implements TestCluster {
     return this.ctx.cluster.newMachine(userData);
   }
 
-  run(name: string, fn: (c: TestCluster) => void | Promise<void>, opts: SubtestOptions = {}): Promise<boolean> {
+  run(
+    name: string,
+    fn: (c: TestCluster) => void | Promise<void>,
+    opts: SubtestOptions = {},
+  ): Promise<boolean> {
     return this.ctx.runSubtest(this.node, name, fn, opts);
   }
 

@@ -289,7 +289,11 @@ describe('an image kolet cannot run on', () => {
     const base = tiny.exec;
     tiny.exec = (cmd, m, o) =>
       cmd.includes('/var/lib/kolet/kolet check')
-        ? { exitCode: 127, stderr: '/var/lib/kolet/kolet: error while loading shared libraries: libstdc++.so.6: cannot open shared object file\n' }
+        ? {
+            exitCode: 127,
+            stderr:
+              '/var/lib/kolet/kolet: error while loading shared libraries: libstdc++.so.6: cannot open shared object file\n',
+          }
         : base?.(cmd, m, o);
     const flight = new FakeFlight(tiny);
     const h = new Harness({
@@ -302,7 +306,9 @@ describe('an image kolet cannot run on', () => {
     });
     const r = await h.run();
     expect(r.prerequisiteError).toMatchObject({ code: 'KOLET_CANNOT_START', exitCode: 3 });
-    expect(r.prerequisiteError?.message).toContain('the image lacks a library kolet needs (glibc, libstdc++6, libgcc-s1)');
+    expect(r.prerequisiteError?.message).toContain(
+      'the image lacks a library kolet needs (glibc, libstdc++6, libgcc-s1)',
+    );
     expect(byName(r.tests, 't.nolibs/checks').result).toBe('FAIL');
   });
 });

@@ -64,11 +64,14 @@ export function formatJUnit(results: readonly TestResult[], meta: JUnitMeta): st
     lines.push(`${head}>`);
     if (r.result === 'FAIL') {
       const first = r.output.split('\n').find((l) => l.trim().length > 0) ?? 'failed';
-      lines.push(`      <failure message="${xmlAttr(first.trim().slice(0, 300))}" type="FAIL">${cdata(r.output)}</failure>`);
+      lines.push(
+        `      <failure message="${xmlAttr(first.trim().slice(0, 300))}" type="FAIL">${cdata(r.output)}</failure>`,
+      );
     } else if (r.result === 'SKIP') {
       lines.push(`      <skipped message="${xmlAttr(r.skipReason ?? '')}"/>`);
     }
-    if (r.output.length > 0 && r.result !== 'FAIL') lines.push(`      <system-out>${cdata(r.output)}</system-out>`);
+    if (r.output.length > 0 && r.result !== 'FAIL')
+      lines.push(`      <system-out>${cdata(r.output)}</system-out>`);
     lines.push('    </testcase>');
   }
   lines.push('  </testsuite>', '</testsuites>');

@@ -52,7 +52,11 @@ export async function isKolaOwned(dir: string): Promise<boolean> {
 export async function prepareOutputDir(opts: PrepareOutputDirOptions): Promise<PreparedOutputDir> {
   const useDefault = !opts.outputDir;
   const dir = useDefault
-    ? resolve(opts.cwd, KOLA_TEMP, `${opts.platform}-${runStamp(opts.now ?? new Date())}-${opts.pid ?? process.pid}`)
+    ? resolve(
+        opts.cwd,
+        KOLA_TEMP,
+        `${opts.platform}-${runStamp(opts.now ?? new Date())}-${opts.pid ?? process.pid}`,
+      )
     : resolve(opts.cwd, opts.outputDir ?? '');
   const existing = await lstat(dir).catch(() => undefined);
   if (existing) {

@@ -32,7 +32,12 @@ export function buildReport(
   meta: { result: 'PASS' | 'FAIL'; platform: string; version?: string | undefined },
 ): MantleReport {
   const tests = flattenResults(results).map((r) => {
-    const t: ReportTest = { name: r.name, result: r.result, duration: Math.round(r.durationMs * 1e6), output: r.output };
+    const t: ReportTest = {
+      name: r.name,
+      result: r.result,
+      duration: Math.round(r.durationMs * 1e6),
+      output: r.output,
+    };
     if (r.flake) t.flake = true;
     if (r.attempts && r.attempts > 1) t.attempts = r.attempts;
     if (r.skipReason !== undefined) t.skipReason = r.skipReason;

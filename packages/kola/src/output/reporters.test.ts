@@ -77,8 +77,20 @@ describe('report.json', () => {
         { name: 'basic.ssh', result: 'PASS', duration: 1_230_000_000, output: '' },
         { name: 'basic.ssh/sub', result: 'PASS', duration: 500_000_000, output: 'sub log' },
         { name: 'basic.skip', result: 'SKIP', duration: 0, output: 'needs aws', skipReason: 'needs aws' },
-        { name: 'basic.fail', result: 'FAIL', duration: 1_230_000_000, output: 'expected core, got root\nsecond line' },
-        { name: 'basic.flaky', result: 'PASS', duration: 1_230_000_000, output: 'first attempt failed', flake: true, attempts: 2 },
+        {
+          name: 'basic.fail',
+          result: 'FAIL',
+          duration: 1_230_000_000,
+          output: 'expected core, got root\nsecond line',
+        },
+        {
+          name: 'basic.flaky',
+          result: 'PASS',
+          duration: 1_230_000_000,
+          output: 'first attempt failed',
+          flake: true,
+          attempts: 2,
+        },
       ],
       result: 'FAIL',
       platform: 'qemu',
@@ -92,14 +104,24 @@ describe('junit.xml', () => {
   const nasty = r('x.nasty', 'FAIL', {
     output: 'a <b> & "c" \'d\'\u001b[0m\u0000 end ]]> after\nline 2',
   });
-  const xml = formatJUnit([...results, nasty], { platform: 'qemu', version: '1.0', startedAt: new Date('2025-01-02T03:04:05.678Z') });
+  const xml = formatJUnit([...results, nasty], {
+    platform: 'qemu',
+    version: '1.0',
+    startedAt: new Date('2025-01-02T03:04:05.678Z'),
+  });
 
   it('parses back: counts, testcases, failures with CDATA output, skipped', () => {
     const doc = parseXml(xml);
     expect(doc.name).toBe('testsuites');
     expect(doc.attrs).toMatchObject({ name: 'kola', tests: '6', failures: '2', skipped: '1', errors: '0' });
     const suite = doc.children[0] as XmlElement;
-    expect(suite.attrs).toMatchObject({ name: 'kola', tests: '6', failures: '2', skipped: '1', timestamp: '2025-01-02T03:04:05' });
+    expect(suite.attrs).toMatchObject({
+      name: 'kola',
+      tests: '6',
+      failures: '2',
+      skipped: '1',
+      timestamp: '2025-01-02T03:04:05',
+    });
     const cases = suite.children.filter((c) => c.name === 'testcase');
     expect(cases.map((c) => [c.attrs.classname, c.attrs.name, c.attrs.time])).toEqual([
       ['basic.ssh', 'basic.ssh', '1.230'],

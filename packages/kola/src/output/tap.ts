@@ -7,7 +7,8 @@ const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
 /** A YAML scalar for the message: a literal block when it is plain text, else a JSON string. */
 function yamlMessage(text: string): string {
   const lines = text.split('\n');
-  const plain = !CONTROL.test(text) && lines.every((l) => !/\s$/.test(l)) && !/^\s/.test(text) && text.length > 0;
+  const plain =
+    !CONTROL.test(text) && lines.every((l) => !/\s$/.test(l)) && !/^\s/.test(text) && text.length > 0;
   if (!plain) return `  message: ${JSON.stringify(text.length > 0 ? text : 'failed')}`;
   return ['  message: |-', ...lines.map((l) => (l.length > 0 ? `    ${l}` : ''))].join('\n');
 }

@@ -20,15 +20,24 @@ export const platforms: Record<string, PlatformFactory> = {
   qemu: async (ctx) => {
     const { createQemuFlight } = await import('./qemu/index.js');
     if (ctx.run.qemu.vnc !== undefined)
-      ctx.logger.warn('--qemu-vnc is accepted for compatibility but the qemu platform has no VNC display yet; ignored');
+      ctx.logger.warn(
+        '--qemu-vnc is accepted for compatibility but the qemu platform has no VNC display yet; ignored',
+      );
     return createQemuFlight(
-      qemuFlightOptions(ctx.run, { outputDir: ctx.outputDir, logger: ctx.logger, signal: ctx.signal }, ctx.env),
+      qemuFlightOptions(
+        ctx.run,
+        { outputDir: ctx.outputDir, logger: ctx.logger, signal: ctx.signal },
+        ctx.env,
+      ),
     );
   },
 };
 
 /** The factory of a platform, or a UsageError (exit 2) listing the known platforms. */
-export function resolvePlatform(name: string, registry: Record<string, PlatformFactory> = platforms): PlatformFactory {
+export function resolvePlatform(
+  name: string,
+  registry: Record<string, PlatformFactory> = platforms,
+): PlatformFactory {
   const f = Object.hasOwn(registry, name) ? registry[name] : undefined;
   if (!f) {
     throw new UsageError({

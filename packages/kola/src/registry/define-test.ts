@@ -111,7 +111,10 @@ const schema = z.object({
   name: z
     .string()
     .min(1)
-    .regex(/^[^\s*?[\]{}!/]+$/, "no whitespace, '/' (it separates subtests) or glob characters (* ? [ ] { } !)"),
+    .regex(
+      /^[^\s*?[\]{}!/]+$/,
+      "no whitespace, '/' (it separates subtests) or glob characters (* ? [ ] { } !)",
+    ),
   run: fn.optional(),
   nativeFuncs: z.record(z.string(), fn).optional(),
   checks: z
@@ -187,7 +190,8 @@ export function normalizeTest(def: TestDefinition, source: string): KolaTest {
     minVersion: d.minVersion,
     endVersion: d.endVersion,
     skip: def.skip,
-    timeoutMs: d.timeout === undefined ? DEFAULT_TEST_TIMEOUT_MS : parseDuration(d.timeout, `test ${d.name}: timeout`),
+    timeoutMs:
+      d.timeout === undefined ? DEFAULT_TEST_TIMEOUT_MS : parseDuration(d.timeout, `test ${d.name}: timeout`),
     tags: Object.freeze([...new Set(d.tags ?? [])]),
     description: d.description ?? '',
     defaultUser: d.defaultUser ?? 'core',
@@ -201,5 +205,7 @@ function noBody(): void {}
 
 /** True for objects made by defineTest (in this or another copy of @mantle/kola). */
 export function isKolaTest(value: unknown): value is KolaTest {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[KOLA_TEST] === true;
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[KOLA_TEST] === true
+  );
 }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { defineTest, type TestDefinition } from './define-test.js';
 import { describeEmptySelection, parseShard, selectTests } from './filter.js';
 
-const t = (name: string, extra: Partial<TestDefinition> = {}) => defineTest({ name, run: () => {}, ...extra });
+const t = (name: string, extra: Partial<TestDefinition> = {}) =>
+  defineTest({ name, run: () => {}, ...extra });
 const all = [
   t('basic.ssh', { tags: ['smoke', 'tiny'] }),
   t('basic.hostname', { tags: ['tiny'] }),
@@ -17,14 +18,20 @@ const names = (sel: ReturnType<typeof selectTests>) => sel.tests.map((x) => x.na
 describe('selectTests', () => {
   it('matches globs (several, default all) and keeps names sorted', () => {
     expect(names(selectTests(all, { globs: ['basic.*'] }))).toEqual(['basic.hostname', 'basic.ssh']);
-    expect(names(selectTests(all, { globs: ['basic.ssh', 'cluster.*'] }))).toEqual(['basic.ssh', 'cluster.lan']);
+    expect(names(selectTests(all, { globs: ['basic.ssh', 'cluster.*'] }))).toEqual([
+      'basic.ssh',
+      'cluster.lan',
+    ]);
     expect(selectTests(all, {}).tests).toHaveLength(all.length);
     expect(names(selectTests(all, { globs: ['*.{ssh,lan}'] }))).toEqual(['basic.ssh', 'cluster.lan']);
   });
 
   it('filters by tags, excluded tags and the denylist', () => {
     expect(names(selectTests(all, { tags: ['tiny'] }))).toEqual(['basic.hostname', 'basic.ssh']);
-    expect(names(selectTests(all, { tags: ['tiny', 'network'], excludeTags: ['smoke'] }))).toEqual(['basic.hostname', 'cluster.lan']);
+    expect(names(selectTests(all, { tags: ['tiny', 'network'], excludeTags: ['smoke'] }))).toEqual([
+      'basic.hostname',
+      'cluster.lan',
+    ]);
     expect(names(selectTests(all, { globs: ['basic.*'], denylist: ['*.ssh'] }))).toEqual(['basic.hostname']);
   });
 
@@ -40,12 +47,17 @@ describe('selectTests', () => {
       ]),
     );
     expect(names(selectTests(all, { globs: ['arm.*'], arch: 'arm64' }))).toEqual(['arm.only']);
-    expect(names(selectTests(all, { globs: ['cloud.*', 'not.*'], platform: 'aws' }))).toEqual(['cloud.only', 'not.qemu']);
+    expect(names(selectTests(all, { globs: ['cloud.*', 'not.*'], platform: 'aws' }))).toEqual([
+      'cloud.only',
+      'not.qemu',
+    ]);
   });
 
   it('shards deterministically: the shards partition the selection', () => {
     const many = Array.from({ length: 10 }, (_, i) => t(`s.test${String(i).padStart(2, '0')}`));
-    const shards = [1, 2, 3].map((index) => names(selectTests([...many].reverse(), { shard: { index, count: 3 } })));
+    const shards = [1, 2, 3].map((index) =>
+      names(selectTests([...many].reverse(), { shard: { index, count: 3 } })),
+    );
     expect(shards[0]).toEqual(['s.test00', 's.test03', 's.test06', 's.test09']);
     expect(shards[1]).toEqual(['s.test01', 's.test04', 's.test07']);
     expect(shards.flat().sort()).toEqual(many.map((x) => x.name));

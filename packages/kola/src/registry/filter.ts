@@ -25,7 +25,8 @@ export interface SelectionCriteria {
   shard?: Shard;
 }
 
-export type ExclusionReason = 'glob' | 'tag' | 'exclude-tag' | 'denylist' | 'platform' | 'distro' | 'arch' | 'shard';
+export type ExclusionReason =
+  'glob' | 'tag' | 'exclude-tag' | 'denylist' | 'platform' | 'distro' | 'arch' | 'shard';
 
 export interface Selection {
   /** the selected tests, sorted by name */
@@ -65,7 +66,8 @@ export function selectTests(all: readonly KolaTest[], c: SelectionCriteria): Sel
     else if (c.tags && c.tags.length > 0 && !t.tags.some((tag) => c.tags?.includes(tag))) reason = 'tag';
     else if (c.excludeTags && t.tags.some((tag) => c.excludeTags?.includes(tag))) reason = 'exclude-tag';
     else if (deny(t.name)) reason = 'denylist';
-    else if (c.platform !== undefined && !allowed(c.platform, t.platforms, t.excludePlatforms)) reason = 'platform';
+    else if (c.platform !== undefined && !allowed(c.platform, t.platforms, t.excludePlatforms))
+      reason = 'platform';
     else if (c.distro !== undefined && !allowed(c.distro, t.distros, t.excludeDistros)) reason = 'distro';
     else if (arch !== undefined && !allowed(arch, t.architectures, t.excludeArchitectures)) reason = 'arch';
     if (reason) excluded.push({ name: t.name, reason });

@@ -30,7 +30,11 @@ const MODULE_EXT = /\.(m?js)$/;
  * When a module exports `register`, only register() is used. A module that fails to load or
  * exports neither is an InputError naming the file.
  */
-export async function loadTestsDir(dir: string, registry: Registry, cwd = process.cwd()): Promise<LoadedTestModule[]> {
+export async function loadTestsDir(
+  dir: string,
+  registry: Registry,
+  cwd = process.cwd(),
+): Promise<LoadedTestModule[]> {
   const abs = resolve(cwd, dir);
   let entries: string[];
   try {
@@ -74,7 +78,10 @@ export async function loadTestModule(file: string, registry: Registry): Promise<
   const scoped = scopedRegistry(registry, file);
   if (typeof mod.register === 'function') {
     try {
-      await (mod.register as (r: TestRegistrar, k: KolaModuleApi) => unknown)(scoped, { defineTest, checkConsole });
+      await (mod.register as (r: TestRegistrar, k: KolaModuleApi) => unknown)(scoped, {
+        defineTest,
+        checkConsole,
+      });
     } catch (err) {
       if (err instanceof InputError) throw err;
       throw new InputError({
@@ -94,12 +101,18 @@ export async function loadTestModule(file: string, registry: Registry): Promise<
       throw new InputError({
         code: 'TEST_MODULE_EMPTY',
         message: `test module ${file} exports neither register(registry) nor defineTest() results`,
-        hint: "export `function register(registry, kola) { registry.register(kola.defineTest({...})) }`",
+        hint: 'export `function register(registry, kola) { registry.register(kola.defineTest({...})) }`',
       });
     }
     for (const t of found) registry.register(t, file);
   }
-  return { file, tests: registry.list().map((t) => t.name).filter((n) => !before.has(n)) };
+  return {
+    file,
+    tests: registry
+      .list()
+      .map((t) => t.name)
+      .filter((n) => !before.has(n)),
+  };
 }
 
 /** What a module's register() gets: the registry's read side plus a register() that records `file`. */

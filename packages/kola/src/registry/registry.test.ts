@@ -31,7 +31,12 @@ describe('defineTest', () => {
   });
 
   it('normalises architectures and parses timeouts', () => {
-    const t = defineTest({ name: 'x.arch', run: () => {}, architectures: ['x86_64', 'aarch64'], timeout: '1m30s' });
+    const t = defineTest({
+      name: 'x.arch',
+      run: () => {},
+      architectures: ['x86_64', 'aarch64'],
+      timeout: '1m30s',
+    });
     expect(t.architectures).toEqual(['amd64', 'arm64']);
     expect(t.timeoutMs).toBe(90_000);
   });
@@ -141,12 +146,21 @@ describe('loadTestsDir', () => {
     await Promise.all([fs.mkdir(bad), fs.mkdir(empty), fs.mkdir(dup)]);
     await writeFile(join(bad, 'broken.mjs'), 'export const = ;');
     await writeFile(join(empty, 'nothing.mjs'), 'export const x = 1;');
-    await writeFile(join(dup, 'dup.mjs'), `export function register(r) { r.register({ name: 'basic.ssh', run() {} }); }`);
-    await expect(loadTestsDir(bad, new Registry())).rejects.toThrow(/test module .*broken\.mjs failed to load/);
-    await expect(loadTestsDir(empty, new Registry())).rejects.toThrow(/nothing\.mjs exports neither register/);
+    await writeFile(
+      join(dup, 'dup.mjs'),
+      `export function register(r) { r.register({ name: 'basic.ssh', run() {} }); }`,
+    );
+    await expect(loadTestsDir(bad, new Registry())).rejects.toThrow(
+      /test module .*broken\.mjs failed to load/,
+    );
+    await expect(loadTestsDir(empty, new Registry())).rejects.toThrow(
+      /nothing\.mjs exports neither register/,
+    );
     const r = new Registry();
     r.register({ name: 'basic.ssh', run: () => {} });
-    await expect(loadTestsDir(dup, r)).rejects.toThrow(/basic\.ssh is defined twice: in built-in and in .*dup\.mjs/);
+    await expect(loadTestsDir(dup, r)).rejects.toThrow(
+      /basic\.ssh is defined twice: in built-in and in .*dup\.mjs/,
+    );
     await expect(loadTestsDir(join(dir, 'missing'), new Registry())).rejects.toThrow(/--tests-dir .*missing/);
   });
 });

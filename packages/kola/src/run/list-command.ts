@@ -61,4 +61,3 @@ function toEntry(t: KolaTest): ListEntry {
     Source: t.source,
   };
 }
-

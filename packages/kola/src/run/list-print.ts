@@ -20,6 +20,12 @@ export function printList(entries: ListEntry[], ctx: Pick<CommandContext, 'stdou
   ];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const r of rows) {
-    writeOut(ctx, r.map((cell, i) => (i < 3 ? cell.padEnd((widths[i] ?? 0) + 2) : cell)).join('').trimEnd());
+    writeOut(
+      ctx,
+      r
+        .map((cell, i) => (i < 3 ? cell.padEnd((widths[i] ?? 0) + 2) : cell))
+        .join('')
+        .trimEnd(),
+    );
   }
 }

@@ -47,7 +47,15 @@ describe('run options', () => {
       key: ['/k/id.pub'],
       sshRetries: 5,
       sshTimeoutSec: 3,
-      qemu: { image: 'img.qcow2', memoryMiB: 1024, cpus: 2, arch: 'x86_64', tpm: true, accel: 'tcg', firmware: 'uefi' },
+      qemu: {
+        image: 'img.qcow2',
+        memoryMiB: 1024,
+        cpus: 2,
+        arch: 'x86_64',
+        tpm: true,
+        accel: 'tcg',
+        firmware: 'uefi',
+      },
     });
     const q = qemuFlightOptions(o, { outputDir: '/out', logger: silentLogger });
     expect(q).toMatchObject({

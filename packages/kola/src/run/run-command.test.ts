@@ -43,7 +43,11 @@ function context(json = false, signal = new AbortController().signal) {
 
 function registry(): Registry {
   const r = new Registry();
-  r.register({ name: 'demo.pass', tags: ['smoke'], run: async (c) => void (await c.mustSsh(c.machines[0] as FakeMachine, 'whoami')) });
+  r.register({
+    name: 'demo.pass',
+    tags: ['smoke'],
+    run: async (c) => void (await c.mustSsh(c.machines[0] as FakeMachine, 'whoami')),
+  });
   r.register({ name: 'demo.fail', run: (c) => c.errorf('nope <&>') });
   r.register({ name: 'demo.skip', run: (c) => c.skip('later') });
   r.register({ name: 'demo.cloud', platforms: ['aws'], run: () => {} });
@@ -60,7 +64,12 @@ const fake: Record<string, PlatformFactory> = {
 };
 
 const run = (input: RunOptionsInput, c = context()) =>
-  runCommand(parseRunOptions(input), c.ctx, { platforms: fake, registry: registry(), now: () => new Date(2025, 5, 6, 7, 8), pid: 4242 });
+  runCommand(parseRunOptions(input), c.ctx, {
+    platforms: fake,
+    registry: registry(),
+    now: () => new Date(2025, 5, 6, 7, 8),
+    pid: 4242,
+  });
 
 describe('runCommand', () => {
   it('runs, prints Go lines, writes every report and sets exit code 1 on a failure', async () => {
@@ -80,10 +89,15 @@ describe('runCommand', () => {
     expect(c.out().trimEnd().split('\n').at(-1)).toBe(`FAIL, output in ${dir}`);
     expect(await readlink(join(cwd, '_kola_temp', 'qemu-latest'))).toBe('qemu-2025-06-06-0708-4242');
 
-    const report = JSON.parse(await readFile(join(dir, 'reports', 'report.json'), 'utf8')) as Record<string, unknown>;
+    const report = JSON.parse(await readFile(join(dir, 'reports', 'report.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(report).toMatchObject({ result: 'FAIL', platform: 'qemu', version: '1.2.3' });
     const tap = await readFile(join(dir, 'test.tap'), 'utf8');
-    expect(tap).toContain('1..3\nnot ok 1 - demo.fail\n  ---\n  message: |-\n    nope <&>\n  ...\nok 2 - demo.pass\nok 3 - demo.skip # SKIP later\n');
+    expect(tap).toContain(
+      '1..3\nnot ok 1 - demo.fail\n  ---\n  message: |-\n    nope <&>\n  ...\nok 2 - demo.pass\nok 3 - demo.skip # SKIP later\n',
+    );
     const junit = parseXml(await readFile(join(dir, 'reports', 'junit.xml'), 'utf8'));
     expect(junit.attrs).toMatchObject({ tests: '3', failures: '1', skipped: '1' });
     const props = JSON.parse(await readFile(join(dir, 'properties.json'), 'utf8')) as Record<string, unknown>;
@@ -114,8 +128,14 @@ describe('runCommand', () => {
       exitCode: 2,
       message: "no test matched 'demo.cloud', 'nothing.*' (1 do not run on platform qemu)",
     });
-    await expect(run({ platform: 'vmware' })).rejects.toMatchObject({ code: 'UNKNOWN_PLATFORM', exitCode: 2 });
-    await expect(run({ exttest: ['dir'] })).rejects.toMatchObject({ code: 'EXTTEST_DIR_MISSING', exitCode: 2 });
+    await expect(run({ platform: 'vmware' })).rejects.toMatchObject({
+      code: 'UNKNOWN_PLATFORM',
+      exitCode: 2,
+    });
+    await expect(run({ exttest: ['dir'] })).rejects.toMatchObject({
+      code: 'EXTTEST_DIR_MISSING',
+      exitCode: 2,
+    });
   });
 
   it('an interrupted run writes its reports and sets exit code 130', async () => {
@@ -130,14 +150,19 @@ describe('runCommand', () => {
       },
     });
     r.register({ name: 'slow.two', run: () => {} });
-    const res = await runCommand(parseRunOptions({ outputDir: 'out-int' }), c.ctx, { platforms: fake, registry: r });
+    const res = await runCommand(parseRunOptions({ outputDir: 'out-int' }), c.ctx, {
+      platforms: fake,
+      registry: r,
+    });
     expect(c.codes).toEqual([130]);
     expect(res.interrupted).toBe(true);
     expect(res.tests.map((t) => [t.name, t.result, t.interrupted])).toEqual([
       ['slow.one', 'FAIL', true],
       ['slow.two', 'SKIP', true],
     ]);
-    const report = JSON.parse(await readFile(join(cwd, 'out-int', 'reports', 'report.json'), 'utf8')) as { tests: unknown[] };
+    const report = JSON.parse(await readFile(join(cwd, 'out-int', 'reports', 'report.json'), 'utf8')) as {
+      tests: unknown[];
+    };
     expect(report.tests).toHaveLength(2);
     expect(flights.at(-1)?.clusters.every((cl) => cl.destroyed)).toBe(true);
   });

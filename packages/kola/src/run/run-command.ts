@@ -18,7 +18,11 @@ import { formatJUnit } from '../output/junit.js';
 import { prepareOutputDir } from '../output/output-dir.js';
 import { buildReport, type MantleReport } from '../output/report-json.js';
 import { formatTap } from '../output/tap.js';
-import { platforms as defaultPlatforms, resolvePlatform, type PlatformFactory } from '../platform/registry.js';
+import {
+  platforms as defaultPlatforms,
+  resolvePlatform,
+  type PlatformFactory,
+} from '../platform/registry.js';
 import type { Flight } from '../platform/types.js';
 import { describeEmptySelection, type SelectionCriteria } from '../registry/filter.js';
 import type { KolaTest } from '../registry/define-test.js';
@@ -53,7 +57,11 @@ export interface RunCommandResult extends MantleReport {
  * code 1 when a test failed and 130 when interrupted; a missing prerequisite (qemu, the image)
  * is rethrown after the reports are written (exit 3).
  */
-export async function runCommand(input: RunOptions, ctx: CommandContext, deps: RunDeps = {}): Promise<RunCommandResult> {
+export async function runCommand(
+  input: RunOptions,
+  ctx: CommandContext,
+  deps: RunDeps = {},
+): Promise<RunCommandResult> {
   const factory = resolvePlatform(input.platform, deps.platforms ?? defaultPlatforms);
   const registry = deps.registry ?? (await loadRegistry({ testsDirs: input.testsDirs, cwd: ctx.cwd }));
   let globs = input.globs;
@@ -66,7 +74,10 @@ export async function runCommand(input: RunOptions, ctx: CommandContext, deps: R
   const image = await chooseImage({ ...input, globs }, ctx.env, ctx.cwd);
   const opts = image.opts;
   const distro = image.distro;
-  if (image.distroFrom !== 'flag') ctx.logger.info(`distro ${distro} (${image.distroFrom === 'image' ? `from the image ${image.manifest?.dir ?? ''}` : 'default; pass -b to choose'})`);
+  if (image.distroFrom !== 'flag')
+    ctx.logger.info(
+      `distro ${distro} (${image.distroFrom === 'image' ? `from the image ${image.manifest?.dir ?? ''}` : 'default; pass -b to choose'})`,
+    );
   const arch = runArch(opts);
   const criteria: SelectionCriteria = {
     globs: opts.globs,
@@ -92,7 +103,9 @@ export async function runCommand(input: RunOptions, ctx: CommandContext, deps: R
   // Everything that can be wrong before a machine boots is checked now: check specs (exit 2), then
   // kolet for tests that need it (exit 3).
   const checkSpecs = await resolveCheckSpecs(selection.tests, ctx.cwd);
-  const kolet = needsKolet(selection.tests) ? (deps.kolet ?? KoletAgent.load(ctx.env, ctx.logger)) : deps.kolet;
+  const kolet = needsKolet(selection.tests)
+    ? (deps.kolet ?? KoletAgent.load(ctx.env, ctx.logger))
+    : deps.kolet;
   if (kolet) requireBundled(kolet, selection.tests);
 
   const parallel =
@@ -126,7 +139,13 @@ export async function runCommand(input: RunOptions, ctx: CommandContext, deps: R
     if (opts.remove) await flight?.destroy();
   }, 'kola flight');
   try {
-    flight = await factory({ run: opts, outputDir: out.dir, logger: ctx.logger, signal: ctx.signal, env: ctx.env });
+    flight = await factory({
+      run: opts,
+      outputDir: out.dir,
+      logger: ctx.logger,
+      signal: ctx.signal,
+      env: ctx.env,
+    });
     const harness = new Harness({
       flight,
       tests: selection.tests,
@@ -143,7 +162,10 @@ export async function runCommand(input: RunOptions, ctx: CommandContext, deps: R
     });
     result = await harness.run();
   } finally {
-    if (flight && opts.remove) await flight.destroy().catch((e: unknown) => ctx.logger.warn(`destroying the flight failed: ${String(e)}`));
+    if (flight && opts.remove)
+      await flight
+        .destroy()
+        .catch((e: unknown) => ctx.logger.warn(`destroying the flight failed: ${String(e)}`));
     else if (flight)
       ctx.logger.info(
         `--remove=false: clusters were left up after their tests; machines that run as kola's own processes (qemu) still end with kola — use 'kola spawn --detach' to keep machines running`,
@@ -156,7 +178,13 @@ export async function runCommand(input: RunOptions, ctx: CommandContext, deps: R
     platform: opts.platform,
     version: result.image.versionId,
   });
-  await writeReports(out.dir, opts, ctx, report, result, { startedAt, endedAt: now(), parallel, arch, distro });
+  await writeReports(out.dir, opts, ctx, report, result, {
+    startedAt,
+    endedAt: now(),
+    parallel,
+    arch,
+    distro,
+  });
 
   if (result.prerequisiteError) throw result.prerequisiteError;
   if (result.interrupted) ctx.setExitCode(ExitCode.Interrupted);
@@ -179,7 +207,11 @@ async function writeReports(
   await writeFileAtomic(join(dir, 'reports', 'report.json'), JSON.stringify(report, null, 2) + '\n');
   await writeFileAtomic(
     join(dir, 'reports', 'junit.xml'),
-    formatJUnit(result.tests, { platform: opts.platform, version: result.image.versionId, startedAt: meta.startedAt }),
+    formatJUnit(result.tests, {
+      platform: opts.platform,
+      version: result.image.versionId,
+      startedAt: meta.startedAt,
+    }),
   );
   const properties = {
     platform: opts.platform,
@@ -204,11 +236,17 @@ export function needsKolet(tests: readonly KolaTest[]): boolean {
 }
 
 /** Read and validate the check specs of the tests that have them (InputError, exit 2). */
-export async function resolveCheckSpecs(tests: readonly KolaTest[], cwd: string): Promise<Map<string, ResolvedCheckSpec>> {
+export async function resolveCheckSpecs(
+  tests: readonly KolaTest[],
+  cwd: string,
+): Promise<Map<string, ResolvedCheckSpec>> {
   const specs = new Map<string, ResolvedCheckSpec>();
   for (const t of tests) {
     if (t.checks === undefined) continue;
-    specs.set(t.name, await resolveCheckSpec(t.checks, { baseDir: checksBaseDir(t, cwd), owner: `test ${t.name}` }));
+    specs.set(
+      t.name,
+      await resolveCheckSpec(t.checks, { baseDir: checksBaseDir(t, cwd), owner: `test ${t.name}` }),
+    );
   }
   return specs;
 }
@@ -216,7 +254,9 @@ export async function resolveCheckSpecs(tests: readonly KolaTest[], cwd: string)
 // Built-in tests' native functions live inside the kolet executable: one built before they were
 // added cannot run them, which is better said now than after a boot.
 function requireBundled(kolet: KoletAgent, tests: readonly KolaTest[]): void {
-  const missing = tests.filter((t) => t.source === 'built-in' && Object.keys(t.nativeFuncs).length > 0 && !kolet.bundles(t.name));
+  const missing = tests.filter(
+    (t) => t.source === 'built-in' && Object.keys(t.nativeFuncs).length > 0 && !kolet.bundles(t.name),
+  );
   if (missing.length === 0) return;
   throw new PrerequisiteError({
     code: 'KOLET_STALE',

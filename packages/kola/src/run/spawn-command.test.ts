@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type CommandContext } from '@mantle/core';
 import { FakeFlight } from '../testing/fake-platform.js';
 import type { PlatformFactory } from '../platform/registry.js';
-import { SPAWN_STATE_FILE, SpawnOptionsSchema, spawnCommand, sshCommandLine, stopSpawn } from './spawn-command.js';
+import {
+  SPAWN_STATE_FILE,
+  SpawnOptionsSchema,
+  spawnCommand,
+  sshCommandLine,
+  stopSpawn,
+} from './spawn-command.js';
 
 let cwd: string;
 beforeAll(async () => {
@@ -58,17 +64,24 @@ describe('kola spawn', () => {
     await writeFile(join(cwd, 'ud.bu'), 'variant: flatcar\nversion: 1.0.0\n');
     const c = context();
     let waited = false;
-    const state = await spawnCommand(SpawnOptionsSchema.parse({ nodecount: 2, userdata: 'ud.bu', outputDir: 'spawn-out' }), c.ctx, {
-      platforms,
-      waitForStop: () => {
-        waited = true;
-        expect(flights[0]?.clusters[0]?.destroyed).toBe(false);
-        return Promise.resolve();
+    const state = await spawnCommand(
+      SpawnOptionsSchema.parse({ nodecount: 2, userdata: 'ud.bu', outputDir: 'spawn-out' }),
+      c.ctx,
+      {
+        platforms,
+        waitForStop: () => {
+          waited = true;
+          expect(flights[0]?.clusters[0]?.destroyed).toBe(false);
+          return Promise.resolve();
+        },
       },
-    });
+    );
     expect(waited).toBe(true);
     expect(state.machines).toHaveLength(2);
-    expect(userDataSeen).toEqual(['variant: flatcar\nversion: 1.0.0\n', 'variant: flatcar\nversion: 1.0.0\n']);
+    expect(userDataSeen).toEqual([
+      'variant: flatcar\nversion: 1.0.0\n',
+      'variant: flatcar\nversion: 1.0.0\n',
+    ]);
     const m = state.machines[0];
     expect(m?.ssh).toBe(
       `ssh -p ${m?.sshPort} -i /keys/id_ed25519 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null core@127.0.0.1`,
@@ -81,21 +94,31 @@ describe('kola spawn', () => {
 
   it('rejects a missing user data file and --detach with --shell', async () => {
     const platforms: Record<string, PlatformFactory> = { qemu: () => Promise.resolve(new FakeFlight()) };
-    await expect(spawnCommand(SpawnOptionsSchema.parse({ userdata: 'nope.ign' }), context().ctx, { platforms })).rejects.toMatchObject({
+    await expect(
+      spawnCommand(SpawnOptionsSchema.parse({ userdata: 'nope.ign' }), context().ctx, { platforms }),
+    ).rejects.toMatchObject({
       code: 'USERDATA_UNREADABLE',
       exitCode: 2,
     });
-    await expect(spawnCommand(SpawnOptionsSchema.parse({ detach: true, shell: true }), context().ctx, { platforms })).rejects.toMatchObject({
+    await expect(
+      spawnCommand(SpawnOptionsSchema.parse({ detach: true, shell: true }), context().ctx, { platforms }),
+    ).rejects.toMatchObject({
       exitCode: 2,
     });
   });
 
   it('--stop refuses a directory without state and never signals a pid that is not a kola spawn', async () => {
-    await expect(stopSpawn('nowhere', context().ctx)).rejects.toMatchObject({ code: 'NO_SPAWN_STATE', exitCode: 2 });
+    await expect(stopSpawn('nowhere', context().ctx)).rejects.toMatchObject({
+      code: 'NO_SPAWN_STATE',
+      exitCode: 2,
+    });
     const dir = join(cwd, 'stale');
     await import('node:fs/promises').then((fs) => fs.mkdir(dir));
     // a pid that is not a running `kola spawn` is never signalled; the stale state is removed
-    await writeFile(join(dir, SPAWN_STATE_FILE), JSON.stringify({ pid: 999_999_999, outputDir: dir, machines: [] }));
+    await writeFile(
+      join(dir, SPAWN_STATE_FILE),
+      JSON.stringify({ pid: 999_999_999, outputDir: dir, machines: [] }),
+    );
     const c = context();
     expect(await stopSpawn(dir, c.ctx)).toEqual({ pid: 999_999_999, stopped: true });
     expect(c.out()).toContain('no longer running');

@@ -17,7 +17,11 @@ import type {
  */
 export interface FakeBehavior {
   /** answer a command; return undefined for the defaults (whoami, os-release, true/false, echo) */
-  exec?: (command: string, m: FakeMachine, opts: MachineExecOptions) => Partial<ExecResult> | undefined | Promise<Partial<ExecResult> | undefined>;
+  exec?: (
+    command: string,
+    m: FakeMachine,
+    opts: MachineExecOptions,
+  ) => Partial<ExecResult> | undefined | Promise<Partial<ExecResult> | undefined>;
   /** console text a machine prints while booting */
   bootConsole?: (m: FakeMachine) => string;
   /** how long newMachine takes */
@@ -70,7 +74,9 @@ export class FakeMachine implements Machine {
     const ok = (stdout: string): ExecResult => ({ stdout, stderr: '', exitCode: 0, signal: undefined });
     if (command === 'whoami') return ok(`${opts.user ?? 'core'}\n`);
     if (command.includes('os-release'))
-      return ok(this.cluster.behavior.osRelease ?? 'ID=fake\nVERSION_ID=1.2.3\nPRETTY_NAME="Fake OS 1.2.3"\n');
+      return ok(
+        this.cluster.behavior.osRelease ?? 'ID=fake\nVERSION_ID=1.2.3\nPRETTY_NAME="Fake OS 1.2.3"\n',
+      );
     if (command === 'true') return ok('');
     if (command === 'false') return { stdout: '', stderr: 'false failed\n', exitCode: 1, signal: undefined };
     const echo = /^echo (.*)$/.exec(command);

@@ -21,7 +21,8 @@ function decode(s: string, where: string): string {
     const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
     if (ent in named) return named[ent] as string;
     const num = /^#(x[0-9a-fA-F]+|[0-9]+)$/.exec(ent);
-    if (num?.[1]) return String.fromCodePoint(num[1].startsWith('x') ? parseInt(num[1].slice(1), 16) : Number(num[1]));
+    if (num?.[1])
+      return String.fromCodePoint(num[1].startsWith('x') ? parseInt(num[1].slice(1), 16) : Number(num[1]));
     throw new Error(`unknown entity ${m} in ${where}`);
   });
 }

@@ -27,7 +27,8 @@ export const basicOsRelease: KolaTest = defineTest({
     const text = await c.mustSsh(m, 'cat /usr/lib/os-release');
     for (const key of ['ID', 'VERSION_ID']) {
       const line = text.split('\n').find((l) => l.startsWith(`${key}=`));
-      if (!line || line.length <= key.length + 1) c.errorf('/usr/lib/os-release has no %s= line:\n%s', key, text);
+      if (!line || line.length <= key.length + 1)
+        c.errorf('/usr/lib/os-release has no %s= line:\n%s', key, text);
       else c.logf('%s', line);
     }
   },

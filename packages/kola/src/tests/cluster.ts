@@ -24,14 +24,19 @@ export const clusterLan: KolaTest = defineTest({
         [b, a],
       ] as const) {
         const r = await s.ssh(from, `ping -c 1 -W 5 ${shellQuote(to.privateIp ?? '')}`, root);
-        if (r.exitCode !== 0) s.errorf('%s cannot ping %s (%s): %s', from.id, to.id, to.privateIp, r.stdout + r.stderr);
+        if (r.exitCode !== 0)
+          s.errorf('%s cannot ping %s (%s): %s', from.id, to.id, to.privateIp, r.stdout + r.stderr);
       }
     });
 
     await c.run('tcp', async (s) => {
       // A one-shot listener on b in the background; with every stdio redirected the SSH session
       // closes at once and (no tty, so no SIGHUP) the listener lives on. No nohup: busybox lacks it.
-      await s.mustSsh(b, `rm -f /tmp/kola-nc.out; nc -l -p ${PORT} >/tmp/kola-nc.out 2>&1 </dev/null &`, root);
+      await s.mustSsh(
+        b,
+        `rm -f /tmp/kola-nc.out; nc -l -p ${PORT} >/tmp/kola-nc.out 2>&1 </dev/null &`,
+        root,
+      );
       let sent = false;
       for (let i = 0; i < 20 && !sent; i++) {
         const r = await s.ssh(a, `echo ${MESSAGE} | nc -w 5 ${shellQuote(b.privateIp ?? '')} ${PORT}`);

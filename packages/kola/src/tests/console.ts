@@ -27,7 +27,9 @@ export const consoleCheckFlags: KolaTest = defineTest({
       const found = checkConsole(text).find((x) => x.id === 'kernel-panic' && x.text.includes('kola-test'));
       if (found) {
         c.logf('found on console line %d: %s', found.line, found.text);
-        const hidden = checkConsole(text, { skipFlags: ['no-kernel-panic-check'] }).some((x) => x.text.includes('kola-test'));
+        const hidden = checkConsole(text, { skipFlags: ['no-kernel-panic-check'] }).some((x) =>
+          x.text.includes('kola-test'),
+        );
         if (hidden) c.errorf('the no-kernel-panic-check flag did not hide the line');
         return;
       }

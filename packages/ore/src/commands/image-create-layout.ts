@@ -1,5 +1,13 @@
 import { resolve } from 'node:path';
-import { createLayoutImage, formatSfdiskDump, gptToJson, loadLayout, parseSize, type GptTableJson, type Logger } from '@mantle/core';
+import {
+  createLayoutImage,
+  formatSfdiskDump,
+  gptToJson,
+  loadLayout,
+  parseSize,
+  type GptTableJson,
+  type Logger,
+} from '@mantle/core';
 
 export interface ImageCreateLayoutOptions {
   /** flatcar, vm, or a disk_layout.json file */
@@ -27,7 +35,10 @@ export interface ImageCreateLayoutResult {
 export async function imageCreateLayout(opts: ImageCreateLayoutOptions): Promise<ImageCreateLayoutResult> {
   const cwd = opts.cwd ?? process.cwd();
   const size = opts.size !== undefined ? parseSize(opts.size, '--size') : undefined;
-  const layout = await loadLayout(opts.layout, { cwd, ...(opts.layoutName ? { name: opts.layoutName } : {}) });
+  const layout = await loadLayout(opts.layout, {
+    cwd,
+    ...(opts.layoutName ? { name: opts.layoutName } : {}),
+  });
   const res = await createLayoutImage({
     out: resolve(cwd, opts.out),
     layout,
@@ -36,7 +47,13 @@ export async function imageCreateLayout(opts: ImageCreateLayoutOptions): Promise
   });
   opts.logger?.info(`created ${opts.out} (${res.size} bytes, layout ${layout.name})`);
   const table = { ...res.table, file: opts.out };
-  return { file: opts.out, layout: layout.name, size: res.size, gpt: gptToJson(table), sfdisk: formatSfdiskDump(table) };
+  return {
+    file: opts.out,
+    layout: layout.name,
+    size: res.size,
+    gpt: gptToJson(table),
+    sfdisk: formatSfdiskDump(table),
+  };
 }
 
 /** The text form: the new table as sfdisk -d prints it. */

@@ -30,6 +30,8 @@ describe('image info / create-layout commands (in-process, pure TS paths only)',
   });
 
   it('rejects a bad --size before touching anything', async () => {
-    await expect(imageCreateLayout({ layout: 'flatcar', out: 'g.img', cwd: dir, size: 'huge' })).rejects.toMatchObject({ code: 'BAD_SIZE', exitCode: 2 });
+    await expect(
+      imageCreateLayout({ layout: 'flatcar', out: 'g.img', cwd: dir, size: 'huge' }),
+    ).rejects.toMatchObject({ code: 'BAD_SIZE', exitCode: 2 });
   });
 });

@@ -1,5 +1,13 @@
 import { resolve } from 'node:path';
-import { gptToJson, formatSfdiskDump, inspectImage, type GptTableJson, type Logger, type MbrPartition, type UsrLabel } from '@mantle/core';
+import {
+  gptToJson,
+  formatSfdiskDump,
+  inspectImage,
+  type GptTableJson,
+  type Logger,
+  type MbrPartition,
+  type UsrLabel,
+} from '@mantle/core';
 
 export interface ImageInfoOptions {
   file: string;
@@ -12,7 +20,15 @@ export interface ImageInfoOptions {
 export interface UsrInfo {
   next: UsrLabel | null;
   active: UsrLabel | null;
-  slots: { label: UsrLabel; partition: number; uuid: string; priority: number; tries: number; successful: boolean; attributes: string }[];
+  slots: {
+    label: UsrLabel;
+    partition: number;
+    uuid: string;
+    priority: number;
+    tries: number;
+    successful: boolean;
+    attributes: string;
+  }[];
 }
 
 /** What `ore image info` returns (and prints with --json). */
@@ -36,7 +52,10 @@ export interface ImageInfo {
 /** Inspect an image: format, compression, virtual size, partition table, USR A/B state. */
 export async function imageInfo(opts: ImageInfoOptions): Promise<ImageInfo> {
   const path = resolve(opts.cwd ?? process.cwd(), opts.file);
-  const info = await inspectImage(path, { ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  const info = await inspectImage(path, {
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   // Show the path as the user typed it, as sfdisk -d does.
   const gpt = info.gpt ? { ...info.gpt, file: opts.file } : undefined;
   const warnings = [...info.warnings, ...(gpt?.warnings ?? [])].map((w) => w.split(path).join(opts.file));
@@ -79,18 +98,29 @@ export function formatImageInfo(info: ImageInfo): string {
   lines.push(`format:        ${kind}`);
   lines.push(`compression:   ${info.compression}`);
   lines.push(`file size:     ${human(info.fileSize)} (${info.fileSize} bytes)`);
-  lines.push(`virtual size:  ${info.virtualSize ? `${human(info.virtualSize.bytes)} (${info.virtualSize.bytes} bytes, from ${info.virtualSize.source})` : 'unknown'}`);
-  lines.push(`partitions:    ${info.partitionTable}${info.gpt?.recovered ? ' (primary GPT corrupt: recovered from the backup)' : ''}`);
+  lines.push(
+    `virtual size:  ${info.virtualSize ? `${human(info.virtualSize.bytes)} (${info.virtualSize.bytes} bytes, from ${info.virtualSize.source})` : 'unknown'}`,
+  );
+  lines.push(
+    `partitions:    ${info.partitionTable}${info.gpt?.recovered ? ' (primary GPT corrupt: recovered from the backup)' : ''}`,
+  );
   if (info.sfdisk) lines.push('', info.sfdisk.trimEnd());
   if (info.mbr) {
     lines.push('', 'MBR partitions:');
-    for (const p of info.mbr) lines.push(`  ${p.number}: type 0x${p.type.toString(16).padStart(2, '0')} start=${p.startLba} size=${p.sizeLba}${p.bootable ? ' bootable' : ''}`);
+    for (const p of info.mbr)
+      lines.push(
+        `  ${p.number}: type 0x${p.type.toString(16).padStart(2, '0')} start=${p.startLba} size=${p.sizeLba}${p.bootable ? ' bootable' : ''}`,
+      );
   }
   if (info.usr) {
     lines.push('', 'USR A/B:');
     for (const s of info.usr.slots) {
-      const marks = [s.label === info.usr.active ? 'active' : '', s.label === info.usr.next ? 'next' : ''].filter(Boolean).join(', ');
-      lines.push(`  ${s.label}  partition ${s.partition}  priority ${s.priority}  tries ${s.tries}  successful ${s.successful ? 'yes' : 'no'}${marks ? `  <- ${marks}` : ''}`);
+      const marks = [s.label === info.usr.active ? 'active' : '', s.label === info.usr.next ? 'next' : '']
+        .filter(Boolean)
+        .join(', ');
+      lines.push(
+        `  ${s.label}  partition ${s.partition}  priority ${s.priority}  tries ${s.tries}  successful ${s.successful ? 'yes' : 'no'}${marks ? `  <- ${marks}` : ''}`,
+      );
     }
     lines.push(`  next boot: ${info.usr.next ?? 'none (no USR partition is bootable)'}`);
   }

@@ -1,6 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { writeOut, type CommandBinder, type CommandSpec, type GlobalArgs } from '@mantle/core';
-import { formatImageCreateLayout, imageCreateLayout, type ImageCreateLayoutResult } from './image-create-layout.js';
+import {
+  formatImageCreateLayout,
+  imageCreateLayout,
+  type ImageCreateLayoutResult,
+} from './image-create-layout.js';
 import { formatImageInfo, imageInfo, type ImageInfo } from './image-info.js';
 
 interface InfoArgs {
@@ -11,7 +15,12 @@ interface InfoArgs {
 export const imageInfoCommand: CommandSpec<InfoArgs> = {
   command: 'info <file>',
   describe: 'show format, compression, virtual size, GPT (as sfdisk -d) and USR A/B state of an image',
-  builder: (y) => y.positional('file', { type: 'string', demandOption: true, describe: 'image file (raw, qcow2, vhd, vmdk; optionally compressed)' }),
+  builder: (y) =>
+    y.positional('file', {
+      type: 'string',
+      demandOption: true,
+      describe: 'image file (raw, qcow2, vhd, vmdk; optionally compressed)',
+    }),
   run: (args, ctx) => imageInfo({ file: args.file, cwd: ctx.cwd, logger: ctx.logger, signal: ctx.signal }),
   print: (data: ImageInfo, ctx) => writeOut(ctx, formatImageInfo(data)),
 };
@@ -31,7 +40,11 @@ export const imageCreateLayoutCommand: CommandSpec<CreateLayoutArgs> = {
   builder: (y) =>
     y
       .positional('out', { type: 'string', demandOption: true, describe: 'image file to create' })
-      .option('layout', { type: 'string', default: 'flatcar', describe: 'flatcar, vm, or a disk_layout.json file' })
+      .option('layout', {
+        type: 'string',
+        default: 'flatcar',
+        describe: 'flatcar, vm, or a disk_layout.json file',
+      })
       .option('layout-name', { type: 'string', describe: 'which layout of the file (default: base)' })
       .option('size', { type: 'string', describe: 'disk size, e.g. 8G (default: the layout size)' })
       .option('force', { type: 'boolean', default: false, describe: 'replace OUT if it exists' }),
@@ -53,7 +66,11 @@ export function imageCommands(bind: CommandBinder): CommandModule<GlobalArgs, Gl
   return {
     command: 'image',
     describe: 'inspect and create disk images',
-    builder: (y) => y.command(bind(imageInfoCommand)).command(bind(imageCreateLayoutCommand)).demandCommand(1, 'ore image: a subcommand is required'),
+    builder: (y) =>
+      y
+        .command(bind(imageInfoCommand))
+        .command(bind(imageCreateLayoutCommand))
+        .demandCommand(1, 'ore image: a subcommand is required'),
     handler: () => {},
   };
 }

@@ -8,7 +8,11 @@ export const containerdRecipe: RecipeInput = {
   homepage: 'https://github.com/containerd/containerd/releases',
   versions: {
     example: '1.7.13',
-    latest: { url: '{source.githubApi}/repos/containerd/containerd/releases/latest', kind: 'github-release', stripV: true },
+    latest: {
+      url: '{source.githubApi}/repos/containerd/containerd/releases/latest',
+      kind: 'github-release',
+      stripV: true,
+    },
   },
   archNames: { go: GO_ARCH },
   sources: { github: GITHUB, githubApi: GITHUB_API },
@@ -17,12 +21,18 @@ export const containerdRecipe: RecipeInput = {
     {
       id: 'containerd',
       url: '{source.github}/containerd/containerd/releases/download/v{version}/containerd-{version}-linux-{arch.go}.tar.gz',
-      checksum: { url: '{source.github}/containerd/containerd/releases/download/v{version}/containerd-{version}-linux-{arch.go}.tar.gz.sha256sum', kind: 'sums' },
+      checksum: {
+        url: '{source.github}/containerd/containerd/releases/download/v{version}/containerd-{version}-linux-{arch.go}.tar.gz.sha256sum',
+        kind: 'sums',
+      },
     },
     {
       id: 'runc',
       url: '{source.github}/opencontainers/runc/releases/download/v{param.runc}/runc.{arch.go}',
-      checksum: { url: '{source.github}/opencontainers/runc/releases/download/v{param.runc}/runc.sha256sum', kind: 'sums' },
+      checksum: {
+        url: '{source.github}/opencontainers/runc/releases/download/v{param.runc}/runc.sha256sum',
+        kind: 'sums',
+      },
     },
   ],
   files: [

@@ -8,7 +8,11 @@ export const dockerComposeRecipe: RecipeInput = {
   homepage: 'https://github.com/docker/compose/releases',
   versions: {
     example: '2.24.6',
-    latest: { url: '{source.githubApi}/repos/docker/compose/releases/latest', kind: 'github-release', stripV: true },
+    latest: {
+      url: '{source.githubApi}/repos/docker/compose/releases/latest',
+      kind: 'github-release',
+      stripV: true,
+    },
   },
   archNames: { gnu: GNU_ARCH },
   sources: { github: GITHUB, githubApi: GITHUB_API },
@@ -16,7 +20,10 @@ export const dockerComposeRecipe: RecipeInput = {
     {
       id: 'compose',
       url: '{source.github}/docker/compose/releases/download/v{version}/docker-compose-linux-{arch.gnu}',
-      checksum: { url: '{source.github}/docker/compose/releases/download/v{version}/docker-compose-linux-{arch.gnu}.sha256', kind: 'sums' },
+      checksum: {
+        url: '{source.github}/docker/compose/releases/download/v{version}/docker-compose-linux-{arch.gnu}.sha256',
+        kind: 'sums',
+      },
     },
   ],
   files: [{ from: 'compose', to: 'usr/libexec/docker/cli-plugins/docker-compose', mode: 0o755 }],

@@ -44,7 +44,8 @@ WantedBy=sockets.target
 /** Docker's static release (dockerd, docker CLI, containerd, runc) with socket-activated dockerd. */
 export const dockerRecipe: RecipeInput = {
   name: 'docker',
-  description: 'Docker engine and CLI from the static release, with containerd and runc (what sysext-bakery ships as docker)',
+  description:
+    'Docker engine and CLI from the static release, with containerd and runc (what sysext-bakery ships as docker)',
   homepage: 'https://download.docker.com/linux/static/stable/',
   versions: {
     example: '24.0.9',

@@ -30,7 +30,8 @@ WantedBy=multi-user.target
 /** k3s as one binary with its kubectl/crictl/ctr links; enable k3s.service or k3s-agent.service on the host. */
 export const k3sRecipe: RecipeInput = {
   name: 'k3s',
-  description: 'k3s (server and agent units in /usr/local/lib/systemd/system, not enabled: link one into multi-user.target.wants)',
+  description:
+    'k3s (server and agent units in /usr/local/lib/systemd/system, not enabled: link one into multi-user.target.wants)',
   homepage: 'https://github.com/k3s-io/k3s/releases',
   versions: {
     example: 'v1.29.2+k3s1',
@@ -42,7 +43,11 @@ export const k3sRecipe: RecipeInput = {
     {
       id: 'k3s',
       url: '{source.github}/k3s-io/k3s/releases/download/{version:url}/k3s{arch.bin}',
-      checksum: { url: '{source.github}/k3s-io/k3s/releases/download/{version:url}/sha256sum-{arch.go}.txt', kind: 'sums', entry: 'k3s{arch.bin}' },
+      checksum: {
+        url: '{source.github}/k3s-io/k3s/releases/download/{version:url}/sha256sum-{arch.go}.txt',
+        kind: 'sums',
+        entry: 'k3s{arch.bin}',
+      },
     },
   ],
   files: [{ from: 'k3s', to: 'usr/local/bin/k3s', mode: 0o755 }],

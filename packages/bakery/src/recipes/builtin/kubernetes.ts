@@ -30,7 +30,8 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
 /** kubelet, kubeadm, kubectl (each verified by dl.k8s.io's .sha256) and the CNI plugins. */
 export const kubernetesRecipe: RecipeInput = {
   name: 'kubernetes',
-  description: 'kubelet, kubeadm and kubectl with the CNI plugins (in /usr/libexec/cni); kubelet is started by kubeadm, not upheld',
+  description:
+    'kubelet, kubeadm and kubectl with the CNI plugins (in /usr/libexec/cni); kubelet is started by kubeadm, not upheld',
   homepage: 'https://kubernetes.io/releases/download/',
   versions: {
     example: '1.29.2',
@@ -40,13 +41,28 @@ export const kubernetesRecipe: RecipeInput = {
   sources: { k8s: 'https://dl.k8s.io', github: GITHUB },
   params: { cni: { default: '1.4.0', description: 'CNI plugins version' } },
   downloads: [
-    { id: 'kubelet', url: '{source.k8s}/release/v{version}/bin/linux/{arch.go}/kubelet', checksum: { url: '{source.k8s}/release/v{version}/bin/linux/{arch.go}/kubelet.sha256', kind: 'hex' } },
-    { id: 'kubeadm', url: '{source.k8s}/release/v{version}/bin/linux/{arch.go}/kubeadm', checksum: { url: '{source.k8s}/release/v{version}/bin/linux/{arch.go}/kubeadm.sha256', kind: 'hex' } },
-    { id: 'kubectl', url: '{source.k8s}/release/v{version}/bin/linux/{arch.go}/kubectl', checksum: { url: '{source.k8s}/release/v{version}/bin/linux/{arch.go}/kubectl.sha256', kind: 'hex' } },
+    {
+      id: 'kubelet',
+      url: '{source.k8s}/release/v{version}/bin/linux/{arch.go}/kubelet',
+      checksum: { url: '{source.k8s}/release/v{version}/bin/linux/{arch.go}/kubelet.sha256', kind: 'hex' },
+    },
+    {
+      id: 'kubeadm',
+      url: '{source.k8s}/release/v{version}/bin/linux/{arch.go}/kubeadm',
+      checksum: { url: '{source.k8s}/release/v{version}/bin/linux/{arch.go}/kubeadm.sha256', kind: 'hex' },
+    },
+    {
+      id: 'kubectl',
+      url: '{source.k8s}/release/v{version}/bin/linux/{arch.go}/kubectl',
+      checksum: { url: '{source.k8s}/release/v{version}/bin/linux/{arch.go}/kubectl.sha256', kind: 'hex' },
+    },
     {
       id: 'cni',
       url: '{source.github}/containernetworking/plugins/releases/download/v{param.cni}/cni-plugins-linux-{arch.go}-v{param.cni}.tgz',
-      checksum: { url: '{source.github}/containernetworking/plugins/releases/download/v{param.cni}/cni-plugins-linux-{arch.go}-v{param.cni}.tgz.sha256', kind: 'hex' },
+      checksum: {
+        url: '{source.github}/containernetworking/plugins/releases/download/v{param.cni}/cni-plugins-linux-{arch.go}-v{param.cni}.tgz.sha256',
+        kind: 'hex',
+      },
     },
   ],
   files: [

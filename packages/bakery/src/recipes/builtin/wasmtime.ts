@@ -8,12 +8,23 @@ export const wasmtimeRecipe: RecipeInput = {
   homepage: 'https://github.com/bytecodealliance/wasmtime/releases',
   versions: {
     example: '17.0.1',
-    latest: { url: '{source.githubApi}/repos/bytecodealliance/wasmtime/releases/latest', kind: 'github-release', stripV: true },
+    latest: {
+      url: '{source.githubApi}/repos/bytecodealliance/wasmtime/releases/latest',
+      kind: 'github-release',
+      stripV: true,
+    },
     note: 'the release publishes no checksum files: pin the tarball with --sha256 wasmtime-vVERSION-ARCH-linux.tar.xz=HEX',
   },
   archNames: { gnu: GNU_ARCH },
   sources: { github: GITHUB, githubApi: GITHUB_API },
-  downloads: [{ id: 'wasmtime', url: '{source.github}/bytecodealliance/wasmtime/releases/download/v{version}/wasmtime-v{version}-{arch.gnu}-linux.tar.xz' }],
-  files: [{ from: 'wasmtime:wasmtime-v{version}-{arch.gnu}-linux/wasmtime', to: 'usr/bin/wasmtime', mode: 0o755 }],
+  downloads: [
+    {
+      id: 'wasmtime',
+      url: '{source.github}/bytecodealliance/wasmtime/releases/download/v{version}/wasmtime-v{version}-{arch.gnu}-linux.tar.xz',
+    },
+  ],
+  files: [
+    { from: 'wasmtime:wasmtime-v{version}-{arch.gnu}-linux/wasmtime', to: 'usr/bin/wasmtime', mode: 0o755 },
+  ],
   reloadManager: false,
 };
