@@ -11,3 +11,6 @@ export * from './profiles/index.js';
 export * from './storage/index.js';
 export * from './verify/index.js';
 export * from './ignition/index.js';
+export * from './fs/path-problems.js';
+export * from './fs/output-path.js';
+export * from './fs/input-path.js';

@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
-import { hashFile, InputError, onCleanup, requireTool, type Logger } from '@mantle/core';
+import { lstat, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
+import {
+  checkInputPath,
+  checkOutputDir,
+  ensureOutputDir,
+  hashFile,
+  InputError,
+  onCleanup,
+  PathProblem,
+  requireTool,
+  type Logger,
+} from '@mantle/core';
 import {
   buildExtensionRelease,
   extensionReleasePath,
@@ -35,8 +45,10 @@ export interface CreateSysextOptions {
   upholds?: readonly string[];
   /** SOURCE_DATE_EPOCH for every timestamp; default $SOURCE_DATE_EPOCH, else 0 */
   epoch?: number;
-  /** where the image and SHA256SUMS go (created if missing); default cwd */
+  /** where the image and SHA256SUMS go (created if missing; its parent must exist); default cwd */
   outDir?: string;
+  /** replace an image of the same name, version and architecture in outDir */
+  force?: boolean;
   allowSetuid?: boolean;
   /** squashfs compressor; default gzip (what sysext-bakery and plain mksquashfs use) */
   compression?: string;
@@ -114,8 +126,21 @@ export async function createSysext(opts: CreateSysextOptions): Promise<CreateSys
       });
     generated.push(f);
   }
-  const from = resolve(cwd, opts.from);
-  const outDir = resolve(cwd, opts.outDir ?? '.');
+  const from = await checkInputPath(opts.from, { cwd, flag: '--from', kind: 'dir' });
+  const outFlag = { cwd, flag: '--out' };
+  // --out is checked before the tree is read or a tool runs: a file, a missing parent, a
+  // read-only place or /proc is exit 2 at once.
+  const outDir = (await checkOutputDir(opts.outDir ?? '.', outFlag)).path;
+  const file = imageFileName(name, version, arch);
+  const finalPath = join(outDir, file);
+  if (!opts.force && (await lstat(finalPath).catch(() => undefined))) {
+    throw new InputError({
+      code: PathProblem.OutputExists,
+      message: `${join(opts.outDir ?? '.', file)} already exists (an image of the same name, version and architecture)`,
+      hint: 'pass --force to replace it, give another --version, or choose another --out',
+      details: { path: finalPath },
+    });
+  }
   const rel = relative(from, outDir);
   if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
     throw new InputError({
@@ -150,9 +175,7 @@ export async function createSysext(opts: CreateSysextOptions): Promise<CreateSys
     );
   }
 
-  await mkdir(outDir, { recursive: true });
-  const file = imageFileName(name, version, arch);
-  const finalPath = join(outDir, file);
+  await ensureOutputDir(opts.outDir ?? '.', outFlag);
   const tmp = join(outDir, `.${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const scratch = await mkdtemp(join(outDir, '.bakery-scratch-'));
   const removeTemp = async (): Promise<void> => {

@@ -7,6 +7,7 @@ interface BakeArgs {
   to: string;
   sysupdate: boolean;
   out?: string | undefined;
+  force: boolean;
 }
 
 /** `bakery bake IMAGE NAME:FILE.raw... [--to root|oem] [--sysupdate]`. */
@@ -37,7 +38,8 @@ export const bakeSpec: CommandSpec<BakeArgs> = {
         describe:
           'install NAME.conf/NAME.transfer from beside each FILE into /etc/sysupdate.NAME.d/, and noop.conf',
       })
-      .option('out', { type: 'string', describe: 'write the baked image here and leave IMAGE as it is' }),
+      .option('out', { type: 'string', describe: 'write the baked image here and leave IMAGE as it is' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace an existing --out file' }),
   run: async (args, ctx) => {
     const a = args as unknown as BakeArgs;
     const { bakeImage } = await import('../bake/bake-image.js');
@@ -47,6 +49,7 @@ export const bakeSpec: CommandSpec<BakeArgs> = {
       to: a.to as 'root',
       sysupdate: a.sysupdate,
       ...(a.out !== undefined ? { out: a.out } : {}),
+      force: a.force,
       cwd: ctx.cwd,
       env: ctx.env,
       logger: ctx.logger,

@@ -1,4 +1,11 @@
-import { InputError, UsageError, writeOut, type CommandContext, type CommandSpec } from '@mantle/core';
+import {
+  checkOutputDir,
+  InputError,
+  UsageError,
+  writeOut,
+  type CommandContext,
+  type CommandSpec,
+} from '@mantle/core';
 import type { CreateSysextResult } from '../build/create-sysext.js';
 
 interface CreateArgs {
@@ -16,6 +23,7 @@ interface CreateArgs {
   upholds?: string[] | undefined;
   epoch?: number | undefined;
   out: string;
+  force: boolean;
   allowSetuid: boolean;
   compression?: string | undefined;
   sums: boolean;
@@ -78,7 +86,16 @@ export const createSpec: CommandSpec<CreateArgs> = {
         type: 'number',
         describe: 'timestamp of every file (default $SOURCE_DATE_EPOCH, else 0)',
       })
-      .option('out', { type: 'string', default: '.', describe: 'output directory (image and SHA256SUMS)' })
+      .option('out', {
+        type: 'string',
+        default: '.',
+        describe: 'output directory (image and SHA256SUMS; created if missing, its parent must exist)',
+      })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'replace an image of the same name, version and architecture in --out',
+      })
       .option('allow-setuid', {
         type: 'boolean',
         default: false,
@@ -109,6 +126,8 @@ export const createSpec: CommandSpec<CreateArgs> = {
       }) as never,
   run: async (args, ctx) => {
     const a = args as unknown as CreateArgs;
+    // Before a recipe downloads anything: a bad --out is exit 2 at once.
+    await checkOutputDir(a.out, { cwd: ctx.cwd, flag: '--out' });
     const common = {
       ...(a.version !== undefined ? { version: String(a.version) } : {}),
       ...(a.arch !== undefined ? { arch: a.arch } : {}),
@@ -121,6 +140,7 @@ export const createSpec: CommandSpec<CreateArgs> = {
       ...(a.upholds ? { upholds: a.upholds } : {}),
       ...(a.epoch !== undefined ? { epoch: a.epoch } : {}),
       outDir: a.out,
+      force: a.force,
       allowSetuid: a.allowSetuid,
       ...(a.compression !== undefined ? { compression: a.compression } : {}),
       sums: a.sums,

@@ -1,5 +1,4 @@
-import { resolve } from 'node:path';
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core';
+import { checkInputPath, writeOut, type CommandContext, type CommandSpec } from '@mantle/core';
 import type { SysextInspection } from '../read/inspect-sysext.js';
 
 interface InspectArgs {
@@ -18,7 +17,8 @@ export const inspectSpec: CommandSpec<InspectArgs> = {
   run: async (args, ctx) => {
     const a = args as unknown as InspectArgs;
     const { inspectSysext } = await import('../read/inspect-sysext.js');
-    const r = await inspectSysext(resolve(ctx.cwd, a.image), { logger: ctx.logger, env: ctx.env });
+    const image = await checkInputPath(a.image, { cwd: ctx.cwd, flag: 'IMAGE' });
+    const r = await inspectSysext(image, { logger: ctx.logger, env: ctx.env });
     return ctx.json ? r : { ...r, showFiles: a.files };
   },
   print: (r: SysextInspection & { showFiles?: boolean }, ctx: CommandContext) => {

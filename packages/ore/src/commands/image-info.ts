@@ -1,5 +1,5 @@
-import { resolve } from 'node:path';
 import {
+  checkInputPath,
   gptToJson,
   formatSfdiskDump,
   inspectImage,
@@ -51,7 +51,7 @@ export interface ImageInfo {
 
 /** Inspect an image: format, compression, virtual size, partition table, USR A/B state. */
 export async function imageInfo(opts: ImageInfoOptions): Promise<ImageInfo> {
-  const path = resolve(opts.cwd ?? process.cwd(), opts.file);
+  const path = await checkInputPath(opts.file, { cwd: opts.cwd ?? process.cwd(), flag: 'FILE' });
   const info = await inspectImage(path, {
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
