@@ -251,11 +251,13 @@ describe('failures', () => {
     expect(e1.message).toContain(corrupt);
 
     const missing = join(root, 'missing.qcow2');
+    // a path the user gave that is not there is their input (exit 2), not a missing prerequisite
     const e2 = (await createQemuFlight(flightOpts({ image: missing })).catch(
       (e: unknown) => e,
-    )) as PrerequisiteError;
-    expect(e2).toBeInstanceOf(PrerequisiteError);
-    expect(e2.exitCode).toBe(3);
+    )) as InputError;
+    expect(e2).toBeInstanceOf(InputError);
+    expect(e2.exitCode).toBe(2);
+    expect(e2.code).toBe('INPUT_NOT_FOUND');
     expect(e2.message).toContain(missing);
 
     const e3 = (await createQemuFlight(flightOpts({ env: { PATH: join(root, 'empty-path') } })).catch(

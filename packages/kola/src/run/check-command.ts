@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { ExitCode, InputError, writeOut, type CommandContext } from '@mantle/core';
+import { checkInputPath, ExitCode, InputError, writeOut, type CommandContext } from '@mantle/core';
 import { CHECK_FORMATS, formatCheckReport, type CheckFormat, type CheckReportJson } from '@mantle/kolet';
 import { KoletAgent } from '../kolet/agent.js';
 import { checkReportFromJson, resolveCheckSpec } from '../kolet/check-spec.js';
@@ -43,10 +42,11 @@ export async function checkCommand(
       hint: 'pass --format documentation, json or tap',
     });
   }
-  const specPath = resolve(ctx.cwd, opts.spec);
+  // SPEC is a file the user named: a missing one is said as such (exit 2), before anything else.
+  const specPath = await checkInputPath(opts.spec, { cwd: ctx.cwd, flag: 'SPEC' });
   const spec = await resolveCheckSpec(specPath, { baseDir: ctx.cwd, owner: 'kola check' });
   const kolet = deps.kolet ?? KoletAgent.load(ctx.env, ctx.logger);
-  const userData = opts.userdata ? await readUserData(resolve(ctx.cwd, opts.userdata)) : undefined;
+  const userData = opts.userdata ? await readUserData(opts.userdata, ctx.cwd) : undefined;
   const { opts: run } = await chooseImage(opts.run, ctx.env, ctx.cwd);
 
   const booted = await bootOneMachine(run, ctx, {
@@ -71,15 +71,6 @@ export async function checkCommand(
   }
 }
 
-async function readUserData(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new InputError({
-      code: 'USERDATA_UNREADABLE',
-      message: `--userdata ${path}: ${err instanceof Error ? err.message : String(err)}`,
-      hint: 'give a Butane or Ignition file',
-      cause: err,
-    });
-  }
+async function readUserData(file: string, cwd: string): Promise<string> {
+  return readFile(await checkInputPath(file, { cwd, flag: '--userdata' }), 'utf8');
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InputError } from '@mantle/core';
+import { InputError, inputReadError } from '@mantle/core';
 import { LineCounter, parseDocument } from 'yaml';
 
 export interface TemplateVarsOptions {
@@ -19,12 +19,7 @@ export async function loadTemplateVars(opts: TemplateVarsOptions): Promise<Recor
     try {
       text = await readFile(resolve(opts.cwd ?? process.cwd(), opts.file), 'utf8');
     } catch (err) {
-      throw new InputError({
-        code: 'CHECK_VARS_UNREADABLE',
-        message: `--vars ${opts.file}: ${err instanceof Error ? err.message : String(err)}`,
-        hint: 'give the path of a YAML or JSON file holding a mapping of variables',
-        cause: err,
-      });
+      throw inputReadError(err, { flag: '--vars', path: opts.file }, opts.cwd ?? process.cwd());
     }
     vars = parseTemplateVars(text, opts.file);
   }

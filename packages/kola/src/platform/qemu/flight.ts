@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import {
   InputError,
   InterruptedError,
-  PrerequisiteError,
   generateKeyPair,
   onCleanup,
   requireTool,
@@ -145,9 +144,9 @@ async function readUserKey(path: string): Promise<string[]> {
     () => false,
   );
   if (!exists) {
-    throw new PrerequisiteError({
+    throw new InputError({
       code: 'QEMU_KEY_MISSING',
-      message: `SSH key ${abs} does not exist`,
+      message: `--key ${path}: no such file or directory`,
       hint: 'pass the path of your public key (e.g. ~/.ssh/id_ed25519.pub) with --key',
       details: { path: abs },
     });
