@@ -11,3 +11,4 @@ export * from './profiles/index.js';
 export * from './storage/index.js';
 export * from './verify/index.js';
 export * from './ignition/index.js';
+export * from './fs/index.js';

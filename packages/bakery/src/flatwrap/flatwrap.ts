@@ -12,11 +12,10 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
-import { ExecError, InputError, onCleanup, run, type Logger } from '@mantle/core';
+import { ExecError, InputError, onCleanup, run, type Logger, resolveInRoot } from '@mantle/core';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { stageTree } from '../build/staging.js';
 import { checkTarget, parsePathSpec } from '../flix/path-spec.js';
-import { resolveInRoot } from '../flix/rooted-path.js';
 import { checkName } from '../sysext/names.js';
 import { execCommands, rewriteUnit, unitTarget, type ExecRoute, type UnitChange } from './unit-rewrite.js';
 import {

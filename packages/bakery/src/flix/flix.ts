@@ -1,10 +1,9 @@
 import { chmod, copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
-import { InputError, onCleanup, requireTool, run, runText } from '@mantle/core';
+import { InputError, onCleanup, requireTool, run, runText, resolveInRoot } from '@mantle/core';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { checkName } from '../sysext/names.js';
 import { checkTarget, parsePathSpec } from './path-spec.js';
-import { resolveInRoot } from './rooted-path.js';
 
 // flix: take binaries out of a foreign root filesystem (an unpacked container image, a chroot) and
 // make them run on any host from a sysext. Each ELF binary gets its own dynamic loader and the

@@ -1,7 +1,6 @@
 import { lstat, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ExecError, InputError, OperationError, run, type Logger } from '@mantle/core';
-import { resolveInRoot } from '../flix/rooted-path.js';
+import { ExecError, InputError, OperationError, run, type Logger, resolveInRoot } from '@mantle/core';
 
 // --run: what sysext-bakery's CMD= does with `docker run`, done with bubblewrap on the unpacked
 // tree before it is renamed into place: the root filesystem bound read-write as /, its own /proc,
