@@ -1,6 +1,6 @@
 import { lstat, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 
 /**
  * Resolve a path inside a root directory the way the kernel would after chroot: every component

@@ -1,6 +1,8 @@
 import { lstat, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ExecError, InputError, OperationError, run, type Logger } from '@mantle/core';
+import { InputError, OperationError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { ExecError, run } from '@mantle/core/exec';
 import { resolveInRoot } from '../flix/rooted-path.js';
 
 // --run: what sysext-bakery's CMD= does with `docker run`, done with bubblewrap on the unpacked
