@@ -1,2 +1,5 @@
-// fs: file-system helpers every tool shares (path confinement and atomic writes land here).
-export {};
+// fs: confinement of paths that come from files, archives, the network and image metadata.
+export * from './errors.js';
+export * from './names.js';
+export * from './confine.js';
+export * from './rooted.js';
