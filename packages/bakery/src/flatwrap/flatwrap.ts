@@ -12,7 +12,11 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
-import { ExecError, InputError, onCleanup, run, type Logger, resolveInRoot } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { onCleanup } from '@mantle/core/cli';
+import { ExecError, run } from '@mantle/core/exec';
+import { resolveInRoot } from '@mantle/core/fs';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { stageTree } from '../build/staging.js';
 import { checkTarget, parsePathSpec } from '../flix/path-spec.js';
