@@ -10,12 +10,12 @@ import {
   ext4List,
   ext4ReadFile,
   FLATCAR_LAYOUT_CONFIG,
-  hashFile,
   parseLayoutConfig,
   partitionRef,
   type DiskLayout,
-} from '@mantle/core';
-import { readOnlyDir } from '../../core/test/helpers/read-only.js';
+} from '@mantle/core/disk';
+import { hashFile } from '@mantle/core/verify';
+import { readOnlyDir } from '@mantle/test-utils/read-only';
 import { BIN, bakery, exec, ls, makeTree, requireBuilt, sampleTree, tempDirs } from './helpers.js';
 
 // Bakes sysexts into a Flatcar-layout disk made with core's layout code (ROOT and OEM as ext4),
@@ -162,7 +162,7 @@ describe('bakery bake (no root, no loop devices)', () => {
     const before = await hashFile(img);
     const notDisk = join(work, 'not-a-disk.img');
     await writeFile(notDisk, randomBytes(64 * 1024));
-    const { createLayoutImage } = await import('@mantle/core');
+    const { createLayoutImage } = await import('@mantle/core/disk');
     const other = join(work, 'other.img');
     await createLayoutImage({
       out: other,

@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOnlyDir } from '../../core/test/helpers/read-only.js';
+import { readOnlyDir } from '@mantle/test-utils/read-only';
 import { BIN, bakery, exec, ls, makeTree, requireBuilt, sampleTree, tempDirs } from './helpers.js';
 
 const tmp = tempDirs();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMain } from '@mantle/core';
+import { runMain } from '@mantle/core/cli';
 import { createKoletCli } from './cli-spec.js';
 import { NativeRegistry } from './native/registry.js';
 import { registerSelfTest } from './native/self-test.js';
@@ -99,7 +99,9 @@ describe('kolet CLI (in process)', () => {
       '--timeout soon: not a duration',
     );
     expect((await kolet('check', 'ok.yaml', '--format', 'xml')).code).toBe(2);
-    expect((await kolet('check', 'missing.yaml')).stderr).toContain('SPEC missing.yaml: no such file or directory');
+    expect((await kolet('check', 'missing.yaml')).stderr).toContain(
+      'SPEC missing.yaml: no such file or directory',
+    );
   });
 
   it('check --vars --vars-inline renders the spec and its gossfile includes; interface checks in every format', async () => {

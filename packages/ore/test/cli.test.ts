@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '@mantle/core';
-import { runWithClosedPipe } from '../../core/test/helpers/closed-pipe.js';
-import { readOnlyDir } from '../../core/test/helpers/read-only.js';
+import { run } from '@mantle/core/exec';
+import { runWithClosedPipe } from '@mantle/test-utils/closed-pipe';
+import { readOnlyDir } from '@mantle/test-utils/read-only';
 
 const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let dir: string;

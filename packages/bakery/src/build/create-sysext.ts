@@ -1,17 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
-import {
-  checkInputPath,
-  checkOutputDir,
-  ensureOutputDir,
-  hashFile,
-  InputError,
-  onCleanup,
-  PathProblem,
-  requireTool,
-  type Logger,
-} from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { onCleanup } from '@mantle/core/cli';
+import { requireTool } from '@mantle/core/exec';
+import { hashFile } from '@mantle/core/verify';
+import { checkInputPath, checkOutputDir, ensureOutputDir, PathProblem } from '@mantle/core/fs';
 import {
   buildExtensionRelease,
   extensionReleasePath,

@@ -1,11 +1,6 @@
-import {
-  checkOutputDir,
-  InputError,
-  UsageError,
-  writeOut,
-  type CommandContext,
-  type CommandSpec,
-} from '@mantle/core';
+import { InputError, UsageError } from '@mantle/core/errors';
+import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { checkOutputDir } from '@mantle/core/fs';
 import type { CreateSysextResult } from '../build/create-sysext.js';
 
 interface CreateArgs {

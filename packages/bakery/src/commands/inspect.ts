@@ -1,4 +1,5 @@
-import { checkInputPath, writeOut, type CommandContext, type CommandSpec } from '@mantle/core';
+import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { checkInputPath } from '@mantle/core/fs';
 import type { SysextInspection } from '../read/inspect-sysext.js';
 
 interface InspectArgs {

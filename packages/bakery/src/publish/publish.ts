@@ -1,20 +1,18 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
+import { InputError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { checkInputPath } from '@mantle/core/fs';
 import {
-  checkInputPath,
   formatSums,
   hashFile,
-  InputError,
-  openStore,
   parseSums,
   VerifyError,
   VerifyErrorCode,
-  type Logger,
-  type ObjectStore,
-  type OpenStoreOptions,
   type SumsEntry,
-} from '@mantle/core';
+} from '@mantle/core/verify';
+import { openStore, type ObjectStore, type OpenStoreOptions } from '@mantle/ore/storage';
 import { gpgDetachSign } from './sign.js';
 
 // The flat layout systemd-sysupdate reads from a url-file source: every NAME-VERSION-ARCH.raw,

@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { checkInputPath, InputError, parseOsRelease, UsageError, type Logger } from '@mantle/core';
+import { InputError, UsageError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { parseOsRelease } from '@mantle/core/image';
+import { checkInputPath } from '@mantle/core/fs';
 import { checkReleaseValue } from '../sysext/extension-release.js';
 import { checkName, hostArch, normalizeArch } from '../sysext/names.js';
 import { mergeVerdict, type HostRelease, type MergeVerdict } from '../sysext/merge-rules.js';

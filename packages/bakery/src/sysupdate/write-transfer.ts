@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import { ensureOutputDir, InputError, writeFileAtomic } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import { writeFileAtomic } from '@mantle/core/verify';
+import { ensureOutputDir } from '@mantle/core/fs';
 import { noopTransferFile, transferFile, type TransferOptions } from './transfer.js';
 
 export interface WriteTransferOptions extends TransferOptions {

@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkInputPath, InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import { checkInputPath } from '@mantle/core/fs';
 import { checkConsole } from '../console/check-console.js';
 import { defineTest, isKolaTest, type KolaTest } from './define-test.js';
 import type { Registry } from './registry.js';

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { checkInputPath, ExitCode, InputError, writeOut, type CommandContext } from '@mantle/core';
+import { ExitCode, InputError } from '@mantle/core/errors';
+import { writeOut, type CommandContext } from '@mantle/core/cli';
+import { checkInputPath } from '@mantle/core/fs';
 import { CHECK_FORMATS, formatCheckReport, type CheckFormat, type CheckReportJson } from '@mantle/kolet';
 import { KoletAgent } from '../kolet/agent.js';
 import { checkReportFromJson, resolveCheckSpec } from '../kolet/check-spec.js';

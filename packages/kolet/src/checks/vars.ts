@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InputError, inputReadError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import { inputReadError } from '@mantle/core/fs';
 import { LineCounter, parseDocument } from 'yaml';
 
 export interface TemplateVarsOptions {

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkInputPath, InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import { checkInputPath } from '@mantle/core/fs';
 import { isNativeTestLike, type NativeRegistry, type NativeTestLike } from './registry.js';
 import type { NativeFunction } from './context.js';
 

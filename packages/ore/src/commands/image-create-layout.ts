@@ -1,15 +1,15 @@
 import { resolve } from 'node:path';
+import type { Logger } from '@mantle/core/log';
+import { checkOutputFile } from '@mantle/core/fs';
 import {
   BUILTIN_LAYOUTS,
-  checkOutputFile,
   createLayoutImage,
   formatSfdiskDump,
   gptToJson,
   loadLayout,
   parseSize,
   type GptTableJson,
-  type Logger,
-} from '@mantle/core';
+} from '@mantle/core/disk';
 
 export interface ImageCreateLayoutOptions {
   /** flatcar, vm, or a disk_layout.json file */

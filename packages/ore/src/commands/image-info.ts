@@ -1,13 +1,13 @@
+import type { Logger } from '@mantle/core/log';
 import {
-  checkInputPath,
   gptToJson,
   formatSfdiskDump,
-  inspectImage,
   type GptTableJson,
-  type Logger,
   type MbrPartition,
   type UsrLabel,
-} from '@mantle/core';
+} from '@mantle/core/disk';
+import { inspectImage } from '@mantle/core/image';
+import { checkInputPath } from '@mantle/core/fs';
 
 export interface ImageInfoOptions {
   file: string;

@@ -1,6 +1,7 @@
 import { access, constants, copyFile, chmod, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { checkInputPath, InputError, PrerequisiteError } from '@mantle/core';
+import { InputError, PrerequisiteError } from '@mantle/core/errors';
+import { checkInputPath } from '@mantle/core/fs';
 import type { QemuArch, QemuFirmware } from './options.js';
 
 /** UEFI firmware for one flight: a read-only code image and a variable store template. */
