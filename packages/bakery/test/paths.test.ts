@@ -92,3 +92,35 @@ describe('missing inputs are exit 2 in every command', () => {
     });
   }
 });
+
+describe('bakery messages name the thing', () => {
+  it('a missing positional, --epoch abc, validate --arch/--sysext-level as create checks them', async () => {
+    const bake = await bakery(['bake', 'x.img'], { cwd: work });
+    expect(bake.code).toBe(2);
+    expect(bake.stderr).toContain(
+      'error: bakery bake: missing <sysexts..> (usage: bakery bake <image> <sysexts..>)',
+    );
+    expect(bake.stderr).toContain("hint: run 'bakery bake --help' for usage");
+    const epoch = await bakery(['create', 't', '--from', tree, '--epoch', 'abc', '--out', 'e'], {
+      cwd: work,
+    });
+    expect(epoch.code).toBe(2);
+    expect(epoch.stderr).toContain('--epoch "abc" is not a Unix time');
+    const out = join(work, 'v');
+    expect((await bakery(['create', 'v', '--from', tree, '--out', out])).code).toBe(0);
+    const image = join(out, 'v.raw');
+    for (const [flags, msg] of [
+      [['--arch', 'sparc'], '--arch "sparc" is not a supported architecture'],
+      [['--sysext-level', 'a b'], '--sysext-level "a b" has characters os-release values cannot hold'],
+    ] as const) {
+      for (const cmd of [
+        ['create', 'v', '--from', tree, '--out', join(work, 'v2'), '--os', 'flatcar', ...flags],
+        ['validate', image, '--os', 'flatcar', ...flags],
+      ]) {
+        const r = await bakery(cmd);
+        expect(r.code, `${cmd.join(' ')}\n${r.stderr}`).toBe(2);
+        expect(r.stderr).toContain(msg);
+      }
+    }
+  });
+});

@@ -112,8 +112,7 @@ type PlatformArgs = {
 };
 
 /** The raw (unvalidated) platform part of RunOptions/SpawnOptions from parsed flags. */
-function platformOptions(a: PlatformArgs): Record<string, unknown> {
-  const boardArch: Record<string, string> = { 'amd64-usr': 'x86_64', 'arm64-usr': 'aarch64' };
+function platformOptions(a: PlatformArgs, boardArch: (board: string) => string): Record<string, unknown> {
   return {
     platform: a.platform,
     image: a.image,
@@ -135,7 +134,7 @@ function platformOptions(a: PlatformArgs): Record<string, unknown> {
       accel: a.qemuAccel,
       memoryMiB: a.qemuMemory,
       cpus: a.qemuCpus,
-      arch: a.qemuArch ?? (a.board ? (boardArch[a.board] ?? a.board) : undefined),
+      arch: a.qemuArch ?? (a.board ? boardArch(a.board) : undefined),
       vnc: a.qemuVnc,
     },
   };
@@ -196,14 +195,15 @@ const runSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
       exttest?: string[];
       testsDir?: string[];
     };
-    const [{ parseRunOptions }, { parseParallel }, { parseShard }, { runCommand }] = await Promise.all([
-      import('./run/options.js'),
-      import('./harness/parallel.js'),
-      import('./registry/filter.js'),
-      import('./run/run-command.js'),
-    ]);
+    const [{ parseRunOptions, boardArch }, { parseParallel }, { parseShard }, { runCommand }] =
+      await Promise.all([
+        import('./run/options.js'),
+        import('./harness/parallel.js'),
+        import('./registry/filter.js'),
+        import('./run/run-command.js'),
+      ]);
     const opts = parseRunOptions({
-      ...platformOptions(a),
+      ...platformOptions(a, boardArch),
       globs: a.glob ?? [],
       distro: a.distro,
       parallel: parseParallel(a.parallel, '--parallel'),
@@ -249,12 +249,17 @@ const checkSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
       format: 'documentation' | 'json' | 'tap';
       userdata?: string;
     };
-    const [{ parseRunOptions }, { checkCommand }] = await Promise.all([
+    const [{ parseRunOptions, boardArch }, { checkCommand }] = await Promise.all([
       import('./run/options.js'),
       import('./run/check-command.js'),
     ]);
     return checkCommand(
-      { run: parseRunOptions(platformOptions(a)), spec: a.spec, format: a.format, userdata: a.userdata },
+      {
+        run: parseRunOptions(platformOptions(a, boardArch)),
+        spec: a.spec,
+        format: a.format,
+        userdata: a.userdata,
+      },
       ctx,
     );
   },
@@ -268,11 +273,11 @@ const bootchartSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
   builder: (y) => platformFlags(y) as never,
   run: async (args, ctx) => {
     const a = args as unknown as PlatformArgs;
-    const [{ parseRunOptions }, { bootchartCommand }] = await Promise.all([
+    const [{ parseRunOptions, boardArch }, { bootchartCommand }] = await Promise.all([
       import('./run/options.js'),
       import('./run/bootchart-command.js'),
     ]);
-    return bootchartCommand(parseRunOptions(platformOptions(a)), ctx);
+    return bootchartCommand(parseRunOptions(platformOptions(a, boardArch)), ctx);
   },
   print: (data: BootchartResult, ctx) => {
     if (data.summary) writeOut(ctx, data.summary);
@@ -369,11 +374,11 @@ const spawnSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
     if (a.stop) return spawn.stopSpawn(a.stop, ctx).then(() => undefined);
     const opts = a.optionsFile
       ? await spawn.readSpawnOptionsFile(a.optionsFile)
-      : await import('./run/options.js').then(({ parseRunOptions }) => {
+      : await import('./run/options.js').then(({ parseRunOptions, boardArch }) => {
           // validate the shared flags with run's schema (flag names in errors), then the rest
-          parseRunOptions({ ...platformOptions(a) });
+          parseRunOptions({ ...platformOptions(a, boardArch) });
           return spawn.parseSpawnOptions({
-            ...platformOptions(a),
+            ...platformOptions(a, boardArch),
             nodecount: a.nodecount,
             userdata: a.userdata,
             shell: a.shell,

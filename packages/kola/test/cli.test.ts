@@ -110,6 +110,20 @@ describe('kola (built bin)', () => {
     expect(spawnCount.stderr).not.toContain('"code"');
   });
 
+  it('names the flag or argument that is wrong, and the help of the command typed', () => {
+    const board = kola(['run', '--board', 'sparc-usr']);
+    expect(board.code).toBe(2);
+    expect(board.stderr).toContain(
+      'error: --board sparc-usr: not a board; expected one of amd64-usr, arm64-usr',
+    );
+    const check = kola(['check']);
+    expect(check.code).toBe(2);
+    expect(check.stderr).toContain('error: kola check: missing <spec> (usage: kola check <spec>)');
+    expect(check.stderr).toContain("hint: run 'kola check --help' for usage");
+    const unknown = kola(['list', '--bogus']);
+    expect(unknown.stderr).toContain("hint: run 'kola list --help' for usage");
+  });
+
   it('a repeatable flag takes one value: the glob after --tag stays a glob', () => {
     const r = kola(['run', '--tag', 'smoke', 'nothing.*']);
     expect(r.code).toBe(2);

@@ -90,3 +90,23 @@ describe('ore path problems are exit 2 naming the path, before anything is writt
     expect(r.stderr).toContain('layout flatcar');
   });
 });
+
+describe('ore usage errors name the thing and the help of the command typed', () => {
+  async function ore(args: string[]) {
+    return run(process.execPath, [bin, ...args], { cwd: dir, reject: false, timeoutMs: 60_000 });
+  }
+
+  it('a missing positional is named, with its command usage and help', async () => {
+    const r = await ore(['image', 'info']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('error: ore image info: missing <file> (usage: ore image info <file>)');
+    expect(r.stderr).toContain("hint: run 'ore image info --help' for usage");
+    expect((await ore(['image'])).stderr).toContain("hint: run 'ore image --help' for usage");
+  });
+
+  it('--size -5G is read as the value of --size and refused by name', async () => {
+    const r = await ore(['image', 'create-layout', '--size', '-5G', 'neg.raw']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('error: --size "-5G" is not a size');
+  });
+});

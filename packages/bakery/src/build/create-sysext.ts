@@ -38,8 +38,8 @@ export interface CreateSysextOptions {
   scope?: readonly string[];
   /** UNIT or TARGET:UNIT */
   upholds?: readonly string[];
-  /** SOURCE_DATE_EPOCH for every timestamp; default $SOURCE_DATE_EPOCH, else 0 */
-  epoch?: number;
+  /** SOURCE_DATE_EPOCH for every timestamp (seconds, or their decimal text); default $SOURCE_DATE_EPOCH, else 0 */
+  epoch?: number | string;
   /** where the image and SHA256SUMS go (created if missing; its parent must exist); default cwd */
   outDir?: string;
   /** replace an image of the same name, version and architecture in outDir */
@@ -242,10 +242,12 @@ function checkFormat(f: string): SysextFormat {
   return f as SysextFormat;
 }
 
-function resolveEpoch(epoch: number | undefined, env: NodeJS.ProcessEnv): number {
-  const raw =
+function resolveEpoch(epoch: number | string | undefined, env: NodeJS.ProcessEnv): number {
+  // --epoch arrives as typed (a string from the CLI), so a bad value is echoed as the user wrote it.
+  const text =
     epoch ??
-    (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '' ? Number(env.SOURCE_DATE_EPOCH) : 0);
+    (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '' ? env.SOURCE_DATE_EPOCH : 0);
+  const raw = typeof text === 'number' ? text : /^\d+$/.test(text.trim()) ? Number(text) : NaN;
   if (!Number.isInteger(raw) || raw < 0 || raw > 0xffffffff) {
     throw new InputError({
       code: 'BAD_EPOCH',

@@ -16,7 +16,7 @@ interface CreateArgs {
   reloadManager?: boolean | undefined;
   scope?: string[] | undefined;
   upholds?: string[] | undefined;
-  epoch?: number | undefined;
+  epoch?: string | undefined;
   out: string;
   force: boolean;
   allowSetuid: boolean;
@@ -78,7 +78,7 @@ export const createSpec: CommandSpec<CreateArgs> = {
         describe: 'units to start: UNIT (target by type) or TARGET:UNIT, writes Upholds= drop-ins',
       })
       .option('epoch', {
-        type: 'number',
+        type: 'string',
         describe: 'timestamp of every file (default $SOURCE_DATE_EPOCH, else 0)',
       })
       .option('out', {

@@ -1,11 +1,12 @@
 import Yargs, { type Argv, type ArgumentsCamelCase, type CommandModule } from 'yargs';
 import { ExitCode } from '../errors/exit-codes.js';
-import { MantleError, NotImplementedError, UsageError, toMantleError } from '../errors/mantle-error.js';
+import { MantleError, NotImplementedError, toMantleError } from '../errors/mantle-error.js';
 import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
 import { runCleanups } from './cleanup.js';
 import { isReaderGone, outputError, unwatchOutput, watchOutput, writeTo } from './closed-output.js';
 import { writeJson, writeOut, type CommandContext } from './context.js';
+import { joinNegativeValues, usageFailure, type UsageLike } from './usage-failure.js';
 
 /** The flags every mantle binary accepts. */
 export interface GlobalArgs {
@@ -92,7 +93,7 @@ export function reportError(
  * command, run cleanups and exit 130.
  */
 export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
-  const argv = io.argv ?? process.argv.slice(2);
+  const argv = joinNegativeValues(io.argv ?? process.argv.slice(2));
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   const env = io.env ?? process.env;
@@ -168,9 +169,9 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
     .strict()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .exitProcess(false)
-    .fail((msg, err) => {
+    .fail((msg, err, usage) => {
       if (err) throw err;
-      throw new UsageError({ code: 'BAD_USAGE', message: msg, hint: `run '${spec.name} --help' for usage` });
+      throw usageFailure(spec.name, msg, usage as unknown as UsageLike);
     }) as unknown as Argv<GlobalArgs>;
   y = spec.commands(y, bind);
   if (!spec.noSubcommandRequired) y = y.demandCommand(1, `${spec.name}: a command is required`);

@@ -126,6 +126,21 @@ export function flagError(
   });
 }
 
+/** mantle's --board names and the machines' architecture they mean. */
+const BOARDS: Record<string, 'x86_64' | 'aarch64'> = { 'amd64-usr': 'x86_64', 'arm64-usr': 'aarch64' };
+
+/** `--board amd64-usr|arm64-usr` (mantle's way to say the architecture); anything else names --board (exit 2). */
+export function boardArch(board: string): 'x86_64' | 'aarch64' {
+  const arch = Object.hasOwn(BOARDS, board) ? BOARDS[board] : undefined;
+  if (arch) return arch;
+  throw new UsageError({
+    code: 'BAD_OPTION',
+    message: `--board ${board}: not a board; expected one of ${Object.keys(BOARDS).join(', ')}`,
+    hint: 'pass --board amd64-usr or arm64-usr, or --qemu-arch x86_64|aarch64',
+    details: { flag: '--board', value: board },
+  });
+}
+
 /** The run's architecture in Go spelling: --qemu-arch for qemu, else the host's. */
 export function runArch(opts: RunOptions): string {
   return opts.platform === 'qemu' && opts.qemu.arch ? normalizeArch(opts.qemu.arch) : hostArch();
