@@ -1,5 +1,19 @@
-// @mantle/ore public library API (named exports only).
+// @mantle/ore public library API (named exports only): the per-cloud layer kola's cloud
+// platforms and plume call, and the image conversions behind `ore image`.
 export * from './commands/image-info.js';
 export * from './commands/image-create-layout.js';
 export { imageCommands, imageInfoCommand, imageCreateLayoutCommand } from './commands/image.js';
 export * from './commands/profiles-list.js';
+
+// image conversion
+export * from './convert/formats.js';
+export * from './convert/vhd-footer.js';
+export * from './convert/tar-oldgnu.js';
+export * from './convert/gzip-parallel.js';
+export * from './convert/progress.js';
+export { convertImage, DEFAULT_QEMU_SETTINGS } from './convert/convert-image.js';
+export type { ConvertImageOptions, ConvertImageResult, QemuFormatSettings } from './convert/convert-image.js';
+export { writeGceTarball, GCE_DISK_NAME } from './convert/write-gce.js';
+export type { GceTarballOptions, GceTarballResult } from './convert/write-gce.js';
+export { writeDisk, finishVhd } from './convert/write-disk.js';
+export { allocatedRegions, nonZeroRegions, splitNonZero } from './convert/data-map.js';

@@ -5,6 +5,7 @@ import {
   imageCreateLayout,
   type ImageCreateLayoutResult,
 } from './image-create-layout.js';
+import { imageConvertCommand } from './image-convert.js';
 import { formatImageInfo, imageInfo, type ImageInfo } from './image-info.js';
 
 interface InfoArgs {
@@ -65,11 +66,12 @@ export const imageCreateLayoutCommand: CommandSpec<CreateLayoutArgs> = {
 export function imageCommands(bind: CommandBinder): CommandModule<GlobalArgs, GlobalArgs> {
   return {
     command: 'image',
-    describe: 'inspect and create disk images',
+    describe: 'inspect, create and convert disk images',
     builder: (y) =>
       y
         .command(bind(imageInfoCommand))
         .command(bind(imageCreateLayoutCommand))
+        .command(bind(imageConvertCommand))
         .demandCommand(1, 'ore image: a subcommand is required'),
     handler: () => {},
   };
