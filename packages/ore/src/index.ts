@@ -17,3 +17,13 @@ export { writeGceTarball, GCE_DISK_NAME } from './convert/write-gce.js';
 export type { GceTarballOptions, GceTarballResult } from './convert/write-gce.js';
 export { writeDisk, finishVhd } from './convert/write-disk.js';
 export { allocatedRegions, nonZeroRegions, splitNonZero } from './convert/data-map.js';
+
+// image_to_vm
+export * from './vm/platforms.js';
+export { growRoot, DISK_ALIGNMENT_SECTORS } from './vm/grow-disk.js';
+export type { GrowResult } from './vm/grow-disk.js';
+export { oemFiles, oemFsType, writeOemFiles } from './vm/oem.js';
+export type { OemFile } from './vm/oem.js';
+export { qemuLauncher, vmxConfig } from './vm/side-files.js';
+export { toVm, imagePrefix } from './vm/to-vm.js';
+export type { ToVmOptions, ToVmResult } from './vm/to-vm.js';

@@ -7,6 +7,7 @@ import {
 } from './image-create-layout.js';
 import { imageConvertCommand } from './image-convert.js';
 import { formatImageInfo, imageInfo, type ImageInfo } from './image-info.js';
+import { imageToVmCommand } from './image-to-vm.js';
 
 interface InfoArgs {
   file: string;
@@ -72,6 +73,7 @@ export function imageCommands(bind: CommandBinder): CommandModule<GlobalArgs, Gl
         .command(bind(imageInfoCommand))
         .command(bind(imageCreateLayoutCommand))
         .command(bind(imageConvertCommand))
+        .command(bind(imageToVmCommand))
         .demandCommand(1, 'ore image: a subcommand is required'),
     handler: () => {},
   };

@@ -4,11 +4,10 @@ import { InputError, type Logger } from '@mantle/core';
 import { defaultOutputName, type OutputFormat } from './formats.js';
 import {
   describeInput,
-  makeWorkDir,
   qemuReadable,
   rawFileOf,
-  removeWorkDir,
   requireQemuImg,
+  withWorkDir,
   type ConvertInput,
 } from './input.js';
 import { withPendingOutput } from './output-file.js';
@@ -101,12 +100,7 @@ export async function convertImage(opts: ConvertImageOptions): Promise<ConvertIm
   );
 
   const written = await withPendingOutput(outPath, { overwrite: opts.overwrite ?? false }, async (out) => {
-    const workDir = await makeWorkDir(outPath);
-    try {
-      return await convertInto(input, out.tmp, opts, workDir, common);
-    } finally {
-      await removeWorkDir(workDir);
-    }
+    return withWorkDir(outPath, (workDir) => convertInto(input, out.tmp, opts, workDir, common));
   });
   const st = await stat(outPath);
   return {

@@ -162,7 +162,7 @@ export async function nonZeroRegions(
 }
 
 /**
- * Copy the non-zero blocks of `regions` from `src` to the same offsets of `dst`, with
+ * Copy the non-zero blocks of `regions` from `src` to the same offsets (plus `shift`) of `dst`, with
  * `concurrency` chunks read and written at once (the thread pool overlaps the I/O). Returns the
  * bytes written; `onRead` gets the region bytes done so far.
  */
@@ -170,8 +170,9 @@ export async function copyNonZero(
   src: FileHandle,
   dst: FileHandle,
   regions: readonly DataRegion[],
-  opts: { signal?: AbortSignal; onRead?: (bytes: number) => void; concurrency?: number } = {},
+  opts: { signal?: AbortSignal; onRead?: (bytes: number) => void; concurrency?: number; shift?: number } = {},
 ): Promise<number> {
+  const shift = opts.shift ?? 0;
   const chunks: DataRegion[] = [];
   for (const r of regions)
     for (let pos = r.offset; pos < r.offset + r.length; pos += IO_CHUNK)
@@ -188,7 +189,7 @@ export async function copyNonZero(
       for (const p of splitNonZero(buf.subarray(0, bytesRead), c.offset)) {
         let at = 0;
         while (at < p.data.length) {
-          const { bytesWritten } = await dst.write(p.data, at, p.data.length - at, p.offset + at);
+          const { bytesWritten } = await dst.write(p.data, at, p.data.length - at, p.offset + shift + at);
           at += bytesWritten;
         }
         written += p.data.length;

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import {
   InputError,
   inspectImage,
+  onCleanup,
   openDecompressedStream,
   qemuFormatName,
   requireTool,
@@ -53,14 +54,20 @@ export async function describeInput(
   return { ...base, kind: 'qemu' };
 }
 
-/** Where large intermediate files go: next to the output (same file system, room for the result). */
-export async function makeWorkDir(out: string): Promise<string> {
-  return mkdtemp(join(dirname(out), '.ore-work-'));
-}
-
-/** Remove a work dir (never throws). */
-export async function removeWorkDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+/**
+ * Run `fn` with a work dir for large intermediate files next to the output (same file system,
+ * room for the result), removed afterwards — also on Ctrl-C (core's cleanup registry).
+ */
+export async function withWorkDir<T>(out: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(dirname(out), '.ore-work-'));
+  const remove = (): Promise<void> => rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  const unregister = onCleanup(remove, `remove ${dir}`);
+  try {
+    return await fn(dir);
+  } finally {
+    await remove();
+    unregister();
+  }
 }
 
 /**
