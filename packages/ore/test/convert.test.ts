@@ -5,7 +5,7 @@ import { access, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '@mantle/core';
+import { run } from '@mantle/core/exec';
 import { jsonError, requireOreBuild, runOre, type OreRun } from './helpers/ore-bin.js';
 
 let dir: string;

@@ -7,7 +7,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { run } from '@mantle/core';
+import { run } from '@mantle/core/exec';
 import { requireOreBuild, runOre } from './helpers/ore-bin.js';
 
 const KOLA = fileURLToPath(new URL('../../kola/dist/cli.js', import.meta.url));

@@ -7,7 +7,8 @@ import { chmod, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDiskImage, ext4ReadFile, partitionRef, readGpt, run } from '@mantle/core';
+import { createDiskImage, ext4ReadFile, partitionRef, readGpt } from '@mantle/core/disk';
+import { run } from '@mantle/core/exec';
 import { jsonError, requireOreBuild, runOre, type OreRun } from './helpers/ore-bin.js';
 
 let dir: string;

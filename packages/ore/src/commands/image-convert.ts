@@ -1,4 +1,4 @@
-import { writeOut, type CommandSpec } from '@mantle/core';
+import { writeOut, type CommandSpec } from '@mantle/core/cli';
 import { OUTPUT_FORMATS, parseOutputFormat } from '../convert/formats.js';
 import type { ConvertImageResult } from '../convert/convert-image.js';
 

@@ -1,4 +1,4 @@
-import { writeOut, type CommandSpec } from '@mantle/core';
+import { writeOut, type CommandSpec } from '@mantle/core/cli';
 import { BUILTIN_PLATFORMS } from '../vm/platforms.js';
 import type { ToVmResult } from '../vm/to-vm.js';
 

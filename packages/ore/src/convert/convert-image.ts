@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { InputError, type Logger } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import { type Logger } from '@mantle/core/log';
 import { defaultOutputName, type OutputFormat } from './formats.js';
 import {
   describeInput,

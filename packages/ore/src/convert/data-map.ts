@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
-import { InterruptedError, requireTool, run } from '@mantle/core';
+import { InterruptedError } from '@mantle/core/errors';
+import { requireTool, run } from '@mantle/core/exec';
 import type { DataRegion } from './tar-oldgnu.js';
 
 // Disk images are mostly holes: a 12 GiB Flatcar disk holds ~1 GiB of data. Everything here

@@ -1,4 +1,4 @@
-import { UsageError } from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
 
 /** The formats `ore image convert` writes. */
 export const OUTPUT_FORMATS = ['raw', 'qcow2', 'vmdk', 'vhd', 'vhdx', 'gce'] as const;

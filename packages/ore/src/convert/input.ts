@@ -1,17 +1,17 @@
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { InputError } from '@mantle/core/errors';
 import {
-  InputError,
   inspectImage,
-  onCleanup,
   openDecompressedStream,
   qemuFormatName,
-  requireTool,
   type Compression,
   type ImageFormat,
-  type Logger,
-} from '@mantle/core';
+} from '@mantle/core/image';
+import { onCleanup } from '@mantle/core/cli';
+import { requireTool } from '@mantle/core/exec';
+import { type Logger } from '@mantle/core/log';
 import { nonZeroPiecesOfStream } from './data-map.js';
 import { noProgress, type ProgressFactory } from './progress.js';
 import { qemuImgConvert } from './qemu-img.js';

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { access, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { InputError, onCleanup, syncDir } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import { onCleanup } from '@mantle/core/cli';
+import { syncDir } from '@mantle/core/verify';
 
 /**
  * An output file written under a temp name in its own directory and renamed into place on

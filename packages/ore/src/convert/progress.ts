@@ -1,4 +1,4 @@
-import type { Logger } from '@mantle/core';
+import type { Logger } from '@mantle/core/log';
 
 /** One long operation's progress: bytes done of a total. */
 export interface ProgressTask {

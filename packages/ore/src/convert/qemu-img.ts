@@ -1,4 +1,6 @@
-import { ExecError, InterruptedError, requireTool, type Logger } from '@mantle/core';
+import { ExecError, requireTool } from '@mantle/core/exec';
+import { InterruptedError } from '@mantle/core/errors';
+import { type Logger } from '@mantle/core/log';
 import { noProgress, type ProgressFactory } from './progress.js';
 
 export interface QemuImgConvertOptions {

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { InterruptedError } from '@mantle/core';
+import { InterruptedError } from '@mantle/core/errors';
 import { allocatedRegions, IO_CHUNK, nonZeroRegions, regionBytes } from './data-map.js';
 import { ParallelGzip } from './gzip-parallel.js';
 import { noProgress, type ProgressFactory } from './progress.js';

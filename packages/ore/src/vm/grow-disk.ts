@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
-import { InputError, readGpt, toGptSpec, writeGpt, type GptTable } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import { readGpt, toGptSpec, writeGpt, type GptTable } from '@mantle/core/disk';
 
 // What `disk_util update` does for image_to_vm: the ROOT partition (the last one) gets the
 // platform's size and the disk grows to hold it, rounded up to Flatcar's disk alignment (258048

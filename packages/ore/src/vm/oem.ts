@@ -1,16 +1,9 @@
 import { copyFile, mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import {
-  ext4Apply,
-  InputError,
-  partitionRef,
-  requireTool,
-  run,
-  withTempDir,
-  type Ext4Op,
-  type Logger,
-  type PartitionRef,
-} from '@mantle/core';
+import { ext4Apply, partitionRef, withTempDir, type Ext4Op, type PartitionRef } from '@mantle/core/disk';
+import { InputError } from '@mantle/core/errors';
+import { requireTool, run } from '@mantle/core/exec';
+import { type Logger } from '@mantle/core/log';
 import { allocatedRegions, copyNonZero } from '../convert/data-map.js';
 
 // The OEM partition (label OEM, mounted at /oem) says which platform an image is for: GRUB reads

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import type { QemuFormatSettings } from '../convert/convert-image.js';
 
 // The per-platform table of the SDK's image_to_vm.sh (build_library/vm_image_util.sh): which

@@ -1,6 +1,9 @@
 import { access, chmod, copyFile, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InputError, parseVersionTxt, PrerequisiteError, writeFileAtomic, type Logger } from '@mantle/core';
+import { InputError, PrerequisiteError } from '@mantle/core/errors';
+import { parseVersionTxt } from '@mantle/core/image';
+import { writeFileAtomic } from '@mantle/core/verify';
+import { type Logger } from '@mantle/core/log';
 import { allocatedRegions, copyNonZero } from '../convert/data-map.js';
 import {
   describeInput,

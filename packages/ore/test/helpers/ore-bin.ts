@@ -1,7 +1,7 @@
 // Run the built `ore` bin (packages/ore/dist/cli.js) the way users do, and read its --json errors.
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { run } from '@mantle/core';
+import { run } from '@mantle/core/exec';
 
 export const ORE_BIN = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
