@@ -29,3 +29,16 @@ export type { OemFile } from './vm/oem.js';
 export { qemuLauncher, vmxConfig } from './vm/side-files.js';
 export { toVm, imagePrefix } from './vm/to-vm.js';
 export type { ToVmOptions, ToVmResult } from './vm/to-vm.js';
+
+// clouds: naming rules, waiting, dry runs
+export { checkCloudName, type NameKind } from './cloud/names.js';
+export { pollUntil, sleep, type PollOptions } from './cloud/wait.js';
+export { DryRun, type PlannedCall } from './cloud/dry-run.js';
+
+// AWS
+export * from './aws/clients.js';
+export * from './aws/tags.js';
+export * from './aws/snapshots.js';
+export * from './aws/images.js';
+export * from './aws/maintenance.js';
+export * from './aws/upload.js';
