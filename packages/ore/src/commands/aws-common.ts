@@ -5,16 +5,14 @@ import { addProfileOptions, loadProfile, profileSelectionFromArgs } from '@mantl
 import type { AwsClients } from '../aws/clients.js';
 import type { DryRun } from '../cloud/dry-run.js';
 
-/** The flags every `ore aws` command takes. */
+/** The flags every `ore aws` command takes, as `run` sees them. */
 export interface AwsCommonArgs {
-  region?: string;
-  dryRun: boolean;
-  awsProfile?: string;
-  awsConfigFile?: string;
+  region?: string | undefined;
+  dryRun?: boolean;
 }
 
-/** Add --region, --dry-run and --aws-profile/--aws-config-file; typed as the command's args `A`. */
-export function awsCommonOptions<A extends AwsCommonArgs, T = unknown>(y: Argv<T>): Argv<A> {
+/** Add --region, --dry-run and --aws-profile/--aws-config-file. */
+export function awsCommonOptions<T>(y: Argv<T>) {
   return addProfileOptions(
     y
       .option('region', {
@@ -27,20 +25,16 @@ export function awsCommonOptions<A extends AwsCommonArgs, T = unknown>(y: Argv<T
         describe: 'print the API calls it would make (reads answered empty); touch nothing',
       }),
     ['aws'],
-  ) as unknown as Argv<A>;
+  );
 }
 
 /**
  * The clients for a command: credentials from the selected profile, the region checked, endpoint
  * overrides from AWS_ENDPOINT_URL_<SERVICE>. A dry run without credentials uses placeholders.
  */
-export async function openAws(
-  args: AwsCommonArgs & Record<string, unknown>,
-  ctx: CommandContext,
-  dry?: DryRun,
-): Promise<AwsClients> {
+export async function openAws(args: AwsCommonArgs, ctx: CommandContext, dry?: DryRun): Promise<AwsClients> {
   const { awsClients, awsEndpointsFromEnv, checkRegionName } = await import('../aws/clients.js');
-  const sel = profileSelectionFromArgs(args, 'aws');
+  const sel = profileSelectionFromArgs(args as unknown as Record<string, unknown>, 'aws');
   let creds: {
     accessKeyId: string;
     secretAccessKey: string;

@@ -1,13 +1,9 @@
-import { writeOut, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut } from '@mantle/core/cli';
 import type { AwsGcResult } from '../aws/maintenance.js';
-import { awsCommonOptions, openAws, type AwsCommonArgs } from './aws-common.js';
-
-interface GcArgs extends AwsCommonArgs {
-  olderThan: string;
-}
+import { awsCommonOptions, openAws } from './aws-common.js';
 
 /** `ore aws gc --older-than 5h` */
-export const awsGcCommand: CommandSpec<GcArgs> = {
+export const awsGcCommand = defineCommand({
   command: 'gc',
   describe: 'delete AMIs and snapshots tagged CreatedBy=mantle that are older than --older-than',
   builder: (y) =>
@@ -38,10 +34,10 @@ export const awsGcCommand: CommandSpec<GcArgs> = {
     if (r.images.length + r.snapshots.length === 0)
       writeOut(ctx, `nothing older than ${r.olderThan} in ${r.region}`);
   },
-};
+});
 
 /** `ore aws list-regions` */
-export const awsListRegionsCommand: CommandSpec<AwsCommonArgs> = {
+export const awsListRegionsCommand = defineCommand({
   command: 'list-regions',
   describe: 'list the regions of the account (DescribeRegions)',
   builder: (y) => awsCommonOptions(y),
@@ -58,4 +54,4 @@ export const awsListRegionsCommand: CommandSpec<AwsCommonArgs> = {
   print: (regions: { name: string; optIn: string }[], ctx) => {
     for (const r of regions) writeOut(ctx, `${r.name}\t${r.optIn}`);
   },
-};
+});

@@ -1,15 +1,10 @@
-import { writeOut, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut } from '@mantle/core/cli';
 import { InputError } from '@mantle/core/errors';
 import type { AmiInfo } from '../aws/images.js';
-import { awsCommonOptions, openAws, type AwsCommonArgs } from './aws-common.js';
-
-interface ListArgs extends AwsCommonArgs {
-  name?: string;
-  all: boolean;
-}
+import { awsCommonOptions, openAws } from './aws-common.js';
 
 /** `ore aws list-images [--name N] [--all]` */
-export const awsListImagesCommand: CommandSpec<ListArgs> = {
+export const awsListImagesCommand = defineCommand({
   command: 'list-images',
   describe: 'list our AMIs (tagged CreatedBy=mantle; --all: every one we own)',
   builder: (y) =>
@@ -36,15 +31,10 @@ export const awsListImagesCommand: CommandSpec<ListArgs> = {
     for (const i of images)
       writeOut(ctx, `${i.imageId}\t${i.name}\t${i.state}\t${i.created}\t${i.snapshotId ?? '-'}`);
   },
-};
-
-interface DeleteArgs extends AwsCommonArgs {
-  image?: string;
-  amiName?: string;
-}
+});
 
 /** `ore aws delete --image ID | --ami-name NAME`: the image and its snapshot. */
-export const awsDeleteCommand: CommandSpec<DeleteArgs> = {
+export const awsDeleteCommand = defineCommand({
   command: 'delete',
   describe: 'deregister an AMI and delete its snapshot (nothing found is not an error)',
   builder: (y) =>
@@ -80,16 +70,10 @@ export const awsDeleteCommand: CommandSpec<DeleteArgs> = {
     for (const d of r.deleted)
       writeOut(ctx, `deleted ${d.imageId}${d.snapshotId ? ` and ${d.snapshotId}` : ''}`);
   },
-};
-
-interface CopyArgs extends AwsCommonArgs {
-  image: string;
-  regions: string[];
-  pollInterval: string;
-}
+});
 
 /** `ore aws copy-image --image ID REGION...` */
-export const awsCopyImageCommand: CommandSpec<CopyArgs> = {
+export const awsCopyImageCommand = defineCommand({
   command: 'copy-image <regions..>',
   describe: 'copy an AMI to regions (skipping those that have it), with its tags and launch permissions',
   builder: (y) =>
@@ -122,10 +106,11 @@ export const awsCopyImageCommand: CommandSpec<CopyArgs> = {
         signal: ctx.signal,
         pollMs: parseDuration(args.pollInterval, '--poll-interval'),
       });
-      return dry ? { ...amis, dryRun: dry.calls } : amis;
+      return dry ? { amis, dryRun: dry.calls } : amis;
     } finally {
       clients.destroy();
     }
   },
-  print: (amis: Record<string, string>, ctx) => writeOut(ctx, JSON.stringify(amis)),
-};
+  print: (r: Record<string, string> | { amis: Record<string, string> }, ctx) =>
+    writeOut(ctx, JSON.stringify('amis' in r && typeof r.amis === 'object' ? r.amis : r)),
+});

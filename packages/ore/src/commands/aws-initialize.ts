@@ -1,13 +1,9 @@
-import { writeOut, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut } from '@mantle/core/cli';
 import { InputError } from '@mantle/core/errors';
-import { awsCommonOptions, checkRegionKnown, openAws, type AwsCommonArgs } from './aws-common.js';
-
-interface InitArgs extends AwsCommonArgs {
-  bucket?: string;
-}
+import { awsCommonOptions, checkRegionKnown, openAws } from './aws-common.js';
 
 /** `ore aws initialize [--bucket s3://NAME]`: the bucket uploads go through and the vmimport role. */
-export const awsInitializeCommand: CommandSpec<InitArgs> = {
+export const awsInitializeCommand = defineCommand({
   command: 'initialize',
   describe: 'create the S3 bucket for --import uploads and the vmimport role ImportSnapshot needs',
   builder: (y) =>
@@ -53,4 +49,4 @@ export const awsInitializeCommand: CommandSpec<InitArgs> = {
         ? `created: ${r.created.join(', ')}`
         : `s3://${r.bucket} and the vmimport role exist`,
     ),
-};
+});

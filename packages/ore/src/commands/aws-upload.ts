@@ -1,32 +1,14 @@
 import { basename, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { CommandSpec } from '@mantle/core/cli';
-import { writeOut } from '@mantle/core/cli';
+import { defineCommand, writeOut } from '@mantle/core/cli';
 import { InputError } from '@mantle/core/errors';
 import { parseVersionTxt } from '@mantle/core/image';
 import type { AwsUploadResult } from '../aws/upload.js';
-import { awsCommonOptions, checkRegionKnown, openAws, type AwsCommonArgs } from './aws-common.js';
-
-interface UploadArgs extends AwsCommonArgs {
-  file: string;
-  name?: string;
-  amiName?: string;
-  amiDescription?: string;
-  board: string;
-  diskSizeGib: number;
-  import: boolean;
-  bucket?: string;
-  objectFormat: string;
-  deleteObject: boolean;
-  grantUser?: string[];
-  public: boolean;
-  tags?: string[];
-  pollInterval: string;
-}
+import { awsCommonOptions, checkRegionKnown, openAws } from './aws-common.js';
 
 /** `ore aws upload --file F [--name N] [--ami-name A] [--import --bucket s3://b/p]` */
-export const awsUploadCommand: CommandSpec<UploadArgs> = {
+export const awsUploadCommand = defineCommand({
   command: 'upload',
   describe: 'upload a disk image as an AMI (EBS direct by default; --import: S3 + ImportSnapshot)',
   builder: (y) =>
@@ -118,7 +100,7 @@ export const awsUploadCommand: CommandSpec<UploadArgs> = {
       if (!dry) await checkRegionKnown(clients);
       const { uploadAmi } = await import('../aws/upload.js');
       const { createProgress } = await import('../convert/progress.js');
-      const imp = args.import ? await importTarget(args, clients, name, file, ctx.logger) : undefined;
+      const imp = args.import ? await importTarget(args, clients, name, file, ctx) : undefined;
       const result = await uploadAmi(clients, {
         file,
         name,
@@ -143,7 +125,7 @@ export const awsUploadCommand: CommandSpec<UploadArgs> = {
   // mantle's last line: one line of JSON with HVM, SnapshotID, S3Object
   print: (r: AwsUploadResult, ctx) =>
     writeOut(ctx, JSON.stringify({ HVM: r.HVM, SnapshotID: r.SnapshotID, S3Object: r.S3Object })),
-};
+});
 
 async function versionOf(file: string): Promise<string | undefined> {
   const txt = await readFile(join(dirname(file), 'version.txt'), 'utf8').catch(() => undefined);
@@ -160,16 +142,16 @@ function missingName(flag: string): InputError {
 }
 
 async function importTarget(
-  args: UploadArgs,
+  args: { bucket?: string | undefined; board: string; objectFormat: string; deleteObject: boolean },
   clients: import('../aws/clients.js').AwsClients,
   name: string,
   file: string,
-  logger: import('@mantle/core/log').Logger,
+  ctx: { logger: import('@mantle/core/log').Logger; env: NodeJS.ProcessEnv },
 ): Promise<NonNullable<import('../aws/upload.js').AwsUploadOptions['import']>> {
   const { openStore } = await import('../storage/open-store.js');
   const bucketUrl =
     args.bucket ??
-    `s3://flatcar-kola-ami-import-${clients.region}/${process.env.USER ?? 'mantle'}/${args.board}/${name}/`;
+    `s3://flatcar-kola-ami-import-${clients.region}/${ctx.env.USER ?? 'mantle'}/${args.board}/${name}/`;
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(bucketUrl);
   if (!m) {
     throw new InputError({
@@ -182,7 +164,7 @@ async function importTarget(
   const prefix = m[2] && !m[2].endsWith('/') ? `${m[2]}/` : (m[2] ?? '');
   const o = clients.options;
   const store = await openStore(`s3://${m[1]}/${prefix}`, {
-    logger,
+    logger: ctx.logger,
     s3: {
       region: clients.region,
       accessKeyId: o.credentials.accessKeyId,

@@ -1,16 +1,9 @@
-import { writeOut, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut } from '@mantle/core/cli';
 import { OUTPUT_FORMATS, parseOutputFormat } from '../convert/formats.js';
 import type { ConvertImageResult } from '../convert/convert-image.js';
 
-interface ConvertArgs {
-  input: string;
-  format: string;
-  out?: string;
-  force: boolean;
-}
-
 /** `ore image convert IN --format raw|qcow2|vmdk|vhd|vhdx|gce [--out F]` */
-export const imageConvertCommand: CommandSpec<ConvertArgs> = {
+export const imageConvertCommand = defineCommand({
   command: 'convert <input>',
   describe: 'convert a disk image (optionally compressed) to raw, qcow2, vmdk, vhd, vhdx or a GCE tarball',
   builder: (y) =>
@@ -49,4 +42,4 @@ export const imageConvertCommand: CommandSpec<ConvertArgs> = {
       `${r.output}: ${r.format}, ${r.virtualSize} bytes virtual, ${r.fileSize} bytes on disk` +
         `${r.dataBytes !== undefined ? `, ${r.dataBytes} bytes of data` : ''} (${r.seconds.toFixed(1)} s)`,
     ),
-};
+});

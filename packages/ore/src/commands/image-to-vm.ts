@@ -1,19 +1,9 @@
-import { writeOut, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut } from '@mantle/core/cli';
 import { BUILTIN_PLATFORMS } from '../vm/platforms.js';
 import type { ToVmResult } from '../vm/to-vm.js';
 
-interface ToVmArgs {
-  image: string;
-  platform: string;
-  outDir?: string;
-  platformsFile?: string;
-  osVersion?: string;
-  oemSysext?: string;
-  force: boolean;
-}
-
 /** `ore image to-vm IMAGE --platform P` */
-export const imageToVmCommand: CommandSpec<ToVmArgs> = {
+export const imageToVmCommand = defineCommand({
   command: 'to-vm <image>',
   describe: "make a platform's image from a production image (what the SDK's image_to_vm.sh does)",
   builder: (y) =>
@@ -61,4 +51,4 @@ export const imageToVmCommand: CommandSpec<ToVmArgs> = {
   print: (r: ToVmResult, ctx) => {
     for (const f of r.files) writeOut(ctx, f);
   },
-};
+});
