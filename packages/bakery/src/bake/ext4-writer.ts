@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import {
+  checkDebugfsArg,
   ext4List,
   InputError,
   OperationError,
@@ -95,24 +96,19 @@ export async function applyExt4(
       await clear(p);
       replaced.add(p);
       if (op.op === 'write') {
+        // Both sides of the write are checked: the host file (a path the user gave) too.
         let src = op.from;
         if (src === undefined) {
           src = join(dir, `f${n++}`);
           await writeFile(src, op.content ?? '');
         }
         cmds.push(
-          `write ${q(src)} ${q(p)}`,
+          `write ${q(checkDebugfsArg(src, 'host file'))} ${q(p)}`,
           `sif ${q(p)} mode 0${(0o100000 | ((op.mode ?? 0o644) & 0o7777)).toString(8)}`,
         );
         if (op.mtime !== undefined) cmds.push(`sif ${q(p)} mtime @${Math.floor(op.mtime)}`);
       } else {
-        if (/["\n]/.test(op.target))
-          throw new InputError({
-            code: 'FS_BAD_PATH',
-            message: `symlink target ${JSON.stringify(op.target)} contains a quote or newline`,
-            hint: 'use a plain target path',
-          });
-        cmds.push(`symlink ${q(p)} ${q(op.target)}`);
+        cmds.push(`symlink ${q(p)} ${q(checkDebugfsArg(op.target, 'symlink target'))}`);
       }
       cmds.push(`sif ${q(p)} uid ${op.uid ?? 0}`, `sif ${q(p)} gid ${op.gid ?? 0}`);
     }
@@ -143,12 +139,7 @@ export async function applyExt4(
 }
 
 function checkPath(path: string): string {
-  if (/["\n\0]/.test(path))
-    throw new InputError({
-      code: 'FS_BAD_PATH',
-      message: `path ${JSON.stringify(path)} contains a quote, newline or NUL`,
-      hint: 'use plain file names',
-    });
+  checkDebugfsArg(path, 'path in the image');
   return posix.normalize('/' + path).replace(/(.)\/$/, '$1');
 }
 

@@ -2,6 +2,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import {
+  checkDebugfsArg,
   ext4List,
   ext4ReadFile,
   InputError,
@@ -335,7 +336,11 @@ async function ext4LinkTargets(
   const dir = await mkdtemp(join(tmpdir(), 'bakery-ext4-'));
   try {
     const cmds = join(dir, 'cmds');
-    await writeFile(cmds, links.map((l) => `stat "/${l.path}"`).join('\n') + '\n');
+    // Names come from the image: one with a quote or newline would inject debugfs commands.
+    await writeFile(
+      cmds,
+      links.map((l) => `stat "/${checkDebugfsArg(l.path, `symlink in ${image}`)}"`).join('\n') + '\n',
+    );
     const r = await run(debugfs, ['-f', cmds, image], { logger });
     const chunks = r.stdout.split(/^debugfs: /m).slice(1);
     for (let i = 0; i < links.length; i++) {
