@@ -1,7 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { MantleError, silentLogger, type Logger } from '@mantle/core';
+import { checkSegment, MantleError, silentLogger, type Logger } from '@mantle/core';
 import { checkConsole, consoleTail, formatConsoleMatch } from '../console/check-console.js';
 import { KoletAgent } from '../kolet/agent.js';
 import {
@@ -68,7 +68,9 @@ const DEFAULT_DESTROY_TIMEOUT_MS = 60_000;
 
 /** The directory of a test's cluster: its name with `/` replaced so subtests never nest. */
 export function testDirName(name: string): string {
-  return name.replace(/\//g, '_');
+  // Names are validated when tests are defined; this keeps a name that slipped past from ever
+  // naming `.`, `..` or a path (UnsafePathError, exit 2).
+  return checkSegment(name.replace(/\//g, '_'), 'test name');
 }
 
 /**
