@@ -1,6 +1,7 @@
 import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkNoControlChars, requireTool, run } from '@mantle/core';
+import { requireTool, run } from '@mantle/core/exec';
+import { checkNoControlChars } from '@mantle/core/fs';
 import { parentDirs, toolEnv, type BuildInput } from './formats.js';
 
 // squashfs is built straight from the source tree: the generated files (metadata, drop-ins) are

@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ExecError, run, writeFileInside, type Logger } from '@mantle/core';
+import type { Logger } from '@mantle/core/log';
+import { ExecError, run } from '@mantle/core/exec';
+import { writeFileInside } from '@mantle/core/fs';
 import type { GeneratedFile } from './formats.js';
 
 // mkfs.erofs and mkfs.btrfs take one source directory, so for them the tree and the generated

@@ -1,16 +1,10 @@
 import { lstat, mkdir, mkdtemp, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
-import {
-  ExecError,
-  InputError,
-  mkdirInside,
-  onCleanup,
-  readFileInside,
-  resolveInRoot,
-  run,
-  writeFileInside,
-  type Logger,
-} from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { onCleanup } from '@mantle/core/cli';
+import { ExecError, run } from '@mantle/core/exec';
+import { mkdirInside, readFileInside, resolveInRoot, writeFileInside } from '@mantle/core/fs';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { stageTree } from '../build/staging.js';
 import { checkTarget, parsePathSpec } from '../flix/path-spec.js';

@@ -1,20 +1,18 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
+import { InputError } from '@mantle/core/errors';
+import { onCleanup } from '@mantle/core/cli';
+import { requireTool, run, runText } from '@mantle/core/exec';
 import {
   checkSegment,
-  FsErrorCode,
-  UnsafePathError,
   chmodInside,
   copyInside,
-  InputError,
+  FsErrorCode,
   mkdirInside,
-  onCleanup,
   readFileInside,
-  requireTool,
   resolveInRoot,
-  run,
-  runText,
-} from '@mantle/core';
+  UnsafePathError,
+} from '@mantle/core/fs';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { checkName } from '../sysext/names.js';
 import { checkTarget, parsePathSpec } from './path-spec.js';

@@ -2,17 +2,10 @@ import { chmod, lstat, mkdtemp, readdir, rmdir, stat, unlink } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Stats } from 'node:fs';
-import {
-  chmodInside,
-  ExecError,
-  InputError,
-  OperationError,
-  requireTool,
-  resolveInRoot,
-  resolveInside,
-  run,
-  type Logger,
-} from '@mantle/core';
+import { InputError, OperationError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { ExecError, requireTool, run } from '@mantle/core/exec';
+import { chmodInside, resolveInRoot, resolveInside } from '@mantle/core/fs';
 
 // --run: what sysext-bakery's CMD= does with `docker run`, done with bubblewrap on the unpacked
 // tree before it is renamed into place: the root filesystem bound read-write as /, its own /proc,

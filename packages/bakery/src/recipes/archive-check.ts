@@ -1,4 +1,7 @@
-import { FsErrorCode, InputError, run, splitRelative, UnsafePathError, type Logger } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { run } from '@mantle/core/exec';
+import { FsErrorCode, splitRelative, UnsafePathError } from '@mantle/core/fs';
 
 // A downloaded archive is checked from its listing before tar extracts a byte of it (bakery may
 // run as root, where tar would create device nodes and could be led through a link it extracted

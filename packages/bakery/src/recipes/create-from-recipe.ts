@@ -1,18 +1,16 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
+import { InputError, OperationError } from '@mantle/core/errors';
+import { onCleanup } from '@mantle/core/cli';
+import { requireTool, run } from '@mantle/core/exec';
 import {
   chmodInside,
   copyInside,
-  InputError,
-  OperationError,
-  onCleanup,
-  requireTool,
   resolveInside,
-  run,
   splitRelative,
   symlinkInside,
   writeFileInside,
-} from '@mantle/core';
+} from '@mantle/core/fs';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { checkVersion, normalizeArch } from '../sysext/names.js';
 import { checkArchive } from './archive-check.js';

@@ -1,3 +1,4 @@
 export * from './cleanup.js';
 export * from './context.js';
 export * from './run-main.js';
+export * from './version.js';

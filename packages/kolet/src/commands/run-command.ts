@@ -1,4 +1,4 @@
-import type { CommandContext } from '@mantle/core';
+import type { CommandContext } from '@mantle/core/cli';
 import { isSea } from '../sea.js';
 import { loadNativeModule } from '../native/load-module.js';
 import {
