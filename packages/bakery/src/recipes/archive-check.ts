@@ -98,7 +98,8 @@ export async function checkArchive(
   what: string,
   opts: { logger?: Logger | undefined; signal?: AbortSignal | undefined } = {},
 ): Promise<TarMember[]> {
-  const r = await run(tar, ['--quoting-style=c', '--numeric-owner', '-tvf', file], {
+  // -P: list names and link targets as stored; without it tar strips a leading / and hides it.
+  const r = await run(tar, ['--quoting-style=c', '--numeric-owner', '-P', '-tvf', file], {
     logger: opts.logger,
     signal: opts.signal,
     reject: false,

@@ -6,9 +6,11 @@ import { requireTool, run } from '@mantle/core/exec';
 import {
   chmodInside,
   copyInside,
+  FsErrorCode,
   resolveInside,
   splitRelative,
   symlinkInside,
+  UnsafePathError,
   writeFileInside,
 } from '@mantle/core/fs';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
@@ -239,6 +241,15 @@ async function placeFiles(
       }
       if (mode !== undefined) await chmodTree(tree, toRel, mode, where);
     } else {
+      // A recipe sets modes on the files it takes; when the archive has a link there instead,
+      // the download is not what the recipe expects (and a chmod would have followed it).
+      if (mode !== undefined && src.stat.isSymbolicLink())
+        throw new UnsafePathError({
+          code: FsErrorCode.Symlink,
+          message: `${where}: ${src.rel} is a symbolic link in ${got.planned.file}, so mode ${mode.toString(8)} cannot be set on it`,
+          hint: 'point files[].from at the real file inside the archive',
+          details: { path: src.rel, url: got.planned.url },
+        });
       const dest = to.endsWith('/') ? posix.join(toRel, posix.basename(src.rel)) : toRel;
       await copyInside(srcRoot, src.rel, tree, dest, { what: where, replace: true });
       // Modes are set through a no-follow descriptor; a link keeps its (meaningless) mode.
