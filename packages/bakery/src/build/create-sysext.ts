@@ -51,6 +51,8 @@ export interface CreateSysextOptions {
   extraFiles?: readonly GeneratedFile[];
   /** update SHA256SUMS in the output directory (default true) */
   sums?: boolean;
+  /** `from` is a hard-link farm of another tree (flatwrap): its links to that tree are expected */
+  mirroredTree?: boolean;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -151,6 +153,7 @@ export async function createSysext(opts: CreateSysextOptions): Promise<CreateSys
     os: release.id,
     allowSetuid: opts.allowSetuid ?? false,
     generated: generated.map((g) => g.path),
+    ...(opts.mirroredTree ? { mirrored: true } : {}),
   });
   warnings.push(...tree.warnings);
   const unitDir = 'usr/lib/systemd/system/';

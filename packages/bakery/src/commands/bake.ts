@@ -1,17 +1,8 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { BakeResult } from '../bake/bake-image.js';
 
-interface BakeArgs {
-  image: string;
-  sysexts: string[];
-  to: string;
-  sysupdate: boolean;
-  out?: string | undefined;
-  force: boolean;
-}
-
 /** `bakery bake IMAGE NAME:FILE.raw... [--to root|oem] [--sysupdate]`. */
-export const bakeSpec: CommandSpec<BakeArgs> = {
+export const bakeSpec = defineCommand({
   command: 'bake <image> <sysexts..>',
   describe: 'put sysexts into an OS disk image (Flatcar layout) without root or loop devices',
   builder: (y) =>
@@ -40,13 +31,12 @@ export const bakeSpec: CommandSpec<BakeArgs> = {
       })
       .option('out', { type: 'string', describe: 'write the baked image here and leave IMAGE as it is' })
       .option('force', { type: 'boolean', default: false, describe: 'replace an existing --out file' }),
-  run: async (args, ctx) => {
-    const a = args as unknown as BakeArgs;
+  run: async (a, ctx) => {
     const { bakeImage } = await import('../bake/bake-image.js');
     return bakeImage({
       image: a.image,
       sysexts: a.sysexts,
-      to: a.to as 'root',
+      to: a.to,
       sysupdate: a.sysupdate,
       ...(a.out !== undefined ? { out: a.out } : {}),
       force: a.force,
@@ -62,4 +52,4 @@ export const bakeSpec: CommandSpec<BakeArgs> = {
       writeOut(ctx, `  ${s.symlink} -> ${s.installedAt}${s.transfer ? `; ${s.transfer}` : ''}`);
     if (r.noop) writeOut(ctx, `  ${r.noop}`);
   },
-};
+});

@@ -103,6 +103,8 @@ const FLAG_OF: Record<string, string> = {
 
 /** Validate run options; a bad value is a UsageError (exit 2) naming the flag. */
 export function parseRunOptions(input: unknown): RunOptions {
+  const board = (input as { board?: unknown } | null)?.board;
+  if (typeof board === 'string') boardArch(board);
   const r = RunOptionsSchema.safeParse(input);
   if (r.success) return r.data;
   throw flagError(r.error.issues, FLAG_OF, "run 'kola run --help' for the accepted values");
