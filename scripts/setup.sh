@@ -85,4 +85,7 @@ build_image() {
 build_image images/tiny/build.sh
 build_image images/tiny/build.sh --arch arm64
 build_image images/systemd/build.sh
+
+log "putting the tools on PATH"
+node scripts/link-bins.mjs || log "some tools were not linked (see above)"
 log "done"

@@ -1,0 +1,159 @@
+// The tools on PATH, as users get them: (1) setup.sh's link step (scripts/link-bins.mjs) puts every
+// bin of this checkout on PATH, and each runs from another directory in a clean environment, taking
+// relative paths from there; (2) `npm install -g` of packed tarballs (kolet plus core, from the real
+// npm registry for their dependencies) into a temp prefix gives a working `kolet` on PATH.
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const TOOLS = ['kola', 'kolet', 'ore', 'plume', 'bakery', 'pilot', 'podman-pilot', 'vm-pilot'];
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Run a bash script with only `bin`, node's directory (npm, pnpm) and the system directories on
+ * PATH, as a new shell would; HOME is the cwd unless given (npm and pnpm keep their caches there).
+ */
+function sh(script: string, bin: string, cwd: string, timeout = 120_000, home = cwd): Promise<Result> {
+  return new Promise((done) => {
+    execFile(
+      'bash',
+      ['-c', script],
+      {
+        cwd,
+        timeout,
+        maxBuffer: 16 << 20,
+        env: {
+          HOME: home,
+          PATH: [bin, dirname(process.execPath), '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':'),
+        },
+      },
+      (err, stdout, stderr) => done({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mantle-on-path-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('setup: every tool of the checkout on PATH', () => {
+  let bin: string;
+  let cwd: string;
+  beforeAll(async () => {
+    bin = join(dir, 'bin');
+    cwd = join(dir, 'elsewhere', 'deeper');
+    await mkdir(cwd, { recursive: true });
+    const r = await sh(
+      `node ${JSON.stringify(join(repo, 'scripts/link-bins.mjs'))} --bin-dir "${bin}"`,
+      bin,
+      cwd,
+    );
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('links all eight tools and each answers --help and --version from another directory', async () => {
+    expect((await readdir(bin)).sort()).toEqual([...TOOLS].sort());
+    for (const tool of TOOLS) {
+      const r = await sh(`${tool} --help && ${tool} --version`, bin, cwd);
+      expect(r.code, `${tool}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, tool).toMatch(/Usage: /);
+      expect(r.stdout, tool).toMatch(/^\d+\.\d+\.\d+/m);
+    }
+  });
+
+  it('prints clean JSON through a pipe and stops quietly when the reader goes', async () => {
+    const full = await sh('kola list --json | cat', bin, cwd);
+    expect(full.code, full.stderr).toBe(0);
+    expect((JSON.parse(full.stdout) as unknown[]).length).toBeGreaterThan(0);
+    const head = await sh('kola list --json | head -1; echo "status=${PIPESTATUS[0]}" >&2', bin, cwd);
+    expect(head.stdout).toBe('[\n');
+    expect(head.stderr).toMatch(/^status=(0|141)\n$/);
+  });
+
+  it('takes relative paths from the caller’s directory', async () => {
+    await writeFile(join(dir, 'elsewhere', 'not-an-image'), 'just text\n');
+    const r = await sh('ore image info ../not-an-image; ore image info ./missing', bin, cwd);
+    expect(r.stderr).toContain(`${cwd}`);
+    expect(r.stderr).not.toContain(repo);
+    const ok = await sh(
+      `printf 'file:\\n  /etc/hostname:\\n    exists: true\\n' > spec.yaml && kolet check ./spec.yaml`,
+      bin,
+      cwd,
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('Failed: 0');
+  });
+
+  it('leaves a file that is not its symlink alone and says so', async () => {
+    const other = join(dir, 'other-bin');
+    await mkdir(other);
+    await writeFile(join(other, 'kola'), '#!/bin/sh\necho the other kola\n', { mode: 0o755 });
+    const r = await sh(
+      `node ${JSON.stringify(join(repo, 'scripts/link-bins.mjs'))} --bin-dir ${other}`,
+      bin,
+      cwd,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`left ${join(other, 'kola')} alone (not a symlink)`);
+    expect(await readFile(join(other, 'kola'), 'utf8')).toContain('the other kola');
+  });
+});
+
+describe('npm install -g of the packed kolet (plus core) into a temp prefix', () => {
+  it('installs, and kolet runs from PATH: --help, version --json and list --json through a pipe', async () => {
+    const packs = join(dir, 'packs');
+    // pnpm and npm from node's directory, with the user's caches
+    const bin0 = dirname(process.execPath);
+    const home = process.env.HOME ?? dir;
+    const prefix = join(dir, 'prefix');
+    for (const pkg of ['core', 'kolet']) {
+      const r = await sh(
+        `pnpm pack --pack-destination "${packs}"`,
+        bin0,
+        join(repo, 'packages', pkg),
+        300_000,
+        home,
+      );
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const tarballs = (await readdir(packs)).map((f) => join(packs, f));
+    expect(tarballs.map((f) => f.replace(/.*\//, '')).sort()).toEqual([
+      expect.stringMatching(/^mantle-core-.*\.tgz$/),
+      expect.stringMatching(/^mantle-kolet-.*\.tgz$/),
+    ]);
+    const install = await sh(
+      `npm install -g --no-fund --no-audit --prefix "${prefix}" ${tarballs.map((t) => `"${t}"`).join(' ')}`,
+      bin0,
+      dir,
+      600_000,
+      home,
+    );
+    expect(install.code, install.stderr).toBe(0);
+    const bin = join(prefix, 'bin');
+    const help = await sh('kolet --help', bin, dir);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toContain('kolet list');
+    const version = await sh('kolet version --json', bin, dir);
+    expect(version.code, version.stderr).toBe(0);
+    expect((JSON.parse(version.stdout) as { version: string }).version).toMatch(/^\d+\.\d+\.\d+/);
+    const list = await sh('kolet list --json | cat', bin, dir);
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ test: 'kolet.self' })]),
+    );
+    // the installed copy, not the checkout
+    const which = await sh('readlink -f "$(command -v kolet)"', bin, dir);
+    expect(which.stdout.trim().startsWith(prefix)).toBe(true);
+  }, 900_000);
+});
