@@ -19,24 +19,23 @@ interface Result {
 }
 
 /**
- * Run a bash script with only `bin`, node's directory (npm, pnpm) and the system directories on
- * PATH, as a new shell would; HOME is the cwd unless given (npm and pnpm keep their caches there).
+ * Run a bash script with only `bin`, node's directory and the system directories on PATH and HOME
+ * set to the cwd, as a new shell of a new user would. `packaging` keeps the caller's environment
+ * (HOME with npm's cache and config, the CA certificates the registry is reached with).
  */
-function sh(script: string, bin: string, cwd: string, timeout = 120_000, home = cwd): Promise<Result> {
+function sh(script: string, bin: string, cwd: string, timeout = 120_000, packaging = false): Promise<Result> {
+  const PATH = [bin, dirname(process.execPath), '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':');
   return new Promise((done) => {
     execFile(
       'bash',
       ['-c', script],
-      {
-        cwd,
-        timeout,
-        maxBuffer: 16 << 20,
-        env: {
-          HOME: home,
-          PATH: [bin, dirname(process.execPath), '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':'),
-        },
-      },
-      (err, stdout, stderr) => done({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+      { cwd, timeout, maxBuffer: 16 << 20, env: packaging ? { ...process.env, PATH } : { HOME: cwd, PATH } },
+      (err, stdout, stderr) =>
+        done({
+          code: err ? Number(err.code ?? 1) : 0,
+          stdout,
+          stderr: `${stderr}${err?.killed ? '\n(timed out)' : ''}`,
+        }),
     );
   });
 }
@@ -113,9 +112,8 @@ describe('setup: every tool of the checkout on PATH', () => {
 describe('npm install -g of the packed kolet (plus core) into a temp prefix', () => {
   it('installs, and kolet runs from PATH: --help, version --json and list --json through a pipe', async () => {
     const packs = join(dir, 'packs');
-    // pnpm and npm from node's directory, with the user's caches
+    // pnpm and npm from node's directory
     const bin0 = dirname(process.execPath);
-    const home = process.env.HOME ?? dir;
     const prefix = join(dir, 'prefix');
     for (const pkg of ['core', 'kolet']) {
       const r = await sh(
@@ -123,7 +121,7 @@ describe('npm install -g of the packed kolet (plus core) into a temp prefix', ()
         bin0,
         join(repo, 'packages', pkg),
         300_000,
-        home,
+        true,
       );
       expect(r.code, r.stderr).toBe(0);
     }
@@ -137,7 +135,7 @@ describe('npm install -g of the packed kolet (plus core) into a temp prefix', ()
       bin0,
       dir,
       600_000,
-      home,
+      true,
     );
     expect(install.code, install.stderr).toBe(0);
     const bin = join(prefix, 'bin');
