@@ -94,6 +94,29 @@ describe('setup: every tool of the checkout on PATH', () => {
     expect(ok.stdout).toContain('Failed: 0');
   });
 
+  it('completes commands and flags in bash for every tool (`<tool> completion`)', async () => {
+    // what bash does on TAB: COMP_WORDS/COMP_CWORD set, the tool's function fills COMPREPLY
+    const complete = (tool: string, ...words: string[]) =>
+      sh(
+        `source <(${tool} completion) && COMP_WORDS=(${[tool, ...words].map((w) => `'${w}'`).join(' ')}) && ` +
+          `COMP_CWORD=${words.length} && _${tool}_yargs_completions && printf '%s\\n' "\${COMPREPLY[@]}"`,
+        bin,
+        cwd,
+      );
+    // podman-pilot and vm-pilot hand every argument to the flake they launch: nothing to complete
+    for (const tool of TOOLS.filter((t) => !t.endsWith('-pilot'))) {
+      const r = await complete(tool, '--h');
+      expect(r.code, `${tool}: ${r.stderr}`).toBe(0);
+      expect(r.stdout.split('\n'), tool).toContain('--help');
+    }
+    const sub = await complete('ore', 'image', 'cr');
+    expect(sub.stdout).toBe('create-layout\n');
+    const flag = await complete('kola', 'run', '--qemu-ima');
+    expect(flag.stdout).toBe('--qemu-image\n');
+    const zsh = await sh('SHELL=/bin/zsh bakery completion | head -1', bin, cwd);
+    expect(zsh.stdout).toBe('#compdef bakery\n');
+  });
+
   it('leaves a file that is not its symlink alone and says so', async () => {
     const other = join(dir, 'other-bin');
     await mkdir(other);

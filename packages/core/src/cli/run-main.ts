@@ -126,6 +126,9 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
     })
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'log more (debug)' })
     .option('debug', { alias: 'd', type: 'boolean', default: false, describe: 'log everything (trace)' })
+    // `<tool> completion >> ~/.bashrc` (bash; zsh when $SHELL is zsh): the script asks the tool
+    // itself for completions, so commands and flags are always those of the installed version.
+    .completion('completion', 'print a bash/zsh completion script (add it to ~/.bashrc or ~/.zshrc)')
     .help()
     .alias('h', 'help')
     .strict()
