@@ -181,6 +181,17 @@ const runSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
         type: 'string',
         array: true,
         describe: 'load extra tests from the JS modules in this directory',
+      })
+      .option('snapshot', {
+        type: 'boolean',
+        default: true,
+        describe:
+          'start machines that boot the same config as copies of one saved machine (--no-snapshot: boot each)',
+      })
+      .option('share', {
+        type: 'boolean',
+        default: true,
+        describe: 'run exclusive:false tests in turn on one shared machine (--no-share: a machine each)',
       }) as never,
   run: async (args, ctx): Promise<MantleReport> => {
     const a = args as unknown as PlatformArgs & {
@@ -195,6 +206,8 @@ const runSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
       shard?: string;
       exttest?: string[];
       testsDir?: string[];
+      snapshot: boolean;
+      share: boolean;
     };
     const [{ parseRunOptions }, { parseParallel }, { parseShard }, { runCommand }] = await Promise.all([
       import('./run/options.js'),
@@ -215,6 +228,8 @@ const runSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
       shard: a.shard === undefined ? undefined : parseShard(a.shard),
       exttest: a.exttest ?? [],
       testsDirs: a.testsDir ?? [],
+      snapshot: a.snapshot,
+      share: a.share,
     });
     // --json prints exactly report.json (the result also says where the output went).
     const { outputDir: _dir, interrupted: _int, ...report } = await runCommand(opts, ctx);

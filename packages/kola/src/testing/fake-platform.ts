@@ -114,6 +114,8 @@ export class FakeMachine implements Machine {
 
 export class FakeCluster implements Cluster {
   readonly machines: FakeMachine[] = [];
+  /** the options each newMachine call got */
+  readonly machineOptions: MachineOptions[] = [];
   destroyed = false;
 
   constructor(
@@ -125,8 +127,9 @@ export class FakeCluster implements Cluster {
     return this.opts.name;
   }
 
-  async newMachine(_userData?: string, _opts?: MachineOptions): Promise<Machine> {
+  async newMachine(_userData?: string, opts: MachineOptions = {}): Promise<Machine> {
     if (this.destroyed) throw new Error(`cluster ${this.name} is destroyed`);
+    this.machineOptions.push(opts);
     const m = new FakeMachine(this, this.machines.length);
     m.printConsole(this.behavior.bootConsole?.(m) ?? `fake: ${m.id} booting\nfake: ${m.id} ready`);
     if (this.behavior.hangBoot) {
