@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '@mantle/core';
+import { createLogger } from '@mantle/core/log';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createQemuFlight, mantleCacheDir, type QemuFlightOptions } from '../src/platform/qemu/index.js';
 import type { Flight, Machine } from '../src/platform/types.js';

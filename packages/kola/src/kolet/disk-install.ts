@@ -1,5 +1,5 @@
 import { KOLET_REMOTE_PATH } from '@mantle/kolet';
-import { shellQuoteWord } from '@mantle/core';
+import { shellQuoteWord } from '@mantle/core/ssh';
 
 /** Where the kolet disk is mounted on the machine (a tmpfs: gone after a reboot, as the mount is). */
 export const KOLET_DISK_MOUNT = '/run/kolet-disk';

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findTool, hashFile, run, type Logger } from '@mantle/core';
+import { findTool, run } from '@mantle/core/exec';
+import type { Logger } from '@mantle/core/log';
+import { hashFile } from '@mantle/core/verify';
 
 /**
  * kolet on a read-only disk: an ext4 image holding only the kolet executable (`/kolet`),

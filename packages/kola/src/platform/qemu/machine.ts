@@ -2,19 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { InterruptedError, MantleError, OperationError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { onCleanup } from '@mantle/core/cli';
 import {
-  InterruptedError,
-  MantleError,
-  OperationError,
   SshErrorCode,
   connectWithRetry,
-  onCleanup,
   shellQuote,
   shellQuoteWord,
-  type Logger,
   type SshClient,
   type SshExecOptions,
-} from '@mantle/core';
+} from '@mantle/core/ssh';
 import type { ExecResult, Machine, MachineExecOptions, MachineTimings } from '../types.js';
 import type { Accel } from './accel.js';
 import { consoleTail, fileSize, waitForSsh, waitForSshDown, type WaitOutcome } from './boot-wait.js';

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { OperationError } from '@mantle/core';
+import { OperationError } from '@mantle/core/errors';
 
 /**
  * A minimal QMP (qemu machine protocol) client over a unix socket: the greeting, then one

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { newEd25519KeyPair } from '@mantle/core';
+import { newEd25519KeyPair } from '@mantle/core/ssh';
 import { dropbearEd25519Key, reidentifyScript } from './reidentify.js';
 
 describe('reidentify', () => {

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { OperationError, newEd25519KeyPair, shellQuoteWord, type Logger } from '@mantle/core';
+import { OperationError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { newEd25519KeyPair, shellQuoteWord } from '@mantle/core/ssh';
 import type { ExecResult } from '../types.js';
 
 /**

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InterruptedError, MantleError, type Logger } from '@mantle/core';
+import { InterruptedError, MantleError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
 import { machineIgnition } from './kola-ignition.js';
 import { QemuMachine, type ClusterContext, type FlightContext } from './machine.js';
 import type { MachineSnapshot } from './snapshot-files.js';
