@@ -200,7 +200,10 @@ class QemuFlight implements Flight {
 
   destroy(): Promise<void> {
     this.destroying ??= (async () => {
-      await Promise.allSettled([...this.clusters].map((c) => c.destroy()));
+      await Promise.allSettled([
+        ...[...this.clusters].map((c) => c.destroy()),
+        this.snapshots?.destroy(),
+      ]);
       await rm(this.tmp, { recursive: true, force: true });
       this.untrackTmp();
       this.unregister();

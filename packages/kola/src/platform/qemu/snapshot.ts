@@ -32,6 +32,9 @@ export function snapshotKey(ignitionJson: string, memoryMiB: number): string {
 /** The snapshots of one flight, made on first use and kept until the flight is destroyed. */
 export class SnapshotStore {
   private readonly snapshots = new Map<string, Promise<MachineSnapshot | undefined>>();
+  /** templates booting or being saved, so destroy() can stop them */
+  private readonly templates = new Set<QemuMachine>();
+  private closed = false;
 
   constructor(
     private readonly flight: FlightContext,
@@ -76,7 +79,9 @@ export class SnapshotStore {
       },
       signal: undefined,
     };
+    if (this.closed) throw new InterruptedError('the flight is being destroyed');
     const m = new QemuMachine(this.flight, cluster);
+    this.templates.add(m);
     this.log.debug(`snapshot ${key}: booting its template ${m.id}`);
     try {
       await m.bootTemplate(userData, { memoryMiB }, { dir });
@@ -101,6 +106,13 @@ export class SnapshotStore {
       return snapshot;
     } finally {
       await m.destroy();
+      this.templates.delete(m);
     }
+  }
+
+  /** Stop templates still booting or saving (the flight removes the snapshot files with its temp dir). */
+  async destroy(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.templates].map((m) => m.destroy()));
   }
 }
