@@ -154,10 +154,15 @@ export class Harness {
   ): Promise<TestResult[]> {
     const limit = pLimit(Math.max(1, this.opts.parallel));
     // A rerun gives every failed test a machine of its own.
-    const units = planUnits(tests, {
+    const planned = planUnits(tests, {
       snapshot: this.opts.snapshot === true,
       share: this.opts.share !== false && !rerun,
     });
+    // Templates boot outside the -j limit, from the start, while the units that need no
+    // snapshot run first; the snapshot units then start from ready snapshots.
+    const snapshotConfigs = new Set(planned.filter((u) => u.snapshot).map((u) => u.tests[0]?.userData));
+    for (const userData of snapshotConfigs) this.opts.flight.prepareSnapshot?.(userData);
+    const units = [...planned.filter((u) => !u.snapshot), ...planned.filter((u) => u.snapshot)];
     const byName = new Map<string, TestResult>();
     const tasks = units.map((unit) =>
       limit(async () => {

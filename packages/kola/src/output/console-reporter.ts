@@ -25,9 +25,10 @@ export function formatTiming(t: TestTiming): string {
   const s = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
   let boot = s(t.bootMs);
   if (t.restored)
-    boot += t.snapshotMs
-      ? ` (restored from a snapshot; ${s(t.snapshotMs)} of it making the snapshot)`
-      : ' (restored from a snapshot)';
+    boot +=
+      (t.snapshotMs ?? 0) >= 50
+        ? ` (restored from a snapshot; ${s(t.snapshotMs ?? 0)} of it waiting for the snapshot)`
+        : ' (restored from a snapshot)';
   return (
     `timing: boot ${boot}, ssh ${s(t.sshMs)}, kolet ${s(t.koletMs)}, ` +
     `body ${s(t.bodyMs)}, teardown ${s(t.teardownMs)}`

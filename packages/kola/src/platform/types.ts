@@ -30,9 +30,9 @@ export interface MachineTimings {
   restored: boolean;
   /** from starting the VM to sshd answering (a cloud: to the instance answering SSH) */
   qemuToSshMs: number;
-  /** the first SSH login */
+  /** the first SSH login (0 for a restored machine: its login is part of readyMs) */
   loginMs: number;
-  /** readiness checks after login (a restored machine: taking its new identity) */
+  /** readiness checks after login (a restored machine: logging in and taking its new identity) */
   readyMs: number;
   /** waiting for the snapshot this machine was restored from (0 when it existed already) */
   snapshotWaitMs?: number;
@@ -108,6 +108,12 @@ export interface ClusterOptions {
 export interface Flight {
   readonly platform: string;
   newCluster(opts: ClusterOptions): Promise<Cluster>;
+  /**
+   * start making the snapshot that machines with this user data will be restored from (see
+   * MachineOptions.snapshot), before any of them is asked for; platforms without snapshots
+   * leave it out. Errors show when a machine asks for the snapshot (it then boots).
+   */
+  prepareSnapshot?(userData: string | undefined): void;
   /** destroy every cluster and the flight's own resources; idempotent */
   destroy(): Promise<void>;
 }

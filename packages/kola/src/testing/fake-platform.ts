@@ -153,9 +153,15 @@ export class FakeCluster implements Cluster {
 export class FakeFlight implements Flight {
   readonly platform = 'fake';
   readonly clusters: FakeCluster[] = [];
+  /** the user data of each prepareSnapshot call */
+  readonly preparedSnapshots: (string | undefined)[] = [];
   destroyed = false;
 
   constructor(readonly behavior: FakeBehavior = {}) {}
+
+  prepareSnapshot(userData: string | undefined): void {
+    this.preparedSnapshots.push(userData);
+  }
 
   newCluster(opts: ClusterOptions): Promise<Cluster> {
     const err = this.behavior.clusterError?.();

@@ -198,12 +198,16 @@ class QemuFlight implements Flight {
     return cluster;
   }
 
+  prepareSnapshot(userData: string | undefined): void {
+    const ctx = this.context;
+    if (this.destroying || !ctx || ctx.uefi || ctx.opts.tpm) return;
+    // get() logs and remembers a failure; the machines that ask for the snapshot then boot.
+    void this.snapshots?.get(userData, undefined).catch(() => undefined);
+  }
+
   destroy(): Promise<void> {
     this.destroying ??= (async () => {
-      await Promise.allSettled([
-        ...[...this.clusters].map((c) => c.destroy()),
-        this.snapshots?.destroy(),
-      ]);
+      await Promise.allSettled([...[...this.clusters].map((c) => c.destroy()), this.snapshots?.destroy()]);
       await rm(this.tmp, { recursive: true, force: true });
       this.untrackTmp();
       this.unregister();
