@@ -24,6 +24,7 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kolaLikeQemuArgs } from './lib/qemu-args.mjs';
 
 const rounds = Number(process.argv[2] ?? 3);
 const cacheRoot =
@@ -179,30 +180,7 @@ async function boot({ name, work, kernel, initrd, cmdline, disk, keyFile, user, 
   sh('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', disk, overlay]);
   const port = await freePort();
   const args = [
-    '-machine',
-    'q35',
-    '-accel',
-    'tcg',
-    '-cpu',
-    'max',
-    '-m',
-    '512',
-    '-smp',
-    '1',
-    '-nodefaults',
-    '-no-user-config',
-    '-display',
-    'none',
-    '-monitor',
-    'none',
-    '-serial',
-    `file:${join(dir, 'console.txt')}`,
-    '-device',
-    'virtio-rng-pci',
-    '-netdev',
-    `user,id=net0,hostfwd=tcp:127.0.0.1:${port}-:22`,
-    '-device',
-    'virtio-net-pci,netdev=net0,romfile=',
+    ...kolaLikeQemuArgs({ consolePath: join(dir, 'console.txt'), hostPort: port }),
     '-drive',
     `if=none,id=disk0,format=qcow2,cache=unsafe,discard=unmap,file=${overlay}`,
     '-device',
