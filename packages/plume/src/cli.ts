@@ -1,4 +1,5 @@
 import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
+import { specCommands } from './commands/spec.js';
 
 export const cli: CliSpec = {
   name: 'plume',
@@ -6,6 +7,7 @@ export const cli: CliSpec = {
   description: 'release OS images: pre-release, release, indexes, verified download',
   commands: (y, bind) =>
     y
+      .command(specCommands(bind))
       .command(bind(notBuiltYet('pre-release', 'upload a release privately')))
       .command(bind(notBuiltYet('release', 'make a release public')))
       .command(bind(notBuiltYet('index', 'rebuild storage index pages')))

@@ -1,0 +1,86 @@
+import type { Argv } from 'yargs';
+import type { OpenStoreOptions } from '@mantle/ore/storage';
+
+/** `--spec FILE` and `-C/-B/-V`, the flags every release command shares. */
+export interface ReleaseFlags {
+  spec?: string | undefined;
+  channel: string;
+  board: string;
+  version: string;
+}
+
+/** Adds `--spec`; -C/-B/-V are required unless `optional` (spec show). */
+export function releaseFlags<T>(y: Argv<T>, optional = false): Argv<T & ReleaseFlags> {
+  return (
+    y
+      // -V is the release version here, as in Flatcar's plume; `plume --version` still prints plume's.
+      .version(false)
+      .option('spec', {
+        type: 'string',
+        describe: 'release spec file (YAML or JSON) instead of the built-in one',
+      })
+      .option('channel', {
+        alias: 'C',
+        type: 'string',
+        demandOption: !optional,
+        describe: 'channel (alpha, beta, stable, lts, developer, or one of --spec)',
+      })
+      .option('board', {
+        alias: 'B',
+        type: 'string',
+        demandOption: !optional,
+        describe: 'board (amd64-usr, arm64-usr)',
+      })
+      .option('version', {
+        alias: 'V',
+        type: 'string',
+        demandOption: !optional,
+        describe: 'release version, e.g. 4081.2.0',
+      }) as unknown as Argv<T & ReleaseFlags>
+  );
+}
+
+/** Connection flags of the object stores (emulators, S3-compatible servers). */
+export interface StoreFlags {
+  s3Endpoint?: string | undefined;
+  s3Region?: string | undefined;
+  gcsEndpoint?: string | undefined;
+  azureEndpoint?: string | undefined;
+}
+
+/** Adds the store connection flags; credentials come from the usual places (env, ~/.aws, ADC). */
+export function storeFlags<T>(y: Argv<T>): Argv<T & StoreFlags> {
+  return y
+    .option('s3-endpoint', {
+      type: 'string',
+      describe: 'S3 endpoint (S3-compatible servers); path-style addressing',
+    })
+    .option('s3-region', { type: 'string', describe: 'S3 region' })
+    .option('gcs-endpoint', { type: 'string', describe: 'Cloud Storage API endpoint (local servers)' })
+    .option('azure-endpoint', {
+      type: 'string',
+      describe: 'Azure blob service URL, e.g. http://127.0.0.1:10000/devstoreaccount1 (Azurite)',
+    });
+}
+
+/** The openStore options the store flags ask for. */
+export function storeOptions(
+  a: StoreFlags,
+  ctx: { cwd: string; env: NodeJS.ProcessEnv; logger: OpenStoreOptions['logger'] },
+): OpenStoreOptions {
+  return {
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(ctx.logger ? { logger: ctx.logger } : {}),
+    ...(a.s3Endpoint !== undefined || a.s3Region !== undefined
+      ? {
+          s3: {
+            ...(a.s3Endpoint !== undefined ? { endpoint: a.s3Endpoint, forcePathStyle: true } : {}),
+            ...(a.s3Region !== undefined ? { region: a.s3Region } : {}),
+          },
+        }
+      : {}),
+    ...(a.gcsEndpoint !== undefined ? { gcs: { apiEndpoint: a.gcsEndpoint } } : {}),
+    ...(a.azureEndpoint !== undefined ? { azure: { endpoint: a.azureEndpoint } } : {}),
+  };
+}
