@@ -1,4 +1,5 @@
 import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
+import { fetchSpec } from './commands/fetch.js';
 import { specCommands } from './commands/spec.js';
 
 export const cli: CliSpec = {
@@ -11,7 +12,7 @@ export const cli: CliSpec = {
       .command(bind(notBuiltYet('pre-release', 'upload a release privately')))
       .command(bind(notBuiltYet('release', 'make a release public')))
       .command(bind(notBuiltYet('index', 'rebuild storage index pages')))
-      .command(bind(notBuiltYet('fetch <url>', 'download and verify a file'))),
+      .command(bind(fetchSpec)),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);

@@ -72,14 +72,18 @@ export function storeOptions(
     cwd: ctx.cwd,
     env: ctx.env,
     ...(ctx.logger ? { logger: ctx.logger } : {}),
-    ...(a.s3Endpoint !== undefined || a.s3Region !== undefined
-      ? {
-          s3: {
-            ...(a.s3Endpoint !== undefined ? { endpoint: a.s3Endpoint, forcePathStyle: true } : {}),
-            ...(a.s3Region !== undefined ? { region: a.s3Region } : {}),
-          },
-        }
-      : {}),
+    s3: {
+      ...(a.s3Endpoint !== undefined ? { endpoint: a.s3Endpoint, forcePathStyle: true } : {}),
+      ...(a.s3Region !== undefined ? { region: a.s3Region } : {}),
+      // The SDK's chain reads process.env; the command's env is the one that counts.
+      ...(ctx.env.AWS_ACCESS_KEY_ID && ctx.env.AWS_SECRET_ACCESS_KEY
+        ? {
+            accessKeyId: ctx.env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: ctx.env.AWS_SECRET_ACCESS_KEY,
+            ...(ctx.env.AWS_SESSION_TOKEN ? { sessionToken: ctx.env.AWS_SESSION_TOKEN } : {}),
+          }
+        : {}),
+    },
     ...(a.gcsEndpoint !== undefined ? { gcs: { apiEndpoint: a.gcsEndpoint } } : {}),
     ...(a.azureEndpoint !== undefined ? { azure: { endpoint: a.azureEndpoint } } : {}),
   };
