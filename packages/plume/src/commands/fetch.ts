@@ -1,18 +1,9 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { FetchResult } from '../fetch/fetch-verified.js';
-import { storeFlags, storeOptions, type StoreFlags } from './flags.js';
-
-interface FetchArgs extends StoreFlags {
-  url: string;
-  out?: string | undefined;
-  verifyKey?: string | undefined;
-  sha256?: string | undefined;
-  keepSig: boolean;
-  retries: number;
-}
+import { storeFlags, storeOptions } from './flags.js';
 
 /** `plume fetch URL [OUT]`: what gangue get did, for http(s) and every store ore opens. */
-export const fetchSpec: CommandSpec<FetchArgs> = {
+export const fetchSpec = defineCommand({
   command: 'fetch <url> [out]',
   describe: 'download a file and verify its detached signature (<url>.sig) before it gets its name',
   builder: (y) =>
@@ -42,9 +33,8 @@ export const fetchSpec: CommandSpec<FetchArgs> = {
           default: 5,
           describe: 'retries after network errors (a transfer that moved bytes gets fresh ones)',
         }),
-    ) as never,
-  run: async (args, ctx) => {
-    const a = args as unknown as FetchArgs;
+    ),
+  run: async (a, ctx) => {
     const { fetchVerified } = await import('../fetch/fetch-verified.js');
     const { StorePool } = await import('../fetch/object-url.js');
     const stores = new StorePool(storeOptions(a, ctx));
@@ -72,4 +62,4 @@ export const fetchSpec: CommandSpec<FetchArgs> = {
       : '';
     writeOut(ctx, `${r.path}: ${r.bytes} bytes, ${how}${by}, sha256 ${r.sha256}`);
   },
-};
+});

@@ -1,43 +1,33 @@
 import type { Argv } from 'yargs';
 import type { OpenStoreOptions } from '@mantle/ore/storage';
 
-/** `--spec FILE` and `-C/-B/-V`, the flags every release command shares. */
-export interface ReleaseFlags {
-  spec?: string | undefined;
-  channel: string;
-  board: string;
-  version: string;
+const CHANNEL = {
+  alias: 'C',
+  type: 'string',
+  describe: 'channel (alpha, beta, stable, lts, developer, or one of --spec)',
+} as const;
+const BOARD = { alias: 'B', type: 'string', describe: 'board (amd64-usr, arm64-usr)' } as const;
+const VERSION = { alias: 'V', type: 'string', describe: 'release version, e.g. 4081.2.0' } as const;
+
+/** `--spec FILE`. -V is the release version in plume's commands, as in Flatcar's plume (`plume --version` still prints plume's). */
+export function specFlag<T>(y: Argv<T>) {
+  return y.version(false).option('spec', {
+    type: 'string',
+    describe: 'release spec file (YAML or JSON) instead of the built-in one',
+  });
 }
 
-/** Adds `--spec`; -C/-B/-V are required unless `optional` (spec show). */
-export function releaseFlags<T>(y: Argv<T>, optional = false): Argv<T & ReleaseFlags> {
-  return (
-    y
-      // -V is the release version here, as in Flatcar's plume; `plume --version` still prints plume's.
-      .version(false)
-      .option('spec', {
-        type: 'string',
-        describe: 'release spec file (YAML or JSON) instead of the built-in one',
-      })
-      .option('channel', {
-        alias: 'C',
-        type: 'string',
-        demandOption: !optional,
-        describe: 'channel (alpha, beta, stable, lts, developer, or one of --spec)',
-      })
-      .option('board', {
-        alias: 'B',
-        type: 'string',
-        demandOption: !optional,
-        describe: 'board (amd64-usr, arm64-usr)',
-      })
-      .option('version', {
-        alias: 'V',
-        type: 'string',
-        demandOption: !optional,
-        describe: 'release version, e.g. 4081.2.0',
-      }) as unknown as Argv<T & ReleaseFlags>
-  );
+/** `--spec FILE` and the required `-C CHANNEL -B BOARD -V VERSION` every release command takes. */
+export function releaseFlags<T>(y: Argv<T>) {
+  return specFlag(y)
+    .option('channel', { ...CHANNEL, demandOption: true })
+    .option('board', { ...BOARD, demandOption: true })
+    .option('version', { ...VERSION, demandOption: true });
+}
+
+/** The same with -C/-B/-V optional (spec show). */
+export function optionalReleaseFlags<T>(y: Argv<T>) {
+  return specFlag(y).option('channel', CHANNEL).option('board', BOARD).option('version', VERSION);
 }
 
 /** Connection flags of the object stores (emulators, S3-compatible servers). */
@@ -49,7 +39,7 @@ export interface StoreFlags {
 }
 
 /** Adds the store connection flags; credentials come from the usual places (env, ~/.aws, ADC). */
-export function storeFlags<T>(y: Argv<T>): Argv<T & StoreFlags> {
+export function storeFlags<T>(y: Argv<T>) {
   return y
     .option('s3-endpoint', {
       type: 'string',

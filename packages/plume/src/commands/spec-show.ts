@@ -1,10 +1,8 @@
 import { UsageError } from '@mantle/core/errors';
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { ReleaseSpec } from '../spec/schema.js';
 import type { ResolvedRelease } from '../spec/resolve.js';
-import { releaseFlags, type ReleaseFlags } from './flags.js';
-
-type SpecShowArgs = Partial<ReleaseFlags>;
+import { optionalReleaseFlags } from './flags.js';
 
 /** What `plume spec show` prints: the whole spec, or one channel × board resolved. */
 export type SpecShowResult =
@@ -12,12 +10,11 @@ export type SpecShowResult =
   | { kind: 'release'; source: string; release: ResolvedRelease };
 
 /** `plume spec show [-C CHANNEL -B BOARD [-V VERSION]] [--spec FILE] [--json]`. */
-export const specShowSpec: CommandSpec<SpecShowArgs> = {
+export const specShowSpec = defineCommand({
   command: 'show',
   describe: 'show the release spec, or what a channel × board release does (-C -B [-V])',
-  builder: (y) => releaseFlags(y, true),
-  run: async (args, ctx) => {
-    const a = args as unknown as SpecShowArgs;
+  builder: (y) => optionalReleaseFlags(y),
+  run: async (a, ctx): Promise<SpecShowResult> => {
     const { loadSpec } = await import('../spec/load.js');
     const { checkChannelBoard, resolveRelease, VERSION_PLACEHOLDER } = await import('../spec/resolve.js');
     const loaded = await loadSpec(a.spec, ctx.cwd);
@@ -62,7 +59,7 @@ export const specShowSpec: CommandSpec<SpecShowArgs> = {
     }
     for (const [k, v] of describeRelease(r.release)) writeOut(ctx, `${k.padEnd(9)} ${v}`);
   },
-};
+});
 
 /** Human-readable lines for a resolved release. */
 export function describeRelease(r: ResolvedRelease): [string, string][] {
