@@ -1,5 +1,6 @@
 import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
 import { fetchSpec } from './commands/fetch.js';
+import { indexSpec } from './commands/index-store.js';
 import { specCommands } from './commands/spec.js';
 
 export const cli: CliSpec = {
@@ -11,7 +12,7 @@ export const cli: CliSpec = {
       .command(specCommands(bind))
       .command(bind(notBuiltYet('pre-release', 'upload a release privately')))
       .command(bind(notBuiltYet('release', 'make a release public')))
-      .command(bind(notBuiltYet('index', 'rebuild storage index pages')))
+      .command(bind(indexSpec))
       .command(bind(fetchSpec)),
 };
 

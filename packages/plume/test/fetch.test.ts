@@ -7,18 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '@mantle/ore/storage';
-import {
-  AZURITE_ACCOUNT,
-  AZURITE_KEY,
-  azuriteService,
-  startAzurite,
-  type AzuriteHandle,
-} from '@mantle/test-utils/azurite';
-import { S3RVER_CREDENTIALS, startS3rver, type S3rverHandle } from '@mantle/test-utils/s3rver';
 import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '../../core/test/verify-helpers.js';
 import { serveFiles, type HttpFiles } from './helpers/http-files.js';
 import { runPlume } from './helpers/run.js';
+import { AZURITE_ACCOUNT, startStores, type Stores } from './helpers/stores.js';
 
 let dir: string;
 let srv: string;
@@ -28,8 +20,7 @@ let other: GpgKey;
 let keyFile: string;
 let otherKeyFile: string;
 let content: Buffer;
-let s3: S3rverHandle;
-let azurite: AzuriteHandle;
+let stores: Stores;
 
 const NAME = 'flatcar_production_image.bin.bz2';
 
@@ -57,14 +48,12 @@ beforeAll(async () => {
   await writeFile(keyFile, key.armoredPublicKey);
   await writeFile(otherKeyFile, other.armoredPublicKey);
   http = await serveFiles(srv);
-  [s3, azurite] = await Promise.all([startS3rver(['builds']), startAzurite()]);
-  await (await azuriteService(azurite)).getContainerClient('builds').create();
+  stores = await startStores({ buckets: ['builds'], containers: ['builds'] });
 }, 120_000);
 
 afterAll(async () => {
   await http?.close();
-  await s3?.close();
-  await azurite?.close();
+  await stores?.close();
   await removeGpgKey(key);
   await removeGpgKey(other);
   await rm(dir, { recursive: true, force: true });
@@ -164,13 +153,9 @@ describe('plume fetch over http(s)', () => {
 });
 
 describe('plume fetch from stores', () => {
-  const env = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    AZURE_STORAGE_KEY: AZURITE_KEY,
-  };
   const sig = (): Promise<Buffer> => readFile(join(srv, 'amd64/4081.2.0', `${NAME}.sig`));
+  const fetchFrom = (url: string, out: string) =>
+    runPlume(['fetch', url, `${out}/`, '--verify-key', keyFile, ...stores.flags], { env: stores.env });
 
   it('file:// store', async () => {
     const out = join(dir, 'f1');
@@ -182,43 +167,24 @@ describe('plume fetch from stores', () => {
   });
 
   it('s3:// (s3rver) and azure:// (Azurite), tampered objects refused', async () => {
-    const s3store = await openStore('s3://builds/amd64/', {
-      s3: { endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1', ...S3RVER_CREDENTIALS },
-    });
-    const az = await openStore(`azure://${AZURITE_ACCOUNT}/builds/amd64/`, {
-      azure: { endpoint: azurite.endpoint, accountKey: AZURITE_KEY },
-    });
+    const s3store = await stores.open('s3://builds/amd64/');
+    const az = await stores.open(`azure://${AZURITE_ACCOUNT}/builds/amd64/`);
     for (const st of [s3store, az]) {
       await st.put(NAME, content);
       await st.put(`${NAME}.sig`, await sig());
       await st.put('evil.bin', await readFile(join(srv, 'tampered.bin')));
       await st.put('evil.bin.sig', await readFile(join(srv, 'tampered.bin.sig')));
     }
-    const flags = [
-      '--s3-endpoint',
-      s3.endpoint,
-      '--s3-region',
-      'us-east-1',
-      '--azure-endpoint',
-      azurite.endpoint,
-    ];
     for (const base of ['s3://builds/amd64/', `azure://${AZURITE_ACCOUNT}/builds/amd64/`]) {
       const out = join(dir, `st-${base.slice(0, 2)}`);
-      const ok = await runPlume(['fetch', `${base}${NAME}`, `${out}/`, '--verify-key', keyFile, ...flags], {
-        env,
-      });
+      const ok = await fetchFrom(`${base}${NAME}`, out);
       expect(ok.code).toBe(0);
       expect(sameBytes(await readFile(join(out, NAME)), content)).toBe(true);
-      const bad = await runPlume(['fetch', `${base}evil.bin`, `${out}/`, '--verify-key', keyFile, ...flags], {
-        env,
-      });
+      const bad = await fetchFrom(`${base}evil.bin`, out);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/BAD signature/);
       expect(await readdir(out)).toEqual([NAME]);
-      const missing = await runPlume(
-        ['fetch', `${base}nope.bin`, `${out}/`, '--verify-key', keyFile, ...flags],
-        { env },
-      );
+      const missing = await fetchFrom(`${base}nope.bin`, out);
       expect(missing.code).toBe(2);
       expect(missing.stderr).toMatch(/nope\.bin\.sig: no signature/);
     }
