@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { OpenStoreOptions } from '@mantle/ore/storage';
+import type { ObjectStore, OpenStoreOptions } from '@mantle/ore/storage';
 
 const CHANNEL = {
   alias: 'C',
@@ -77,4 +77,20 @@ export function storeOptions(
     ...(a.gcsEndpoint !== undefined ? { gcs: { apiEndpoint: a.gcsEndpoint } } : {}),
     ...(a.azureEndpoint !== undefined ? { azure: { endpoint: a.azureEndpoint } } : {}),
   };
+}
+
+/** Open the store at `url` with the store flags, run `fn` with it, and close it. */
+export async function withStore<T>(
+  url: string,
+  a: StoreFlags,
+  ctx: { cwd: string; env: NodeJS.ProcessEnv; logger: OpenStoreOptions['logger'] },
+  fn: (store: ObjectStore) => Promise<T>,
+): Promise<T> {
+  const { openStore } = await import('@mantle/ore/storage');
+  const store = await openStore(url, storeOptions(a, ctx));
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
 }

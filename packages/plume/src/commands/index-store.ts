@@ -1,6 +1,6 @@
 import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { IndexResult } from '../index-pages/build-indexes.js';
-import { storeFlags, storeOptions } from './flags.js';
+import { storeFlags, withStore } from './flags.js';
 
 /** `plume index DEST [--dry-run]`: browsable index.html pages for a store. */
 export const indexSpec = defineCommand({
@@ -22,19 +22,15 @@ export const indexSpec = defineCommand({
         }),
     ),
   run: async (a, ctx) => {
-    const { openStore } = await import('@mantle/ore/storage');
     const { buildIndexes } = await import('../index-pages/build-indexes.js');
-    const store = await openStore(a.dest, storeOptions(a, ctx));
-    try {
-      return await buildIndexes(store, {
+    return withStore(a.dest, a, ctx, async (store) =>
+      buildIndexes(store, {
         ...(a.title !== undefined ? { title: a.title } : {}),
         dryRun: a.dryRun,
         logger: ctx.logger,
         signal: ctx.signal,
-      });
-    } finally {
-      await store.close();
-    }
+      }),
+    );
   },
   print: (r: IndexResult, ctx: CommandContext) => {
     const verb = r.dryRun ? 'would be ' : '';

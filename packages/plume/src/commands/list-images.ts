@@ -1,6 +1,6 @@
 import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { StoredImage } from '../images/list-images.js';
-import { storeFlags, storeOptions } from './flags.js';
+import { storeFlags, withStore } from './flags.js';
 
 /** `plume list-images DEST [--json]`: what an OS image store holds. */
 export const listImagesSpec = defineCommand({
@@ -17,16 +17,12 @@ export const listImagesSpec = defineCommand({
         }),
     ),
   run: async (a, ctx) => {
-    const { openStore } = await import('@mantle/ore/storage');
     const { listImages } = await import('../images/list-images.js');
-    const store = await openStore(a.dest, storeOptions(a, ctx));
-    try {
-      return (await listImages(store)).filter(
+    return withStore(a.dest, a, ctx, async (store) =>
+      (await listImages(store)).filter(
         (i) => (a.os === undefined || i.os === a.os) && (a.root === undefined || i.root === a.root),
-      );
-    } finally {
-      await store.close();
-    }
+      ),
+    );
   },
   print: (rows: StoredImage[], ctx: CommandContext) => {
     if (rows.length === 0) return writeOut(ctx, '(no images)');

@@ -1,6 +1,6 @@
 import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { PublishImageResult } from '../images/publish-image.js';
-import { storeFlags, storeOptions } from './flags.js';
+import { storeFlags, withStore } from './flags.js';
 
 /** `plume publish-image ROOTFS_TAR --os OS --version V DEST`: an OS image into a metal-images store. */
 export const publishImageSpec = defineCommand({
@@ -49,11 +49,9 @@ export const publishImageSpec = defineCommand({
         }),
     ),
   run: async (a, ctx) => {
-    const { openStore } = await import('@mantle/ore/storage');
     const { publishImage } = await import('../images/publish-image.js');
-    const store = await openStore(a.dest, storeOptions(a, ctx));
-    try {
-      return await publishImage({
+    return withStore(a.dest, a, ctx, async (store) =>
+      publishImage({
         rootfs: a.rootfs,
         os: a.os,
         version: a.version,
@@ -64,10 +62,8 @@ export const publishImageSpec = defineCommand({
         cwd: ctx.cwd,
         logger: ctx.logger,
         signal: ctx.signal,
-      });
-    } finally {
-      await store.close();
-    }
+      }),
+    );
   },
   print: (r: PublishImageResult, ctx: CommandContext) => {
     const ratio = r.rootfsBytes > 0 ? ((100 * r.image.bytes) / r.rootfsBytes).toFixed(0) : '-';
