@@ -1,9 +1,12 @@
-import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
+import { isEntryPoint, main, packageVersion, type CliSpec } from '@mantle/core/cli';
 import { fetchSpec } from './commands/fetch.js';
 import { indexSpec } from './commands/index-store.js';
 import { listImagesSpec } from './commands/list-images.js';
+import { preReleaseSpec } from './commands/pre-release.js';
 import { publishImageSpec } from './commands/publish-image.js';
+import { releaseSpec } from './commands/release.js';
 import { specCommands } from './commands/spec.js';
+import { statusSpec } from './commands/status.js';
 
 export const cli: CliSpec = {
   name: 'plume',
@@ -12,8 +15,9 @@ export const cli: CliSpec = {
   commands: (y, bind) =>
     y
       .command(specCommands(bind))
-      .command(bind(notBuiltYet('pre-release', 'upload a release privately')))
-      .command(bind(notBuiltYet('release', 'make a release public')))
+      .command(bind(preReleaseSpec))
+      .command(bind(releaseSpec))
+      .command(bind(statusSpec))
       .command(bind(indexSpec))
       .command(bind(fetchSpec))
       .command(bind(publishImageSpec))
