@@ -1,7 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { mkdirInside, splitRelative } from '@mantle/core/fs';
 import { listAll } from '@mantle/ore/storage';
 import { isHttpUrl } from '../fetch/object-url.js';
 import { buildIndexes } from '../index-pages/build-indexes.js';
@@ -17,18 +18,24 @@ import type { RunContext } from '../release/run-context.js';
 export async function sourceArtifacts(ctx: RunContext, known: string[]): Promise<string[]> {
   if (isHttpUrl(ctx.release.source)) return [...new Set(known)].sort();
   const store = await ctx.stores.get(ctx.release.source);
-  return (await listAll(store, '', { recursive: true }))
+  const keys = (await listAll(store, '', { recursive: true }))
     .map((o) => o.key)
     .filter((k) => !isIndexPage(k) && !k.endsWith('/'))
     .sort();
+  // Keys become cache paths and destination keys: one with '..' or a control character is refused.
+  for (const k of keys) splitRelative(k, `object ${ctx.release.source}${k}`);
+  return keys;
 }
 
 /** A source object in the local cache (downloaded once per run; files of a file:// source are used in place). */
 async function localCopy(ctx: RunContext, name: string): Promise<string> {
   const url = `${ctx.release.source}${name}`;
   if (url.startsWith('file://')) return new URL(url).pathname;
-  const dest = join(ctx.cacheDir, 'artifacts', name);
-  await mkdir(dirname(dest), { recursive: true });
+  const root = join(ctx.cacheDir, 'artifacts');
+  await mkdir(root, { recursive: true });
+  const parts = splitRelative(name, `object ${url}`);
+  const dir = await mkdirInside(root, parts.slice(0, -1).join('/'), { what: `object ${url}` });
+  const dest = join(dir, parts.at(-1)!);
   const tmp = `${dest}.part`;
   try {
     if (isHttpUrl(url)) {

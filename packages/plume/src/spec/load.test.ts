@@ -77,6 +77,40 @@ describe('release spec', () => {
     expect(msg).toMatch(/spec\.yaml:6:5: channels\.test: Unrecognized key: "azrue"/);
   });
 
+  it('names that become cache files or store keys cannot leave their directory', () => {
+    const problems = (text: string): string => {
+      try {
+        parseSpecText(text, 'spec.yaml');
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    };
+    const image = GOOD.replace(
+      '      blobs: azure://devstoreaccount1/images\n',
+      '      blobs: azure://devstoreaccount1/images\n      image: ../../etc/passwd\n      blobName: "a\\nb.vhd"\n',
+    );
+    const msg = problems(image);
+    expect(msg).toMatch(/spec\.yaml:8:14: channels\.test\.azure\.image: a plain file name/);
+    expect(msg).toMatch(/spec\.yaml:9:17: channels\.test\.azure\.blobName: a plain file name/);
+    for (const bad of ['/abs/{version}', '{board}/../../x'])
+      expect(problems(GOOD.replace("'{board}/current'", `'${bad}'`))).toMatch(
+        /channels\.test\.storage\[0\]\.paths\[1\]: a path relative to the store root/,
+      );
+  });
+
+  it('a verifyKey outside the spec file’s directory is refused, naming the field', async () => {
+    for (const key of ['../key.asc', '/etc/key.asc']) {
+      const f = join(dir, 'escape.yaml');
+      await writeFile(f, GOOD.replace('keys/release.asc', key));
+      await expect(loadSpec(f, dir)).rejects.toMatchObject({
+        code: 'PLUME_SPEC_UNSAFE_PATH',
+        message: expect.stringContaining('channels.test.verifyKey') as unknown,
+        exitCode: 2,
+      });
+    }
+  });
+
   it('YAML syntax errors name the line', () => {
     expect(() => parseSpecText('channels:\n  a: [1, 2\n', 'x.yaml')).toThrow(/x\.yaml:\d+:\d+: YAML syntax/);
   });

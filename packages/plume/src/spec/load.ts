@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { InputError } from '@mantle/core/errors';
+import { resolveInside } from '@mantle/core/fs';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { BUILTIN_SPEC } from './builtin.js';
@@ -43,11 +44,26 @@ export async function loadSpec(file: string | undefined, cwd = process.cwd()): P
     });
   }
   const spec = parseSpecText(text, path);
-  // Key paths are relative to the spec file, so a spec and its key travel together.
-  for (const ch of Object.values(spec.channels))
-    if (ch.verifyKey !== undefined && !isAbsolute(ch.verifyKey) && !ch.verifyKey.includes('-----BEGIN'))
-      ch.verifyKey = resolve(dirname(path), ch.verifyKey);
+  // Key paths are relative to the spec file, so a spec and its key travel together; they stay
+  // inside its directory (core's confinement: no '..', no absolute path, no symlink on the way).
+  for (const [name, ch] of Object.entries(spec.channels))
+    if (ch.verifyKey !== undefined && !ch.verifyKey.includes('-----BEGIN'))
+      ch.verifyKey = await keyPath(path, `channels.${name}.verifyKey`, ch.verifyKey);
   return { spec, source: path };
+}
+
+async function keyPath(specFile: string, field: string, key: string): Promise<string> {
+  try {
+    return (await resolveInside(dirname(specFile), key, { what: field, mustExist: false })).path;
+  } catch (err) {
+    throw new InputError({
+      code: 'PLUME_SPEC_UNSAFE_PATH',
+      message: `release spec ${specFile}: ${(err as Error).message}`,
+      hint: `${field} is a key file relative to the spec's directory and inside it; pass --verify-key FILE for a key elsewhere`,
+      cause: err,
+      details: { file: specFile, field, value: key },
+    });
+  }
 }
 
 /** Parse and validate spec text; `source` names it in errors (`file:line:col: path: problem`). */

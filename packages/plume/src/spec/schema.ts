@@ -1,3 +1,4 @@
+import { checkSegment, splitRelative } from '@mantle/core/fs';
 import { z } from 'zod';
 
 // A release spec is data: channels (alpha, beta, stable, lts, developer, ...) × boards → where a
@@ -11,6 +12,25 @@ const knownPlaceholders = (s: string): boolean =>
   [...s.matchAll(/\{([^{}]*)\}/g)].every((m) => (PLACEHOLDERS as readonly string[]).includes(m[1]!));
 const placeholderMessage = `unknown placeholder; use ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`;
 const template = z.string().min(1).refine(knownPlaceholders, placeholderMessage);
+// A spec is input plume does not trust: names that become file names in the cache or keys under
+// a store root are checked with core's confinement rules (no '/', '..', absolute paths or control
+// characters), so a spec cannot make plume read or write outside the directories it names.
+const passes = (check: () => unknown): boolean => {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** One file name (the source directory's artifacts, blob names): no '/', not '..', no control characters. */
+const fileName = template.refine((s) => passes(() => checkSegment(s, 'name')), {
+  message: "a plain file name: no '/', not '.' or '..', no control characters",
+});
+/** A directory below a store root: relative, no '..' component, no control characters. */
+const relativeDir = template.refine((s) => passes(() => splitRelative(s, 'path')), {
+  message: "a path relative to the store root: no leading '/', no '..' component, no control characters",
+});
 const name = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and -');
 const board = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a board name such as amd64-usr');
 // Where plume reads from or writes to: any store ore opens, or http(s) for reading.
@@ -59,9 +79,15 @@ export const awsSchema = z
     baseName: z.string().min(1).default('Flatcar'),
     baseDescription: z.string().min(1).default('Flatcar Container Linux'),
     /** file-name prefix of the AMI lists written beside the source */
-    listPrefix: z.string().min(1).default('flatcar_production_ami_'),
+    listPrefix: z
+      .string()
+      .min(1)
+      .refine((s) => passes(() => checkSegment(`${s}all.json`, 'name')), {
+        message: "a file-name prefix: no '/', no control characters",
+      })
+      .default('flatcar_production_ami_'),
     /** the artifact in the source directory (compressed or not) */
-    image: template.default('flatcar_production_ami_image.bin.bz2'),
+    image: fileName.default('flatcar_production_ami_image.bin.bz2'),
     /** what ImportSnapshot is given (converted with ore when the artifact is something else) */
     format: z.enum(['raw', 'vmdk']).default('raw'),
     partitions: z.array(awsPartitionSchema).min(1),
@@ -76,7 +102,7 @@ export const gceSchema = z
     family: name,
     description: z.string().default(''),
     licenses: z.array(z.string().min(1)).default([]),
-    image: template.default('flatcar_production_gce.tar.gz'),
+    image: fileName.default('flatcar_production_gce.tar.gz'),
     /** where the tarball is staged for images.insert (a gs:// store) */
     staging: writableStoreUrl,
     /** older images in the family kept (deprecated) beyond which they are deleted */
@@ -100,10 +126,10 @@ export const azureGallerySchema = z
 export const azureSchema = z
   .object({
     boards,
-    image: template.default('flatcar_production_azure_image.vhd.bz2'),
+    image: fileName.default('flatcar_production_azure_image.vhd.bz2'),
     /** the container VHDs are uploaded to as page blobs (azure://account/container[/prefix]) */
     blobs: writableStoreUrl,
-    blobName: template.default('flatcar-linux-{version}-{channel}-{arch}.vhd'),
+    blobName: fileName.default('flatcar-linux-{version}-{channel}-{arch}.vhd'),
     /** published at release as a gallery image version named after the version */
     gallery: azureGallerySchema.optional(),
   })
@@ -117,7 +143,7 @@ export const storageDestinationSchema = z
     /** the page title's first part (default: the store's bucket name) */
     title: z.string().min(1).optional(),
     /** directories under url that receive the artifacts, e.g. {board}/{version} and {board}/current */
-    paths: z.array(template).min(1).default(['{board}/{version}']),
+    paths: z.array(relativeDir).min(1).default(['{board}/{version}']),
     /** write index.html pages for these directories and their parents */
     index: z.boolean().default(true),
     /** delete objects in those directories that the source no longer has (keeps `current` exact) */
