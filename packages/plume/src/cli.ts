@@ -4,6 +4,7 @@ import { indexSpec } from './commands/index-store.js';
 import { listImagesSpec } from './commands/list-images.js';
 import { preReleaseSpec } from './commands/pre-release.js';
 import { publishImageSpec } from './commands/publish-image.js';
+import { pruneSpec } from './commands/prune.js';
 import { releaseSpec } from './commands/release.js';
 import { specCommands } from './commands/spec.js';
 import { statusSpec } from './commands/status.js';
@@ -18,6 +19,7 @@ export const cli: CliSpec = {
       .command(bind(preReleaseSpec))
       .command(bind(releaseSpec))
       .command(bind(statusSpec))
+      .command(bind(pruneSpec))
       .command(bind(indexSpec))
       .command(bind(fetchSpec))
       .command(bind(publishImageSpec))

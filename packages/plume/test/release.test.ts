@@ -59,8 +59,8 @@ async function makeDisk(path: string): Promise<void> {
 }
 
 /** The build of `version` in the source tree (file store): artifacts + signatures + version.txt. */
-async function makeBuild(version: string, opts: { versionTxt?: string } = {}): Promise<void> {
-  const d = join(dir, 'src', 'amd64', version);
+async function makeBuild(version: string, opts: { versionTxt?: string; arch?: string } = {}): Promise<void> {
+  const d = join(dir, 'src', opts.arch ?? 'amd64', version);
   await mkdir(d, { recursive: true });
   await cp(artifacts, d, { recursive: true });
   await writeFile(
@@ -109,12 +109,8 @@ beforeAll(async () => {
     AWS_REGION: 'us-east-1',
   };
   specFile = join(dir, 'spec.yaml');
-  await writeFile(
-    specFile,
-    `channels:
-  test:
-    boards: [amd64-usr]
-    source: ${pathToFileURL(join(dir, 'src')).href}/{arch}/{version}/
+  // the source and cloud destinations both channels share
+  const clouds = `    source: ${pathToFileURL(join(dir, 'src')).href}/{arch}/{version}/
     verifyKey: key.asc
     aws:
       partitions:
@@ -124,14 +120,22 @@ beforeAll(async () => {
           regions: [us-east-1, us-west-2]
     azure:
       blobs: azure://${AZURITE_ACCOUNT}/vhds
-    storage:
+`;
+  await writeFile(
+    specFile,
+    `channels:
+  test:
+    boards: [amd64-usr]
+${clouds}    storage:
       - url: s3://pub/{channel}/
         paths: ['{board}/{version}', '{board}/current']
       - url: azure://${AZURITE_ACCOUNT}/pub/
         paths: ['{board}/{version}']
       - url: ${pathToFileURL(join(dir, 'pubfs')).href}/
         paths: ['{board}/{version}', '{board}/current']
-`,
+  prunetest:
+    boards: [amd64-usr, arm64-usr]
+${clouds}`,
   );
 }, 300_000);
 
@@ -390,5 +394,98 @@ describe('plume refuses a bad build before anything is published', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/GCE images: @mantle\/ore has no API for this yet/);
     expect(totalCalls()).toBe(calls);
+  });
+});
+
+describe('plume prune', () => {
+  const live = (name: string) => aws.images.filter((i) => i.name === name && i.state !== 'deregistered');
+  const blobs = async (): Promise<string[]> => {
+    const vhds = await stores.open(`azure://${AZURITE_ACCOUNT}/vhds/`);
+    try {
+      const out: string[] = [];
+      for await (const o of vhds.list('', { recursive: true })) out.push(o.key);
+      return out.filter((b) => b.includes('-prunetest-'));
+    } finally {
+      await vhds.close();
+    }
+  };
+  const prune = (...more: string[]) =>
+    runPlume(['prune', '--spec', specFile, '-C', 'prunetest', ...stores.flags, ...more], { env });
+
+  it('keeps the newest N per board (natural version order), a dry run unless --yes', async () => {
+    const builds: [string, string][] = [
+      ['amd64', '1.1.0'],
+      ['amd64', '1.10.0'],
+      ['amd64', '1.9.0'],
+      ['arm64', '1.0.0'],
+    ];
+    for (const [arch, v] of builds) {
+      await makeBuild(v, { arch });
+      const r = await runPlume(
+        ['pre-release', '--spec', specFile, '-C', 'prunetest', '-B', `${arch}-usr`, '-V', v].concat(
+          ['--poll-interval', '0.05'],
+          stores.flags,
+        ),
+        { env },
+      );
+      expect(r.stderr).not.toMatch(/^error/m);
+      expect(r.code).toBe(0);
+    }
+    expect(live('Flatcar-prunetest-1.0.0-arm64-hvm')).toHaveLength(2);
+    const before = (await blobs()).sort();
+    expect(before).toHaveLength(4);
+
+    const dry = await prune('--keep', '1', '--json');
+    expect(dry.code).toBe(0);
+    const plan = JSON.parse(dry.stdout) as {
+      dryRun: boolean;
+      kept: Record<string, string[]>;
+      targets: { board: string; version: string; kind: string }[];
+    };
+    expect(plan.dryRun).toBe(true);
+    // 1.10.0 is newer than 1.9.0; the arm64 image is arm64's, not an amd64 "1.0.0-arm64"
+    expect(plan.kept).toEqual({ 'amd64-usr': ['1.10.0'], 'arm64-usr': ['1.0.0'] });
+    const planned = plan.targets.map((t) => `${t.board} ${t.version} ${t.kind}`);
+    expect(planned.filter((t) => t.endsWith('aws-image'))).toEqual([
+      'amd64-usr 1.1.0 aws-image',
+      'amd64-usr 1.1.0 aws-image',
+      'amd64-usr 1.9.0 aws-image',
+      'amd64-usr 1.9.0 aws-image',
+    ]);
+    expect(planned.filter((t) => t.endsWith('azure-blob'))).toEqual([
+      'amd64-usr 1.1.0 azure-blob',
+      'amd64-usr 1.9.0 azure-blob',
+    ]);
+    // nothing deleted by the dry run
+    expect(live('Flatcar-prunetest-1.1.0-hvm')).toHaveLength(2);
+    expect((await blobs()).sort()).toEqual(before);
+
+    const snaps = live('Flatcar-prunetest-1.1.0-hvm').map((i) => i.snapshotId);
+    const done = await prune('--keep', '1', '--yes');
+    expect(done.stderr).not.toMatch(/^error/m);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(/^deleted amd64-usr 1\.9\.0 aws AWS us-west-2 ami-/m);
+    for (const v of ['1.1.0', '1.9.0']) expect(live(`Flatcar-prunetest-${v}-hvm`)).toEqual([]);
+    expect(aws.snapshots.filter((x) => snaps.includes(x.id))).toEqual([]);
+    expect(live('Flatcar-prunetest-1.10.0-hvm')).toHaveLength(2);
+    expect(live('Flatcar-prunetest-1.0.0-arm64-hvm')).toHaveLength(2);
+    expect((await blobs()).sort()).toEqual([
+      'flatcar-linux-1.0.0-prunetest-arm64.vhd',
+      'flatcar-linux-1.10.0-prunetest-amd64.vhd',
+    ]);
+    // the other channel's releases are not this channel's
+    expect(
+      aws.images.filter((i) => i.name.startsWith('Flatcar-test-') && i.state === 'deregistered'),
+    ).toEqual([]);
+
+    const again = await prune('--keep', '1', '--yes', '--json');
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout) as { targets: unknown[] }).targets).toEqual([]);
+  });
+
+  it('--keep 0 is refused (exit 2 naming the flag)', async () => {
+    const r = await prune('--keep', '0');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--keep 0/);
   });
 });

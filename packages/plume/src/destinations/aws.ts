@@ -9,7 +9,7 @@ export type AmiMap = Record<string, string>;
 
 /** ore's AWS clients for a partition's profile and a region (endpoints from AWS_ENDPOINT_URL_*). */
 export async function partitionClients(
-  ctx: RunContext,
+  ctx: Pick<RunContext, 'env' | 'cwd' | 'logger'>,
   part: AwsPartitionSpec,
   region: string,
 ): Promise<AwsClients> {
