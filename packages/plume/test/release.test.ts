@@ -187,7 +187,13 @@ async function expectExactlyOnce(v: string, published: boolean): Promise<void> {
   const imgs = imagesNamed(v);
   expect(imgs.map((i) => i.region).sort()).toEqual(['us-east-1', 'us-west-2']);
   expect(snapshotsNamed(v).filter((s) => s.region === 'us-east-1')).toHaveLength(1);
-  for (const i of imgs) expect(i.launchPermissions.some((p) => p.group === 'all')).toBe(published);
+  for (const i of imgs) {
+    expect(i.launchPermissions.some((p) => p.group === 'all')).toBe(published);
+    // released: the image's snapshot in its region may be used by everyone too
+    const snap = aws.snapshots.find((s) => s.id === i.snapshotId && s.region === i.region);
+    expect(snap).toBeDefined();
+    expect(snap!.createVolumePermissions?.some((p) => p.group === 'all') ?? false).toBe(published);
+  }
   expect(await objectExists('import-bucket', `amd64-usr/${v}/flatcar_production_ami_image.bin`)).toBe(false);
   const vhds = await stores.open(`azure://${AZURITE_ACCOUNT}/vhds/`);
   try {

@@ -165,6 +165,34 @@ export async function grantLaunch(
 }
 
 /**
+ * Grant create-volume permission on a snapshot to accounts and/or everyone (`public`): what a
+ * public AMI's snapshot gets when the image is released, as mantle's PublishImage does.
+ */
+export async function grantVolume(
+  clients: AwsClients,
+  snapshotId: string,
+  grant: { users?: string[]; public?: boolean },
+): Promise<void> {
+  const Add = [
+    ...(grant.users ?? []).map((UserId) => ({ UserId })),
+    ...(grant.public ? [{ Group: 'all' as const }] : []),
+  ];
+  if (Add.length === 0) return;
+  const { sdk, client } = await clients.ec2();
+  try {
+    await client.send(
+      new sdk.ModifySnapshotAttributeCommand({
+        SnapshotId: snapshotId,
+        Attribute: 'createVolumePermission',
+        CreateVolumePermission: { Add },
+      }),
+    );
+  } catch (err) {
+    throw awsError(err, { clients, what: `granting create-volume permission on ${snapshotId}` });
+  }
+}
+
+/**
  * Copy an image to other regions as mantle's copy-image does: regions that already have an
  * image of the name are skipped (its id returned), new copies are awaited (backoff), then get the
  * source's tags (image and snapshot) and launch permissions. Returns region -> image id.

@@ -115,13 +115,13 @@ export async function awsReplicate(
   }
 }
 
-/** Release in one region: the AMI (found by name) gets public launch permission. */
+/** Release in one region: the AMI (found by name) gets public launch permission, its snapshot public create-volume permission. */
 export async function awsPublish(
   ctx: RunContext,
   part: AwsPartitionSpec,
   region: string,
-): Promise<{ imageId: string }> {
-  const { findImage, grantLaunch } = await import('@mantle/ore');
+): Promise<{ imageId: string; snapshotId?: string }> {
+  const { findImage, grantLaunch, grantVolume } = await import('@mantle/ore');
   const { OperationError } = await import('@mantle/core/errors');
   const clients = await partitionClients(ctx, part, region);
   try {
@@ -132,8 +132,10 @@ export async function awsPublish(
         message: `${part.name} ${region}: no image named ${ctx.release.aws!.amiName}`,
         hint: `run plume pre-release -C ${ctx.release.channel} -B ${ctx.release.board} -V ${ctx.release.version} first`,
       });
+    // The snapshot first: a public image whose snapshot is private cannot be copied by users.
+    if (img.snapshotId) await grantVolume(clients, img.snapshotId, { public: true });
     await grantLaunch(clients, img.imageId, { public: true });
-    return { imageId: img.imageId };
+    return { imageId: img.imageId, ...(img.snapshotId ? { snapshotId: img.snapshotId } : {}) };
   } finally {
     clients.destroy();
   }
