@@ -145,16 +145,21 @@ export async function createTags(
   }
 }
 
+/** The Add list of a launch or create-volume permission change. */
+function permissionList(grant: { users?: string[]; public?: boolean }) {
+  return [
+    ...(grant.users ?? []).map((UserId) => ({ UserId })),
+    ...(grant.public ? [{ Group: 'all' as const }] : []),
+  ];
+}
+
 /** Grant launch permission to accounts and/or everyone (`public`). */
 export async function grantLaunch(
   clients: AwsClients,
   imageId: string,
   grant: { users?: string[]; public?: boolean },
 ): Promise<void> {
-  const Add = [
-    ...(grant.users ?? []).map((UserId) => ({ UserId })),
-    ...(grant.public ? [{ Group: 'all' as const }] : []),
-  ];
+  const Add = permissionList(grant);
   if (Add.length === 0) return;
   const { sdk, client } = await clients.ec2();
   try {
@@ -173,10 +178,7 @@ export async function grantVolume(
   snapshotId: string,
   grant: { users?: string[]; public?: boolean },
 ): Promise<void> {
-  const Add = [
-    ...(grant.users ?? []).map((UserId) => ({ UserId })),
-    ...(grant.public ? [{ Group: 'all' as const }] : []),
-  ];
+  const Add = permissionList(grant);
   if (Add.length === 0) return;
   const { sdk, client } = await clients.ec2();
   try {
