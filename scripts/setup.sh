@@ -28,6 +28,7 @@ APT_PACKAGES=(
   gnupg                          # OpenPGP fixtures for verification tests
   ignition                       # ignition-validate: cross-checks of the Butane translator
   iproute2                       # network namespaces in tests
+  chromium                       # plume: the index-page tests browse them headless
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
