@@ -7,5 +7,6 @@ export default defineConfig(
     cli: 'src/cli.ts',
     'podman-pilot': 'src/podman-pilot.ts',
     'vm-pilot': 'src/vm-pilot.ts',
+    'bwrap-pilot': 'src/bwrap-pilot.ts',
   }),
 );

@@ -1,0 +1,34 @@
+import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core';
+import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
+
+interface PullArgs extends StoreArgs {
+  uri: string;
+  tlsVerify: boolean;
+}
+
+/** `pilot podman pull --uri IMAGE` */
+export const podmanPullSpec: CommandSpec<PullArgs> = {
+  command: 'pull',
+  describe: 'pull a container image into the flakes podman storage',
+  builder: (y) =>
+    storeOptions(y)
+      .option('uri', {
+        type: 'string',
+        demandOption: true,
+        describe: 'the image to pull, e.g. docker.io/amazon/aws-cli',
+      })
+      .option('tls-verify', {
+        type: 'boolean',
+        default: true,
+        describe: 'require HTTPS with a valid certificate (--no-tls-verify for a local plain-HTTP registry)',
+      }) as never,
+  run: async (args, ctx) => {
+    const { pullImage } = await import('../podman/images.js');
+    return pullImage(await storeFor(args, ctx), args.uri, {
+      tlsVerify: args.tlsVerify,
+      logger: ctx.logger,
+      signal: ctx.signal,
+    });
+  },
+  print: (r: { uri: string; id: string }, ctx: CommandContext) => writeOut(ctx, `${r.uri} ${r.id}`),
+};
