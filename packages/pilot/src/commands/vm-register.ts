@@ -8,7 +8,7 @@ interface VmRegisterArgs extends StoreArgs {
   target?: string;
   runAs?: string;
   overlaySize?: string;
-  noNet: boolean;
+  net: boolean;
   resume: boolean;
   forceVsock: boolean;
   includeTar?: string[];
@@ -38,7 +38,11 @@ export const vmRegisterSpec: CommandSpec<VmRegisterArgs> = {
         type: 'string',
         describe: 'write space for the VM, e.g. 20GiB (KiB/MiB/GiB/TiB or KB/MB/GB/TB)',
       })
-      .option('no-net', { type: 'boolean', default: false, describe: 'no network in the VM' })
+      .option('net', {
+        type: 'boolean',
+        default: true,
+        describe: 'user-mode network in the VM (--no-net: none)',
+      })
       .option('resume', {
         type: 'boolean',
         default: false,
@@ -72,7 +76,7 @@ export const vmRegisterSpec: CommandSpec<VmRegisterArgs> = {
       target: args.target,
       runAs: args.runAs,
       overlaySize: args.overlaySize,
-      noNet: args.noNet,
+      noNet: !args.net,
       resume: args.resume,
       forceVsock: args.forceVsock,
       includeTar: args.includeTar,

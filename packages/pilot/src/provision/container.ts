@@ -10,13 +10,13 @@
 //      path (flake-pilot does includes only for delta containers; here always).
 // Everything goes in through `podman cp` from a tar stream whose entries are checked first
 // (tar-check.ts), so it works for rootless podman too and nothing is mounted on the host.
-import { existsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { finish, mustRun, start, capture, tail } from '../launch/capture.js';
 import { raise } from '../launch/raise.js';
 import type { HostView } from '../store/layout.js';
 import type { PodmanCli } from '../podman/podman-cli.js';
-import { archiveSource, hostPathsSource, type TarSource } from './tar-source.js';
+import { hostPathsSource, type TarSource } from './tar-source.js';
+import { includeSources } from './includes.js';
 import { tarCheck, UnsafeTarEntry } from './tar-check.js';
 import { confinedHostPath, firstFileOfTar } from './paths.js';
 
@@ -146,55 +146,5 @@ export async function provisionContainer(
 ): Promise<void> {
   if (c.base_container) for (const image of [...(c.layers ?? []), c.name]) await layer(p, image);
   if (c.check_host_dependencies) await hostDependencies(p);
-  for (const tar of include?.tar ?? []) {
-    const rel = confinedHostPath(tar);
-    if (rel === undefined)
-      await raise('input', {
-        code: 'INCLUDE_PATH_INVALID',
-        message: `${p.flakeFile}: include.tar: ${JSON.stringify(tar)} is not an absolute path without ..`,
-        hint: 'write the archive as an absolute host path',
-      });
-    const real = p.host.path(tar);
-    let source: TarSource;
-    try {
-      source = archiveSource(real, p.env);
-    } catch (err) {
-      if (p.ignoreSyncError) {
-        p.warn(`include.tar ${tar}: ${(err as Error).message} (skipped: %ignore_sync_error)`);
-        continue;
-      }
-      await raise('input', {
-        code: 'INCLUDE_MISSING',
-        message: `${p.flakeFile}: include.tar: cannot read ${real}: ${(err as Error).message}`,
-        hint: 'fix the path in the flake, or pass %ignore_sync_error to start without it',
-      });
-    }
-    await copyIn(p, source!, `include.tar ${tar}`);
-  }
-  const paths = include?.path ?? [];
-  if (paths.length) {
-    const rels: string[] = [];
-    for (const path of paths) {
-      const rel = confinedHostPath(path);
-      if (rel === undefined)
-        await raise('input', {
-          code: 'INCLUDE_PATH_INVALID',
-          message: `${p.flakeFile}: include.path: ${JSON.stringify(path)} is not an absolute path without ..`,
-          hint: 'write include paths as absolute host paths',
-        });
-      if (!existsSync(p.host.path(path))) {
-        if (p.ignoreSyncError) {
-          p.warn(`include.path ${path} does not exist (skipped: %ignore_sync_error)`);
-          continue;
-        }
-        await raise('input', {
-          code: 'INCLUDE_MISSING',
-          message: `${p.flakeFile}: include.path: ${p.host.path(path)} does not exist`,
-          hint: 'fix the path in the flake, or pass %ignore_sync_error to start without it',
-        });
-      }
-      rels.push(rel!);
-    }
-    if (rels.length) await copyIn(p, hostPathsSource(p.host.root, rels, p.env, false), 'include.path');
-  }
+  for (const inc of await includeSources(p, include)) await copyIn(p, inc.open(), inc.what);
 }

@@ -58,9 +58,16 @@ export class UnsafeTarEntry extends Error {
   }
 }
 
-/** Passes a tar archive through unchanged, failing at the first unsafe entry. `onEntry` sees every name. */
-export function tarCheck(onEntry?: (name: string, type: string) => void): Transform {
+/**
+ * Passes a tar archive through unchanged, failing at the first unsafe entry. With `stripEnd`
+ * the end-of-archive blocks (and anything after them) are left out, so several archives can be
+ * joined into one stream.
+ */
+export function tarCheck(opts: { stripEnd?: boolean } = {}): Transform {
   let buf: Buffer = Buffer.alloc(0);
+  let pos = 0; // stream offset of buf[0]
+  let received = 0; // bytes received before the current chunk
+  let endAt: number | undefined;
   let skip = 0; // data bytes (padded) of the current entry still to pass
   let collect: { type: string; left: number; chunks: Buffer[] } | undefined;
   let longName: string | undefined;
@@ -71,6 +78,7 @@ export function tarCheck(onEntry?: (name: string, type: string) => void): Transf
   const header = (block: Buffer): void => {
     if (block.every((b) => b === 0)) {
       ended = true;
+      endAt = pos - BLOCK;
       return;
     }
     const type = String.fromCharCode(block[156] || 0x30);
@@ -89,7 +97,6 @@ export function tarCheck(onEntry?: (name: string, type: string) => void): Transf
     longName = longLink = undefined;
     pax = new Map();
     while (name.startsWith('./')) name = name.slice(2);
-    onEntry?.(name, type);
     if (name !== '' && name !== '.') {
       const bad = unsafeEntryName(name);
       if (bad) throw new UnsafeTarEntry(name, bad);
@@ -113,6 +120,7 @@ export function tarCheck(onEntry?: (name: string, type: string) => void): Transf
           collect.left -= take;
         }
         buf = buf.subarray(n);
+        pos += n;
         skip -= n;
         if (skip === 0 && collect) {
           const data = Buffer.concat(collect.chunks);
@@ -126,6 +134,7 @@ export function tarCheck(onEntry?: (name: string, type: string) => void): Transf
       if (buf.length < BLOCK) return;
       const block = buf.subarray(0, BLOCK);
       buf = buf.subarray(BLOCK);
+      pos += BLOCK;
       header(block);
     }
   };
@@ -133,13 +142,19 @@ export function tarCheck(onEntry?: (name: string, type: string) => void): Transf
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      const before = received;
+      received += chunk.length;
+      if (endAt !== undefined && opts.stripEnd) {
+        cb();
+        return;
+      }
       try {
         consume();
       } catch (err) {
         cb(err as Error);
         return;
       }
-      cb(null, chunk);
+      cb(null, endAt !== undefined && opts.stripEnd ? chunk.subarray(0, Math.max(0, endAt - before)) : chunk);
     },
   });
 }
