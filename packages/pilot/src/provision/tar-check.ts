@@ -65,8 +65,9 @@ export class UnsafeTarEntry extends Error {
  */
 export function tarCheck(opts: { stripEnd?: boolean } = {}): Transform {
   let buf: Buffer = Buffer.alloc(0);
-  let pos = 0; // stream offset of buf[0]
-  let received = 0; // bytes received before the current chunk
+  let pos = 0; // stream offset of buf[0]: everything before it was checked
+  let emitted = 0; // stream offset up to which bytes went downstream
+  let pending: Buffer = Buffer.alloc(0); // received, not yet passed on (starts at `emitted`)
   let endAt: number | undefined;
   let skip = 0; // data bytes (padded) of the current entry still to pass
   let collect: { type: string; left: number; chunks: Buffer[] } | undefined;
@@ -139,22 +140,31 @@ export function tarCheck(opts: { stripEnd?: boolean } = {}): Transform {
     }
   };
 
+  // Bytes go downstream only once checked: a header is passed on after it was read whole.
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      const before = received;
-      received += chunk.length;
       if (endAt !== undefined && opts.stripEnd) {
         cb();
         return;
       }
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       try {
         consume();
       } catch (err) {
         cb(err as Error);
         return;
       }
-      cb(null, endAt !== undefined && opts.stripEnd ? chunk.subarray(0, Math.max(0, endAt - before)) : chunk);
+      const limit = endAt !== undefined && opts.stripEnd ? endAt : ended ? emitted + pending.length : pos;
+      const n = Math.max(0, limit - emitted);
+      const out = pending.subarray(0, n);
+      pending = pending.subarray(n);
+      emitted += n;
+      cb(null, out);
+    },
+    flush(cb: TransformCallback) {
+      // a stream that ends without end blocks: pass on what is left unless the end was cut
+      cb(null, opts.stripEnd && endAt !== undefined ? Buffer.alloc(0) : pending);
     },
   });
 }

@@ -135,7 +135,7 @@ async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
         await serve(clientSockets.include, (sock) => {
           const stream = joinedTarStream(ic, sources);
           stream.on('error', (err) => {
-            ctx.warn((err).message);
+            ctx.warn(err.message);
             sock.destroy();
           });
           stream.pipe(sock);
