@@ -50,6 +50,7 @@ export function run(
         stderr: Buffer.concat(err).toString('utf8'),
       }),
     );
+    p.stdin.on('error', () => {}); // the program may exit before reading
     p.stdin.end(opts.input ?? '');
   });
 }
@@ -127,6 +128,13 @@ export async function sandbox(name: string): Promise<Sandbox> {
 /** A root filesystem of the host's static busybox and its applets. */
 export async function busyboxTree(dir: string): Promise<string> {
   const tree = join(dir, 'bbtree');
+  if (
+    await access(tree).then(
+      () => true,
+      () => false,
+    )
+  )
+    return tree;
   for (const d of ['bin', 'etc', 'tmp', 'run', 'var/tmp', 'opt', 'proc', 'dev', 'sys'])
     await mkdir(join(tree, d), { recursive: true });
   await chmod(join(tree, 'tmp'), 0o1777);
