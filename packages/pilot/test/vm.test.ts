@@ -1,0 +1,147 @@
+// vm-pilot with real qemu (-M microvm; KVM when it works, else TCG) booting the project's tiny
+// kernel and initramfs: the app's output, stdin and exit code; a rootfs image with an overlay
+// and includes; a resume VM that keeps running between calls.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxTree, requireBuilt, run, sandbox, type Sandbox } from './helpers.js';
+
+let sb: Sandbox;
+let tiny: string;
+
+/** The tiny image (images/tiny/build.sh), built when it is not cached yet. */
+function tinyImage(): string {
+  const cache =
+    process.env.MANTLE_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mantle');
+  const dir = join(cache, 'images', 'tiny-latest');
+  if (existsSync(join(dir, 'vmlinuz'))) return dir;
+  const build = fileURLToPath(new URL('../../../images/tiny/build.sh', import.meta.url));
+  return execFileSync(build, { encoding: 'utf8' }).trim();
+}
+
+beforeAll(async () => {
+  await requireBuilt();
+  tiny = tinyImage();
+  sb = await sandbox('vm');
+  const pulled = await sb.pilot([
+    'vm',
+    'pull',
+    '--name',
+    'tiny',
+    '--kernel',
+    join(tiny, 'vmlinuz'),
+    '--initrd',
+    join(tiny, 'initrd.img'),
+  ]);
+  expect(pulled.code).toBe(0);
+  for (const [app, target, extra] of [
+    ['/usr/bin/vmecho', '/bin/echo', []],
+    ['/usr/bin/vmsh', '/bin/sh', []],
+    ['/usr/bin/rvmsh', '/bin/sh', ['--resume']],
+  ] as const) {
+    const r = await sb.pilot([
+      'vm',
+      'register',
+      '--vm',
+      'tiny',
+      '--app',
+      app,
+      '--target',
+      target,
+      '--no-net',
+      ...extra,
+    ]);
+    expect(r.stderr).toBe('');
+  }
+}, 600_000);
+
+afterAll(async () => {
+  await sb?.cleanup();
+});
+
+describe('vm-pilot (tiny kernel + initramfs)', () => {
+  it('runs echo hi and returns its output and exit code 0', async () => {
+    const r = await sb.app('/usr/bin/vmecho', ['hi']);
+    expect(r).toEqual({ code: 0, stdout: 'hi\n', stderr: '' });
+  });
+
+  it("returns a failing command's exit code, its stderr apart from stdout, and gets stdin", async () => {
+    const r = await sb.app('/usr/bin/vmsh', ['-c', 'read x; echo "got $x"; echo oops >&2; exit 7'], {
+      input: 'piped\n',
+    });
+    expect(r).toEqual({ code: 7, stdout: 'got piped\n', stderr: 'oops\n' });
+  });
+
+  it('resume: later calls run in the same VM; %remove stops it', async () => {
+    const first = await sb.app('/usr/bin/rvmsh', ['-c', 'cat /proc/sys/kernel/random/boot_id; exit 3']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(3);
+    const second = await sb.app('/usr/bin/rvmsh', ['-c', 'cat /proc/sys/kernel/random/boot_id; cat'], {
+      input: 'stdin too\n',
+    });
+    expect(second).toEqual({ code: 0, stdout: `${first.stdout}stdin too\n`, stderr: '' });
+    const ids = join(sb.root, 'tmp', 'flakes', String(process.getuid!()));
+    expect(existsSync(join(ids, 'rvmsh.vmid'))).toBe(true);
+    const last = await sb.app('/usr/bin/rvmsh', ['%remove', '-c', 'echo bye']);
+    expect(last.stdout).toBe('bye\n');
+    expect(existsSync(join(ids, 'rvmsh.vmid'))).toBe(false);
+  });
+});
+
+describe('vm-pilot with a rootfs image', () => {
+  it('runs the app in the rootfs, writes go to the overlay, includes are there', async () => {
+    const tree = await busyboxTree(sb.dir);
+    await writeFile(join(tree, 'etc', 'motd'), 'the rootfs image\n');
+    const img = join(sb.dir, 'rootfs.ext4');
+    expect(
+      (
+        await run('mkfs.ext4', ['-q', '-F', '-d', tree, img, '32M'], {
+          env: { ...sb.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` },
+        })
+      ).code,
+    ).toBe(0);
+    await mkdir(join(sb.root, 'opt', 'pilot'), { recursive: true });
+    await writeFile(join(sb.root, 'opt', 'pilot', 'inc.txt'), 'included\n');
+    expect(
+      (
+        await sb.pilot([
+          'vm',
+          'pull',
+          '--name',
+          'bb',
+          '--kernel',
+          join(tiny, 'vmlinuz'),
+          '--initrd',
+          join(tiny, 'initrd.img'),
+          '--rootfs',
+          img,
+        ])
+      ).code,
+    ).toBe(0);
+    const reg = await sb.pilot([
+      'vm',
+      'register',
+      '--vm',
+      'bb',
+      '--app',
+      '/usr/bin/bbvm',
+      '--target',
+      '/bin/sh',
+      '--no-net',
+      '--overlay-size',
+      '64MiB',
+      '--include-path',
+      '/opt/pilot',
+    ]);
+    expect(reg.stderr).toBe('');
+    const r = await sb.app('/usr/bin/bbvm', [
+      '-c',
+      'cat /etc/motd /opt/pilot/inc.txt; echo w > /written && cat /written; exit 4',
+    ]);
+    expect(r).toEqual({ code: 4, stdout: 'the rootfs image\nincluded\nw\n', stderr: '' });
+  });
+});
