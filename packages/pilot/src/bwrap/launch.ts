@@ -15,6 +15,7 @@
 // --info-fd and signals the app (init's child) itself; the exit code is the app's.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isatty } from 'node:tty';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { flakeFile, type LaunchContext } from '../launch/context.js';
@@ -64,7 +65,7 @@ export async function launchBwrap(ctx: LaunchContext): Promise<number> {
     if (existsSync(join(rootfs, dir))) args.push('--tmpfs', dir);
   args.push('--unshare-all', ...(rt.network ? ['--share-net'] : []), '--die-with-parent');
   // without a terminal to share, a new session keeps the app from pushing input into ours (TIOCSTI)
-  if (!process.stdin.isTTY) args.push('--new-session');
+  if (!isatty(0)) args.push('--new-session');
   for (const p of include?.path ?? []) {
     const rel = confinedHostPath(p);
     if (rel === undefined || !existsSync(join(rootfs, rel)))

@@ -64,7 +64,8 @@ export const listSpec: CommandSpec<ListArgs> = {
       for (const f of flakes) writeOut(ctx, csvLine(rowOf(f, '')));
       return;
     }
-    writeOut(ctx, `Flake applications registered in ${r.dir}\n`);
+    writeOut(ctx, `Flake applications registered in ${r.dir}`);
+    writeOut(ctx, '');
     if (flakes.length === 0) writeOut(ctx, 'No application(s) registered');
     else
       for (const l of formatTable(

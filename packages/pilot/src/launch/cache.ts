@@ -8,7 +8,6 @@
 //
 // It lives in the caller's own cache directory (${MANTLE_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/mantle}/pilot,
 // 0700), so no other user can plant an entry.
-import { createHash } from 'node:crypto';
 import { openSync, readFileSync, renameSync, unlinkSync, writeSync, closeSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedLaunch } from './resolve.js';
@@ -19,6 +18,8 @@ const VERSION = 1;
 
 interface CacheEntry {
   v: number;
+  /** the full key: the file name is only a hash of it */
+  key: string;
   stamps: FileStamp[];
   resolved: ResolvedLaunch;
 }
@@ -30,8 +31,8 @@ export function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
   return env.HOME ? join(env.HOME, '.cache', 'mantle', 'pilot') : undefined;
 }
 
-function entryName(name: string, env: NodeJS.ProcessEnv, caller: Caller): string {
-  const key = JSON.stringify([
+function entryKey(name: string, env: NodeJS.ProcessEnv, caller: Caller): string {
+  return JSON.stringify([
     VERSION,
     name,
     caller,
@@ -39,7 +40,24 @@ function entryName(name: string, env: NodeJS.ProcessEnv, caller: Caller): string
     env.HOME ?? '',
     env.MANTLE_PILOT_STRICT ?? '',
   ]);
-  return `${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.json`;
+}
+
+// cyrb53: a fast 53-bit string hash (node:crypto costs start-up time; the entry holds its full key)
+function hash53(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16);
+}
+
+function entryName(name: string, key: string): string {
+  return `${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${hash53(key)}.json`;
 }
 
 /** A cached resolution that is still valid, or undefined. */
@@ -50,10 +68,11 @@ export function readCachedLaunch(
 ): ResolvedLaunch | undefined {
   const dir = cacheDir(env);
   if (!dir) return undefined;
+  const key = entryKey(name, env, caller);
   let entry: CacheEntry;
   try {
     // O_NOFOLLOW: an entry is never read through a symlink
-    const fd = openSync(join(dir, entryName(name, env, caller)), constants.O_RDONLY | constants.O_NOFOLLOW);
+    const fd = openSync(join(dir, entryName(name, key)), constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       entry = JSON.parse(readFileSync(fd, 'utf8')) as CacheEntry;
     } finally {
@@ -62,7 +81,7 @@ export function readCachedLaunch(
   } catch {
     return undefined;
   }
-  if (entry.v !== VERSION || !Array.isArray(entry.stamps)) return undefined;
+  if (entry.v !== VERSION || entry.key !== key || !Array.isArray(entry.stamps)) return undefined;
   for (const old of entry.stamps) {
     const now = stampOf(old.path);
     if (!sameStamp(old, now) || distrustReason(now, caller)) return undefined;
@@ -82,7 +101,8 @@ export async function writeCachedLaunch(
   if (!dir) return;
   try {
     await ownDir(dir, caller.uid);
-    const path = join(dir, entryName(name, env, caller));
+    const key = entryKey(name, env, caller);
+    const path = join(dir, entryName(name, key));
     const tmp = `${path}.${process.pid}.tmp`;
     const fd = openSync(
       tmp,
@@ -90,7 +110,7 @@ export async function writeCachedLaunch(
       0o600,
     );
     try {
-      writeSync(fd, JSON.stringify({ v: VERSION, stamps, resolved } satisfies CacheEntry));
+      writeSync(fd, JSON.stringify({ v: VERSION, key, stamps, resolved } satisfies CacheEntry));
     } finally {
       closeSync(fd);
     }

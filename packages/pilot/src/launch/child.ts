@@ -5,6 +5,7 @@
 // launcher needs the raw ChildProcess to forward signals to.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { constants } from 'node:os';
+import { isatty } from 'node:tty';
 import { raise } from './raise.js';
 
 /** Signals a launcher passes on to its engine. */
@@ -35,7 +36,7 @@ export interface ForegroundOptions {
 
 /** True when any of our standard streams is a terminal (so we run in a terminal's process group). */
 export function onTerminal(): boolean {
-  return Boolean(process.stdin.isTTY || process.stdout.isTTY || process.stderr.isTTY);
+  return isatty(0) || isatty(1) || isatty(2);
 }
 
 /** Exit code for a program ended by `signal`, as shells report it. */

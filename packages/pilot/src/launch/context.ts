@@ -1,4 +1,5 @@
 // What every engine's launch gets: the resolved flake, the caller's arguments split, process state.
+import { isatty } from 'node:tty';
 import type { PilotArgs } from './argv.js';
 import type { ResolvedLaunch } from './resolve.js';
 import type { Caller } from '../flake/trust.js';
@@ -20,5 +21,6 @@ export const flakeFile = (ctx: LaunchContext): string => ctx.resolved.files[0] ?
 /** The caller wants (and has) a terminal for the app. */
 export function wantsTerminal(ctx: LaunchContext, flakeAsksForOne: boolean): boolean {
   if (ctx.args.options.has('interactive')) return true;
-  return flakeAsksForOne && Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  // isatty(fd): touching process.stdin would build a stream the launcher never reads
+  return flakeAsksForOne && isatty(0) && isatty(1);
 }

@@ -12,7 +12,6 @@
 // Container ids are kept in `<ids_dir>/<uid>/<app>[@NAME].cid` (plain calls without @NAME get a
 // random `@NAME=<n>` so simultaneous calls do not collide). `%remove` removes a resume/attach
 // container after the call.
-import { randomInt, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -26,6 +25,7 @@ import { resolveRunAs } from '../launch/run-as.js';
 import { hostView } from '../store/layout.js';
 import { podmanCli, type PodmanCli } from './podman-cli.js';
 import { podmanOptions } from './options.js';
+import { needsProvisioning } from '../provision/needs.js';
 import {
   readResumeState,
   removeResumeState,
@@ -67,7 +67,8 @@ export async function launchPodman(ctx: LaunchContext): Promise<number> {
   const owner = who.how === 'setuid' ? { uid: who.uid, gid: who.gid } : ctx.caller;
   const idsDir = await privateDir(ctx.resolved.config.podmanIdsDir, owner);
   const keep = rt.resume === true || rt.attach === true;
-  const suffix = ctx.args.instance ?? (keep ? '' : `@NAME=${randomInt(2 ** 32)}`);
+  // not node:crypto: its load costs start-up time, and these need no secrecy, only uniqueness
+  const suffix = ctx.args.instance ?? (keep ? '' : `@NAME=${Math.floor(Math.random() * 2 ** 32)}`);
   const cidFile = join(idsDir, `${ctx.resolved.name}${suffix}.cid`);
   await refuseSymlink(cidFile);
   const opts = podmanOptions(rt.podman, ctx.env, {
@@ -112,11 +113,6 @@ function forget(path: string): void {
   } catch {
     // already gone
   }
-}
-
-async function needsProvisioningLazy(plan: Plan): Promise<boolean> {
-  const { needsProvisioning } = await import('../provision/container.js');
-  return needsProvisioning(plan.c, plan.include);
 }
 
 async function provision(plan: Plan, cid: string): Promise<void> {
@@ -188,7 +184,7 @@ const entrypoint = (plan: Plan): string[] => (plan.target === '/' ? [] : ['--ent
 async function plain(plan: Plan): Promise<number> {
   await collectStaleCidFiles(plan);
   const appArgs = plan.ctx.args.appArgs;
-  if (!(await needsProvisioningLazy(plan))) {
+  if (!needsProvisioning(plan.c, plan.include)) {
     try {
       const code = await foreground(plan, [
         'run',
@@ -246,7 +242,7 @@ async function existing(plan: Plan): Promise<{ cid: string; running: boolean; pi
 }
 
 async function execIn(plan: Plan, cid: string): Promise<number> {
-  const token = randomBytes(12).toString('hex');
+  const token = `${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}`;
   return foreground(
     plan,
     [
@@ -290,7 +286,15 @@ async function resume(plan: Plan): Promise<number> {
     if (!cur.running)
       await mustRun(plan.podman.call(['start', cur.cid]), `starting the resume container of ${plan.file}`);
     const st = await inspect(plan, cur.cid);
-    if (st?.running) writeResumeState(plan.cidFile, cur.cid, st.pid);
+    if (!st?.running) {
+      await removeKept(plan);
+      await raise('prerequisite', {
+        code: 'RESUME_CONTAINER_STOPPED',
+        message: `the resume container of ${plan.file} stopped right after its start: resume flakes keep it running with 'sleep 4294967295d' (as flake-pilot does), so ${plan.image} needs a sleep program`,
+        hint: 'add sleep (coreutils or busybox) to the image, or register the app without --resume',
+      });
+    }
+    writeResumeState(plan.cidFile, cur.cid, st!.pid);
     code = await execIn(plan, cur.cid);
   }
   if (plan.ctx.args.options.has('remove')) await removeKept(plan);
