@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
-import { UsageError, type CliSpec, type CommandSpec } from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
+import type { CliSpec, CommandSpec } from '@mantle/core/cli';
 import { CHECK_FORMATS, type CheckFormat } from './checks/format/format-report.js';
 import { parseDurationMs } from './checks/duration.js';
 import {

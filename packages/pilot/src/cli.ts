@@ -1,4 +1,4 @@
-import { isEntryPoint, main, packageVersion, type CliSpec } from '@mantle/core';
+import { isEntryPoint, main, packageVersion, type CliSpec } from '@mantle/core/cli';
 import { bwrapCommands, podmanCommands, vmCommands } from './commands/groups.js';
 import { initSpec } from './commands/init.js';
 import { listSpec } from './commands/list.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { parseCheckSpec, type CheckKind, type CheckReport, type CheckReportJson } from '@mantle/kolet';
 import { stringify } from 'yaml';
 import type { CheckSpecSource, KolaTest } from '../registry/define-test.js';

@@ -1,4 +1,4 @@
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import type { z } from 'zod';
 import { GOSSFILE_SCHEMA, NON_CHECK_PROPS, PROPS_SCHEMAS, resourceIdProblem } from './spec-schema.js';

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { createCheckContext, type CheckContext, type SystemPaths } from './context.js';
 import { checkAddr } from './kinds/addr.js';
 import { checkCommand } from './kinds/command.js';

@@ -1,4 +1,4 @@
-import type { CommandContext } from '@mantle/core';
+import type { CommandContext } from '@mantle/core/cli';
 import { loadCheckSpec } from '../checks/load-spec.js';
 import { runChecks } from '../checks/run-checks.js';
 import { formatCheckReport, summaryLine, type CheckFormat } from '../checks/format/format-report.js';
