@@ -2,7 +2,7 @@ import { lstat, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { runMain } from '@mantle/core';
+import { runMain } from '@mantle/core/cli';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli } from './cli.js';
 

@@ -1,5 +1,5 @@
 // pilot's errors: a stable code each, the bad input named, the way out in the hint.
-import { InputError, OperationError, PrerequisiteError } from '@mantle/core';
+import { InputError, OperationError, PrerequisiteError } from '@mantle/core/errors';
 
 /** One problem in a flake or flakes.yml: where, which key, what is wrong. */
 export interface FlakeProblem {

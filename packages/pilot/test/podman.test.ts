@@ -69,6 +69,8 @@ describe('podman-pilot', () => {
     ]);
     await mkdir(join(sb.root, 'etc', 'pilot-inc'), { recursive: true });
     await writeFile(join(sb.root, 'etc', 'pilot-inc', 'from-host'), 'host file\n');
+    // an absolute symlink inside the root: resolved inside it (chroot-style), never to the real /etc
+    await symlink('/etc/pilot-inc', join(sb.root, 'etc', 'pilot-link'));
     await mkdir(join(sb.dir, 'inc', 'opt', 'pilot'), { recursive: true });
     await writeFile(join(sb.dir, 'inc', 'opt', 'pilot', 'hello.txt'), 'from the tar\n');
     await mkdir(join(sb.root, 'srv'), { recursive: true });
@@ -86,6 +88,8 @@ describe('podman-pilot', () => {
       '/srv/inc.tgz',
       '--include-path',
       '/etc/pilot-inc',
+      '--include-path',
+      '/etc/pilot-link',
       '--opt=--network none',
     ]);
   });
@@ -117,9 +121,12 @@ describe('podman-pilot', () => {
   });
 
   it('provisions include tars and paths before the start', async () => {
-    const r = await sb.app('/usr/bin/ibb', ['-c', 'cat /opt/pilot/hello.txt /etc/pilot-inc/from-host']);
+    const r = await sb.app('/usr/bin/ibb', [
+      '-c',
+      'cat /opt/pilot/hello.txt /etc/pilot-inc/from-host /etc/pilot-link/from-host',
+    ]);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('from the tar\nhost file\n');
+    expect(r.stdout).toBe('from the tar\nhost file\nhost file\n');
   });
 
   it('resume: the second call execs into the same container, exit codes kept', async () => {

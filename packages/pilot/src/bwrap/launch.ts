@@ -22,7 +22,6 @@ import { flakeFile, type LaunchContext } from '../launch/context.js';
 import { runForeground } from '../launch/child.js';
 import { raise } from '../launch/raise.js';
 import { commandAs, resolveRunAs } from '../launch/run-as.js';
-import { confinedHostPath } from '../provision/paths.js';
 import { hostView } from '../store/layout.js';
 
 /** The app's host pid: the child of bwrap's init in the new pid namespace. */
@@ -36,6 +35,45 @@ function appPid(initPid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `--ro-bind HOST DEST` for include.path: both resolved inside their roots (core's resolveInRoot). */
+async function includeBinds(
+  ctx: LaunchContext,
+  paths: string[],
+  rootfs: string,
+  file: string,
+): Promise<string[]> {
+  const { resolveInRoot } = await import('@mantle/core/fs');
+  const { confinedHostPath } = await import('../provision/paths.js');
+  const host = hostView(ctx.resolved.config.root);
+  const out: string[] = [];
+  for (const p of paths) {
+    const dest =
+      confinedHostPath(p) === undefined
+        ? undefined
+        : await resolveInRoot(rootfs, p, { what: `${file}: include.path` });
+    if (!dest)
+      await raise('input', {
+        code: 'BWRAP_INCLUDE_PATH',
+        message: `${file}: include.path ${p}: ${confinedHostPath(p) === undefined ? 'not an absolute path without ..' : `the root filesystem has nothing at ${p} to bind it over`}`,
+        hint: 'bwrap flakes bind includes read-only over existing paths of the (read-only) root filesystem',
+      });
+    const source = await resolveInRoot(host.root, p, { what: `${file}: include.path` });
+    if (!source) {
+      if (ctx.args.options.has('ignore_sync_error')) {
+        ctx.warn(`include.path ${p} does not exist (skipped: %ignore_sync_error)`);
+        continue;
+      }
+      await raise('input', {
+        code: 'INCLUDE_MISSING',
+        message: `${file}: include.path: ${host.path(p)} does not exist`,
+        hint: 'fix the path in the flake, or pass %ignore_sync_error to start without it',
+      });
+    }
+    out.push('--ro-bind', join(host.root, source!), dest!);
+  }
+  return out;
 }
 
 /** Launch a bwrap flake; resolves with the app's exit code. */
@@ -66,27 +104,7 @@ export async function launchBwrap(ctx: LaunchContext): Promise<number> {
   args.push('--unshare-all', ...(rt.network ? ['--share-net'] : []), '--die-with-parent');
   // without a terminal to share, a new session keeps the app from pushing input into ours (TIOCSTI)
   if (!isatty(0)) args.push('--new-session');
-  for (const p of include?.path ?? []) {
-    const rel = confinedHostPath(p);
-    if (rel === undefined || !existsSync(join(rootfs, rel)))
-      await raise('input', {
-        code: 'BWRAP_INCLUDE_PATH',
-        message: `${file}: include.path ${p}: ${rel === undefined ? 'not an absolute path without ..' : `the root filesystem has nothing at ${p} to bind it over`}`,
-        hint: 'bwrap flakes bind includes read-only over existing paths of the (read-only) root filesystem',
-      });
-    if (!existsSync(host.path(p))) {
-      if (ctx.args.options.has('ignore_sync_error')) {
-        ctx.warn(`include.path ${p} does not exist (skipped: %ignore_sync_error)`);
-        continue;
-      }
-      await raise('input', {
-        code: 'INCLUDE_MISSING',
-        message: `${file}: include.path: ${host.path(p)} does not exist`,
-        hint: 'fix the path in the flake, or pass %ignore_sync_error to start without it',
-      });
-    }
-    args.push('--ro-bind', host.path(p), p);
-  }
+  if (include?.path?.length) args.push(...(await includeBinds(ctx, include.path, rootfs, file)));
   args.push(...(rt.bwrap ?? []), '--info-fd', '3', '--chdir', '/', target, ...ctx.args.appArgs);
   const who = await resolveRunAs(rt.runas, file);
   const inv = commandAs(who, 'bwrap', args, ctx.env, ['TERM', 'LANG', 'LC_ALL']);

@@ -5,7 +5,9 @@
 // renamed into place at the end.
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, PrerequisiteError, onCleanup, requireTool, run } from '@mantle/core';
+import { onCleanup } from '@mantle/core/cli';
+import { InputError, PrerequisiteError } from '@mantle/core/errors';
+import { requireTool, run } from '@mantle/core/exec';
 import { checkImageName, type Store } from '../store/registry.js';
 
 const TRANSPORT = /^(docker|oci|oci-archive|docker-archive|containers-storage|dir):/;

@@ -1,4 +1,4 @@
-import type { CommandBinder, GlobalArgs } from '@mantle/core';
+import type { CommandBinder, GlobalArgs } from '@mantle/core/cli';
 import type { CommandModule } from 'yargs';
 import { bwrapRegisterSpec } from './bwrap-register.js';
 import { bwrapRemoveSpec } from './bwrap-remove.js';

@@ -1,4 +1,4 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core';
+import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
 import type { FlakeInfo } from '../store/registry.js';
 import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
 

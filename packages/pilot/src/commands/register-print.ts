@@ -1,4 +1,4 @@
-import { writeOut, type CommandContext } from '@mantle/core';
+import { writeOut, type CommandContext } from '@mantle/core/cli';
 import type { RegisterResult } from '../store/registry.js';
 
 /** How every `register` reports its result. */

@@ -1,4 +1,4 @@
-import { writeOut, type CommandContext } from '@mantle/core';
+import { writeOut, type CommandContext } from '@mantle/core/cli';
 import type { RemoveResult } from '../store/registry.js';
 
 /** How every `remove` reports what it removed. */

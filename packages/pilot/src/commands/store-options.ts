@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { CommandContext, GlobalArgs } from '@mantle/core';
+import type { CommandContext, GlobalArgs } from '@mantle/core/cli';
 import type { Store } from '../store/registry.js';
 
 /** The options every store command takes. */

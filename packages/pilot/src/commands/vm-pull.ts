@@ -1,4 +1,4 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core';
+import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
 import type { VmPullResult } from '../vm/images.js';
 import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
 

@@ -1,4 +1,4 @@
-import type { CommandSpec } from '@mantle/core';
+import type { CommandSpec } from '@mantle/core/cli';
 import { printRemoved } from './remove-print.js';
 import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
 

@@ -79,7 +79,10 @@ export async function launcherMain(
       warn(`unknown pilot option ${o} ignored (pass %${o} to give the app an argument starting with %)`);
     process.exitCode = await launch({ resolved, args, env, caller, launcher, warn });
   } catch (err) {
-    const { reportError, toMantleError } = await import('@mantle/core');
+    const [{ reportError }, { toMantleError }] = await Promise.all([
+      import('@mantle/core/cli'),
+      import('@mantle/core/errors'),
+    ]);
     const merr = toMantleError(err);
     process.stderr.write(`${name}: `);
     reportError(merr, { stderr: process.stderr, stdout: process.stdout, json: false });
@@ -88,6 +91,6 @@ export async function launcherMain(
 }
 
 async function version(): Promise<string> {
-  const { packageVersion } = await import('@mantle/core');
+  const { packageVersion } = await import('@mantle/core/cli');
   return packageVersion(import.meta.url);
 }

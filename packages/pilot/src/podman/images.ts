@@ -2,7 +2,9 @@
 // (flakes.yml's podman_storage_conf), as flake-ctl does it.
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InputError, PrerequisiteError, requireTool, run, type Logger } from '@mantle/core';
+import { InputError, PrerequisiteError } from '@mantle/core/errors';
+import { requireTool, run } from '@mantle/core/exec';
+import type { Logger } from '@mantle/core/log';
 import type { Store } from '../store/registry.js';
 
 function podmanEnv(store: Store): NodeJS.ProcessEnv {

@@ -126,16 +126,16 @@ async function hostDependencies(p: ContainerProvision): Promise<void> {
   const r = await capture(p.podman.call(['cp', `${p.cid}:/removed`, '-']));
   if (r.code !== 0) return; // the image lists no host dependencies
   const list = firstFileOfTar(r.stdoutBytes);
-  const rels: string[] = [];
+  const paths: string[] = [];
   for (const line of list.split('\n').map((l) => l.trim())) {
     if (!line || line.startsWith('#')) continue;
-    const rel = confinedHostPath(line.startsWith('/') ? line : `/${line}`);
-    if (rel === undefined)
+    const path = line.startsWith('/') ? line : `/${line}`;
+    if (confinedHostPath(path) === undefined)
       p.warn(`/removed in the image lists ${JSON.stringify(line)}: not a plain path, skipped`);
-    else rels.push(rel);
+    else paths.push(path);
   }
-  if (rels.length)
-    await copyIn(p, hostPathsSource(p.host.root, rels, p.env, true), 'host dependencies (/removed)');
+  if (paths.length)
+    await copyIn(p, await hostPathsSource(p.host.root, paths, p.env, true), 'host dependencies (/removed)');
 }
 
 /** Provision a created container (see the top of this file). */
@@ -146,5 +146,5 @@ export async function provisionContainer(
 ): Promise<void> {
   if (c.base_container) for (const image of [...(c.layers ?? []), c.name]) await layer(p, image);
   if (c.check_host_dependencies) await hostDependencies(p);
-  for (const inc of await includeSources(p, include)) await copyIn(p, inc.open(), inc.what);
+  for (const inc of await includeSources(p, include)) await copyIn(p, await inc.open(), inc.what);
 }

@@ -1,7 +1,8 @@
 // `include:` of a flake as tar streams: every `tar` archive, then all `path`s packed by tar.
 // Paths are checked (absolute, no ..) and must exist before anything is read; with
 // `%ignore_sync_error` a missing one is skipped with a warning instead.
-import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveInRoot } from '@mantle/core/fs';
 import { Readable } from 'node:stream';
 import { raise } from '../launch/raise.js';
 import type { HostView } from '../store/layout.js';
@@ -19,18 +20,19 @@ export interface IncludeContext {
 
 export interface IncludeSource {
   what: string;
-  open: () => TarSource;
+  open: () => Promise<TarSource>;
 }
 
+/** The path where it really is (resolved inside the root), or undefined when skipped. */
 async function checked(c: IncludeContext, key: string, path: string): Promise<string | undefined> {
-  const rel = confinedHostPath(path);
-  if (rel === undefined)
+  if (confinedHostPath(path) === undefined)
     await raise('input', {
       code: 'INCLUDE_PATH_INVALID',
       message: `${c.flakeFile}: include.${key}: ${JSON.stringify(path)} is not an absolute path without ..`,
       hint: 'write includes as absolute host paths',
     });
-  if (existsSync(c.host.path(path))) return rel;
+  const resolved = await resolveInRoot(c.host.root, path, { what: `${c.flakeFile}: include.${key}` });
+  if (resolved) return resolved;
   if (c.ignoreSyncError) {
     c.warn(`include.${key} ${path} does not exist (skipped: %ignore_sync_error)`);
     return undefined;
@@ -49,16 +51,20 @@ export async function includeSources(
 ): Promise<IncludeSource[]> {
   const out: IncludeSource[] = [];
   for (const tar of include?.tar ?? []) {
-    if ((await checked(c, 'tar', tar)) === undefined) continue;
-    out.push({ what: `include.tar ${tar}`, open: () => archiveSource(c.host.path(tar), c.env) });
+    const real = await checked(c, 'tar', tar);
+    if (real === undefined) continue;
+    out.push({
+      what: `include.tar ${tar}`,
+      open: () => Promise.resolve(archiveSource(join(c.host.root, real), c.env)),
+    });
   }
-  const rels: string[] = [];
-  for (const path of include?.path ?? []) {
-    const rel = await checked(c, 'path', path);
-    if (rel !== undefined) rels.push(rel);
-  }
-  if (rels.length)
-    out.push({ what: 'include.path', open: () => hostPathsSource(c.host.root, rels, c.env, false) });
+  // one archive per path: two paths that resolve to the same place must not rename each other
+  for (const path of include?.path ?? [])
+    if ((await checked(c, 'path', path)) !== undefined)
+      out.push({
+        what: `include.path ${path}`,
+        open: () => hostPathsSource(c.host.root, [path], c.env, false),
+      });
   return out;
 }
 
@@ -66,7 +72,7 @@ export async function includeSources(
 export function joinedTarStream(c: IncludeContext, sources: IncludeSource[]): Readable {
   async function* chunks(): AsyncGenerator<Buffer> {
     for (const s of sources) {
-      const src = s.open();
+      const src = await s.open();
       const check = tarCheck({ stripEnd: true });
       src.stream.pipe(check);
       src.stream.on('error', (e) => check.destroy(e));

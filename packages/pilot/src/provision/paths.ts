@@ -1,14 +1,19 @@
 // Paths a flake (or an image's /removed list) names on the host. They are used relative to the
-// host root (the root override's directory or /), so they must be absolute, without `..` and
-// without empty or NUL components; anything else is refused before a file is read.
-import { unsafeEntryName } from './tar-check.js';
+// host root (the root override's directory or /), so they must be absolute, without `..`, empty
+// or `.` components or control characters (core's confinement rules); anything else is refused
+// before a file is read. Where they point is resolved by core's resolveInRoot (tar-source.ts).
+import { splitRelative } from '@mantle/core/fs';
 
 /** The path relative to the host root (`etc/hosts` for `/etc/hosts`), or undefined when unsafe. */
 export function confinedHostPath(path: string): string | undefined {
   if (!path.startsWith('/')) return undefined;
   const rel = path.replace(/^\/+/, '').replace(/\/+$/, '');
   if (rel === '' || rel.split('/').some((c) => c === '' || c === '.')) return undefined;
-  return unsafeEntryName(rel) ? undefined : rel;
+  try {
+    return splitRelative(rel, 'path').join('/');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The content of the first regular file in a (small, uncompressed) tar archive held in memory. */

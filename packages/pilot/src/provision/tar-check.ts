@@ -4,15 +4,22 @@
 // GNU long names (L/K) and pax headers (path/linkpath). Symlink targets are not checked: they
 // are interpreted inside the instance, where an absolute target is normal (/usr/bin/x -> /etc/alternatives/x).
 import { Transform, type TransformCallback } from 'node:stream';
+import { FsErrorCode, splitRelative } from '@mantle/core/fs';
 
 const BLOCK = 512;
 
-/** Why a tar entry name may not be extracted, or undefined when it may. */
+/** Why a tar entry name may not be extracted (core's confinement rules), or undefined when it may. */
 export function unsafeEntryName(name: string): string | undefined {
-  if (name.startsWith('/')) return 'is absolute';
-  if (name.split('/').includes('..')) return "has a '..' component";
-  if (name.includes('\0')) return 'contains a NUL byte';
-  return undefined;
+  try {
+    splitRelative(name, 'tar entry');
+    return undefined;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === FsErrorCode.Absolute) return 'is absolute';
+    if (code === FsErrorCode.DotDot) return "has a '..' component";
+    if (code === FsErrorCode.ControlChar) return 'contains a control character';
+    return (err as Error).message;
+  }
 }
 
 function field(block: Buffer, start: number, len: number): string {

@@ -2,7 +2,7 @@
 // bzip2, xz, zstd or none) or host paths packed by tar. The streams are raw tar, so tar-check.ts
 // can read every header before the extractor sees it.
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { finish, start, type Captured } from '../launch/capture.js';
 
@@ -42,16 +42,50 @@ export function archiveSource(path: string, env: NodeJS.ProcessEnv): TarSource {
   return { stream: child.stdout!, done: finish(child, inv, false) };
 }
 
-/** Host paths (relative to `root`) packed by GNU tar; missing ones are skipped when `ignoreMissing`. */
-export function hostPathsSource(
+// GNU tar --transform is sed-like: escape what a basic regex or its replacement would read.
+const bre = (s: string): string => s.replace(/[\\.[\]*^$,]/g, (c) => `\\${c}`);
+const repl = (s: string): string => s.replace(/[\\&,]/g, (c) => `\\${c}`);
+
+/**
+ * Host paths (absolute, as the flake writes them) packed by GNU tar. Each is resolved inside
+ * `root` the way the kernel would after a chroot (core's resolveInRoot): a symlink on the way is
+ * followed but never out of the root. A path that resolved elsewhere is packed from there and
+ * named in the archive as the flake wrote it. Missing paths are skipped when `ignoreMissing`
+ * (the caller checked them otherwise).
+ */
+export async function hostPathsSource(
   root: string,
-  relPaths: readonly string[],
+  paths: readonly string[],
   env: NodeJS.ProcessEnv,
   ignoreMissing: boolean,
-): TarSource {
+): Promise<TarSource> {
+  const { resolveInRoot } = await import('@mantle/core/fs');
+  const rels: string[] = [];
+  const transforms: string[] = [];
+  for (const p of paths) {
+    const resolved = await resolveInRoot(root, p, { what: p });
+    if (!resolved || resolved === '/') continue;
+    const rel = resolved.slice(1);
+    const want = p.replace(/^\/+/, '').replace(/\/+$/, '');
+    rels.push(rel);
+    // S: symlink targets stay as they are
+    if (rel !== want) transforms.push(`--transform=s,^${bre(rel)}\\(/\\|$\\),${repl(want)}\\1,S`);
+  }
+  if (rels.length === 0)
+    return { stream: Readable.from([Buffer.alloc(1024)]), done: Promise.resolve(undefined) };
   const inv = {
     command: 'tar',
-    args: ['-C', root, '-cf', '-', ...(ignoreMissing ? ['--ignore-failed-read'] : []), '--', ...relPaths],
+    args: [
+      '-C',
+      root,
+      '-cf',
+      '-',
+      ...(ignoreMissing ? ['--ignore-failed-read'] : []),
+      // a renamed tree: no hard links whose targets another rename could change
+      ...(transforms.length ? ['--hard-dereference', ...transforms] : []),
+      '--',
+      ...rels,
+    ],
     env,
   };
   const child = start(inv);

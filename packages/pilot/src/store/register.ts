@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { InputError, UsageError } from '@mantle/core';
+import { InputError, UsageError } from '@mantle/core/errors';
+import { resolveInRoot } from '@mantle/core/fs';
 import { bwrapFlake, containerFlake, vmFlake } from '../flake/render.js';
 import { confinedHostPath } from '../provision/paths.js';
 import { registerFlake, type RegisterResult, type Store } from './registry.js';
@@ -10,7 +11,12 @@ import { registerFlake, type RegisterResult, type Store } from './registry.js';
 export type Registered = RegisterResult & { warnings: string[] };
 
 /** Include options must be absolute host paths; missing ones are reported (they are read at launch). */
-function checkIncludes(store: Store, flag: string, paths: string[] | undefined, warnings: string[]): void {
+async function checkIncludes(
+  store: Store,
+  flag: string,
+  paths: string[] | undefined,
+  warnings: string[],
+): Promise<void> {
   for (const p of paths ?? []) {
     if (confinedHostPath(p) === undefined)
       throw new UsageError({
@@ -18,7 +24,7 @@ function checkIncludes(store: Store, flag: string, paths: string[] | undefined, 
         message: `${flag} ${p}: must be an absolute host path without ..`,
         hint: 'includes are read on the host at every launch: give their absolute path',
       });
-    if (!existsSync(store.host.path(p)))
+    if (!(await resolveInRoot(store.host.root, p, { what: flag })))
       warnings.push(`${flag} ${p} does not exist (yet); launches fail until it does`);
   }
 }
@@ -50,8 +56,8 @@ export async function registerContainer(store: Store, o: ContainerRegisterOption
       message: '--layer needs --base: layers are stacked on a base image',
       hint: 'add --base IMAGE',
     });
-  checkIncludes(store, '--include-tar', o.includeTar, warnings);
-  checkIncludes(store, '--include-path', o.includePath, warnings);
+  await checkIncludes(store, '--include-tar', o.includeTar, warnings);
+  await checkIncludes(store, '--include-path', o.includePath, warnings);
   const data = containerFlake({ ...o, runAs: o.runAs ?? me() });
   return { ...(await registerFlake(store, { app: o.app, data, force: o.force })), warnings };
 }
@@ -83,8 +89,8 @@ export async function registerVm(store: Store, o: VmRegisterOptions): Promise<Re
       message: '--include-tar/--include-path need --overlay-size: includes are written to the VM overlay',
       hint: 'add --overlay-size SIZE (e.g. 1GiB)',
     });
-  checkIncludes(store, '--include-tar', o.includeTar, warnings);
-  checkIncludes(store, '--include-path', o.includePath, warnings);
+  await checkIncludes(store, '--include-tar', o.includeTar, warnings);
+  await checkIncludes(store, '--include-path', o.includePath, warnings);
   const dir = vmImageDir(store, o.vm);
   const kernel = join(dir, 'kernel');
   if (!existsSync(kernel))
@@ -133,7 +139,7 @@ export async function registerBwrap(
       message: 'give exactly one of --rootfs DIR or --image IMAGE',
       hint: 'pilot bwrap register --rootfs DIR --app PATH, or --image IMAGE --app PATH',
     });
-  checkIncludes(store, '--include-path', o.includePath, warnings);
+  await checkIncludes(store, '--include-path', o.includePath, warnings);
   let rootfs: string;
   let name: string;
   if (o.rootfs) {

@@ -5,7 +5,8 @@
 import { lstat, mkdir, readdir, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, UsageError, writeFileAtomic } from '@mantle/core';
+import { InputError, UsageError } from '@mantle/core/errors';
+import { writeFileAtomic } from '@mantle/core/verify';
 import { FlakeFileError, formatProblem, type FlakeProblem } from '../errors.js';
 import { loadFlake } from '../flake/load.js';
 import { renderFlake } from '../flake/render.js';

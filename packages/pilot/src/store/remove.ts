@@ -1,7 +1,7 @@
 // `pilot <engine> remove --app PATH | --container/--vm/--name NAME`.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '@mantle/core';
+import type { Logger } from '@mantle/core/log';
 import type { Engine } from '../flake/schema.js';
 import { checkImageName, flakesUsing, removeApp, type RemoveResult, type Store } from './registry.js';
 

@@ -7,7 +7,9 @@ import { copyFile, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InputError, OperationError, onCleanup, type Logger } from '@mantle/core';
+import { onCleanup } from '@mantle/core/cli';
+import { InputError, OperationError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
 import { checkImageName, type Store } from '../store/registry.js';
 
 export interface VmPullOptions {
