@@ -172,6 +172,32 @@ describe('podman-pilot', () => {
     expect((await readFile(join(ids, 'rbb@a.cid'), 'utf8')).trim()).not.toBe(cid);
   });
 
+  it('attach: the container is kept and started again with the command it was created with', async () => {
+    const reg = await sb.pilot([
+      'podman',
+      'register',
+      '--container',
+      IMAGE,
+      '--app',
+      '/usr/bin/abb',
+      '--target',
+      '/bin/sh',
+      '--attach',
+      '--opt=--network none',
+    ]);
+    expect(reg.code).toBe(0);
+    const first = await sb.app('/usr/bin/abb', ['-c', 'echo first-run; exit 6']);
+    expect(first).toEqual({ code: 6, stdout: 'first-run\n', stderr: '' });
+    const ids = join(sb.root, 'tmp', 'flakes', String(process.getuid!()));
+    const cid = (await readFile(join(ids, 'abb.cid'), 'utf8')).trim();
+    const again = await sb.app('/usr/bin/abb', ['-c', 'echo other-args']);
+    expect(again).toEqual({ code: 6, stdout: 'first-run\n', stderr: '' });
+    expect((await readFile(join(ids, 'abb.cid'), 'utf8')).trim()).toBe(cid);
+    await sb.app('/usr/bin/abb', ['%remove']);
+    expect((await readdir(ids)).includes('abb.cid')).toBe(false);
+    expect((await sb.podman(['container', 'exists', cid])).code).toBe(1);
+  });
+
   it('SIGTERM to the launcher reaches the app', async () => {
     const child = sb.spawnApp('/usr/bin/bb', [
       '-c',
