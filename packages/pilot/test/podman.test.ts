@@ -198,6 +198,29 @@ describe('podman-pilot', () => {
     expect((await sb.podman(['container', 'exists', cid])).code).toBe(1);
   });
 
+  it('passes a terminal through: with a tty the app gets one, piped it gets plain streams', async () => {
+    const reg = await sb.pilot([
+      'podman',
+      'register',
+      '--container',
+      IMAGE,
+      '--app',
+      '/usr/bin/tbb',
+      '--target',
+      '/bin/sh',
+      '--opt=-ti',
+      '--opt=--network none',
+    ]);
+    expect(reg.code).toBe(0);
+    // script(1) gives the launcher a pseudo-terminal as stdin/stdout/stderr
+    const cmd = `${join(sb.root, 'usr', 'bin', 'tbb')} -c 'test -t 0 && test -t 1 && echo on-a-tty'`;
+    const r = await run('script', ['-qec', cmd, '/dev/null'], { env: sb.env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('on-a-tty');
+    const piped = await sb.app('/usr/bin/tbb', ['-c', 'test -t 0 || test -t 1 || echo no-tty']);
+    expect(piped.stdout).toBe('no-tty\n');
+  });
+
   it('SIGTERM to the launcher reaches the app', async () => {
     const child = sb.spawnApp('/usr/bin/bb', [
       '-c',

@@ -145,3 +145,15 @@ describe('vm-pilot with a rootfs image', () => {
     expect(r).toEqual({ code: 4, stdout: 'the rootfs image\nincluded\nw\n', stderr: '' });
   });
 });
+
+describe('vm-pilot without firecracker', () => {
+  it('hypervisor: firecracker on a host without it: exit 3, "firecracker is unavailable"', async () => {
+    await writeFile(
+      join(sb.root, 'usr', 'share', 'flakes', 'vmecho.d', 'fc.yaml'),
+      'vm:\n  runtime:\n    hypervisor: firecracker\n',
+    );
+    const r = await sb.app('/usr/bin/vmecho', ['hi']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('firecracker is unavailable');
+  });
+});
