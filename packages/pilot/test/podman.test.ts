@@ -1,6 +1,7 @@
 // podman-pilot against real podman (runc) and a real registry (docker-registry): images from a
 // tarball (podman import, podman save/load) and pulled from the registry, registered with
 // `pilot podman register`, launched through their symlinks.
+import { spawn } from 'node:child_process';
 import { chmod, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,11 +213,19 @@ describe('podman-pilot', () => {
       '--opt=--network none',
     ]);
     expect(reg.code).toBe(0);
-    // script(1) gives the launcher a pseudo-terminal as stdin/stdout/stderr
+    // script(1) gives the launcher a pseudo-terminal as stdin/stdout/stderr; its stdin stays
+    // open until the app ended (an early EOF on a terminal would end podman's attach)
     const cmd = `${join(sb.root, 'usr', 'bin', 'tbb')} -c 'test -t 0 && test -t 1 && echo on-a-tty'`;
-    const r = await run('script', ['-qec', cmd, '/dev/null'], { env: sb.env });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('on-a-tty');
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], {
+      env: sb.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
+    child.stdin.destroy();
+    expect(code).toBe(0);
+    expect(out).toContain('on-a-tty');
     const piped = await sb.app('/usr/bin/tbb', ['-c', 'test -t 0 || test -t 1 || echo no-tty']);
     expect(piped.stdout).toBe('no-tty\n');
   });
