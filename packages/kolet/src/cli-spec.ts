@@ -1,7 +1,6 @@
-import type { Argv } from 'yargs';
 import { UsageError } from '@mantle/core/errors';
-import type { CliSpec, CommandSpec } from '@mantle/core/cli';
-import { CHECK_FORMATS, type CheckFormat } from './checks/format/format-report.js';
+import { defineCommand, type CliSpec } from '@mantle/core/cli';
+import { CHECK_FORMATS } from './checks/format/format-report.js';
 import { parseDurationMs } from './checks/duration.js';
 import {
   listCommand,
@@ -38,30 +37,11 @@ const moduleOption = {
   describe: 'a JavaScript module on this machine that registers more native functions (repeatable)',
 } as const;
 
-interface RunArgs {
-  test: string;
-  func: string;
-  module: string[];
-  rebootMark?: string;
-  timeout?: string;
-}
-
-interface CheckArgs {
-  spec: string;
-  format: CheckFormat;
-  timeout?: string;
-  retryTimeout?: string;
-  sleep: string;
-  maxConcurrent: number;
-  vars?: string;
-  varsInline?: string;
-}
-
 /** Registers the bundled native functions; run before the commands that look them up. */
 export type PrepareRegistry = (registry: NativeRegistry) => Promise<void>;
 
-function runSpec(registry: NativeRegistry, prepare: PrepareRegistry): CommandSpec<RunArgs> {
-  return {
+function runSpec(registry: NativeRegistry, prepare: PrepareRegistry) {
+  return defineCommand({
     command: 'run <test> <func>',
     describe:
       'run a native function of a test (exit 0 pass, 1 fail, 77 skip, 78 reboot requested, 2 unknown test or function)',
@@ -90,10 +70,10 @@ function runSpec(registry: NativeRegistry, prepare: PrepareRegistry): CommandSpe
       );
       return undefined;
     },
-  };
+  });
 }
 
-const checkSpec: CommandSpec<CheckArgs> = {
+const checkSpec = defineCommand({
   command: 'check <spec>',
   describe:
     'run declarative checks from a goss-style YAML spec (- reads stdin; templates and gossfile includes as goss); exit 1 when one fails, 2 when the spec is invalid',
@@ -103,7 +83,7 @@ const checkSpec: CommandSpec<CheckArgs> = {
       .option('format', {
         alias: 'f',
         choices: CHECK_FORMATS,
-        default: 'documentation',
+        default: 'documentation' as const,
         describe: 'output format',
       })
       .option('timeout', { type: 'string', describe: 'fail checks still running after this long (e.g. 60s)' })
@@ -124,7 +104,7 @@ const checkSpec: CommandSpec<CheckArgs> = {
       .option('vars-inline', {
         type: 'string',
         describe: 'YAML or JSON variables, over those of --vars (e.g. \'{"name": "value"}\')',
-      }) as unknown as Argv<CheckArgs>,
+      }),
   run: async (a, ctx) => {
     if (!Number.isInteger(a.maxConcurrent) || a.maxConcurrent < 1) {
       throw new UsageError({
@@ -163,9 +143,9 @@ const checkSpec: CommandSpec<CheckArgs> = {
     );
     return undefined; // already printed in the chosen format
   },
-};
+});
 
-const rebootRequestSpec: CommandSpec<{ mark: string }> = {
+const rebootRequestSpec = defineCommand({
   command: 'reboot-request <mark>',
   describe:
     'inside `kolet run`: reboot when the native function returns, then run it again with $KOLA_REBOOT_MARK=<mark>',
@@ -182,10 +162,10 @@ const rebootRequestSpec: CommandSpec<{ mark: string }> = {
     );
     return undefined;
   },
-};
+});
 
-function listSpec(registry: NativeRegistry, prepare: PrepareRegistry): CommandSpec<{ module: string[] }> {
-  return {
+function listSpec(registry: NativeRegistry, prepare: PrepareRegistry) {
+  return defineCommand({
     command: 'list',
     describe: 'list the tests and native functions this kolet can run',
     builder: (y) => y.option('module', moduleOption),
@@ -194,15 +174,15 @@ function listSpec(registry: NativeRegistry, prepare: PrepareRegistry): CommandSp
       return listCommand({ modules: a.module, registry }, ctx);
     },
     print: (data: NativeListing[], ctx) => printList(data, ctx),
-  };
+  });
 }
 
-const versionSpec: CommandSpec<object> = {
+const versionSpec = defineCommand({
   command: 'version',
   describe: 'print kolet’s version and build id (--json: also Node.js and platform)',
   run: () => Promise.resolve(versionCommand()),
   print: (data: VersionInfo, ctx) => printVersion(data, ctx),
-};
+});
 
 /**
  * kolet's command line, bound to a registry (the process-wide one by default). `prepare` fills

@@ -30,8 +30,8 @@ export interface BakeOptions {
   image: string;
   /** NAME:FILE.raw (or FILE.raw when it carries exactly one extension-release) */
   sysexts: readonly string[];
-  /** where the .raw files go: root (/opt/extensions, default) or oem (/oem/opt/extensions) */
-  to?: 'root' | 'oem';
+  /** where the .raw files go: root (/opt/extensions, default) or oem (/oem/opt/extensions); anything else is an InputError */
+  to?: string;
   /** also install NAME.conf/NAME.transfer found next to each FILE into /etc/sysupdate.NAME.d/, and noop.conf */
   sysupdate?: boolean;
   /** write the result here instead of replacing `image` */

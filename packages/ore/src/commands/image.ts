@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { writeOut, type CommandBinder, type CommandSpec, type GlobalArgs } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandBinder, type GlobalArgs } from '@mantle/core/cli';
 import {
   formatImageCreateLayout,
   imageCreateLayout,
@@ -7,12 +7,8 @@ import {
 } from './image-create-layout.js';
 import { formatImageInfo, imageInfo, type ImageInfo } from './image-info.js';
 
-interface InfoArgs {
-  file: string;
-}
-
 /** `ore image info FILE` */
-export const imageInfoCommand: CommandSpec<InfoArgs> = {
+export const imageInfoCommand = defineCommand({
   command: 'info <file>',
   describe: 'show format, compression, virtual size, GPT (as sfdisk -d) and USR A/B state of an image',
   builder: (y) =>
@@ -23,18 +19,10 @@ export const imageInfoCommand: CommandSpec<InfoArgs> = {
     }),
   run: (args, ctx) => imageInfo({ file: args.file, cwd: ctx.cwd, logger: ctx.logger, signal: ctx.signal }),
   print: (data: ImageInfo, ctx) => writeOut(ctx, formatImageInfo(data)),
-};
-
-interface CreateLayoutArgs {
-  out: string;
-  layout: string;
-  layoutName?: string;
-  size?: string;
-  force: boolean;
-}
+});
 
 /** `ore image create-layout --layout flatcar|vm|FILE.json OUT [--size 8G]` */
-export const imageCreateLayoutCommand: CommandSpec<CreateLayoutArgs> = {
+export const imageCreateLayoutCommand = defineCommand({
   command: 'create-layout <out>',
   describe: 'create a sparse raw image with a disk layout (Flatcar base/vm or a disk_layout.json)',
   builder: (y) =>
@@ -59,7 +47,7 @@ export const imageCreateLayoutCommand: CommandSpec<CreateLayoutArgs> = {
       logger: ctx.logger,
     }),
   print: (data: ImageCreateLayoutResult, ctx) => writeOut(ctx, formatImageCreateLayout(data)),
-};
+});
 
 /** The `ore image` command group. */
 export function imageCommands(bind: CommandBinder): CommandModule<GlobalArgs, GlobalArgs> {
