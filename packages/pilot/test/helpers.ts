@@ -30,7 +30,7 @@ export async function requireBuilt(): Promise<void> {
 export function run(
   cmd: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
+  opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {},
 ): Promise<Result> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, {
@@ -42,7 +42,10 @@ export function run(
     const err: Buffer[] = [];
     p.stdout.on('data', (c: Buffer) => out.push(c));
     p.stderr.on('data', (c: Buffer) => err.push(c));
+    // a hung program is stopped before vitest's own timeout leaves it behind
+    const timer = setTimeout(() => p.kill('SIGTERM'), opts.timeoutMs ?? 270_000);
     p.on('error', reject);
+    p.on('close', () => clearTimeout(timer));
     p.on('close', (code, signal) =>
       resolve({
         code: code ?? (signal ? -1 : -2),

@@ -157,3 +157,13 @@ describe('vm-pilot without firecracker', () => {
     expect(r.stderr).toContain('firecracker is unavailable');
   });
 });
+
+describe('vm-pilot boot watchdog', () => {
+  it('a VM that does not reach its init in time is stopped: exit 1, console tail, no qemu left', async () => {
+    const r = await sb.app('/usr/bin/vmsh', ['-c', 'true'], { env: { MANTLE_PILOT_VM_BOOT_TIMEOUT: '0.2' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the VM did not start its init within 0.2 s');
+    const ps = await run('ps', ['-eo', 'args']);
+    expect(ps.stdout).not.toContain(sb.root);
+  });
+});

@@ -1,22 +1,9 @@
-import type { CommandSpec } from '@mantle/core/cli';
+import { defineCommand } from '@mantle/core/cli';
 import { printRegistered } from './register-print.js';
-import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
-
-interface BwrapRegisterArgs extends StoreArgs {
-  rootfs?: string;
-  image?: string;
-  name?: string;
-  app: string;
-  target?: string;
-  runAs?: string;
-  network: boolean;
-  includePath?: string[];
-  tlsVerify: boolean;
-  force: boolean;
-}
+import { storeFor, storeOptions } from './store-options.js';
 
 /** `pilot bwrap register --rootfs DIR|--image IMAGE --app PATH` */
-export const bwrapRegisterSpec: CommandSpec<BwrapRegisterArgs> = {
+export const bwrapRegisterSpec = defineCommand({
   command: 'register',
   describe: 'register an app that runs unprivileged in a bubblewrap sandbox over a root filesystem',
   builder: (y) =>
@@ -67,7 +54,7 @@ export const bwrapRegisterSpec: CommandSpec<BwrapRegisterArgs> = {
         type: 'boolean',
         default: false,
         describe: 'replace an existing registration (and unpacked root filesystem) of the same name',
-      }) as never,
+      }),
   run: async (args, ctx) => {
     const { registerBwrap } = await import('../store/register.js');
     return registerBwrap(
@@ -88,4 +75,4 @@ export const bwrapRegisterSpec: CommandSpec<BwrapRegisterArgs> = {
     );
   },
   print: printRegistered,
-};
+});

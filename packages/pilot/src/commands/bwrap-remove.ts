@@ -1,15 +1,9 @@
-import type { CommandSpec } from '@mantle/core/cli';
+import { defineCommand } from '@mantle/core/cli';
 import { printRemoved } from './remove-print.js';
-import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
-
-interface BwrapRemoveArgs extends StoreArgs {
-  name?: string;
-  app?: string;
-  force: boolean;
-}
+import { storeFor, storeOptions } from './store-options.js';
 
 /** `pilot bwrap remove --name NAME | --app PATH` */
-export const bwrapRemoveSpec: CommandSpec<BwrapRemoveArgs> = {
+export const bwrapRemoveSpec = defineCommand({
   command: 'remove',
   describe:
     'remove an app registration, or every app of a root filesystem and the root filesystem pilot unpacked',
@@ -40,4 +34,4 @@ export const bwrapRemoveSpec: CommandSpec<BwrapRemoveArgs> = {
     });
   },
   print: printRemoved,
-};
+});

@@ -1,12 +1,8 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
-import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
-
-interface InitArgs extends StoreArgs {
-  force: boolean;
-}
+import { defineCommand, writeOut } from '@mantle/core/cli';
+import { storeFor, storeOptions } from './store-options.js';
 
 /** `pilot init [--user] [--force]` */
-export const initSpec: CommandSpec<InitArgs> = {
+export const initSpec = defineCommand({
   command: 'init',
   describe: 'create the flakes directories and flakes.yml (the system setup, or with --user your own)',
   builder: (y) =>
@@ -19,8 +15,8 @@ export const initSpec: CommandSpec<InitArgs> = {
     const { initStore } = await import('../store/registry.js');
     return initStore(await storeFor(args, ctx), args.force);
   },
-  print: (r: { created: string[]; kept: string[] }, ctx: CommandContext) => {
+  print: (r, ctx) => {
     for (const c of r.created) writeOut(ctx, `created ${c}`);
     for (const k of r.kept) writeOut(ctx, `kept ${k} (--force rewrites it)`);
   },
-};
+});

@@ -1,10 +1,6 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut } from '@mantle/core/cli';
 import type { FlakeInfo } from '../store/registry.js';
-import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
-
-interface ListArgs extends StoreArgs {
-  format: 'table' | 'json' | 'csv';
-}
+import { storeFor, storeOptions } from './store-options.js';
 
 const COLUMNS = ['NAME', 'ENGINE', 'TARGET APP PATH', 'HOST APP PATH', 'CONFIG'];
 
@@ -31,8 +27,14 @@ export function csvLine(fields: string[]): string {
   return fields.map((f) => (/[,"\n\r]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f)).join(',');
 }
 
+interface Listing {
+  format: 'table' | 'json' | 'csv';
+  dir: string;
+  flakes: FlakeInfo[];
+}
+
 /** `pilot list [--json | --format table|json|csv]` */
-export const listSpec: CommandSpec<ListArgs> = {
+export const listSpec = defineCommand({
   command: 'list',
   describe: 'list the registered flakes',
   builder: (y) =>
@@ -41,38 +43,32 @@ export const listSpec: CommandSpec<ListArgs> = {
       default: 'table' as const,
       describe: 'table for people; json (same as --json) and csv for programs',
     }),
-  run: async (args, ctx) => {
+  run: async (args, ctx): Promise<FlakeInfo[] | Listing> => {
     const { listFlakes } = await import('../store/registry.js');
     const store = await storeFor(args, ctx);
     const flakes = await listFlakes(store);
-    return args.format === 'json' && !ctx.json
-      ? { json: flakes }
-      : ctx.json
-        ? flakes
-        : { format: args.format, dir: store.config.flakesDir, flakes };
+    // --json prints what run returns: flake-ctl's list of records
+    return ctx.json ? flakes : { format: args.format, dir: store.config.flakesDir, flakes };
   },
-  print: (
-    r: { json?: FlakeInfo[]; format?: string; dir?: string; flakes?: FlakeInfo[] },
-    ctx: CommandContext,
-  ) => {
-    if (r.json) {
-      writeOut(ctx, JSON.stringify(r.json, null, 2));
+  print: (r, ctx) => {
+    if (Array.isArray(r)) return;
+    if (r.format === 'json') {
+      writeOut(ctx, JSON.stringify(r.flakes, null, 2));
       return;
     }
-    const flakes = r.flakes ?? [];
     if (r.format === 'csv') {
-      for (const f of flakes) writeOut(ctx, csvLine(rowOf(f, '')));
+      for (const f of r.flakes) writeOut(ctx, csvLine(rowOf(f, '')));
       return;
     }
     writeOut(ctx, `Flake applications registered in ${r.dir}`);
     writeOut(ctx, '');
-    if (flakes.length === 0) writeOut(ctx, 'No application(s) registered');
+    if (r.flakes.length === 0) writeOut(ctx, 'No application(s) registered');
     else
       for (const l of formatTable(
-        flakes.map((f) => rowOf(f, '-')),
+        r.flakes.map((f) => rowOf(f, '-')),
         COLUMNS,
       ))
         writeOut(ctx, l);
-    for (const f of flakes) if (f.error) ctx.logger.warn(`${f.name}: ${f.error}`);
+    for (const f of r.flakes) if (f.error) ctx.logger.warn(`${f.name}: ${f.error}`);
   },
-};
+});

@@ -1,12 +1,8 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
-import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
-
-interface LoadArgs extends StoreArgs {
-  oci: string;
-}
+import { defineCommand, writeOut } from '@mantle/core/cli';
+import { storeFor, storeOptions } from './store-options.js';
 
 /** `pilot podman load --oci FILE` */
-export const podmanLoadSpec: CommandSpec<LoadArgs> = {
+export const podmanLoadSpec = defineCommand({
   command: 'load',
   describe: 'load an OCI (or docker) archive into the flakes podman storage',
   builder: (y) =>
@@ -24,7 +20,7 @@ export const podmanLoadSpec: CommandSpec<LoadArgs> = {
       signal: ctx.signal,
     });
   },
-  print: (r: { archive: string; loaded: string[] }, ctx: CommandContext) => {
+  print: (r, ctx) => {
     for (const l of r.loaded) writeOut(ctx, l);
   },
-};
+});

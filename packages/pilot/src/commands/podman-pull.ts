@@ -1,13 +1,8 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
-import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
-
-interface PullArgs extends StoreArgs {
-  uri: string;
-  tlsVerify: boolean;
-}
+import { defineCommand, writeOut } from '@mantle/core/cli';
+import { storeFor, storeOptions } from './store-options.js';
 
 /** `pilot podman pull --uri IMAGE` */
-export const podmanPullSpec: CommandSpec<PullArgs> = {
+export const podmanPullSpec = defineCommand({
   command: 'pull',
   describe: 'pull a container image into the flakes podman storage',
   builder: (y) =>
@@ -21,7 +16,7 @@ export const podmanPullSpec: CommandSpec<PullArgs> = {
         type: 'boolean',
         default: true,
         describe: 'require HTTPS with a valid certificate (--no-tls-verify for a local plain-HTTP registry)',
-      }) as never,
+      }),
   run: async (args, ctx) => {
     const { pullImage } = await import('../podman/images.js');
     return pullImage(await storeFor(args, ctx), args.uri, {
@@ -30,5 +25,5 @@ export const podmanPullSpec: CommandSpec<PullArgs> = {
       signal: ctx.signal,
     });
   },
-  print: (r: { uri: string; id: string }, ctx: CommandContext) => writeOut(ctx, `${r.uri} ${r.id}`),
-};
+  print: (r, ctx) => writeOut(ctx, `${r.uri} ${r.id}`),
+});

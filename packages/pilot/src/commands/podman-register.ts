@@ -1,25 +1,9 @@
-import type { CommandSpec } from '@mantle/core/cli';
+import { defineCommand } from '@mantle/core/cli';
 import { printRegistered } from './register-print.js';
-import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
-
-interface RegisterArgs extends StoreArgs {
-  container: string;
-  app: string;
-  target?: string;
-  base?: string;
-  layer?: string[];
-  includeTar?: string[];
-  includePath?: string[];
-  resume?: boolean;
-  attach?: boolean;
-  opt?: string[];
-  runAs?: string;
-  checkHostDependencies: boolean;
-  force: boolean;
-}
+import { storeFor, storeOptions } from './store-options.js';
 
 /** `pilot podman register --container IMAGE --app PATH ...` (flake-ctl podman register) */
-export const podmanRegisterSpec: CommandSpec<RegisterArgs> = {
+export const podmanRegisterSpec = defineCommand({
   command: 'register',
   describe: 'register an app that runs in a podman container',
   builder: (y) =>
@@ -85,7 +69,7 @@ export const podmanRegisterSpec: CommandSpec<RegisterArgs> = {
         type: 'boolean',
         default: false,
         describe: 'replace an existing registration of the same name',
-      }) as never,
+      }),
   run: async (args, ctx) => {
     const { registerContainer } = await import('../store/register.js');
     return registerContainer(await storeFor(args, ctx), {
@@ -105,4 +89,4 @@ export const podmanRegisterSpec: CommandSpec<RegisterArgs> = {
     });
   },
   print: printRegistered,
-};
+});

@@ -1,15 +1,9 @@
-import type { CommandSpec } from '@mantle/core/cli';
+import { defineCommand } from '@mantle/core/cli';
 import { printRemoved } from './remove-print.js';
-import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
-
-interface RemoveArgs extends StoreArgs {
-  container?: string;
-  app?: string;
-  force: boolean;
-}
+import { storeFor, storeOptions } from './store-options.js';
 
 /** `pilot podman remove --container NAME | --app PATH` */
-export const podmanRemoveSpec: CommandSpec<RemoveArgs> = {
+export const podmanRemoveSpec = defineCommand({
   command: 'remove',
   describe: "remove an app registration, or every app of a container and the container's image",
   builder: (y) =>
@@ -39,4 +33,4 @@ export const podmanRemoveSpec: CommandSpec<RemoveArgs> = {
     });
   },
   print: printRemoved,
-};
+});

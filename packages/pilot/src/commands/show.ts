@@ -1,14 +1,9 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut } from '@mantle/core/cli';
 import { stringify } from 'yaml';
-import type { ShowResult } from '../store/registry.js';
-import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
-
-interface ShowArgs extends StoreArgs {
-  app: string;
-}
+import { storeFor, storeOptions } from './store-options.js';
 
 /** `pilot show APP [--json]` */
-export const showSpec: CommandSpec<ShowArgs> = {
+export const showSpec = defineCommand({
   command: 'show <app>',
   describe: 'show a flake as its launcher reads it: drop-ins merged, files, warnings, trust, its symlink',
   builder: (y) =>
@@ -21,7 +16,7 @@ export const showSpec: CommandSpec<ShowArgs> = {
     const { showFlake } = await import('../store/registry.js');
     return showFlake(await storeFor(args, ctx), args.app);
   },
-  print: (r: ShowResult, ctx: CommandContext) => {
+  print: (r, ctx) => {
     writeOut(ctx, `# ${r.name} (${r.engine}) from ${r.files.join(', ')}`);
     writeOut(
       ctx,
@@ -31,4 +26,4 @@ export const showSpec: CommandSpec<ShowArgs> = {
     for (const w of r.warnings) writeOut(ctx, `# warning: ${w}`);
     ctx.stdout.write(stringify(r.flake, { nullStr: '~', lineWidth: 0 }));
   },
-};
+});

@@ -1,15 +1,9 @@
 import type { Argv } from 'yargs';
-import type { CommandContext, GlobalArgs } from '@mantle/core/cli';
+import type { CommandContext } from '@mantle/core/cli';
 import type { Store } from '../store/registry.js';
 
-/** The options every store command takes. */
-export interface StoreArgs {
-  root?: string | undefined;
-  user: boolean;
-}
-
-/** `--root DIR` and `--user`, added to a command's builder. */
-export function storeOptions<T>(y: Argv<T>): Argv<T & StoreArgs> {
+/** `--root DIR` and `--user`, the options every store command takes. */
+export function storeOptions<T>(y: Argv<T>) {
   return y
     .option('root', {
       type: 'string',
@@ -24,7 +18,10 @@ export function storeOptions<T>(y: Argv<T>): Argv<T & StoreArgs> {
 }
 
 /** Open the store a command's --root/--user select. */
-export async function storeFor(args: StoreArgs & Partial<GlobalArgs>, ctx: CommandContext): Promise<Store> {
+export async function storeFor(
+  args: { root?: string | undefined; user: boolean },
+  ctx: CommandContext,
+): Promise<Store> {
   const { openStore } = await import('../store/registry.js');
   return openStore({ root: args.root, user: args.user, env: ctx.env, cwd: ctx.cwd });
 }

@@ -1,17 +1,8 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
-import type { VmPullResult } from '../vm/images.js';
-import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
-
-interface VmPullArgs extends StoreArgs {
-  name: string;
-  kernel: string;
-  rootfs?: string;
-  initrd?: string;
-  force: boolean;
-}
+import { defineCommand, writeOut } from '@mantle/core/cli';
+import { storeFor, storeOptions } from './store-options.js';
 
 /** `pilot vm pull --name N --kernel K [--rootfs R] [--initrd I]` (flake-ctl firecracker pull) */
-export const vmPullSpec: CommandSpec<VmPullArgs> = {
+export const vmPullSpec = defineCommand({
   command: 'pull',
   describe: 'store a VM image (kernel, optional rootfs and initrd) under a name',
   builder: (y) =>
@@ -34,11 +25,7 @@ export const vmPullSpec: CommandSpec<VmPullArgs> = {
         type: 'string',
         describe: 'initrd: a file or URL (without --rootfs it is the whole OS)',
       })
-      .option('force', {
-        type: 'boolean',
-        default: false,
-        describe: 'replace an image of the same name',
-      }),
+      .option('force', { type: 'boolean', default: false, describe: 'replace an image of the same name' }),
   run: async (args, ctx) => {
     const { pullVmImage } = await import('../vm/images.js');
     return pullVmImage(await storeFor(args, ctx), {
@@ -52,6 +39,5 @@ export const vmPullSpec: CommandSpec<VmPullArgs> = {
       signal: ctx.signal,
     });
   },
-  print: (r: VmPullResult, ctx: CommandContext) =>
-    writeOut(ctx, `${r.name}: ${r.dir} (${r.files.join(', ')})`),
-};
+  print: (r, ctx) => writeOut(ctx, `${r.name}: ${r.dir} (${r.files.join(', ')})`),
+});

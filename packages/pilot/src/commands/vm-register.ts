@@ -1,23 +1,9 @@
-import type { CommandSpec } from '@mantle/core/cli';
+import { defineCommand } from '@mantle/core/cli';
 import { printRegistered } from './register-print.js';
-import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
-
-interface VmRegisterArgs extends StoreArgs {
-  vm: string;
-  app: string;
-  target?: string;
-  runAs?: string;
-  overlaySize?: string;
-  net: boolean;
-  resume: boolean;
-  forceVsock: boolean;
-  includeTar?: string[];
-  includePath?: string[];
-  force: boolean;
-}
+import { storeFor, storeOptions } from './store-options.js';
 
 /** `pilot vm register --vm N --app PATH ...` (flake-ctl firecracker register) */
-export const vmRegisterSpec: CommandSpec<VmRegisterArgs> = {
+export const vmRegisterSpec = defineCommand({
   command: 'register',
   describe: 'register an app that runs in a micro-VM',
   builder: (y) =>
@@ -67,7 +53,7 @@ export const vmRegisterSpec: CommandSpec<VmRegisterArgs> = {
         type: 'boolean',
         default: false,
         describe: 'replace an existing registration of the same name',
-      }) as never,
+      }),
   run: async (args, ctx) => {
     const { registerVm } = await import('../store/register.js');
     return registerVm(await storeFor(args, ctx), {
@@ -85,4 +71,4 @@ export const vmRegisterSpec: CommandSpec<VmRegisterArgs> = {
     });
   },
   print: printRegistered,
-};
+});

@@ -1,15 +1,9 @@
-import type { CommandSpec } from '@mantle/core/cli';
+import { defineCommand } from '@mantle/core/cli';
 import { printRemoved } from './remove-print.js';
-import { storeFor, storeOptions, type StoreArgs } from './store-options.js';
-
-interface VmRemoveArgs extends StoreArgs {
-  vm?: string;
-  app?: string;
-  force: boolean;
-}
+import { storeFor, storeOptions } from './store-options.js';
 
 /** `pilot vm remove --vm NAME | --app PATH` */
-export const vmRemoveSpec: CommandSpec<VmRemoveArgs> = {
+export const vmRemoveSpec = defineCommand({
   command: 'remove',
   describe: 'remove an app registration, or every app of a VM image and the image',
   builder: (y) =>
@@ -39,4 +33,4 @@ export const vmRemoveSpec: CommandSpec<VmRemoveArgs> = {
     });
   },
   print: printRemoved,
-};
+});

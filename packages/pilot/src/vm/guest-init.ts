@@ -8,7 +8,8 @@
 //   pilot.cmd      the app's argv as shell words (written by vm-pilot, quoted by it), then EOF
 //   pilot.stdin    the caller's stdin (EOF when it ends)
 //   pilot.stdout / pilot.stderr   the app's output
-//   pilot.exit     "exit N" when the app ended ("ready" when a resume VM is up)
+//   pilot.exit     "booted" once the init runs, "exit N" when the app ended ("ready" when a
+//                  resume VM is up)
 //   pilot.include  (optional) a tar stream unpacked at / before the app starts
 //   pilot.ctl      (resume VMs) "RUN <base64 argv words> <stdin bytes>", then the stdin bytes
 //   disk pilot-root     the flake's rootfs (read-only), overlaid with
@@ -19,7 +20,7 @@
 // where vm-pilot built W by single-quoting every argument.
 
 /** Bumped whenever the script changes (it is part of the cached initrd's key). */
-export const GUEST_INIT_VERSION = 3;
+export const GUEST_INIT_VERSION = 4;
 
 export const GUEST_INIT = `#!/.pilot/busybox sh
 B=/.pilot/busybox
@@ -49,6 +50,7 @@ for p in /sys/class/virtio-ports/*; do
   case "$n" in pilot.*) eval "port_\${n#pilot.}=/dev/\${p##*/}" ;; esac
 done
 [ -n "$port_exit" ] || fail "no pilot.exit channel (virtio_console missing?)"
+echo booted > $port_exit
 disk() { for d in /sys/block/vd*; do [ "$($B cat $d/serial 2>/dev/null)" = "$1" ] && echo /dev/\${d##*/}; done; }
 root=
 lower=$(disk pilot-root)

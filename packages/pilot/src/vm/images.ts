@@ -6,6 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import { onCleanup } from '@mantle/core/cli';
 import { InputError, OperationError } from '@mantle/core/errors';
@@ -45,7 +46,7 @@ async function fetchInto(src: string, dest: string, flag: string, o: VmPullOptio
         message: `${flag} ${src}: HTTP ${res.status}`,
         hint: 'check the URL',
       });
-    await pipeline(Readable.fromWeb(res.body as never), createWriteStream(dest));
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(dest));
     return;
   }
   const path = resolve(o.cwd, src);

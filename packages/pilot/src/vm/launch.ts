@@ -40,6 +40,25 @@ export function consoleTail(path: string): string {
     .join('\n');
 }
 
+/** How long a VM may take to reach its init (MANTLE_PILOT_VM_BOOT_TIMEOUT seconds, default 300). */
+export function bootTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const s = Number(env.MANTLE_PILOT_VM_BOOT_TIMEOUT);
+  return (Number.isFinite(s) && s > 0 ? s : 300) * 1000;
+}
+
+/**
+ * qemu dies with its launcher: setpriv (util-linux) gives it PR_SET_PDEATHSIG, so a launcher
+ * killed with SIGKILL leaves no VM behind (not through sudo, which starts its own process).
+ */
+export function guarded<T extends { command: string; args: string[] }>(inv: T): T {
+  if (inv.command === 'sudo' || !existsSync('/usr/bin/setpriv')) return inv;
+  return {
+    ...inv,
+    command: '/usr/bin/setpriv',
+    args: ['--pdeathsig', 'KILL', '--', inv.command, ...inv.args],
+  };
+}
+
 /** What every qemu launch of a flake needs decided first. */
 export interface VmRun {
   setup: VmSetup;
@@ -153,18 +172,31 @@ async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
       clientSockets,
       ...(overlayDisk ? { overlayDisk } : {}),
     });
-    const inv = commandAs(who, r.qemu, args, ctx.env, []);
+    const inv = guarded(commandAs(who, r.qemu, args, ctx.env, []));
     followers.push(
       new FileFollower(files.stdout, process.stdout),
       new FileFollower(files.stderr, process.stderr),
     );
     let signalled = false;
+    let bootTimedOut = false;
+    const started = Date.now();
+    const bootTimeout = bootTimeoutMs(ctx.env);
+    let booted = false;
     const code = await runForeground(inv.command, inv.args, {
       env: inv.env,
       ...(inv.uid !== undefined ? { uid: inv.uid, gid: inv.gid! } : {}),
       missing: QEMU_MISSING,
-      onSpawn: () => {
-        timer = setInterval(() => followers.forEach((f) => f.pump()), 20);
+      onSpawn: (child) => {
+        timer = setInterval(() => {
+          followers.forEach((f) => f.pump());
+          if (booted) return;
+          booted = /^booted$/m.test(readSmall(files.exit));
+          // a guest that hangs while booting would keep the app's caller waiting forever
+          if (!booted && Date.now() - started > bootTimeout) {
+            bootTimedOut = true;
+            child.kill('SIGKILL');
+          }
+        }, 20);
       },
       onSignal: () => {
         // the VM cannot pass a signal to the app: stopping the VM stops the app
@@ -177,6 +209,12 @@ async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
     const m = /^exit (\d+)/m.exec(readSmall(files.exit));
     if (m) return Number(m[1]);
     if (signalled) return code;
+    if (bootTimedOut)
+      return await raise('operation', {
+        code: 'VM_BOOT_TIMEOUT',
+        message: `${s.file}: the VM did not start its init within ${bootTimeout / 1000} s; stopped it`,
+        hint: `the VM console ended with:\n${consoleTail(consoleLog)}\n(MANTLE_PILOT_VM_BOOT_TIMEOUT=SECONDS allows more on a slow host)`,
+      });
     const hint = existsSync(consoleLog)
       ? `the VM console ended with:\n${consoleTail(consoleLog)}`
       : undefined;

@@ -32,12 +32,11 @@ import { processStartTime } from '../podman/resume-state.js';
 import { hostView } from '../store/layout.js';
 import { hostTscKhz } from './accel.js';
 import { pilotInitrd } from './initrd.js';
-import { consoleTail, serve, shellWords, type VmRun } from './launch.js';
+import { bootTimeoutMs, consoleTail, serve, shellWords, type VmRun } from './launch.js';
 import { createOverlayDisk } from './overlay.js';
 import { FileFollower, readSmall } from './output.js';
 import { qemuArgs } from './setup.js';
 
-const BOOT_TIMEOUT_MS = 300_000;
 const STDIN_LIMIT = 64 * 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -119,12 +118,13 @@ async function waitFor(
   vm: VmId | undefined,
   what: string,
   consoleLog: string,
+  timeoutMs: number,
 ): Promise<RegExpExecArray> {
   const t0 = Date.now();
   for (;;) {
     const m = pattern.exec(readSmall(file, from));
     if (m) return m;
-    if ((vm && !alive(vm)) || Date.now() - t0 > BOOT_TIMEOUT_MS)
+    if ((vm && !alive(vm)) || Date.now() - t0 > timeoutMs)
       return raise('operation', {
         code: 'VM_FAILED',
         message: `the resume VM ${vm && !alive(vm) ? 'stopped' : 'did not answer'} while ${what}`,
@@ -197,7 +197,12 @@ async function startVm(ctx: LaunchContext, r: VmRun, dir: string, vmidFile: stri
   const id = { pid: spawned, start: processStartTime(spawned) ?? '' };
   writeFileSync(vmidFile, `${id.pid} ${id.start}\n`, { mode: 0o600 });
   try {
-    await waitFor(files.exit, 0, /^ready$/m, id, 'booting', consoleLog);
+    await waitFor(files.exit, 0, /^ready$/m, id, 'booting', consoleLog, bootTimeoutMs(ctx.env));
+  } catch (err) {
+    // a VM that never became ready is not left running
+    if (alive(id)) process.kill(id.pid, 'SIGKILL');
+    rmSync(vmidFile, { force: true });
+    throw err;
   } finally {
     for (const sv of servers) sv.close();
   }
