@@ -102,6 +102,39 @@ export function serve(path: string, onClient: (s: Socket) => void): Promise<Serv
   });
 }
 
+/**
+ * The flake's includes as one checked tar stream on a unix socket the VM's pilot.include port
+ * connects to (the init unpacks it before the app starts); undefined when there are none.
+ */
+export async function serveIncludes(
+  ctx: LaunchContext,
+  s: VmSetup,
+  socket: string,
+): Promise<{ socket: string; server: Server } | undefined> {
+  const flake = ctx.resolved.flake;
+  const include = flake.engine === 'vm' ? flake.data.include : undefined;
+  if (!include?.tar?.length && !include?.path?.length) return undefined;
+  const { includeSources, joinedTarStream } = await import('../provision/includes.js');
+  const ic = {
+    host: hostView(ctx.resolved.config.root),
+    env: ctx.env,
+    flakeFile: s.file,
+    ignoreSyncError: ctx.args.options.has('ignore_sync_error'),
+    warn: ctx.warn,
+  };
+  const sources = await includeSources(ic, include);
+  rmSync(socket, { force: true });
+  const server = await serve(socket, (sock) => {
+    const stream = joinedTarStream(ic, sources);
+    stream.on('error', (err) => {
+      ctx.warn(err.message);
+      sock.destroy();
+    });
+    stream.pipe(sock);
+  });
+  return { socket, server };
+}
+
 function touch(path: string, who: RunAs): void {
   closeSync(openSync(path, 'a', 0o600));
   if (who.how === 'setuid') chownSync(path, who.uid, who.gid);
@@ -137,29 +170,10 @@ async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
         process.stdin.pipe(sock);
       }),
     );
-    const flake = ctx.resolved.flake;
-    const include = flake.engine === 'vm' ? flake.data.include : undefined;
-    if (include?.tar?.length || include?.path?.length) {
-      const { includeSources, joinedTarStream } = await import('../provision/includes.js');
-      const ic = {
-        host: hostView(ctx.resolved.config.root),
-        env: ctx.env,
-        flakeFile: s.file,
-        ignoreSyncError: ctx.args.options.has('ignore_sync_error'),
-        warn: ctx.warn,
-      };
-      const sources = await includeSources(ic, include);
-      clientSockets.include = join(tmp, 'include.sock');
-      servers.push(
-        await serve(clientSockets.include, (sock) => {
-          const stream = joinedTarStream(ic, sources);
-          stream.on('error', (err) => {
-            ctx.warn(err.message);
-            sock.destroy();
-          });
-          stream.pipe(sock);
-        }),
-      );
+    const includes = await serveIncludes(ctx, s, join(tmp, 'include.sock'));
+    if (includes) {
+      clientSockets.include = includes.socket;
+      servers.push(includes.server);
     }
     if (who.how === 'setuid') for (const p of Object.values(clientSockets)) chownSync(p, who.uid, who.gid);
     const consoleLog = join(tmp, 'console.log');

@@ -29,10 +29,9 @@ import { privateDir, refuseSymlink } from '../launch/private-dir.js';
 import { raise } from '../launch/raise.js';
 import { commandAs } from '../launch/run-as.js';
 import { processStartTime } from '../podman/resume-state.js';
-import { hostView } from '../store/layout.js';
 import { hostTscKhz } from './accel.js';
 import { pilotInitrd } from './initrd.js';
-import { bootTimeoutMs, consoleTail, serve, shellWords, type VmRun } from './launch.js';
+import { bootTimeoutMs, consoleTail, serveIncludes, shellWords, type VmRun } from './launch.js';
 import { createOverlayDisk } from './overlay.js';
 import { FileFollower, readSmall } from './output.js';
 import { qemuArgs } from './setup.js';
@@ -148,21 +147,10 @@ async function startVm(ctx: LaunchContext, r: VmRun, dir: string, vmidFile: stri
   }
   const clientSockets: Record<string, string> = {};
   const servers = [];
-  const flake = ctx.resolved.flake;
-  const include = flake.engine === 'vm' ? flake.data.include : undefined;
-  if (include?.tar?.length || include?.path?.length) {
-    const { includeSources, joinedTarStream } = await import('../provision/includes.js');
-    const ic = {
-      host: hostView(ctx.resolved.config.root),
-      env: ctx.env,
-      flakeFile: s.file,
-      ignoreSyncError: ctx.args.options.has('ignore_sync_error'),
-      warn: ctx.warn,
-    };
-    const sources = await includeSources(ic, include);
-    clientSockets.include = join(dir, 'include.sock');
-    rmSync(clientSockets.include, { force: true });
-    servers.push(await serve(clientSockets.include, (sock) => joinedTarStream(ic, sources).pipe(sock)));
+  const includes = await serveIncludes(ctx, s, join(dir, 'include.sock'));
+  if (includes) {
+    clientSockets.include = includes.socket;
+    servers.push(includes.server);
   }
   const consoleLog = join(dir, 'console.log');
   const args = qemuArgs(s, {
