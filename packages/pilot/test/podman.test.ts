@@ -34,6 +34,21 @@ afterAll(async () => {
   await registry?.stop();
 });
 
+/** `pilot podman register` of the busybox image's shell as APP, without a network. */
+const registerSh = (app: string, ...extra: string[]) =>
+  sb.pilot([
+    'podman',
+    'register',
+    '--container',
+    IMAGE,
+    '--app',
+    app,
+    '--target',
+    '/bin/sh',
+    ...extra,
+    '--opt=--network none',
+  ]);
+
 describe('pilot podman (images)', () => {
   it('pulls from a registry and loads an archive (the last FILE* match when FILE is missing)', async () => {
     const pulled = await sb.pilot(['podman', 'pull', '--uri', remote, '--no-tls-verify']);
@@ -130,6 +145,74 @@ describe('podman-pilot', () => {
     expect(r.stdout).toBe('from the tar\nhost file\nhost file\n');
   });
 
+  it('delta container: base, then each layer, then the app image laid over it; host dependencies from /removed', async () => {
+    // two file-only images (no shell of their own): only a base makes them runnable
+    const image = async (name: string, files: Record<string, string>): Promise<string> => {
+      const tree = join(sb.dir, `tree-${name}`);
+      for (const [path, text] of Object.entries(files)) {
+        await mkdir(join(tree, path, '..'), { recursive: true });
+        await writeFile(join(tree, path), text);
+      }
+      const tar = join(sb.dir, `${name}.tar`);
+      expect((await run('tar', ['-C', tree, '-cf', tar, '.'])).code).toBe(0);
+      const ref = `localhost/pilot-${name}:1`;
+      const imported = await sb.podman(['import', '--quiet', tar, ref]);
+      expect(imported.stderr).toBe('');
+      return ref;
+    };
+    const layer = await image('layer', { 'opt/layer.txt': 'layer file\n', 'opt/order.txt': 'layer\n' });
+    const app = await image('delta', {
+      'opt/app.txt': 'app file\n',
+      'opt/order.txt': 'app\n',
+      // flake-pilot's list of host files a delta image expects (a missing one is skipped)
+      removed: '/etc/pilot-inc/from-host\n/etc/pilot-not-there\n',
+    });
+    const reg = await sb.pilot([
+      'podman',
+      'register',
+      '--container',
+      app,
+      '--base',
+      IMAGE,
+      '--layer',
+      layer,
+      '--check-host-dependencies',
+      '--app',
+      '/usr/bin/dbb',
+      '--target',
+      '/bin/sh',
+      '--opt=--network none',
+    ]);
+    expect(reg.stderr).toBe('');
+    expect(reg.code).toBe(0);
+    const r = await sb.app('/usr/bin/dbb', [
+      '-c',
+      'cat /opt/layer.txt /opt/app.txt /opt/order.txt /etc/pilot-inc/from-host; test -e /etc/pilot-not-there || echo skipped',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r).toMatchObject({ code: 0, stdout: 'layer file\napp file\napp\nhost file\nskipped\n' });
+    // the layers were exported through throw-away containers: none of them is left
+    expect((await sb.podman(['ps', '--all', '--quiet', '--filter', `ancestor=${layer}`])).stdout).toBe('');
+  });
+
+  it('%ignore_sync_error: a missing include path stops the start, unless the call says to go on', async () => {
+    const reg = await registerSh('/usr/bin/mbb', '--include-path', '/etc/pilot-missing');
+    expect(reg.code).toBe(0);
+    const refused = await sb.app('/usr/bin/mbb', ['-c', 'echo ran']);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('include.path');
+    expect(refused.stderr).toContain('/etc/pilot-missing');
+    expect(refused.stderr).toContain('%ignore_sync_error');
+    const ignored = await sb.app('/usr/bin/mbb', ['%ignore_sync_error', '-c', 'echo ran']);
+    expect(ignored.stdout).toBe('ran\n');
+    expect(ignored.code).toBe(0);
+    expect(ignored.stderr).toContain('/etc/pilot-missing does not exist');
+    expect(
+      (await sb.podman(['ps', '--all', '--quiet', '--filter', 'label=io.mantle.pilot.flake=mbb'])).stdout,
+    ).toBe('');
+  });
+
   it('resume: the second call execs into the same container, exit codes kept', async () => {
     const first = await sb.app('/usr/bin/rbb', ['-c', 'hostname; exit 5']);
     expect(first.code).toBe(5);
@@ -174,18 +257,7 @@ describe('podman-pilot', () => {
   });
 
   it('attach: the container is kept and started again with the command it was created with', async () => {
-    const reg = await sb.pilot([
-      'podman',
-      'register',
-      '--container',
-      IMAGE,
-      '--app',
-      '/usr/bin/abb',
-      '--target',
-      '/bin/sh',
-      '--attach',
-      '--opt=--network none',
-    ]);
+    const reg = await registerSh('/usr/bin/abb', '--attach');
     expect(reg.code).toBe(0);
     const first = await sb.app('/usr/bin/abb', ['-c', 'echo first-run; exit 6']);
     expect(first).toEqual({ code: 6, stdout: 'first-run\n', stderr: '' });
@@ -200,18 +272,7 @@ describe('podman-pilot', () => {
   });
 
   it('passes a terminal through: with a tty the app gets one, piped it gets plain streams', async () => {
-    const reg = await sb.pilot([
-      'podman',
-      'register',
-      '--container',
-      IMAGE,
-      '--app',
-      '/usr/bin/tbb',
-      '--target',
-      '/bin/sh',
-      '--opt=-ti',
-      '--opt=--network none',
-    ]);
+    const reg = await registerSh('/usr/bin/tbb', '--opt=-ti');
     expect(reg.code).toBe(0);
     // script(1) gives the launcher a pseudo-terminal as stdin/stdout/stderr; its stdin stays
     // open until the app ended (an early EOF on a terminal would end podman's attach)

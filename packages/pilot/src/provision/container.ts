@@ -1,6 +1,6 @@
 // Provisioning a created (not yet started) container, as podman-pilot does before the start:
 //   1. delta containers: the base image is what was created; each `layers:` image and then the
-//      flake's own image are laid over it, in order (podman export | podman cp);
+//      flake's own image are laid over it, in order (podman cp out of a throw-away container | podman cp in);
 //   2. host dependencies: with `check_host_dependencies: true`, the host files the instance's
 //      `/removed` list names are copied in (missing ones skipped, as flake-pilot's rsync
 //      --ignore-missing-args does). Unlike flake-pilot this is not implied by a base container,
@@ -114,7 +114,9 @@ async function layer(p: ContainerProvision, image: string): Promise<void> {
   );
   const tmp = created.stdout.trim();
   try {
-    const inv = p.podman.call(['export', tmp]);
+    // `podman cp CID:/ -` rather than `podman export`: export opens /dev/stdout, which fails
+    // (ENXIO) when stdout is a socket, as Node's child pipes are
+    const inv = p.podman.call(['cp', `${tmp}:/`, '-']);
     const child = start(inv);
     await copyIn(p, { stream: child.stdout!, done: finish(child, inv, false) }, `layer ${image}`);
   } finally {
