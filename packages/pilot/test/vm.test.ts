@@ -3,12 +3,12 @@
 // and includes; a resume VM that keeps running between calls.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxTree, requireBuilt, run, sandbox, type Sandbox } from './helpers.js';
+import { busyboxTree, DIST, requireBuilt, run, sandbox, type Sandbox } from './helpers.js';
 
 let sb: Sandbox;
 let tiny: string;
@@ -89,6 +89,58 @@ describe('vm-pilot (tiny kernel + initramfs)', () => {
     const last = await sb.app('/usr/bin/rvmsh', ['%remove', '-c', 'echo bye']);
     expect(last.stdout).toBe('bye\n');
     expect(existsSync(join(ids, 'rvmsh.vmid'))).toBe(false);
+  });
+});
+
+describe('vm-pilot with a flake as flake-ctl writes it', () => {
+  it('runs a firecracker flake (flake-ctl template, its boot_args, 4 GiB, 2 vCPUs) under qemu unchanged; @NAME boot_args', async () => {
+    // `flake-ctl firecracker register` output for the image `vm pull` stored: its sci init,
+    // root and ip settings are the in-VM init's business here (dropped), the rest is kept
+    const images = '/var/lib/firecracker/images/tiny';
+    const flake = [
+      'include:',
+      '  tar: ~',
+      '  path: ~',
+      'vm:',
+      '  name: tiny',
+      '  target_app_path: /bin/sh',
+      '  host_app_path: /usr/bin/fcsh',
+      '  base_vm: ~',
+      '  layers: ~',
+      '  runtime:',
+      '    runas: root',
+      '    resume: false',
+      '    force_vsock: false',
+      '    firecracker:',
+      '      boot_args:',
+      '        - "init=/usr/sbin/sci"',
+      '        - "console=ttyS0"',
+      '        - "root=/dev/vda"',
+      '        - "acpi=off"',
+      '        - "rd.neednet=1"',
+      '        - "ip=dhcp"',
+      '        - "quiet"',
+      '        - "pilot.test=global"',
+      '      overlay_size: ~',
+      '      rootfs_image_path: ~',
+      `      kernel_image_path: ${images}/kernel`,
+      `      initrd_path: ${images}/initrd`,
+      '      mem_size_mib: 4096',
+      '      vcpu_count: 2',
+      '      cache_type: ~',
+      '      instance:',
+      '        "@id":',
+      '          boot_args:',
+      '            - "pilot.test=instance"',
+      '',
+    ].join('\n');
+    await writeFile(join(sb.root, 'usr', 'share', 'flakes', 'fcsh.yaml'), flake);
+    await mkdir(join(sb.root, 'usr', 'share', 'flakes', 'fcsh.d'));
+    await symlink(join(DIST, 'vm-pilot.js'), join(sb.root, 'usr', 'bin', 'fcsh'));
+    const script =
+      'grep -o "pilot.test=[a-z]*" /proc/cmdline; grep -c ^processor /proc/cpuinfo; ip -4 addr show eth0 | grep -c 10.0.2.15; exit 5';
+    const r = await sb.app('/usr/bin/fcsh', ['@id', '-c', script]);
+    expect(r).toEqual({ code: 5, stdout: 'pilot.test=instance\n2\n1\n', stderr: '' });
   });
 });
 

@@ -50,6 +50,8 @@ export const firecrackerSchema = z.object({
   mem_size_mib: z.number().int().positive().nullish(),
   vcpu_count: z.number().int().positive().nullish(),
   cache_type: z.enum(['Writeback', 'Unsafe']).nullish(),
+  /** per `@NAME` settings (flake-ctl's newer template): boot_args that replace or extend the global ones */
+  instance: z.record(z.string(), z.object({ boot_args: optTexts }).nullish()).nullish(),
 });
 
 export const vmRuntimeSchema = z.object({

@@ -14,7 +14,7 @@ import type { LaunchContext } from '../launch/context.js';
 import { raise } from '../launch/raise.js';
 import { chooseAccel } from './accel.js';
 import { createOverlayDisk } from './overlay.js';
-import { qemuBinary, type VmSetup } from './setup.js';
+import { instanceBootArgs, qemuBinary, type VmSetup } from './setup.js';
 
 function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter))
@@ -62,7 +62,7 @@ export async function launchFirecracker(ctx: LaunchContext, s: VmSetup): Promise
     // firecracker-pilot escapes '-' for the kernel command line
     const run = [s.target, ...ctx.args.appArgs].map((a) => a.replace(/-/g, '\\-')).join(' ');
     const bootArgs = [
-      ...(fc.boot_args ?? []),
+      ...instanceBootArgs(fc, ctx.args.instance),
       ...(s.overlayBytes ? ['overlay_root=/dev/vdb'] : []),
       `run="${run}"`,
     ];

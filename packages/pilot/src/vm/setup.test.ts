@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSize, qemuArgs, type VmSetup } from './setup.js';
+import { instanceBootArgs, parseSize, qemuArgs, type VmSetup } from './setup.js';
 import { shellWords } from './launch.js';
 import { writeCpio, cpioFile } from './cpio.js';
 
@@ -10,6 +10,24 @@ describe('parseSize', () => {
     expect(parseSize('512m')).toBe(512 * 1024 ** 2);
     expect(parseSize(4096)).toBe(4096);
     expect(parseSize('lots')).toBeUndefined();
+  });
+});
+
+describe('instanceBootArgs', () => {
+  const fc = {
+    boot_args: ['console=ttyS0', 'ip=dhcp', 'quiet'],
+    instance: { '@id': { boot_args: ['ip=172.16.0.2::172.16.0.1:255.255.255.0::eth0:off', 'app.x=1'] } },
+  };
+  it('replaces the global option of the same name and appends the others, for that @NAME only', () => {
+    expect(instanceBootArgs(fc, '@id')).toEqual([
+      'console=ttyS0',
+      'ip=172.16.0.2::172.16.0.1:255.255.255.0::eth0:off',
+      'quiet',
+      'app.x=1',
+    ]);
+    expect(instanceBootArgs(fc, '@other')).toEqual(fc.boot_args);
+    expect(instanceBootArgs(fc, undefined)).toEqual(fc.boot_args);
+    expect(instanceBootArgs({ boot_args: null, instance: { '@id': null } }, '@id')).toEqual([]);
   });
 });
 

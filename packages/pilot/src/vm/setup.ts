@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { flakeFile, type LaunchContext } from '../launch/context.js';
 import { raise } from '../launch/raise.js';
 import { hostView } from '../store/layout.js';
+import type { VmFlake } from '../flake/schema.js';
 import type { Accel } from './accel.js';
 
 export interface VmSetup {
@@ -48,6 +49,28 @@ export function parseSize(v: string | number): number | undefined {
   return m && factor ? Math.round(Number(m[1]) * factor) : undefined;
 }
 
+/** A boot argument's option name: `ip=dhcp` → `ip`, `quiet` → `quiet`. */
+const optionOf = (arg: string): string => arg.split('=', 1)[0]!;
+
+/**
+ * The flake's boot_args for an `@NAME` call, as firecracker-pilot merges `instance:` settings:
+ * an option the instance sets replaces the global one of the same name, the others are appended.
+ */
+export function instanceBootArgs(
+  fc: Pick<VmFlake['vm']['runtime']['firecracker'], 'boot_args' | 'instance'>,
+  instance: string | undefined,
+): string[] {
+  const global = fc.boot_args ?? [];
+  const own = (instance && fc.instance?.[instance]?.boot_args) || [];
+  const replaced = new Map(own.map((a) => [optionOf(a), a]));
+  const merged = global.map((a) => {
+    const r = replaced.get(optionOf(a));
+    replaced.delete(optionOf(a));
+    return r ?? a;
+  });
+  return [...merged, ...replaced.values()];
+}
+
 // Owned by vm-pilot's init (or meaningless for qemu): dropped from the flake's boot_args.
 const OWN = /^(init|rdinit|root|console|ip|panic|reboot)=|^rd\.|^quiet$|^acpi=off$/;
 
@@ -80,7 +103,7 @@ export async function vmSetup(ctx: LaunchContext): Promise<VmSetup> {
         hint: 'write it like 20GiB, 512MiB or 2GB',
       });
   }
-  const boot = fc.boot_args ?? [];
+  const boot = instanceBootArgs(fc, ctx.args.instance);
   return {
     file,
     kernel: (await need('kernel_image_path', fc.kernel_image_path))!,
