@@ -186,12 +186,20 @@ export function waitForOutput(child: ChildProcess, text: string, timeoutMs = 120
       () => reject(new Error(`timed out waiting for ${JSON.stringify(text)}; got ${JSON.stringify(seen)}`)),
       timeoutMs,
     );
+    let errors = '';
+    child.stderr?.on('data', (c: Buffer) => (errors += c.toString('utf8')));
     child.stdout!.on('data', (c: Buffer) => {
       seen += c.toString('utf8');
       if (seen.includes(text)) {
         clearTimeout(timer);
         resolve(seen);
       }
+    });
+    // a program that ended without it fails the wait at once, with what it said
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (!seen.includes(text))
+        reject(new Error(`exited (${code}) before ${JSON.stringify(text)}; stderr: ${errors}`));
     });
   });
 }

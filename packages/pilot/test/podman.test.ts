@@ -302,6 +302,15 @@ describe('podman-pilot', () => {
     child.kill('SIGTERM');
     expect(await done).toBe(7);
     expect(out).toContain('got-TERM');
+    // the plain-mode container and its id file went with it
+    expect(
+      (await sb.podman(['ps', '--all', '--quiet', '--filter', 'label=io.mantle.pilot.flake=bb'])).stdout,
+    ).toBe('');
+    expect(
+      (await readdir(join(sb.root, 'tmp', 'flakes', String(process.getuid!())))).filter((f) =>
+        f.startsWith('bb@'),
+      ),
+    ).toEqual([]);
   });
 
   it('runs a flake written the way flake-pilot writes it (flake-ctl template: -ti, runas root) unchanged', async () => {
