@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxTree, DIST, requireBuilt, run, sandbox, type Sandbox } from './helpers.js';
+import { busyboxTree, DIST, requireBuilt, run, sandbox, waitForOutput, type Sandbox } from './helpers.js';
 
 let sb: Sandbox;
 let tiny: string;
@@ -62,6 +62,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await sb?.cleanup();
 });
+
+/** Command lines of the processes that name a path under `dir` (from /proc: no procps on a minimal Debian). */
+function processesUnder(dir: string): string[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      } catch {
+        return ''; // ended meanwhile
+      }
+    })
+    .filter((c) => c.includes(dir));
+}
 
 describe('vm-pilot (tiny kernel + initramfs)', () => {
   it('runs echo hi and returns its output and exit code 0', async () => {
@@ -210,21 +224,24 @@ describe('vm-pilot without firecracker', () => {
   });
 });
 
+describe('vm-pilot and signals', () => {
+  it('SIGTERM to the launcher stops the VM: exit 143, no qemu left', async () => {
+    const child = sb.spawnApp('/usr/bin/vmsh', ['-c', 'echo ready; sleep 600']);
+    const done = new Promise<number>((r) =>
+      child.on('exit', (code, signal) => r(code ?? (signal ? -1 : -2))),
+    );
+    await waitForOutput(child, 'ready', 240_000);
+    child.kill('SIGTERM');
+    expect(await done).toBe(143);
+    expect(processesUnder(sb.root)).toEqual([]);
+  });
+});
+
 describe('vm-pilot boot watchdog', () => {
   it('a VM that does not reach its init in time is stopped: exit 1, console tail, no qemu left', async () => {
     const r = await sb.app('/usr/bin/vmsh', ['-c', 'true'], { env: { MANTLE_PILOT_VM_BOOT_TIMEOUT: '0.2' } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('the VM did not start its init within 0.2 s');
-    // every process's command line, from /proc (no procps on a minimal Debian)
-    const cmdlines = readdirSync('/proc')
-      .filter((d) => /^\d+$/.test(d))
-      .map((d) => {
-        try {
-          return readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
-        } catch {
-          return ''; // ended meanwhile
-        }
-      });
-    expect(cmdlines.filter((c) => c.includes(sb.root))).toEqual([]);
+    expect(processesUnder(sb.root)).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheDir } from '../launch/cache.js';
-import { runForeground } from '../launch/child.js';
+import { runForeground, signalExitCode } from '../launch/child.js';
 import type { LaunchContext } from '../launch/context.js';
 import { raise } from '../launch/raise.js';
 import { commandAs, resolveRunAs, type RunAs } from '../launch/run-as.js';
@@ -191,7 +191,7 @@ async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
       new FileFollower(files.stdout, process.stdout),
       new FileFollower(files.stderr, process.stderr),
     );
-    let signalled = false;
+    let signalled: NodeJS.Signals | undefined;
     let bootTimedOut = false;
     const started = Date.now();
     const bootTimeout = bootTimeoutMs(ctx.env);
@@ -212,9 +212,9 @@ async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
           }
         }, 20);
       },
-      onSignal: () => {
+      onSignal: (signal) => {
         // the VM cannot pass a signal to the app: stopping the VM stops the app
-        signalled = true;
+        signalled = signal;
         return false;
       },
     });
@@ -222,7 +222,8 @@ async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
     followers.forEach((f) => f.pump());
     const m = /^exit (\d+)/m.exec(readSmall(files.exit));
     if (m) return Number(m[1]);
-    if (signalled) return code;
+    // qemu ends with 0 on SIGTERM/SIGINT: the caller must see that the app was stopped
+    if (signalled) return signalExitCode(signalled);
     if (bootTimedOut)
       return await raise('operation', {
         code: 'VM_BOOT_TIMEOUT',
