@@ -291,6 +291,20 @@ describe('podman-pilot', () => {
     expect(piped.stdout).toBe('no-tty\n');
   });
 
+  it('%interactive: a terminal for the app even when called through pipes', async () => {
+    expect((await registerSh('/usr/bin/ixbb')).code).toBe(0);
+    const piped = await sb.app('/usr/bin/ixbb', ['-c', 'test -t 1 && echo tty || echo no-tty']);
+    expect(piped.stdout).toBe('no-tty\n');
+    const forced = await sb.app('/usr/bin/ixbb', [
+      '%interactive',
+      '-c',
+      'test -t 1 && echo tty || echo no-tty',
+    ]);
+    expect(forced.code).toBe(0);
+    // through a terminal, the line ends as a terminal writes it
+    expect(forced.stdout.replace(/\r\n/g, '\n')).toBe('tty\n');
+  });
+
   it('SIGTERM to the launcher reaches the app', async () => {
     const child = sb.spawnApp('/usr/bin/bb', [
       '-c',
