@@ -28,7 +28,7 @@ APT_PACKAGES=(
   gnupg                          # OpenPGP fixtures for verification tests
   ignition                       # ignition-validate: cross-checks of the Butane translator
   iproute2                       # network namespaces in tests
-  podman runc catatonit          # pilot's podman engine (runc: crun fails on this host's cgroups; catatonit: --init of resume flakes)
+  podman runc catatonit          # pilot's podman engine (runc: crun fails on this host's cgroups; catatonit: the containers' --init)
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

@@ -327,6 +327,14 @@ describe('podman-pilot', () => {
     ).toEqual([]);
   });
 
+  it('SIGTERM stops an app that does not handle it (exit 143), as it would outside a container', async () => {
+    const child = sb.spawnApp('/usr/bin/ixbb', ['-c', 'echo ready; sleep 600; echo not-stopped']);
+    const done = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+    await waitForOutput(child, 'ready');
+    child.kill('SIGTERM');
+    expect(await done).toBe(143);
+  }, 60_000);
+
   it('runs a flake written the way flake-pilot writes it (flake-ctl template: -ti, runas root) unchanged', async () => {
     // flake-ctl's template as it writes it, pointed at the test image
     const flake = (await readFile(new URL('fixtures/flake-ctl-container.yaml', import.meta.url), 'utf8'))

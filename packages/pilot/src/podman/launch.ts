@@ -181,6 +181,13 @@ async function create(plan: Plan, entry: string[], args: string[]): Promise<stri
 
 const entrypoint = (plan: Plan): string[] => (plan.target === '/' ? [] : ['--entrypoint', plan.target]);
 
+/**
+ * `--init` (catatonit as the container's PID 1) unless the flake decides it: the kernel drops
+ * signals a PID 1 has no handler for, so without it podman's forwarded SIGTERM/SIGINT would not
+ * stop an app that relies on their default action — the caller's Ctrl-C would do nothing.
+ */
+const init = (plan: Plan): string[] => (plan.options.some((o) => /^--init(=|$)/.test(o)) ? [] : ['--init']);
+
 async function plain(plan: Plan): Promise<number> {
   await collectStaleCidFiles(plan);
   const appArgs = plan.ctx.args.appArgs;
@@ -194,6 +201,7 @@ async function plain(plan: Plan): Promise<number> {
         ...plan.labels,
         ...plan.options,
         ...plan.io,
+        ...init(plan),
         ...entrypoint(plan),
         plan.image,
         ...appArgs,
@@ -203,7 +211,7 @@ async function plain(plan: Plan): Promise<number> {
       forget(plan.cidFile);
     }
   }
-  const cid = await create(plan, entrypoint(plan), appArgs);
+  const cid = await create(plan, [...init(plan), ...entrypoint(plan)], appArgs);
   await provision(plan, cid);
   try {
     return await foreground(plan, ['start', '--attach', '--interactive', cid]);
@@ -307,7 +315,7 @@ async function attach(plan: Plan): Promise<number> {
   if (cur?.running) code = await foreground(plan, ['attach', cur.cid]);
   else if (cur) code = await foreground(plan, ['start', '--attach', '--interactive', cur.cid]);
   else {
-    const cid = await create(plan, entrypoint(plan), plan.ctx.args.appArgs);
+    const cid = await create(plan, [...init(plan), ...entrypoint(plan)], plan.ctx.args.appArgs);
     await provision(plan, cid);
     code = await foreground(plan, ['start', '--attach', '--interactive', cid]);
   }
