@@ -1,5 +1,6 @@
 import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
 import { awsCommands } from './commands/aws.js';
+import { gcloudCommands } from './commands/gcloud.js';
 import { imageCommands } from './commands/image.js';
 import { profilesCommand } from './commands/profiles-list.js';
 
@@ -12,7 +13,7 @@ export const cli: CliSpec = {
       .command(imageCommands(bind))
       .command(profilesCommand(bind))
       .command(awsCommands(bind))
-      .command(bind(notBuiltYet('gcloud', 'Google Compute Engine images')))
+      .command(gcloudCommands(bind))
       .command(bind(notBuiltYet('azure', 'Azure images'))),
 };
 

@@ -80,39 +80,95 @@ export const GrpcCode = {
 } as const;
 
 interface GaxError {
-  code?: number;
+  code?: number | string;
+  status?: number;
   message?: string;
   reason?: string;
   errors?: { reason?: string; message?: string }[];
 }
 
+const HTTP_TO_GRPC: Record<number, number> = {
+  400: GrpcCode.INVALID_ARGUMENT,
+  401: GrpcCode.UNAUTHENTICATED,
+  403: GrpcCode.PERMISSION_DENIED,
+  404: GrpcCode.NOT_FOUND,
+  409: GrpcCode.ALREADY_EXISTS,
+  412: GrpcCode.FAILED_PRECONDITION,
+  429: GrpcCode.RESOURCE_EXHAUSTED,
+  503: GrpcCode.UNAVAILABLE,
+};
+
+/** What a client error says, whichever shape it came in. */
+interface GceFailure {
+  /** the gRPC status code */
+  code?: number;
+  /** Google's reason (`notFound`, `alreadyExists`, `rateLimitExceeded`, ...) */
+  reason?: string;
+  message: string;
+}
+
+/**
+ * Normalize a client error: the REST transport throws either a gax GoogleError (gRPC `code`) or,
+ * for plain HTTP failures, a GaxiosError whose `code`/`status` is the HTTP status and whose message
+ * is Google's JSON error body ({"error": {code, message, errors: [{reason}], status}}).
+ */
+export function gceFailure(err: unknown): GceFailure {
+  const e = (err ?? {}) as GaxError;
+  let message = e.message ?? String(err);
+  let reason = e.reason ?? e.errors?.[0]?.reason;
+  let http = typeof e.status === 'number' ? e.status : undefined;
+  let code = typeof e.code === 'number' ? e.code : undefined;
+  if (code !== undefined && code >= 100) {
+    http = code;
+    code = undefined;
+  }
+  if (message.trimStart().startsWith('{')) {
+    try {
+      const body = JSON.parse(message) as {
+        error?: { code?: number; message?: string; status?: string; errors?: { reason?: string }[] };
+      };
+      if (body.error) {
+        message = body.error.message ?? message;
+        reason ??= body.error.errors?.[0]?.reason;
+        http ??= body.error.code;
+        const named = body.error.status ? (GrpcCode as Record<string, number>)[body.error.status] : undefined;
+        code ??= named;
+      }
+    } catch {
+      // not JSON after all: keep the message as it is
+    }
+  }
+  code ??= http !== undefined ? HTTP_TO_GRPC[http] : undefined;
+  return { ...(code !== undefined ? { code } : {}), ...(reason ? { reason } : {}), message };
+}
+
 /** The HTTP-ish reason of a client error (`notFound`, `alreadyExists`, `rateLimitExceeded`, ...). */
 export function gceReason(err: unknown): string | undefined {
-  const e = err as GaxError;
-  return e.reason ?? e.errors?.[0]?.reason;
+  return gceFailure(err).reason;
 }
 
 /** true for "the resource does not exist" answers. */
 export function isGceNotFound(err: unknown): boolean {
-  return (err as GaxError).code === GrpcCode.NOT_FOUND || gceReason(err) === 'notFound';
+  const f = gceFailure(err);
+  return f.code === GrpcCode.NOT_FOUND || f.reason === 'notFound';
 }
 
 /** true for "already exists" answers (HTTP 409). */
 export function isGceAlreadyExists(err: unknown): boolean {
-  const e = err as GaxError;
+  const f = gceFailure(err);
   return (
-    e.code === GrpcCode.ALREADY_EXISTS ||
-    gceReason(err) === 'alreadyExists' ||
-    (e.code === GrpcCode.ABORTED && /already exists/i.test(e.message ?? ''))
+    f.code === GrpcCode.ALREADY_EXISTS ||
+    f.reason === 'alreadyExists' ||
+    (f.code === GrpcCode.ABORTED && /already exists/i.test(f.message))
   );
 }
 
 function retryable(err: unknown): boolean {
-  const c = (err as GaxError).code;
+  const f = gceFailure(err);
   return (
-    c === GrpcCode.RESOURCE_EXHAUSTED ||
-    c === GrpcCode.UNAVAILABLE ||
-    ['rateLimitExceeded', 'userRateLimitExceeded', 'backendError'].includes(gceReason(err) ?? '')
+    f.code === GrpcCode.RESOURCE_EXHAUSTED ||
+    f.code === GrpcCode.UNAVAILABLE ||
+    ['rateLimitExceeded', 'userRateLimitExceeded', 'backendError'].includes(f.reason ?? '')
   );
 }
 
@@ -271,8 +327,8 @@ export function gceError(
   if (err instanceof InputError || err instanceof PrerequisiteError || err instanceof OperationError)
     return err;
   if ((err as { name?: string }).name === 'AbortError') return err as Error;
-  const e = err as GaxError;
-  const message = (e.message ?? String(err)).split('\n')[0]!;
+  const e = gceFailure(err);
+  const message = e.message.split('\n')[0]!;
   const { profile, projectId } = ctx.gce;
   if (e.code === GrpcCode.UNAUTHENTICATED || e.code === GrpcCode.PERMISSION_DENIED) {
     return new PrerequisiteError({
@@ -285,7 +341,7 @@ export function gceError(
   }
   return new OperationError({
     code: e.code === GrpcCode.RESOURCE_EXHAUSTED ? 'GCE_THROTTLED' : 'GCE_REQUEST_FAILED',
-    message: `${ctx.what} failed${gceReason(err) ? ` (${gceReason(err)})` : ''}: ${message}`,
+    message: `${ctx.what} failed${e.reason ? ` (${e.reason})` : ''}: ${message}`,
     ...(e.code === GrpcCode.RESOURCE_EXHAUSTED
       ? { hint: 'the project is over its API rate or quota; retry later' }
       : {}),
