@@ -1,16 +1,16 @@
 // Integration: `ore gcloud` (the built bin) with the real @google-cloud/compute clients (REST
 // transport, CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE) against a local server speaking the Compute
 // Engine REST API with operations (@mantle/test-utils/fake-gce: there is no GCE emulator), and
-// the real @google-cloud/storage client (STORAGE_EMULATOR_HOST) against the GCS JSON API server
+// the real @google-cloud/storage client (CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE) against the GCS JSON API server
 // of @mantle/test-utils/fake-gcs. Both keep state, so reruns see what earlier runs made; the
 // fake GCE checks that requests carry a JWT signed by the test's service-account key.
 // Needs: pnpm --filter @mantle/core --filter @mantle/ore build
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '@mantle/core/exec';
 import { startFakeGce, type FakeGce } from '@mantle/test-utils/fake-gce';
 import { startFakeGcs, type FakeGcs } from '@mantle/test-utils/fake-gcs';
 import { jsonError, requireOreBuild, runOre } from './helpers/ore-bin.js';
@@ -53,13 +53,13 @@ async function makeDisk(name: string): Promise<Buffer> {
   return d;
 }
 
-/** The disk.raw inside a gzip'd oldgnu tar (the object GCE reads). */
-function diskOfTarball(gz: Buffer): Buffer {
-  const tar = gunzipSync(gz);
-  expect(tar.subarray(0, 8).toString('latin1')).toBe('disk.raw');
-  expect(tar.subarray(257, 265).toString('latin1')).toBe('ustar  \0');
-  const size = Number.parseInt(tar.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim(), 8);
-  return tar.subarray(512, 512 + size);
+/** The disk.raw inside a gzip'd oldgnu (sparse) tar, as GNU tar extracts it. */
+async function diskOfTarball(gz: Buffer): Promise<Buffer> {
+  const x = await mkdtemp(join(dir, 'x-'));
+  await writeFile(join(x, 'image.tar.gz'), gz);
+  await run('tar', ['-xzf', 'image.tar.gz'], { cwd: x });
+  expect((await run('tar', ['-tzvf', 'image.tar.gz'], { cwd: x })).stdout).toMatch(/ disk\.raw$/m);
+  return readFile(join(x, 'disk.raw'));
 }
 
 beforeAll(async () => {
@@ -97,7 +97,7 @@ beforeAll(async () => {
     HOME: join(dir, 'home'),
     GOOGLE_APPLICATION_CREDENTIALS: keyFile,
     CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: gce.endpoint,
-    STORAGE_EMULATOR_HOST: gcs.endpoint,
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE: `${gcs.endpoint}/storage/v1/`,
   };
   disk = await makeDisk('flatcar_production_gce.bin');
 });
@@ -141,7 +141,7 @@ describe('ore gcloud upload/create-image against a local Compute REST server and
     expect(selfLink).toMatch(/projects\/mantle-test\/global\/images\/flatcar-dev-1$/);
     // the object is the gce tarball of the disk, byte for byte
     const obj = gcs.object('mantle-images', 'dev/flatcar_production_gce.bin')!;
-    expect(diskOfTarball(obj.data).equals(disk)).toBe(true);
+    expect((await diskOfTarball(obj.data)).equals(disk)).toBe(true);
     const img = gce.images.find((i) => i.name === 'flatcar-dev-1')!;
     expect(img).toMatchObject({
       status: 'READY',
@@ -258,7 +258,7 @@ describe('ore gcloud gc and the instance library functions', () => {
     const ore_ = await import('@mantle/ore');
     const clients = ore_.gceClients({
       projectId: PROJECT,
-      credentials: JSON.parse(await import('node:fs/promises').then((f) => f.readFile(keyFile, 'utf8'))),
+      credentials: JSON.parse(await readFile(keyFile, 'utf8')) as never,
       endpoint: gce.endpoint,
       pollMs: 50,
     });
@@ -275,7 +275,10 @@ describe('ore gcloud gc and the instance library functions', () => {
         userData: '{"ignition":{"version":"3.3.0"}}',
         labels: { 'kola-run': 'run1' },
       });
-      expect(inst).toMatchObject({ status: 'RUNNING', labels: { 'created-by': 'mantle', 'kola-run': 'run1' } });
+      expect(inst).toMatchObject({
+        status: 'RUNNING',
+        labels: { 'created-by': 'mantle', 'kola-run': 'run1' },
+      });
       expect(inst.externalIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
       expect(inst.metadata['user-data']).toContain('ignition');
       const running = await ore_.waitGceInstanceRunning(clients, 'us-central1-a', inst.name);
@@ -338,8 +341,14 @@ describe('ore gcloud bad inputs', () => {
     } finally {
       gce.rejectAuth = false;
     }
-    const none = await ore(['list-images', '--json'], { GOOGLE_APPLICATION_CREDENTIALS: join(dir, 'nope.json') });
+    // no key anywhere: exit 3; a named key file that does not exist: exit 2 naming it
+    const noKey = { ...env };
+    delete noKey.GOOGLE_APPLICATION_CREDENTIALS;
+    const none = await runOre(dir, ['gcloud', 'list-images', '--json'], { env: noKey });
     expect(none.exitCode).toBe(3);
+    const gone = await ore(['list-images', '--gce-json-key', join(dir, 'nope.json'), '--json']);
+    expect(gone.exitCode).toBe(2);
+    expect(jsonError(gone.stderr).message).toContain('nope.json');
   });
 
   it('an unknown zone, a malformed zone, a bucket that does not exist', async () => {

@@ -78,8 +78,10 @@ function checkProjectName(project: string): void {
 }
 
 /**
- * The GCS store of `gs://bucket/prefix/` with the key's credentials; STORAGE_EMULATOR_HOST (the
- * storage SDK's own variable) points it at a local server.
+ * The GCS store of `gs://bucket/prefix/` with the key's credentials;
+ * CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE (gcloud's variable, e.g.
+ * http://127.0.0.1:4443/storage/v1/) points it elsewhere, unauthenticated, as the SDK does for custom
+ * endpoints. (The SDK's own STORAGE_EMULATOR_HOST changes its URL layout and is left alone.)
  */
 export async function openGcsBucket(url: string, gce: GceClients, ctx: CommandContext): Promise<ObjectStore> {
   if (!/^gs:\/\/[a-z0-9][-_.a-z0-9]{1,221}[a-z0-9](\/.*)?$/.test(url))
@@ -90,15 +92,18 @@ export async function openGcsBucket(url: string, gce: GceClients, ctx: CommandCo
       details: { flag: '--bucket', value: url },
     });
   const { openStore } = await import('../storage/open-store.js');
-  const emulator = ctx.env.STORAGE_EMULATOR_HOST;
+  const override = ctx.env.CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE;
+  const endpoint = override ? override.replace(/\/storage\/v1\/?$/, '').replace(/\/+$/, '') : undefined;
   const creds = gce.options.credentials;
   return openStore(url.endsWith('/') ? url : `${url}/`, {
     logger: ctx.logger,
     env: ctx.env,
     gcs: {
       projectId: gce.projectId,
-      ...(emulator ? { apiEndpoint: emulator.startsWith('http') ? emulator : `http://${emulator}` } : {}),
-      ...(creds && !emulator ? { credentials: { client_email: creds.client_email, private_key: creds.private_key } } : {}),
+      ...(endpoint ? { apiEndpoint: endpoint } : {}),
+      ...(creds && !endpoint
+        ? { credentials: { client_email: creds.client_email, private_key: creds.private_key } }
+        : {}),
     },
   });
 }

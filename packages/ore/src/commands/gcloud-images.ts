@@ -2,6 +2,7 @@ import { defineCommand, writeOut } from '@mantle/core/cli';
 import type { GceGcResult } from '../gce/maintenance.js';
 import type { GceDeprecationState, GceImageInfo } from '../gce/images.js';
 import { gceCommonOptions, openGce } from './gcloud-common.js';
+import { olderThanOption } from './older-than.js';
 
 /** `ore gcloud list-images [--prefix P] [--family F] [--all]` */
 export const gcloudListImagesCommand = defineCommand({
@@ -38,7 +39,8 @@ export const gcloudListImagesCommand = defineCommand({
 export const gcloudDeleteImagesCommand = defineCommand({
   command: 'delete-images <names..>',
   describe: 'delete images by name (missing ones are reported, not an error)',
-  builder: (y) => gceCommonOptions(y.positional('names', { type: 'string', array: true, demandOption: true })),
+  builder: (y) =>
+    gceCommonOptions(y.positional('names', { type: 'string', array: true, demandOption: true })),
   run: async (args, ctx) => {
     const { DryRun } = await import('../cloud/dry-run.js');
     const { checkCloudName } = await import('../cloud/names.js');
@@ -99,15 +101,7 @@ export const gcloudDeprecateCommand = defineCommand({
 export const gcloudGcCommand = defineCommand({
   command: 'gc',
   describe: 'delete images and instances labelled created-by=mantle that are older than --older-than',
-  builder: (y) =>
-    gceCommonOptions(
-      y.option('older-than', {
-        alias: 'duration',
-        type: 'string',
-        default: '5h',
-        describe: 'age, e.g. 30m, 5h, 2d',
-      }),
-    ),
+  builder: (y) => gceCommonOptions(olderThanOption(y)),
   run: async (args, ctx) => {
     const { DryRun } = await import('../cloud/dry-run.js');
     const { parseDuration } = await import('../aws/maintenance.js');
@@ -117,7 +111,12 @@ export const gcloudGcCommand = defineCommand({
     const gce = await openGce(args, ctx, dry);
     try {
       if (!dry) await checkGceZoneKnown(gce, args.zone);
-      const r = await gcGce(gce, { zone: args.zone, olderThanMs: ms, olderThan: args.olderThan, logger: ctx.logger });
+      const r = await gcGce(gce, {
+        zone: args.zone,
+        olderThanMs: ms,
+        olderThan: args.olderThan,
+        logger: ctx.logger,
+      });
       return dry ? { ...r, dryRun: dry.calls } : r;
     } finally {
       await gce.destroy();

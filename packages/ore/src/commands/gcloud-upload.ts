@@ -1,4 +1,5 @@
 import { basename, resolve } from 'node:path';
+import type { Argv } from 'yargs';
 import { defineCommand, writeOut } from '@mantle/core/cli';
 import { InputError } from '@mantle/core/errors';
 import type { CreateGceImageResult } from '../gce/images.js';
@@ -11,7 +12,7 @@ export const gcloudUploadCommand = defineCommand({
   describe: 'upload a GCE image tarball (or a disk image, converted first) to GCS and create an image of it',
   builder: (y) =>
     gceCommonOptions(
-      y
+      imageOptions(y)
         .option('bucket', {
           type: 'string',
           demandOption: true,
@@ -25,20 +26,6 @@ export const gcloudUploadCommand = defineCommand({
         .option('name', {
           type: 'string',
           describe: 'image name (default: the file name made a GCE name)',
-        })
-        .option('family', { type: 'string', describe: 'image family' })
-        .option('description', { type: 'string', describe: 'image description' })
-        .option('license', {
-          type: 'string',
-          array: true,
-          describe: 'license (short name of this project or projects/P/global/licenses/L; repeatable)',
-        })
-        .option('label', { type: 'string', array: true, describe: 'key=value image label (repeatable)' })
-        .option('storage-location', { type: 'string', describe: 'region or multi-region (us, eu, asia)' })
-        .option('force', {
-          type: 'boolean',
-          default: false,
-          describe: 'replace an image of the name made from another tarball',
         })
         .option('public', {
           type: 'boolean',
@@ -93,19 +80,13 @@ export const gcloudCreateImageCommand = defineCommand({
   describe: 'create an image from a tarball already in GCS (idempotent; --force replaces)',
   builder: (y) =>
     gceCommonOptions(
-      y
+      imageOptions(y)
         .option('source', {
           type: 'string',
           demandOption: true,
           describe: 'gs://bucket/path/image.tar.gz',
         })
-        .option('name', { type: 'string', demandOption: true, describe: 'image name' })
-        .option('family', { type: 'string', describe: 'image family' })
-        .option('description', { type: 'string', describe: 'image description' })
-        .option('license', { type: 'string', array: true, describe: 'license (repeatable)' })
-        .option('label', { type: 'string', array: true, describe: 'key=value image label (repeatable)' })
-        .option('storage-location', { type: 'string', describe: 'region or multi-region (us, eu, asia)' })
-        .option('force', { type: 'boolean', default: false, describe: 'replace an image of the name' }),
+        .option('name', { type: 'string', demandOption: true, describe: 'image name' }),
     ),
   run: async (args, ctx) => {
     const { DryRun } = await import('../cloud/dry-run.js');
@@ -137,6 +118,25 @@ export const gcloudCreateImageCommand = defineCommand({
   },
   print: (r: CreateGceImageResult, ctx) => writeOut(ctx, r.selfLink || r.name),
 });
+
+/** The flags of the image both upload and create-image make. */
+function imageOptions<T>(y: Argv<T>) {
+  return y
+    .option('family', { type: 'string', describe: 'image family' })
+    .option('description', { type: 'string', describe: 'image description' })
+    .option('license', {
+      type: 'string',
+      array: true,
+      describe: 'license (short name of this project or projects/P/global/licenses/L; repeatable)',
+    })
+    .option('label', { type: 'string', array: true, describe: 'key=value image label (repeatable)' })
+    .option('storage-location', { type: 'string', describe: 'region or multi-region (us, eu, asia)' })
+    .option('force', {
+      type: 'boolean',
+      default: false,
+      describe: 'replace an image of the name made from another tarball',
+    });
+}
 
 /** `--label k=v` flags as GCE labels (lower-case keys and values, as GCE requires). */
 export function parseLabels(flags: readonly string[] | undefined): Record<string, string> {
