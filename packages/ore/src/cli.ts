@@ -1,5 +1,6 @@
-import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
+import { isEntryPoint, main, packageVersion, type CliSpec } from '@mantle/core/cli';
 import { awsCommands } from './commands/aws.js';
+import { azureCommands } from './commands/azure.js';
 import { gcloudCommands } from './commands/gcloud.js';
 import { imageCommands } from './commands/image.js';
 import { profilesCommand } from './commands/profiles-list.js';
@@ -14,7 +15,7 @@ export const cli: CliSpec = {
       .command(profilesCommand(bind))
       .command(awsCommands(bind))
       .command(gcloudCommands(bind))
-      .command(bind(notBuiltYet('azure', 'Azure images'))),
+      .command(azureCommands(bind)),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);
