@@ -44,9 +44,9 @@ describe('ore in a pipeline whose reader leaves early (as `| head -c 10`)', () =
 
 describe('ore aws on Node 20', () => {
   it("does not print the AWS SDK's Node version notice, and still prints errors", async () => {
-    const env = Object.fromEntries(
+    const env: NodeJS.ProcessEnv = Object.fromEntries(
       Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')),
-    ) as NodeJS.ProcessEnv;
+    );
     const dry = await run(process.execPath, [bin, 'aws', 'list-regions', '--dry-run'], {
       cwd: dir,
       reject: false,
