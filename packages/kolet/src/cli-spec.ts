@@ -1,4 +1,3 @@
-import type { Argv } from 'yargs';
 import { UsageError, type CliSpec, type CommandSpec } from '@mantle/core';
 import { parseDurationMs } from './checks/duration.js';
 import {
@@ -130,7 +129,7 @@ const checkSpec: CommandSpec<CheckArgs> = {
         alias: 's',
         type: 'string',
         describe: 'pause between retries (default 1s; $GOSS_SLEEP)',
-      }) as unknown as Argv<CheckArgs>,
+      }),
   run: async (a, ctx) => {
     const env = ctx.env;
     // Loaded on use: the check engine (zod, yaml) is most of kolet's start-up otherwise.
@@ -160,7 +159,7 @@ const renderSpec: CommandSpec<GossArgs> = {
   command: ['render [spec]', 'r [spec]'],
   describe:
     'print a spec with its gossfile includes rendered and merged into one (goss render; --debug also prints each rendered file)',
-  builder: (y) => gossFlags(y) as unknown as Argv<GossArgs>,
+  builder: (y) => gossFlags(y),
   run: async (a, ctx) => {
     const { renderCommand } = await import('./commands/render-command.js');
     await renderCommand(
@@ -200,7 +199,7 @@ const serveSpec: CommandSpec<ServeArgs> = {
       .option('timeout', {
         type: 'string',
         describe: 'fail checks still running after this long (e.g. 60s)',
-      }) as unknown as Argv<ServeArgs>,
+      }),
   run: async (a, ctx) => {
     const env = ctx.env;
     const { serveCommand } = await import('./commands/serve-command.js');

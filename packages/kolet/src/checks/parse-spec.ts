@@ -104,6 +104,8 @@ export function analyzeCheckSpec(
   }
   const where: Where = (offset) => position(rendered.toSource(offset ?? 0));
   analyzeRoot(doc, { at, warn, where, file, resources, includes, allowEmpty: opts.allowEmpty === true });
+  if (resources.length === 0 && includes.length === 0 && problems.length === 0 && opts.allowEmpty !== true)
+    at(0, `found 0 tests: give at least one of ${CHECK_KINDS.join(', ')} (or include files with gossfile)`);
   if (includes.length > 0) spec.includes = includes;
   if (warnings.length > 0) spec.warnings = warnings;
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
@@ -181,8 +183,6 @@ function analyzeRoot(doc: Document, a: Analysis): void {
     }
     for (const rp of section.items) parseResource(kind, rp, doc, a);
   }
-  if (a.resources.length === 0 && a.includes.length === 0 && !a.allowEmpty)
-    at(0, `found 0 tests: give at least one of ${CHECK_KINDS.join(', ')} (or include files with gossfile)`);
 }
 
 /** The `gossfile` section: each key (or its `file`) is a spec path or glob to include. */
@@ -266,7 +266,7 @@ function parseResource(kind: CheckKind, rp: Pair, doc: Document, a: Analysis): v
     a.warn(start(valueNode?.value) ?? start(rp.key), `${label}: ${attribute}: ${message}`);
   }
   const pos = where(start(rp.key));
-  a.resources.push({ kind, id, props, line: pos.line, col: pos.col, file: a.file } as Resource);
+  a.resources.push({ kind, id, props, line: pos.line, col: pos.col, file: a.file });
 }
 
 /** Report zod issues at their nodes: unknown keys (with a suggestion) and wrong types. */

@@ -157,7 +157,7 @@ export async function renderSpec(path: string, opts: RenderSpecOptions = {}): Pr
   const byKind = new Map<CheckKind, Map<string, Resource>>();
   for (const r of spec.resources) {
     let m = byKind.get(r.kind);
-    if (!m) byKind.set(r.kind, (m = new Map()));
+    if (!m) byKind.set(r.kind, (m = new Map<string, Resource>()));
     m.set(r.id, r);
   }
   const doc: Record<string, Record<string, unknown>> = {};

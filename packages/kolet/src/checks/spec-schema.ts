@@ -8,7 +8,7 @@ import type { CheckKind } from './types.js';
 // (exec, timeout, method, ...) are typed as goss types them.
 const bool = z.boolean({ error: 'expected true or false' });
 const text = z.string({ error: 'expected a string' });
-const expectation = z.unknown();
+const expectation = z.unknown().optional();
 
 const duration = z
   .union([z.number(), z.string()], { error: 'expected milliseconds or a duration such as 5s' })
@@ -151,7 +151,7 @@ export const PROPS_SCHEMAS = {
   }),
   matching: z.strictObject({
     ...common,
-    content: z.unknown(),
+    content: z.unknown().optional(),
     'as-reader': bool.optional(),
     matches: expectation,
   }),

@@ -20,9 +20,6 @@ export class SystemError extends Error {
   }
 }
 
-/** A system value: plain, or text that a list of patterns is matched against line by line. */
-export type SystemValue = unknown;
-
 /** What goss warns about an attribute's expectation before running: syntax problems, empty lists. */
 export function expectationProblems(
   kind: CheckKind,
@@ -42,7 +39,7 @@ export function expectationProblems(
           message:
             'an empty list asserts nothing and always passes (goss skips it); use "" to assert empty content, or remove it',
         });
-      const bad = value.find((v) => typeof v !== 'string');
+      const bad: unknown = value.find((v) => typeof v !== 'string');
       if (bad !== undefined)
         out.push({
           attribute,
@@ -72,12 +69,24 @@ export function isSet(v: unknown): boolean {
 
 const EMPTY_RESULT: MatcherResult = { actual: null, message: '', expected: null };
 
+/** How Go (strerror) words the errors a check meets most. */
+const GO_ERRNO_TEXT: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  EINVAL: 'invalid argument',
+  ELOOP: 'too many levels of symbolic links',
+  ECONNREFUSED: 'connection refused',
+};
+
 /** Go's error text of a Node system error: `open /x: permission denied`. */
 export function systemErrorText(err: unknown): string {
   if (err instanceof SystemError || err instanceof MatchError) return err.message;
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e === 'object' && typeof e.code === 'string' && typeof e.syscall === 'string') {
-    const what = /^[A-Z0-9_]+: ([^,]+)/.exec(e.message)?.[1] ?? e.message;
+    const what = GO_ERRNO_TEXT[e.code] ?? /^[A-Z0-9_]+: ([^,]+)/.exec(e.message)?.[1] ?? e.message;
     return `${e.syscall}${e.path ? ` ${e.path}` : ''}: ${what}`;
   }
   return err instanceof Error ? err.message : String(err);
@@ -103,7 +112,7 @@ export class ResourceRun {
   async check(
     property: string,
     expected: unknown,
-    read: () => SystemValue | Promise<SystemValue>,
+    read: () => unknown,
     opts: { reader?: boolean } = {},
   ): Promise<CheckResult> {
     const t0 = Date.now();
@@ -143,7 +152,7 @@ export class ResourceRun {
   private async evaluate(
     property: string,
     expected: unknown,
-    read: () => SystemValue | Promise<SystemValue>,
+    read: () => unknown,
     reader: boolean,
   ): Promise<CheckResult> {
     let found: unknown;

@@ -44,7 +44,7 @@ export function gossFlags<T>(y: Argv<T>): Argv<T & GossArgs> {
     .option('package', {
       choices: [...PACKAGE_MANAGERS, 'deb'],
       describe: 'the package manager for package checks (default: detected as goss detects it)',
-    }) as unknown as Argv<T & GossArgs>;
+    });
 }
 
 /** --format, --format-options and --max-concurrent (validate and serve). */
@@ -65,7 +65,7 @@ export function formatFlags<T>(y: Argv<T>, defaultFormat: CheckFormat): Argv<T &
     .option('max-concurrent', {
       type: 'number',
       describe: 'resources checked at once (default 50, at most 5 per CPU; $GOSS_MAX_CONCURRENT)',
-    }) as unknown as Argv<T & FormatArgs>;
+    });
 }
 
 /** The spec path: the positional, -g, $GOSS_FILE, or ./goss.yaml (goss's default). */

@@ -7,9 +7,9 @@ import { unifiedDiff } from './unified-diff.js';
 
 /** ANSI colours as goss (fatih/color) prints them, or plain text. */
 export interface Palette {
-  green(s: string): string;
-  red(s: string): string;
-  yellow(s: string): string;
+  green: (s: string) => string;
+  red: (s: string) => string;
+  yellow: (s: string) => string;
 }
 
 const wrap =
@@ -142,8 +142,8 @@ export function counts(results: readonly CheckResult[]): Counts {
 /** `Total Duration: X.XXXs` and `Count: N, Failed: F, Skipped: S`. */
 export function summaryText(results: readonly CheckResult[], p: Palette): string {
   const c = counts(results);
-  const colour = c.failed > 0 ? p.red : p.green;
-  return `Total Duration: ${runSeconds(results).toFixed(3)}s\n${colour(`Count: ${c.count}, Failed: ${c.failed}, Skipped: ${c.skipped}`)}\n`;
+  const counted = `Count: ${c.count}, Failed: ${c.failed}, Skipped: ${c.skipped}`;
+  return `Total Duration: ${runSeconds(results).toFixed(3)}s\n${c.failed > 0 ? p.red(counted) : p.green(counted)}\n`;
 }
 
 /** `Failures/Skipped:` and every failed or skipped result again, grouped by resource, sorted. */

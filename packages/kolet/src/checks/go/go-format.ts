@@ -80,7 +80,7 @@ export function goSprint(v: unknown): string {
       .sort()
       .map((k) => `${k}:${goSprint(v[k])}`)
       .join(' ')}]`;
-  return String(v as string);
+  return typeof v === 'symbol' || typeof v === 'function' ? String(v) : JSON.stringify(v);
 }
 
 function goIntString(v: number): string {
@@ -119,7 +119,7 @@ export function formatObject(v: unknown, indent = 1): string {
 export function goJson(v: unknown, indent?: string, structs?: WeakSet<object>): string {
   const replacer = (_key: string, value: unknown): unknown => {
     if (value instanceof GoFloat) return value.value;
-    if (value instanceof Map) return sortKeys(Object.fromEntries(value));
+    if (value instanceof Map) return sortKeys(Object.fromEntries(value as Map<string, unknown>));
     if (
       isPlainObject(value) &&
       !structs?.has(value) &&

@@ -167,7 +167,7 @@ function formatValue(v: unknown, verb: string, spec: Spec): string {
     return bad(verb, v);
   }
   if (isPlainObject(v) || v instanceof Map) {
-    const o = v instanceof Map ? Object.fromEntries(v) : v;
+    const o: Record<string, unknown> = v instanceof Map ? Object.fromEntries(v as Map<string, unknown>) : v;
     return `map[${Object.keys(o)
       .sort()
       .map((k) => `${k}:${formatValue(o[k], verb, { ...spec, width: undefined })}`)

@@ -73,7 +73,7 @@ async function lookupWithRetries(
     if (ctx.signal.aborted) break;
   }
   if (last === undefined) return [];
-  throw new SystemError(last instanceof Error ? last.message : String(last));
+  throw new SystemError(last instanceof Error ? last.message : JSON.stringify(last));
 }
 
 async function lookup(

@@ -45,7 +45,16 @@ export async function checkFile(
     await run.check('gid', deprecateAtoI(props.gid, `${id}: file.gid`, ctx), async () => (await stat()).gid);
   if (props['linked-to'] != null) await run.check('linkedto', props['linked-to'], () => readlink(path));
   if (props.filetype != null) await run.check('filetype', props.filetype, async () => fileType(await stat()));
-  const contents = once(() => readFile(path, 'utf8'));
+  const contents = once(async () => {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (err) {
+      // Node leaves the path out of read errors; goss's message names it.
+      const e = err as NodeJS.ErrnoException;
+      e.path ??= path;
+      throw e;
+    }
+  });
   if (isSet(props.contains)) {
     ctx.warn('DEPRECATION WARNING: file.contains has been renamed to file.contents');
     await run.check('contains', props.contains, contents, { reader: true });

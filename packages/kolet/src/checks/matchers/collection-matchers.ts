@@ -47,6 +47,15 @@ function asElement(m: GossMatcher): unknown {
   return m instanceof EqualMatcher ? m.expected : m;
 }
 
+/** The missing elements of a failure, and the found ones (those not missing). */
+function missingAndFound(
+  elements: GossMatcher[],
+  missing: unknown[] | undefined,
+): Pick<MatcherResult, 'missingElements' | 'foundElements'> {
+  if (!missing) return {};
+  return { missingElements: missing, foundElements: elements.filter((e) => !missing.includes(asElement(e))) };
+}
+
 /** gomega's ContainElement: some element passes the matcher. */
 export class ContainElementMatcher extends GossMatcher {
   constructor(readonly element: GossMatcher) {
@@ -103,10 +112,7 @@ export class ContainElementsMatcher extends GossMatcher {
       actual,
       message: 'to contain elements matching',
       expected: this.elements,
-      missingElements: this.missing,
-      foundElements: this.missing
-        ? this.elements.filter((e) => !this.missing?.includes(asElement(e)))
-        : undefined,
+      ...missingAndFound(this.elements, this.missing),
     };
   }
   negatedFailureResult(actual: unknown): MatcherResult {
@@ -142,11 +148,8 @@ export class ConsistOfMatcher extends GossMatcher {
       actual,
       message: 'to consist of',
       expected: this.elements,
-      missingElements: this.missing,
+      ...missingAndFound(this.elements, this.missing),
       extraElements: this.extra,
-      foundElements: this.missing
-        ? this.elements.filter((e) => !this.missing?.includes(asElement(e)))
-        : undefined,
     };
   }
   negatedFailureResult(actual: unknown): MatcherResult {

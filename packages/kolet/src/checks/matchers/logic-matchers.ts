@@ -31,14 +31,14 @@ export class TransformMatcher extends GossMatcher {
   /** The transforms that changed the value, the innermost matcher, and the value it saw. */
   private chain(): { chain: Transformer[]; inner: GossMatcher; value: unknown } {
     const chain: Transformer[] = [];
-    let inner: GossMatcher = this;
-    let value: unknown = this.transformed;
-    while (inner instanceof TransformMatcher) {
-      value = inner.transformed;
-      if (inner.wasTransformed) chain.push(inner.transform);
-      inner = inner.matcher;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the walk starts at this layer
+    let layer: TransformMatcher = this;
+    for (;;) {
+      if (layer.wasTransformed) chain.push(layer.transform);
+      if (!(layer.matcher instanceof TransformMatcher)) break;
+      layer = layer.matcher;
     }
-    return { chain, inner, value };
+    return { chain, inner: layer.matcher, value: layer.transformed };
   }
 
   failureResult(actual: unknown): MatcherResult {

@@ -21,7 +21,7 @@ export const toNumericTransform: Transformer = {
     if (typeof v === 'number' || v instanceof GoFloat) return v;
     if (typeof v === 'string') return new GoFloat(parseGoFloat(v.trim()));
     if (Array.isArray(v) && v.every((x) => typeof x === 'string'))
-      return new GoFloat(parseGoFloat((v as string[]).join('\n').trim()));
+      return new GoFloat(parseGoFloat(v.join('\n').trim()));
     throw new MatchError(`Expected numeric, Got:${formatObject(v)}`);
   },
   failedValue: 0,

@@ -10,7 +10,6 @@ import {
   type BranchNode,
   type ChainNode,
   type CommandNode,
-  type FieldNode,
   type ListNode,
   type Node,
   type NumberNode,
@@ -25,8 +24,8 @@ import { TemplateRoot, isMapValue, isTrue, mapGet, mapKeys, printValue, typeName
 const MISSING = Symbol('missing');
 type Final = unknown;
 
-class BreakSignal {}
-class ContinueSignal {}
+class BreakSignal extends Error {}
+class ContinueSignal extends Error {}
 
 const MAX_DEPTH = 1000;
 
@@ -177,7 +176,7 @@ export class Executor {
     // No dynamic scoping: a called template sees only $ (its dot).
     this.vars = [{ name: '$', value: newDot }];
     try {
-      this.walkList(newDot, body as ListNode);
+      this.walkList(newDot, body);
     } finally {
       this.vars = saved;
       this.depth--;

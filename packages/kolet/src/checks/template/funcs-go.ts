@@ -83,6 +83,7 @@ function htmlEscape(s: string): string {
 }
 
 function jsEscape(s: string): string {
+  // eslint-disable-next-line no-control-regex -- Go's JSEscape escapes the control characters
   return s.replace(/[\\'"<>&=\n\r\t\0-\x1f]/g, (c) => {
     switch (c) {
       case '\\':
@@ -111,34 +112,30 @@ function jsEscape(s: string): string {
   });
 }
 
+/**
+ * and / or: arguments evaluated one at a time, the first that decides (false for and, true
+ * for or) is the result, else the last (Go 1.18's short-circuit).
+ */
+function shortCircuit(stopOn: boolean): TemplateFunc {
+  return {
+    params: ['value'],
+    variadic: 'value',
+    lazy: true,
+    fn: (thunks) => {
+      let v: unknown;
+      for (const t of thunks as (() => unknown)[]) {
+        v = t();
+        if (isTrue(v) === stopOn) return v;
+      }
+      return v;
+    },
+  };
+}
+
 /** Go's predefined template functions. */
 export const GO_FUNCS: Record<string, TemplateFunc> = {
-  and: {
-    params: ['value'],
-    variadic: 'value',
-    lazy: true,
-    fn: (thunks) => {
-      let v: unknown;
-      for (const t of thunks as (() => unknown)[]) {
-        v = t();
-        if (!isTrue(v)) return v;
-      }
-      return v;
-    },
-  },
-  or: {
-    params: ['value'],
-    variadic: 'value',
-    lazy: true,
-    fn: (thunks) => {
-      let v: unknown;
-      for (const t of thunks as (() => unknown)[]) {
-        v = t();
-        if (isTrue(v)) return v;
-      }
-      return v;
-    },
-  },
+  and: shortCircuit(false),
+  or: shortCircuit(true),
   not: fixed(['value'], ([v]) => !isTrue(v)),
   len: fixed(['value'], ([v]) => goLen(v)),
   index: variadic(['value'], 'value', ([item, ...keys]) => goIndex(item, keys)),

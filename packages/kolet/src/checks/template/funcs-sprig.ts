@@ -58,7 +58,7 @@ function list(v: unknown, fn: string): unknown[] {
 }
 
 function dictOf(v: unknown): Record<string, unknown> {
-  if (v instanceof Map) return Object.fromEntries(v);
+  if (v instanceof Map) return Object.fromEntries(v as Map<string, unknown>);
   if (isPlainObject(v)) return v;
   throw new FuncError(`wrong type for value; expected map[string]interface {}; got ${typeName(v)}`);
 }

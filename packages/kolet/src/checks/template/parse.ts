@@ -76,8 +76,8 @@ class Parser {
         this.next();
         const kw = this.peekNonSpace();
         if (kw.type === 'keyword' && kw.val === 'define') {
-          this.next();
-          this.parseDefinition(kw);
+          this.nextNonSpace();
+          this.parseDefinition();
           continue;
         }
         this.i = save;
@@ -125,7 +125,7 @@ class Parser {
 
   // ---- structure ----------------------------------------------------------------------------
 
-  private parseDefinition(kw: Item): void {
+  private parseDefinition(): void {
     const nameTok = this.nextNonSpace();
     if (nameTok.type !== 'string' && nameTok.type !== 'rawString') this.unexpected(nameTok, 'define clause');
     this.expect('rightDelim', 'define clause');
@@ -135,7 +135,6 @@ class Parser {
     if (end.type !== 'end') throw new TemplateError('unexpected {{else}} in define clause', end.pos);
     this.vars = saved;
     this.defines.set(nameTok.val, list);
-    void kw;
   }
 
   /** Nodes until {{end}} or {{else}}; returns which one ended the list. */
@@ -145,7 +144,7 @@ class Parser {
       const t = this.peekNonSpace();
       if (t.type === 'eof') throw new TemplateError('unexpected EOF', t.pos);
       const n = this.textOrAction();
-      if (n.type === 'end' || n.type === 'else') return { list, end: n as Stop };
+      if (n.type === 'end' || n.type === 'else') return { list, end: n };
       list.nodes.push(n as Node);
     }
   }

@@ -45,7 +45,7 @@ export function renderTemplate(src: string, data: TemplateData): RenderedText {
   const env = new Map<string, string>();
   for (const [k, v] of Object.entries(data.env)) if (v !== undefined) env.set(k, v);
   const fctx: FuncContext = { env, cwd: data.cwd ?? process.cwd() };
-  const ex = new Executor(tree, TEMPLATE_FUNCS as Record<string, TemplateFunc>, fctx);
+  const ex = new Executor(tree, TEMPLATE_FUNCS, fctx);
   ex.run(new TemplateRoot(data.vars, env));
   return { text: ex.chunks.join(''), toSource: sourceMap(ex.segments) };
 }
