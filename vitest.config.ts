@@ -1,11 +1,15 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
-const pkgs = ['core', 'kola', 'kolet', 'ore', 'plume', 'bakery', 'pilot'];
-// Tests import workspace packages from source, so a unit run needs no build.
-const alias = Object.fromEntries(
-  pkgs.map((p) => [`@mantle/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
-);
+const packages = fileURLToPath(new URL('./packages', import.meta.url));
+// Tests import workspace packages from source, so a unit run needs no build: `@mantle/x` is
+// packages/x/src/index.ts and a subpath export `@mantle/x/concern` is packages/x/src/concern/index.ts
+// (core's concerns, ore's storage); `@mantle/test-utils/name` is packages/test-utils/src/name.ts.
+const alias = [
+  { find: /^@mantle\/test-utils\/([a-z-]+)$/, replacement: `${packages}/test-utils/src/$1.ts` },
+  { find: /^@mantle\/([a-z]+)$/, replacement: `${packages}/$1/src/index.ts` },
+  { find: /^@mantle\/([a-z]+)\/([a-z-]+)$/, replacement: `${packages}/$1/src/$2/index.ts` },
+];
 
 export default defineConfig({
   test: {

@@ -1,9 +1,9 @@
-// Benchmark: upload one large file (1 GiB by default) through @mantle/core's object stores to
+// Benchmark: upload one large file (1 GiB by default) through @mantle/ore's object stores to
 // s3rver (S3 API) and Azurite (Azure Blob API) on 127.0.0.1, and into a file store, against a plain
 // fs.copyFile of the same file measured in the same process. Prints MiB/s and the ratio to copyFile,
 // plus the cost of an idempotent rerun (skipIfSame: hash + one metadata request, no upload).
 //
-//   pnpm --filter @mantle/core build && node bench/upload.bench.mjs
+//   pnpm --filter @mantle/ore... build && node bench/upload.bench.mjs
 //   BENCH_SIZE_MIB=256 node bench/upload.bench.mjs      # a smaller file
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,20 +17,21 @@ import { fileURLToPath } from 'node:url';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_SIZE_MIB ?? 1024);
-const coreDir = fileURLToPath(new URL('../packages/core/', import.meta.url));
+// s3rver and Azurite are dependencies of the private test-utils package.
+const servicesDir = fileURLToPath(new URL('../packages/test-utils/', import.meta.url));
 const AZURITE_KEY =
   'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-let core;
+let storage;
 try {
-  core = await import(new URL('../packages/core/dist/index.js', import.meta.url).href);
+  storage = await import(new URL('../packages/ore/dist/storage.js', import.meta.url).href);
 } catch (err) {
   console.error(
-    `cannot load packages/core/dist (build it first: pnpm --filter @mantle/core build): ${err.message}`,
+    `cannot load packages/ore/dist (build it first: pnpm --filter @mantle/ore... build): ${err.message}`,
   );
   process.exit(2);
 }
-const { openStore } = core;
+const { openStore } = storage;
 
 const work = await mkdtemp(join(tmpdir(), 'mantle-upload-bench-'));
 const cleanups = [() => rm(work, { recursive: true, force: true })];
@@ -87,7 +88,7 @@ try {
   const bytes = (await stat(src)).size;
 
   // s3rver through its JS API, Azurite as a child process: both on 127.0.0.1 only.
-  const require = createRequire(join(coreDir, 'package.json'));
+  const require = createRequire(join(servicesDir, 'package.json'));
   const S3rver = require('s3rver');
   const s3dir = join(work, 's3rver');
   const s3 = new S3rver({
@@ -103,7 +104,7 @@ try {
   const azPort = await freePort();
   const azDir = join(work, 'azurite');
   const az = spawn(
-    join(coreDir, 'node_modules/.bin/azurite-blob'),
+    join(servicesDir, 'node_modules/.bin/azurite-blob'),
     [
       '--disableTelemetry',
       '--blobHost',

@@ -1,5 +1,5 @@
 // Bundle a TypeScript entry of this repo into one ESM file that a plain `node` runs: our sources
-// (with @mantle/core taken from source) go in, packages from node_modules stay external, imported
+// (with @mantle/core and its subpaths taken from source) go in, packages from node_modules stay external, imported
 // by absolute path. Benchmarks are plain .mjs and cannot import .ts; the kola qemu tests need the
 // same to run a platform module in a child process (packages/kola/test/qemu-helpers.ts).
 // esbuild comes from tsup's dependencies (it is not a direct dependency of the workspace).
@@ -16,7 +16,9 @@ const externalize = {
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, async (args) => {
       if (args.pluginData === 'inner') return undefined;
-      if (args.path === '@mantle/core') return { path: join(repo, 'packages/core/src/index.ts') };
+      const core = /^@mantle\/core(?:\/([a-z-]+))?$/.exec(args.path);
+      if (core)
+        return { path: join(repo, 'packages/core/src', core[1] ? `${core[1]}/index.ts` : 'index.ts') };
       if (isBuiltin(args.path)) return { path: args.path, external: true };
       const r = await build.resolve(args.path, {
         resolveDir: args.resolveDir,

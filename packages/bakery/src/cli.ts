@@ -1,4 +1,4 @@
-import { isEntryPoint, main, packageVersion, type CliSpec } from '@mantle/core';
+import { isEntryPoint, main, packageVersion, type CliSpec } from '@mantle/core/cli';
 import { bakeSpec } from './commands/bake.js';
 import { createSpec } from './commands/create.js';
 import { flatwrapSpec } from './commands/flatwrap.js';

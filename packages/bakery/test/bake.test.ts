@@ -10,11 +10,11 @@ import {
   ext4List,
   ext4ReadFile,
   FLATCAR_LAYOUT_CONFIG,
-  hashFile,
   parseLayoutConfig,
   partitionRef,
   type DiskLayout,
-} from '@mantle/core';
+} from '@mantle/core/disk';
+import { hashFile } from '@mantle/core/verify';
 import { BIN, bakery, exec, ls, makeTree, requireBuilt, sampleTree, tempDirs } from './helpers.js';
 
 // Bakes sysexts into a Flatcar-layout disk made with core's layout code (ROOT and OEM as ext4),
@@ -161,7 +161,7 @@ describe('bakery bake (no root, no loop devices)', () => {
     const before = await hashFile(img);
     const notDisk = join(work, 'not-a-disk.img');
     await writeFile(notDisk, randomBytes(64 * 1024));
-    const { createLayoutImage } = await import('@mantle/core');
+    const { createLayoutImage } = await import('@mantle/core/disk');
     const other = join(work, 'other.img');
     await createLayoutImage({
       out: other,

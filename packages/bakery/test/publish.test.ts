@@ -2,9 +2,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, parseSums, verifyDetachedSignature } from '@mantle/core';
+import { parseSums, verifyDetachedSignature } from '@mantle/core/verify';
+import { openStore } from '@mantle/ore/storage';
 import { makeGpgKey, removeGpgKey, type GpgKey } from '../../core/test/verify-helpers.js';
-import { S3RVER_CREDENTIALS, startS3rver, type S3rverHandle } from '../../core/test/helpers/s3rver.js';
+import { S3RVER_CREDENTIALS, startS3rver, type S3rverHandle } from '@mantle/test-utils/s3rver';
 import { bakery, ls, makeTree, requireBuilt, sampleTree, tempDirs } from './helpers.js';
 
 const tmp = tempDirs();

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../core/test/helpers/free-port.js';
+import { freePort } from '@mantle/test-utils/free-port';
 
 export { freePort };
 

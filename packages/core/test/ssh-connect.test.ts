@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWithRetry, generateKeyPair, InterruptedError, run } from '../src/index.js';
-import { freePort } from './helpers/free-port.js';
+import { freePort } from '@mantle/test-utils/free-port';
 import { rejection } from './helpers/rejection.js';
 import { connectOptions, prepareSshd, startSshd, stopAllSshd, type Sshd } from './helpers/sshd.js';
 

@@ -6,7 +6,7 @@ import {
   type CliSpec,
   type CommandSpec,
   type GlobalArgs,
-} from '@mantle/core';
+} from '@mantle/core/cli';
 import type { Argv } from 'yargs';
 // Only types and yargs load at start-up: every command imports its modules when it runs, so
 // `kola --help` stays fast.

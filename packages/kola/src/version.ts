@@ -1,4 +1,4 @@
-import { packageVersion } from '@mantle/core';
+import { packageVersion } from '@mantle/core/cli';
 
 /** kola's own version (from packages/kola/package.json), for reports and `kola version`. */
 export const kolaVersion: string = packageVersion(import.meta.url);

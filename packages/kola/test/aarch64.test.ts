@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createLogger } from '@mantle/core';
+import { createLogger } from '@mantle/core/log';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createQemuFlight, mantleCacheDir } from '../src/platform/qemu/index.js';
 import { qemuPidsWith } from './qemu-helpers.js';

@@ -5,14 +5,10 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  InputError,
-  MantleError,
-  PrerequisiteError,
-  createLogger,
-  pendingCleanups,
-  shellQuote,
-} from '@mantle/core';
+import { InputError, MantleError, PrerequisiteError } from '@mantle/core/errors';
+import { createLogger } from '@mantle/core/log';
+import { pendingCleanups } from '@mantle/core/cli';
+import { shellQuote } from '@mantle/core/ssh';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createQemuFlight, mantleCacheDir, type QemuFlightOptions } from '../src/platform/qemu/index.js';
 import type { Flight, Machine } from '../src/platform/types.js';

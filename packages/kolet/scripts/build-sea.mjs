@@ -45,11 +45,6 @@ const { build } = require('esbuild');
 const { inject } = require('postject');
 
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-// Required by ssh2/cloud SDK code paths of @mantle/core that kolet never calls: replaced by a
-// stub that throws on use, so the executable does not carry them (nor their native addons).
-const STUBBED = /^(ssh2|cpu-features|openpgp|@aws-sdk\/.*|@smithy\/.*|@google-cloud\/.*|@azure\/.*)$/;
-
-const PURE = /^(zod|yaml|execa)$/;
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 let dist = join(pkgDir, 'dist');
@@ -95,28 +90,6 @@ async function bundle(testModules, version) {
         resolveDir: pkgDir,
         loader: 'js',
       }));
-      b.onResolve({ filter: STUBBED }, (args) => ({ path: args.path, namespace: 'kolet-stub' }));
-      // These packages do nothing when merely imported, but esbuild must assume they might: then
-      // @mantle/core's index (which imports them for code kolet never calls) would evaluate them at
-      // every start. Declared side-effect free, they load only with the code that uses them.
-      b.onResolve({ filter: PURE }, async (args) => {
-        if (args.pluginData?.koletPure) return undefined;
-        const r = await b.resolve(args.path, {
-          kind: args.kind,
-          importer: args.importer,
-          resolveDir: args.resolveDir,
-          pluginData: { koletPure: true },
-        });
-        return r.errors.length > 0 ? { errors: r.errors } : { path: r.path, sideEffects: false };
-      });
-      b.onLoad({ filter: /.*/, namespace: 'kolet-stub' }, (args) => ({
-        contents: `const name = ${JSON.stringify(args.path)};
-module.exports = new Proxy({}, { get(_, key) {
-  if (typeof key === 'symbol' || key === '__esModule' || key === 'then') return undefined;
-  throw new Error(name + ' is not part of the kolet executable (used: ' + String(key) + ')');
-} });`,
-        loader: 'js',
-      }));
     },
   };
   const result = await build({
@@ -132,6 +105,9 @@ module.exports = new Proxy({}, { get(_, key) {
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
+    // core's chunks import each other bare for ordering; with "sideEffects": false esbuild drops
+    // those imports (core has no module-level side effects), and says so once per chunk.
+    logOverride: { 'ignored-bare-import': 'silent' },
     plugins: [virtual],
     // The executable has no package.json; ESM code's import.meta.url becomes the file's URL.
     define: { __KOLET_VERSION__: JSON.stringify(version), 'import.meta.url': '__kolet_import_meta_url' },

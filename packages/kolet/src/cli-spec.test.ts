@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMain } from '@mantle/core';
+import { runMain } from '@mantle/core/cli';
 import { createKoletCli } from './cli-spec.js';
 import { NativeRegistry } from './native/registry.js';
 import { registerSelfTest } from './native/self-test.js';

@@ -1,4 +1,5 @@
-import { UsageError, type CliSpec, type CommandSpec } from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
+import type { CliSpec, CommandSpec } from '@mantle/core/cli';
 import { parseDurationMs } from './checks/duration.js';
 import {
   durationFlag,

@@ -1,4 +1,4 @@
-import { isEntryPoint, main } from '@mantle/core';
+import { isEntryPoint, main } from '@mantle/core/cli';
 import { createKoletCli } from './cli-spec.js';
 import { exitWhenIdle } from './exit-when-idle.js';
 import { nativeRegistry } from './native/registry.js';

@@ -1,7 +1,7 @@
 // The entry of the kolet single executable: registers the native functions bundled at build
 // time, then runs the CLI. `kolet:bundled-tests` is a virtual module the build generates
 // (scripts/build-sea.mjs): it re-exports kola's built-in tests and any extra test modules.
-import { main } from '@mantle/core';
+import { main } from '@mantle/core/cli';
 import { createKoletCli } from './cli-spec.js';
 import { exitWhenIdle } from './exit-when-idle.js';
 import { registerModuleExports } from './native/load-module.js';

@@ -1,4 +1,4 @@
-import { packageVersion } from '@mantle/core';
+import { packageVersion } from '@mantle/core/cli';
 
 // Replaced at build time (tsup and the single-executable bundle define them); the executable
 // has no package.json to read.

@@ -1,4 +1,4 @@
-import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core';
+import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
 import { imageCommands } from './commands/image.js';
 import { profilesCommand } from './commands/profiles-list.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '@mantle/core';
+import { run } from '@mantle/core/exec';
 
 const ORE = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let dir: string;

@@ -1,4 +1,4 @@
-import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core';
+import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
 
 export const cli: CliSpec = {
   name: 'plume',

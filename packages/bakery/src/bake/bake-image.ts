@@ -1,24 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { InputError, InterruptedError, OperationError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { onCleanup } from '@mantle/core/cli';
+import { requireTool, run, runText } from '@mantle/core/exec';
 import {
-  detectFormat,
   FlatcarLabel,
-  InputError,
-  InterruptedError,
-  onCleanup,
-  OperationError,
   partitionRef,
   readGpt,
-  readHeadAndTail,
-  requireTool,
-  run,
-  runText,
   withToolPath,
   type Ext4Op,
-  type Logger,
   type PartitionRef,
-} from '@mantle/core';
+} from '@mantle/core/disk';
+import { detectFormat, readHeadAndTail } from '@mantle/core/image';
 import { inspectSysext } from '../read/inspect-sysext.js';
 import { checkName } from '../sysext/names.js';
 import { noopTransferFile } from '../sysupdate/transfer.js';

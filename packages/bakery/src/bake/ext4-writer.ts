@@ -1,18 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import {
-  ext4List,
-  InputError,
-  OperationError,
-  requireTool,
-  run,
-  withToolPath,
-  type Ext4Entry,
-  type Ext4Op,
-  type Logger,
-  type PartitionRef,
-} from '@mantle/core';
+import { InputError, OperationError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { requireTool, run } from '@mantle/core/exec';
+import { ext4List, withToolPath, type Ext4Entry, type Ext4Op, type PartitionRef } from '@mantle/core/disk';
 
 // Why not core's ext4Apply: it issues `mkdir` for every parent directory and relies on debugfs
 // refusing existing ones, but debugfs 1.47 allocates and writes the new inode before it finds the

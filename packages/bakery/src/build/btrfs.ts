@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { requireTool, run } from '@mantle/core';
+import { requireTool, run } from '@mantle/core/exec';
 import { uuidFromSeed } from './deterministic-uuid.js';
 import { toolEnv, type BuildInput } from './formats.js';
 import { stageTree } from './staging.js';

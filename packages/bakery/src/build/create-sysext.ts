@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { hashFile, InputError, onCleanup, requireTool, type Logger } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { onCleanup } from '@mantle/core/cli';
+import { requireTool } from '@mantle/core/exec';
+import { hashFile } from '@mantle/core/verify';
 import {
   buildExtensionRelease,
   extensionReleasePath,

@@ -1,4 +1,4 @@
-import { requireTool, run } from '@mantle/core';
+import { requireTool, run } from '@mantle/core/exec';
 import { uuidFromSeed } from './deterministic-uuid.js';
 import { toolEnv, type BuildInput } from './formats.js';
 import { stageTree } from './staging.js';

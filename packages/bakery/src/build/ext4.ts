@@ -1,6 +1,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { InputError, requireTool, run, runText } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import { requireTool, run, runText } from '@mantle/core/exec';
 import { writeFile } from 'node:fs/promises';
 import { uuidFromSeed } from './deterministic-uuid.js';
 import { parentDirs, type BuildInput } from './formats.js';

@@ -26,7 +26,7 @@ export interface BuildInput {
   scratch: string;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
-  logger?: import('@mantle/core').Logger;
+  logger?: import('@mantle/core/log').Logger;
   /** squashfs compressor (gzip as sysext-bakery, or zstd, xz, lz4, lzo) */
   compression?: string;
 }

@@ -1,6 +1,6 @@
 import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { requireTool, run } from '@mantle/core';
+import { requireTool, run } from '@mantle/core/exec';
 import { parentDirs, toolEnv, type BuildInput } from './formats.js';
 
 // squashfs is built straight from the source tree: the generated files (metadata, drop-ins) are

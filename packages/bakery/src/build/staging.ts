@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ExecError, run, type Logger } from '@mantle/core';
+import type { Logger } from '@mantle/core/log';
+import { ExecError, run } from '@mantle/core/exec';
 import type { GeneratedFile } from './formats.js';
 
 // mkfs.erofs and mkfs.btrfs take one source directory, so for them the tree and the generated

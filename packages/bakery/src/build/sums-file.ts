@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { formatSums, parseSums, writeFileAtomic, type SumsEntry } from '@mantle/core';
+import { formatSums, parseSums, writeFileAtomic, type SumsEntry } from '@mantle/core/verify';
 
 /** Add or replace `file`'s line in a SHA256SUMS file (created when missing), keeping the other lines; atomic. */
 export async function upsertSums(sumsPath: string, file: string, sha256: string): Promise<SumsEntry[]> {

@@ -1,4 +1,5 @@
-import { InputError, UsageError, writeOut, type CommandContext, type CommandSpec } from '@mantle/core';
+import { InputError, UsageError } from '@mantle/core/errors';
+import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
 import type { CreateSysextResult } from '../build/create-sysext.js';
 
 interface CreateArgs {

@@ -1,4 +1,4 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core';
+import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
 import type { FlixResult } from '../flix/flix.js';
 import { rootfsSysextFlags, rootfsSysextOptions, type RootfsSysextArgs } from './rootfs-sysext-flags.js';
 

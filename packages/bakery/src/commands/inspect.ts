@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core';
+import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
 import type { SysextInspection } from '../read/inspect-sysext.js';
 
 interface InspectArgs {

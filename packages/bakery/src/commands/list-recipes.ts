@@ -1,4 +1,4 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core';
+import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
 import type { Recipe } from '../recipes/schema.js';
 
 /** One row of `bakery list-recipes`. */

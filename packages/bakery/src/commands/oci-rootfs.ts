@@ -1,4 +1,4 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core';
+import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
 import type { OciRootfsResult } from '../oci/oci-rootfs.js';
 
 interface OciRootfsArgs {

@@ -1,10 +1,6 @@
-import {
-  UsageError,
-  writeOut,
-  type CommandContext,
-  type CommandSpec,
-  type OpenStoreOptions,
-} from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
+import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import type { OpenStoreOptions } from '@mantle/ore/storage';
 import type { PublishResult } from '../publish/publish.js';
 
 interface PublishArgs {

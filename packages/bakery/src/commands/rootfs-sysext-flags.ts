@@ -1,4 +1,4 @@
-import type { CommandContext } from '@mantle/core';
+import type { CommandContext } from '@mantle/core/cli';
 import type { Argv } from 'yargs';
 
 // The flags flix and flatwrap share: both turn paths of a root filesystem into a sysext, so

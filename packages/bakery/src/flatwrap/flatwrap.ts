@@ -12,11 +12,14 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
-import { ExecError, InputError, onCleanup, run, type Logger } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { onCleanup } from '@mantle/core/cli';
+import { ExecError, run } from '@mantle/core/exec';
+import { resolveInRoot } from '@mantle/core/fs';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { stageTree } from '../build/staging.js';
 import { checkTarget, parsePathSpec } from '../flix/path-spec.js';
-import { resolveInRoot } from '../flix/rooted-path.js';
 import { checkName } from '../sysext/names.js';
 import { execCommands, rewriteUnit, unitTarget, type ExecRoute, type UnitChange } from './unit-rewrite.js';
 import {

@@ -1,4 +1,4 @@
-import { shellQuoteWord as q } from '@mantle/core';
+import { shellQuoteWord as q } from '@mantle/core/ssh';
 
 // The entry points flatwrap puts on the host: /bin/sh scripts that run a program of the root
 // filesystem (kept whole under /usr/local/NAME) with that tree as its /, and the host's /dev,

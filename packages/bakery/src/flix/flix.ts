@@ -1,10 +1,12 @@
 import { chmod, copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
-import { InputError, onCleanup, requireTool, run, runText } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import { onCleanup } from '@mantle/core/cli';
+import { requireTool, run, runText } from '@mantle/core/exec';
+import { resolveInRoot } from '@mantle/core/fs';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { checkName } from '../sysext/names.js';
 import { checkTarget, parsePathSpec } from './path-spec.js';
-import { resolveInRoot } from './rooted-path.js';
 
 // flix: take binaries out of a foreign root filesystem (an unpacked container image, a chroot) and
 // make them run on any host from a sysext. Each ELF binary gets its own dynamic loader and the

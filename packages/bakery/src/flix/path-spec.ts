@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 
 // The PATH arguments of flix and flatwrap: a path as it is inside the root filesystem, or
 // CHROOT:TARGET to put it somewhere else in the extension (/bin/tool:/usr/bin/tool). Only /usr

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OperationError } from '@mantle/core';
+import { OperationError } from '@mantle/core/errors';
 import { z } from 'zod';
 
 // The OCI image layout skopeo wrote (index.json → manifest → config), read for what the command

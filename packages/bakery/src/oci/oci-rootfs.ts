@@ -1,15 +1,9 @@
 import { access, chmod, lstat, mkdir, mkdtemp, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import {
-  InputError,
-  OperationError,
-  UsageError,
-  onCleanup,
-  registerSecret,
-  requireTool,
-  run,
-  type Logger,
-} from '@mantle/core';
+import { InputError, OperationError, UsageError } from '@mantle/core/errors';
+import { registerSecret, type Logger } from '@mantle/core/log';
+import { onCleanup } from '@mantle/core/cli';
+import { requireTool, run } from '@mantle/core/exec';
 import { hostArch, normalizeArch } from '../sysext/names.js';
 import { manifestDigest, readLayoutImage } from './layout.js';
 import { parseImageRef, pinnedDockerRef, type ImageRef } from './reference.js';

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { UsageError } from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
 
 // Image references as skopeo understands them. A bare name (`alpine:latest`,
 // `127.0.0.1:5000/test/img@sha256:...`) means a registry (`docker://`), the way docker, podman and

@@ -1,7 +1,9 @@
 import { lstat, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ExecError, InputError, OperationError, run, type Logger } from '@mantle/core';
-import { resolveInRoot } from '../flix/rooted-path.js';
+import { InputError, OperationError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { ExecError, run } from '@mantle/core/exec';
+import { resolveInRoot } from '@mantle/core/fs';
 
 // --run: what sysext-bakery's CMD= does with `docker run`, done with bubblewrap on the unpacked
 // tree before it is renamed into place: the root filesystem bound read-write as /, its own /proc,

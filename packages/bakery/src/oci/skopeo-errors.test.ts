@@ -1,4 +1,4 @@
-import { ExecError } from '@mantle/core';
+import { ExecError } from '@mantle/core/exec';
 import { describe, expect, it } from 'vitest';
 import { parseImageRef } from './reference.js';
 import { skopeoError, skopeoMessage } from './skopeo-errors.js';

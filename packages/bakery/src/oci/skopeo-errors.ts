@@ -1,11 +1,5 @@
-import {
-  ExecError,
-  InputError,
-  MantleError,
-  OperationError,
-  PrerequisiteError,
-  tailLines,
-} from '@mantle/core';
+import { InputError, MantleError, OperationError, PrerequisiteError } from '@mantle/core/errors';
+import { ExecError, tailLines } from '@mantle/core/exec';
 import type { ImageRef } from './reference.js';
 
 // skopeo reports every failure as exit 1 with a logrus line on stderr. Turn the common ones into

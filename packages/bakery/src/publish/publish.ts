@@ -1,19 +1,17 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { buffer } from 'node:stream/consumers';
+import { InputError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
 import {
   formatSums,
   hashFile,
-  InputError,
-  openStore,
   parseSums,
   VerifyError,
   VerifyErrorCode,
-  type Logger,
-  type ObjectStore,
-  type OpenStoreOptions,
   type SumsEntry,
-} from '@mantle/core';
+} from '@mantle/core/verify';
+import { openStore, type ObjectStore, type OpenStoreOptions } from '@mantle/ore/storage';
 import { gpgDetachSign } from './sign.js';
 
 // The flat layout systemd-sysupdate reads from a url-file source: every NAME-VERSION-ARCH.raw,

@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireTool, run, type Logger } from '@mantle/core';
+import type { Logger } from '@mantle/core/log';
+import { requireTool, run } from '@mantle/core/exec';
 
 export interface SignOptions {
   /** key id, fingerprint or user id for gpg --local-user */

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { Logger } from '@mantle/core';
+import type { Logger } from '@mantle/core/log';
 import type { SysextFormat } from '../build/formats.js';
 import { EXTENSION_RELEASE_DIR, parseExtensionRelease } from '../sysext/extension-release.js';
 import { imageNameOf, parseReleaseStem } from '../sysext/names.js';

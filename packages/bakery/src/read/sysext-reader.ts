@@ -1,16 +1,11 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import {
-  ext4List,
-  ext4ReadFile,
-  InputError,
-  readHeadAndTail,
-  requireTool,
-  run,
-  type Logger,
-  type PartitionRef,
-} from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { requireTool, run } from '@mantle/core/exec';
+import { ext4List, ext4ReadFile, type PartitionRef } from '@mantle/core/disk';
+import { readHeadAndTail } from '@mantle/core/image';
 import type { SysextFormat } from '../build/formats.js';
 
 // Reading a sysext image without mounting it: squashfs through unsquashfs (-lln lists, -cat

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InputError, parseOsRelease, UsageError, type Logger } from '@mantle/core';
+import { InputError, UsageError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { parseOsRelease } from '@mantle/core/image';
 import { checkName, hostArch, SYSTEMD_ARCHES } from '../sysext/names.js';
 import { mergeVerdict, type HostRelease, type MergeVerdict } from '../sysext/merge-rules.js';
 import { inspectWith, type SysextInspection } from './inspect-sysext.js';

@@ -1,6 +1,8 @@
 import { chmod, cp, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
-import { InputError, OperationError, onCleanup, requireTool, run } from '@mantle/core';
+import { InputError, OperationError } from '@mantle/core/errors';
+import { onCleanup } from '@mantle/core/cli';
+import { requireTool, run } from '@mantle/core/exec';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { checkVersion, normalizeArch } from '../sysext/names.js';
 import {

@@ -1,12 +1,7 @@
 import { basename } from 'node:path';
-import {
-  download,
-  InputError,
-  OperationError,
-  VerifyError,
-  VerifyErrorCode,
-  type Logger,
-} from '@mantle/core';
+import { InputError, OperationError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { download, VerifyError, VerifyErrorCode } from '@mantle/core/verify';
 import type { Recipe, RecipeDownload } from './schema.js';
 import { expand, type TemplateValues } from './template.js';
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { parse as parseYaml } from 'yaml';
 import { containerdRecipe } from './builtin/containerd.js';
 import { dockerComposeRecipe } from './builtin/docker-compose.js';

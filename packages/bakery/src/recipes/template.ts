@@ -1,4 +1,4 @@
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import type { Recipe } from './schema.js';
 
 /** The values a recipe's templates are expanded with. */

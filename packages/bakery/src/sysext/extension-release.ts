@@ -1,4 +1,5 @@
-import { InputError, parseOsRelease } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import { parseOsRelease } from '@mantle/core/image';
 import type { SysextArch } from './names.js';
 
 /** What usr/lib/extension-release.d/extension-release.NAME declares. */

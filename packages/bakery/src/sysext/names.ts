@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 
 // Names as systemd-sysext and systemd-sysupdate see them. The image NAME is what the host looks
 // up: /etc/extensions/NAME.raw must carry usr/lib/extension-release.d/extension-release.NAME.

@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { EXTENSION_RELEASE_DIR } from './extension-release.js';
 
 // What systemd-sysext accepts in an extension, checked before anything is built: only /usr and

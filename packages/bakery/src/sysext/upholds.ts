@@ -1,4 +1,4 @@
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 
 // Services in a sysext start through drop-ins on a target: [Unit] Upholds=UNIT. systemd keeps an
 // upheld unit running while the target is active, and unlike .wants symlinks this works when the

@@ -1,4 +1,4 @@
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { checkName } from '../sysext/names.js';
 
 // systemd-sysupdate reads /etc/sysupdate.NAME.d/*.transfer (*.conf before systemd 257) and

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { connectWithRetry, run, type ConnectOptions, type SshClient } from '../../src/index.js';
-import { freePort } from './free-port.js';
+import { freePort } from '@mantle/test-utils/free-port';
 
 export interface SshdOptions {
   /** offer the sftp subsystem (default true) */

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { discoverExtTests, loadExtTests } from './discover.js';
 import { parseInlineMetadata, splitWords } from './metadata.js';
 import { interpret, runCommand } from './run-exttest.js';

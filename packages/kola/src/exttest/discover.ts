@@ -1,6 +1,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import { InputError, type Logger } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
 import { normalizeTest, type KolaTest, type TestDefinition } from '../registry/define-test.js';
 import { parseDuration } from '../registry/duration.js';
 import {

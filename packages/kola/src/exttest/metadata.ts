@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { TEST_FLAGS } from '../registry/flags.js';

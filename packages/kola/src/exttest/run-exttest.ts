@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, posix, relative } from 'node:path';
-import { shellQuote } from '@mantle/core';
+import { shellQuote } from '@mantle/core/ssh';
 import type { TestCluster } from '../harness/test-cluster.js';
 import type { Machine } from '../platform/types.js';
 

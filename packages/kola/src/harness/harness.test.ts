@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrerequisiteError } from '@mantle/core';
+import { PrerequisiteError } from '@mantle/core/errors';
 import { defineTest, type TestDefinition } from '../registry/define-test.js';
 import { FakeFlight, type FakeBehavior, type FakeMachine } from '../testing/fake-platform.js';
 import { Harness, type HarnessOptions } from './harness.js';

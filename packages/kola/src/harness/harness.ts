@@ -1,7 +1,8 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { MantleError, silentLogger, type Logger } from '@mantle/core';
+import { MantleError } from '@mantle/core/errors';
+import { silentLogger, type Logger } from '@mantle/core/log';
 import { checkConsole, consoleTail, formatConsoleMatch } from '../console/check-console.js';
 import { KoletAgent } from '../kolet/agent.js';
 import {

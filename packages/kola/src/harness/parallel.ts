@@ -1,5 +1,5 @@
 import { availableParallelism, freemem } from 'node:os';
-import { UsageError } from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
 
 export interface AutoParallelInput {
   /** CPU cores (os.availableParallelism()) */

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { format } from 'node:util';
-import { MantleError } from '@mantle/core';
+import { MantleError } from '@mantle/core/errors';
 import type { MachineCheckResult, KoletAgent } from '../kolet/agent.js';
 import { checksBaseDir, failedChecks, formatCheckLines, resolveCheckSpec } from '../kolet/check-spec.js';
 import type { Cluster, ExecResult, Machine, MachineExecOptions } from '../platform/types.js';

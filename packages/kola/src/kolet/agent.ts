@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { OperationError, PrerequisiteError, silentLogger, type Logger } from '@mantle/core';
+import { OperationError, PrerequisiteError } from '@mantle/core/errors';
+import { silentLogger, type Logger } from '@mantle/core/log';
 import {
   KOLET_REMOTE_MODULE_DIR,
   interpretKoletRun,

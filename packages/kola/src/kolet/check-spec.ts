@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import {
   checkReportFromJson as koletReportFromJson,
   parseCheckSpec,

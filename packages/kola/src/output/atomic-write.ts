@@ -1,4 +1,4 @@
-import { writeFileAtomic as writeAtomic } from '@mantle/core';
+import { writeFileAtomic as writeAtomic } from '@mantle/core/verify';
 
 /**
  * Write a file atomically (core's temp file + fsync + rename): readers (CI uploading reports, a

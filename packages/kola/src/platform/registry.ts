@@ -1,4 +1,5 @@
-import { UsageError, type Logger } from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
 import { qemuFlightOptions, type RunOptions } from '../run/options.js';
 import type { Flight } from './types.js';
 

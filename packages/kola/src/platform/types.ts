@@ -1,4 +1,4 @@
-import type { Logger } from '@mantle/core';
+import type { Logger } from '@mantle/core/log';
 
 /**
  * The platform API, as mantle's: a Flight (one per run, platform-wide state such as the SSH key

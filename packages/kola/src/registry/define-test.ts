@@ -1,4 +1,4 @@
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { z } from 'zod';
 import type { TestCluster } from '../harness/test-cluster.js';
 import { normalizeArch } from './arch.js';

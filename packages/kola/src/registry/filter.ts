@@ -1,4 +1,4 @@
-import { UsageError } from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
 import picomatch from 'picomatch';
 import { normalizeArch } from './arch.js';
 import type { KolaTest } from './define-test.js';

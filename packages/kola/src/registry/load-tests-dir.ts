@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { checkConsole } from '../console/check-console.js';
 import { defineTest, isKolaTest, type KolaTest } from './define-test.js';
 import type { Registry } from './registry.js';

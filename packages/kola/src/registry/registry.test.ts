@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { DEFAULT_TEST_TIMEOUT_MS, defineTest, isKolaTest } from './define-test.js';
 import { compareVersions, versionOutsideRange } from './version-compare.js';
 import { parseDuration } from './duration.js';

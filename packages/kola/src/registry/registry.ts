@@ -1,4 +1,4 @@
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { KOLA_TEST, isKolaTest, normalizeTest, type KolaTest, type TestDefinition } from './define-test.js';
 import { selectTests, type Selection, type SelectionCriteria } from './filter.js';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { onCleanup, type CommandContext } from '@mantle/core';
+import { onCleanup, type CommandContext } from '@mantle/core/cli';
 import { prepareOutputDir } from '../output/output-dir.js';
 import {
   platforms as defaultPlatforms,

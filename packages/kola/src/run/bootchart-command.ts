@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { OperationError, PrerequisiteError, type CommandContext } from '@mantle/core';
+import { OperationError, PrerequisiteError } from '@mantle/core/errors';
+import type { CommandContext } from '@mantle/core/cli';
 import { writeFileAtomic } from '../output/atomic-write.js';
 import type { PlatformFactory } from '../platform/registry.js';
 import { bootOneMachine } from './boot-one.js';

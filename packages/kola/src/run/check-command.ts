@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ExitCode, InputError, writeOut, type CommandContext } from '@mantle/core';
+import { ExitCode, InputError } from '@mantle/core/errors';
+import { writeOut, type CommandContext } from '@mantle/core/cli';
 import { CHECK_FORMATS, formatCheckReport, type CheckFormat, type CheckReportJson } from '@mantle/kolet';
 import { KoletAgent } from '../kolet/agent.js';
 import { checkReportFromJson, resolveCheckSpec } from '../kolet/check-spec.js';

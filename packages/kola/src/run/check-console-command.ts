@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ExitCode, writeOut, type CommandContext } from '@mantle/core';
+import { ExitCode } from '@mantle/core/errors';
+import { writeOut, type CommandContext } from '@mantle/core/cli';
 import { checkConsole, formatConsoleMatch, type ConsoleMatch } from '../console/check-console.js';
 import type { TestFlag } from '../registry/flags.js';
 

@@ -1,6 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { PrerequisiteError, UsageError } from '@mantle/core';
+import { PrerequisiteError, UsageError } from '@mantle/core/errors';
 import { mantleCacheDir, tinyBuildCommand, tinyImageName } from '../platform/qemu/image.js';
 import type { QemuArch } from '../platform/qemu/options.js';
 import type { RunOptions } from './options.js';

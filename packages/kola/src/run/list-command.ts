@@ -1,4 +1,4 @@
-import type { CommandContext } from '@mantle/core';
+import type { CommandContext } from '@mantle/core/cli';
 import { globMatcher } from '../registry/filter.js';
 import type { KolaTest } from '../registry/define-test.js';
 import { loadRegistry } from './load-registry.js';

@@ -1,4 +1,4 @@
-import { writeOut, type CommandContext } from '@mantle/core';
+import { writeOut, type CommandContext } from '@mantle/core/cli';
 import type { ListEntry } from './list-command.js';
 
 /** `all`, `a,b`, or `all except a,b` for one column. */

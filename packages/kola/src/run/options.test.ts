@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '@mantle/core';
+import { silentLogger } from '@mantle/core/log';
 import { parseRunOptions, qemuFlightOptions, runArch, userKeyPath } from './options.js';
 
 describe('run options', () => {

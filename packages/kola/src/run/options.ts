@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
 import { z } from 'zod';
 import type { QemuFlightOptions } from '../platform/qemu/options.js';
 import type { FlightOptions } from '../platform/types.js';

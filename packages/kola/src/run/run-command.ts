@@ -1,13 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import {
-  ExitCode,
-  PrerequisiteError,
-  UsageError,
-  onCleanup,
-  redact,
-  type CommandContext,
-} from '@mantle/core';
+import { ExitCode, PrerequisiteError, UsageError } from '@mantle/core/errors';
+import { redact } from '@mantle/core/log';
+import { onCleanup, type CommandContext } from '@mantle/core/cli';
 import { loadExtTests } from '../exttest/discover.js';
 import { Harness, type HarnessResult } from '../harness/harness.js';
 import { KoletAgent } from '../kolet/agent.js';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, type CommandContext } from '@mantle/core';
+import { createLogger } from '@mantle/core/log';
+import type { CommandContext } from '@mantle/core/cli';
 import { FakeFlight } from '../testing/fake-platform.js';
 import type { PlatformFactory } from '../platform/registry.js';
 import {

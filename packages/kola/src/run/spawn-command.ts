@@ -2,16 +2,9 @@ import { spawn as spawnProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import {
-  InputError,
-  OperationError,
-  UsageError,
-  connectWithRetry,
-  onCleanup,
-  writeJson,
-  writeOut,
-  type CommandContext,
-} from '@mantle/core';
+import { InputError, OperationError, UsageError } from '@mantle/core/errors';
+import { onCleanup, writeJson, writeOut, type CommandContext } from '@mantle/core/cli';
+import { connectWithRetry } from '@mantle/core/ssh';
 import { z } from 'zod';
 import { writeFileAtomic } from '../output/atomic-write.js';
 import { flagError } from './options.js';

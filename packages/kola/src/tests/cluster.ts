@@ -1,6 +1,6 @@
 import { defineTest, type KolaTest } from '../registry/define-test.js';
 import { TINY_DISTROS } from './distros.js';
-import { shellQuoteWord as shellQuote } from '@mantle/core';
+import { shellQuoteWord as shellQuote } from '@mantle/core/ssh';
 
 const PORT = 8080;
 const MESSAGE = 'kola-lan-hello';

@@ -1,4 +1,4 @@
-import { findTool } from '@mantle/core';
+import { findTool } from '@mantle/core/exec';
 import { readGroupFile, readPasswdFile, type GroupEntry, type PasswdEntry } from './system/passwd.js';
 import { readInterfaceAddrs, type InterfaceAddrs } from './system/ip-addr.js';
 import { readListeners, type Listener } from './system/proc-net.js';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { loadCheckSpec, type LoadSpecOptions } from './load-spec.js';
 import { GoFloat } from './go/go-format.js';
 import { loadTemplateVars, parseTemplateVars } from './vars.js';

@@ -1,6 +1,6 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { parseCheckSpec } from './parse-spec.js';
 import { globPaths, globPatternProblem, hasGlobMagic } from './system/glob.js';
 import type { TemplateData } from './template/render.js';

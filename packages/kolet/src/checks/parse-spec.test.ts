@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { analyzeCheckSpec, parseCheckSpec } from './parse-spec.js';
 
 function problems(text: string): string[] {

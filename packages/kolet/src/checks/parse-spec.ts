@@ -1,4 +1,4 @@
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { isMap, isScalar, isSeq, type Document, type Node, type Pair } from 'yaml';
 import type { z } from 'zod';
 import { parseGossYaml } from './goss-yaml.js';

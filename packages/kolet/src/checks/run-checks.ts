@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { createCheckContext, type CheckContext, type PackageManager, type SystemPaths } from './context.js';
 import { checkAddr } from './kinds/addr.js';
 import { checkCommand } from './kinds/command.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import { LineCounter, visit, type Document } from 'yaml';
 import { GoFloat, isPlainObject } from './go/go-format.js';
 import { parseGossYaml } from './goss-yaml.js';

@@ -1,4 +1,4 @@
-import type { CommandContext } from '@mantle/core';
+import type { CommandContext } from '@mantle/core/cli';
 import type { PackageManager } from '../checks/context.js';
 import { formatReport, summaryLine, type CheckFormat } from '../checks/format/format-report.js';
 import { loadCheckSpec } from '../checks/load-spec.js';

@@ -3,7 +3,7 @@
 // GOSS_SLEEP, GOSS_RETRY_TIMEOUT, GOSS_MAX_CONCURRENT, GOSS_LISTEN, GOSS_ENDPOINT, GOSS_CACHE),
 // so a goss command line runs unchanged with kolet in goss's place.
 import type { Argv } from 'yargs';
-import { UsageError } from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
 import { PACKAGE_MANAGERS, type PackageManager } from '../checks/context.js';
 import { parseDurationMs } from '../checks/duration.js';
 import { CHECK_FORMATS, FORMAT_OPTIONS, type CheckFormat } from '../checks/format/format-report.js';

@@ -1,4 +1,4 @@
-import type { CommandContext } from '@mantle/core';
+import type { CommandContext } from '@mantle/core/cli';
 import { loadNativeModule } from '../native/load-module.js';
 import type { NativeListing, NativeRegistry } from '../native/registry.js';
 import { isSea } from '../sea.js';

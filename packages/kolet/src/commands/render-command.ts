@@ -1,4 +1,4 @@
-import type { CommandContext } from '@mantle/core';
+import type { CommandContext } from '@mantle/core/cli';
 import { renderSpec } from '../checks/render-spec.js';
 import { loadTemplateVars } from '../checks/vars.js';
 import { readAllStdin } from './check-command.js';

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InputError, type CommandContext } from '@mantle/core';
+import type { CommandContext } from '@mantle/core/cli';
+import { InputError } from '@mantle/core/errors';
 import type { PackageManager } from '../checks/context.js';
 import { CHECK_FORMATS, formatReport, type CheckFormat } from '../checks/format/format-report.js';
 import { PrometheusCounters, prometheusText, recordPrometheus } from '../checks/format/machine-outputs.js';

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { access } from 'node:fs/promises';
-import { InputError, PrerequisiteError } from '@mantle/core';
+import { InputError, PrerequisiteError } from '@mantle/core/errors';
 import { isNativeTestLike, type NativeRegistry, type NativeTestLike } from './registry.js';
 import type { NativeFunction } from './context.js';
 

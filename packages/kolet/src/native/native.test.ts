@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError, PrerequisiteError, UsageError } from '@mantle/core';
+import { InputError, PrerequisiteError, UsageError } from '@mantle/core/errors';
 import { loadNativeModule, registerModuleExports } from './load-module.js';
 import { interpretKoletRun, KOLET_EXIT, REBOOT_MARK_ENV, REBOOT_REQUEST_FILE_ENV } from './protocol.js';
 import { NativeRegistry } from './registry.js';

@@ -1,5 +1,5 @@
 import { rename, writeFile } from 'node:fs/promises';
-import { UsageError } from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
 import { REBOOT_REQUEST_FILE_ENV, rebootMarkProblem } from './protocol.js';
 
 /**

@@ -1,4 +1,4 @@
-import { InputError } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
 import type { NativeFunction } from './context.js';
 
 /** What kolet needs of a kola test: its name and native functions (defineTest results qualify). */

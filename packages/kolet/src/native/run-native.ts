@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { UsageError } from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
 import { createNativeContext, isNativeRebootRequest, isNativeSkip } from './context.js';
 import {
   AUTOPKGTEST_REBOOT_MARK_ENV,

@@ -1,4 +1,4 @@
-import { shellQuote, shellQuoteWord } from '@mantle/core';
+import { shellQuote, shellQuoteWord } from '@mantle/core/ssh';
 
 /** Where kola installs kolet on a machine: /var is writable and kept across reboots on Flatcar and Debian. */
 export const KOLET_REMOTE_PATH = '/var/lib/kolet/kolet';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PrerequisiteError } from '@mantle/core';
+import { PrerequisiteError } from '@mantle/core/errors';
 
 /** What the build writes next to the executable (dist/kolet.json). */
 export interface KoletManifest {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrerequisiteError } from '@mantle/core';
+import { PrerequisiteError } from '@mantle/core/errors';
 import { koletCheckCommand, koletInstallCommand, koletProbeCommand, koletRunCommand } from './commands.js';
 import { koletArtifacts, koletExecutablePath } from './executable.js';
 

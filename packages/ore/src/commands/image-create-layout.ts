@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { Logger } from '@mantle/core/log';
 import {
   createLayoutImage,
   formatSfdiskDump,
@@ -6,8 +7,7 @@ import {
   loadLayout,
   parseSize,
   type GptTableJson,
-  type Logger,
-} from '@mantle/core';
+} from '@mantle/core/disk';
 
 export interface ImageCreateLayoutOptions {
   /** flatcar, vm, or a disk_layout.json file */

@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
+import type { Logger } from '@mantle/core/log';
 import {
   gptToJson,
   formatSfdiskDump,
-  inspectImage,
   type GptTableJson,
-  type Logger,
   type MbrPartition,
   type UsrLabel,
-} from '@mantle/core';
+} from '@mantle/core/disk';
+import { inspectImage } from '@mantle/core/image';
 
 export interface ImageInfoOptions {
   file: string;

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { writeOut, type CommandBinder, type CommandSpec, type GlobalArgs } from '@mantle/core';
+import { writeOut, type CommandBinder, type CommandSpec, type GlobalArgs } from '@mantle/core/cli';
 import {
   formatImageCreateLayout,
   imageCreateLayout,

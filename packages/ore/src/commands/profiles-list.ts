@@ -1,17 +1,19 @@
 import type { Argv, CommandModule } from 'yargs';
 import {
-  addProfileOptions,
-  listProfiles,
-  PROFILE_PLATFORMS,
-  profileSelectionFromArgs,
   writeOut,
   type CommandBinder,
   type CommandContext,
   type CommandSpec,
   type GlobalArgs,
+} from '@mantle/core/cli';
+import {
+  addProfileOptions,
+  listProfiles,
+  PROFILE_PLATFORMS,
+  profileSelectionFromArgs,
   type PlatformProfiles,
   type ProfilePlatform,
-} from '@mantle/core';
+} from '@mantle/core/profiles';
 
 /** What `ore profiles list` returns (and prints with --json). */
 export interface ProfilesListData {

@@ -1,7 +1,8 @@
 import { access, constants, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PrerequisiteError, type Logger } from '@mantle/core';
+import { PrerequisiteError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
 import { spawnGuarded } from './child.js';
 import type { QemuArch } from './options.js';
 

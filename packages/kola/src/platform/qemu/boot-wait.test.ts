@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InterruptedError } from '@mantle/core';
+import { InterruptedError } from '@mantle/core/errors';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { consoleTail, probeSshBanner, waitForSsh } from './boot-wait.js';
 

@@ -1,6 +1,6 @@
 import { open, readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { InterruptedError } from '@mantle/core';
+import { InterruptedError } from '@mantle/core/errors';
 
 /**
  * Waiting for a booting machine to answer, quickly and without hanging.

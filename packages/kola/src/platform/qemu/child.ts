@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { findTool, type Logger } from '@mantle/core';
+import type { Logger } from '@mantle/core/log';
+import { findTool } from '@mantle/core/exec';
 
 /**
  * Children that must never outlive kola (qemu, swtpm). Three layers, because no single one

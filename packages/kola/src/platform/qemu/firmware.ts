@@ -1,6 +1,6 @@
 import { access, constants, copyFile, chmod, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { PrerequisiteError } from '@mantle/core';
+import { PrerequisiteError } from '@mantle/core/errors';
 import type { QemuArch, QemuFirmware } from './options.js';
 
 /** UEFI firmware for one flight: a read-only code image and a variable store template. */

@@ -1,15 +1,11 @@
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  InputError,
-  InterruptedError,
-  PrerequisiteError,
-  generateKeyPair,
-  onCleanup,
-  requireTool,
-  type Logger,
-} from '@mantle/core';
+import { InputError, InterruptedError, PrerequisiteError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { onCleanup } from '@mantle/core/cli';
+import { requireTool } from '@mantle/core/exec';
+import { generateKeyPair } from '@mantle/core/ssh';
 import type { Cluster, ClusterOptions, Flight, Machine, MachineOptions } from '../types.js';
 import { resolveAccel } from './accel.js';
 import { trackTempDir } from './child.js';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError, PrerequisiteError } from '@mantle/core';
+import { InputError, PrerequisiteError } from '@mantle/core/errors';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   createOverlay,

@@ -1,7 +1,9 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { InputError, PrerequisiteError, run, type Logger } from '@mantle/core';
+import { InputError, PrerequisiteError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { run } from '@mantle/core/exec';
 import type { QemuArch } from './options.js';
 
 /** A disk image a machine boots from (through a per-machine overlay). */

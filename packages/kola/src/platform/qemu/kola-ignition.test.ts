@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
-import { InputError, decodeDataUrl } from '@mantle/core';
+import { InputError } from '@mantle/core/errors';
+import { decodeDataUrl } from '@mantle/core/ignition';
 import { LAN_NETWORK_FILE, machineIgnition } from './kola-ignition.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvX7sd0mR0c1z1nFq9B0lqRa1n0vQ0cq8q5x9VfR1tA kola@test';

@@ -1,4 +1,10 @@
-import { dataUrl, ignitionFromUserData, mergeIgnition, newIgnition, renderIgnition } from '@mantle/core';
+import {
+  dataUrl,
+  ignitionFromUserData,
+  mergeIgnition,
+  newIgnition,
+  renderIgnition,
+} from '@mantle/core/ignition';
 
 /** What kola adds to every machine's Ignition config on qemu. */
 export interface KolaIgnitionAdditions {

@@ -2,18 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { InterruptedError, MantleError, OperationError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { onCleanup } from '@mantle/core/cli';
 import {
-  InterruptedError,
-  MantleError,
-  OperationError,
   SshErrorCode,
   connectWithRetry,
-  onCleanup,
   shellQuote,
-  type Logger,
   type SshClient,
   type SshExecOptions,
-} from '@mantle/core';
+} from '@mantle/core/ssh';
 import type { ExecResult, Machine, MachineExecOptions } from '../types.js';
 import type { Accel } from './accel.js';
 import { consoleTail, fileSize, waitForSsh, waitForSshDown, type WaitOutcome } from './boot-wait.js';

@@ -1,4 +1,5 @@
-import { UsageError, silentLogger } from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
+import { silentLogger } from '@mantle/core/log';
 import { expect, test } from 'vitest';
 import { resolveQemuOptions } from './options.js';
 

@@ -1,4 +1,4 @@
-import { UsageError } from '@mantle/core';
+import { UsageError } from '@mantle/core/errors';
 import type { FlightOptions } from '../types.js';
 
 export type QemuArch = 'x86_64' | 'aarch64';

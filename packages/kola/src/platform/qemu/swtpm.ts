@@ -1,6 +1,8 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OperationError, requireTool, type Logger } from '@mantle/core';
+import { OperationError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { requireTool } from '@mantle/core/exec';
 import { describeExit, spawnGuarded, type ChildHandle } from './child.js';
 
 /** A running software TPM 2.0 for one machine. */

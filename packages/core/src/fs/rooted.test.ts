@@ -2,11 +2,11 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveInRoot } from './rooted-path.js';
+import { resolveInRoot } from './rooted.js';
 
 let root: string;
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'bakery-rooted-'));
+  root = await mkdtemp(join(tmpdir(), 'mantle-rooted-'));
   await mkdir(join(root, 'usr/lib/x86_64-linux-gnu'), { recursive: true });
   await writeFile(join(root, 'usr/lib/x86_64-linux-gnu/ld.so'), '');
   await symlink('usr/lib', join(root, 'lib')); // merged /usr, relative

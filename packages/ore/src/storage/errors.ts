@@ -1,5 +1,5 @@
-import { InputError, MantleError, OperationError, PrerequisiteError } from '../errors/mantle-error.js';
-import { redactText } from '../log/redact.js';
+import { InputError, MantleError, OperationError, PrerequisiteError } from '@mantle/core/errors';
+import { redactText } from '@mantle/core/log';
 
 /** What went wrong with a storage call, independent of the SDK that reported it. */
 export interface ServiceFailure {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '@mantle/core/log';
 
 /** The schemes `openStore` understands. */
 export type StoreScheme = 'file' | 's3' | 'gs' | 'azure';

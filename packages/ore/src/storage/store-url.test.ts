@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../errors/mantle-error.js';
+import { InputError } from '@mantle/core/errors';
 import { checkKey, encodeKey, normalizePrefix, parseStoreUrl } from './store-url.js';
 
 describe('parseStoreUrl', () => {

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
-import { InputError } from '../errors/mantle-error.js';
-import { registerSecret } from '../log/redact.js';
-import { silentLogger, type Logger } from '../log/logger.js';
+import { InputError } from '@mantle/core/errors';
+import { registerSecret, silentLogger, type Logger } from '@mantle/core/log';
 import { guessContentType } from './content-type.js';
 import { storageError, type ServiceFailure } from './errors.js';
 import { trackProgress } from './progress.js';
@@ -19,7 +18,7 @@ import type {
 } from './types.js';
 
 // Type-only references: the SDK itself is loaded with import() on first use, so importing
-// @mantle/core never pays for it.
+// @mantle/ore never pays for it.
 type S3Sdk = typeof import('@aws-sdk/client-s3');
 type S3Client = InstanceType<S3Sdk['S3Client']>;
 type LibStorage = typeof import('@aws-sdk/lib-storage');

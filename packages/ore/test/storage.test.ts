@@ -1,5 +1,5 @@
 // Object storage against real components: s3rver (S3 API), Azurite (Azure Blob API), a temp
-// directory (file store) and the GCS JSON API served by a local test server (test/helpers/fake-gcs.ts),
+// directory (file store) and the GCS JSON API served by a local test server (@mantle/test-utils/fake-gcs),
 // each driven through the real SDK client the store uses.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
@@ -8,17 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAzureStore, listAll, openStore, type MantleError, type ObjectStore } from '@mantle/core';
+import { MantleError } from '@mantle/core/errors';
 import {
   AZURITE_ACCOUNT,
   AZURITE_KEY,
   azuriteService,
   startAzurite,
   type AzuriteHandle,
-} from './helpers/azurite.js';
-import { startFakeGcs, type FakeGcs } from './helpers/fake-gcs.js';
-import { rejection } from './helpers/rejection.js';
-import { s3rverOptions, startS3rver, type S3rverHandle } from './helpers/s3rver.js';
+} from '@mantle/test-utils/azurite';
+import { startFakeGcs, type FakeGcs } from '@mantle/test-utils/fake-gcs';
+import { rejectionOf } from '@mantle/test-utils/rejection';
+import { s3rverOptions, startS3rver, type S3rverHandle } from '@mantle/test-utils/s3rver';
+import { isAzureStore, listAll, openStore, type ObjectStore } from '@mantle/ore/storage';
+
+const rejection = rejectionOf(MantleError);
 
 const MIB = 1024 * 1024;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../errors/mantle-error.js';
+import { InputError } from '@mantle/core/errors';
 import type { StoreScheme } from './types.js';
 
 /** The URL forms `openStore` accepts, for messages and docs. */

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { InputError } from '../errors/mantle-error.js';
-import { registerSecret } from '../log/redact.js';
-import { silentLogger, type Logger } from '../log/logger.js';
+import { InputError } from '@mantle/core/errors';
+import { registerSecret, silentLogger, type Logger } from '@mantle/core/log';
 import { guessContentType } from './content-type.js';
 import { missingCredentials, notSupported, storageError, type ServiceFailure } from './errors.js';
 import { trackProgress } from './progress.js';

@@ -1,4 +1,4 @@
-import { silentLogger } from '../log/logger.js';
+import { silentLogger } from '@mantle/core/log';
 import { parseStoreUrl } from './store-url.js';
 import type { AzureStore } from './azure-store.js';
 import type { ObjectInfo, ObjectStore, OpenStoreOptions } from './types.js';

@@ -46,9 +46,9 @@ function probe(port: number): Promise<boolean> {
   });
 }
 
-/** Start azurite-blob from packages/core's node_modules and wait until it answers HTTP. */
+/** Start azurite-blob from this package's node_modules and wait until it answers HTTP. */
 export async function startAzurite(): Promise<AzuriteHandle> {
-  const bin = fileURLToPath(new URL('../../node_modules/.bin/azurite-blob', import.meta.url));
+  const bin = fileURLToPath(new URL('../node_modules/.bin/azurite-blob', import.meta.url));
   const location = await mkdtemp(join(tmpdir(), 'mantle-azurite-'));
   let lastErr = '';
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable, Transform, pipeline as pipe, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InputError } from '../errors/mantle-error.js';
+import { InputError } from '@mantle/core/errors';
 import type { ObjectInfo, PutOptions, PutResult, PutSource } from './types.js';
 
 /** A put source with what is known about it before the upload starts. */

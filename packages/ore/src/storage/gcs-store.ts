@@ -1,8 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InputError } from '../errors/mantle-error.js';
-import { registerSecret } from '../log/redact.js';
-import { silentLogger, type Logger } from '../log/logger.js';
+import { InputError } from '@mantle/core/errors';
+import { registerSecret, silentLogger, type Logger } from '@mantle/core/log';
 import { guessContentType } from './content-type.js';
 import { storageError, type ServiceFailure } from './errors.js';
 import { trackProgress } from './progress.js';
