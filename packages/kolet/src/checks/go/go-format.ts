@@ -18,6 +18,20 @@ export class GoFloat {
   }
 }
 
+const NIL = Symbol('nil slice');
+
+/**
+ * A Go slice that is nil: empty for every matcher (gomega sees a slice of length 0), but
+ * `null` in JSON, as encoding/json prints a nil slice (goss's port ip, interface addrs, ...).
+ */
+export function nilSlice(): unknown[] {
+  return Object.assign([], { [NIL]: true });
+}
+
+export function isNilSlice(v: unknown): boolean {
+  return Array.isArray(v) && (v as unknown as Record<symbol, unknown>)[NIL] === true;
+}
+
 /** The plain number of a number or GoFloat, else undefined. */
 export function numberOf(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
@@ -119,6 +133,7 @@ export function formatObject(v: unknown, indent = 1): string {
 export function goJson(v: unknown, indent?: string, structs?: WeakSet<object>): string {
   const replacer = (_key: string, value: unknown): unknown => {
     if (value instanceof GoFloat) return value.value;
+    if (isNilSlice(value)) return null;
     if (value instanceof Map) return sortKeys(Object.fromEntries(value as Map<string, unknown>));
     if (
       isPlainObject(value) &&

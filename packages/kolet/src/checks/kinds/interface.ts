@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckContext } from '../context.js';
+import { nilSlice } from '../go/go-format.js';
 import type { InterfaceProps } from '../types.js';
 import { SystemError, type ResourceRun } from '../validate-value.js';
 
@@ -31,7 +32,8 @@ export async function checkInterface(
     await run.check('addrs', props.addrs, async () => {
       const r = await ctx.interfaceAddrs();
       if ('unsupported' in r) throw new SystemError(`unsupported: ${r.unsupported}`);
-      return r.addrs.get(name) ?? null;
+      const addrs = r.addrs.get(name);
+      return addrs && addrs.length > 0 ? addrs : nilSlice();
     });
   if (props.mtu != null)
     await run.check('mtu', props.mtu, async () => Number((await readFile(join(dir, 'mtu'), 'utf8')).trim()));

@@ -1,4 +1,5 @@
 import type { CheckContext } from '../context.js';
+import { nilSlice } from '../go/go-format.js';
 import type { PortProps } from '../types.js';
 import type { ResourceRun } from '../validate-value.js';
 
@@ -27,6 +28,6 @@ export async function checkPort(
   if (props.ip != null)
     await run.check('ip', props.ip, async () => {
       const ips = (await mine()).map((l) => l.ip);
-      return ips.length > 0 ? ips : null;
+      return ips.length > 0 ? ips : nilSlice();
     });
 }

@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import type { CheckContext } from '../context.js';
+import { nilSlice } from '../go/go-format.js';
 import { globPaths } from '../system/glob.js';
 import { runCapture } from '../system/spawn-capture.js';
 import type { ServiceProps } from '../types.js';
@@ -46,9 +47,10 @@ export async function checkService(
     });
   if (props.runlevels != null)
     await run.check('runlevels', props.runlevels, async () => {
-      if (!valid || manager.kind === 'systemd') return null;
+      // goss's value is a nil slice without init scripts: empty to matchers, null in JSON
+      if (!valid || manager.kind === 'systemd') return nilSlice();
       const levels = await runLevels(name, manager.alpine);
-      return levels.length > 0 ? levels : null;
+      return levels.length > 0 ? levels : nilSlice();
     });
 }
 
