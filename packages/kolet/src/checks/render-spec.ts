@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 import { goJson } from './go/go-format.js';
 import { loadCheckSpec, type LoadSpecOptions } from './load-spec.js';
+import { CHECKED_ATTRIBUTES } from './spec-schema.js';
 import type { CheckKind, Resource } from './types.js';
 
 /** goss's GossConfig field order. */
@@ -140,8 +141,10 @@ function resourceData(r: Resource): Record<string, unknown> {
     const always = f.startsWith('!');
     const key = always ? f.slice(1) : f;
     const v = props[key];
+    // An expectation is an interface{} in goss: omitempty leaves out only nil (a 0 stays).
+    const matcher = CHECKED_ATTRIBUTES[r.kind].includes(key) || key === 'content';
     if (always) out[key] = v ?? (key in ZERO ? ZERO[key] : null);
-    else if (!isEmpty(v)) out[key] = v;
+    else if (matcher ? v !== undefined && v !== null : !isEmpty(v)) out[key] = v;
   }
   return out;
 }
