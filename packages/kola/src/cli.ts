@@ -13,6 +13,7 @@ import type { Argv } from 'yargs';
 import type { MantleReport } from './output/report-json.js';
 import type { ListEntry } from './run/list-command.js';
 import { printList } from './run/list-print.js';
+import { checkFlags } from './run/check-flags.js';
 import { printCheckConsole, type CheckConsoleResult } from './run/check-console-command.js';
 import type { BootchartResult } from './run/bootchart-command.js';
 
@@ -226,37 +227,23 @@ const runSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
 
 const checkSpec: CommandSpec<PlatformArgs & Record<string, unknown>> = {
   command: 'check <spec>',
-  describe: 'boot one machine of an image and run a declarative check spec on it with kolet',
+  describe:
+    'boot one machine of an image and run a goss spec on it with kolet (--vars, -e NAME=VALUE; the report is kept in the output dir)',
   builder: (y) =>
-    platformFlags(y)
-      .positional('spec', {
+    checkFlags(
+      platformFlags(y).positional('spec', {
         type: 'string',
-        describe: 'check spec (YAML with goss-style keys: user, file, service, port, ...)',
-      })
-      .option('format', {
-        choices: ['documentation', 'json', 'tap'] as const,
-        default: 'documentation' as const,
-        describe: 'report format',
-      })
-      .option('userdata', {
-        alias: 'u',
-        type: 'string',
-        describe: 'Butane or Ignition file for the machine',
-      }) as never,
+        describe:
+          'goss spec (YAML or JSON: user, file, service, port, ...; templates and gossfile includes as goss)',
+      }),
+    ) as never,
   run: async (args, ctx) => {
-    const a = args as unknown as PlatformArgs & {
-      spec: string;
-      format: 'documentation' | 'json' | 'tap';
-      userdata?: string;
-    };
-    const [{ parseRunOptions }, { checkCommand }] = await Promise.all([
+    const [{ parseRunOptions }, { checkCommand, checkOptionsFromArgs }] = await Promise.all([
       import('./run/options.js'),
       import('./run/check-command.js'),
     ]);
-    return checkCommand(
-      { run: parseRunOptions(platformOptions(a)), spec: a.spec, format: a.format, userdata: a.userdata },
-      ctx,
-    );
+    const a = args as unknown as PlatformArgs & { spec: string };
+    return checkCommand(checkOptionsFromArgs(a, parseRunOptions(platformOptions(a))), ctx);
   },
   // The report was printed in the chosen --format; --json prints it as data.
   print: () => {},

@@ -12,7 +12,13 @@ export {
 } from './parse-spec.js';
 export { loadCheckSpec, type LoadSpecOptions } from './load-spec.js';
 export { renderSpec, type RenderSpecOptions } from './render-spec.js';
-export { loadTemplateVars, mergeVars, parseTemplateVars, type TemplateVarsOptions } from './vars.js';
+export {
+  loadTemplateVars,
+  mergeVars,
+  parseTemplateVars,
+  templateVarsText,
+  type TemplateVarsOptions,
+} from './vars.js';
 export {
   renderTemplate,
   TEMPLATE_FUNCTIONS,

@@ -231,3 +231,16 @@ describe('template vars', () => {
     expect(missing.exitCode).toBe(2);
   });
 });
+
+describe('templateVarsText', () => {
+  it('writes vars as YAML that reads back to the same Go values (floats stay floats)', async () => {
+    const { templateVarsText } = await import('./vars.js');
+    const vars = parseTemplateVars(
+      'port: 8080\nratio: 2.0\nhalf: 0.5\nlist: [a, 1]\nmap: {k: v}\n',
+      'v.yaml',
+    );
+    const text = templateVarsText(vars);
+    expect(text).toBe('port: 8080\nratio: 2.0\nhalf: 0.5\nlist:\n  - a\n  - 1\nmap:\n  k: v\n');
+    expect(parseTemplateVars(text, 'again')).toEqual(vars);
+  });
+});

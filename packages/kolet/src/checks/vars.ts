@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputError } from '@mantle/core/errors';
-import { LineCounter, visit, type Document } from 'yaml';
+import { LineCounter, Scalar, stringify, visit, type Document } from 'yaml';
 import { GoFloat, isPlainObject } from './go/go-format.js';
 import { parseGossYaml } from './goss-yaml.js';
 
@@ -116,4 +116,19 @@ export function parseTemplateVars(text: string, source: string): Record<string, 
     );
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * Vars as YAML text for `--vars-inline` on another machine: Go float64s stay floats (`2.0`),
+ * so the machine's templates see the same values the files gave.
+ */
+export function templateVarsText(vars: Record<string, unknown>): string {
+  const toNodes = (v: unknown): unknown => {
+    if (v instanceof GoFloat)
+      return Object.assign(new Scalar(v.value), { minFractionDigits: Number.isInteger(v.value) ? 1 : 0 });
+    if (Array.isArray(v)) return v.map(toNodes);
+    if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toNodes(x)]));
+    return v;
+  };
+  return stringify(toNodes(vars), { lineWidth: 0 });
 }
