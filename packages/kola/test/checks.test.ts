@@ -53,7 +53,7 @@ describe('kola check', () => {
     );
     expect(r.code, r.stderr).toBe(1);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^1\.\.\d+$/);
+    expect(lines[0], r.stderr).toMatch(/^1\.\.\d+$/);
     expect(r.stdout).toContain('ok 1 - User: core: exists: matches expectation: true');
     expect(r.stdout).toMatch(/^ok \d+ - User: core: groups: matches expectation/m);
     expect(r.stdout).toMatch(/^ok \d+ - Service: ssh: running: matches expectation: true$/m);
@@ -153,6 +153,7 @@ describe('kola check', () => {
       },
     );
     expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout, r.stderr).not.toBe('');
     const report = JSON.parse(r.stdout) as { summary: Record<string, number> };
     expect(report.summary).toMatchObject({ 'test-count': 26, 'failed-count': 6, 'skipped-count': 1 });
   });
