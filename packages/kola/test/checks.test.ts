@@ -122,6 +122,7 @@ describe('kola check', () => {
       { cwd, timeoutMs: 900_000 },
     );
     expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout, r.stderr).not.toBe('');
     const report = JSON.parse(r.stdout) as {
       results: { 'resource-type': string; 'resource-id': string; property: string; result: number }[];
       summary: Record<string, number>;
