@@ -1,6 +1,6 @@
 import { UsageError } from '@mantle/core/errors';
-import type { CliSpec, CommandSpec } from '@mantle/core/cli';
-import { parseDurationMs } from './checks/duration.js';
+import { defineCommand, type CliSpec } from '@mantle/core/cli';
+import { MAX_DURATION_MS, parseDurationMs } from './checks/duration.js';
 import {
   durationFlag,
   formatFlags,
@@ -13,8 +13,6 @@ import {
   useColor,
   varsFiles,
   varsInline,
-  type FormatArgs,
-  type GossArgs,
 } from './commands/goss-options.js';
 import {
   listCommand,
@@ -31,11 +29,11 @@ import { koletVersion } from './version.js';
 function duration(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseDurationMs(value);
-  if (ms === undefined || ms <= 0) {
+  if (ms === undefined || ms <= 0 || ms > MAX_DURATION_MS) {
     throw new UsageError({
       code: 'BAD_DURATION',
-      message: `--${flag} ${value}: not a duration`,
-      hint: 'give milliseconds or a duration such as 30s or 5m',
+      message: `--${flag} ${value}: ${ms !== undefined && ms > 0 ? 'longer than the maximum of 24h' : 'not a duration'}`,
+      hint: 'give milliseconds or a duration such as 30s or 5m (at most 24h)',
     });
   }
   return ms;
@@ -51,33 +49,11 @@ const moduleOption = {
   describe: 'a JavaScript module on this machine that registers more native functions (repeatable)',
 } as const;
 
-interface RunArgs {
-  test: string;
-  func: string;
-  module: string[];
-  rebootMark?: string;
-  timeout?: string;
-}
-
-interface CheckArgs extends GossArgs, FormatArgs {
-  timeout?: string;
-  retryTimeout?: string;
-  sleep?: string;
-  color?: boolean;
-}
-
-interface ServeArgs extends GossArgs, FormatArgs {
-  timeout?: string;
-  listenAddr?: string;
-  endpoint?: string;
-  cache?: string;
-}
-
 /** Registers the bundled native functions; run before the commands that look them up. */
 export type PrepareRegistry = (registry: NativeRegistry) => Promise<void>;
 
-function runSpec(registry: NativeRegistry, prepare: PrepareRegistry): CommandSpec<RunArgs> {
-  return {
+function runSpec(registry: NativeRegistry, prepare: PrepareRegistry) {
+  return defineCommand({
     command: 'run <test> <func>',
     describe:
       'run a native function of a test (exit 0 pass, 1 fail, 77 skip, 78 reboot requested, 2 unknown test or function)',
@@ -106,10 +82,10 @@ function runSpec(registry: NativeRegistry, prepare: PrepareRegistry): CommandSpe
       );
       return undefined;
     },
-  };
+  });
 }
 
-const checkSpec: CommandSpec<CheckArgs> = {
+const checkSpec = defineCommand({
   command: ['check [spec]', 'validate [spec]', 'v [spec]'],
   describe:
     'run goss checks (goss validate): a goss spec with its templates and gossfile includes; exit 0 passed, 1 failed (nagios: 2), 2 invalid spec',
@@ -154,9 +130,9 @@ const checkSpec: CommandSpec<CheckArgs> = {
     );
     return undefined; // already printed in the chosen format
   },
-};
+});
 
-const renderSpec: CommandSpec<GossArgs> = {
+const renderSpec = defineCommand({
   command: ['render [spec]', 'r [spec]'],
   describe:
     'print a spec with its gossfile includes rendered and merged into one (goss render; --debug also prints each rendered file)',
@@ -174,9 +150,9 @@ const renderSpec: CommandSpec<GossArgs> = {
     );
     return undefined;
   },
-};
+});
 
-const serveSpec: CommandSpec<ServeArgs> = {
+const serveSpec = defineCommand({
   command: ['serve [spec]', 's [spec]'],
   describe:
     'serve a health endpoint (goss serve): 200 when the checks pass, 503 when one fails, the report in --format or the one the Accept header names',
@@ -222,9 +198,9 @@ const serveSpec: CommandSpec<ServeArgs> = {
     );
     return undefined;
   },
-};
+});
 
-const rebootRequestSpec: CommandSpec<{ mark: string }> = {
+const rebootRequestSpec = defineCommand({
   command: 'reboot-request <mark>',
   describe:
     'inside `kolet run`: reboot when the native function returns, then run it again with $KOLA_REBOOT_MARK=<mark>',
@@ -241,10 +217,10 @@ const rebootRequestSpec: CommandSpec<{ mark: string }> = {
     );
     return undefined;
   },
-};
+});
 
-function listSpec(registry: NativeRegistry, prepare: PrepareRegistry): CommandSpec<{ module: string[] }> {
-  return {
+function listSpec(registry: NativeRegistry, prepare: PrepareRegistry) {
+  return defineCommand({
     command: 'list',
     describe: 'list the tests and native functions this kolet can run',
     builder: (y) => y.option('module', moduleOption),
@@ -253,15 +229,15 @@ function listSpec(registry: NativeRegistry, prepare: PrepareRegistry): CommandSp
       return listCommand({ modules: a.module, registry }, ctx);
     },
     print: (data: NativeListing[], ctx) => printList(data, ctx),
-  };
+  });
 }
 
-const versionSpec: CommandSpec<object> = {
+const versionSpec = defineCommand({
   command: 'version',
   describe: 'print kolet’s version and build id (--json: also Node.js and platform)',
   run: () => Promise.resolve(versionCommand()),
   print: (data: VersionInfo, ctx) => printVersion(data, ctx),
-};
+});
 
 /**
  * kolet's command line, bound to a registry (the process-wide one by default). `prepare` fills

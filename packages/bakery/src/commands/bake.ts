@@ -1,16 +1,8 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { BakeResult } from '../bake/bake-image.js';
 
-interface BakeArgs {
-  image: string;
-  sysexts: string[];
-  to: string;
-  sysupdate: boolean;
-  out?: string | undefined;
-}
-
 /** `bakery bake IMAGE NAME:FILE.raw... [--to root|oem] [--sysupdate]`. */
-export const bakeSpec: CommandSpec<BakeArgs> = {
+export const bakeSpec = defineCommand({
   command: 'bake <image> <sysexts..>',
   describe: 'put sysexts into an OS disk image (Flatcar layout) without root or loop devices',
   builder: (y) =>
@@ -38,13 +30,12 @@ export const bakeSpec: CommandSpec<BakeArgs> = {
           'install NAME.conf/NAME.transfer from beside each FILE into /etc/sysupdate.NAME.d/, and noop.conf',
       })
       .option('out', { type: 'string', describe: 'write the baked image here and leave IMAGE as it is' }),
-  run: async (args, ctx) => {
-    const a = args as unknown as BakeArgs;
+  run: async (a, ctx) => {
     const { bakeImage } = await import('../bake/bake-image.js');
     return bakeImage({
       image: a.image,
       sysexts: a.sysexts,
-      to: a.to as 'root',
+      to: a.to,
       sysupdate: a.sysupdate,
       ...(a.out !== undefined ? { out: a.out } : {}),
       cwd: ctx.cwd,
@@ -59,4 +50,4 @@ export const bakeSpec: CommandSpec<BakeArgs> = {
       writeOut(ctx, `  ${s.symlink} -> ${s.installedAt}${s.transfer ? `; ${s.transfer}` : ''}`);
     if (r.noop) writeOut(ctx, `  ${r.noop}`);
   },
-};
+});

@@ -1,29 +1,6 @@
 import { InputError, UsageError } from '@mantle/core/errors';
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { CreateSysextResult } from '../build/create-sysext.js';
-
-interface CreateArgs {
-  name?: string | undefined;
-  from?: string | undefined;
-  recipe?: string | undefined;
-  version?: string | undefined;
-  arch?: string | undefined;
-  os?: string | undefined;
-  sysextLevel?: string | undefined;
-  versionId?: string | undefined;
-  format: string;
-  reloadManager?: boolean | undefined;
-  scope?: string[] | undefined;
-  upholds?: string[] | undefined;
-  epoch?: number | undefined;
-  out: string;
-  allowSetuid: boolean;
-  compression?: string | undefined;
-  sums: boolean;
-  baseUrl?: string | undefined;
-  param?: string[] | undefined;
-  sha256?: string[] | undefined;
-}
 
 /** What `bakery create` returns: the image built, and for recipes what was downloaded. */
 export interface CreateCommandResult extends CreateSysextResult {
@@ -32,7 +9,7 @@ export interface CreateCommandResult extends CreateSysextResult {
 }
 
 /** `bakery create NAME --from DIR` / `bakery create --recipe R --version V`. */
-export const createSpec: CommandSpec<CreateArgs> = {
+export const createSpec = defineCommand({
   command: 'create [name]',
   describe: 'build a sysext image NAME-VERSION-ARCH.raw from a directory tree or a recipe',
   builder: (y) =>
@@ -107,9 +84,8 @@ export const createSpec: CommandSpec<CreateArgs> = {
         type: 'string',
         array: true,
         describe: 'recipes: FILE=HEX pinned checksum for a download without an upstream checksum',
-      }) as never,
-  run: async (args, ctx) => {
-    const a = args as unknown as CreateArgs;
+      }),
+  run: async (a, ctx) => {
     const common = {
       ...(a.version !== undefined ? { version: String(a.version) } : {}),
       ...(a.arch !== undefined ? { arch: a.arch } : {}),
@@ -190,7 +166,7 @@ export const createSpec: CommandSpec<CreateArgs> = {
       `  install: /opt/extensions/${r.name}/${r.file} with the symlink /etc/extensions/${r.name}.raw pointing to it`,
     );
   },
-};
+});
 
 /** KEY=VALUE flags into a map; InputError naming the flag for anything else. */
 export function parseKeyValues(values: readonly string[], flag: string): Record<string, string> {

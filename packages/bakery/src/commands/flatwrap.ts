@@ -1,17 +1,9 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { FlatwrapResult } from '../flatwrap/flatwrap.js';
-import { rootfsSysextFlags, rootfsSysextOptions, type RootfsSysextArgs } from './rootfs-sysext-flags.js';
-
-interface FlatwrapArgs extends RootfsSysextArgs {
-  wrapper: string;
-  etcMap?: string | undefined;
-  varMap?: string | undefined;
-  homeMap?: string | undefined;
-  allowSetuid?: boolean | undefined;
-}
+import { rootfsSysextFlags, rootfsSysextOptions } from './rootfs-sysext-flags.js';
 
 /** `bakery flatwrap ROOTFS NAME PATH...`: a root filesystem under /usr/local/NAME with entry points into it. */
-export const flatwrapSpec: CommandSpec<FlatwrapArgs> = {
+export const flatwrapSpec = defineCommand({
   command: 'flatwrap <rootfs> <name> <paths..>',
   describe:
     'make a sysext holding a root filesystem under /usr/local/NAME, with wrappers that run its programs inside it (bwrap or unshare)',
@@ -46,8 +38,7 @@ export const flatwrapSpec: CommandSpec<FlatwrapArgs> = {
         default: false,
         describe: 'keep setuid/setgid files of the root filesystem',
       }),
-  run: async (args, ctx) => {
-    const a = args as unknown as FlatwrapArgs;
+  run: async (a, ctx) => {
     const { flatwrap } = await import('../flatwrap/flatwrap.js');
     const r = await flatwrap({
       ...rootfsSysextOptions(a, ctx),
@@ -78,4 +69,4 @@ export const flatwrapSpec: CommandSpec<FlatwrapArgs> = {
       `  /etc, /var, /home from: ${r.maps.etc}, ${r.maps.var}, ${r.maps.home}; the host needs ${r.hostNeeds.join(', ')}`,
     );
   },
-};
+});

@@ -1,13 +1,9 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { FlixResult } from '../flix/flix.js';
-import { rootfsSysextFlags, rootfsSysextOptions, type RootfsSysextArgs } from './rootfs-sysext-flags.js';
-
-interface FlixArgs extends RootfsSysextArgs {
-  extraLib?: string[] | undefined;
-}
+import { rootfsSysextFlags, rootfsSysextOptions } from './rootfs-sysext-flags.js';
 
 /** `bakery flix ROOTFS NAME PATH...`: binaries of a foreign root filesystem, relocated with patchelf. */
-export const flixSpec: CommandSpec<FlixArgs> = {
+export const flixSpec = defineCommand({
   command: 'flix <rootfs> <name> <paths..>',
   describe:
     'make a sysext from binaries of a root filesystem, each with its own loader and libraries under /usr/local/NAME (patchelf)',
@@ -20,8 +16,7 @@ export const flixSpec: CommandSpec<FlixArgs> = {
         describe: 'libraries loaded with dlopen (rootfs paths)',
       },
     ),
-  run: async (args, ctx) => {
-    const a = args as unknown as FlixArgs;
+  run: async (a, ctx) => {
     const { flix } = await import('../flix/flix.js');
     const r = await flix({
       ...rootfsSysextOptions(a, ctx),
@@ -38,4 +33,4 @@ export const flixSpec: CommandSpec<FlixArgs> = {
         `  ${b.path}: loader ${b.interpreter}, ${b.libraries.length} libraries in /usr/local/${r.name}`,
       );
   },
-};
+});

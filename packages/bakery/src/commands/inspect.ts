@@ -1,22 +1,16 @@
 import { resolve } from 'node:path';
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { SysextInspection } from '../read/inspect-sysext.js';
 
-interface InspectArgs {
-  image: string;
-  files: boolean;
-}
-
 /** `bakery inspect IMG [--files] [--json]`. */
-export const inspectSpec: CommandSpec<InspectArgs> = {
+export const inspectSpec = defineCommand({
   command: 'inspect <image>',
   describe: 'show what a sysext image holds: format, metadata, units, Upholds=, files',
   builder: (y) =>
     y
       .positional('image', { type: 'string', demandOption: true, describe: 'the sysext image (.raw)' })
       .option('files', { type: 'boolean', default: false, describe: 'list every file (always in --json)' }),
-  run: async (args, ctx) => {
-    const a = args as unknown as InspectArgs;
+  run: async (a, ctx) => {
     const { inspectSysext } = await import('../read/inspect-sysext.js');
     const r = await inspectSysext(resolve(ctx.cwd, a.image), { logger: ctx.logger, env: ctx.env });
     return ctx.json ? r : { ...r, showFiles: a.files };
@@ -52,4 +46,4 @@ export const inspectSpec: CommandSpec<InspectArgs> = {
       }
     }
   },
-};
+});

@@ -1,4 +1,4 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { Recipe } from '../recipes/schema.js';
 
 /** One row of `bakery list-recipes`. */
@@ -48,7 +48,7 @@ export function describeRecipe(r: Recipe, full: boolean): RecipeListing {
 }
 
 /** `bakery list-recipes [--json]`. */
-export const listRecipesSpec: CommandSpec<object> = {
+export const listRecipesSpec = defineCommand({
   command: 'list-recipes',
   describe: 'list the built-in recipes (bakery create --recipe NAME --version V)',
   run: async (_args, ctx) => {
@@ -67,4 +67,4 @@ export const listRecipesSpec: CommandSpec<object> = {
       for (const d of r.downloads) writeOut(ctx, `${''.padEnd(16)} ${d.id}: checksum ${d.checksum}`);
     }
   },
-};
+});

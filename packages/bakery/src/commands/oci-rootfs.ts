@@ -1,19 +1,8 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { OciRootfsResult } from '../oci/oci-rootfs.js';
 
-interface OciRootfsArgs {
-  image: string;
-  dir: string;
-  arch?: string | undefined;
-  tlsVerify?: boolean | undefined;
-  creds?: string | undefined;
-  authfile?: string | undefined;
-  run?: string | undefined;
-  force: boolean;
-}
-
 /** `bakery oci-rootfs IMAGE DIR`: a container image's root filesystem as a directory (skopeo + umoci). */
-export const ociRootfsSpec: CommandSpec<OciRootfsArgs> = {
+export const ociRootfsSpec = defineCommand({
   command: 'oci-rootfs <image> <dir>',
   describe:
     'unpack a container image into a directory (for flix/flatwrap), without a daemon and without root',
@@ -57,8 +46,7 @@ export const ociRootfsSpec: CommandSpec<OciRootfsArgs> = {
         default: false,
         describe: 'replace DIR when it exists and is not empty',
       }),
-  run: async (args, ctx) => {
-    const a = args as unknown as OciRootfsArgs;
+  run: async (a, ctx) => {
     const { ociRootfs } = await import('../oci/oci-rootfs.js');
     return ociRootfs({
       image: a.image,
@@ -78,4 +66,4 @@ export const ociRootfsSpec: CommandSpec<OciRootfsArgs> = {
   print: (r: OciRootfsResult, ctx: CommandContext) => {
     writeOut(ctx, r.dir);
   },
-};
+});

@@ -1,21 +1,10 @@
 import { UsageError } from '@mantle/core/errors';
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { OpenStoreOptions } from '@mantle/ore/storage';
 import type { PublishResult } from '../publish/publish.js';
 
-interface PublishArgs {
-  dir: string;
-  dest: string;
-  signKey?: string | undefined;
-  gpgHomedir?: string | undefined;
-  mergeSums: boolean;
-  dryRun: boolean;
-  endpoint?: string | undefined;
-  region?: string | undefined;
-}
-
 /** `bakery publish DIR DEST`: images, SHA256SUMS(.gpg) and transfer files to file://, s3://, gs://, azure://. */
-export const publishSpec: CommandSpec<PublishArgs> = {
+export const publishSpec = defineCommand({
   command: 'publish <dir> <dest>',
   describe:
     'upload images, SHA256SUMS (signed with --sign-key) and transfer files to a store, in the layout systemd-sysupdate reads',
@@ -46,9 +35,8 @@ export const publishSpec: CommandSpec<PublishArgs> = {
         type: 'string',
         describe: 'service endpoint (S3-compatible servers, GCS/Azure emulators)',
       })
-      .option('region', { type: 'string', describe: 'S3 region' }) as never,
-  run: async (args, ctx) => {
-    const a = args as unknown as PublishArgs;
+      .option('region', { type: 'string', describe: 'S3 region' }),
+  run: async (a, ctx) => {
     if (a.gpgHomedir !== undefined && a.signKey === undefined)
       throw new UsageError({
         code: 'BAD_USAGE',
@@ -86,4 +74,4 @@ export const publishSpec: CommandSpec<PublishArgs> = {
     if (r.kept.length > 0)
       writeOut(ctx, `SHA256SUMS keeps ${r.kept.length} earlier image(s): ${r.kept.join(', ')}`);
   },
-};
+});

@@ -1,19 +1,8 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { WriteTransferResult } from '../sysupdate/write-transfer.js';
 
-interface SysupdateArgs {
-  name: string;
-  baseUrl: string;
-  matchPattern?: string | undefined;
-  suffix: string;
-  out: string;
-  verify: boolean;
-  instancesMax: number;
-  noop: boolean;
-}
-
 /** `bakery sysupdate NAME --base-url URL`: write the transfer file (and the noop one). */
-export const sysupdateSpec: CommandSpec<SysupdateArgs> = {
+export const sysupdateSpec = defineCommand({
   command: 'sysupdate <name>',
   describe: 'write the systemd-sysupdate transfer file for an extension (and noop.conf)',
   builder: (y) =>
@@ -45,15 +34,14 @@ export const sysupdateSpec: CommandSpec<SysupdateArgs> = {
         type: 'boolean',
         default: true,
         describe: 'also write noop.SUFFIX for /etc/sysupdate.d (--no-noop to skip)',
-      }) as never,
-  run: async (args, ctx) => {
-    const a = args as unknown as SysupdateArgs;
+      }),
+  run: async (a, ctx) => {
     const { writeTransferFiles } = await import('../sysupdate/write-transfer.js');
     return writeTransferFiles({
       name: a.name,
       baseUrl: a.baseUrl,
       ...(a.matchPattern !== undefined ? { matchPattern: a.matchPattern } : {}),
-      suffix: a.suffix as 'conf',
+      suffix: a.suffix,
       outDir: a.out,
       verify: a.verify,
       instancesMax: a.instancesMax,
@@ -64,4 +52,4 @@ export const sysupdateSpec: CommandSpec<SysupdateArgs> = {
   print: (r: WriteTransferResult, ctx: CommandContext) => {
     for (const f of r.files) writeOut(ctx, `${f.path}  (install as ${f.installTo})`);
   },
-};
+});

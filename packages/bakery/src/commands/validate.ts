@@ -1,18 +1,8 @@
-import { writeOut, type CommandContext, type CommandSpec } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
 import type { ValidateResult } from '../read/validate-sysext.js';
 
-interface ValidateArgs {
-  image: string;
-  against?: string | undefined;
-  os?: string | undefined;
-  versionId?: string | undefined;
-  sysextLevel?: string | undefined;
-  arch?: string | undefined;
-  name?: string | undefined;
-}
-
 /** `bakery validate IMG (--against OS_RELEASE | --os ID [...])`: exit 0 mergeable, 1 not, 2 bad input. */
-export const validateSpec: CommandSpec<ValidateArgs> = {
+export const validateSpec = defineCommand({
   command: 'validate <image>',
   describe: 'tell whether systemd-sysext would merge an image on a host, and if not, why (exit 0 yes, 1 no)',
   builder: (y) =>
@@ -32,8 +22,7 @@ export const validateSpec: CommandSpec<ValidateArgs> = {
         type: 'string',
         describe: 'the name it will be loaded under, if not its file name (/etc/extensions/NAME.raw)',
       }),
-  run: async (args, ctx) => {
-    const a = args as unknown as ValidateArgs;
+  run: async (a, ctx) => {
     const { validateSysext } = await import('../read/validate-sysext.js');
     const r = await validateSysext(a.image, {
       ...(a.against !== undefined ? { against: a.against } : {}),
@@ -64,4 +53,4 @@ export const validateSpec: CommandSpec<ValidateArgs> = {
       if (w.hint) writeOut(ctx, `    fix: ${w.hint}`);
     }
   },
-};
+});

@@ -5,8 +5,8 @@ import { writeFileAtomic } from '@mantle/core/verify';
 import { noopTransferFile, transferFile, type TransferOptions } from './transfer.js';
 
 export interface WriteTransferOptions extends TransferOptions {
-  /** transfer (systemd ≥ 257) or conf (older, what sysext-bakery and Flatcar's systemd 252 read); default conf */
-  suffix?: 'transfer' | 'conf';
+  /** transfer (systemd ≥ 257) or conf (older, what sysext-bakery and Flatcar's systemd 252 read); default conf; anything else is an InputError */
+  suffix?: string;
   outDir?: string;
   /** also write noop.SUFFIX (default true) */
   noop?: boolean;

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { InputError, PrerequisiteError } from '../errors/mantle-error.js';
 import { registerSecret } from '../log/redact.js';
 import { onCleanup, pendingCleanups } from './cleanup.js';
-import { notBuiltYet, runMain, type CliSpec } from './run-main.js';
+import { notBuiltYet, type CliSpec } from './command.js';
+import { runMain } from './run-main.js';
 
 function capture(): { stream: PassThrough; text: () => string } {
   const stream = new PassThrough();

@@ -1,19 +1,12 @@
-import Yargs, { type Argv, type ArgumentsCamelCase, type CommandModule } from 'yargs';
+import Yargs, { type ArgumentsCamelCase, type CommandModule } from 'yargs';
 import { ExitCode } from '../errors/exit-codes.js';
-import { MantleError, NotImplementedError, UsageError, toMantleError } from '../errors/mantle-error.js';
+import { MantleError, UsageError, toMantleError } from '../errors/mantle-error.js';
 import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
 import { runCleanups } from './cleanup.js';
 import { isReaderGone, outputError, unwatchOutput, watchOutput, writeTo } from './closed-output.js';
+import type { CliSpec, CommandBinder, CommandSpec, GlobalArgs } from './command.js';
 import { writeJson, writeOut, type CommandContext } from './context.js';
-
-/** The flags every mantle binary accepts. */
-export interface GlobalArgs {
-  json: boolean;
-  logLevel: LogLevel;
-  verbose: boolean;
-  debug: boolean;
-}
 
 /** Injected process state; defaults to the real process. */
 export interface MainIO {
@@ -26,40 +19,7 @@ export interface MainIO {
   handleSignals?: boolean;
 }
 
-export interface CommandSpec<A> {
-  /** yargs command string, e.g. `info <file>` */
-  command: string | string[];
-  describe: string;
-  builder?: (y: Argv<GlobalArgs>) => Argv<A>;
-  /** does the work and returns data; printed as JSON with --json, else via `print` */
-  run: (args: ArgumentsCamelCase<A & GlobalArgs>, ctx: CommandContext) => Promise<unknown>;
-  print?: (data: never, ctx: CommandContext) => void;
-}
-
-export interface CliSpec {
-  name: string;
-  version: string;
-  description: string;
-  /** registers the binary's commands; use `command()` / `notBuiltYet()` to build them */
-  commands: (y: Argv<GlobalArgs>, bind: CommandBinder) => Argv<GlobalArgs>;
-  /** true when the binary has no subcommands and the default command does the work */
-  noSubcommandRequired?: boolean;
-}
-
-/** Turns a CommandSpec into a yargs command module bound to the current context. */
-export type CommandBinder = <A>(spec: CommandSpec<A>) => CommandModule<GlobalArgs, A & GlobalArgs>;
-
-/** A command that is part of the CLI's surface but not built yet: says so and exits 2. */
-export function notBuiltYet(command: string, describe: string, issue?: string): CommandSpec<object> {
-  return {
-    command,
-    describe: `${describe} (not built yet)`,
-    builder: (y) => y.strict(false),
-    run: () => Promise.reject(new NotImplementedError(command.split(' ')[0] ?? command, issue)),
-  };
-}
-
-function levelFrom(args: Partial<GlobalArgs>): LogLevel {
+function levelFrom(args: Partial<ArgumentsCamelCase<GlobalArgs>>): LogLevel {
   if (args.debug) return 'trace';
   if (args.verbose) return 'debug';
   return args.logLevel ?? 'info';
@@ -114,11 +74,13 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
 
   const removeSignals = io.handleSignals === false ? () => {} : installSignalHandlers(controller, stderr);
 
-  const bind: CommandBinder = <A>(cmd: CommandSpec<A>): CommandModule<GlobalArgs, A & GlobalArgs> => ({
+  const bind: CommandBinder = <A extends GlobalArgs, R>(
+    cmd: CommandSpec<A, R>,
+  ): CommandModule<GlobalArgs, A> => ({
     command: cmd.command,
     describe: cmd.describe,
-    builder: (cmd.builder ?? ((y: Argv<GlobalArgs>) => y)) as never,
-    handler: async (args: ArgumentsCamelCase<A & GlobalArgs>) => {
+    ...(cmd.builder ? { builder: cmd.builder } : {}),
+    handler: async (args: ArgumentsCamelCase<A>) => {
       json = Boolean(args.json);
       logger.level = levelFrom(args);
       const ctx: CommandContext = {
@@ -134,7 +96,7 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
         },
       };
       working = true;
-      let data: unknown;
+      let data: R;
       try {
         data = await cmd.run(args, ctx);
       } finally {
@@ -142,7 +104,7 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
       }
       if (data === undefined) return;
       if (json) writeJson(ctx, data);
-      else if (cmd.print) cmd.print(data as never, ctx);
+      else if (cmd.print) cmd.print(data, ctx);
       else if (typeof data === 'string') writeOut(ctx, data);
       else writeJson(ctx, data);
     },
@@ -158,7 +120,7 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
     .option('json', { type: 'boolean', default: false, describe: 'print data as JSON on stdout' })
     .option('log-level', {
       choices: LOG_LEVELS,
-      default: 'info',
+      default: 'info' as const,
       describe: 'how much to log on stderr',
     })
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'log more (debug)' })
@@ -171,7 +133,7 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
     .fail((msg, err) => {
       if (err) throw err;
       throw new UsageError({ code: 'BAD_USAGE', message: msg, hint: `run '${spec.name} --help' for usage` });
-    }) as unknown as Argv<GlobalArgs>;
+    });
   y = spec.commands(y, bind);
   if (!spec.noSubcommandRequired) y = y.demandCommand(1, `${spec.name}: a command is required`);
 

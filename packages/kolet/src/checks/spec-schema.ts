@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDurationMs } from './duration.js';
+import { MAX_DURATION_MS, parseDurationMs } from './duration.js';
 import type { CheckKind } from './types.js';
 
 // Messages say what was expected; the parser adds the kind, key, property, value and line.
@@ -16,6 +16,10 @@ const duration = z
     const ms = parseDurationMs(v);
     if (ms === undefined) {
       ctx.addIssue({ code: 'custom', message: 'expected milliseconds or a duration such as 5s' });
+      return z.NEVER;
+    }
+    if (ms > MAX_DURATION_MS) {
+      ctx.addIssue({ code: 'custom', message: `${String(v)} is longer than the maximum of 24h` });
       return z.NEVER;
     }
     return ms;

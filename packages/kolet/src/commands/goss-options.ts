@@ -5,7 +5,7 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '@mantle/core/errors';
 import { PACKAGE_MANAGERS, type PackageManager } from '../checks/context.js';
-import { parseDurationMs } from '../checks/duration.js';
+import { MAX_DURATION_MS, parseDurationMs } from '../checks/duration.js';
 import { CHECK_FORMATS, FORMAT_OPTIONS, type CheckFormat } from '../checks/format/format-report.js';
 
 export interface GossArgs {
@@ -136,11 +136,11 @@ export function maxConcurrent(a: FormatArgs, env: NodeJS.ProcessEnv): number {
 export function durationFlag(flag: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const ms = parseGoDurationMs(value) ?? parseDurationMs(value);
-  if (ms === undefined || ms < 0)
+  if (ms === undefined || ms < 0 || ms > MAX_DURATION_MS)
     throw new UsageError({
       code: 'BAD_DURATION',
-      message: `--${flag} ${value}: not a duration`,
-      hint: 'give a duration such as 30s, 1m30s or 500ms (or milliseconds)',
+      message: `--${flag} ${value}: ${ms !== undefined && ms > 0 ? 'longer than the maximum of 24h' : 'not a duration'}`,
+      hint: 'give a duration such as 30s, 1m30s or 500ms (or milliseconds; at most 24h)',
     });
   return ms;
 }

@@ -1,18 +1,16 @@
 import type { CommandModule } from 'yargs';
-import { writeOut, type CommandBinder, type CommandSpec, type GlobalArgs } from '@mantle/core/cli';
+import { defineCommand, writeOut, type CommandBinder, type GlobalArgs } from '@mantle/core/cli';
 import {
   formatImageCreateLayout,
   imageCreateLayout,
   type ImageCreateLayoutResult,
 } from './image-create-layout.js';
+import { imageConvertCommand } from './image-convert.js';
 import { formatImageInfo, imageInfo, type ImageInfo } from './image-info.js';
-
-interface InfoArgs {
-  file: string;
-}
+import { imageToVmCommand } from './image-to-vm.js';
 
 /** `ore image info FILE` */
-export const imageInfoCommand: CommandSpec<InfoArgs> = {
+export const imageInfoCommand = defineCommand({
   command: 'info <file>',
   describe: 'show format, compression, virtual size, GPT (as sfdisk -d) and USR A/B state of an image',
   builder: (y) =>
@@ -23,18 +21,10 @@ export const imageInfoCommand: CommandSpec<InfoArgs> = {
     }),
   run: (args, ctx) => imageInfo({ file: args.file, cwd: ctx.cwd, logger: ctx.logger, signal: ctx.signal }),
   print: (data: ImageInfo, ctx) => writeOut(ctx, formatImageInfo(data)),
-};
-
-interface CreateLayoutArgs {
-  out: string;
-  layout: string;
-  layoutName?: string;
-  size?: string;
-  force: boolean;
-}
+});
 
 /** `ore image create-layout --layout flatcar|vm|FILE.json OUT [--size 8G]` */
-export const imageCreateLayoutCommand: CommandSpec<CreateLayoutArgs> = {
+export const imageCreateLayoutCommand = defineCommand({
   command: 'create-layout <out>',
   describe: 'create a sparse raw image with a disk layout (Flatcar base/vm or a disk_layout.json)',
   builder: (y) =>
@@ -59,17 +49,19 @@ export const imageCreateLayoutCommand: CommandSpec<CreateLayoutArgs> = {
       logger: ctx.logger,
     }),
   print: (data: ImageCreateLayoutResult, ctx) => writeOut(ctx, formatImageCreateLayout(data)),
-};
+});
 
 /** The `ore image` command group. */
 export function imageCommands(bind: CommandBinder): CommandModule<GlobalArgs, GlobalArgs> {
   return {
     command: 'image',
-    describe: 'inspect and create disk images',
+    describe: 'inspect, create and convert disk images',
     builder: (y) =>
       y
         .command(bind(imageInfoCommand))
         .command(bind(imageCreateLayoutCommand))
+        .command(bind(imageConvertCommand))
+        .command(bind(imageToVmCommand))
         .demandCommand(1, 'ore image: a subcommand is required'),
     handler: () => {},
   };

@@ -1,9 +1,9 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import {
+  defineCommand,
   writeOut,
   type CommandBinder,
   type CommandContext,
-  type CommandSpec,
   type GlobalArgs,
 } from '@mantle/core/cli';
 import {
@@ -20,12 +20,8 @@ export interface ProfilesListData {
   platforms: PlatformProfiles[];
 }
 
-interface ProfilesListArgs {
-  platform?: ProfilePlatform[];
-}
-
 /** `ore profiles list`: every platform's credential profiles, where they come from, and whether they work. */
-export const profilesListCommand: CommandSpec<ProfilesListArgs> = {
+export const profilesListCommand = defineCommand({
   command: 'list',
   describe: 'list credential profiles: where each is read from and whether it is usable (secrets masked)',
   builder: (y) =>
@@ -36,7 +32,7 @@ export const profilesListCommand: CommandSpec<ProfilesListArgs> = {
         array: true,
         choices: PROFILE_PLATFORMS,
         describe: 'only these platforms',
-      }) as unknown as Argv<ProfilesListArgs>,
+      }),
       PROFILE_PLATFORMS,
       { profile: false },
     ),
@@ -57,7 +53,7 @@ export const profilesListCommand: CommandSpec<ProfilesListArgs> = {
     return { platforms };
   },
   print: (data: ProfilesListData, ctx: CommandContext) => writeOut(ctx, formatProfilesTable(data.platforms)),
-};
+});
 
 /** The text table: PLATFORM PROFILE SOURCE STATUS, one row per profile, file error or unconfigured platform. */
 export function formatProfilesTable(platforms: readonly PlatformProfiles[]): string {

@@ -1,0 +1,28 @@
+import { defineCommand } from '@mantle/core/cli';
+import { checkFlags } from '../run/check-flags.js';
+import { platformFlags, platformOptions } from './platform-flags.js';
+
+/** `kola check SPEC`: boot one machine and run a goss spec on it with kolet. */
+export const checkSpec = defineCommand({
+  command: 'check <spec>',
+  describe:
+    'boot one machine of an image and run a goss spec on it with kolet (--vars, -e NAME=VALUE; the report is kept in the output dir)',
+  builder: (y) =>
+    checkFlags(
+      platformFlags(y).positional('spec', {
+        type: 'string',
+        demandOption: true,
+        describe:
+          'goss spec (YAML or JSON: user, file, service, port, ...; templates and gossfile includes as goss)',
+      }),
+    ),
+  run: async (a, ctx) => {
+    const [{ parseRunOptions }, { checkCommand, checkOptionsFromArgs }] = await Promise.all([
+      import('../run/options.js'),
+      import('../run/check-command.js'),
+    ]);
+    return checkCommand(checkOptionsFromArgs(a, parseRunOptions(platformOptions(a))), ctx);
+  },
+  // The report was printed in the chosen --format; --json prints it as data.
+  print: () => {},
+});
