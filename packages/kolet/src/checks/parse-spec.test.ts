@@ -54,6 +54,34 @@ describe('parseCheckSpec', () => {
     });
   });
 
+  it("fills goss's typed fields as yaml.v3 does: any scalar is a string's text, null is not given, yes/no are bools", () => {
+    // goss's own integration suite writes `exec: true`; matchers keep their YAML values.
+    const spec = parseCheckSpec(
+      [
+        'command:',
+        '  command-override: {exec: true, exit-status: 0}',
+        '  octal: {exec: 0644, exit-status: 127, title: 42, timeout: ~}',
+        '  skipped: {exec: false, exit-status: 0, skip: yes}',
+        'http:',
+        '  http://127.0.0.1:1/: {status: 200, method: ~, request-body: 1.50, allow-insecure: on}',
+        'gossfile:',
+        '  base.yaml: {skip: no, file: ~}',
+      ].join('\n'),
+      { file: 'spec.yaml', allowEmpty: true },
+    );
+    expect(spec.resources.map((r) => r.props)).toEqual([
+      { exec: 'true', 'exit-status': 0 },
+      { exec: '0644', 'exit-status': 127, title: '42' },
+      { exec: 'false', 'exit-status': 0, skip: true },
+      { status: 200, 'request-body': '1.50', 'allow-insecure': true },
+    ]);
+    expect(spec.includes).toMatchObject([{ key: 'base.yaml', path: 'base.yaml', skip: false }]);
+    // a mapping or list in a string field is still wrong, as for goss's decoder
+    expect(problems('command:\n  x: {exec: [a], exit-status: 0}\n')).toEqual([
+      "2:13: command 'x': exec: expected a string, got a list",
+    ]);
+  });
+
   it('reads numbers as goss (yaml.v3) reads them: a leading 0 is octal, underscores are allowed', () => {
     const spec = parseCheckSpec('file:\n  /x: {exists: true, mode: 0644, size: 1_000}\n');
     const f = spec.resources[0];
@@ -183,9 +211,9 @@ describe('parseCheckSpec', () => {
       { key: 'app', path: '../app/goss.yaml', skip: true, line: 4, col: 3 },
     ]);
     expect(parseCheckSpec('gossfile:\n  a.yaml: {}\n').resources).toEqual([]);
-    expect(problems('gossfile:\n  a.yaml: {skip: yes, fil: b.yaml}\n  b.yaml: [x]\n')).toEqual([
-      '2:18: gossfile \'a.yaml\': skip: expected true or false, got "yes"',
-      "2:23: gossfile 'a.yaml': unknown key 'fil', did you mean 'file'? (known: file, skip, title, meta)",
+    expect(problems('gossfile:\n  a.yaml: {skip: sure, fil: b.yaml}\n  b.yaml: [x]\n')).toEqual([
+      '2:18: gossfile \'a.yaml\': skip: expected true or false, got "sure"',
+      "2:24: gossfile 'a.yaml': unknown key 'fil', did you mean 'file'? (known: file, skip, title, meta)",
       "3:11: gossfile 'b.yaml': (attributes): expected a mapping such as {} or {skip: true}, got a list",
     ]);
   });

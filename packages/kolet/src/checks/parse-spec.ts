@@ -1,6 +1,7 @@
 import { InputError } from '@mantle/core/errors';
 import { isMap, isScalar, isSeq, type Document, type Node, type Pair } from 'yaml';
 import type { z } from 'zod';
+import { goTypedInput } from './go-typed-fields.js';
 import { parseGossYaml } from './goss-yaml.js';
 import { CHECKED_ATTRIBUTES, GOSSFILE_SCHEMA, PROPS_SCHEMAS } from './spec-schema.js';
 import { TemplateError } from './template/template-error.js';
@@ -205,7 +206,7 @@ function parseIncludes(pair: Pair, doc: Document, a: Analysis): void {
     }
     const label = `gossfile '${key}'`;
     const node = ip.value as Node | null;
-    const input: unknown = node === null ? {} : node.toJS(doc);
+    const input: unknown = node === null ? {} : goTypedInput(node, node.toJS(doc), GOSSFILE_SCHEMA.shape);
     const parsed = GOSSFILE_SCHEMA.safeParse(input ?? {});
     if (!parsed.success) {
       reportIssues(
@@ -237,7 +238,8 @@ function parseResource(kind: CheckKind, rp: Pair, doc: Document, a: Analysis): v
   }
   const label = `${kind} '${id}'`;
   const schema: z.ZodType = PROPS_SCHEMAS[kind];
-  const known = Object.keys((PROPS_SCHEMAS[kind] as unknown as { shape: Record<string, unknown> }).shape);
+  const shape = (PROPS_SCHEMAS[kind] as unknown as { shape: Record<string, z.ZodType> }).shape;
+  const known = Object.keys(shape);
   const node = rp.value as Node | null;
   if (node === null || (isScalar(node) && node.value === null)) {
     at(
@@ -253,7 +255,7 @@ function parseResource(kind: CheckKind, rp: Pair, doc: Document, a: Analysis): v
     );
     return;
   }
-  const input: unknown = node.toJS(doc);
+  const input: unknown = goTypedInput(node, node.toJS(doc), shape);
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     reportIssues(parsed.error.issues, node, input, label, known, at, start(node));
