@@ -159,6 +159,73 @@ describe('kola check', () => {
     expect(report.summary).toMatchObject({ 'test-count': 26, 'failed-count': 6, 'skipped-count': 1 });
   });
 
+  it("decides an image project's spec (if eq .Env..., readFile) on the image as on this machine", async () => {
+    await ensureSystemdImage();
+    const r = await kola(
+      [
+        'check',
+        '--image',
+        'systemd',
+        join(corpus, '05-image-style.yaml'),
+        '-e',
+        'MACHINE_TYPE=machine',
+        '-e',
+        'OS=debian',
+        '--format',
+        'json',
+        '--output-dir',
+        'out-05',
+      ],
+      { cwd, timeoutMs: 900_000 },
+    );
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout, r.stderr).not.toBe('');
+    const report = JSON.parse(r.stdout) as {
+      results: { 'resource-type': string; 'resource-id': string; property: string; result: number }[];
+      summary: Record<string, number>;
+    };
+    const failing = report.results
+      .filter((x) => x.result === 1)
+      .map((x) => `${x['resource-type']}: ${x['resource-id']}: ${x.property}`);
+    expect(failing).toEqual(['Command: a deliberately wrong count: stdout']);
+    expect(report.summary).toMatchObject({ 'test-count': 23, 'failed-count': 1, 'skipped-count': 0 });
+  });
+
+  it("decides goss's own suite style on the image as on this machine (--vars, --vars-inline, typed fields)", async () => {
+    await ensureSystemdImage();
+    const r = await kola(
+      [
+        'check',
+        '--image',
+        'systemd',
+        join(corpus, '07-suite-style.yaml'),
+        '--vars',
+        join(corpus, '07-vars.yaml'),
+        '--vars-inline',
+        '{overwrite: inline}',
+        '--format',
+        'json',
+        '--output-dir',
+        'out-07',
+      ],
+      { cwd, timeoutMs: 900_000 },
+    );
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout, r.stderr).not.toBe('');
+    const report = JSON.parse(r.stdout) as {
+      results: { 'resource-type': string; 'resource-id': string; property: string; result: number }[];
+      summary: Record<string, number>;
+    };
+    const failing = report.results
+      .filter((x) => x.result === 1)
+      .map((x) => `${x['resource-type']}: ${x['resource-id']}: ${x.property}`);
+    expect(failing.sort()).toEqual([
+      'Command: none-big-enough: stdout',
+      'Matching: wrong_on_purpose: matches',
+    ]);
+    expect(report.summary).toMatchObject({ 'test-count': 36, 'failed-count': 2, 'skipped-count': 3 });
+  });
+
   it('refuses an invalid spec with file:line:column before booting (exit 2)', async () => {
     const r = await kola(['check', '--image', 'systemd', 'typo.yaml'], { cwd, timeoutMs: 60_000 });
     expect(r.code).toBe(2);
