@@ -189,7 +189,7 @@ describe('kola check', () => {
       .map((x) => `${x['resource-type']}: ${x['resource-id']}: ${x.property}`);
     expect(failing).toEqual(['Command: a deliberately wrong count: stdout']);
     expect(report.summary).toMatchObject({ 'test-count': 23, 'failed-count': 1, 'skipped-count': 0 });
-  });
+  }, 900_000);
 
   it("decides goss's own suite style on the image as on this machine (--vars, --vars-inline, typed fields)", async () => {
     await ensureSystemdImage();
@@ -224,7 +224,7 @@ describe('kola check', () => {
       'Matching: wrong_on_purpose: matches',
     ]);
     expect(report.summary).toMatchObject({ 'test-count': 36, 'failed-count': 2, 'skipped-count': 3 });
-  });
+  }, 900_000);
 
   it('refuses an invalid spec with file:line:column before booting (exit 2)', async () => {
     const r = await kola(['check', '--image', 'systemd', 'typo.yaml'], { cwd, timeoutMs: 60_000 });
