@@ -44,6 +44,29 @@ afterAll(async () => {
   await rm(cwd, { recursive: true, force: true });
 });
 
+/** `kola check --image systemd` of a corpus spec with a JSON report: its failing checks and counts. */
+async function corpusOnImage(
+  spec: string,
+  args: string[],
+  outDir: string,
+): Promise<{ failing: string[]; summary: Record<string, number> }> {
+  await ensureSystemdImage();
+  const r = await kola(
+    ['check', '--image', 'systemd', join(corpus, spec), ...args, '--format', 'json', '--output-dir', outDir],
+    { cwd, timeoutMs: 900_000 },
+  );
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stdout, r.stderr).not.toBe('');
+  const report = JSON.parse(r.stdout) as {
+    results: { 'resource-type': string; 'resource-id': string; property: string; result: number }[];
+    summary: Record<string, number>;
+  };
+  const failing = report.results
+    .filter((x) => x.result === 1)
+    .map((x) => `${x['resource-type']}: ${x['resource-id']}: ${x.property}`);
+  return { failing: failing.sort(), summary: report.summary };
+}
+
 describe('kola check', () => {
   it('runs a spec on a machine of the systemd image; a failed check is exit 1 (TAP report)', async () => {
     await ensureSystemdImage();
@@ -160,70 +183,20 @@ describe('kola check', () => {
   });
 
   it("decides an image project's spec (if eq .Env..., readFile) on the image as on this machine", async () => {
-    await ensureSystemdImage();
-    const r = await kola(
-      [
-        'check',
-        '--image',
-        'systemd',
-        join(corpus, '05-image-style.yaml'),
-        '-e',
-        'MACHINE_TYPE=machine',
-        '-e',
-        'OS=debian',
-        '--format',
-        'json',
-        '--output-dir',
-        'out-05',
-      ],
-      { cwd, timeoutMs: 900_000 },
+    const r = await corpusOnImage(
+      '05-image-style.yaml',
+      ['-e', 'MACHINE_TYPE=machine', '-e', 'OS=debian'],
+      'out-05',
     );
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stdout, r.stderr).not.toBe('');
-    const report = JSON.parse(r.stdout) as {
-      results: { 'resource-type': string; 'resource-id': string; property: string; result: number }[];
-      summary: Record<string, number>;
-    };
-    const failing = report.results
-      .filter((x) => x.result === 1)
-      .map((x) => `${x['resource-type']}: ${x['resource-id']}: ${x.property}`);
-    expect(failing).toEqual(['Command: a deliberately wrong count: stdout']);
-    expect(report.summary).toMatchObject({ 'test-count': 23, 'failed-count': 1, 'skipped-count': 0 });
+    expect(r.failing).toEqual(['Command: a deliberately wrong count: stdout']);
+    expect(r.summary).toMatchObject({ 'test-count': 23, 'failed-count': 1, 'skipped-count': 0 });
   }, 900_000);
 
   it("decides goss's own suite style on the image as on this machine (--vars, --vars-inline, typed fields)", async () => {
-    await ensureSystemdImage();
-    const r = await kola(
-      [
-        'check',
-        '--image',
-        'systemd',
-        join(corpus, '07-suite-style.yaml'),
-        '--vars',
-        join(corpus, '07-vars.yaml'),
-        '--vars-inline',
-        '{overwrite: inline}',
-        '--format',
-        'json',
-        '--output-dir',
-        'out-07',
-      ],
-      { cwd, timeoutMs: 900_000 },
-    );
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stdout, r.stderr).not.toBe('');
-    const report = JSON.parse(r.stdout) as {
-      results: { 'resource-type': string; 'resource-id': string; property: string; result: number }[];
-      summary: Record<string, number>;
-    };
-    const failing = report.results
-      .filter((x) => x.result === 1)
-      .map((x) => `${x['resource-type']}: ${x['resource-id']}: ${x.property}`);
-    expect(failing.sort()).toEqual([
-      'Command: none-big-enough: stdout',
-      'Matching: wrong_on_purpose: matches',
-    ]);
-    expect(report.summary).toMatchObject({ 'test-count': 36, 'failed-count': 2, 'skipped-count': 3 });
+    const args = ['--vars', join(corpus, '07-vars.yaml'), '--vars-inline', '{overwrite: inline}'];
+    const r = await corpusOnImage('07-suite-style.yaml', args, 'out-07');
+    expect(r.failing).toEqual(['Command: none-big-enough: stdout', 'Matching: wrong_on_purpose: matches']);
+    expect(r.summary).toMatchObject({ 'test-count': 36, 'failed-count': 2, 'skipped-count': 3 });
   }, 900_000);
 
   it('refuses an invalid spec with file:line:column before booting (exit 2)', async () => {
