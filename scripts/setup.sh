@@ -28,6 +28,7 @@ APT_PACKAGES=(
   gnupg                          # OpenPGP fixtures for verification tests
   ignition                       # ignition-validate: cross-checks of the Butane translator
   iproute2                       # network namespaces in tests
+  dnsmasq-base                   # a real DNS server for kolet's dns checks with a server (every record type)
   chromium                       # plume: the index-page tests browse them headless
   podman runc catatonit          # pilot's podman engine (runc: crun fails on this host's cgroups; catatonit: the containers' --init)
 )
