@@ -11,6 +11,8 @@ export interface PlatformContext {
   logger: Logger;
   signal: AbortSignal;
   env: NodeJS.ProcessEnv;
+  /** the caller's directory (relative credential file paths) */
+  cwd?: string;
 }
 
 /** Creates a platform's Flight; imports the platform's code lazily so start-up stays fast. */
@@ -31,6 +33,10 @@ export const platforms: Record<string, PlatformFactory> = {
         ctx.env,
       ),
     );
+  },
+  aws: async (ctx) => {
+    const { createAwsFlight } = await import('./aws/index.js');
+    return createAwsFlight(ctx);
   },
 };
 

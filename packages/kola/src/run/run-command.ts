@@ -140,6 +140,7 @@ export async function runCommand(
       logger: ctx.logger,
       signal: ctx.signal,
       env: ctx.env,
+      cwd: ctx.cwd,
     });
     const harness = new Harness({
       flight,
