@@ -32,6 +32,16 @@ export const runSpec = defineCommand({
         describe: 'rerun failed tests once; a pass then is reported as a flake',
       })
       .option('shard', { alias: 'sharding', type: 'string', describe: 'run the i-th of n shards, e.g. 2/4' })
+      .option('shard-by', {
+        choices: ['name', 'duration'] as const,
+        default: 'name' as const,
+        describe:
+          'split by sorted name (every n-th), or by duration: balanced by the test durations of --shard-durations',
+      })
+      .option('shard-durations', {
+        type: 'string',
+        describe: "an earlier run's reports/report.json, for --shard-by duration",
+      })
       .option('exttest', {
         alias: 'E',
         type: 'string',
@@ -45,12 +55,13 @@ export const runSpec = defineCommand({
         describe: 'load extra tests from the JS modules in this directory',
       }),
   run: async (a, ctx): Promise<MantleReport> => {
-    const [{ parseRunOptions }, { parseParallel }, { parseShard }, { runCommand }] = await Promise.all([
-      import('../run/options.js'),
-      import('../harness/parallel.js'),
-      import('../registry/filter.js'),
-      import('../run/run-command.js'),
-    ]);
+    const [{ parseRunOptions }, { parseParallel }, { parseShard, shardOptions }, { runCommand }] =
+      await Promise.all([
+        import('../run/options.js'),
+        import('../harness/parallel.js'),
+        import('../registry/filter.js'),
+        import('../run/run-command.js'),
+      ]);
     const opts = parseRunOptions({
       ...platformOptions(a),
       globs: a.glob ?? [],
@@ -61,7 +72,10 @@ export const runSpec = defineCommand({
       excludeTags: a.excludeTag ?? [],
       denylist: a.denylistTest ?? [],
       rerunFailed: a.rerunFailed,
-      shard: a.shard === undefined ? undefined : parseShard(a.shard),
+      shard:
+        a.shard === undefined
+          ? undefined
+          : await shardOptions(parseShard(a.shard), a.shardBy, a.shardDurations, ctx.cwd),
       exttest: a.exttest ?? [],
       testsDirs: a.testsDir ?? [],
     });

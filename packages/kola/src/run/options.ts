@@ -67,7 +67,14 @@ export const RunOptionsSchema = z.object({
   excludeTags: list,
   denylist: list,
   rerunFailed: z.boolean().default(false),
-  shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1) }).optional(),
+  shard: z
+    .object({
+      index: z.number().int().min(1),
+      count: z.number().int().min(1),
+      by: z.enum(['name', 'duration']).optional(),
+      durationsMs: z.map(z.string(), z.number().nonnegative()).optional(),
+    })
+    .optional(),
   testsDirs: list,
   exttest: list,
   sshRetries: z.number().int().min(1).max(100_000).default(60),

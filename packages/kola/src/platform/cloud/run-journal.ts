@@ -86,6 +86,8 @@ export function isRunId(text: string): boolean {
 /** The append-only writer of one run's state file. */
 export class RunJournal {
   private chain: Promise<void> = Promise.resolve();
+  /** where the next line goes (positional writes: a reopened file is not in append mode) */
+  private offset = 0;
 
   private constructor(
     readonly path: string,
@@ -115,9 +117,23 @@ export class RunJournal {
     return j;
   }
 
+  /** Append to an existing run's state file (`kola cleanup` records what it deleted). */
+  static async reopen(path: string, header: RunHeader): Promise<RunJournal> {
+    const fh = await open(path, 'r+');
+    // A run killed mid-write left a torn last line: cut it off so appended lines stay whole.
+    const text = (await fh.readFile()).toString('utf8');
+    const end = text.lastIndexOf('\n') + 1;
+    if (end < text.length) await fh.truncate(end);
+    const j = new RunJournal(path, header, fh);
+    j.offset = end;
+    return j;
+  }
+
   private append(line: JournalLine): Promise<void> {
     const next = this.chain.then(async () => {
-      await this.fh.write(JSON.stringify(line) + '\n');
+      const buf = Buffer.from(JSON.stringify(line) + '\n', 'utf8');
+      await this.fh.write(buf, 0, buf.length, this.offset);
+      this.offset += buf.length;
       await this.fh.sync();
     });
     // a failed write fails its caller; later writes still get their turn
