@@ -248,11 +248,30 @@ describe('kola run -p aws against a fake EC2 whose instances are qemu VMs', () =
     ).list;
     expect(listed.find((s) => s.runId === runId)).toMatchObject({ finished: false, live: false });
 
+    // Another run's group (same CreatedBy tag, other run id) must survive this run's cleanup.
+    aws.ec2.securityGroups.push({
+      id: 'sg-0ther0run0000000',
+      region: 'us-east-1',
+      name: 'kola-20200101-0000-abcdef',
+      description: 'another run',
+      vpcId: 'vpc-useast1',
+      tags: new Map([
+        ['CreatedBy', 'mantle'],
+        ['KolaRunId', other],
+      ]),
+      ingress: [],
+    });
+
     const c = await kola(['cleanup', runId], { cwd: root, env, timeoutMs: 600_000 });
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toContain(`${runId}: deleted instance i-`);
     await aws.ec2.settle();
-    expect(aws.ec2.liveResources()).toEqual({ instances: [], securityGroups: [], keyPairs: [] });
+    expect(aws.ec2.liveResources()).toEqual({
+      instances: [],
+      securityGroups: ['sg-0ther0run0000000'],
+      keyPairs: [],
+    });
+    aws.ec2.securityGroups.splice(0);
     expect((await journal(file ?? '')).at(-1)?.type).toBe('finished');
     // A second cleanup has nothing left to do and says so.
     const again = await kola(['cleanup', runId], { cwd: root, env, timeoutMs: 120_000 });

@@ -234,7 +234,12 @@ export async function awsCleaner(
   const ore = await import('@mantle/ore');
   const clients = await openClients(
     ore,
-    { region: header.scope.region, profile: o.profile ?? header.scope.profile, configFile: o.configFile },
+    {
+      region: header.scope.region,
+      // the run's named profile; 'default' means "whatever the environment gives" (keys in env too)
+      profile: o.profile ?? (header.scope.profile !== 'default' ? header.scope.profile : undefined),
+      configFile: o.configFile,
+    },
     ctx,
   );
   return {
