@@ -1,5 +1,7 @@
-import { defineCommand } from '@mantle/core/cli';
+import { defineCommand, writeOut } from '@mantle/core/cli';
 import type { MantleReport } from '../output/report-json.js';
+import type { RunPlan } from '../run/dry-run.js';
+import { formatPlan } from '../run/plan-format.js';
 import { platformFlags, platformOptions } from './platform-flags.js';
 
 /** `kola run [GLOB...]`: boot machines and run the selected tests; prints report.json with --json. */
@@ -49,12 +51,18 @@ export const runSpec = defineCommand({
         describe:
           'external test directory: executables (exit 0 pass, 77 skip) plus optional kola.json/kola.yaml; tests are named ext.<dir>.<file>',
       })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'cloud platforms: print the plan (tests × machines × instance type) and its estimated cost; create nothing',
+      })
       .option('tests-dir', {
         type: 'string',
         array: true,
         describe: 'load extra tests from the JS modules in this directory',
       }),
-  run: async (a, ctx): Promise<MantleReport> => {
+  run: async (a, ctx): Promise<MantleReport | RunPlan> => {
     const [{ parseRunOptions }, { parseParallel }, { parseShard, shardOptions }, { runCommand }] =
       await Promise.all([
         import('../run/options.js'),
@@ -79,10 +87,16 @@ export const runSpec = defineCommand({
       exttest: a.exttest ?? [],
       testsDirs: a.testsDir ?? [],
     });
+    if (a.dryRun) {
+      const { dryRunCommand } = await import('../run/dry-run.js');
+      return dryRunCommand(opts, ctx);
+    }
     // --json prints exactly report.json (the result also says where the output went).
     const { outputDir: _dir, interrupted: _int, ...report } = await runCommand(opts, ctx);
     return report;
   },
   // The progress lines were printed while the tests ran; --json prints report.json instead.
-  print: () => {},
+  print: (data, ctx) => {
+    if ('dryRun' in data) writeOut(ctx, formatPlan(data));
+  },
 });
