@@ -308,6 +308,21 @@ describe('kola run -p aws bad inputs (fake EC2; nothing is created)', () => {
     expect(aws.ec2.instances.filter((i) => i.state !== 'terminated')).toEqual([]);
   }, 300_000);
 
+  it('--dry-run prints the plan and its cost and makes no EC2 call', async () => {
+    const before = [...aws.calls.values()].reduce((a, b) => a + b, 0);
+    const r = await kola(['run', ...awsArgs, '--dry-run', 'basic.ssh', 'basic.hostname'], {
+      cwd: root,
+      env,
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('plan: 2 test(s) on aws us-east-1, t3.micro');
+    expect(r.stdout).toMatch(
+      /total: 2 machine\(s\) × t3\.micro ≈ [\d.]+ instance-hours × 0\.0104 USD\/h ≈ [\d.]+ USD/,
+    );
+    expect([...aws.calls.values()].reduce((a, b) => a + b, 0)).toBe(before);
+  }, 120_000);
+
   it('a quota error from RunInstances: exit 3 with the way out, one call (no retry storm), nothing left', async () => {
     instanceOpts.instanceLimit = 0;
     const calls = aws.calls.get('RunInstances') ?? 0;
