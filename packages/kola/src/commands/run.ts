@@ -61,6 +61,17 @@ export const runSpec = defineCommand({
         type: 'string',
         array: true,
         describe: 'load extra tests from the JS modules in this directory',
+      })
+      .option('snapshot', {
+        type: 'boolean',
+        default: true,
+        describe:
+          'start machines that boot the same config as copies of one saved machine (--no-snapshot: boot each)',
+      })
+      .option('share', {
+        type: 'boolean',
+        default: true,
+        describe: 'run exclusive:false tests in turn on one shared machine (--no-share: a machine each)',
       }),
   run: async (a, ctx): Promise<MantleReport | RunPlan> => {
     const [{ parseRunOptions }, { parseParallel }, { parseShard, shardOptions }, { runCommand }] =
@@ -86,6 +97,8 @@ export const runSpec = defineCommand({
           : await shardOptions(parseShard(a.shard), a.shardBy, a.shardDurations, ctx.cwd),
       exttest: a.exttest ?? [],
       testsDirs: a.testsDir ?? [],
+      snapshot: a.snapshot,
+      share: a.share,
     });
     if (a.dryRun) {
       const { dryRunCommand } = await import('../run/dry-run.js');

@@ -13,6 +13,8 @@ export interface PlatformContext {
   env: NodeJS.ProcessEnv;
   /** the caller's directory (relative credential file paths) */
   cwd?: string;
+  /** the kolet executable the run's tests need, for platforms that can attach it to machines */
+  kolet?: { path: string; sha256: string } | undefined;
 }
 
 /** Creates a platform's Flight; imports the platform's code lazily so start-up stays fast. */
@@ -31,6 +33,7 @@ export const platforms: Record<string, PlatformFactory> = {
         ctx.run,
         { outputDir: ctx.outputDir, logger: ctx.logger, signal: ctx.signal },
         ctx.env,
+        ctx.kolet,
       ),
     );
   },

@@ -161,6 +161,7 @@ export async function runCommand(
       signal: ctx.signal,
       env: ctx.env,
       cwd: ctx.cwd,
+      ...(kolet ? { kolet: { path: kolet.artifacts.executable, sha256: kolet.artifacts.sha256 } } : {}),
     });
     const harness = new Harness({
       flight,
@@ -171,6 +172,8 @@ export async function runCommand(
       ...(kolet ? { kolet } : {}),
       parallel,
       rerunFailed: opts.rerunFailed,
+      snapshot: opts.snapshot,
+      share: opts.share,
       remove: opts.remove,
       signal: ctx.signal,
       logger: ctx.logger,
