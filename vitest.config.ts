@@ -28,7 +28,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.test.ts', 'images/**/*.test.ts'],
+          include: ['packages/*/test/**/*.test.ts', 'images/**/*.test.ts', 'scripts/**/*.test.ts'],
           environment: 'node',
           testTimeout: 300_000,
           hookTimeout: 300_000,

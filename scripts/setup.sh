@@ -81,7 +81,12 @@ pnpm exec turbo run build --output-logs=errors-only
 build_image() {
   local script=$1
   shift
-  [ -x "$script" ] || return 0
+  # A builder that is not executable (lost mode bits in a copy or an archive) is a broken
+  # checkout, not an optional image: say so and stop, or the tests would run without their images.
+  if [ ! -x "$script" ]; then
+    echo "setup.sh: $script is not executable (mode $(stat -c %a "$script" 2>/dev/null || echo missing)); run: chmod +x $script" >&2
+    exit 1
+  fi
   log "building test image: $script $* (cached when up to date)"
   if ! "$script" "$@" >/dev/null; then
     log "retrying $script $* after apt-get update"
@@ -92,4 +97,7 @@ build_image() {
 build_image images/tiny/build.sh
 build_image images/tiny/build.sh --arch arm64
 build_image images/systemd/build.sh
+
+log "putting the tools on PATH"
+node scripts/link-bins.mjs || log "some tools were not linked (see above)"
 log "done"

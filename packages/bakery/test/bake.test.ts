@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ext4List, ext4ReadFile, parseLayoutConfig, partitionRef } from '@mantle/core/disk';
 import { hashFile } from '@mantle/core/verify';
+import { readOnlyDir } from '@mantle/test-utils/read-only';
 import { miniFlatcarDisk } from './flatcar-disk.js';
 import { BIN, bakery, exec, ls, makeTree, requireBuilt, sampleTree, tempDirs } from './helpers.js';
 
@@ -156,7 +157,7 @@ describe('bakery bake (no root, no loop devices)', () => {
         ['bake', img, `hello:${hello}`, '--to', 'oem'],
         /partition OEM of .* holds no ext4 filesystem|holds btrfs/,
       ],
-      [['bake', img, `hello:${join(work, 'nope.raw')}`], /nope.raw is not a file/],
+      [['bake', img, `hello:${join(work, 'nope.raw')}`], /nope.raw: no such file or directory/],
       [['bake', img, `hello:${hello}`, `hello:${hello}`], /hello is given twice/],
       [['bake', img, `hello:${notDisk}`], /is not a sysext image/],
     ];
@@ -178,6 +179,44 @@ describe('bakery bake (no root, no loop devices)', () => {
     expect(r.stderr).toContain('no hello.transfer or hello.conf next to');
     expect(await hashFile(img)).toBe(after);
     expect((await ls(work)).filter((n) => n.includes('.baking'))).toEqual([]);
+  });
+
+  it('a bad --out (a directory, an existing file, a read-only or missing directory) is exit 2 before the bake', async () => {
+    const img = await disk('outs');
+    const before = await hashFile(img);
+    const existing = join(work, 'existing.img');
+    await writeFile(existing, 'x');
+    const ro = await makeTree(join(work, 'ro-out'), {});
+    const lock = await readOnlyDir(ro);
+    try {
+      const cases: [string[], RegExp, ((a: string[]) => string[])?][] = [
+        [['--out', work], /--out .* is a directory/],
+        [['--out', existing], /--out .*existing.img already exists/],
+        [['--out', join(work, 'nodir', 'x.img')], /--out .*nodir\/x.img: directory .*nodir does not exist/],
+        [
+          ['--out', join(ro, 'x.img')],
+          /--out .*ro-out\/x.img: cannot write in .*ro-out \((read-only file system|permission denied)\)/,
+          lock.wrap,
+        ],
+      ];
+      for (const [extra, msg, wrap] of cases) {
+        const argv = [process.execPath, BIN, 'bake', img, `hello:${hello}`, ...extra];
+        const [cmd, ...rest] = wrap ? wrap(argv) : argv;
+        const r = await exec(cmd!, rest);
+        expect(r.code, `${extra.join(' ')}\n${r.stderr}`).toBe(2);
+        expect(r.stderr).toMatch(msg);
+        expect(r.stderr).not.toMatch(/EISDIR|EEXIST|EROFS|EACCES/);
+      }
+    } finally {
+      await lock.restore();
+    }
+    expect(await ls(ro)).toEqual([]);
+    expect(await hashFile(img)).toBe(before);
+    expect((await ls(work)).filter((n) => n.includes('.baking'))).toEqual([]);
+    // --force replaces an existing --out
+    const forced = await bakery(['bake', img, `hello:${hello}`, '--out', existing, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect((await stat(existing)).size).toBe((await stat(img)).size);
   });
 
   it('leaves the original image untouched when interrupted (SIGINT → exit 130, temp copy removed)', async () => {

@@ -231,7 +231,7 @@ describe('bakery create (real mksquashfs, mkfs.erofs, mke2fs)', () => {
       [['create', 'a/b', '--from', tree], /NAME "a\/b" contains a '\/'/],
       [['create', 'x', '--from', tree, '--arch', 'sparc'], /--arch "sparc" is not a supported architecture/],
       [['create', 'x', '--from', tree, '--format', 'zip'], /--format "zip"/],
-      [['create', 'x', '--from', join(tree, 'nope')], /--from .*nope is not a directory/],
+      [['create', 'x', '--from', join(tree, 'nope')], /--from .*nope: no such file or directory/],
       [['create', 'x'], /--from DIR \(or --recipe\) is required/],
       [['create', 'x', '--from', tree, '--epoch', '-5'], /--epoch "-5"/],
       [['create', 'x', '--from', tree, '--out', join(tree, 'usr')], /--out .* is inside --from/],

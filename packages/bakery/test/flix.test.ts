@@ -34,7 +34,10 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 describe('bakery flix (real patchelf)', () => {
-  it('relocates a binary with its loader and libraries under /usr/local/NAME and it runs from the merged sysext', async () => {
+  /** The sysext the first test built, run by the second. */
+  let built: string | undefined;
+
+  it('relocates a binary with its loader and libraries under /usr/local/NAME', async () => {
     const out = join(work, 'out');
     const r = await bakery([
       'flix',
@@ -73,35 +76,43 @@ describe('bakery flix (real patchelf)', () => {
     expect((await exec('patchelf', ['--print-rpath', join(ex, 'usr/bin/b2sum')])).stdout.trim()).toBe(
       '/usr/local/b2:/usr/local/b2/extralibs',
     );
-
-    if (process.getuid?.() !== 0) return; // chroot needs root; the layout checks above still ran
-    const root = join(work, 'R');
-    await mkdir(join(root, 'usr/lib'), { recursive: true });
-    await mkdir(join(root, 'etc/extensions'), { recursive: true });
-    await writeFile(join(root, 'usr/lib/os-release'), 'ID=bare\n');
-    await writeFile(join(root, 'usr/lib/data'), 'hello\n');
-    await copyFile(join(out, res.file), join(root, 'etc/extensions/b2.raw'));
-    const script = [
-      'R="$1"',
-      'mount -t tmpfs tmpfs /run && mount --bind "$R" "$R" && mount --make-shared "$R" || exit 1',
-      'SYSTEMD_SYSEXT_HIERARCHIES=/usr systemd-sysext merge --root="$R" >&2 || exit 1',
-      'chroot "$R" /usr/bin/b2sum /usr/lib/data; rc=$?',
-      'SYSTEMD_SYSEXT_HIERARCHIES=/usr systemd-sysext unmerge --root="$R" >&2',
-      'umount "$R"',
-      'exit $rc',
-    ].join('\n');
-    const run = await exec('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', root]);
-    expect(run.code, run.stderr).toBe(0);
-    const expected = (await exec('b2sum', [join(root, 'usr/lib/data')])).stdout.split(' ')[0];
-    expect(run.stdout).toBe(`${expected}  /usr/lib/data\n`);
+    built = join(out, res.file);
   });
+
+  // mount namespaces, systemd-sysext --root and chroot need root (CI runs as root); as another
+  // user the skip guard names this test.
+  it.runIf(process.getuid?.() === 0)(
+    'the relocated binary runs from the merged sysext in a chroot without libc',
+    async () => {
+      expect(built, 'the previous test built the sysext').toBeDefined();
+      const root = join(work, 'R');
+      await mkdir(join(root, 'usr/lib'), { recursive: true });
+      await mkdir(join(root, 'etc/extensions'), { recursive: true });
+      await writeFile(join(root, 'usr/lib/os-release'), 'ID=bare\n');
+      await writeFile(join(root, 'usr/lib/data'), 'hello\n');
+      await copyFile(built!, join(root, 'etc/extensions/b2.raw'));
+      const script = [
+        'R="$1"',
+        'mount -t tmpfs tmpfs /run && mount --bind "$R" "$R" && mount --make-shared "$R" || exit 1',
+        'SYSTEMD_SYSEXT_HIERARCHIES=/usr systemd-sysext merge --root="$R" >&2 || exit 1',
+        'chroot "$R" /usr/bin/b2sum /usr/lib/data; rc=$?',
+        'SYSTEMD_SYSEXT_HIERARCHIES=/usr systemd-sysext unmerge --root="$R" >&2',
+        'umount "$R"',
+        'exit $rc',
+      ].join('\n');
+      const run = await exec('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', root]);
+      expect(run.code, run.stderr).toBe(0);
+      const expected = (await exec('b2sum', [join(root, 'usr/lib/data')])).stdout.split(' ')[0];
+      expect(run.stdout).toBe(`${expected}  /usr/lib/data\n`);
+    },
+  );
 
   it('refuses paths outside /usr and missing files with exit 2', async () => {
     const out = join(work, 'bad');
     for (const [args, msg] of [
       [['flix', rootfs, 'x', '/etc/passwd'], /must be absolute and land under \/usr or \/opt/],
       [['flix', rootfs, 'x', '/usr/bin/nope'], /\/usr\/bin\/nope does not exist/],
-      [['flix', join(work, 'nope'), 'x', '/usr/bin/b2sum'], /ROOTFS .* is not a directory/],
+      [['flix', join(work, 'nope'), 'x', '/usr/bin/b2sum'], /ROOTFS .*nope: no such file or directory/],
       [['flix', rootfs, 'a/b', '/usr/bin/b2sum'], /contains a '\/'/],
     ] as [string[], RegExp][]) {
       const r = await bakery([...args, '--out', out]);

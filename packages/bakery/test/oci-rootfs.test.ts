@@ -464,7 +464,7 @@ describe('bakery oci-rootfs from local images (no registry)', () => {
   it('works without root: rootless unpack, --run as uid 0 of a user namespace, read-only dirs cleaned up', async (ctx) => {
     // Run the bin as nobody (setpriv) when we are root; the checkout must be readable by nobody.
     if (process.getuid?.() !== 0) {
-      ctx.skip();
+      ctx.skip('runs the bin as nobody through setpriv, which needs root');
       return;
     }
     const shared = await mkdtemp(join(tmpdir(), 'bakery-oci-nobody-'));
@@ -472,7 +472,7 @@ describe('bakery oci-rootfs from local images (no registry)', () => {
     try {
       await exec('chmod', ['1777', shared]);
       if ((await exec('setpriv', [...asNobody, 'test', '-r', BIN]).catch(() => ({ code: 1 }))).code !== 0) {
-        ctx.skip();
+        ctx.skip(`nobody cannot read ${BIN}: put the checkout where every user can read it`);
         return;
       }
       await exec('chmod', ['-R', 'a+rX', layout]);

@@ -362,7 +362,7 @@ describe('layout validation writes nothing', () => {
   it('refuses to overwrite an existing output unless asked', async () => {
     const out = join(dir, 'exists.img');
     await writeFile(out, 'keep me');
-    await expectInputError(createLayoutImage({ out, layout: builtinLayout('flatcar') }), 'IMAGE_EXISTS');
+    await expectInputError(createLayoutImage({ out, layout: builtinLayout('flatcar') }), 'OUTPUT_EXISTS');
     expect(await readFile(out, 'utf8')).toBe('keep me');
   });
 

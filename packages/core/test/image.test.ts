@@ -111,12 +111,12 @@ describe('virtual disk formats', () => {
     });
   }
 
-  it('a file that is no disk image is NOT_A_DISK_IMAGE (exit 2); a missing one FILE_NOT_FOUND', async () => {
+  it('a file that is no disk image is NOT_A_DISK_IMAGE (exit 2); a missing one INPUT_NOT_FOUND', async () => {
     const txt = join(dir, 'notes.txt');
     await writeFile(txt, 'just some text, nothing to boot\n'.repeat(100));
     await expect(inspectImage(txt)).rejects.toMatchObject({ code: 'NOT_A_DISK_IMAGE', exitCode: 2 });
     await expect(inspectImage(join(dir, 'missing.img'))).rejects.toMatchObject({
-      code: 'FILE_NOT_FOUND',
+      code: 'INPUT_NOT_FOUND',
       exitCode: 2,
     });
   });

@@ -1,12 +1,13 @@
 // The built `kola` binary, run as users run it (build first: pnpm --filter @mantle/core --filter @mantle/kola build).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWithClosedPipe } from '../../core/test/helpers/closed-pipe.js';
+import { runWithClosedPipe } from '@mantle/test-utils/closed-pipe';
+import { readOnlyDir } from '@mantle/test-utils/read-only';
 
 const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let cwd: string;
@@ -109,6 +110,20 @@ describe('kola (built bin)', () => {
     expect(spawnCount.stderr).not.toContain('"code"');
   });
 
+  it('names the flag or argument that is wrong, and the help of the command typed', () => {
+    const board = kola(['run', '--board', 'sparc-usr']);
+    expect(board.code).toBe(2);
+    expect(board.stderr).toContain(
+      'error: --board sparc-usr: not a board; expected one of amd64-usr, arm64-usr',
+    );
+    const check = kola(['check']);
+    expect(check.code).toBe(2);
+    expect(check.stderr).toContain('error: kola check: missing <spec> (usage: kola check <spec>)');
+    expect(check.stderr).toContain("hint: run 'kola check --help' for usage");
+    const unknown = kola(['list', '--bogus']);
+    expect(unknown.stderr).toContain("hint: run 'kola list --help' for usage");
+  });
+
   it('a repeatable flag takes one value: the glob after --tag stays a glob', () => {
     const r = kola(['run', '--tag', 'smoke', 'nothing.*']);
     expect(r.code).toBe(2);
@@ -132,6 +147,93 @@ describe('kola (built bin)', () => {
     });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/qemu/i);
+  });
+
+  it('run, spawn, check and bootchart check inputs and prerequisites before writing anything', async () => {
+    const dir = join(cwd, 'prechecks');
+    await mkdir(join(dir, '_kola_temp', 'qemu-old'), { recursive: true });
+    await symlink('qemu-old', join(dir, '_kola_temp', 'qemu-latest'));
+    await writeFile(join(dir, 'afile'), 'x');
+    const ro = join(dir, 'ro');
+    await mkdir(ro);
+    const lock = await readOnlyDir(ro);
+    const noQemu = { ...process.env, PATH: join(cwd, 'no-such-bin') };
+    const cases: { args: string[]; code: number; msg: RegExp; env?: NodeJS.ProcessEnv; wrap?: boolean }[] = [
+      {
+        args: ['run', '--qemu-image', 'nope.qcow2'],
+        code: 2,
+        msg: /image .*nope\.qcow2: no such file or directory/,
+      },
+      { args: ['run', '--image', 'nope.img'], code: 2, msg: /--image nope\.img: no such file or directory/ },
+      {
+        args: ['run', '--qemu-kernel', 'nope.vmlinuz'],
+        code: 2,
+        msg: /--qemu-kernel .*nope\.vmlinuz: no such file/,
+      },
+      { args: ['run', '--key', 'nope.pub'], code: 2, msg: /--key nope\.pub: no such file or directory/ },
+      { args: ['run', '--qemu-firmware', 'nope.fd'], code: 2, msg: /--qemu-firmware nope\.fd: no such file/ },
+      { args: ['run'], code: 3, msg: /qemu-system-x86_64/, env: noQemu },
+      {
+        args: ['run', '--output-dir', 'afile'],
+        code: 2,
+        msg: /--output-dir .*afile exists and is not a directory/,
+      },
+      {
+        args: ['run', '--output-dir', 'no/such/dir'],
+        code: 2,
+        msg: /--output-dir no\/such\/dir: directory .* does not exist/,
+      },
+      {
+        args: ['run', '--output-dir', 'ro/out'],
+        code: 2,
+        msg: /--output-dir ro\/out: cannot write in .*\/ro/,
+        wrap: true,
+      },
+      {
+        args: ['run', '--tapfile', 'no/such/x.tap'],
+        code: 2,
+        msg: /--tapfile no\/such\/x\.tap: directory .* does not exist/,
+      },
+      {
+        args: ['spawn', '--qemu-image', 'nope.qcow2'],
+        code: 2,
+        msg: /nope\.qcow2: no such file or directory/,
+      },
+      { args: ['spawn', '--detach', '--key', 'nope.pub'], code: 2, msg: /--key nope\.pub: no such file/ },
+      { args: ['spawn', '--detach'], code: 3, msg: /qemu-system-x86_64/, env: noQemu },
+      {
+        args: ['bootchart', '--qemu-image', 'nope.qcow2'],
+        code: 2,
+        msg: /nope\.qcow2: no such file or directory/,
+      },
+      {
+        args: ['check', 'missing.yaml'],
+        code: 2,
+        msg: /^error: SPEC missing\.yaml: no such file or directory$/m,
+      },
+    ];
+    try {
+      for (const c of cases) {
+        const argv = [process.execPath, bin, ...c.args, ...(c.args[0] === 'run' ? ['basic.ssh'] : [])];
+        const [cmd, ...rest] = c.wrap ? lock.wrap(argv) : argv;
+        const r = spawnSync(cmd!, rest, {
+          cwd: dir,
+          env: c.env ?? process.env,
+          encoding: 'utf8',
+          timeout: 120_000,
+        });
+        expect(r.status, `${c.args.join(' ')}\n${r.stderr}`).toBe(c.code);
+        expect(r.stderr).toMatch(c.msg);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+    } finally {
+      await lock.restore();
+    }
+    // nothing was made, and the -latest link still points where it did
+    expect((await readdir(dir)).sort()).toEqual(['_kola_temp', 'afile', 'ro']);
+    expect((await readdir(join(dir, '_kola_temp'))).sort()).toEqual(['qemu-latest', 'qemu-old']);
+    expect(await readlink(join(dir, '_kola_temp', 'qemu-latest'))).toBe('qemu-old');
+    expect(await readdir(ro)).toEqual([]);
   });
 
   it('check-console: 0 when clean, 1 with FILE:LINE lines when not, 2 for a missing file', async () => {

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWithClosedPipe } from '../../core/test/helpers/closed-pipe.js';
+import { spawnSync } from 'node:child_process';
+import { runWithClosedPipe } from '@mantle/test-utils/closed-pipe';
 
 const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let dir: string;
@@ -54,4 +55,22 @@ describe('kolet in a pipeline whose reader leaves early', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(141);
   });
+});
+
+describe('kolet: a missing input file is exit 2 naming it', () => {
+  for (const [args, msg] of [
+    [['check', 'nope.yaml'], 'error: SPEC nope.yaml: no such file or directory'],
+    [
+      ['check', '--vars', 'nope-vars.yaml', 'nope.yaml'],
+      'error: --vars nope-vars.yaml: no such file or directory',
+    ],
+    [['run', '-m', 'nope.mjs', 'a', 'b'], 'error: --module nope.mjs: no such file or directory'],
+  ] as const) {
+    it(`kolet ${args.join(' ')}`, () => {
+      const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(msg);
+      expect(r.stderr).toContain(`relative paths are taken from the current directory, ${dir}`);
+    });
+  }
 });

@@ -63,7 +63,7 @@ describe('ore image create-layout', () => {
       gpt: { partitions: { name: string; attrs: string; uuid: string }[]; lastlba: number };
     };
     expect(data.size).toBe(10 * 1024 ** 3);
-    expect(data.layout).toBe('base');
+    expect(data.layout).toBe('flatcar');
     expect(data.gpt.partitions.map((p) => p.name)).toEqual([
       'EFI-SYSTEM',
       'BIOS-BOOT',
@@ -158,7 +158,7 @@ describe('ore image create-layout', () => {
     expect((await ore(['image', 'create-layout', '--layout', 'nope.json', 'x.img'])).exitCode).toBe(2);
     const again = await ore(['image', 'create-layout', '--json', 'flatcar.img']);
     expect(again.exitCode).toBe(2);
-    expect(jsonError(again.stderr).code).toBe('IMAGE_EXISTS');
+    expect(jsonError(again.stderr).code).toBe('OUTPUT_EXISTS');
   });
 });
 
@@ -262,7 +262,7 @@ describe('ore image info', () => {
 
     const missing = await ore(['image', 'info', '--json', 'missing.img']);
     expect(missing.exitCode).toBe(2);
-    expect(jsonError(missing.stderr).code).toBe('FILE_NOT_FOUND');
+    expect(jsonError(missing.stderr).code).toBe('INPUT_NOT_FOUND');
   });
 
   it('usage errors are exit 2', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { InputError, InterruptedError, OperationError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { onCleanup } from '@mantle/core/cli';
@@ -15,6 +15,7 @@ import {
   type PartitionRef,
 } from '@mantle/core/disk';
 import { detectFormat, readHeadAndTail } from '@mantle/core/image';
+import { checkInputPath, checkOutputFile } from '@mantle/core/fs';
 import { inspectSysext } from '../read/inspect-sysext.js';
 import { checkName } from '../sysext/names.js';
 import { noopTransferFile } from '../sysupdate/transfer.js';
@@ -37,6 +38,8 @@ export interface BakeOptions {
   sysupdate?: boolean;
   /** write the result here instead of replacing `image` */
   out?: string;
+  /** replace an existing `out` */
+  force?: boolean;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -79,7 +82,6 @@ interface Planned {
  */
 export async function bakeImage(opts: BakeOptions): Promise<BakeResult> {
   const cwd = opts.cwd ?? process.cwd();
-  const image = resolve(cwd, opts.image);
   const to = opts.to ?? 'root';
   if (to !== 'root' && to !== 'oem') {
     throw new InputError({
@@ -95,14 +97,19 @@ export async function bakeImage(opts: BakeOptions): Promise<BakeResult> {
       message: 'no sysexts given',
       hint: 'bakery bake IMAGE NAME:FILE.raw ...',
     });
-  const imgStat = await stat(image).catch(() => undefined);
-  if (!imgStat?.isFile())
-    throw new InputError({
-      code: 'IMAGE_NOT_FOUND',
-      message: `IMAGE ${opts.image} is not a file`,
-      hint: 'pass a raw or qcow2 OS disk image (e.g. flatcar_production_image.bin, flatcar_production_qemu_image.img)',
-      details: { file: image },
-    });
+  const image = await checkInputPath(opts.image, { cwd, flag: 'IMAGE' });
+  // Where the result goes is checked now, not after the bake: a directory, an existing file, a
+  // missing or read-only directory is exit 2 before a byte is copied. Without --out the image is
+  // replaced by a rename beside it, so its own directory must take new files.
+  const out =
+    opts.out !== undefined
+      ? await checkOutputFile(opts.out, {
+          cwd,
+          flag: '--out',
+          overwrite: opts.force,
+          overwriteFlag: '--force',
+        })
+      : await checkOutputFile(opts.image, { cwd, flag: 'IMAGE', overwrite: true });
   const { head, tail } = await readHeadAndTail(image);
   const format = detectFormat(head, tail).format;
   if (format !== 'raw' && format !== 'qcow2' && format !== 'unknown') {
@@ -115,7 +122,6 @@ export async function bakeImage(opts: BakeOptions): Promise<BakeResult> {
   }
   // The sysexts are checked before a qcow2 image is converted: a bad one costs no disk work.
   const planned = await planSysexts(opts.sysexts, cwd, opts.sysupdate ?? false, opts.logger);
-  const out = opts.out !== undefined ? resolve(cwd, opts.out) : image;
   const job: BakeJob = { opts, to, planned, shownAs: opts.image };
   if (format === 'qcow2') return bakeQcow2(job, image, out);
   return bakeRaw(job, image, out, false);
@@ -294,19 +300,10 @@ async function planSysexts(
     const given = colon > 0 ? spec.slice(0, colon) : undefined;
     const fileArg = colon > 0 ? spec.slice(colon + 1) : spec;
     if (given !== undefined) checkName(given, `NAME in ${spec}`);
-    const path = resolve(cwd, fileArg);
+    const path = await checkInputPath(fileArg, { cwd });
     // The file is read by debugfs from a script line and its name becomes a path in the image:
     // a newline in either would start a new debugfs command (and `!` runs a shell).
     checkDebugfsArg(path, `${JSON.stringify(spec)}: FILE`);
-    const st = await stat(path).catch(() => undefined);
-    if (!st?.isFile()) {
-      throw new InputError({
-        code: 'SYSEXT_NOT_FOUND',
-        message: `${spec}: ${fileArg} is not a file`,
-        hint: 'give NAME:FILE.raw with an existing sysext image',
-        details: { file: path },
-      });
-    }
     const info = await inspectSysext(path, logger ? { logger } : {});
     const metaNames = info.metadata.filter((m) => !m.error).map((m) => m.name);
     let name = given;
@@ -346,7 +343,7 @@ async function planSysexts(
         hint: 'bake each extension once',
         details: { name },
       });
-    const p: Planned = { name, path, file: basename(path), size: st.size };
+    const p: Planned = { name, path, file: basename(path), size: (await stat(path)).size };
     if (sysupdate) {
       for (const suffix of ['transfer', 'conf']) {
         const t = join(dirname(path), `${name}.${suffix}`);

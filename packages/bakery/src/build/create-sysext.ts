@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { lstat, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
 import { InputError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { onCleanup } from '@mantle/core/cli';
 import { requireTool } from '@mantle/core/exec';
 import { hashFile } from '@mantle/core/verify';
+import { checkInputPath, checkOutputDir, ensureOutputDir, PathProblem } from '@mantle/core/fs';
 import {
   buildExtensionRelease,
   extensionReleasePath,
@@ -37,10 +38,12 @@ export interface CreateSysextOptions {
   scope?: readonly string[];
   /** UNIT or TARGET:UNIT */
   upholds?: readonly string[];
-  /** SOURCE_DATE_EPOCH for every timestamp; default $SOURCE_DATE_EPOCH, else 0 */
-  epoch?: number;
-  /** where the image and SHA256SUMS go (created if missing); default cwd */
+  /** SOURCE_DATE_EPOCH for every timestamp (seconds, or their decimal text); default $SOURCE_DATE_EPOCH, else 0 */
+  epoch?: number | string;
+  /** where the image and SHA256SUMS go (created if missing; its parent must exist); default cwd */
   outDir?: string;
+  /** replace an image of the same name, version and architecture in outDir */
+  force?: boolean;
   allowSetuid?: boolean;
   /** squashfs compressor; default gzip (what sysext-bakery and plain mksquashfs use) */
   compression?: string;
@@ -120,8 +123,21 @@ export async function createSysext(opts: CreateSysextOptions): Promise<CreateSys
       });
     generated.push(f);
   }
-  const from = resolve(cwd, opts.from);
-  const outDir = resolve(cwd, opts.outDir ?? '.');
+  const from = await checkInputPath(opts.from, { cwd, flag: '--from', kind: 'dir' });
+  const outFlag = { cwd, flag: '--out' };
+  // --out is checked before the tree is read or a tool runs: a file, a missing parent, a
+  // read-only place or /proc is exit 2 at once.
+  const outDir = (await checkOutputDir(opts.outDir ?? '.', outFlag)).path;
+  const file = imageFileName(name, version, arch);
+  const finalPath = join(outDir, file);
+  if (!opts.force && (await lstat(finalPath).catch(() => undefined))) {
+    throw new InputError({
+      code: PathProblem.OutputExists,
+      message: `${join(opts.outDir ?? '.', file)} already exists (an image of the same name, version and architecture)`,
+      hint: 'pass --force to replace it, give another --version, or choose another --out',
+      details: { path: finalPath },
+    });
+  }
   const rel = relative(from, outDir);
   if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
     throw new InputError({
@@ -157,9 +173,7 @@ export async function createSysext(opts: CreateSysextOptions): Promise<CreateSys
     );
   }
 
-  await mkdir(outDir, { recursive: true });
-  const file = imageFileName(name, version, arch);
-  const finalPath = join(outDir, file);
+  await ensureOutputDir(opts.outDir ?? '.', outFlag);
   const tmp = join(outDir, `.${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const scratch = await mkdtemp(join(outDir, '.bakery-scratch-'));
   const removeTemp = async (): Promise<void> => {
@@ -231,10 +245,12 @@ function checkFormat(f: string): SysextFormat {
   return f as SysextFormat;
 }
 
-function resolveEpoch(epoch: number | undefined, env: NodeJS.ProcessEnv): number {
-  const raw =
+function resolveEpoch(epoch: number | string | undefined, env: NodeJS.ProcessEnv): number {
+  // --epoch arrives as typed (a string from the CLI), so a bad value is echoed as the user wrote it.
+  const text =
     epoch ??
-    (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '' ? Number(env.SOURCE_DATE_EPOCH) : 0);
+    (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '' ? env.SOURCE_DATE_EPOCH : 0);
+  const raw = typeof text === 'number' ? text : /^\d+$/.test(text.trim()) ? Number(text) : NaN;
   if (!Number.isInteger(raw) || raw < 0 || raw > 0xffffffff) {
     throw new InputError({
       code: 'BAD_EPOCH',

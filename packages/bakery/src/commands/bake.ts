@@ -29,7 +29,8 @@ export const bakeSpec = defineCommand({
         describe:
           'install NAME.conf/NAME.transfer from beside each FILE into /etc/sysupdate.NAME.d/, and noop.conf',
       })
-      .option('out', { type: 'string', describe: 'write the baked image here and leave IMAGE as it is' }),
+      .option('out', { type: 'string', describe: 'write the baked image here and leave IMAGE as it is' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace an existing --out file' }),
   run: async (a, ctx) => {
     const { bakeImage } = await import('../bake/bake-image.js');
     return bakeImage({
@@ -38,6 +39,7 @@ export const bakeSpec = defineCommand({
       to: a.to,
       sysupdate: a.sysupdate,
       ...(a.out !== undefined ? { out: a.out } : {}),
+      force: a.force,
       cwd: ctx.cwd,
       env: ctx.env,
       logger: ctx.logger,

@@ -1,5 +1,6 @@
 import { InputError, UsageError } from '@mantle/core/errors';
 import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
+import { checkOutputDir } from '@mantle/core/fs';
 import type { CreateSysextResult } from '../build/create-sysext.js';
 
 /** What `bakery create` returns: the image built, and for recipes what was downloaded. */
@@ -53,10 +54,20 @@ export const createSpec = defineCommand({
         describe: 'units to start: UNIT (target by type) or TARGET:UNIT, writes Upholds= drop-ins',
       })
       .option('epoch', {
-        type: 'number',
+        // a string, so a bad value is echoed as typed (yargs would turn `abc` into NaN)
+        type: 'string',
         describe: 'timestamp of every file (default $SOURCE_DATE_EPOCH, else 0)',
       })
-      .option('out', { type: 'string', default: '.', describe: 'output directory (image and SHA256SUMS)' })
+      .option('out', {
+        type: 'string',
+        default: '.',
+        describe: 'output directory (image and SHA256SUMS; created if missing, its parent must exist)',
+      })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'replace an image of the same name, version and architecture in --out',
+      })
       .option('allow-setuid', {
         type: 'boolean',
         default: false,
@@ -86,6 +97,8 @@ export const createSpec = defineCommand({
         describe: 'recipes: FILE=HEX pinned checksum for a download without an upstream checksum',
       }),
   run: async (a, ctx) => {
+    // Before a recipe downloads anything: a bad --out is exit 2 at once.
+    await checkOutputDir(a.out, { cwd: ctx.cwd, flag: '--out' });
     const common = {
       ...(a.version !== undefined ? { version: String(a.version) } : {}),
       ...(a.arch !== undefined ? { arch: a.arch } : {}),
@@ -98,6 +111,7 @@ export const createSpec = defineCommand({
       ...(a.upholds ? { upholds: a.upholds } : {}),
       ...(a.epoch !== undefined ? { epoch: a.epoch } : {}),
       outDir: a.out,
+      force: a.force,
       allowSetuid: a.allowSetuid,
       ...(a.compression !== undefined ? { compression: a.compression } : {}),
       sums: a.sums,

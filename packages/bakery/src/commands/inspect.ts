@@ -1,5 +1,5 @@
-import { resolve } from 'node:path';
 import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
+import { checkInputPath } from '@mantle/core/fs';
 import type { SysextInspection } from '../read/inspect-sysext.js';
 
 /** `bakery inspect IMG [--files] [--json]`. */
@@ -12,7 +12,8 @@ export const inspectSpec = defineCommand({
       .option('files', { type: 'boolean', default: false, describe: 'list every file (always in --json)' }),
   run: async (a, ctx) => {
     const { inspectSysext } = await import('../read/inspect-sysext.js');
-    const r = await inspectSysext(resolve(ctx.cwd, a.image), { logger: ctx.logger, env: ctx.env });
+    const image = await checkInputPath(a.image, { cwd: ctx.cwd, flag: 'IMAGE' });
+    const r = await inspectSysext(image, { logger: ctx.logger, env: ctx.env });
     return ctx.json ? r : { ...r, showFiles: a.files };
   },
   print: (r: SysextInspection & { showFiles?: boolean }, ctx: CommandContext) => {

@@ -15,6 +15,7 @@ export interface RootfsSysextArgs {
   format: string;
   upholds?: string[] | undefined;
   out: string;
+  force: boolean;
 }
 
 /** ROOTFS NAME PATH... and --version/--arch/--os/--format/--upholds/--out. */
@@ -33,7 +34,12 @@ export function rootfsSysextFlags<T>(y: Argv<T>, pathsHelp: string): Argv<T & Ro
     .option('os', { type: 'string', describe: 'os-release ID or _any (default)' })
     .option('format', { type: 'string', default: 'squashfs', describe: 'squashfs, erofs, ext4 or btrfs' })
     .option('upholds', { type: 'string', array: true, describe: 'units to start (UNIT or TARGET:UNIT)' })
-    .option('out', { type: 'string', default: '.', describe: 'output directory' });
+    .option('out', { type: 'string', default: '.', describe: 'output directory' })
+    .option('force', {
+      type: 'boolean',
+      default: false,
+      describe: 'replace an image of the same name, version and architecture in --out',
+    });
 }
 
 /** The shared flags as the options of flix()/flatwrap(), with the command's context. */
@@ -48,6 +54,7 @@ export function rootfsSysextOptions(a: RootfsSysextArgs, ctx: CommandContext) {
     format: a.format,
     ...(a.upholds ? { upholds: a.upholds } : {}),
     outDir: a.out,
+    force: a.force,
     cwd: ctx.cwd,
     env: ctx.env,
     logger: ctx.logger,

@@ -1,10 +1,18 @@
 import { lstat, mkdir, mkdtemp, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
-import { join, posix, resolve } from 'node:path';
+import { join, posix } from 'node:path';
 import { InputError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { onCleanup } from '@mantle/core/cli';
 import { ExecError, run } from '@mantle/core/exec';
-import { mkdirInside, readFileInside, resolveInRoot, writeFileInside } from '@mantle/core/fs';
+import {
+  checkInputPath,
+  checkOutputDir,
+  ensureOutputDir,
+  mkdirInside,
+  readFileInside,
+  resolveInRoot,
+  writeFileInside,
+} from '@mantle/core/fs';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { stageTree } from '../build/staging.js';
 import { checkTarget, parsePathSpec } from '../flix/path-spec.js';
@@ -111,16 +119,9 @@ export async function flatwrap(opts: FlatwrapOptions): Promise<FlatwrapResult> {
       "host (the host's /home) or chroot (the root filesystem's /home)",
     ),
   };
-  const rootfs = resolve(cwd, opts.rootfs);
-  const rootSt = await stat(rootfs).catch(() => undefined);
-  if (!rootSt?.isDirectory()) {
-    throw new InputError({
-      code: 'FLATWRAP_NO_ROOTFS',
-      message: `ROOTFS ${opts.rootfs} is not a directory`,
-      hint: 'unpack the container image (bakery oci-rootfs) or give the chroot directory',
-      details: { field: 'ROOTFS', path: rootfs },
-    });
-  }
+  // --out first: a file, a missing parent or a read-only place is exit 2 before any work.
+  await checkOutputDir(opts.outDir ?? '.', { cwd, flag: '--out' });
+  const rootfs = await checkInputPath(opts.rootfs, { cwd, flag: 'ROOTFS', kind: 'dir' });
   if (opts.paths.length === 0)
     throw new InputError({
       code: 'BAD_USAGE',
@@ -128,15 +129,14 @@ export async function flatwrap(opts: FlatwrapOptions): Promise<FlatwrapResult> {
       hint: 'e.g. bakery flatwrap ROOTFS nginx /usr/sbin/nginx /usr/lib/systemd/system/nginx.service',
     });
 
-  const top = await topEntries(rootfs, rootSt.dev);
+  const top = await topEntries(rootfs, (await stat(rootfs)).dev);
   const planned = await planPaths(rootfs, name, opts.paths);
   const varTmp = maps.var === 'chroot' && (await isDir(rootfs, '/var/tmp'));
   const layout: Layout = { name, wrapper, maps, top, varTmp };
   const runner = `${libDir(name)}/run`;
   const warnings: string[] = [];
 
-  const outDir = resolve(cwd, opts.outDir ?? '.');
-  await mkdir(outDir, { recursive: true });
+  const outDir = await ensureOutputDir(opts.outDir ?? '.', { cwd, flag: '--out' });
   const scratch = await mkdtemp(join(outDir, '.bakery-flatwrap-'));
   const unregister = onCleanup(() => rm(scratch, { recursive: true, force: true }), `remove ${scratch}`);
   try {

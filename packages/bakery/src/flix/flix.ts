@@ -1,12 +1,15 @@
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { join, posix, resolve } from 'node:path';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import { InputError } from '@mantle/core/errors';
 import { onCleanup } from '@mantle/core/cli';
 import { requireTool, run, runText } from '@mantle/core/exec';
 import {
+  checkInputPath,
+  checkOutputDir,
   checkSegment,
   chmodInside,
   copyInside,
+  ensureOutputDir,
   FsErrorCode,
   mkdirInside,
   readFileInside,
@@ -47,15 +50,9 @@ export interface FlixResult extends CreateSysextResult {
 export async function flix(opts: FlixOptions): Promise<FlixResult> {
   const cwd = opts.cwd ?? process.cwd();
   const name = checkName(opts.name, 'NAME');
-  const rootfs = resolve(cwd, opts.rootfs);
-  if (!(await stat(rootfs).catch(() => undefined))?.isDirectory()) {
-    throw new InputError({
-      code: 'FLIX_NO_ROOTFS',
-      message: `ROOTFS ${opts.rootfs} is not a directory`,
-      hint: 'unpack the container image or chroot first',
-      details: { field: 'ROOTFS' },
-    });
-  }
+  // --out first: a file, a missing parent or a read-only place is exit 2 before any work.
+  await checkOutputDir(opts.outDir ?? '.', { cwd, flag: '--out' });
+  const rootfs = await checkInputPath(opts.rootfs, { cwd, flag: 'ROOTFS', kind: 'dir' });
   if (opts.paths.length === 0)
     throw new InputError({
       code: 'BAD_USAGE',
@@ -67,8 +64,7 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
     purpose: 'relocate binaries for flix',
     ...(opts.env ? { env: opts.env } : {}),
   });
-  const outDir = resolve(cwd, opts.outDir ?? '.');
-  await mkdir(outDir, { recursive: true });
+  const outDir = await ensureOutputDir(opts.outDir ?? '.', { cwd, flag: '--out' });
   const scratch = await mkdtemp(join(outDir, '.bakery-flix-'));
   const unregister = onCleanup(() => rm(scratch, { recursive: true, force: true }), `remove ${scratch}`);
   try {

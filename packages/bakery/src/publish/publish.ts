@@ -1,8 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { InputError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
+import { checkInputPath } from '@mantle/core/fs';
 import {
   formatSums,
   hashFile,
@@ -57,16 +58,7 @@ const TRANSFER_RE = /\.(conf|transfer)$/;
 
 /** Upload a bakery output directory to any store in the layout systemd-sysupdate reads. */
 export async function publish(opts: PublishOptions): Promise<PublishResult> {
-  const dir = resolve(opts.cwd ?? process.cwd(), opts.dir);
-  const st = await stat(dir).catch(() => undefined);
-  if (!st?.isDirectory()) {
-    throw new InputError({
-      code: 'PUBLISH_NO_DIR',
-      message: `DIR ${opts.dir} is not a directory`,
-      hint: 'pass the --out directory of bakery create',
-      details: { field: 'DIR' },
-    });
-  }
+  const dir = await checkInputPath(opts.dir, { cwd: opts.cwd ?? process.cwd(), flag: 'DIR', kind: 'dir' });
   const names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
   const images = names.filter((n) => n.endsWith('.raw'));
   const transfers = names.filter((n) => TRANSFER_RE.test(n));

@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import { InputError, UsageError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { parseOsRelease } from '@mantle/core/image';
-import { checkName, hostArch, SYSTEMD_ARCHES } from '../sysext/names.js';
+import { checkInputPath } from '@mantle/core/fs';
+import { checkReleaseValue } from '../sysext/extension-release.js';
+import { checkName, hostArch, normalizeArch } from '../sysext/names.js';
 import { mergeVerdict, type HostRelease, type MergeVerdict } from '../sysext/merge-rules.js';
 import { inspectWith, type SysextInspection } from './inspect-sysext.js';
 import { openSysext } from './sysext-reader.js';
@@ -34,15 +36,10 @@ export interface ValidateResult extends MergeVerdict {
 
 /** Read the host description from --against or --os/--version-id/--sysext-level. */
 export async function hostFromOptions(opts: ValidateOptions): Promise<HostRelease> {
-  const arch = opts.arch ?? hostArch();
-  if (!(SYSTEMD_ARCHES as readonly string[]).includes(arch)) {
-    throw new InputError({
-      code: 'BAD_ARCH',
-      message: `--arch ${JSON.stringify(arch)} is not a systemd architecture`,
-      hint: 'use x86-64, arm64, ... (os-release(5) ARCHITECTURE=)',
-      details: { field: '--arch' },
-    });
-  }
+  // The flags are checked as `bakery create` checks them: what create refuses, validate refuses.
+  const arch = opts.arch !== undefined ? normalizeArch(opts.arch) : hostArch();
+  checkReleaseValue('--sysext-level', opts.sysextLevel);
+  checkReleaseValue('--version-id', opts.versionId);
   if (opts.against !== undefined) {
     if (opts.os !== undefined || opts.versionId !== undefined || opts.sysextLevel !== undefined) {
       throw new UsageError({
@@ -107,9 +104,9 @@ export async function hostFromOptions(opts: ValidateOptions): Promise<HostReleas
 
 /** Would systemd-sysext merge IMAGE on the host? Bad input throws (exit 2); a verdict is data. */
 export async function validateSysext(image: string, opts: ValidateOptions = {}): Promise<ValidateResult> {
+  const path = await checkInputPath(image, { cwd: opts.cwd ?? process.cwd(), flag: 'IMAGE' });
   const host = await hostFromOptions(opts);
   if (opts.name !== undefined) checkName(opts.name, '--name');
-  const path = resolve(opts.cwd ?? process.cwd(), image);
   const reader = await openSysext(path, {
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.env ? { env: opts.env } : {}),

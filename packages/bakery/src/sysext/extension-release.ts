@@ -65,19 +65,8 @@ export function buildExtensionRelease(opts: MetadataOptions): {
       hint: 'systemd matches SYSEXT_LEVEL when the host has one, else VERSION_ID: pass only one',
     });
   }
-  for (const [flag, v] of [
-    ['--sysext-level', opts.sysextLevel],
-    ['--version-id', opts.versionId],
-  ] as const) {
-    if (v !== undefined && !VALUE_RE.test(v)) {
-      throw new InputError({
-        code: 'BAD_METADATA',
-        message: `${flag} ${JSON.stringify(v)} has characters os-release values cannot hold unquoted`,
-        hint: 'use letters, digits and . _ ~ + -',
-        details: { field: flag, value: v },
-      });
-    }
-  }
+  checkReleaseValue('--sysext-level', opts.sysextLevel);
+  checkReleaseValue('--version-id', opts.versionId);
   const scope = opts.scope ? [...opts.scope] : undefined;
   for (const s of scope ?? []) {
     if (!(SYSEXT_SCOPES as readonly string[]).includes(s)) {
@@ -149,4 +138,16 @@ export function fromFields(fields: Record<string, string>): ExtensionRelease {
     ...(scope && scope.length > 0 ? { scope } : {}),
     fields,
   };
+}
+
+/** A SYSEXT_LEVEL=/VERSION_ID= value from a flag: what create writes and validate compares (exit 2 otherwise). */
+export function checkReleaseValue(flag: string, v: string | undefined): void {
+  if (v !== undefined && !VALUE_RE.test(v)) {
+    throw new InputError({
+      code: 'BAD_METADATA',
+      message: `${flag} ${JSON.stringify(v)} has characters os-release values cannot hold unquoted`,
+      hint: 'use letters, digits and . _ ~ + -',
+      details: { field: flag, value: v },
+    });
+  }
 }

@@ -1,7 +1,7 @@
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { InputError } from '@mantle/core/errors';
 import { writeFileAtomic } from '@mantle/core/verify';
+import { ensureOutputDir } from '@mantle/core/fs';
 import { noopTransferFile, transferFile, type TransferOptions } from './transfer.js';
 
 export interface WriteTransferOptions extends TransferOptions {
@@ -29,8 +29,7 @@ export async function writeTransferFiles(opts: WriteTransferOptions): Promise<Wr
     });
   }
   const text = transferFile(opts);
-  const dir = resolve(opts.cwd ?? process.cwd(), opts.outDir ?? '.');
-  await mkdir(dir, { recursive: true });
+  const dir = await ensureOutputDir(opts.outDir ?? '.', { cwd: opts.cwd ?? process.cwd(), flag: '--out' });
   const files: WriteTransferResult['files'] = [];
   const main = join(dir, `${opts.name}.${suffix}`);
   await writeFileAtomic(main, text);

@@ -1,12 +1,13 @@
 import Yargs, { type ArgumentsCamelCase, type CommandModule } from 'yargs';
 import { ExitCode } from '../errors/exit-codes.js';
-import { MantleError, UsageError, toMantleError } from '../errors/mantle-error.js';
+import { MantleError, toMantleError } from '../errors/mantle-error.js';
 import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
 import { runCleanups } from './cleanup.js';
 import { isReaderGone, outputError, unwatchOutput, watchOutput, writeTo } from './closed-output.js';
 import type { CliSpec, CommandBinder, CommandSpec, GlobalArgs } from './command.js';
 import { writeJson, writeOut, type CommandContext } from './context.js';
+import { joinNegativeValues, usageFailure, type UsageLike } from './usage-failure.js';
 
 /** Injected process state; defaults to the real process. */
 export interface MainIO {
@@ -52,7 +53,7 @@ export function reportError(
  * command, run cleanups and exit 130.
  */
 export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
-  const argv = io.argv ?? process.argv.slice(2);
+  const argv = joinNegativeValues(io.argv ?? process.argv.slice(2));
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   const env = io.env ?? process.env;
@@ -125,14 +126,17 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
     })
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'log more (debug)' })
     .option('debug', { alias: 'd', type: 'boolean', default: false, describe: 'log everything (trace)' })
+    // `<tool> completion >> ~/.bashrc` (bash; zsh when $SHELL is zsh): the script asks the tool
+    // itself for completions, so commands and flags are always those of the installed version.
+    .completion('completion', 'print a bash/zsh completion script (add it to ~/.bashrc or ~/.zshrc)')
     .help()
     .alias('h', 'help')
     .strict()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .exitProcess(false)
-    .fail((msg, err) => {
+    .fail((msg, err, usage) => {
       if (err) throw err;
-      throw new UsageError({ code: 'BAD_USAGE', message: msg, hint: `run '${spec.name} --help' for usage` });
+      throw usageFailure(spec.name, msg, usage as unknown as UsageLike);
     });
   y = spec.commands(y, bind);
   if (!spec.noSubcommandRequired) y = y.demandCommand(1, `${spec.name}: a command is required`);

@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { inputReadError } from '../fs/path-problems.js';
 import { InputError } from '../errors/mantle-error.js';
 
 /**
@@ -91,40 +92,7 @@ export async function openForWrite(path: string): Promise<FileHandle> {
   }
 }
 
-/** An InputError for a file we could not open. */
+/** An InputError (exit 2) for a file we could not open: core's one mapping of read errors. */
 export function fileOpenError(path: string, err: unknown): InputError {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') {
-    return new InputError({
-      code: 'FILE_NOT_FOUND',
-      message: `${path}: no such file`,
-      hint: 'check the path of the image',
-      cause: err,
-      details: { file: path },
-    });
-  }
-  if (code === 'EISDIR') {
-    return new InputError({
-      code: 'NOT_A_FILE',
-      message: `${path} is a directory, not an image file`,
-      hint: 'pass the path of a disk image file',
-      cause: err,
-      details: { file: path },
-    });
-  }
-  if (code === 'EACCES' || code === 'EPERM') {
-    return new InputError({
-      code: 'FILE_NOT_READABLE',
-      message: `${path}: permission denied`,
-      hint: 'check the file permissions',
-      cause: err,
-      details: { file: path },
-    });
-  }
-  return new InputError({
-    code: 'FILE_OPEN_FAILED',
-    message: `${path}: cannot open: ${(err as Error)?.message ?? String(err)}`,
-    cause: err,
-    details: { file: path },
-  });
+  return inputReadError(err, { path });
 }

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { onCleanup } from '../cli/cleanup.js';
 import { InputError } from '../errors/mantle-error.js';
+import { checkOutputFile } from '../fs/output-path.js';
+import { outputWriteError } from '../fs/path-problems.js';
 import { openForWrite } from './block-source.js';
 import { writeGpt, type GptTable } from './gpt.js';
 import {
@@ -21,6 +23,9 @@ export interface CreateLayoutImageOptions {
   size?: number;
   /** replace `out` if it exists (default: refuse, exit 2) */
   overwrite?: boolean;
+  /** the flag that named `out` and the one that allows replacing it, for messages */
+  flag?: string;
+  overwriteFlag?: string;
   diskGuid?: string;
   /**
    * Fill the new image before it is renamed into place (format partitions, copy files). Runs on
@@ -56,14 +61,14 @@ export async function createLayoutImage(opts: CreateLayoutImageOptions): Promise
   checkLayoutFits(placed, size, opts.size === undefined ? 'the layout size' : 'the requested size');
   const spec = layoutToGptSpec(placed, opts.diskGuid ? { diskGuid: opts.diskGuid } : {});
 
-  if (!opts.overwrite && (await exists(opts.out))) {
-    throw new InputError({
-      code: 'IMAGE_EXISTS',
-      message: `${opts.out} already exists`,
-      hint: 'remove it first or choose another output path',
-      details: { file: opts.out },
-    });
-  }
+  // A directory, an existing image, a missing or read-only directory: exit 2 before any write.
+  await checkOutputFile(opts.out, {
+    cwd: process.cwd(),
+    flag: opts.flag,
+    overwrite: opts.overwrite,
+    overwriteFlag: opts.overwriteFlag,
+  });
+  const label = { flag: opts.flag, path: opts.out };
   const tmp = join(
     dirname(opts.out),
     `.${basename(opts.out)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
@@ -74,13 +79,7 @@ export async function createLayoutImage(opts: CreateLayoutImageOptions): Promise
     try {
       fh = await open(tmp, 'wx', 0o644);
     } catch (err) {
-      throw new InputError({
-        code: 'OUTPUT_NOT_WRITABLE',
-        message: `cannot create ${opts.out}: ${(err as Error).message}`,
-        hint: 'check that the directory exists and is writable',
-        cause: err,
-        details: { file: opts.out },
-      });
+      throw outputWriteError(err, label, dirname(opts.out));
     }
     try {
       // truncate() makes the file sparse: a 10 GiB image costs a few KiB until filled.
@@ -91,7 +90,9 @@ export async function createLayoutImage(opts: CreateLayoutImageOptions): Promise
     const written = await writeGpt(tmp, spec);
     if (opts.populate) await opts.populate(tmp, { ...written, file: tmp }, placed);
     await syncFile(tmp);
-    await rename(tmp, opts.out);
+    await rename(tmp, opts.out).catch((err: unknown) => {
+      throw outputWriteError(err, label, dirname(opts.out));
+    });
     return { file: opts.out, size, layout: opts.layout.name, table: { ...written, file: opts.out } };
   } catch (err) {
     await rm(tmp, { force: true });
@@ -130,15 +131,6 @@ export async function applyLayout(opts: ApplyLayoutOptions): Promise<LayoutImage
     layoutToGptSpec(placed, opts.diskGuid ? { diskGuid: opts.diskGuid } : {}),
   );
   return { file: opts.image, size: table.diskSize, layout: opts.layout.name, table };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function syncFile(path: string): Promise<void> {

@@ -1,5 +1,9 @@
-// fs: confinement of paths that come from files, archives, the network and image metadata.
+// fs: confinement of paths that come from files, archives, the network and image metadata; and
+// the one mapping of path problems on the command line (missing inputs, bad outputs) to exit 2.
 export * from './errors.js';
 export * from './names.js';
 export * from './confine.js';
 export * from './rooted.js';
+export * from './path-problems.js';
+export * from './output-path.js';
+export * from './input-path.js';

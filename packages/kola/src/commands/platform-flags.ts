@@ -162,6 +162,8 @@ export function platformOptions(a: PlatformArgs): Record<string, unknown> {
   const boardArch: Record<string, string> = { 'amd64-usr': 'x86_64', 'arm64-usr': 'aarch64' };
   return {
     platform: a.platform,
+    // checked by parseRunOptions, so an unknown board is named as --board
+    board: a.board,
     image: a.image,
     basename: a.basename,
     key: a.key ?? [],
@@ -181,7 +183,7 @@ export function platformOptions(a: PlatformArgs): Record<string, unknown> {
       accel: a.qemuAccel,
       memoryMiB: a.qemuMemory,
       cpus: a.qemuCpus,
-      arch: a.qemuArch ?? (a.board ? (boardArch[a.board] ?? a.board) : undefined),
+      arch: a.qemuArch ?? (a.board ? boardArch[a.board] : undefined),
       vnc: a.qemuVnc,
     },
     aws: {

@@ -1,6 +1,7 @@
 import { lstat, mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '@mantle/core/errors';
+import { checkOutputDir } from '@mantle/core/fs';
 import { writeFileAtomic } from './atomic-write.js';
 
 /** The file that marks a directory as kola's own output, so a later run may wipe it. */
@@ -43,13 +44,25 @@ export async function isKolaOwned(dir: string): Promise<boolean> {
   );
 }
 
+/** Where a run's output will go, checked but not created yet (see planOutputDir). */
+export interface PlannedOutputDir {
+  /** absolute path of the run's directory */
+  dir: string;
+  /** it holds files of an earlier kola run that are wiped when the run starts */
+  wipe: boolean;
+  /** the `<platform>-latest` symlink to point at it when the run starts */
+  latest?: string;
+}
+
 /**
- * Create the run's output directory. The default is `_kola_temp/<platform>-<stamp>-<pid>` with
- * a `<platform>-latest` symlink replaced atomically. An existing `--output-dir` is reused when
- * empty, wiped when kola owns it, and otherwise refused (InputError, exit 2): kola never deletes
- * a directory it did not make.
+ * Decide and check the run's output directory without writing anything, so a run whose inputs
+ * or prerequisites are bad (an image, --key, qemu) leaves no directory behind and does not move
+ * `<platform>-latest`. The default is `_kola_temp/<platform>-<stamp>-<pid>`. An existing
+ * `--output-dir` is reused when empty, wiped when kola owns it, and otherwise refused; a file, a
+ * missing parent or a place this process cannot write is refused too (InputError, exit 2): kola
+ * never deletes a directory it did not make.
  */
-export async function prepareOutputDir(opts: PrepareOutputDirOptions): Promise<PreparedOutputDir> {
+export async function planOutputDir(opts: PrepareOutputDirOptions): Promise<PlannedOutputDir> {
   const useDefault = !opts.outputDir;
   const dir = useDefault
     ? resolve(
@@ -59,6 +72,7 @@ export async function prepareOutputDir(opts: PrepareOutputDirOptions): Promise<P
       )
     : resolve(opts.cwd, opts.outputDir ?? '');
   const existing = await lstat(dir).catch(() => undefined);
+  let wipe = false;
   if (existing) {
     if (!existing.isDirectory()) {
       throw new InputError({
@@ -67,8 +81,7 @@ export async function prepareOutputDir(opts: PrepareOutputDirOptions): Promise<P
         hint: 'give a new directory name',
       });
     }
-    const entries = await readdir(dir);
-    if (entries.length > 0) {
+    if ((await readdir(dir)).length > 0) {
       if (!(await isKolaOwned(dir))) {
         throw new InputError({
           code: 'OUTPUT_DIR_NOT_KOLA',
@@ -76,17 +89,33 @@ export async function prepareOutputDir(opts: PrepareOutputDirOptions): Promise<P
           hint: 'give a new or empty directory; kola only wipes directories named _*_temp or holding its marker',
         });
       }
-      await rm(dir, { recursive: true, force: true });
+      wipe = true;
     }
   }
-  await mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, HARNESS_MARKER), 'kola output directory; safe to delete\n');
-  const out: PreparedOutputDir = { dir };
-  if (useDefault && opts.latestLink !== false) {
-    out.latest = join(dirname(dir), `${opts.platform}-latest`);
-    await replaceSymlink(basename(dir), out.latest);
+  // Writable? The default's _kola_temp is made in the working directory when missing.
+  if (useDefault) await checkOutputDir(KOLA_TEMP, { cwd: opts.cwd, flag: 'the output directory' });
+  else await checkOutputDir(opts.outputDir ?? '', { cwd: opts.cwd, flag: '--output-dir' });
+  const planned: PlannedOutputDir = { dir, wipe };
+  if (useDefault && opts.latestLink !== false) planned.latest = join(dirname(dir), `${opts.platform}-latest`);
+  return planned;
+}
+
+/** Create a planned output directory: wipe kola's old files, mark it, move `<platform>-latest`. */
+export async function createOutputDir(plan: PlannedOutputDir): Promise<PreparedOutputDir> {
+  if (plan.wipe) await rm(plan.dir, { recursive: true, force: true });
+  await mkdir(plan.dir, { recursive: true });
+  await writeFileAtomic(join(plan.dir, HARNESS_MARKER), 'kola output directory; safe to delete\n');
+  const out: PreparedOutputDir = { dir: plan.dir };
+  if (plan.latest) {
+    out.latest = plan.latest;
+    await replaceSymlink(basename(plan.dir), plan.latest);
   }
   return out;
+}
+
+/** planOutputDir then createOutputDir, for callers with nothing to check in between. */
+export async function prepareOutputDir(opts: PrepareOutputDirOptions): Promise<PreparedOutputDir> {
+  return createOutputDir(await planOutputDir(opts));
 }
 
 /** Point `link` at `target` atomically (a temp symlink renamed over the old one). */

@@ -1,7 +1,8 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '@mantle/core/errors';
+import { checkInputPath } from '@mantle/core/fs';
 import { checkConsole } from '../console/check-console.js';
 import { defineTest, isKolaTest, type KolaTest } from './define-test.js';
 import type { Registry } from './registry.js';
@@ -35,19 +36,8 @@ export async function loadTestsDir(
   registry: Registry,
   cwd = process.cwd(),
 ): Promise<LoadedTestModule[]> {
-  const abs = resolve(cwd, dir);
-  let entries: string[];
-  try {
-    if (!(await stat(abs)).isDirectory()) throw new Error('not a directory');
-    entries = await readdir(abs);
-  } catch (err) {
-    throw new InputError({
-      code: 'TESTS_DIR_UNREADABLE',
-      message: `--tests-dir ${dir}: ${err instanceof Error ? err.message : String(err)}`,
-      hint: 'give a directory holding .js or .mjs test modules',
-      cause: err,
-    });
-  }
+  const abs = await checkInputPath(dir, { cwd, flag: '--tests-dir', kind: 'dir' });
+  const entries = await readdir(abs);
   const files = entries.filter((e) => MODULE_EXT.test(e) && !e.startsWith('.')).sort();
   if (files.length === 0) {
     throw new InputError({

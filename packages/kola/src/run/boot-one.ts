@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { onCleanup, type CommandContext } from '@mantle/core/cli';
-import { prepareOutputDir } from '../output/output-dir.js';
+import { createOutputDir, planOutputDir } from '../output/output-dir.js';
 import {
   platforms as defaultPlatforms,
   resolvePlatform,
@@ -35,7 +35,8 @@ export async function bootOneMachine(
   },
 ): Promise<BootedMachine> {
   const factory = resolvePlatform(opts.platform, o.platforms ?? defaultPlatforms);
-  const out = await prepareOutputDir({
+  // Checked now, created once the platform accepted the inputs (nothing is left by a bad image).
+  const plan = await planOutputDir({
     cwd: ctx.cwd,
     platform: `${opts.platform}-${o.command}`,
     outputDir: opts.outputDir,
@@ -58,12 +59,13 @@ export async function bootOneMachine(
   try {
     flight = await factory({
       run: opts,
-      outputDir: out.dir,
+      outputDir: plan.dir,
       logger: ctx.logger,
       signal: ctx.signal,
       env: ctx.env,
       ...(o.kolet ? { kolet: o.kolet } : {}),
     });
+    const out = await createOutputDir(plan);
     cluster = await flight.newCluster({
       name: `${opts.basename}-${o.command}`,
       outputDir: join(out.dir, 'machines'),

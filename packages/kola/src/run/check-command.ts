@@ -1,7 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { ExitCode, InputError } from '@mantle/core/errors';
 import type { CommandContext } from '@mantle/core/cli';
+import { checkInputPath } from '@mantle/core/fs';
 import { shellQuote } from '@mantle/core/ssh';
 import {
   CHECK_FORMATS,
@@ -126,7 +127,8 @@ export async function checkCommand(
         hint: 'e.g. -o pretty, -o sort',
       });
   const env = parseEnvAssignments(opts.env ?? []);
-  const specPath = resolve(ctx.cwd, opts.spec);
+  // SPEC is a file the user named: a missing one is said as such (exit 2), before anything else.
+  const specPath = await checkInputPath(opts.spec, { cwd: ctx.cwd, flag: 'SPEC' });
   const spec = await resolveCheckSpec(specPath, { baseDir: ctx.cwd, owner: 'kola check' });
   const hasVars = (opts.vars?.length ?? 0) > 0 || opts.varsInline !== undefined;
   const vars = hasVars
@@ -134,7 +136,7 @@ export async function checkCommand(
     : undefined;
   const includes = /^gossfile\s*:/m.test(spec.text) ? await specTree(specPath) : undefined;
   const kolet = deps.kolet ?? KoletAgent.load(ctx.env, ctx.logger);
-  const userData = opts.userdata ? await readUserData(resolve(ctx.cwd, opts.userdata)) : undefined;
+  const userData = opts.userdata ? await readUserData(opts.userdata, ctx.cwd) : undefined;
   const { opts: run } = await chooseImage(opts.run, ctx.env, ctx.cwd);
 
   const booted = await bootOneMachine(run, ctx, {
@@ -232,15 +234,6 @@ async function uploadSpecTree(m: Machine, tree: SpecTree): Promise<string> {
   return `${REMOTE_SPEC_DIR}/${tree.spec}`;
 }
 
-async function readUserData(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new InputError({
-      code: 'USERDATA_UNREADABLE',
-      message: `--userdata ${path}: ${err instanceof Error ? err.message : String(err)}`,
-      hint: 'give a Butane or Ignition file',
-      cause: err,
-    });
-  }
+async function readUserData(file: string, cwd: string): Promise<string> {
+  return readFile(await checkInputPath(file, { cwd, flag: '--userdata' }), 'utf8');
 }

@@ -1,6 +1,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PrerequisiteError, UsageError } from '@mantle/core/errors';
+import { checkInputPath } from '@mantle/core/fs';
 import { mantleCacheDir, tinyBuildCommand, tinyImageName } from '../platform/qemu/image.js';
 import type { QemuArch } from '../platform/qemu/options.js';
 import type { RunOptions } from './options.js';
@@ -253,6 +254,8 @@ async function findImage(spec: string, cacheDir: string, cwd: string): Promise<I
   if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(spec) && !(await exists(resolve(cwd, spec)))) {
     const named = await readImageManifest(join(cacheDir, 'images', `${spec}-latest`));
     if (named) return named;
+    // `disk.img` is a file that is not there (exit 2); `tinyy` an image that is not built (exit 3).
+    if (/\.[A-Za-z0-9]+$/.test(spec)) await checkInputPath(spec, { cwd, flag: '--image', kind: 'any' });
     const known = await cachedImageNames(cacheDir);
     throw new PrerequisiteError({
       code: 'IMAGE_NOT_BUILT',
@@ -261,16 +264,9 @@ async function findImage(spec: string, cacheDir: string, cwd: string): Promise<I
       details: { image: spec, known },
     });
   }
-  const abs = resolve(cwd, spec);
-  const st = await stat(abs).catch(() => undefined);
-  if (!st) {
-    throw new PrerequisiteError({
-      code: 'IMAGE_NOT_FOUND',
-      message: `--image ${spec}: ${abs} does not exist`,
-      hint: 'give a cached image name (tiny, tiny-arm64, systemd), an image directory with manifest.json, or a disk image file',
-    });
-  }
-  if (st.isDirectory()) {
+  // A path that is not there is a mistyped input (exit 2), unlike a cached name not built (exit 3).
+  const abs = await checkInputPath(spec, { cwd, flag: '--image', kind: 'any' });
+  if ((await stat(abs)).isDirectory()) {
     const m = await readImageManifest(abs);
     if (m) return m;
     throw new UsageError({

@@ -150,6 +150,8 @@ const FLAG_OF: Record<string, string> = {
 
 /** Validate run options; a bad value is a UsageError (exit 2) naming the flag. */
 export function parseRunOptions(input: unknown): RunOptions {
+  const board = (input as { board?: unknown } | null)?.board;
+  if (typeof board === 'string') boardArch(board);
   const r = RunOptionsSchema.safeParse(input);
   if (r.success) return r.data;
   throw flagError(r.error.issues, FLAG_OF, "run 'kola run --help' for the accepted values");
@@ -170,6 +172,21 @@ export function flagError(
     message: `${flag}: ${issue?.message ?? 'invalid value'}${got}`,
     hint,
     details: { flag, path },
+  });
+}
+
+/** mantle's --board names and the machines' architecture they mean. */
+const BOARDS: Record<string, 'x86_64' | 'aarch64'> = { 'amd64-usr': 'x86_64', 'arm64-usr': 'aarch64' };
+
+/** `--board amd64-usr|arm64-usr` (mantle's way to say the architecture); anything else names --board (exit 2). */
+export function boardArch(board: string): 'x86_64' | 'aarch64' {
+  const arch = Object.hasOwn(BOARDS, board) ? BOARDS[board] : undefined;
+  if (arch) return arch;
+  throw new UsageError({
+    code: 'BAD_OPTION',
+    message: `--board ${board}: not a board; expected one of ${Object.keys(BOARDS).join(', ')}`,
+    hint: 'pass --board amd64-usr or arm64-usr, or --qemu-arch x86_64|aarch64',
+    details: { flag: '--board', value: board },
   });
 }
 

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { ExitCode, PrerequisiteError, UsageError } from '@mantle/core/errors';
 import { redact } from '@mantle/core/log';
 import { onCleanup, type CommandContext } from '@mantle/core/cli';
+import { checkOutputFile } from '@mantle/core/fs';
 import { loadExtTests } from '../exttest/discover.js';
 import { Harness, type HarnessResult } from '../harness/harness.js';
 import { KoletAgent } from '../kolet/agent.js';
@@ -10,7 +11,7 @@ import { checksBaseDir, resolveCheckSpec, type ResolvedCheckSpec } from '../kole
 import { autoParallel } from '../harness/parallel.js';
 import { writeFileAtomic } from '../output/atomic-write.js';
 import { formatJUnit } from '../output/junit.js';
-import { prepareOutputDir } from '../output/output-dir.js';
+import { createOutputDir, planOutputDir, type PreparedOutputDir } from '../output/output-dir.js';
 import { buildReport, type MantleReport } from '../output/report-json.js';
 import { formatTap } from '../output/tap.js';
 import {
@@ -134,14 +135,17 @@ export async function runCommand(
   if (opts.parallel === 'auto') ctx.logger.info(`--parallel auto: running ${parallel} test(s) at once`);
 
   const now = deps.now ?? (() => new Date());
-  const out = await prepareOutputDir({
+  // Where the output goes is checked now, and created only once the platform accepted the
+  // inputs: a bad --qemu-image, --key or firmware, or a missing qemu, leaves no directory and
+  // does not move <platform>-latest.
+  const plan = await planOutputDir({
     cwd: ctx.cwd,
     platform: opts.platform,
     outputDir: opts.outputDir,
     now: now(),
     pid: deps.pid ?? process.pid,
   });
-  ctx.logger.debug(`output in ${out.dir}`);
+  if (opts.tapfile) await checkOutputFile(opts.tapfile, { cwd: ctx.cwd, flag: '--tapfile', overwrite: true });
 
   // With --json, stdout carries only the final report; the progress lines go to stderr.
   const stream = ctx.json ? ctx.stderr : ctx.stdout;
@@ -149,20 +153,24 @@ export async function runCommand(
 
   let flight: Flight | undefined;
   let result: HarnessResult;
+  let out: PreparedOutputDir;
   const startedAt = now();
   const unregister = onCleanup(async () => {
     if (opts.remove) await flight?.destroy();
   }, 'kola flight');
   try {
+    // The factory checks every prerequisite (qemu, image, firmware, keys) before it returns.
     flight = await factory({
       run: opts,
-      outputDir: out.dir,
+      outputDir: plan.dir,
       logger: ctx.logger,
       signal: ctx.signal,
       env: ctx.env,
       cwd: ctx.cwd,
       ...(kolet ? { kolet: { path: kolet.artifacts.executable, sha256: kolet.artifacts.sha256 } } : {}),
     });
+    out = await createOutputDir(plan);
+    ctx.logger.debug(`output in ${out.dir}`);
     const harness = new Harness({
       flight,
       tests: selection.tests,

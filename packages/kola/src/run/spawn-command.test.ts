@@ -98,7 +98,7 @@ describe('kola spawn', () => {
     await expect(
       spawnCommand(SpawnOptionsSchema.parse({ userdata: 'nope.ign' }), context().ctx, { platforms }),
     ).rejects.toMatchObject({
-      code: 'USERDATA_UNREADABLE',
+      code: 'INPUT_NOT_FOUND',
       exitCode: 2,
     });
     await expect(

@@ -5,10 +5,11 @@ import { join, resolve } from 'node:path';
 import { InputError, OperationError, UsageError } from '@mantle/core/errors';
 import { onCleanup, writeJson, writeOut, type CommandContext } from '@mantle/core/cli';
 import { connectWithRetry } from '@mantle/core/ssh';
+import { checkInputPath } from '@mantle/core/fs';
 import { z } from 'zod';
 import { writeFileAtomic } from '../output/atomic-write.js';
 import { flagError } from './options.js';
-import { prepareOutputDir } from '../output/output-dir.js';
+import { createOutputDir, planOutputDir, type PreparedOutputDir } from '../output/output-dir.js';
 import {
   platforms as defaultPlatforms,
   resolvePlatform,
@@ -142,18 +143,23 @@ export async function spawnCommand(
       message: '--detach and --shell exclude each other',
       hint: 'pick one',
     });
-  if (opts.detach) return detach(opts, ctx, deps);
-
-  const out = opts.outputDir
-    ? await prepareOutputDir({ cwd: ctx.cwd, platform: opts.platform, outputDir: opts.outputDir })
-    : await prepareOutputDir({ cwd: ctx.cwd, platform: `${opts.platform}-spawn`, latestLink: false });
+  // Inputs and prerequisites first (the output directory, the image, then the platform's own
+  // checks: qemu, firmware, keys); the output directory is made only when machines really start.
+  const plan = opts.outputDir
+    ? await planOutputDir({ cwd: ctx.cwd, platform: opts.platform, outputDir: opts.outputDir })
+    : await planOutputDir({ cwd: ctx.cwd, platform: `${opts.platform}-spawn`, latestLink: false });
   const run = (await chooseImage(parseRunOptions({ ...opts, globs: [] }), ctx.env, ctx.cwd)).opts;
-  const flight = await factory({
-    run,
-    outputDir: out.dir,
-    logger: ctx.logger,
-    signal: ctx.signal,
-    env: ctx.env,
+  const platformCtx = { run, outputDir: plan.dir, logger: ctx.logger, signal: ctx.signal, env: ctx.env };
+  if (opts.detach) {
+    // The background kola checks again, but its errors would only reach its log: check here, so
+    // a bad input is this command's exit 2 or 3.
+    await (await factory(platformCtx)).destroy();
+    return detach(opts, await createOutputDir(plan), ctx, deps);
+  }
+  const flight = await factory(platformCtx);
+  const out = await createOutputDir(plan).catch(async (err: unknown) => {
+    await flight.destroy();
+    throw err;
   });
   const unregister = onCleanup(() => flight.destroy(), 'kola spawn flight');
   try {
@@ -232,32 +238,25 @@ function untilAborted(signal: AbortSignal): Promise<void> {
 }
 
 async function readUserData(file: string, cwd: string): Promise<string> {
-  try {
-    return await readFile(resolve(cwd, file), 'utf8');
-  } catch (err) {
-    throw new InputError({
-      code: 'USERDATA_UNREADABLE',
-      message: `-u/--userdata ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`,
-      hint: 'give a Butane (YAML) or Ignition (JSON) file',
-      cause: err,
-    });
-  }
+  return readFile(await checkInputPath(file, { cwd, flag: '-u/--userdata' }), 'utf8');
 }
 
 /**
  * --detach: start `kola spawn --options-file F` as a background process (its own session, output
  * in spawn.log), wait until it wrote its state file, print the machines and how to stop it.
  */
-async function detach(opts: SpawnOptions, ctx: CommandContext, deps: SpawnDeps): Promise<SpawnState> {
+async function detach(
+  opts: SpawnOptions,
+  out: PreparedOutputDir,
+  ctx: CommandContext,
+  deps: SpawnDeps,
+): Promise<SpawnState> {
   const cli = deps.cliPath ?? process.argv[1];
   if (!cli)
     throw new OperationError({
       code: 'NO_CLI_PATH',
       message: 'cannot tell which kola to start in the background',
     });
-  const out = opts.outputDir
-    ? await prepareOutputDir({ cwd: ctx.cwd, platform: opts.platform, outputDir: opts.outputDir })
-    : await prepareOutputDir({ cwd: ctx.cwd, platform: `${opts.platform}-spawn`, latestLink: false });
   const stateFile = join(out.dir, SPAWN_STATE_FILE);
   const optionsFile = join(out.dir, 'spawn-options.json');
   const childOpts: SpawnOptions = {

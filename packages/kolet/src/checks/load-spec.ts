@@ -1,6 +1,7 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { InputError } from '@mantle/core/errors';
+import { inputReadError } from '@mantle/core/fs';
 import { parseCheckSpec } from './parse-spec.js';
 import { globPaths, globPatternProblem, hasGlobMagic } from './system/glob.js';
 import type { TemplateData } from './template/render.js';
@@ -52,12 +53,7 @@ export async function loadCheckSpec(path: string, opts: LoadSpecOptions = {}): P
       text = await readFile(resolve(cwd, path), 'utf8');
       real = await realpath(resolve(cwd, path));
     } catch (err) {
-      throw new InputError({
-        code: 'CHECK_SPEC_UNREADABLE',
-        message: `check spec ${path}: ${err instanceof Error ? err.message : String(err)}`,
-        hint: 'give the path of a YAML check spec, or - to read it from stdin',
-        cause: err,
-      });
+      throw inputReadError(err, { flag: 'SPEC', path }, cwd);
     }
   }
   const loader = new SpecLoader(cwd, opts.template ?? { vars: {}, env: process.env }, opts.onRendered);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputError } from '@mantle/core/errors';
+import { inputReadError } from '@mantle/core/fs';
 import { LineCounter, Scalar, stringify, visit, type Document } from 'yaml';
 import { GoFloat, isPlainObject } from './go/go-format.js';
 import { parseGossYaml } from './goss-yaml.js';
@@ -28,12 +29,7 @@ export async function loadTemplateVars(opts: TemplateVarsOptions): Promise<Recor
     try {
       text = await readFile(resolve(opts.cwd ?? process.cwd(), file), 'utf8');
     } catch (err) {
-      throw new InputError({
-        code: 'CHECK_VARS_UNREADABLE',
-        message: `--vars ${file}: ${err instanceof Error ? err.message : String(err)}`,
-        hint: 'give the path of a YAML or JSON file holding a mapping of variables',
-        cause: err,
-      });
+      throw inputReadError(err, { flag: '--vars', path: file }, opts.cwd ?? process.cwd());
     }
     vars = mergeVars(vars, parseTemplateVars(text, file));
   }

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { access } from 'node:fs/promises';
-import { InputError, PrerequisiteError } from '@mantle/core/errors';
+import { InputError } from '@mantle/core/errors';
+import { checkInputPath } from '@mantle/core/fs';
 import { isNativeTestLike, type NativeRegistry, type NativeTestLike } from './registry.js';
 import type { NativeFunction } from './context.js';
 
@@ -75,15 +75,8 @@ export async function loadNativeModule(
   opts: { cwd?: string; sea?: boolean } = {},
 ): Promise<number> {
   const abs = resolve(opts.cwd ?? process.cwd(), path);
-  try {
-    await access(abs);
-  } catch {
-    throw new PrerequisiteError({
-      code: 'NATIVE_MODULE_MISSING',
-      message: `--module ${path}: no such file (${abs})`,
-      hint: 'copy the test module onto the machine first (kola uploads it next to kolet)',
-    });
-  }
+  // A module named on the command line that is not there is a bad input (exit 2), as in every tool.
+  await checkInputPath(path, { cwd: opts.cwd ?? process.cwd(), flag: '--module' });
   let mod: Record<string, unknown>;
   try {
     mod = opts.sea

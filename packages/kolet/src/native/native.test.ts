@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError, PrerequisiteError, UsageError } from '@mantle/core/errors';
+import { InputError, UsageError } from '@mantle/core/errors';
 import { loadNativeModule, registerModuleExports } from './load-module.js';
 import { interpretKoletRun, KOLET_EXIT, REBOOT_MARK_ENV, REBOOT_REQUEST_FILE_ENV } from './protocol.js';
 import { NativeRegistry } from './registry.js';
@@ -199,7 +199,10 @@ describe('native modules (--module)', () => {
 
   it('names the file when it is missing, broken or registers nothing', async () => {
     const r = new NativeRegistry();
-    await expect(loadNativeModule(join(dir, 'absent.mjs'), r)).rejects.toBeInstanceOf(PrerequisiteError);
+    await expect(loadNativeModule(join(dir, 'absent.mjs'), r)).rejects.toMatchObject({
+      code: 'INPUT_NOT_FOUND',
+      exitCode: 2,
+    });
     const broken = join(dir, 'broken.mjs');
     await writeFile(broken, 'export const = ;\n');
     await expect(loadNativeModule(broken, r)).rejects.toThrow(/--module .*broken\.mjs failed to load/);

@@ -10,9 +10,9 @@ export const KOLET_EXIT = {
   pass: 0,
   /** it threw: the message is on stderr */
   fail: 1,
-  /** bad usage, or no such test/function (the known ones are listed on stderr) */
+  /** bad usage, a missing --module file, or no such test/function (the known ones are listed on stderr) */
   usage: 2,
-  /** a prerequisite is missing (e.g. the --module file) */
+  /** a prerequisite is missing (e.g. a tool the function needs) */
   prerequisite: 3,
   /** it called ctx.skip(reason) (autopkgtest's and automake's skip code) */
   skip: 77,

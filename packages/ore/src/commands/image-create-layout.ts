@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import type { Logger } from '@mantle/core/log';
+import { checkOutputFile } from '@mantle/core/fs';
 import {
+  BUILTIN_LAYOUTS,
   createLayoutImage,
   formatSfdiskDump,
   gptToJson,
@@ -25,7 +27,10 @@ export interface ImageCreateLayoutOptions {
 /** What `ore image create-layout` returns. */
 export interface ImageCreateLayoutResult {
   file: string;
+  /** the layout as named: a built-in name (flatcar, base, vm) or the layout's name in the file */
   layout: string;
+  /** the disk_layout.json the layout came from, when not built in */
+  layoutFile?: string;
   size: number;
   gpt: GptTableJson;
   sfdisk: string;
@@ -35,21 +40,34 @@ export interface ImageCreateLayoutResult {
 export async function imageCreateLayout(opts: ImageCreateLayoutOptions): Promise<ImageCreateLayoutResult> {
   const cwd = opts.cwd ?? process.cwd();
   const size = opts.size !== undefined ? parseSize(opts.size, '--size') : undefined;
+  // OUT is checked before the layout is read, so a bad path is said first and nothing is written.
+  const out = await checkOutputFile(opts.out, {
+    cwd,
+    flag: 'OUT',
+    overwrite: opts.overwrite,
+    overwriteFlag: '--force',
+  });
   const layout = await loadLayout(opts.layout, {
     cwd,
     ...(opts.layoutName ? { name: opts.layoutName } : {}),
   });
   const res = await createLayoutImage({
-    out: resolve(cwd, opts.out),
+    out,
     layout,
     ...(size !== undefined ? { size } : {}),
     ...(opts.overwrite ? { overwrite: true } : {}),
+    flag: 'OUT',
+    overwriteFlag: '--force',
   });
-  opts.logger?.info(`created ${opts.out} (${res.size} bytes, layout ${layout.name})`);
+  // `flatcar` is Flatcar's `base` layout: report it under the name the user gave.
+  const builtin = (BUILTIN_LAYOUTS as readonly string[]).includes(opts.layout) && !opts.layoutName;
+  const layoutName = builtin ? opts.layout : layout.name;
+  opts.logger?.info(`created ${opts.out} (${res.size} bytes, layout ${layoutName})`);
   const table = { ...res.table, file: opts.out };
   return {
     file: opts.out,
-    layout: layout.name,
+    layout: layoutName,
+    ...(builtin ? {} : { layoutFile: resolve(cwd, opts.layout) }),
     size: res.size,
     gpt: gptToJson(table),
     sfdisk: formatSfdiskDump(table),

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import type { Logger } from '@mantle/core/log';
 import {
   gptToJson,
@@ -8,6 +7,7 @@ import {
   type UsrLabel,
 } from '@mantle/core/disk';
 import { inspectImage } from '@mantle/core/image';
+import { checkInputPath } from '@mantle/core/fs';
 
 export interface ImageInfoOptions {
   file: string;
@@ -51,7 +51,7 @@ export interface ImageInfo {
 
 /** Inspect an image: format, compression, virtual size, partition table, USR A/B state. */
 export async function imageInfo(opts: ImageInfoOptions): Promise<ImageInfo> {
-  const path = resolve(opts.cwd ?? process.cwd(), opts.file);
+  const path = await checkInputPath(opts.file, { cwd: opts.cwd ?? process.cwd(), flag: 'FILE' });
   const info = await inspectImage(path, {
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),

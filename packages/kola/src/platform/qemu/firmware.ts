@@ -1,6 +1,7 @@
 import { access, constants, copyFile, chmod, realpath } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { PrerequisiteError } from '@mantle/core/errors';
+import { basename, dirname, join } from 'node:path';
+import { InputError, PrerequisiteError } from '@mantle/core/errors';
+import { checkInputPath } from '@mantle/core/fs';
 import type { QemuArch, QemuFirmware } from './options.js';
 
 /** UEFI firmware for one flight: a read-only code image and a variable store template. */
@@ -41,14 +42,19 @@ async function readable(path: string): Promise<boolean> {
   }
 }
 
-/** Resolve --qemu-firmware (not 'bios') and --qemu-ovmf-vars to files, or exit 3 naming them. */
+/**
+ * Resolve --qemu-firmware (not 'bios') and --qemu-ovmf-vars to files: a path given that is not
+ * there is exit 2 naming the flag; no distribution firmware for 'uefi' is exit 3 naming the package.
+ */
 export async function resolveUefiFirmware(
   firmware: QemuFirmware,
   arch: QemuArch,
   ovmfVars?: string,
 ): Promise<UefiFirmware> {
   let code: string | undefined;
-  let vars: string | undefined = ovmfVars ? resolve(ovmfVars) : undefined;
+  let vars: string | undefined = ovmfVars
+    ? await checkInputPath(ovmfVars, { cwd: process.cwd(), flag: '--qemu-ovmf-vars' })
+    : undefined;
   if (firmware === 'uefi') {
     for (const c of CANDIDATES[arch]) {
       if ((await readable(c.code)) && (vars !== undefined || (await readable(c.vars)))) {
@@ -67,21 +73,14 @@ export async function resolveUefiFirmware(
       });
     }
   } else {
-    code = resolve(firmware);
-    if (!(await readable(code))) {
-      throw new PrerequisiteError({
-        code: 'QEMU_FIRMWARE_MISSING',
-        message: `UEFI firmware ${code} does not exist or is not readable`,
-        hint: "pass an existing OVMF code image, or 'uefi' for the distribution's",
-        details: { path: code },
-      });
-    }
+    // A path the user gave that is not there is their input (exit 2), not a missing package.
+    code = await checkInputPath(firmware, { cwd: process.cwd(), flag: '--qemu-firmware' });
     // OVMF_CODE_4M.fd pairs with OVMF_VARS_4M.fd, AAVMF_CODE.fd with AAVMF_VARS.fd, ...
     vars ??= join(dirname(code), basename(code).replace('CODE', 'VARS'));
   }
   if (vars === undefined || !(await readable(vars))) {
-    throw new PrerequisiteError({
-      code: 'QEMU_FIRMWARE_MISSING',
+    throw new InputError({
+      code: 'QEMU_FIRMWARE_VARS_MISSING',
       message: `UEFI variable store template ${vars} does not exist or is not readable`,
       hint: 'pass the variables file that belongs to the firmware with --qemu-ovmf-vars',
       details: { path: vars },

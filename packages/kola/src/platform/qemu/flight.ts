@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InputError, InterruptedError, PrerequisiteError } from '@mantle/core/errors';
+import { InputError, InterruptedError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { onCleanup } from '@mantle/core/cli';
 import { requireTool } from '@mantle/core/exec';
@@ -153,9 +153,9 @@ async function readUserKey(path: string): Promise<string[]> {
     () => false,
   );
   if (!exists) {
-    throw new PrerequisiteError({
+    throw new InputError({
       code: 'QEMU_KEY_MISSING',
-      message: `SSH key ${abs} does not exist`,
+      message: `--key ${path}: no such file or directory`,
       hint: 'pass the path of your public key (e.g. ~/.ssh/id_ed25519.pub) with --key',
       details: { path: abs },
     });

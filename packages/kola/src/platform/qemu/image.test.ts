@@ -25,12 +25,12 @@ afterAll(async () => {
 });
 
 describe('inspectDiskImage', () => {
-  test('a missing image is a missing prerequisite (exit 3) naming the path', async () => {
+  test('a missing image file is an input error (exit 2) naming the path', async () => {
     const p = join(dir, 'nope.qcow2');
     const err = await inspectDiskImage(p, QEMU_IMG).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PrerequisiteError);
-    expect((err as PrerequisiteError).exitCode).toBe(3);
-    expect((err as PrerequisiteError).message).toContain(p);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).exitCode).toBe(2);
+    expect((err as InputError).message).toBe(`image ${p}: no such file or directory`);
   });
 
   test('a truncated qcow2 is invalid input (exit 2)', async () => {

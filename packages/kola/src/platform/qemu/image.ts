@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { InputError, PrerequisiteError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { run } from '@mantle/core/exec';
+import { inputReadError } from '@mantle/core/fs';
 import type { QemuArch } from './options.js';
 
 /** A disk image a machine boots from (through a per-machine overlay). */
@@ -186,10 +187,10 @@ export async function resolveBootSource(
   const source: BootSource = {};
   if (opts.kernel) {
     source.kernel = resolve(opts.kernel);
-    await requireFile(source.kernel, 'kernel', 'pass an existing kernel image (--qemu-kernel)');
+    await requireFile(source.kernel, '--qemu-kernel', 'pass an existing kernel image (--qemu-kernel)');
     if (opts.initrd) {
       source.initrd = resolve(opts.initrd);
-      await requireFile(source.initrd, 'initrd', 'pass an existing initrd (--qemu-initrd)');
+      await requireFile(source.initrd, '--qemu-initrd', 'pass an existing initrd (--qemu-initrd)');
     }
     source.append = opts.append ?? 'console=ttyS0';
   }
@@ -205,13 +206,18 @@ async function requireFile(path: string, what: string, hint: string): Promise<vo
   let isFile = false;
   try {
     isFile = (await stat(path)).isFile();
-  } catch {
-    throw new PrerequisiteError({
-      code: 'QEMU_FILE_MISSING',
-      message: `${what} ${path} does not exist`,
-      hint,
-      details: { path },
-    });
+  } catch (err) {
+    // The tiny image's own files are a prerequisite (exit 3: build it); a --qemu-kernel or
+    // --qemu-initrd that is not there is the user's input (exit 2).
+    if (what.startsWith('tiny image')) {
+      throw new PrerequisiteError({
+        code: 'QEMU_FILE_MISSING',
+        message: `${what} ${path} does not exist`,
+        hint,
+        details: { path },
+      });
+    }
+    throw inputReadError(err, { flag: what, path });
   }
   if (!isFile) {
     throw new InputError({
@@ -246,8 +252,8 @@ export function looksLikeRawImage(head: Buffer): boolean {
 }
 
 /**
- * Check that `path` is a qcow2 or raw disk image qemu can boot: missing → PrerequisiteError
- * (exit 3); not an image, a corrupt qcow2 or another format → InputError (exit 2).
+ * Check that `path` is a qcow2 or raw disk image qemu can boot: missing, not an image, a corrupt
+ * qcow2 or another format → InputError (exit 2).
  */
 export async function inspectDiskImage(path: string, qemuImg: string, logger?: Logger): Promise<DiskImage> {
   const abs = resolve(path);
@@ -265,13 +271,7 @@ export async function inspectDiskImage(path: string, qemuImg: string, logger?: L
     size = st.size;
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new PrerequisiteError({
-      code: 'QEMU_IMAGE_MISSING',
-      message: `image ${abs} does not exist`,
-      hint: 'pass an existing disk image (--qemu-image), or download/build it first',
-      details: { path: abs },
-      cause: err,
-    });
+    throw inputReadError(err, { flag: 'image', path: abs });
   }
   const head = Buffer.alloc(Math.min(size, HEAD_BYTES));
   const fh = await open(abs, 'r');
