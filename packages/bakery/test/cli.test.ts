@@ -1,5 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { bakery, requireBuilt } from './helpers.js';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWithClosedPipe } from '../../core/test/helpers/closed-pipe.js';
+import { BIN, bakery, makeTree, requireBuilt, tempDirs, type TreeItem } from './helpers.js';
 
 beforeAll(requireBuilt);
 
@@ -33,4 +35,38 @@ describe('bakery CLI surface', () => {
     expect(u.code).toBe(2);
     expect(u.stderr).toContain('Unknown argument: nope');
   });
+});
+
+describe('bakery in a pipeline whose reader leaves early (as `| head -c 10`)', () => {
+  const dirs = tempDirs();
+  let image: string;
+  beforeAll(async () => {
+    // 3000 files: `inspect --files` prints ~250 KiB, far more than a pipe holds.
+    const items: Record<string, TreeItem> = {};
+    for (let i = 0; i < 3000; i++) items[`usr/share/many/file-${i}`] = `${i}\n`;
+    const tree = await makeTree(join(await dirs.make('pipe-src'), 'tree'), items);
+    const out = await dirs.make('pipe-out');
+    const r = await bakery(['create', 'many', '--from', tree, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    image = join(out, 'many.raw');
+  });
+  afterAll(() => dirs.cleanup());
+
+  for (const args of [
+    ['list-recipes'],
+    ['list-recipes', '--json'],
+    ['inspect', '--files', '<image>'],
+    ['inspect', '<image>', '--json'],
+    ['--help'],
+  ]) {
+    it(`bakery ${args.join(' ')} exits 0 without a stack`, async () => {
+      const r = await runWithClosedPipe(
+        BIN,
+        args.map((a) => (a === '<image>' ? image : a)),
+      );
+      expect(r.head).toHaveLength(10);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    });
+  }
 });

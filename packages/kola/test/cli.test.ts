@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWithClosedPipe } from '../../core/test/helpers/closed-pipe.js';
 
 const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let cwd: string;
@@ -195,5 +196,63 @@ describe('kola (built bin)', () => {
     expect(dup.stderr).toContain(
       `test basic.ssh is defined twice: in built-in and in ${join(dir, 'zz-dup.mjs')}`,
     );
+  });
+});
+
+describe('kola in a pipeline whose reader leaves early (as `| head -c 10`)', () => {
+  let many: string;
+  beforeAll(async () => {
+    // 3000 tests: the listing (~250 KiB of text, more as JSON) is far more than a pipe holds.
+    many = join(cwd, 'many-tests');
+    await mkdir(many);
+    await writeFile(
+      join(many, 'many.mjs'),
+      `export function register(registry, kola) {
+         for (let i = 0; i < 3000; i++)
+           registry.register(kola.defineTest({ name: 'many.t' + i, platforms: ['qemu'], run: async () => {} }));
+       }`,
+    );
+  });
+
+  for (const args of [['list'], ['list', '--json'], ['--help'], ['run', '--help']]) {
+    it(`kola ${args.join(' ')} (large output) exits 0 without a stack`, async () => {
+      const r = await runWithClosedPipe(
+        bin,
+        [...args, ...(args[0] === 'list' ? ['--tests-dir', many] : [])],
+        {
+          cwd,
+        },
+      );
+      expect(r.head).toHaveLength(10);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    });
+  }
+
+  it('as the shell runs it: `kola list --json | head -c 10` under pipefail exits 0', () => {
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        'set -o pipefail; "$0" "$1" list --json --tests-dir "$2" | head -c 10',
+        process.execPath,
+        bin,
+        many,
+      ],
+      { cwd, encoding: 'utf8' },
+    );
+    expect(r.stdout).toBe('[\n  {\n    ');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('a write that really fails (> /dev/full) is an error, exit 1', () => {
+    const r = spawnSync('bash', ['-c', '"$0" "$1" list > /dev/full', process.execPath, bin], {
+      cwd,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('error: cannot write to stdout: ENOSPC');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

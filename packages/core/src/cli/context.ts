@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import { writeTo } from './closed-output.js';
 
 /** Process state injected into every command, so commands run in-process in tests. */
 export interface CommandContext {
@@ -15,12 +16,12 @@ export interface CommandContext {
   setExitCode(code: number): void;
 }
 
-/** Write a line of data to stdout. */
+/** Write a line of data to stdout (dropped once the reader went away: `| head`). */
 export function writeOut(ctx: Pick<CommandContext, 'stdout'>, text: string): void {
-  ctx.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  writeTo(ctx.stdout, text.endsWith('\n') ? text : text + '\n');
 }
 
-/** Write data as pretty JSON to stdout. */
+/** Write data as pretty JSON to stdout (dropped once the reader went away). */
 export function writeJson(ctx: Pick<CommandContext, 'stdout'>, data: unknown): void {
-  ctx.stdout.write(JSON.stringify(data, null, 2) + '\n');
+  writeTo(ctx.stdout, JSON.stringify(data, null, 2) + '\n');
 }

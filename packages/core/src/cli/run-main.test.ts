@@ -79,8 +79,35 @@ const spec: CliSpec = {
           run: (args) => Promise.resolve({ tag: args.tag, globs: args.globs }),
         }),
       )
+      .command(
+        bind({
+          command: 'stream',
+          describe: 'writes lines until stopped',
+          run: async (_args, ctx) => {
+            while (!ctx.signal.aborted) {
+              ctx.stdout.write('line\n');
+              await new Promise((r) => setTimeout(r, 1));
+            }
+            throw new Error('stopped');
+          },
+        }),
+      )
       .command(bind(notBuiltYet('later', 'a future command', 'issue 9'))),
 };
+
+/** A stdout whose writes fail with `code` after `okWrites` writes, as a closed pipe's do. */
+function failingStdout(code: string, okWrites = 0): PassThrough {
+  const s = new PassThrough();
+  s.resume();
+  let n = 0;
+  const write = s.write.bind(s);
+  s.write = ((chunk: never) => {
+    if (n++ < okWrites) return write(chunk);
+    process.nextTick(() => s.emit('error', Object.assign(new Error(`write ${code}`), { code })));
+    return false;
+  }) as typeof s.write;
+  return s;
+}
 
 async function call(argv: string[]) {
   const out = capture();
@@ -139,6 +166,32 @@ describe('runMain', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cleaned');
     expect(pendingCleanups()).toBe(0);
+  });
+
+  /** Run with a stdout whose writes fail, as a closed pipe's or a full disk's do. */
+  async function callFailing(argv: string[], code: string, okWrites = 0) {
+    const err = capture();
+    const exit = await runMain(spec, {
+      argv,
+      stdout: failingStdout(code, okWrites),
+      stderr: err.stream,
+      handleSignals: false,
+    });
+    return { code: exit, stderr: err.text() };
+  }
+
+  it('ends quietly when the reader of stdout left after the data was printed (exit 0)', async () => {
+    expect(await callFailing(['greet', 'world'], 'EPIPE')).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('stops a command still working when the reader left, quietly, with exit 141 (as SIGPIPE does)', async () => {
+    expect(await callFailing(['stream'], 'EPIPE', 3)).toEqual({ code: 141, stderr: '' });
+  });
+
+  it('reports a stdout that cannot be written (ENOSPC) as a failure, exit 1', async () => {
+    const r = await callFailing(['greet', 'world'], 'ENOSPC');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: cannot write to stdout: write ENOSPC');
   });
 
   it('says a command is not built yet and exits 2', async () => {

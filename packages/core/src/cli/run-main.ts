@@ -4,8 +4,9 @@ import { MantleError, UsageError, toMantleError } from '../errors/mantle-error.j
 import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
 import { runCleanups } from './cleanup.js';
+import { isReaderGone, outputError, unwatchOutput, watchOutput, writeTo } from './closed-output.js';
 import type { CliSpec, CommandBinder, CommandSpec, GlobalArgs } from './command.js';
-import { writeJson, type CommandContext } from './context.js';
+import { writeJson, writeOut, type CommandContext } from './context.js';
 
 /** Injected process state; defaults to the real process. */
 export interface MainIO {
@@ -31,15 +32,15 @@ export function reportError(
 ): void {
   if (ctx.json) {
     // Errors in --json mode stay machine-readable but still go to stderr, keeping stdout data-only.
-    ctx.stderr.write(redactText(JSON.stringify(err.toJSON())) + '\n');
+    writeTo(ctx.stderr, redactText(JSON.stringify(err.toJSON())) + '\n');
     return;
   }
-  ctx.stderr.write(`error: ${redactText(err.message)}\n`);
-  if (err.hint) ctx.stderr.write(`hint: ${redactText(err.hint)}\n`);
+  writeTo(ctx.stderr, `error: ${redactText(err.message)}\n`);
+  if (err.hint) writeTo(ctx.stderr, `hint: ${redactText(err.hint)}\n`);
   let cause: unknown = err.cause;
   let depth = 0;
   while (cause instanceof Error && depth < 3 && ctx.logger && ctx.logger.level !== 'info') {
-    ctx.stderr.write(`caused by: ${redactText(cause.message)}\n`);
+    writeTo(ctx.stderr, `caused by: ${redactText(cause.message)}\n`);
     cause = cause.cause;
     depth++;
   }
@@ -60,6 +61,16 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
   const logger = createLogger({ stream: stderr, level: 'info' });
   let exitCode: number = ExitCode.Ok;
   let json = argv.includes('--json');
+  // A reader that leaves while the command still works stops it (as SIGPIPE stops `ls`); one
+  // that leaves while the data is printed changes nothing: the work was done.
+  let working = false;
+  let stoppedByStdout = false;
+  watchOutput(stdout, (err) => {
+    if (!working) return;
+    stoppedByStdout = true;
+    controller.abort(new Error(`stdout closed (${err.code ?? err.message})`));
+  });
+  watchOutput(stderr);
 
   const removeSignals = io.handleSignals === false ? () => {} : installSignalHandlers(controller, stderr);
 
@@ -84,11 +95,17 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
           exitCode = code;
         },
       };
-      const data = await cmd.run(args, ctx);
+      working = true;
+      let data: R;
+      try {
+        data = await cmd.run(args, ctx);
+      } finally {
+        working = false;
+      }
       if (data === undefined) return;
       if (json) writeJson(ctx, data);
       else if (cmd.print) cmd.print(data, ctx);
-      else if (typeof data === 'string') stdout.write(data.endsWith('\n') ? data : data + '\n');
+      else if (typeof data === 'string') writeOut(ctx, data);
       else writeJson(ctx, data);
     },
   });
@@ -127,11 +144,13 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
     await y.parseAsync(argv, {}, (_err, _args, out) => {
       output = out;
     });
-    if (output) stdout.write(output.endsWith('\n') ? output : output + '\n');
-    if (controller.signal.aborted) exitCode = ExitCode.Interrupted;
+    if (output) writeOut({ stdout }, output);
+    if (controller.signal.aborted && !stoppedByStdout) exitCode = ExitCode.Interrupted;
   } catch (err) {
     const merr = toMantleError(err);
-    if (controller.signal.aborted) {
+    if (stoppedByStdout) {
+      // Whatever the command threw while unwinding, the cause was the closed stdout (below).
+    } else if (controller.signal.aborted) {
       // Whatever the command threw while unwinding, the cause was the signal.
       exitCode = ExitCode.Interrupted;
       stderr.write(`interrupted${merr.code === 'INTERRUPTED' ? '' : `: ${redactText(merr.message)}`}\n`);
@@ -146,6 +165,21 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
       logger.warn(`cleanup ${label} failed: ${e instanceof Error ? e.message : String(e)}`),
     );
     removeSignals();
+    // A failed write reports its error on a later tick (after this chain of promises): let it
+    // arrive, so `> /dev/full` is seen here.
+    await new Promise((resolve) => setImmediate(resolve));
+    unwatchOutput(stdout);
+    unwatchOutput(stderr);
+  }
+  const failedWrite = outputError(stdout);
+  if (!failedWrite) return exitCode;
+  // Quiet, as `ls | head` is: a reader that left while the data was printed changes nothing (the
+  // work was done); one that left while the command still worked stopped it, as SIGPIPE would.
+  if (isReaderGone(failedWrite)) return stoppedByStdout ? ExitCode.ClosedPipe : exitCode;
+  // `kola list > /dev/full`: the data did not arrive, so the command did not do its job.
+  if (exitCode === ExitCode.Ok || stoppedByStdout) {
+    writeTo(stderr, `error: cannot write to stdout: ${failedWrite.message}\n`);
+    return ExitCode.Failure;
   }
   return exitCode;
 }

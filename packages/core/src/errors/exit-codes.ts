@@ -10,6 +10,9 @@ export const ExitCode = {
   Prerequisite: 3,
   /** interrupted by SIGINT/SIGTERM */
   Interrupted: 130,
+  /** stdout was closed while the command was still working (`kola run | head`): stopped, as
+   * SIGPIPE stops a Unix tool (128 + 13, what a shell reports for `ls` in that place) */
+  ClosedPipe: 141,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

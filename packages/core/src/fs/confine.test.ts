@@ -218,7 +218,8 @@ describe('writing', () => {
         '-c',
         `cd ${JSON.stringify(root)} && while :; do mv race race.d; ln -s ${JSON.stringify(outside)} race; rm race; mv race.d race; done`,
       ],
-      { stdio: 'ignore' },
+      // its own process group: killing only sh would leave a running mv/ln that races the cleanup
+      { stdio: 'ignore', detached: true },
     );
     try {
       let ok = 0;
@@ -234,8 +235,9 @@ describe('writing', () => {
       }
       expect(ok + caught).toBe(3000);
     } finally {
-      flipper.kill('SIGKILL');
-      await new Promise((r) => flipper.once('exit', r));
+      const exited = new Promise((r) => flipper.once('exit', r));
+      process.kill(-flipper.pid!, 'SIGKILL');
+      await exited;
     }
     expect((await readdir(outside)).filter((f) => f !== 'secret')).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { writeTo } from '../cli/closed-output.js';
 import { redactText } from './redact.js';
 
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -36,7 +37,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       if (lvl === 'error' || lvl === 'warn') parts.push(`${lvl}:`);
       if (prefix) parts.push(`${prefix}:`);
       parts.push(redactText(msg));
-      stream.write(parts.join(' ') + '\n');
+      // A closed stderr (`2>&1 | head`) drops log lines instead of failing the command.
+      writeTo(stream, parts.join(' ') + '\n');
     };
     return {
       get level() {

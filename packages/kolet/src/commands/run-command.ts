@@ -47,6 +47,9 @@ export async function runNativeCommand(
       ctx.setExitCode(KOLET_EXIT.pass);
       break;
     case 'fail':
+      // Stopped by Ctrl-C or a reader that left (`| head`): the entry point says so, or stays
+      // quiet as `ls | head` does; the function's own complaint about it is noise.
+      if (ctx.signal.aborted) break;
       ctx.stderr.write(`FAIL: ${name}: ${result.message}\n`);
       if (result.stack && ctx.logger.level !== 'info') ctx.stderr.write(`${result.stack}\n`);
       ctx.setExitCode(KOLET_EXIT.fail);
