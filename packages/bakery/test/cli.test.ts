@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWithClosedPipe } from '../../core/test/helpers/closed-pipe.js';
+import { runWithClosedPipe } from '@mantle/test-utils/closed-pipe';
 import { BIN, bakery, makeTree, requireBuilt, tempDirs, type TreeItem } from './helpers.js';
 
 beforeAll(requireBuilt);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qemuPidsWith } from './qemu-helpers.js';
-import { ensureBuilt, ensureSystemdImage, kola } from './systemd-helpers.js';
+import { ensureBuilt, ensureSystemdImage, kola } from '@mantle/test-utils/systemd-image';
 
 let cwd: string;
 
@@ -107,7 +107,7 @@ describe('kola check', () => {
     const check = await kola(['check', '--image', 'systemd', 'spec.yaml'], { cwd, env, timeoutMs: 60_000 });
     expect(check.code).toBe(3);
     expect(check.stderr).toContain('kolet executable missing');
-    expect(check.stderr).toContain('pnpm --filter @mantle/kolet build');
+    expect(check.stderr).toContain('pnpm --filter @mantle/kola build');
     expect(check.stderr).not.toContain('is up after');
   });
 });

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runWithClosedPipe } from '../../core/test/helpers/closed-pipe.js';
+import { runWithClosedPipe } from '@mantle/test-utils/closed-pipe';
 
 const bins = ['cli', 'podman-pilot', 'vm-pilot'].map((b) =>
   fileURLToPath(new URL(`../dist/${b}.js`, import.meta.url)),

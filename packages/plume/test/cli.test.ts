@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runWithClosedPipe } from '../../core/test/helpers/closed-pipe.js';
+import { runWithClosedPipe } from '@mantle/test-utils/closed-pipe';
 
 const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
