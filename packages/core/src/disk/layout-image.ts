@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { onCleanup } from '../cli/cleanup.js';
 import { InputError } from '../errors/mantle-error.js';
 import { openForWrite } from './block-source.js';
-import { writeGpt, type GptTable } from './gpt.js';
+import { writeGpt, type GptTable } from './gpt/index.js';
 import {
   checkLayoutFits,
   layoutToGptSpec,
@@ -12,6 +12,7 @@ import {
   type DiskLayout,
   type PlacedLayout,
 } from './layout.js';
+import { errorMessage } from '../errors/message.js';
 
 export interface CreateLayoutImageOptions {
   /** the image to create */
@@ -76,7 +77,7 @@ export async function createLayoutImage(opts: CreateLayoutImageOptions): Promise
     } catch (err) {
       throw new InputError({
         code: 'OUTPUT_NOT_WRITABLE',
-        message: `cannot create ${opts.out}: ${(err as Error).message}`,
+        message: `cannot create ${opts.out}: ${errorMessage(err)}`,
         hint: 'check that the directory exists and is writable',
         cause: err,
         details: { file: opts.out },
