@@ -1,10 +1,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '@mantle/core/errors';
+import { InputError, errorMessage } from '@mantle/core/errors';
 import { checkConsole } from '../console/check-console.js';
-import { defineTest, isKolaTest, type KolaTest } from './define-test.js';
+import { defineTest, isKolaTest } from './define-test.js';
 import type { Registry } from './registry.js';
+import type { KolaTest } from '../types.js';
 
 /** What a `register(registry, kola)` function receives as its second argument. */
 export interface KolaModuleApi {
@@ -43,7 +44,7 @@ export async function loadTestsDir(
   } catch (err) {
     throw new InputError({
       code: 'TESTS_DIR_UNREADABLE',
-      message: `--tests-dir ${dir}: ${err instanceof Error ? err.message : String(err)}`,
+      message: `--tests-dir ${dir}: ${errorMessage(err)}`,
       hint: 'give a directory holding .js or .mjs test modules',
       cause: err,
     });
@@ -69,7 +70,7 @@ export async function loadTestModule(file: string, registry: Registry): Promise<
   } catch (err) {
     throw new InputError({
       code: 'TEST_MODULE_LOAD_FAILED',
-      message: `test module ${file} failed to load: ${err instanceof Error ? err.message : String(err)}`,
+      message: `test module ${file} failed to load: ${errorMessage(err)}`,
       hint: 'fix the module (run it with `node FILE` to see the full error)',
       cause: err,
     });
@@ -86,7 +87,7 @@ export async function loadTestModule(file: string, registry: Registry): Promise<
       if (err instanceof InputError) throw err;
       throw new InputError({
         code: 'TEST_MODULE_REGISTER_FAILED',
-        message: `test module ${file}: register() threw: ${err instanceof Error ? err.message : String(err)}`,
+        message: `test module ${file}: register() threw: ${errorMessage(err)}`,
         hint: 'fix the module’s register function',
         cause: err,
       });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ExitCode, InputError } from '@mantle/core/errors';
+import { ExitCode, InputError, errorMessage } from '@mantle/core/errors';
 import { writeOut, type CommandContext } from '@mantle/core/cli';
 import { CHECK_FORMATS, formatCheckReport, type CheckFormat, type CheckReportJson } from '@mantle/kolet';
 import { KoletAgent } from '../kolet/agent.js';
@@ -78,7 +78,7 @@ async function readUserData(path: string): Promise<string> {
   } catch (err) {
     throw new InputError({
       code: 'USERDATA_UNREADABLE',
-      message: `--userdata ${path}: ${err instanceof Error ? err.message : String(err)}`,
+      message: `--userdata ${path}: ${errorMessage(err)}`,
       hint: 'give a Butane or Ignition file',
       cause: err,
     });

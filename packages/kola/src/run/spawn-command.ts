@@ -6,7 +6,7 @@ import { InputError, OperationError, UsageError } from '@mantle/core/errors';
 import { onCleanup, writeJson, writeOut, type CommandContext } from '@mantle/core/cli';
 import { connectWithRetry } from '@mantle/core/ssh';
 import { z } from 'zod';
-import { writeFileAtomic } from '../output/atomic-write.js';
+import { writeFileAtomic } from '@mantle/core/fs';
 import { flagError } from './options.js';
 import { prepareOutputDir } from '../output/output-dir.js';
 import {
@@ -268,7 +268,7 @@ async function detach(opts: SpawnOptions, ctx: CommandContext, deps: SpawnDeps):
     stateFile,
   };
   if (opts.userdata) childOpts.userdata = resolve(ctx.cwd, opts.userdata);
-  await writeFileAtomic(optionsFile, JSON.stringify(childOpts, null, 2) + '\n', 0o600);
+  await writeFileAtomic(optionsFile, JSON.stringify(childOpts, null, 2) + '\n', { mode: 0o600 });
   const logPath = join(out.dir, 'spawn.log');
   const fd = openSync(logPath, 'a');
   const child = spawnProcess(process.execPath, [cli, 'spawn', '--options-file', optionsFile], {

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { access } from 'node:fs/promises';
-import { InputError, PrerequisiteError } from '@mantle/core/errors';
+import { InputError, PrerequisiteError, errorMessage } from '@mantle/core/errors';
 import { isNativeTestLike, type NativeRegistry, type NativeTestLike } from './registry.js';
 import type { NativeFunction } from './context.js';
 
@@ -92,7 +92,7 @@ export async function loadNativeModule(
   } catch (err) {
     throw new InputError({
       code: 'NATIVE_MODULE_LOAD_FAILED',
-      message: `--module ${path} failed to load: ${err instanceof Error ? err.message : String(err)}`,
+      message: `--module ${path} failed to load: ${errorMessage(err)}`,
       hint: 'the module must be plain JavaScript (no TypeScript, no top-level await) importing only node: built-ins',
       cause: err,
     });

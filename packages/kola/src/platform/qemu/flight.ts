@@ -6,7 +6,6 @@ import type { Logger } from '@mantle/core/log';
 import { onCleanup } from '@mantle/core/cli';
 import { requireTool } from '@mantle/core/exec';
 import { generateKeyPair } from '@mantle/core/ssh';
-import type { Cluster, ClusterOptions, Flight, Machine, MachineOptions } from '../types.js';
 import { resolveAccel } from './accel.js';
 import { trackTempDir } from './child.js';
 import { resolveUefiFirmware, type UefiFirmware } from './firmware.js';
@@ -14,6 +13,7 @@ import { mantleCacheDir, resolveBootSource } from './image.js';
 import { startLanSwitch, type LanSwitch } from './lan-switch.js';
 import { QemuMachine, type ClusterContext, type FlightContext } from './machine.js';
 import { resolveQemuOptions, type QemuArch, type QemuFlightOptions } from './options.js';
+import type { Cluster, ClusterOptions, Flight, Machine, MachineOptions } from '../types.js';
 
 const QEMU_TOOLS: Record<QemuArch, { binary: string; debianPackage: string }> = {
   x86_64: { binary: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86' },

@@ -12,7 +12,6 @@ import {
   type SshClient,
   type SshExecOptions,
 } from '@mantle/core/ssh';
-import type { ExecResult, Machine, MachineExecOptions } from '../types.js';
 import type { Accel } from './accel.js';
 import { consoleTail, fileSize, waitForSsh, waitForSshDown, type WaitOutcome } from './boot-wait.js';
 import { describeExit, spawnGuarded, trackTempDir, type ChildHandle } from './child.js';
@@ -24,6 +23,7 @@ import type { ResolvedQemuOptions } from './options.js';
 import { freeTcpPort, freeUdpPort, isPortClash } from './ports.js';
 import { buildQemuArgs, randomMac, type QemuMachineSpec } from './qemu-args.js';
 import { startSwtpm, type Swtpm } from './swtpm.js';
+import type { ExecResult, Machine, MachineExecOptions } from '../types.js';
 
 /** What every machine of a flight shares (made once by the flight). */
 export interface FlightContext {
