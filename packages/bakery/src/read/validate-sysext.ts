@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InputError, UsageError } from '@mantle/core/errors';
+import { InputError, UsageError, errorMessage } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { parseOsRelease } from '@mantle/core/image';
-import { checkName, hostArch, SYSTEMD_ARCHES } from '../sysext/names.js';
+import { checkName, hostSystemdArch, SYSTEMD_ARCHES } from '../sysext/names.js';
 import { mergeVerdict, type HostRelease, type MergeVerdict } from '../sysext/merge-rules.js';
 import { inspectWith, type SysextInspection } from './inspect-sysext.js';
 import { openSysext } from './sysext-reader.js';
@@ -34,7 +34,7 @@ export interface ValidateResult extends MergeVerdict {
 
 /** Read the host description from --against or --os/--version-id/--sysext-level. */
 export async function hostFromOptions(opts: ValidateOptions): Promise<HostRelease> {
-  const arch = opts.arch ?? hostArch();
+  const arch = opts.arch ?? hostSystemdArch();
   if (!(SYSTEMD_ARCHES as readonly string[]).includes(arch)) {
     throw new InputError({
       code: 'BAD_ARCH',
@@ -58,7 +58,7 @@ export async function hostFromOptions(opts: ValidateOptions): Promise<HostReleas
     } catch (err) {
       throw new InputError({
         code: 'OS_RELEASE_UNREADABLE',
-        message: `--against ${opts.against}: ${(err as Error).message}`,
+        message: `--against ${opts.against}: ${errorMessage(err)}`,
         hint: 'pass the host os-release file (e.g. copied from /usr/lib/os-release)',
         cause: err,
         details: { field: '--against' },

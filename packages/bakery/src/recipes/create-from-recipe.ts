@@ -4,7 +4,7 @@ import { InputError, OperationError } from '@mantle/core/errors';
 import { onCleanup } from '@mantle/core/cli';
 import { requireTool, run } from '@mantle/core/exec';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
-import { checkVersion, normalizeArch } from '../sysext/names.js';
+import { checkVersion, normalizeSystemdArch } from '../sysext/names.js';
 import {
   fetchVerified,
   planDownload,
@@ -51,7 +51,7 @@ export interface CreateFromRecipeResult extends CreateSysextResult {
 export async function createFromRecipe(opts: CreateFromRecipeOptions): Promise<CreateFromRecipeResult> {
   const cwd = opts.cwd ?? process.cwd();
   const { recipe } = await loadRecipe(opts.recipe, { cwd });
-  const arch = normalizeArch(opts.arch ?? 'x86-64');
+  const arch = normalizeSystemdArch(opts.arch ?? 'x86-64');
   if (!recipe.arches.includes(arch)) {
     throw new InputError({
       code: 'BAD_ARCH',

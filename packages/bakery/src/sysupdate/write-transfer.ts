@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InputError } from '@mantle/core/errors';
-import { writeFileAtomic } from '@mantle/core/verify';
+import { writeFileAtomic } from '@mantle/core/fs';
 import { noopTransferFile, transferFile, type TransferOptions } from './transfer.js';
 
 export interface WriteTransferOptions extends TransferOptions {
