@@ -5,16 +5,9 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDiskImage,
-  ext4List,
-  ext4ReadFile,
-  FLATCAR_LAYOUT_CONFIG,
-  parseLayoutConfig,
-  partitionRef,
-  type DiskLayout,
-} from '@mantle/core/disk';
+import { ext4List, ext4ReadFile, parseLayoutConfig, partitionRef } from '@mantle/core/disk';
 import { hashFile } from '@mantle/core/verify';
+import { miniFlatcarDisk } from './flatcar-disk.js';
 import { BIN, bakery, exec, ls, makeTree, requireBuilt, sampleTree, tempDirs } from './helpers.js';
 
 // Bakes sysexts into a Flatcar-layout disk made with core's layout code (ROOT and OEM as ext4),
@@ -25,33 +18,8 @@ let work: string;
 let hello: string;
 let world: string;
 
-/** Flatcar's partition table, shrunk to a few hundred MiB so tests stay fast. */
-function miniFlatcar(opts: { oemFs?: 'ext4' | 'btrfs' } = {}): DiskLayout {
-  const cfg = structuredClone(FLATCAR_LAYOUT_CONFIG) as unknown as {
-    layouts: { base: Record<string, Record<string, unknown>> };
-  };
-  const b = cfg.layouts.base;
-  b['1']!.blocks = '131072';
-  b['3']!.blocks = '65536';
-  delete b['3']!.fs_blocks;
-  b['4']!.blocks = '65536';
-  delete b['4']!.fs_blocks;
-  b['6']!.blocks = '131072';
-  b['6']!.fs_type = opts.oemFs ?? 'ext4';
-  b['7']!.blocks = '4096';
-  b['9']!.blocks = '262144';
-  return parseLayoutConfig(cfg, { source: 'mini-flatcar' });
-}
-
-async function disk(name: string, opts: { oemFs?: 'ext4' | 'btrfs' } = {}): Promise<string> {
-  const rootfs = await makeTree(join(work, `rootfs-${name}`), {
-    'etc/motd': 'hi\n',
-    'etc/extensions/.keep': '',
-  });
-  const out = join(work, `${name}.img`);
-  await createDiskImage({ out, layout: miniFlatcar(opts), fill: { ROOT: { dir: rootfs } } });
-  return out;
-}
+const disk = (name: string, opts: { oemFs?: 'ext4' | 'btrfs' } = {}): Promise<string> =>
+  miniFlatcarDisk(work, name, opts);
 
 async function extract(image: string, label: string, out: string): Promise<string> {
   const p = await partitionRef(image, label);

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, bakery, exec, ls, makeTree, requireBuilt, tempDirs } from './helpers.js';
+import { busyboxImage, must } from './oci-image.js';
 import { REGISTRY_PASSWORD, REGISTRY_USER, freePort, startRegistry, type Registry } from './registry.js';
 
 // bakery oci-rootfs with the real skopeo, umoci and bubblewrap, against a real docker-registry on
@@ -18,12 +19,6 @@ let layout: string;
 let reg: Registry;
 let authReg: Registry;
 const digests: Record<string, string> = {};
-
-async function must(cmd: string, args: string[], cwd?: string): Promise<string> {
-  const r = await exec(cmd, args, cwd ? { cwd } : {});
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 
 async function layoutDigest(tag: string): Promise<string> {
   const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as {
@@ -72,18 +67,11 @@ beforeAll(async () => {
   work = await tmp.make('oci');
   layout = join(work, 'L');
   const bundle = join(work, 'bundle');
-  await must('umoci', ['init', '--layout', layout]);
-  await must('umoci', ['new', '--image', `${layout}:t`]);
-  await must('umoci', ['unpack', '--rootless', '--image', `${layout}:t`, bundle]);
-  const root = join(bundle, 'rootfs');
-  await mkdir(join(root, 'bin'), { recursive: true });
-  await copyFile('/bin/busybox', join(root, 'bin/busybox'));
-  for (const applet of ['sh', 'cat', 'echo', 'readlink', 'sleep', 'touch', 'test'])
-    await symlink('busybox', join(root, 'bin', applet));
-  await makeTree(root, { 'etc/marker': 'marker\n', 'etc/gone': 'gone\n', 'ro/f': 'read-only dir\n' });
-  await exec('chmod', ['755', join(root, 'bin/busybox')]);
-  await exec('chmod', ['555', join(root, 'ro')]);
-  await must('umoci', ['repack', '--image', `${layout}:t`, bundle]);
+  await busyboxImage(layout, 't', bundle, {
+    applets: ['sh', 'cat', 'echo', 'readlink', 'sleep', 'touch', 'test'],
+    tree: { 'etc/marker': 'marker\n', 'etc/gone': 'gone\n', 'ro/f': 'read-only dir\n' },
+    extra: async (root) => void (await exec('chmod', ['555', join(root, 'ro')])),
+  });
   await writeFile(join(work, 'added'), 'added\n');
   await must('umoci', ['insert', '--image', `${layout}:t`, join(work, 'added'), '/etc/added']);
   await must('umoci', ['insert', '--image', `${layout}:t`, '--whiteout', '/etc/gone']);

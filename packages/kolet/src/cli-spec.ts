@@ -1,7 +1,7 @@
 import { UsageError } from '@mantle/core/errors';
 import { defineCommand, type CliSpec } from '@mantle/core/cli';
 import { CHECK_FORMATS } from './checks/format/format-report.js';
-import { parseDurationMs } from './checks/duration.js';
+import { MAX_DURATION_MS, parseDurationMs } from './checks/duration.js';
 import {
   listCommand,
   printList,
@@ -17,11 +17,11 @@ import { koletVersion } from './version.js';
 function duration(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseDurationMs(value);
-  if (ms === undefined || ms <= 0) {
+  if (ms === undefined || ms <= 0 || ms > MAX_DURATION_MS) {
     throw new UsageError({
       code: 'BAD_DURATION',
-      message: `--${flag} ${value}: not a duration`,
-      hint: 'give milliseconds or a duration such as 30s or 5m',
+      message: `--${flag} ${value}: ${ms !== undefined && ms > 0 ? 'longer than the maximum of 24h' : 'not a duration'}`,
+      hint: 'give milliseconds or a duration such as 30s or 5m (at most 24h)',
     });
   }
   return ms;

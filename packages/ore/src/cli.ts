@@ -1,4 +1,5 @@
 import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
+import { awsCommands } from './commands/aws.js';
 import { imageCommands } from './commands/image.js';
 import { profilesCommand } from './commands/profiles-list.js';
 
@@ -10,7 +11,7 @@ export const cli: CliSpec = {
     y
       .command(imageCommands(bind))
       .command(profilesCommand(bind))
-      .command(bind(notBuiltYet('aws', 'Amazon EC2 images')))
+      .command(awsCommands(bind))
       .command(bind(notBuiltYet('gcloud', 'Google Compute Engine images')))
       .command(bind(notBuiltYet('azure', 'Azure images'))),
 };

@@ -1,7 +1,44 @@
-// @mantle/ore public library API (named exports only).
+// @mantle/ore public library API (named exports only): the per-cloud layer kola's cloud
+// platforms and plume call, and the image conversions behind `ore image`.
 export * from './commands/image-info.js';
 export * from './commands/image-create-layout.js';
 export { imageCommands, imageInfoCommand, imageCreateLayoutCommand } from './commands/image.js';
 export * from './commands/profiles-list.js';
 // Object storage (file/s3/gs/azure): also `@mantle/ore/storage`, which loads only the stores.
 export * from './storage/index.js';
+
+// image conversion
+export * from './convert/formats.js';
+export * from './convert/vhd-footer.js';
+export * from './convert/tar-oldgnu.js';
+export * from './convert/gzip-parallel.js';
+export * from './convert/progress.js';
+export { convertImage, DEFAULT_QEMU_SETTINGS } from './convert/convert-image.js';
+export type { ConvertImageOptions, ConvertImageResult, QemuFormatSettings } from './convert/convert-image.js';
+export { writeGceTarball, GCE_DISK_NAME } from './convert/write-gce.js';
+export type { GceTarballOptions, GceTarballResult } from './convert/write-gce.js';
+export { writeDisk, finishVhd } from './convert/write-disk.js';
+export { allocatedRegions, nonZeroRegions, splitNonZero } from './convert/data-map.js';
+
+// image_to_vm
+export * from './vm/platforms.js';
+export { growRoot, DISK_ALIGNMENT_SECTORS } from './vm/grow-disk.js';
+export type { GrowResult } from './vm/grow-disk.js';
+export { oemFiles, oemFsType, writeOemFiles } from './vm/oem.js';
+export type { OemFile } from './vm/oem.js';
+export { qemuLauncher, vmxConfig } from './vm/side-files.js';
+export { toVm, imagePrefix } from './vm/to-vm.js';
+export type { ToVmOptions, ToVmResult } from './vm/to-vm.js';
+
+// clouds: naming rules, waiting, dry runs
+export { checkCloudName, type NameKind } from './cloud/names.js';
+export { pollUntil, sleep, type PollOptions } from './cloud/wait.js';
+export { DryRun, type PlannedCall } from './cloud/dry-run.js';
+
+// AWS
+export * from './aws/clients.js';
+export * from './aws/tags.js';
+export * from './aws/snapshots.js';
+export * from './aws/images.js';
+export * from './aws/maintenance.js';
+export * from './aws/upload.js';

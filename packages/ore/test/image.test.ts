@@ -1,22 +1,17 @@
 // Integration: the built `ore` bin (node packages/ore/dist/cli.js) on real image files — exit
 // codes, --json output, and agreement with sfdisk/sgdisk/qemu-img.
 // Needs: pnpm --filter @mantle/core --filter @mantle/ore build
-import { access, mkdtemp, open, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '@mantle/core/exec';
+import { jsonError, requireOreBuild, runOre, type OreRun } from './helpers/ore-bin.js';
 
-const ORE = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let dir: string;
 
-async function ore(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  return run(process.execPath, [ORE, ...args], { cwd: dir, reject: false, timeoutMs: 120_000 });
-}
-
-function jsonError(stderr: string): { code: string; message: string } {
-  return JSON.parse(stderr.trim().split('\n').pop()!) as { code: string; message: string };
+async function ore(args: string[]): Promise<OreRun> {
+  return runOre(dir, args);
 }
 
 async function flipByte(file: string, position: number): Promise<void> {
@@ -32,9 +27,7 @@ async function flipByte(file: string, position: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  await access(ORE).catch(() => {
-    throw new Error(`${ORE} is missing: run pnpm --filter @mantle/core --filter @mantle/ore build first`);
-  });
+  await requireOreBuild();
   dir = await mkdtemp(join(tmpdir(), 'mantle-ore-image-'));
 });
 

@@ -2,7 +2,18 @@
 // directory (file store) and the GCS JSON API served by a local test server (@mantle/test-utils/fake-gcs),
 // each driven through the real SDK client the store uses.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -299,6 +310,39 @@ describe('file store specifics', () => {
     );
     expect(err.code).toBe('STORAGE_SHA256_MISMATCH');
     expect((await readAll(await store.get('keep.bin'))).toString()).toBe('old');
+  });
+
+  it('keeps every key inside the store: links are followed as in a chroot for reads and refused for writes', async () => {
+    const dir = join(work, 'linked');
+    const outside = join(work, 'outside');
+    await mkdir(join(dir, '1.2.3'), { recursive: true });
+    await mkdir(outside, { recursive: true });
+    await writeFile(join(dir, '1.2.3', 'image.bin'), 'image');
+    await writeFile(join(outside, 'secret.txt'), 'secret');
+    await symlink('1.2.3', join(dir, 'current')); // a mirror's usual alias
+    await symlink(outside, join(dir, 'escape')); // absolute: resolves to <store>/<outside>, absent
+    await symlink('../outside', join(dir, 'up')); // relative: `..` stops at the store's root
+    const store = await openStore(dir);
+    expect((await readAll(await store.get('current/image.bin'))).toString()).toBe('image');
+    expect(await store.stat('escape/secret.txt')).toBeUndefined();
+    expect(await store.stat('up/secret.txt')).toBeUndefined();
+    expect((await rejection(store.get('up/secret.txt'))).code).toBe('STORAGE_NOT_FOUND');
+    const keys = (await listAll(store, '', { recursive: true })).map((o) => o.key);
+    expect(keys).toContain('current/image.bin');
+    expect(keys.some((k) => k.includes('secret'))).toBe(false);
+    for (const write of [
+      () => store.put('escape/secret.txt', Buffer.from('owned')),
+      () => store.put('current/image.bin', Buffer.from('owned')),
+      () => store.delete('up/secret.txt'),
+      () => store.copy('current/image.bin', 'escape/copy.bin'),
+    ]) {
+      const err = await rejection(write());
+      expect(err.exitCode).toBe(2);
+      expect(err.message).toContain('symbolic link');
+    }
+    expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+    expect(await readdir(outside)).toEqual(['secret.txt']);
+    expect(await readFile(join(dir, '1.2.3', 'image.bin'), 'utf8')).toBe('image');
   });
 
   it('gives file: URLs and treats makePublic as a no-op', async () => {

@@ -6,6 +6,7 @@ import type { Logger } from '@mantle/core/log';
 import { onCleanup } from '@mantle/core/cli';
 import { requireTool, run, runText } from '@mantle/core/exec';
 import {
+  checkDebugfsArg,
   FlatcarLabel,
   partitionRef,
   readGpt,
@@ -294,6 +295,9 @@ async function planSysexts(
     const fileArg = colon > 0 ? spec.slice(colon + 1) : spec;
     if (given !== undefined) checkName(given, `NAME in ${spec}`);
     const path = resolve(cwd, fileArg);
+    // The file is read by debugfs from a script line and its name becomes a path in the image:
+    // a newline in either would start a new debugfs command (and `!` runs a shell).
+    checkDebugfsArg(path, `${JSON.stringify(spec)}: FILE`);
     const st = await stat(path).catch(() => undefined);
     if (!st?.isFile()) {
       throw new InputError({
@@ -318,7 +322,12 @@ async function planSysexts(
           details: { file: path },
         });
       }
-      name = metaNames[0]!;
+      // The name comes from the image (its extension-release.NAME) and becomes file names in the
+      // target image: the same rules as a NAME given on the command line.
+      name = checkName(
+        metaNames[0]!,
+        `the extension name in ${fileArg} (usr/lib/extension-release.d/extension-release.NAME)`,
+      );
     } else if (!metaNames.includes(name)) {
       throw new InputError({
         code: 'NAME_MISMATCH',

@@ -4,7 +4,14 @@ import { join, posix } from 'node:path';
 import { InputError, OperationError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { requireTool, run } from '@mantle/core/exec';
-import { ext4List, withToolPath, type Ext4Entry, type Ext4Op, type PartitionRef } from '@mantle/core/disk';
+import {
+  checkDebugfsArg,
+  ext4List,
+  withToolPath,
+  type Ext4Entry,
+  type Ext4Op,
+  type PartitionRef,
+} from '@mantle/core/disk';
 
 // Why not core's ext4Apply: it issues `mkdir` for every parent directory and relies on debugfs
 // refusing existing ones, but debugfs 1.47 allocates and writes the new inode before it finds the
@@ -87,24 +94,19 @@ export async function applyExt4(
       await clear(p);
       replaced.add(p);
       if (op.op === 'write') {
+        // Both sides of the write are checked: the host file (a path the user gave) too.
         let src = op.from;
         if (src === undefined) {
           src = join(dir, `f${n++}`);
           await writeFile(src, op.content ?? '');
         }
         cmds.push(
-          `write ${q(src)} ${q(p)}`,
+          `write ${q(checkDebugfsArg(src, 'host file'))} ${q(p)}`,
           `sif ${q(p)} mode 0${(0o100000 | ((op.mode ?? 0o644) & 0o7777)).toString(8)}`,
         );
         if (op.mtime !== undefined) cmds.push(`sif ${q(p)} mtime @${Math.floor(op.mtime)}`);
       } else {
-        if (/["\n]/.test(op.target))
-          throw new InputError({
-            code: 'FS_BAD_PATH',
-            message: `symlink target ${JSON.stringify(op.target)} contains a quote or newline`,
-            hint: 'use a plain target path',
-          });
-        cmds.push(`symlink ${q(p)} ${q(op.target)}`);
+        cmds.push(`symlink ${q(p)} ${q(checkDebugfsArg(op.target, 'symlink target'))}`);
       }
       cmds.push(`sif ${q(p)} uid ${op.uid ?? 0}`, `sif ${q(p)} gid ${op.gid ?? 0}`);
     }
@@ -135,12 +137,7 @@ export async function applyExt4(
 }
 
 function checkPath(path: string): string {
-  if (/["\n\0]/.test(path))
-    throw new InputError({
-      code: 'FS_BAD_PATH',
-      message: `path ${JSON.stringify(path)} contains a quote, newline or NUL`,
-      hint: 'use plain file names',
-    });
+  checkDebugfsArg(path, 'path in the image');
   return posix.normalize('/' + path).replace(/(.)\/$/, '$1');
 }
 

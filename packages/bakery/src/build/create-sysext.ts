@@ -48,6 +48,8 @@ export interface CreateSysextOptions {
   extraFiles?: readonly GeneratedFile[];
   /** update SHA256SUMS in the output directory (default true) */
   sums?: boolean;
+  /** `from` is a hard-link farm of another tree (flatwrap): its links to that tree are expected */
+  mirroredTree?: boolean;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -135,6 +137,7 @@ export async function createSysext(opts: CreateSysextOptions): Promise<CreateSys
     os: release.id,
     allowSetuid: opts.allowSetuid ?? false,
     generated: generated.map((g) => g.path),
+    ...(opts.mirroredTree ? { mirrored: true } : {}),
   });
   warnings.push(...tree.warnings);
   const unitDir = 'usr/lib/systemd/system/';

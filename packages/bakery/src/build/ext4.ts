@@ -2,6 +2,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { InputError, OperationError } from '@mantle/core/errors';
 import { requireTool, run, runText } from '@mantle/core/exec';
+import { hasControlChars } from '@mantle/core/fs';
 import { writeFile } from 'node:fs/promises';
 import { uuidFromSeed } from './deterministic-uuid.js';
 import { parentDirs, type BuildInput } from './formats.js';
@@ -74,8 +75,10 @@ export async function buildExt4(input: BuildInput): Promise<void> {
       all.add('/' + d);
       cmds.push(`mkdir ${q('/' + d)}`, `sif ${q('/' + d)} mode 040755`);
     }
-    const src = join(input.scratch, `ext4-gen-${n++}`);
-    await writeFile(src, g.content);
+    // Relative to debugfs's working directory (the scratch dir): no caller path (--out may hold
+    // any character) goes into the script.
+    const src = `ext4-gen-${n++}`;
+    await writeFile(join(input.scratch, src), g.content);
     cmds.push(
       `write ${q(src)} ${q('/' + g.path)}`,
       `sif ${q('/' + g.path)} mode 0${(0o100000 | ((g.mode ?? 0o644) & 0o7777)).toString(8)}`,
@@ -95,7 +98,7 @@ export async function buildExt4(input: BuildInput): Promise<void> {
   }
   const script = join(input.scratch, 'ext4-debugfs.txt');
   await writeFile(script, cmds.join('\n') + '\n');
-  const r = await run(debugfs, ['-w', '-f', script, input.out], opts);
+  const r = await run(debugfs, ['-w', '-f', script, input.out], { ...opts, cwd: input.scratch });
   const problems = r.stderr.split('\n').filter((l) => l.trim() !== '' && !/^debugfs \d/.test(l));
   if (problems.length > 0)
     throw new OperationError({
@@ -146,10 +149,10 @@ async function listTree(root: string): Promise<TreeEntry[]> {
   const walk = async (rel: string): Promise<void> => {
     for (const e of await readdir(join(root, rel), { withFileTypes: true })) {
       const p = rel ? posix.join(rel, e.name) : e.name;
-      if (p.includes('"')) {
+      if (p.includes('"') || hasControlChars(p)) {
         throw new InputError({
           code: 'TREE_BAD_FILENAME',
-          message: `--from ${root}: ${p} has a double quote in its name, which ext4 images cannot be built with (debugfs)`,
+          message: `--from ${root}: ${JSON.stringify(p)} has a double quote or a control character in its name, which ext4 images cannot be built with (debugfs)`,
           hint: 'rename the file or build squashfs',
           details: { path: p },
         });

@@ -1,6 +1,7 @@
 import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireTool, run } from '@mantle/core/exec';
+import { checkNoControlChars } from '@mantle/core/fs';
 import { parentDirs, toolEnv, type BuildInput } from './formats.js';
 
 // squashfs is built straight from the source tree: the generated files (metadata, drop-ins) are
@@ -32,8 +33,11 @@ export async function buildSquashfs(input: BuildInput): Promise<void> {
   ];
   if (pf) args.push('-pf', pf);
   if (input.compression && input.compression !== 'gzip') args.push('-comp', input.compression);
-  // mksquashfs refuses SOURCE_DATE_EPOCH together with -mkfs-time/-all-time.
+  // mksquashfs refuses SOURCE_DATE_EPOCH together with -mkfs-time/-all-time. It runs in the
+  // scratch directory so the pseudo file's commands name their inputs relatively: no path of
+  // the caller's (--out may hold any character) ever enters that line-oriented file.
   await run(mksquashfs, args, {
+    cwd: input.scratch,
     env: toolEnv(input.env),
     signal: input.signal,
     logger: input.logger,
@@ -58,18 +62,13 @@ async function pseudoFile(input: BuildInput): Promise<string | undefined> {
       );
       if (!inTree) lines.push(`${d} D ${input.epoch} 755 0 0`);
     }
-    const file = join(dir, `f${n++}`);
-    await writeFile(file, g.content);
+    const file = `f${n++}`;
+    await writeFile(join(dir, file), g.content);
     lines.push(
-      `${g.path} F ${input.epoch} ${((g.mode ?? 0o644) & 0o7777).toString(8)} 0 0 cat ${shQuote(file)}`,
+      `${checkNoControlChars(g.path, 'generated path')} F ${input.epoch} ${((g.mode ?? 0o644) & 0o7777).toString(8)} 0 0 cat pseudo/${file}`,
     );
   }
   const pf = join(input.scratch, 'pseudo.txt');
   await writeFile(pf, lines.join('\n') + '\n');
   return pf;
-}
-
-// The command of an F pseudo file runs through /bin/sh; the scratch path is ours, but quote it anyway.
-function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,7 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from '@mantle/core/log';
 import { ExecError, run } from '@mantle/core/exec';
+import { writeFileInside } from '@mantle/core/fs';
 import type { GeneratedFile } from './formats.js';
 
 // mkfs.erofs and mkfs.btrfs take one source directory, so for them the tree and the generated
@@ -9,7 +10,8 @@ import type { GeneratedFile } from './formats.js';
 // staging tree is a hard-link farm (`cp -al`: directories are new, files are links to the source
 // inodes, no data copied) when source and scratch share a filesystem, and a real copy
 // (`cp -a --reflink=auto`, cheap on btrfs/xfs) otherwise. Generated files are created as new
-// directory entries (O_EXCL), so a linked source file is never written through.
+// directory entries (O_EXCL) in directories that are no links (core's writeFileInside), so a
+// linked source file is never written through and nothing lands outside the staging tree.
 
 export interface Staging {
   dir: string;
@@ -43,10 +45,7 @@ export async function stageTree(
       signal: opts.signal,
     });
   }
-  for (const g of generated) {
-    const p = join(dir, g.path);
-    await mkdir(dirname(p), { recursive: true, mode: 0o755 });
-    await writeFile(p, g.content, { flag: 'wx', mode: g.mode ?? 0o644 });
-  }
+  for (const g of generated)
+    await writeFileInside(dir, g.path, g.content, { what: 'generated file', mode: g.mode ?? 0o644 });
   return { dir, method };
 }

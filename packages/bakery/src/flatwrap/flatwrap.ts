@@ -1,22 +1,10 @@
-import {
-  chmod,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  readlink,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
-import { dirname, join, posix, resolve } from 'node:path';
+import { lstat, mkdir, mkdtemp, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
+import { join, posix, resolve } from 'node:path';
 import { InputError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { onCleanup } from '@mantle/core/cli';
 import { ExecError, run } from '@mantle/core/exec';
-import { resolveInRoot } from '@mantle/core/fs';
+import { mkdirInside, readFileInside, resolveInRoot, writeFileInside } from '@mantle/core/fs';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { stageTree } from '../build/staging.js';
 import { checkTarget, parsePathSpec } from '../flix/path-spec.js';
@@ -162,17 +150,15 @@ export async function flatwrap(opts: FlatwrapOptions): Promise<FlatwrapResult> {
     const staged = await stageTree(rootfs, [], local, lo);
     await rename(staged.dir, join(local, name));
 
-    // Files are created with O_EXCL: the staged tree shares inodes with ROOTFS, never write through one.
+    // Files are created with O_EXCL in directories that are no links: the staged tree shares
+    // inodes with ROOTFS and holds its links, never write through one.
     const put = async (abs: string, content: string, mode: number): Promise<void> => {
-      const p = join(tree, abs);
-      await mkdir(dirname(p), { recursive: true });
-      await writeFile(p, content, { flag: 'wx' });
-      await chmod(p, mode);
+      await writeFileInside(tree, abs.slice(1), content, { what: `flatwrap ${abs}`, mode });
     };
     await put(runner, wrapperScript(layout, { fromArgs: true }, `runs its arguments as a command`), 0o755);
     if (wrapper !== 'bwrap') {
       await put(`${libDir(name)}/enter`, enterScript(layout), 0o755);
-      await mkdir(join(tree, libDir(name), 'mnt'), { recursive: true });
+      await mkdirInside(tree, `${libDir(name).slice(1)}/mnt`, { what: 'flatwrap' });
     }
 
     const wrapped = new Map<string, string>();
@@ -184,12 +170,13 @@ export async function flatwrap(opts: FlatwrapOptions): Promise<FlatwrapResult> {
       if (p.kind === 'wrapper') {
         await put(p.target, wrapperScript(layout, { path: p.source }, `runs ${p.source}`), 0o755);
       } else if (p.kind === 'unit') {
-        const text = await readFile(join(rootfs, p.real), 'utf8');
+        const text = (await readFileInside(rootfs, p.real.slice(1), { what: p.spec })).toString('utf8');
         const routes = await execRoutes(rootfs, text, wrapped, runner, p.target, warnings);
         const r = rewriteUnit(text, routes);
         await put(p.target, r.text, 0o644);
         entry.changes = r.changes;
       } else {
+        await mkdirInside(tree, posix.dirname(p.target).slice(1), { what: p.spec });
         await linkOrCopy(join(rootfs, p.real), join(tree, p.target), lo);
       }
       entries.push(entry);
@@ -203,6 +190,8 @@ export async function flatwrap(opts: FlatwrapOptions): Promise<FlatwrapResult> {
       from: tree,
       cwd,
       reloadManager: opts.reloadManager ?? true,
+      // the root filesystem is staged as hard links to ROOTFS: those are expected
+      mirroredTree: true,
     });
     return {
       ...result,
@@ -402,7 +391,6 @@ async function linkOrCopy(
   dest: string,
   lo: { logger?: Logger; signal?: AbortSignal },
 ): Promise<void> {
-  await mkdir(dirname(dest), { recursive: true });
   try {
     await run('cp', ['-al', '--', src, dest], lo);
   } catch (err) {

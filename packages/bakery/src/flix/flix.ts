@@ -1,9 +1,18 @@
-import { chmod, copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { dirname, join, posix, resolve } from 'node:path';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join, posix, resolve } from 'node:path';
 import { InputError } from '@mantle/core/errors';
 import { onCleanup } from '@mantle/core/cli';
 import { requireTool, run, runText } from '@mantle/core/exec';
-import { resolveInRoot } from '@mantle/core/fs';
+import {
+  checkSegment,
+  chmodInside,
+  copyInside,
+  FsErrorCode,
+  mkdirInside,
+  readFileInside,
+  resolveInRoot,
+  UnsafePathError,
+} from '@mantle/core/fs';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { checkName } from '../sysext/names.js';
 import { checkTarget, parsePathSpec } from './path-spec.js';
@@ -14,6 +23,12 @@ import { checkTarget, parsePathSpec } from './path-spec.js';
 // patchelf points the binary's interpreter there and sets RUNPATH to /usr/local/NAME with
 // DF_1_NODEFLIB, so the host's /usr/lib is never consulted. Resource paths (directories, data
 // files) are copied as they are.
+//
+// The root filesystem is foreign input: every path taken from it (PATHS, the loader named in
+// PT_INTERP, DT_NEEDED entries, ld.so.conf) is resolved chroot-style inside it and read without
+// following links; every file is written inside the sysext tree without following links either
+// (core's confinement helpers). A library name is one file name: a DT_NEEDED of
+// `../../../tmp/x.so` is refused, not joined to a host path.
 
 export interface FlixOptions extends Omit<CreateSysextOptions, 'from' | 'name'> {
   rootfs: string;
@@ -58,8 +73,10 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
   const unregister = onCleanup(() => rm(scratch, { recursive: true, force: true }), `remove ${scratch}`);
   try {
     const tree = join(scratch, 'tree');
+    await mkdir(tree);
     const libDir = `/usr/local/${name}`;
-    await mkdir(join(tree, libDir), { recursive: true });
+    const libRel = libDir.slice(1);
+    await mkdirInside(tree, libRel, { what: 'flix' });
     const searchDirs = await librarySearchDirs(rootfs);
     const copiedLibs = new Map<string, string>();
     const interpreters = new Set<string>();
@@ -77,6 +94,7 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
         .filter(Boolean);
       const out: string[] = [];
       for (const dep of deps) {
+        checkSegment(dep, `${owner}: needed library (DT_NEEDED)`);
         out.push(dep);
         if (copiedLibs.has(dep)) continue;
         const found = await findLibrary(rootfs, searchDirs, dep);
@@ -88,12 +106,13 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
             details: { library: dep },
           });
         }
-        const dest = join(tree, libDir, dep);
+        const destRel = `${libRel}/${dep}`;
+        const dest = join(tree, destRel);
         copiedLibs.set(dep, found);
         // libc names the loader as NEEDED: it is already there as the interpreter; leave it unpatched.
         if (interpreters.has(dep)) continue;
-        await copyFile(join(rootfs, found), dest);
-        await chmod(dest, 0o755);
+        await copyInside(rootfs, found.slice(1), tree, destRel, { what: `${owner}: library ${dep}` });
+        await chmodInside(tree, destRel, 0o755, { what: `library ${dep}` });
         out.push(...(await needed(dest, dep)));
         await run(patchelf, ['--no-default-lib', '--set-rpath', `${libDir}:${libDir}/extralibs`, dest], lo);
       }
@@ -111,16 +130,12 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
           hint: 'give paths as they are inside the root filesystem',
           details: { path: from },
         });
-      const src = join(rootfs, real);
       const dest = join(tree, to);
-      await mkdir(dirname(dest), { recursive: true });
-      const st = await stat(src);
-      if (st.isDirectory()) {
-        await cp(src, dest, { recursive: true, verbatimSymlinks: true, force: true });
-        continue;
-      }
-      await copyFile(src, dest);
-      await chmod(dest, st.mode & 0o777);
+      // Directories are copied with their links kept as links; devices and FIFOs are refused.
+      await copyInside(rootfs, real.slice(1), tree, to, { what: spec });
+      const st = await lstat(dest);
+      if (st.isDirectory()) continue;
+      await chmodInside(tree, to, st.mode & 0o777, { what: spec });
       if (!(await elf(dest))) continue;
       const interp = (
         await run(patchelf, ['--print-interpreter', dest], { ...lo, reject: false })
@@ -134,11 +149,12 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
           hint: 'the root filesystem is incomplete',
           details: { path: interp },
         });
-      const interpDest = join(tree, libDir, posix.basename(interp));
-      interpreters.add(posix.basename(interp));
-      if (!(await lstat(interpDest).catch(() => undefined))) {
-        await copyFile(join(rootfs, interpReal), interpDest);
-        await chmod(interpDest, 0o755);
+      const interpName = checkSegment(posix.basename(interp), `${from}: loader (PT_INTERP)`);
+      const interpRel = `${libRel}/${interpName}`;
+      interpreters.add(interpName);
+      if (!(await lstat(join(tree, interpRel)).catch(() => undefined))) {
+        await copyInside(rootfs, interpReal.slice(1), tree, interpRel, { what: `${from}: loader ${interp}` });
+        await chmodInside(tree, interpRel, 0o755, { what: `loader ${interp}` });
       }
       await run(patchelf, ['--set-interpreter', `${libDir}/${posix.basename(interp)}`, dest], lo);
       const libs = await needed(dest, from);
@@ -158,9 +174,9 @@ export async function flix(opts: FlixOptions): Promise<FlixResult> {
           hint: 'give library paths inside the root filesystem',
           details: { path: lib },
         });
-      const dest = join(tree, libDir, 'extralibs', posix.basename(lib));
-      await mkdir(dirname(dest), { recursive: true });
-      await copyFile(join(rootfs, real), dest);
+      const destRel = `${libRel}/extralibs/${checkSegment(posix.basename(lib), `--extra-lib ${lib}`)}`;
+      await copyInside(rootfs, real.slice(1), tree, destRel, { what: `--extra-lib ${lib}` });
+      const dest = join(tree, destRel);
       await needed(dest, lib);
       await run(patchelf, ['--no-default-lib', '--set-rpath', `${libDir}:${libDir}/extralibs`, dest], lo);
     }
@@ -199,7 +215,14 @@ async function librarySearchDirs(rootfs: string): Promise<string[]> {
   for (const c of confs) {
     const real = await resolveInRoot(rootfs, c);
     if (!real) continue;
-    const text = await readFile(join(rootfs, real), 'utf8').catch(() => '');
+    // Never opened through a link; a FIFO or device there is refused, not read.
+    const text = await readFileInside(rootfs, real.slice(1), { what: `ROOTFS ${c}` }).then(
+      (b) => b.toString('utf8'),
+      (err: unknown) => {
+        if (err instanceof UnsafePathError && err.code === FsErrorCode.Special) throw err;
+        return '';
+      },
+    );
     for (const line of text.split('\n')) {
       const t = line.trim();
       if (t === '' || t.startsWith('#') || t.startsWith('include ')) continue;
@@ -218,7 +241,7 @@ async function findLibrary(
     const p = await resolveInRoot(rootfs, posix.join(d, name));
     if (
       p &&
-      (await stat(join(rootfs, p)).then(
+      (await lstat(join(rootfs, p)).then(
         (s) => s.isFile(),
         () => false,
       ))

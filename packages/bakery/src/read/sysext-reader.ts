@@ -1,11 +1,12 @@
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { InputError, errorMessage } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { requireTool, run } from '@mantle/core/exec';
-import { ext4List, ext4ReadFile, type PartitionRef } from '@mantle/core/disk';
+import { checkDebugfsArg, ext4List, ext4ReadFile, type PartitionRef } from '@mantle/core/disk';
 import { readHeadAndTail } from '@mantle/core/image';
+import { readFileInside, resolveInRoot } from '@mantle/core/fs';
 import type { SysextFormat } from '../build/formats.js';
 
 // Reading a sysext image without mounting it: squashfs through unsquashfs (-lln lists, -cat
@@ -231,9 +232,12 @@ async function extractedReader(
     format,
     size,
     list: async () => (cache ??= await walkDir(root)),
+    // The extracted tree is the image's: its links are resolved inside it, as systemd does with
+    // the image as root, and never lead to a host file.
     readFile: async (p) => {
-      const st = await lstat(join(root, p)).catch(() => undefined);
-      return st?.isFile() ? readFile(join(root, p)) : undefined;
+      const real = await resolveInRoot(root, p, { what: `${path}: ${p}` });
+      const st = real === undefined ? undefined : await lstat(join(root, real)).catch(() => undefined);
+      return st?.isFile() ? readFileInside(root, real!.slice(1), { what: `${path}: ${p}` }) : undefined;
     },
     close: () => rm(dir, { recursive: true, force: true }),
   };
@@ -330,7 +334,11 @@ async function ext4LinkTargets(
   const dir = await mkdtemp(join(tmpdir(), 'bakery-ext4-'));
   try {
     const cmds = join(dir, 'cmds');
-    await writeFile(cmds, links.map((l) => `stat "/${l.path}"`).join('\n') + '\n');
+    // Names come from the image: one with a quote or newline would inject debugfs commands.
+    await writeFile(
+      cmds,
+      links.map((l) => `stat "/${checkDebugfsArg(l.path, `symlink in ${image}`)}"`).join('\n') + '\n',
+    );
     const r = await run(debugfs, ['-f', cmds, image], { logger });
     const chunks = r.stdout.split(/^debugfs: /m).slice(1);
     for (let i = 0; i < links.length; i++) {

@@ -1,10 +1,21 @@
-import { chmod, cp, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, posix, resolve } from 'node:path';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { join, posix, resolve } from 'node:path';
 import { InputError, OperationError } from '@mantle/core/errors';
 import { onCleanup } from '@mantle/core/cli';
 import { requireTool, run } from '@mantle/core/exec';
+import {
+  chmodInside,
+  copyInside,
+  FsErrorCode,
+  resolveInside,
+  splitRelative,
+  symlinkInside,
+  UnsafePathError,
+  writeFileInside,
+} from '@mantle/core/fs';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
 import { checkVersion, normalizeSystemdArch } from '../sysext/names.js';
+import { checkArchive } from './archive-check.js';
 import {
   fetchVerified,
   planDownload,
@@ -133,6 +144,12 @@ export async function createFromRecipe(opts: CreateFromRecipeOptions): Promise<C
         const tar = await requireTool('tar', { debianPackage: 'tar', purpose: 'unpack recipe downloads' });
         const x = join(scratch, 'x', p.id);
         await mkdir(x, { recursive: true });
+        // Checked from its listing before tar writes anything: no .., absolute names, devices,
+        // FIFOs, or members below a symlink member.
+        await checkArchive(tar, dest, `${p.file} (from ${p.url})`, {
+          logger: opts.logger,
+          signal: opts.signal,
+        });
         await run(
           tar,
           ['-xf', dest, '-C', x, '--no-same-owner', '--no-same-permissions', '--delay-directory-restore'],
@@ -146,20 +163,15 @@ export async function createFromRecipe(opts: CreateFromRecipeOptions): Promise<C
     const tree = join(scratch, 'tree');
     await mkdir(tree);
     await placeFiles(recipe, values, fetched, tree);
-    for (const l of recipe.links) {
-      const path = safeRel(
-        expand(l.path, values, `recipe ${recipe.name} links`),
-        `recipe ${recipe.name} links.path`,
-      );
-      const target = expand(l.target, values, `recipe ${recipe.name} links`);
-      await mkdir(dirname(join(tree, path)), { recursive: true });
-      await symlink(target, join(tree, path));
+    // Links and units never write through what is already in the tree: a link and a unit (or
+    // two entries) naming one path is an input error, and no parent directory may be a link.
+    for (const [i, l] of recipe.links.entries()) {
+      const what = `recipe ${recipe.name} links[${i}]`;
+      const path = expand(l.path, values, what);
+      await symlinkInside(tree, path, expand(l.target, values, what), { what: `${what}.path` });
     }
-    for (const [p, content] of Object.entries(recipe.units)) {
-      const path = safeRel(p, `recipe ${recipe.name} units`);
-      await mkdir(dirname(join(tree, path)), { recursive: true });
-      await writeFile(join(tree, path), content, { mode: 0o644 });
-    }
+    for (const [p, content] of Object.entries(recipe.units))
+      await writeFileInside(tree, p, content, { what: `recipe ${recipe.name} units`, mode: 0o644 });
     const hasUnits = Object.keys(recipe.units).some((p) => /\/systemd\/system\/[^/]+$/.test(p));
     const result = await createSysext({
       ...opts,
@@ -184,28 +196,37 @@ async function placeFiles(
   fetched: Map<string, { planned: PlannedDownload; path: string; extracted?: string }>,
   tree: string,
 ): Promise<void> {
-  for (const f of recipe.files) {
-    const where = `recipe ${recipe.name} files ${f.from}`;
+  for (const [i, f] of recipe.files.entries()) {
+    const where = `recipe ${recipe.name} files[${i}] (${f.from})`;
     const colon = f.from.indexOf(':');
     const id = colon < 0 ? f.from : f.from.slice(0, colon);
     const inner = colon < 0 ? undefined : expand(f.from.slice(colon + 1), values, where);
     const got = fetched.get(id)!;
     const to = expand(f.to, values, where);
-    const toRel = safeRel(to, `${where} to`);
+    const toRel = splitRelative(to, `${where} to`).join('/');
     const mode = typeof f.mode === 'string' ? parseInt(f.mode, 8) : f.mode;
-    let src: string;
-    if (inner === undefined) src = got.extracted ?? got.path;
-    else {
+    // The source is named by a root and a path below it, so that nothing of the archive (or of
+    // the download's name) is followed through a link.
+    let srcRoot: string;
+    let srcRel: string;
+    if (inner === undefined) {
+      if (got.extracted) [srcRoot, srcRel] = [got.extracted, ''];
+      else [srcRoot, srcRel] = [posix.dirname(got.path), posix.basename(got.path)];
+    } else {
       if (!got.extracted)
         throw new InputError({
           code: 'RECIPE_INVALID',
           message: `${where}: ${id} is a plain file, not an archive; use "${id}" without a path`,
           hint: 'fix the recipe',
         });
-      src = join(got.extracted, safeRel(inner.replace(/\/\*$/, '/'), where));
+      [srcRoot, srcRel] = [got.extracted, inner.replace(/\/\*$/, '/')];
     }
-    const st = await stat(src).catch(() => undefined);
-    if (!st) {
+    const src = await resolveInside(srcRoot, srcRel, {
+      what: where,
+      allowFinalSymlink: true,
+      mustExist: false,
+    });
+    if (!src.stat) {
       throw new OperationError({
         code: 'RECIPE_FILE_MISSING',
         message: `${got.planned.file} (from ${got.planned.url}) has no ${inner ?? ''}`,
@@ -213,37 +234,36 @@ async function placeFiles(
         details: { url: got.planned.url, path: inner },
       });
     }
-    if (st.isDirectory()) {
-      const destDir = join(tree, toRel);
-      await mkdir(destDir, { recursive: true });
-      for (const e of await readdir(src))
-        await cp(join(src, e), join(destDir, e), { recursive: true, force: true, verbatimSymlinks: true });
-      if (mode !== undefined) await chmodTree(destDir, mode);
+    if (src.stat.isDirectory()) {
+      for (const e of (await readdir(src.path)).sort()) {
+        const rel = src.rel ? `${src.rel}/${e}` : e;
+        await copyInside(srcRoot, rel, tree, posix.join(toRel, e), { what: where, replace: true });
+      }
+      if (mode !== undefined) await chmodTree(tree, toRel, mode, where);
     } else {
-      const dest = to.endsWith('/') ? join(tree, toRel, posix.basename(src)) : join(tree, toRel);
-      await mkdir(dirname(dest), { recursive: true });
-      await cp(src, dest, { force: true });
-      await chmod(dest, mode ?? st.mode & 0o777);
+      // A recipe sets modes on the files it takes; when the archive has a link there instead,
+      // the download is not what the recipe expects (and a chmod would have followed it).
+      if (mode !== undefined && src.stat.isSymbolicLink())
+        throw new UnsafePathError({
+          code: FsErrorCode.Symlink,
+          message: `${where}: ${src.rel} is a symbolic link in ${got.planned.file}, so mode ${mode.toString(8)} cannot be set on it`,
+          hint: 'point files[].from at the real file inside the archive',
+          details: { path: src.rel, url: got.planned.url },
+        });
+      const dest = to.endsWith('/') ? posix.join(toRel, posix.basename(src.rel)) : toRel;
+      await copyInside(srcRoot, src.rel, tree, dest, { what: where, replace: true });
+      // Modes are set through a no-follow descriptor; a link keeps its (meaningless) mode.
+      await chmodInside(tree, dest, mode ?? src.stat.mode & 0o777, { what: `${where} to` });
     }
   }
 }
 
-async function chmodTree(dir: string, mode: number): Promise<void> {
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) await chmodTree(p, mode);
-    else if (e.isFile()) await chmod(p, mode);
+// Files only (as before): directories keep the mode of the archive.
+async function chmodTree(tree: string, rel: string, mode: number, where: string): Promise<void> {
+  const dir = await resolveInside(tree, rel, { what: where });
+  for (const e of await readdir(dir.path, { withFileTypes: true })) {
+    const p = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) await chmodTree(tree, p, mode, where);
+    else if (e.isFile()) await chmodInside(tree, p, mode, { what: where });
   }
-}
-
-function safeRel(p: string, where: string): string {
-  const n = posix.normalize(p.replace(/^\.\//, ''));
-  if (n.startsWith('/') || n === '..' || n.startsWith('../')) {
-    throw new InputError({
-      code: 'RECIPE_INVALID',
-      message: `${where}: ${JSON.stringify(p)} leaves the tree`,
-      hint: 'use relative paths without ..',
-    });
-  }
-  return n === '.' ? '' : n;
 }

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { InputError, OperationError, errorMessage } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
+import { checkSegment } from '@mantle/core/fs';
 import { download, VerifyError, VerifyErrorCode } from '@mantle/core/verify';
 import type { Recipe, RecipeDownload } from './schema.js';
 import { expand, type TemplateValues } from './template.js';
@@ -102,9 +103,11 @@ export interface PlannedDownload {
 /** Expand a download's URL and decide its file name and extraction. */
 export function planDownload(recipe: Recipe, d: RecipeDownload, values: TemplateValues): PlannedDownload {
   const url = expand(d.url, values, `recipe ${recipe.name} downloads.${d.id}.url`);
-  const file = d.file
-    ? expand(d.file, values, `recipe ${recipe.name} downloads.${d.id}.file`)
-    : decodeURIComponent(basename(new URL(url).pathname));
+  const field = `recipe ${recipe.name} downloads.${d.id}.file`;
+  const file = d.file ? expand(d.file, values, field) : decodeURIComponent(basename(new URL(url).pathname));
+  // The name is a file in the download directory: one plain segment, whether the recipe gave it
+  // or the URL did (a %2F in the URL decodes to '/').
+  checkSegment(file, d.file ? field : `the file name of ${url} (set downloads.${d.id}.file)`);
   const extract = d.extract ?? (/\.(tgz|tar(\.(gz|xz|zst|bz2))?)$/.test(file) ? 'tar' : 'file');
   return { id: d.id, url, file, extract };
 }

@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { InputError } from '@mantle/core/errors';
+import { hasControlChars } from '@mantle/core/fs';
 import { EXTENSION_RELEASE_DIR } from './extension-release.js';
 
 // What systemd-sysext accepts in an extension, checked before anything is built: only /usr and
@@ -25,6 +26,11 @@ export interface TreeCheckOptions {
   allowSetuid?: boolean;
   /** paths (relative) bakery generates; the tree must not ship them */
   generated?: readonly string[];
+  /**
+   * the tree is a hard-link farm of another tree (flatwrap stages its root filesystem so): every
+   * file then has one link outside per link inside, which is not reported
+   */
+  mirrored?: boolean;
 }
 
 export interface TreeSummary {
@@ -55,6 +61,15 @@ export async function checkTree(root: string, opts: TreeCheckOptions): Promise<T
   const problems: TreeProblem[] = [];
   const summary: TreeSummary = { files: 0, dirs: 0, symlinks: 0, bytes: 0, units: [], warnings: [] };
   const generated = new Set(opts.generated ?? []);
+  // Directories bakery writes generated files into: each must be a real directory of the tree (or
+  // missing), never a symlink, or the metadata would land wherever the link points.
+  const genDirs = new Map<string, string>();
+  for (const g of generated) {
+    const parts = g.split('/');
+    for (let i = 1; i < parts.length; i++) genDirs.set(parts.slice(0, i).join('/'), g);
+  }
+  // Hard links: inode → links seen in the tree; more links than that means one is outside.
+  const inodes = new Map<string, { path: string; nlink: number; seen: number }>();
 
   const top = readdirSync(root, { withFileTypes: true });
   if (top.length === 0 || !top.some((e) => TOP_LEVEL.has(e.name))) {
@@ -77,11 +92,28 @@ export async function checkTree(root: string, opts: TreeCheckOptions): Promise<T
   const visit = (rel: string): void => {
     for (const e of readdirSync(join(root, rel), { withFileTypes: true })) {
       const p = posix.join(rel, e.name);
-      if (/[\n\r]/.test(e.name)) {
+      if (hasControlChars(e.name)) {
         problems.push({
           code: 'TREE_BAD_FILENAME',
           path: JSON.stringify(p),
-          message: 'has a newline in its name',
+          message: 'has a newline or another control character in its name',
+        });
+        continue;
+      }
+      const genFor = genDirs.get(p);
+      if (genFor !== undefined && !e.isDirectory()) {
+        problems.push({
+          code: 'TREE_GENERATED_DIR',
+          path: p,
+          message: `is ${e.isSymbolicLink() ? `a symlink (to ${readlinkSync(join(root, p))})` : 'not a directory'}, but bakery writes ${genFor} into it; make it a real directory of the tree`,
+        });
+        continue;
+      }
+      if (generated.has(p) && !e.isFile()) {
+        problems.push({
+          code: 'TREE_GENERATED_CONFLICT',
+          path: p,
+          message: 'is a path bakery generates (metadata or Upholds drop-in); remove it from the tree',
         });
         continue;
       }
@@ -118,6 +150,12 @@ export async function checkTree(root: string, opts: TreeCheckOptions): Promise<T
         summary.files++;
         const st = lstatSync(join(root, p));
         summary.bytes += st.size;
+        if (st.nlink > 1) {
+          const key = `${st.dev}:${st.ino}`;
+          const seen = inodes.get(key);
+          if (seen) seen.seen++;
+          else inodes.set(key, { path: p, nlink: st.nlink, seen: 1 });
+        }
         if ((st.mode & 0o6000) !== 0 && !opts.allowSetuid) {
           problems.push({
             code: 'TREE_SETUID',
@@ -169,6 +207,18 @@ export async function checkTree(root: string, opts: TreeCheckOptions): Promise<T
   }
 
   if (problems.length > 0) throw treeError(root, problems);
+  // Reported, not refused: a tree installed by pnpm or staged with cp -al links to files outside
+  // it legitimately. The image gets those files' content as it is when the image is built.
+  const outside = [...inodes.values()].filter((i) => i.nlink > i.seen * (opts.mirrored ? 2 : 1));
+  if (outside.length > 0) {
+    const shown = outside
+      .slice(0, 5)
+      .map((i) => i.path)
+      .join(', ');
+    summary.warnings.push(
+      `${outside.length} file${outside.length === 1 ? ' is a hard link' : 's are hard links'} to files outside --from (${shown}${outside.length > 5 ? ', ...' : ''}): the image takes their content as it is now; copy them into the tree if that is not meant`,
+    );
+  }
   summary.units.sort();
   return summary;
 }
@@ -187,6 +237,8 @@ function treeError(root: string, problems: TreeProblem[]): InputError {
   if (codes.has('TREE_SETUID')) hints.push('drop the setuid bits or pass --allow-setuid if you mean it');
   if (codes.has('TREE_OS_RELEASE')) hints.push('remove usr/lib/os-release');
   if (codes.has('TREE_SYMLINK_ESCAPES')) hints.push('use absolute symlink targets for host paths');
+  if (codes.has('TREE_GENERATED_DIR'))
+    hints.push('replace the symlinked directory by a real one: bakery never writes through a link');
   if (hints.length === 0) hints.push('fix the listed paths and build again');
   return new InputError({
     code: problems.length === 1 ? problems[0]!.code : 'TREE_INVALID',

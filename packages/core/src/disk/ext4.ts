@@ -3,6 +3,7 @@ import { join, posix } from 'node:path';
 import { InputError, OperationError } from '../errors/mantle-error.js';
 import { ExecError } from '../exec/exec-error.js';
 import { requireTool } from '../exec/require-tool.js';
+import { hasControlChars } from '../fs/names.js';
 import { run } from '../exec/run.js';
 import type { Logger } from '../log/logger.js';
 import { withTempDir, withToolPath, type PartitionRef } from './partition-ref.js';
@@ -78,7 +79,11 @@ export async function ext4ReadFile(
   const p = checkPath(path);
   return withTempDir('mantle-ext4-', async (dir) => {
     const out = join(dir, 'out');
-    await debugfs(part, [`dump ${q(p)} ${q(out)}`], { write: false, logger: opts.logger, what: p });
+    await debugfs(part, [`dump ${q(p)} ${q(checkDebugfsArg(out, 'temp file'))}`], {
+      write: false,
+      logger: opts.logger,
+      what: p,
+    });
     return readFile(out);
   });
 }
@@ -209,17 +214,10 @@ export async function ext4Apply(
             src = join(dir, `f${n++}`);
             await writeFile(src, op.content ?? '');
           }
-          cmds.push(`write ${q(src)} ${q(p)}`);
+          cmds.push(`write ${q(checkDebugfsArg(src, 'host file'))} ${q(p)}`);
           if (op.mtime !== undefined) cmds.push(`sif ${q(p)} mtime @${Math.floor(op.mtime)}`);
         } else {
-          if (op.target.includes('"') || op.target.includes('\n')) {
-            throw new InputError({
-              code: 'FS_BAD_PATH',
-              message: `symlink target ${JSON.stringify(op.target)} contains a quote or newline`,
-              hint: 'use a plain target path',
-            });
-          }
-          cmds.push(`symlink ${q(p)} ${q(op.target)}`);
+          cmds.push(`symlink ${q(p)} ${q(checkDebugfsArg(op.target, 'symlink target'))}`);
         }
       }
       const typeBits = op.op === 'mkdir' ? 0o40000 : op.op === 'symlink' ? 0o120000 : 0o100000;
@@ -374,14 +372,26 @@ async function debugfs(
   return stdout;
 }
 
-function checkPath(path: string): string {
-  if (path.includes('"') || path.includes('\n') || path.includes('\0')) {
+/**
+ * Refuse a value that cannot be one double-quoted argument of a debugfs script line: a `"` ends
+ * the argument, a newline starts a new command (and a line starting with `!` runs a shell), so
+ * both, and every other control character, are refused. Used for both sides of every operation:
+ * the path in the image and the host file it is read from.
+ */
+export function checkDebugfsArg(value: string, what: string): string {
+  if (value.includes('"') || hasControlChars(value)) {
     throw new InputError({
       code: 'FS_BAD_PATH',
-      message: `path ${JSON.stringify(path)} contains a quote, newline or NUL`,
-      hint: 'use plain file names',
+      message: `${what} ${JSON.stringify(value)} contains a double quote, newline or other control character, which cannot go into a debugfs command`,
+      hint: 'rename it to plain printable characters',
+      details: { what, value },
     });
   }
+  return value;
+}
+
+function checkPath(path: string): string {
+  checkDebugfsArg(path, 'path');
   return posix.normalize('/' + path).replace(/(.)\/$/, '$1');
 }
 

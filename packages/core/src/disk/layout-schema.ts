@@ -309,7 +309,7 @@ export function checkLayoutMetadata(
     metadata: {
       partAlignment: r.data.part_alignment ?? d.partAlignment,
       diskAlignment: r.data.disk_alignment ?? d.diskAlignment,
-      blockSize: (r.data.block_size ?? d.blockSize) as SectorSize,
+      blockSize: r.data.block_size ?? d.blockSize,
       fsBlockSize: r.data.fs_block_size ?? d.fsBlockSize,
     },
   };

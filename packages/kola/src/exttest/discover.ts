@@ -1,5 +1,5 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { normalizeTest } from '../registry/define-test.js';
@@ -62,7 +62,7 @@ export async function discoverExtTests(
     const root = (await stat(nested).catch(() => undefined))?.isDirectory() ? nested : abs;
     const project = sanitize(basename(abs));
     const found: ExtTestSpec[] = [];
-    await walk(root, root, project, found, opts.logger);
+    await walk(root, root, project, found, opts.logger, await realpath(abs));
     if (found.length === 0) {
       throw new InputError({
         code: 'EXTTEST_EMPTY',
@@ -94,8 +94,12 @@ async function walk(
   project: string,
   out: ExtTestSpec[],
   logger: Logger | undefined,
+  top: string,
 ): Promise<void> {
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  // Everything read from the test directory (metadata, configs, executables, data/, check
+  // specs, subdirectories) must be in it: a link may point elsewhere inside -E DIR, never out.
+  for (const e of entries) if (e.isSymbolicLink()) await checkInside(join(dir, e.name), top);
   const metaFiles = entries
     .filter((e) => (METADATA_FILES as readonly string[]).includes(e.name))
     .map((e) => join(dir, e.name));
@@ -108,9 +112,12 @@ async function walk(
   }
   const dirMeta: DirMetadata = metaFiles[0] ? await readDirMetadata(metaFiles[0]) : {};
   const referenced = new Set<string>();
-  for (const m of [dirMeta, ...Object.values(dirMeta.tests ?? {})]) {
-    if (typeof m.checks === 'string' && !/[\r\n]/.test(m.checks))
-      referenced.add(resolve(dir, m.checks.trim()));
+  for (const [key, m] of [['', dirMeta] as const, ...Object.entries(dirMeta.tests ?? {})]) {
+    if (typeof m.checks === 'string' && !/[\r\n]/.test(m.checks)) {
+      const file = resolve(dir, m.checks.trim());
+      await checkInside(file, top, `${metaFiles[0] ?? dir}: field '${key ? `tests.${key}.` : ''}checks'`);
+      referenced.add(file);
+    }
   }
 
   const executables: { name: string; path: string; content: Buffer }[] = [];
@@ -170,6 +177,8 @@ async function walk(
       logger?.warn(
         `${x.path}: metadata key(s) ${ignored.join(', ')} are accepted for coreos-assembler compatibility but ignored`,
       );
+    if (inline && typeof inline.checks === 'string' && !/[\r\n]/.test(inline.checks))
+      await checkInside(resolve(dir, inline.checks.trim()), top, `${x.path} (inline): field 'checks'`);
     const defaultName = ['ext', project, ...relParts, ...(soleTestSh ? [] : [sanitize(x.name)])].join('.');
     out.push({
       name: metadata.name ?? defaultName,
@@ -180,7 +189,7 @@ async function walk(
       userData: metadata.userData ?? userData,
     });
   }
-  for (const s of subdirs) await walk(s, root, project, out, logger);
+  for (const s of subdirs) await walk(s, root, project, out, logger, top);
 }
 
 // config.bu or config.ign beside the tests (cosa), read as user data.
@@ -194,6 +203,24 @@ async function readConfig(dir: string, names: string[]): Promise<string | undefi
     });
   }
   return present[0] ? readFile(join(dir, present[0]), 'utf8') : undefined;
+}
+
+/**
+ * Refuse a path of an external test directory that leaves it (`..`, an absolute path, or a link
+ * whose target is outside): its content would be read on the host and sent to the machines.
+ */
+async function checkInside(path: string, top: string, what?: string): Promise<void> {
+  // Missing or dangling: the walk skips it, and a missing checks file is reported where it is read.
+  const real = await realpath(path).catch(() => undefined);
+  if (real === undefined) return;
+  const rel = relative(top, real);
+  if (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) return;
+  throw new InputError({
+    code: 'EXTTEST_OUTSIDE',
+    message: `${what ?? 'external test directory entry'}: ${path}${real !== path ? ` leads to ${real}, which` : ''} is outside the test directory ${top}`,
+    hint: 'keep everything a test reads inside its -E directory (copy the file in rather than linking to it)',
+    details: { path, real, dir: top },
+  });
 }
 
 // Test names may not hold whitespace, '/' or glob characters.
@@ -223,7 +250,8 @@ export function extTestToKolaTest(t: ExtTestSpec): KolaTest {
   };
   if (m.clusterSize !== undefined) def.clusterSize = m.clusterSize;
   if (m.timeout !== undefined) def.timeout = parseDuration(m.timeout, `${where}: timeout`);
-  else if (m.timeoutMin !== undefined) def.timeout = m.timeoutMin * 60_000;
+  else if (m.timeoutMin !== undefined)
+    def.timeout = parseDuration(m.timeoutMin * 60_000, `${where}: timeoutMin ${m.timeoutMin}`);
   if (t.userData !== undefined) def.userData = t.userData;
   if (m.checks !== undefined) def.checks = m.checks;
   return normalizeTest(def, t.executable);

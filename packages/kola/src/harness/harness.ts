@@ -2,6 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { MantleError } from '@mantle/core/errors';
+import { checkSegment } from '@mantle/core/fs';
 import { silentLogger, type Logger } from '@mantle/core/log';
 import { checkConsole, consoleTail, formatConsoleMatch } from '../console/check-console.js';
 import { KoletAgent } from '../kolet/agent.js';
@@ -69,7 +70,9 @@ const DEFAULT_DESTROY_TIMEOUT_MS = 60_000;
 
 /** The directory of a test's cluster: its name with `/` replaced so subtests never nest. */
 export function testDirName(name: string): string {
-  return name.replace(/\//g, '_');
+  // Names are validated when tests are defined; this keeps a name that slipped past from ever
+  // naming `.`, `..` or a path (UnsafePathError, exit 2).
+  return checkSegment(name.replace(/\//g, '_'), 'test name');
 }
 
 /**

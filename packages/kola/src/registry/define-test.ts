@@ -15,13 +15,16 @@ const fn = z.custom<(...a: never[]) => unknown>((v) => typeof v === 'function', 
 const names = z.array(z.string().min(1)).optional();
 
 const schema = z.object({
+  // A test name becomes a directory under --output-dir (and on the machine for external tests):
+  // `.` and `..` would leave it, control characters would corrupt the line-oriented reports.
   name: z
     .string()
     .min(1)
     .regex(
-      /^[^\s*?[\]{}!/]+$/,
-      "no whitespace, '/' (it separates subtests) or glob characters (* ? [ ] { } !)",
-    ),
+      /^[^\s\p{Cc}*?[\]{}!/]+$/u,
+      "no whitespace, control characters, '/' (it separates subtests) or glob characters (* ? [ ] { } !)",
+    )
+    .refine((n) => n !== '.' && n !== '..', "not '.' or '..' (the name is a directory under --output-dir)"),
   run: fn.optional(),
   nativeFuncs: z.record(z.string(), fn).optional(),
   checks: z

@@ -3,11 +3,26 @@ import { InputError } from '@mantle/core/errors';
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**
+ * The longest duration accepted: 24 hours. Durations come from test metadata (kola.json, a
+ * test module) as well as flags; past 2^31-1 ms (~24.8 days) Node's timers fire at once, so a
+ * `9999999h` timeout would end a test after a millisecond. No test needs more than a day.
+ */
+export const MAX_DURATION_MS = 24 * 3_600_000;
+
+/**
  * Parse a duration given as milliseconds (number) or as Go-style text (`90s`, `10m`, `1h30m`,
- * `500ms`). `what` names the field or flag in the error.
+ * `500ms`), at most MAX_DURATION_MS. `what` names the field or flag in the error.
  */
 export function parseDuration(value: number | string, what: string): number {
   if (typeof value === 'number') {
+    if (Number.isFinite(value) && value > MAX_DURATION_MS) {
+      throw new InputError({
+        code: 'BAD_DURATION',
+        message: `${what}: ${value} ms is longer than the maximum of 24h`,
+        hint: "give at most '24h' (86400000 ms); split a test that needs longer",
+        details: { what, value, maxMs: MAX_DURATION_MS },
+      });
+    }
     if (Number.isFinite(value) && value > 0) return value;
     throw new InputError({
       code: 'BAD_DURATION',
@@ -29,6 +44,14 @@ export function parseDuration(value: number | string, what: string): number {
       code: 'BAD_DURATION',
       message: `${what}: '${value}' is not a duration`,
       hint: "use a number of milliseconds or units ms, s, m, h, e.g. '10m' or '1h30m'",
+    });
+  }
+  if (total > MAX_DURATION_MS) {
+    throw new InputError({
+      code: 'BAD_DURATION',
+      message: `${what}: '${value}' is longer than the maximum of 24h`,
+      hint: "give at most '24h'; split a test that needs longer",
+      details: { what, value, maxMs: MAX_DURATION_MS },
     });
   }
   return total;

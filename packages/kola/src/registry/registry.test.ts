@@ -50,6 +50,11 @@ describe('defineTest', () => {
     [{ name: 'x.size', run: () => {}, clusterSize: -1 }, "field 'clusterSize'"],
     [{ name: 'x.flag', run: () => {}, flags: ['no-such-flag'] }, "field 'flags.0'"],
     [{ name: 'x.timeout', run: () => {}, timeout: 'soon' }, 'timeout'],
+    [{ name: '..', run: () => {} }, "not '.' or '..'"],
+    [{ name: '.', run: () => {} }, "not '.' or '..'"],
+    [{ name: 'a\u0007b', run: () => {} }, 'control characters'],
+    [{ name: 'x.long', run: () => {}, timeout: '9999999h' }, 'longer than the maximum of 24h'],
+    [{ name: 'x.longms', run: () => {}, timeout: 2 ** 31 }, 'longer than the maximum of 24h'],
   ])('rejects %o naming the field', (def, field) => {
     let err: unknown;
     try {
@@ -97,6 +102,12 @@ describe('versions and durations', () => {
     expect(parseDuration('2500', 't')).toBe(2500);
     expect(() => parseDuration('10 minutes', 'timeout')).toThrow(/timeout: '10 minutes' is not a duration/);
     expect(() => parseDuration(0, 'timeout')).toThrow(InputError);
+    // past 2^31-1 ms Node's timers fire at once: refused, not overflowed
+    expect(parseDuration('24h', 't')).toBe(86_400_000);
+    expect(() => parseDuration('24h1ms', 'timeout')).toThrow(
+      /timeout: '24h1ms' is longer than the maximum of 24h/,
+    );
+    expect(() => parseDuration('9999999h', 'timeout')).toThrow(/longer than the maximum of 24h/);
   });
 });
 

@@ -1,4 +1,10 @@
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * The longest duration a check spec or flag may give: 24 hours. Specs come from test metadata;
+ * past 2^31-1 ms Node's timers fire at once, so `9999999h` would time out immediately.
+ */
+export const MAX_DURATION_MS = 24 * 3_600_000;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 
 /**

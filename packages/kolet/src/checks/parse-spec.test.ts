@@ -102,6 +102,11 @@ describe('parseCheckSpec', () => {
     ]);
   });
 
+  it('refuses a timeout past 24h (Node timers would fire at once)', () => {
+    const p = problems('command:\n  uname:\n    exit-status: 0\n    timeout: 9999999h\n');
+    expect(p.join('\n')).toContain('9999999h is longer than the maximum of 24h');
+  });
+
   it('checks resource keys per kind', () => {
     expect(
       problems(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDurationMs } from './duration.js';
+import { MAX_DURATION_MS, parseDurationMs } from './duration.js';
 import { parsePattern } from './matchers.js';
 import { canonicalCidr } from './system/ip-addr.js';
 import { FILE_TYPES, type CheckKind } from './types.js';
@@ -34,6 +34,10 @@ const duration = z
         code: 'custom',
         message: 'expected a positive number of milliseconds or a duration such as 5s',
       });
+      return z.NEVER;
+    }
+    if (ms > MAX_DURATION_MS) {
+      ctx.addIssue({ code: 'custom', message: `${String(v)} is longer than the maximum of 24h` });
       return z.NEVER;
     }
     return ms;

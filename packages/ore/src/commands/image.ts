@@ -5,7 +5,9 @@ import {
   imageCreateLayout,
   type ImageCreateLayoutResult,
 } from './image-create-layout.js';
+import { imageConvertCommand } from './image-convert.js';
 import { formatImageInfo, imageInfo, type ImageInfo } from './image-info.js';
+import { imageToVmCommand } from './image-to-vm.js';
 
 /** `ore image info FILE` */
 export const imageInfoCommand = defineCommand({
@@ -53,11 +55,13 @@ export const imageCreateLayoutCommand = defineCommand({
 export function imageCommands(bind: CommandBinder): CommandModule<GlobalArgs, GlobalArgs> {
   return {
     command: 'image',
-    describe: 'inspect and create disk images',
+    describe: 'inspect, create and convert disk images',
     builder: (y) =>
       y
         .command(bind(imageInfoCommand))
         .command(bind(imageCreateLayoutCommand))
+        .command(bind(imageConvertCommand))
+        .command(bind(imageToVmCommand))
         .demandCommand(1, 'ore image: a subcommand is required'),
     handler: () => {},
   };

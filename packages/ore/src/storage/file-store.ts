@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { InputError, errorMessage } from '@mantle/core/errors';
+import { resolveInRoot, resolveInside } from '@mantle/core/fs';
 import { silentLogger, type Logger } from '@mantle/core/log';
 import { guessContentType } from './content-type.js';
 import { storageError } from './errors.js';
@@ -79,7 +80,8 @@ export class FileStore implements ObjectStore {
       let isDir = e.isDirectory();
       let isFile = e.isFile();
       if (e.isSymbolicLink()) {
-        const st = await stat(join(this.bucket, key)).catch(() => undefined);
+        const target = await this.readPath(key);
+        const st = target === undefined ? undefined : await stat(target).catch(() => undefined);
         isDir = st?.isDirectory() ?? false;
         isFile = st?.isFile() ?? false;
       }
@@ -97,7 +99,8 @@ export class FileStore implements ObjectStore {
   }
 
   async stat(key: string, opts: StatOptions = {}): Promise<ObjectInfo | undefined> {
-    const path = this.pathOf(key);
+    const path = await this.readPath(key);
+    if (path === undefined) return undefined;
     let st;
     try {
       st = await stat(path);
@@ -121,11 +124,11 @@ export class FileStore implements ObjectStore {
     if (!(await this.stat(key))) {
       throw storageError({ code: 'NoSuchKey' }, { op: 'get', url: this.url(key) }, undefined);
     }
-    return createReadStream(this.pathOf(key), { highWaterMark: 1 << 20 });
+    return createReadStream((await this.readPath(key))!, { highWaterMark: 1 << 20 });
   }
 
   async put(key: string, source: PutSource, opts: PutOptions = {}): Promise<PutResult> {
-    const path = this.pathOf(key);
+    const path = await this.writePath(key);
     // Hash the source only when a skip is possible (same size); otherwise it is hashed while copied.
     const src = await prepareSource(source, opts, false);
     if (opts.skipIfSame) {
@@ -184,9 +187,9 @@ export class FileStore implements ObjectStore {
   }
 
   async copy(srcKey: string, dstKey: string): Promise<void> {
-    const from = this.pathOf(srcKey);
-    const to = this.pathOf(dstKey);
-    if (!(await this.stat(srcKey))) {
+    const from = await this.readPath(srcKey);
+    const to = await this.writePath(dstKey);
+    if (from === undefined || !(await this.stat(srcKey))) {
       throw storageError({ code: 'NoSuchKey' }, { op: 'copy', url: this.url(srcKey) }, undefined);
     }
     const dir = dirname(to);
@@ -215,7 +218,7 @@ export class FileStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    const path = this.pathOf(key);
+    const path = await this.writePath(key);
     await rm(path, { force: true });
     await this.pruneEmptyDirs(dirname(path));
   }
@@ -242,6 +245,26 @@ export class FileStore implements ObjectStore {
 
   async close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  // Keys can come from a hostile index or release spec, and a mirror directory can come from
+  // someone else. Reads follow symbolic links the way a chroot would (a mirror's `current ->
+  // 1.2.3` works; `/etc` or `../..` stay inside the store), so no host file is ever read.
+  // Returns undefined when the key does not exist.
+  private async readPath(key: string): Promise<string | undefined> {
+    this.pathOf(key);
+    const rel = await resolveInRoot(this.bucket, key, { what: `object key '${key}'` });
+    return rel === undefined ? undefined : join(this.bucket, rel);
+  }
+
+  // Writes and deletes go through no symbolic link at all: UnsafePathError (exit 2) names the key.
+  private async writePath(key: string): Promise<string> {
+    const path = this.pathOf(key);
+    await resolveInside(this.bucket, key, {
+      what: `object key '${key}' in ${this.bucket}`,
+      mustExist: false,
+    });
+    return path;
   }
 
   private pathOf(key: string): string {
