@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleForNode } from './lib/bundle-ts.mjs';
+import { kolaLikeQemuArgs } from './lib/qemu-args.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.argv[2] ?? 3);
@@ -43,30 +44,7 @@ async function byHand(dir, tinyDir, manifest, ignitionPath, i) {
   const qemu = spawn(
     'qemu-system-x86_64',
     [
-      '-machine',
-      'q35',
-      '-accel',
-      'tcg',
-      '-cpu',
-      'max',
-      '-m',
-      '512',
-      '-smp',
-      '1',
-      '-nodefaults',
-      '-no-user-config',
-      '-display',
-      'none',
-      '-monitor',
-      'none',
-      '-serial',
-      `file:${consolePath}`,
-      '-device',
-      'virtio-rng-pci',
-      '-netdev',
-      'user,id=net0,hostfwd=tcp:127.0.0.1:0-:22',
-      '-device',
-      'virtio-net-pci,netdev=net0,romfile=',
+      ...kolaLikeQemuArgs({ consolePath }),
       '-kernel',
       join(tinyDir, 'vmlinuz'),
       '-initrd',

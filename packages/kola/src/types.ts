@@ -67,6 +67,17 @@ export interface TestDefinition {
   description?: string;
   /** the user `c.ssh` logs in as (default `core`) */
   defaultUser?: string;
+  /**
+   * false: the test only reads the machine (coreos-assembler's non-exclusive tests), so kola may
+   * run it on a machine it shares with other such tests of the same user data, one after
+   * another, each reported on its own (default true: a machine of its own)
+   */
+  exclusive?: boolean;
+  /**
+   * false: always boot this test's machines, never restore them from a snapshot (default true:
+   * kola may start them from a snapshot of an identical machine; see `kola run --snapshot`)
+   */
+  snapshot?: boolean;
 }
 
 /** A validated, normalised test with defaults applied, as the registry holds it. */
@@ -94,6 +105,8 @@ export interface KolaTest {
   readonly tags: readonly string[];
   readonly description: string;
   readonly defaultUser: string;
+  readonly exclusive: boolean;
+  readonly snapshot: boolean;
   /** where the test was defined: 'built-in' or a module path; set by the registry */
   readonly source: string;
 }

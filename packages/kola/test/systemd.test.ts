@@ -1,9 +1,10 @@
 // The systemd image's built-in tests end to end: the built kola bin, real qemu (TCG), the systemd
-// image and kolet uploaded to the machines. One `kola run -b systemd` (three machines at once: the
-// two built-in systemd tests and a --tests-dir module whose native function asks for a reboot) is
-// asserted on from every side: report.json, the per-check output, the native functions, the
-// deliberately failing spec, journal.txt and journal-raw.txt.gz. Then `kola bootchart` on the same
-// image, and on the tiny image (no systemd-analyze: exit 3).
+// image and kolet on the machines. One `kola run -b systemd` (the two built-in systemd tests,
+// which share a config and so run on copies of one snapshot, and a --tests-dir module whose
+// native function asks for a reboot) is asserted on from every side: report.json, the per-check
+// output, the native functions, the deliberately failing spec, journal.txt and
+// journal-raw.txt.gz. The same suite passes with --no-snapshot (every machine booted). Then
+// `kola bootchart` on the same image, and on the tiny image (no systemd-analyze: exit 3).
 import { mkdir, readFile, readdir, rm, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +52,7 @@ beforeAll(async () => {
 `,
   );
   run = await kola(
-    ['run', '-b', 'systemd', '-j', '3', '--tests-dir', 'mods', '--output-dir', out, '--json'],
+    ['run', '-b', 'systemd', '-j', '2', '--tests-dir', 'mods', '--output-dir', out, '--json'],
     { cwd, timeoutMs: 1_500_000 },
   );
 }, 1_800_000);
@@ -160,6 +161,41 @@ describe('kola run -b systemd', () => {
     const kolet = await machineDir('systemd.kolet');
     expect(await readFile(join(kolet, 'journal.txt'), 'utf8')).toContain('kola-http.socket');
   });
+});
+
+describe('snapshots', () => {
+  it('ran the two systemd tests on copies of one snapshot, kolet from its read-only disk', async () => {
+    const report = JSON.parse(await readFile(join(out, 'reports', 'report.json'), 'utf8')) as {
+      tests: { name: string; timing?: { restored?: boolean; kolet: number } }[];
+    };
+    const timing = (name: string) => report.tests.find((t) => t.name === name)?.timing;
+    expect(timing('systemd.units')?.restored).toBe(true);
+    expect(timing('systemd.kolet')?.restored).toBe(true);
+    expect(timing('mod.native-reboot')?.restored).toBeUndefined();
+    expect(run.stderr).toMatch(/timing: boot \d+\.\ds \(restored from a snapshot/);
+    // the copies' consoles begin with the template's boot
+    const console = await readFile(join(await machineDir('systemd.kolet'), 'console.txt'), 'utf8');
+    expect(console).toContain('mantle-systemd: ready');
+    expect(console).toMatch(/--- kola: qemu-\w+ restored from snapshot \w+ ---/);
+  });
+
+  it('the systemd suite passes with --no-snapshot too', async () => {
+    const dir = join(cwd, 'no-snapshot');
+    const r = await kola(
+      ['run', '-b', 'systemd', '-j', '2', '--no-snapshot', '--output-dir', dir, 'systemd.*'],
+      {
+        cwd,
+        timeoutMs: 1_500_000,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const report = await readReport(dir);
+    expect(report.result).toBe('PASS');
+    expect(report.tests.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['systemd.kolet', 'systemd.units']),
+    );
+    expect(r.stderr).not.toContain('restored from a snapshot');
+  }, 1_800_000);
 });
 
 describe('kola bootchart', () => {

@@ -61,7 +61,13 @@ export async function generateKeyPair(opts: GenerateKeyPairOptions): Promise<Gen
  * Encoded here from node:crypto rather than with ssh2's generateKeyPairSync, which drops a leading
  * zero byte of the public key and so writes a broken key about 1 time in 256 (mscdex/ssh2#1390).
  */
-export function newEd25519KeyPair(comment: string): { private: string; public: string } {
+export function newEd25519KeyPair(comment: string): {
+  private: string;
+  public: string;
+  /** the raw 32-byte private seed and public key, for other key formats (e.g. dropbear's) */
+  seed: Buffer;
+  publicKeyBytes: Buffer;
+} {
   const { privateKey } = generateKeyPairSync('ed25519');
   const jwk = privateKey.export({ format: 'jwk' });
   const seed = Buffer.from(jwk.d as string, 'base64url');
@@ -95,6 +101,8 @@ export function newEd25519KeyPair(comment: string): { private: string; public: s
   return {
     private: `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}-----END OPENSSH PRIVATE KEY-----\n`,
     public: `ssh-ed25519 ${pubBlob.toString('base64')}${comment ? ` ${comment}` : ''}`,
+    seed,
+    publicKeyBytes: pub,
   };
 }
 

@@ -43,6 +43,17 @@ export const runSpec = defineCommand({
         type: 'string',
         array: true,
         describe: 'load extra tests from the JS modules in this directory',
+      })
+      .option('snapshot', {
+        type: 'boolean',
+        default: true,
+        describe:
+          'start machines that boot the same config as copies of one saved machine (--no-snapshot: boot each)',
+      })
+      .option('share', {
+        type: 'boolean',
+        default: true,
+        describe: 'run exclusive:false tests in turn on one shared machine (--no-share: a machine each)',
       }),
   run: async (a, ctx): Promise<MantleReport> => {
     const [{ parseRunOptions }, { parseParallel }, { parseShard }, { runCommand }] = await Promise.all([
@@ -64,6 +75,8 @@ export const runSpec = defineCommand({
       shard: a.shard === undefined ? undefined : parseShard(a.shard),
       exttest: a.exttest ?? [],
       testsDirs: a.testsDir ?? [],
+      snapshot: a.snapshot,
+      share: a.share,
     });
     // --json prints exactly report.json (the result also says where the output went).
     const { outputDir: _dir, interrupted: _int, ...report } = await runCommand(opts, ctx);

@@ -194,10 +194,12 @@ describe('subtests', () => {
     ]);
     expect(lines[start + 1]).toBe('    parent says');
     expect(lines[start + 2]).toBe('    bad passed=false');
-    expect(lines[start + 3]).toMatch(/^ {4}--- PASS: s\.parent\/ok \(/);
-    expect(lines[start + 4]).toBe('        child ok');
-    expect(lines[start + 5]).toMatch(/^ {4}--- FAIL: s\.parent\/bad \(/);
-    expect(lines[start + 6]).toBe('        child bad');
+    // where the test's time went, after its own output and before the subtests
+    expect(lines[start + 3]).toMatch(/^ {4}timing: boot \d+\.\ds, ssh .*, teardown \d+\.\ds$/);
+    expect(lines[start + 4]).toMatch(/^ {4}--- PASS: s\.parent\/ok \(/);
+    expect(lines[start + 5]).toBe('        child ok');
+    expect(lines[start + 6]).toMatch(/^ {4}--- FAIL: s\.parent\/bad \(/);
+    expect(lines[start + 7]).toBe('        child bad');
   });
 
   it('failFast stops at the first failing subtest', async () => {
@@ -423,5 +425,99 @@ describe('timeouts, console checks, rerun, abort', () => {
       const text = await readFile(join(dir, 'o.files', m.id, 'console.txt'), 'utf8');
       expect(text).toContain(`fake: ${m.id} booting`);
     }
+  });
+});
+
+describe('shared machines and snapshots', () => {
+  it('runs exclusive:false tests in turn on one machine, each its own result; a failure stays its own', async () => {
+    const seen: string[] = [];
+    const { results, flight, lines, dir } = await runTests(
+      [
+        {
+          name: 'r.one',
+          exclusive: false,
+          run: (c) => void seen.push((c.machines[0] as FakeMachine).id),
+        },
+        {
+          name: 'r.two',
+          exclusive: false,
+          run: (c) => {
+            seen.push((c.machines[0] as FakeMachine).id);
+            c.errorf('two is broken');
+          },
+        },
+        {
+          name: 'r.three',
+          exclusive: false,
+          run: (c) => void seen.push((c.machines[0] as FakeMachine).id),
+        },
+        { name: 'r.alone', run: () => {} },
+      ],
+      {},
+      { parallel: 2 },
+    );
+    expect(results.map((r) => [r.name, r.result])).toEqual([
+      ['r.one', 'PASS'],
+      ['r.two', 'FAIL'],
+      ['r.three', 'PASS'],
+      ['r.alone', 'PASS'],
+    ]);
+    expect(byName(results, 'r.two').output).toContain('two is broken');
+    expect(byName(results, 'r.three').output).toContain('on the machine shared with r.one, r.two');
+    // one machine for the three, one for the exclusive test; both destroyed at the end
+    expect(new Set(seen).size).toBe(1);
+    expect(flight.clusters.map((c) => [c.name, c.destroyed])).toEqual([
+      ['r.one,r.two,r.three', true],
+      ['r.alone', true],
+    ]);
+    // each test is reported on its own, with its own timing line; the later ones boot nothing
+    for (const name of ['r.one', 'r.two', 'r.three'])
+      expect(lines.some((l) => l.startsWith(`--- ${name === 'r.two' ? 'FAIL' : 'PASS'}: ${name} (`))).toBe(
+        true,
+      );
+    expect(byName(results, 'r.three').timing?.bootMs).toBe(0);
+    // the later tests get their part of the shared console
+    const machine = seen[0] ?? '';
+    await expect(readFile(join(dir, 'r.three', machine, 'console.txt'), 'utf8')).resolves.toBe('');
+  });
+
+  it('a test of a group that times out takes the machine with it; the next test gets a new one', async () => {
+    const { results, flight } = await runTests([
+      { name: 't.hang', exclusive: false, timeout: 200, run: () => new Promise<void>(() => {}) },
+      { name: 't.after', exclusive: false, run: () => {} },
+    ]);
+    expect(results.map((r) => [r.name, r.result, r.timedOut ?? false])).toEqual([
+      ['t.hang', 'FAIL', true],
+      ['t.after', 'PASS', false],
+    ]);
+    expect(flight.clusters).toHaveLength(2);
+    expect(flight.clusters.every((c) => c.destroyed)).toBe(true);
+  });
+
+  it('asks for snapshots only where two units boot the same config, and reports the timing', async () => {
+    const { results, flight } = await runTests(
+      [
+        { name: 's.a', run: () => {} },
+        { name: 's.b', run: () => {} },
+        { name: 's.c', userData: '{"ignition":{"version":"3.3.0"}}', run: () => {} },
+      ],
+      {},
+      { snapshot: true },
+    );
+    // the snapshot is prepared up front; the units that need none run first
+    expect(flight.preparedSnapshots).toEqual([undefined]);
+    expect(flight.clusters.map((c) => [c.name, c.machineOptions])).toEqual([
+      ['s.c', [{}]],
+      ['s.a', [{ snapshot: true }]],
+      ['s.b', [{ snapshot: true }]],
+    ]);
+    expect(results.map((r) => r.name)).toEqual(['s.a', 's.b', 's.c']);
+    expect(Object.keys(byName(results, 's.a').timing ?? {}).sort()).toEqual([
+      'bodyMs',
+      'bootMs',
+      'koletMs',
+      'sshMs',
+      'teardownMs',
+    ]);
   });
 });

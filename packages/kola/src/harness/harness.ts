@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { MantleError } from '@mantle/core/errors';
@@ -14,14 +14,15 @@ import {
   type ResolvedCheckSpec,
 } from '../kolet/check-spec.js';
 import { formatFinalLine, formatResultLines, formatRunLine } from '../output/console-reporter.js';
-import type { Cluster, Flight } from '../platform/types.js';
+import type { Cluster, Flight, Machine } from '../platform/types.js';
 import { formatSeconds } from '../registry/duration.js';
 import { versionOutsideRange } from '../registry/version-compare.js';
 import { collectJournal } from './journal.js';
 import { probeImageInfo, type ImageInfo } from './os-release.js';
 import { FatalSentinel, isSentinel } from './sentinels.js';
 import { HarnessTestCluster, describe } from './test-cluster.js';
-import { TestNode, type TestResult } from './test-node.js';
+import { planUnits } from './plan.js';
+import { TestNode, type TestResult, type TestTiming } from './test-node.js';
 import type { KolaTest, RunTarget, SubtestOptions, TestCluster } from '../types.js';
 
 export interface HarnessOptions {
@@ -53,6 +54,13 @@ export interface HarnessOptions {
   checkSpecs?: ReadonlyMap<string, ResolvedCheckSpec>;
   /** save journal.txt / journal-raw.txt.gz of every machine after each test (default true) */
   journal?: boolean;
+  /**
+   * restore machines from snapshots where several machines boot the same config (default false
+   * for a Harness used as a library; `kola run` turns it on unless --no-snapshot)
+   */
+  snapshot?: boolean;
+  /** run `exclusive: false` tests of the same user data on one shared machine (default true) */
+  share?: boolean;
 }
 
 export interface HarnessResult {
@@ -148,27 +156,61 @@ export class Harness {
     rerun = false,
   ): Promise<TestResult[]> {
     const limit = pLimit(Math.max(1, this.opts.parallel));
-    const tasks = tests.map((t) =>
+    // A rerun gives every failed test a machine of its own.
+    const planned = planUnits(tests, {
+      snapshot: this.opts.snapshot === true,
+      share: this.opts.share !== false && !rerun,
+    });
+    // Templates boot outside the -j limit, from the start, while the units that need no
+    // snapshot run first; the snapshot units then start from ready snapshots.
+    const snapshotConfigs = new Set(planned.filter((u) => u.snapshot).map((u) => u.tests[0]?.userData));
+    for (const userData of snapshotConfigs) this.opts.flight.prepareSnapshot?.(userData);
+    const units = [...planned.filter((u) => !u.snapshot), ...planned.filter((u) => u.snapshot)];
+    const byName = new Map<string, TestResult>();
+    const tasks = units.map((unit) =>
       limit(async () => {
-        if (this.opts.signal?.aborted || this.stopped)
-          return notRun(t.name, this.opts.signal?.aborted ?? false);
-        const r = await this.runTest(t, dirOf(t));
-        if (rerun) {
-          r.attempts = 2;
-          if (r.result === 'PASS') r.flake = true;
+        const shared: SharedMachine | undefined = unit.tests.length > 1 ? { tests: unit.tests } : undefined;
+        try {
+          for (const t of unit.tests) {
+            const r =
+              this.opts.signal?.aborted || this.stopped
+                ? notRun(t.name, this.opts.signal?.aborted ?? false)
+                : await this.runTest(t, dirOf(t), { snapshot: unit.snapshot, shared });
+            if (rerun) {
+              r.attempts = 2;
+              if (r.result === 'PASS') r.flake = true;
+            }
+            if (!r.notRun) for (const line of formatResultLines(r)) this.write(line);
+            byName.set(t.name, r);
+          }
+        } finally {
+          if (shared) await this.releaseShared(shared);
         }
-        for (const line of formatResultLines(r)) this.write(line);
-        return r;
       }),
     );
-    return Promise.all(tasks);
+    await Promise.all(tasks);
+    return tests.map((t) => byName.get(t.name) ?? notRun(t.name, this.opts.signal?.aborted ?? false));
+  }
+
+  /** The end of a shared machine's group: its journal, then the cluster goes. */
+  private async releaseShared(shared: SharedMachine): Promise<void> {
+    const c = shared.cluster;
+    shared.cluster = undefined;
+    if (!c) return;
+    if (!this.opts.signal?.aborted && this.opts.journal !== false) await this.collectJournals(c);
+    await this.destroyCluster(c);
   }
 
   /** Run one top-level test from cluster creation to console check; resolves with its result. */
-  private async runTest(test: KolaTest, dir: string): Promise<TestResult> {
+  private async runTest(
+    test: KolaTest,
+    dir: string,
+    plan: TestPlan = { snapshot: false },
+  ): Promise<TestResult> {
     const node = new TestNode(test.name, undefined);
     this.write(formatRunLine(test.name));
     node.start = performance.now();
+    const timing: TestTiming = { bootMs: 0, sshMs: 0, koletMs: 0, bodyMs: 0, teardownMs: 0 };
 
     const target: RunTarget = { ...this.opts.target, version: this.image.versionId };
     let skipReason: string | false | null | undefined;
@@ -195,22 +237,48 @@ export class Harness {
 
     let cluster: Cluster | undefined;
     let bootFailed = false;
-    const clusterPromise = this.opts.flight.newCluster({
-      name: test.name,
-      outputDir: dir,
-      privateNetwork: test.clusterSize !== 1,
-      signal: ac.signal,
-    });
+    const shared = plan.shared;
+    // A shared machine outlives its tests, so it answers to the group, not to one test's timeout
+    // (a test that times out while it boots stops waiting for it all the same, and destroys it).
+    const reused = shared?.cluster;
+    const clusterPromise = reused
+      ? Promise.resolve(reused)
+      : this.opts.flight.newCluster({
+          name: shared ? shared.tests.map((t) => t.name).join(',') : test.name,
+          outputDir: dir,
+          privateNetwork: test.clusterSize !== 1,
+          ...(shared ? {} : { signal: ac.signal }),
+        });
+    // Where each machine's console stood when this test started (a shared machine's earlier
+    // tests wrote the part before).
+    const consoleStart = new Map<string, number>();
+    let bodyStart = 0;
     const body = (async () => {
       cluster = await clusterPromise;
       const c = cluster;
-      try {
-        await Promise.all(Array.from({ length: test.clusterSize }, () => c.newMachine(test.userData)));
-      } catch (err) {
-        bootFailed = true;
-        throw err;
+      if (shared && !reused) shared.cluster = c;
+      if (reused) {
+        node.log(`on the machine shared with ${describeGroup(shared, test)}`);
+        for (const m of c.machines) consoleStart.set(m.id, (await m.consoleOutput()).length);
+      } else {
+        const bootStart = performance.now();
+        try {
+          await Promise.all(
+            Array.from({ length: test.clusterSize }, () =>
+              c.newMachine(test.userData, plan.snapshot ? { snapshot: true } : {}),
+            ),
+          );
+        } catch (err) {
+          bootFailed = true;
+          throw err;
+        } finally {
+          Object.assign(timing, bootTiming(c.machines, performance.now() - bootStart));
+        }
+        if (shared && c.machines.length > 0)
+          node.log(`machine shared with ${describeGroup(shared, test)} (exclusive: false)`);
       }
       if (await this.gateOnVersion(test, node, c)) return;
+      bodyStart = performance.now();
       const tc = this.testCluster(node, test, c, dir, ac.signal);
       try {
         await test.run(tc);
@@ -236,6 +304,14 @@ export class Harness {
       clearTimeout(timer);
       this.opts.signal?.removeEventListener('abort', onRunAbort);
     }
+    const bodyEnd = performance.now();
+    if (bodyStart > 0) timing.bodyMs = bodyEnd - bodyStart;
+    if (cluster && this.kolet) {
+      for (const m of cluster.machines) timing.koletMs += this.kolet.installInfo(m)?.ms ?? 0;
+      // kolet's install happened inside the body; on a shared machine only the first test pays it
+      if (reused) timing.koletMs = 0;
+      timing.bodyMs = Math.max(0, timing.bodyMs - timing.koletMs);
+    }
 
     if (ac.signal.aborted) {
       if (timedOut) {
@@ -254,12 +330,21 @@ export class Harness {
         (c) => (this.opts.remove === false ? undefined : c.destroy()),
         () => undefined,
       );
+      if (shared) shared.cluster = undefined;
     }
+    // A shared machine stays for the group's next test, unless this test may have left it in a
+    // state nobody should inherit (timeout, interrupt, failed boot): then it goes, and the next
+    // test gets a new one.
+    const keep = shared !== undefined && cluster !== undefined && !ac.signal.aborted && !bootFailed;
+    if (shared && !keep && cluster && shared.cluster === cluster) shared.cluster = undefined;
     // Not after a timeout, an interrupt or a failed boot: the machines may not answer at all.
-    if (cluster && !ac.signal.aborted && !bootFailed && this.opts.journal !== false)
+    if (cluster && !keep && !ac.signal.aborted && !bootFailed && this.opts.journal !== false)
       await this.collectJournals(cluster);
-    const consoles = await this.collectConsoles(cluster, dir);
+    const consoles = keep
+      ? await this.sharedConsoles(cluster!, dir, consoleStart)
+      : await this.collectConsoles(cluster, dir);
     if (!node.closed) node.end = performance.now();
+    timing.teardownMs = Math.max(0, performance.now() - bodyEnd);
 
     if (timedOut || bootFailed) {
       for (const [id, text] of consoles) {
@@ -277,7 +362,52 @@ export class Harness {
         node.fail();
       }
     }
-    return this.finish(node);
+    const result = this.finish(node);
+    if (cluster || bootFailed) result.timing = timing;
+    return result;
+  }
+
+  /**
+   * The console of a shared machine from this test's start on, checked for this test and saved
+   * as its own console.txt (the machine's full console stays in the first test's directory).
+   */
+  private async sharedConsoles(
+    cluster: Cluster,
+    dir: string,
+    start: ReadonlyMap<string, number>,
+  ): Promise<Map<string, string>> {
+    const consoles = new Map<string, string>();
+    for (const m of cluster.machines) {
+      const text = await withTimeout(m.consoleOutput(), 10_000).catch(() => undefined);
+      if (text === undefined) continue;
+      const part = text.slice(start.get(m.id) ?? 0);
+      consoles.set(m.id, part);
+      if (start.has(m.id)) {
+        await mkdir(join(dir, m.id), { recursive: true });
+        await writeFile(join(dir, m.id, 'console.txt'), part);
+      }
+    }
+    return consoles;
+  }
+
+  /** Destroy a cluster (unless --remove=false), bounded by destroyTimeoutMs. */
+  private async destroyCluster(cluster: Cluster): Promise<void> {
+    if (this.opts.remove === false) {
+      this.log.info(
+        `keeping the machines of ${cluster.name} (--remove=false): ${cluster.machines.map((m) => `${m.id} ssh port ${m.sshPort}`).join(', ')}`,
+      );
+      return;
+    }
+    const destroyed = await withTimeout(
+      cluster.destroy(),
+      this.opts.destroyTimeoutMs ?? DEFAULT_DESTROY_TIMEOUT_MS,
+    )
+      .then(() => true)
+      .catch((err: unknown) => {
+        this.log.warn(`destroying the cluster of ${cluster.name} failed: ${describe(err)}`);
+        return false;
+      });
+    if (!destroyed) this.log.warn(`cluster of ${cluster.name} may still hold machines`);
   }
 
   /**
@@ -450,22 +580,7 @@ export class Harness {
         const text = await withTimeout(m.consoleOutput(), 10_000).catch(() => undefined);
         if (text !== undefined) consoles.set(m.id, text);
       }
-      if (this.opts.remove !== false) {
-        const destroyed = await withTimeout(
-          cluster.destroy(),
-          this.opts.destroyTimeoutMs ?? DEFAULT_DESTROY_TIMEOUT_MS,
-        )
-          .then(() => true)
-          .catch((err: unknown) => {
-            this.log.warn(`destroying the cluster of ${cluster.name} failed: ${describe(err)}`);
-            return false;
-          });
-        if (!destroyed) this.log.warn(`cluster of ${cluster.name} may still hold machines`);
-      } else {
-        this.log.info(
-          `keeping the machines of ${cluster.name} (--remove=false): ${cluster.machines.map((m) => `${m.id} ssh port ${m.sshPort}`).join(', ')}`,
-        );
-      }
+      await this.destroyCluster(cluster);
     }
     // After destroy, console.txt is complete; it also covers machines that never finished booting.
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
@@ -477,6 +592,41 @@ export class Harness {
     }
     return consoles;
   }
+}
+
+/** How a test's machines are made: from a snapshot or not, alone or shared with its group. */
+interface TestPlan {
+  snapshot: boolean;
+  shared?: SharedMachine | undefined;
+}
+
+/** The machine a group of non-exclusive tests shares (booted by the first test that runs). */
+interface SharedMachine {
+  tests: readonly KolaTest[];
+  cluster?: Cluster | undefined;
+}
+
+function describeGroup(shared: SharedMachine, test: KolaTest): string {
+  const others = shared.tests.filter((t) => t !== test).map((t) => t.name);
+  return others.length > 0 ? others.join(', ') : 'no other test';
+}
+
+/** Boot and SSH time of a cluster's machines: boot is the wall time without the slowest login. */
+function bootTiming(
+  machines: readonly Machine[],
+  wallMs: number,
+): Pick<TestTiming, 'bootMs' | 'sshMs' | 'restored' | 'snapshotMs'> {
+  const ssh = Math.max(0, ...machines.map((m) => (m.timings ? m.timings.loginMs + m.timings.readyMs : 0)));
+  const out: Pick<TestTiming, 'bootMs' | 'sshMs' | 'restored' | 'snapshotMs'> = {
+    bootMs: Math.max(0, wallMs - ssh),
+    sshMs: ssh,
+  };
+  if (machines.length > 0 && machines.every((m) => m.timings?.restored)) {
+    out.restored = true;
+    const wait = Math.max(0, ...machines.map((m) => m.timings?.snapshotWaitMs ?? 0));
+    if (wait > 0) out.snapshotMs = wait;
+  }
+  return out;
 }
 
 function throwFatal(): never {

@@ -1,6 +1,24 @@
 /** PASS, FAIL or SKIP, as Go's testing and mantle's report.json spell them. */
 export type ResultStatus = 'PASS' | 'FAIL' | 'SKIP';
 
+/** Where a top-level test's time went (milliseconds). */
+export interface TestTiming {
+  /** starting its machines (boot or restore, waiting for a snapshot), without the logins */
+  bootMs: number;
+  /** the first SSH logins and readiness checks */
+  sshMs: number;
+  /** getting kolet onto the machines (read-only disk or upload) */
+  koletMs: number;
+  /** the test body and its checks, without kolet's install */
+  bodyMs: number;
+  /** journals, consoles, destroying the machines */
+  teardownMs: number;
+  /** every machine came from a snapshot */
+  restored?: boolean;
+  /** part of bootMs spent waiting for the snapshot to be made (by this test or another) */
+  snapshotMs?: number;
+}
+
 /** The outcome of one test or subtest. */
 export interface TestResult {
   /** full name; subtests are `parent/child` */
@@ -19,6 +37,8 @@ export interface TestResult {
   /** never started (interrupted or a prerequisite failed first) */
   notRun?: boolean;
   timedOut?: boolean;
+  /** top-level tests that started machines: where the time went */
+  timing?: TestTiming;
   subtests: TestResult[];
 }
 

@@ -17,6 +17,7 @@ import {
   type KoletLocation,
 } from '@mantle/kolet';
 import type { ExecResult, Machine } from '../platform/types.js';
+import { KOLET_DISK_CORRUPT, koletDiskInstallCommand } from './disk-install.js';
 
 /**
  * kola's build makes the kolet executable that carries kola's built-in tests' native functions
@@ -51,6 +52,13 @@ export interface RunNativeRequest {
   onReboot?: (mark: string, reboot: number) => void;
 }
 
+/** How kolet got onto a machine: its read-only disk, an SSH upload, or it was there already. */
+export interface KoletInstallInfo {
+  via: 'disk' | 'ssh' | 'present';
+  /** milliseconds, every install on the machine added up */
+  ms: number;
+}
+
 /** How many reboots one native function may ask for before kola gives up (mantle's limit too). */
 export const MAX_NATIVE_REBOOTS = 10;
 
@@ -73,6 +81,8 @@ export class KoletAgent {
   private readonly modules = new WeakMap<Machine, Map<string, Promise<string>>>();
   /** seconds each upload took, for logs and benchmarks */
   readonly uploads: { machine: string; ms: number; bytes: number }[] = [];
+  /** how kolet got onto each machine and how long that took (for per-test timing) */
+  private readonly installTimes = new WeakMap<Machine, KoletInstallInfo>();
 
   constructor(
     readonly artifacts: KoletArtifacts,
@@ -108,15 +118,51 @@ export class KoletAgent {
     this.modules.delete(machine);
   }
 
+  /** How kolet got onto the machine (undefined: not installed by this agent). */
+  installInfo(machine: Machine): KoletInstallInfo | undefined {
+    return this.installTimes.get(machine);
+  }
+
   private async doInstall(machine: Machine): Promise<void> {
+    const started = performance.now();
+    const via = await this.installOnce(machine);
+    const prev = this.installTimes.get(machine);
+    // after a reboot kolet is installed again: the times add up
+    this.installTimes.set(machine, { via, ms: (prev?.ms ?? 0) + performance.now() - started });
+  }
+
+  private async installOnce(machine: Machine): Promise<KoletInstallInfo['via']> {
     const a = this.artifacts;
+    // A read-only disk with this very build attached (qemu): mount it, check the hash, link it.
+    const dev = machine.koletDevice;
+    if (dev && dev.sha256 === a.sha256) {
+      const r = await machine.ssh(koletDiskInstallCommand({ serial: dev.serial, sha256: a.sha256 }), {
+        user: 'root',
+        timeoutMs: PROBE_TIMEOUT_MS,
+      });
+      if (r.exitCode === 0) {
+        this.logger.debug(`${machine.id}: kolet from its read-only disk (${dev.serial})`);
+        return 'disk';
+      }
+      if (r.exitCode === KOLET_DISK_CORRUPT) {
+        throw new OperationError({
+          code: 'KOLET_DISK_CORRUPT',
+          message: `the kolet disk of ${machine.id} does not hold this kolet build: ${r.stderr.trim()}`,
+          hint: 'remove the kolet-disk directory in the mantle cache (~/.cache/mantle/kolet-disk) and run again',
+          details: { machine: machine.id },
+        });
+      }
+      this.logger.debug(
+        `${machine.id}: kolet disk not usable (exit ${r.exitCode}: ${r.stderr.trim()}); uploading over SSH`,
+      );
+    }
     const probe = await machine.ssh(koletProbeCommand({ versionLine: a.versionLine }), {
       user: 'root',
       timeoutMs: PROBE_TIMEOUT_MS,
     });
     if (probe.exitCode === 0) {
       this.logger.debug(`${machine.id}: kolet ${a.versionLine} already installed`);
-      return;
+      return 'present';
     }
     const gz = await this.gz();
     const started = performance.now();
@@ -138,6 +184,7 @@ export class KoletAgent {
     this.logger.debug(
       `${machine.id}: uploaded kolet (${(gz.length / 1e6).toFixed(1)} MB gzip) in ${(ms / 1000).toFixed(1)} s`,
     );
+    return 'ssh';
   }
 
   private gz(): Promise<Buffer> {

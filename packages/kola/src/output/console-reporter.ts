@@ -1,5 +1,5 @@
 import { formatSeconds } from '../registry/duration.js';
-import type { TestResult } from '../harness/test-node.js';
+import type { TestResult, TestTiming } from '../harness/test-node.js';
 
 /** `=== RUN   name`, printed when a test or subtest starts (Go's format, three spaces). */
 export function formatRunLine(name: string): string {
@@ -15,8 +15,24 @@ export function formatResultLines(r: TestResult, depth = 0): string[] {
   const note = r.flake ? ' # flaky' : '';
   const lines = [`${indent}--- ${r.result}: ${r.name} (${formatSeconds(r.durationMs)})${note}`];
   if (r.output.length > 0) for (const l of r.output.split('\n')) lines.push(`${indent}    ${l}`);
+  if (r.timing) lines.push(`${indent}    ${formatTiming(r.timing)}`);
   for (const s of r.subtests) lines.push(...formatResultLines(s, depth + 1));
   return lines;
+}
+
+/** The timing line of a test's block: where its time went (report.json has it as `timing`). */
+export function formatTiming(t: TestTiming): string {
+  const s = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+  let boot = s(t.bootMs);
+  if (t.restored)
+    boot +=
+      (t.snapshotMs ?? 0) >= 50
+        ? ` (restored from a snapshot; ${s(t.snapshotMs ?? 0)} of it waiting for the snapshot)`
+        : ' (restored from a snapshot)';
+  return (
+    `timing: boot ${boot}, ssh ${s(t.sshMs)}, kolet ${s(t.koletMs)}, ` +
+    `body ${s(t.bodyMs)}, teardown ${s(t.teardownMs)}`
+  );
 }
 
 /** The last line of a run: `PASS, output in DIR` or `FAIL, output in DIR`. */

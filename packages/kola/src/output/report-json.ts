@@ -15,6 +15,18 @@ export interface ReportTest {
   interrupted?: boolean;
   notRun?: boolean;
   timedOut?: boolean;
+  /**
+   * kola's addition (mantle's readers ignore unknown fields): where a top-level test's time
+   * went, in nanoseconds like `duration`; `restored` when its machines came from a snapshot
+   */
+  timing?: {
+    boot: number;
+    ssh: number;
+    kolet: number;
+    body: number;
+    teardown: number;
+    restored?: boolean;
+  };
 }
 
 /** reports/report.json: `{"tests":[...],"result","platform","version"}`, subtests as `parent/child`. */
@@ -44,6 +56,17 @@ export function buildReport(
     if (r.interrupted) t.interrupted = true;
     if (r.notRun) t.notRun = true;
     if (r.timedOut) t.timedOut = true;
+    if (r.timing) {
+      const ns = (ms: number): number => Math.round(ms * 1e6);
+      t.timing = {
+        boot: ns(r.timing.bootMs),
+        ssh: ns(r.timing.sshMs),
+        kolet: ns(r.timing.koletMs),
+        body: ns(r.timing.bodyMs),
+        teardown: ns(r.timing.teardownMs),
+      };
+      if (r.timing.restored) t.timing.restored = true;
+    }
     return t;
   });
   return { tests, result: meta.result, platform: meta.platform, version: meta.version ?? '' };

@@ -11,6 +11,8 @@ export interface PlatformContext {
   logger: Logger;
   signal: AbortSignal;
   env: NodeJS.ProcessEnv;
+  /** the kolet executable the run's tests need, for platforms that can attach it to machines */
+  kolet?: { path: string; sha256: string } | undefined;
 }
 
 /** Creates a platform's Flight; imports the platform's code lazily so start-up stays fast. */
@@ -29,6 +31,7 @@ export const platforms: Record<string, PlatformFactory> = {
         ctx.run,
         { outputDir: ctx.outputDir, logger: ctx.logger, signal: ctx.signal },
         ctx.env,
+        ctx.kolet,
       ),
     );
   },

@@ -24,6 +24,20 @@ export interface MachineExecOptions {
   onStderr?: (chunk: Buffer) => void;
 }
 
+/** Where a machine's start-up time went (milliseconds), for per-test timing reports. */
+export interface MachineTimings {
+  /** restored from a snapshot instead of booted */
+  restored: boolean;
+  /** from starting the VM to sshd answering (a cloud: to the instance answering SSH) */
+  qemuToSshMs: number;
+  /** the first SSH login (0 for a restored machine: its login is part of readyMs) */
+  loginMs: number;
+  /** readiness checks after login (a restored machine: logging in and taking its new identity) */
+  readyMs: number;
+  /** waiting for the snapshot this machine was restored from (0 when it existed already) */
+  snapshotWaitMs?: number;
+}
+
 export interface Machine {
   /** stable within a run, used for the per-machine output dir (e.g. `qemu-<uuid>`) */
   readonly id: string;
@@ -48,6 +62,13 @@ export interface Machine {
   journalOutput(): Promise<string>;
   /** stop the machine and release everything it holds; idempotent */
   destroy(): Promise<void>;
+  /** how long its start took, once it is up (platforms that measure it) */
+  readonly timings?: MachineTimings;
+  /**
+   * a read-only disk with the kolet executable attached to the machine (its virtio serial and
+   * the executable's sha256), so kolet need not be uploaded; undefined: upload it over SSH
+   */
+  readonly koletDevice?: { serial: string; sha256: string } | undefined;
 }
 
 /** Per-machine options: what to boot it with. */
@@ -56,6 +77,13 @@ export interface MachineOptions {
   ignition?: string;
   /** extra memory in MiB for this machine (defaults to the flight's) */
   memoryMiB?: number;
+  /**
+   * start the machine from a snapshot of an identical machine (same image and merged config)
+   * where the platform can (qemu, one machine without a private LAN): the first such machine
+   * boots and is saved, the others are copies of it with their own disk, SSH port, machine-id
+   * and host keys. Platforms without snapshots boot as usual.
+   */
+  snapshot?: boolean;
 }
 
 export interface Cluster {
@@ -80,6 +108,12 @@ export interface ClusterOptions {
 export interface Flight {
   readonly platform: string;
   newCluster(opts: ClusterOptions): Promise<Cluster>;
+  /**
+   * start making the snapshot that machines with this user data will be restored from (see
+   * MachineOptions.snapshot), before any of them is asked for; platforms without snapshots
+   * leave it out. Errors show when a machine asks for the snapshot (it then boots).
+   */
+  prepareSnapshot?(userData: string | undefined): void;
   /** destroy every cluster and the flight's own resources; idempotent */
   destroy(): Promise<void>;
 }

@@ -50,6 +50,8 @@ const schema = z.object({
   tags: names,
   description: z.string().optional(),
   defaultUser: z.string().min(1).optional(),
+  exclusive: z.boolean().optional(),
+  snapshot: z.boolean().optional(),
 });
 
 /**
@@ -105,6 +107,8 @@ export function normalizeTest(def: TestDefinition, source: string): KolaTest {
     tags: Object.freeze([...new Set(d.tags ?? [])]),
     description: d.description ?? '',
     defaultUser: d.defaultUser ?? 'core',
+    exclusive: d.exclusive ?? true,
+    snapshot: d.snapshot ?? true,
     source,
   };
   return Object.freeze(test);

@@ -26,7 +26,13 @@ export interface BootedMachine {
 export async function bootOneMachine(
   opts: RunOptions,
   ctx: CommandContext,
-  o: { command: string; userData?: string | undefined; platforms?: Record<string, PlatformFactory> },
+  o: {
+    command: string;
+    userData?: string | undefined;
+    platforms?: Record<string, PlatformFactory>;
+    /** the kolet executable the command will run, for platforms that can attach it */
+    kolet?: { path: string; sha256: string } | undefined;
+  },
 ): Promise<BootedMachine> {
   const factory = resolvePlatform(opts.platform, o.platforms ?? defaultPlatforms);
   const out = await prepareOutputDir({
@@ -56,6 +62,7 @@ export async function bootOneMachine(
       logger: ctx.logger,
       signal: ctx.signal,
       env: ctx.env,
+      ...(o.kolet ? { kolet: o.kolet } : {}),
     });
     cluster = await flight.newCluster({
       name: `${opts.basename}-${o.command}`,

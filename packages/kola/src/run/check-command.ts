@@ -53,6 +53,7 @@ export async function checkCommand(
   const booted = await bootOneMachine(run, ctx, {
     command: 'check',
     userData,
+    kolet: { path: kolet.artifacts.executable, sha256: kolet.artifacts.sha256 },
     ...(deps.platforms ? { platforms: deps.platforms } : {}),
   });
   try {

@@ -59,6 +59,13 @@ export const RunOptionsSchema = z.object({
   exttest: list,
   sshRetries: z.number().int().min(1).max(100_000).default(60),
   sshTimeoutSec: z.number().positive().max(3600).default(10),
+  /**
+   * restore machines from a snapshot where several of a run's machines boot the same config
+   * (--snapshot, on by default; --no-snapshot boots every machine)
+   */
+  snapshot: z.boolean().default(true),
+  /** let `exclusive: false` tests share a machine (--share, on by default; --no-share: one each) */
+  share: z.boolean().default(true),
   qemu: QemuRunOptionsSchema.default({ tpm: false, accel: 'auto' }),
 });
 
@@ -87,6 +94,8 @@ const FLAG_OF: Record<string, string> = {
   exttest: '--exttest',
   sshRetries: '--ssh-retries',
   sshTimeoutSec: '--ssh-timeout',
+  snapshot: '--snapshot',
+  share: '--share',
   'qemu.image': '--qemu-image',
   'qemu.kernel': '--qemu-kernel',
   'qemu.initrd': '--qemu-initrd',
@@ -156,6 +165,7 @@ export function qemuFlightOptions(
   opts: RunOptions,
   flight: FlightOptions,
   env?: NodeJS.ProcessEnv,
+  kolet?: { path: string; sha256: string },
 ): QemuFlightOptions {
   const q = opts.qemu;
   const out: QemuFlightOptions = {
@@ -178,5 +188,6 @@ export function qemuFlightOptions(
   const key = userKeyPath(opts);
   if (key) out.keyPath = key;
   if (env) out.env = env;
+  if (kolet) out.koletExecutable = kolet;
   return out;
 }

@@ -140,6 +140,7 @@ export async function runCommand(
       logger: ctx.logger,
       signal: ctx.signal,
       env: ctx.env,
+      ...(kolet ? { kolet: { path: kolet.artifacts.executable, sha256: kolet.artifacts.sha256 } } : {}),
     });
     const harness = new Harness({
       flight,
@@ -150,6 +151,8 @@ export async function runCommand(
       ...(kolet ? { kolet } : {}),
       parallel,
       rerunFailed: opts.rerunFailed,
+      snapshot: opts.snapshot,
+      share: opts.share,
       remove: opts.remove,
       signal: ctx.signal,
       logger: ctx.logger,

@@ -114,6 +114,8 @@ export class FakeMachine implements Machine {
 
 export class FakeCluster implements Cluster {
   readonly machines: FakeMachine[] = [];
+  /** the options each newMachine call got */
+  readonly machineOptions: MachineOptions[] = [];
   destroyed = false;
 
   constructor(
@@ -125,8 +127,9 @@ export class FakeCluster implements Cluster {
     return this.opts.name;
   }
 
-  async newMachine(_userData?: string, _opts?: MachineOptions): Promise<Machine> {
+  async newMachine(_userData?: string, opts: MachineOptions = {}): Promise<Machine> {
     if (this.destroyed) throw new Error(`cluster ${this.name} is destroyed`);
+    this.machineOptions.push(opts);
     const m = new FakeMachine(this, this.machines.length);
     m.printConsole(this.behavior.bootConsole?.(m) ?? `fake: ${m.id} booting\nfake: ${m.id} ready`);
     if (this.behavior.hangBoot) {
@@ -150,9 +153,15 @@ export class FakeCluster implements Cluster {
 export class FakeFlight implements Flight {
   readonly platform = 'fake';
   readonly clusters: FakeCluster[] = [];
+  /** the user data of each prepareSnapshot call */
+  readonly preparedSnapshots: (string | undefined)[] = [];
   destroyed = false;
 
   constructor(readonly behavior: FakeBehavior = {}) {}
+
+  prepareSnapshot(userData: string | undefined): void {
+    this.preparedSnapshots.push(userData);
+  }
 
   newCluster(opts: ClusterOptions): Promise<Cluster> {
     const err = this.behavior.clusterError?.();

@@ -8,6 +8,8 @@ export const basicSsh: KolaTest = defineTest({
   description: 'SSH works and logs in as the core user',
   tags: ['tiny', 'smoke'],
   distros: TINY_DISTROS,
+  // only reads: may share its machine with other such tests
+  exclusive: false,
   run: async (c) => {
     const m = c.machines[0];
     if (!m) return c.fatal('no machine booted');
@@ -22,6 +24,7 @@ export const basicOsRelease: KolaTest = defineTest({
   description: '/usr/lib/os-release has ID and VERSION_ID',
   tags: ['tiny', 'smoke'],
   distros: TINY_DISTROS,
+  exclusive: false,
   run: async (c) => {
     const m = c.machines[0];
     if (!m) return c.fatal('no machine booted');

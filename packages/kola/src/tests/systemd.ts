@@ -3,16 +3,29 @@ import { defineTest } from '../registry/define-test.js';
 import type { KolaTest } from '../types.js';
 
 // Tests for mantle's systemd test image (images/systemd): `kola run -b systemd` or
-// `--image systemd`. Each boots one machine; under TCG a boot takes 20–60 s, so every test checks
+// `--image systemd`. Each runs on one machine; under TCG a boot takes 20–60 s, so every test checks
 // several things on its machine.
 
 const HELLO = 'kola-hello-from-unit';
 
-// Butane: an enabled unit, a masked unit, and a unit whose drop-in changes it.
-// e2scrub_reap.service (enabled in Debian) is the masked one: it runs at idle CPU priority and
-// under TCG holds `systemctl is-system-running --wait` for a minute or more.
-const UNITS_BUTANE = `variant: flatcar
+// Butane for both systemd tests (the same on purpose: kola boots the config once and starts the
+// second machine from a snapshot of the first): an enabled unit, a masked unit, a unit whose
+// drop-in changes it, and a tiny HTTP server by socket activation (sh answers every connection)
+// for the http check. e2scrub_reap.service (enabled in Debian, disabled in the image) is the
+// masked one.
+const SYSTEMD_BUTANE = `variant: flatcar
 version: 1.0.0
+storage:
+  files:
+    - path: /etc/kola/http-ok.sh
+      mode: 0755
+      contents:
+        inline: |
+          #!/bin/sh
+          # Read the request head first: closing with unread input would reset the connection.
+          cr=$(printf '\\r')
+          while IFS= read -r line; do [ "$line" = "$cr" ] || [ -z "$line" ] && break; done
+          printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: 3\\r\\nConnection: close\\r\\n\\r\\nok\\n'
 systemd:
   units:
     - name: kola-hello.service
@@ -43,6 +56,25 @@ systemd:
           contents: |
             [Service]
             Environment=KOLA_GREETING=from-dropin
+    - name: kola-http.socket
+      enabled: true
+      contents: |
+        [Unit]
+        Description=kola: a tiny HTTP server for the http check
+        [Socket]
+        ListenStream=127.0.0.1:8080
+        Accept=yes
+        [Install]
+        WantedBy=sockets.target
+    - name: kola-http@.service
+      contents: |
+        [Unit]
+        Description=kola: answer one HTTP request
+        [Service]
+        ExecStart=/etc/kola/http-ok.sh
+        StandardInput=socket
+        StandardOutput=socket
+        StandardError=journal
     - name: e2scrub_reap.service
       mask: true
 `;
@@ -54,7 +86,7 @@ export const systemdUnits: KolaTest = defineTest({
     'Ignition units on a systemd image: enabled, masked and drop-in; their output reaches the journal',
   tags: ['systemd', 'units', 'journal', 'ignition'],
   distros: ['systemd'],
-  userData: UNITS_BUTANE,
+  userData: SYSTEMD_BUTANE,
   run: async (c) => {
     const m = c.machines[0];
     if (!m) return c.fatal('no machine booted');
@@ -104,45 +136,6 @@ export const systemdUnits: KolaTest = defineTest({
   },
 });
 
-// A tiny HTTP server by socket activation (sh answers every connection), for the http check.
-const KOLET_BUTANE = `variant: flatcar
-version: 1.0.0
-storage:
-  files:
-    - path: /etc/kola/http-ok.sh
-      mode: 0755
-      contents:
-        inline: |
-          #!/bin/sh
-          # Read the request head first: closing with unread input would reset the connection.
-          cr=$(printf '\\r')
-          while IFS= read -r line; do [ "$line" = "$cr" ] || [ -z "$line" ] && break; done
-          printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: 3\\r\\nConnection: close\\r\\n\\r\\nok\\n'
-systemd:
-  units:
-    - name: kola-http.socket
-      enabled: true
-      contents: |
-        [Unit]
-        Description=kola: a tiny HTTP server for the http check
-        [Socket]
-        ListenStream=127.0.0.1:8080
-        Accept=yes
-        [Install]
-        WantedBy=sockets.target
-    - name: kola-http@.service
-      contents: |
-        [Unit]
-        Description=kola: answer one HTTP request
-        [Service]
-        ExecStart=/etc/kola/http-ok.sh
-        StandardInput=socket
-        StandardOutput=socket
-        StandardError=journal
-    - name: e2scrub_reap.service
-      mask: true
-`;
-
 /** Twelve kinds of checks that must all pass on the systemd image (run by kola after the body). */
 export const SYSTEMD_PASSING_CHECKS = `# kola runs this with kolet on the machine after systemd.kolet's body
 user:
@@ -175,10 +168,12 @@ mount:
 command:
   systemctl is-system-running: { exit-status: 0, stdout: [running] }
   id -un: { exit-status: 0, stdout: ['/^root$/'] }
+# generous timeouts: under TCG on a loaded host a socket-activated sh or a getaddrinfo queued
+# behind the other checks' file reads takes seconds (the defaults, 2 s and 5 s, failed at load 20)
 dns:
-  localhost: { resolvable: true, addrs: [127.0.0.1] }
+  localhost: { resolvable: true, addrs: [127.0.0.1], timeout: 60s }
 http:
-  http://127.0.0.1:8080/: { status: 200, body: [ok], headers: ['Content-Type: text/plain'] }
+  http://127.0.0.1:8080/: { status: 200, body: [ok], headers: ['Content-Type: text/plain'], timeout: 60s }
 package:
   openssh-server: { installed: true }
   systemd: { installed: true }
@@ -213,7 +208,7 @@ export const systemdKolet: KolaTest = defineTest({
   description: 'kolet on the systemd image: a native function, a passing check spec and a failing one',
   tags: ['systemd', 'kolet', 'checks', 'native'],
   distros: ['systemd'],
-  userData: KOLET_BUTANE,
+  userData: SYSTEMD_BUTANE,
   checks: SYSTEMD_PASSING_CHECKS,
   nativeFuncs: {
     // Runs inside kolet on the machine, as root.

@@ -10,10 +10,12 @@ import { resolveAccel } from './accel.js';
 import { trackTempDir } from './child.js';
 import { resolveUefiFirmware, type UefiFirmware } from './firmware.js';
 import { mantleCacheDir, resolveBootSource } from './image.js';
+import { koletDiskImage } from './kolet-disk.js';
 import { startLanSwitch, type LanSwitch } from './lan-switch.js';
 import { QemuMachine, type ClusterContext, type FlightContext } from './machine.js';
 import { resolveQemuOptions, type QemuArch, type QemuFlightOptions } from './options.js';
 import type { Cluster, ClusterOptions, Flight, Machine, MachineOptions } from '../types.js';
+import { SnapshotStore } from './snapshot.js';
 
 const QEMU_TOOLS: Record<QemuArch, { binary: string; debianPackage: string }> = {
   x86_64: { binary: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86' },
@@ -97,6 +99,15 @@ export async function createQemuFlight(options: QemuFlightOptions): Promise<Flig
   try {
     const key = await generateKeyPair({ dir: join(tmp, 'ssh'), name: 'id_ed25519', comment: 'kola@mantle' });
     flight.context = {
+      outputDir: opts.outputDir,
+      koletDisk: opts.koletExecutable
+        ? await koletDiskImage(
+            opts.koletExecutable,
+            opts.cacheDir ?? mantleCacheDir(opts.env),
+            logger,
+            opts.env,
+          )
+        : undefined,
       opts,
       logger,
       qemuBinary,
@@ -108,6 +119,7 @@ export async function createQemuFlight(options: QemuFlightOptions): Promise<Flig
       publicKeys: [key.publicKey, ...userKeys],
       tmpDir: tmp,
     };
+    flight.snapshots = new SnapshotStore(flight.context, logger);
   } catch (err) {
     await flight.destroy();
     throw err;
@@ -159,6 +171,7 @@ async function readUserKey(path: string): Promise<string[]> {
 class QemuFlight implements Flight {
   readonly platform = 'qemu';
   context: FlightContext | undefined;
+  snapshots: SnapshotStore | undefined;
   private readonly clusters = new Set<QemuCluster>();
   private destroying: Promise<void> | undefined;
   private readonly unregister: () => void;
@@ -177,14 +190,24 @@ class QemuFlight implements Flight {
     if (!ctx) throw new Error('flight is not initialised');
     await mkdir(opts.outputDir, { recursive: true });
     const lan = opts.privateNetwork === false ? undefined : await startLanSwitch();
-    const cluster = new QemuCluster(ctx, opts, lan, (c) => this.clusters.delete(c));
+    // Snapshots need identical devices and no state outside qemu and its files: no private LAN
+    // (each machine has its own address there), no TPM (swtpm's state), no UEFI (its variables).
+    const snapshots = lan || ctx.uefi || ctx.opts.tpm ? undefined : this.snapshots;
+    const cluster = new QemuCluster(ctx, opts, lan, snapshots, (c) => this.clusters.delete(c));
     this.clusters.add(cluster);
     return cluster;
   }
 
+  prepareSnapshot(userData: string | undefined): void {
+    const ctx = this.context;
+    if (this.destroying || !ctx || ctx.uefi || ctx.opts.tpm) return;
+    // get() logs and remembers a failure; the machines that ask for the snapshot then boot.
+    void this.snapshots?.get(userData, undefined).catch(() => undefined);
+  }
+
   destroy(): Promise<void> {
     this.destroying ??= (async () => {
-      await Promise.allSettled([...this.clusters].map((c) => c.destroy()));
+      await Promise.allSettled([...[...this.clusters].map((c) => c.destroy()), this.snapshots?.destroy()]);
       await rm(this.tmp, { recursive: true, force: true });
       this.untrackTmp();
       this.unregister();
@@ -208,6 +231,7 @@ class QemuCluster implements Cluster {
     private readonly flight: FlightContext,
     opts: ClusterOptions,
     private readonly lan: LanSwitch | undefined,
+    private readonly snapshots: SnapshotStore | undefined,
     private readonly onDestroyed: (c: QemuCluster) => void,
   ) {
     this.name = opts.name;
@@ -242,7 +266,13 @@ class QemuCluster implements Cluster {
     });
     this.all.add(m);
     try {
-      await m.boot(userData, opts);
+      const waitStart = performance.now();
+      const snapshot =
+        opts.snapshot && this.snapshots
+          ? await abortable(this.snapshots.get(opts.ignition ?? userData, opts.memoryMiB), this.ctx.signal)
+          : undefined;
+      if (snapshot) await m.restore(snapshot, performance.now() - waitStart);
+      else await m.boot(userData, opts);
     } catch (err) {
       await m.destroy();
       throw err;
@@ -259,4 +289,16 @@ class QemuCluster implements Cluster {
     })();
     return this.destroying;
   }
+}
+
+// Wait for a promise unless the signal fires first (a test timeout while its snapshot is made:
+// the snapshot goes on for the other tests).
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(new InterruptedError('abort signal'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new InterruptedError('abort signal'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { InterruptedError, MantleError, OperationError } from '@mantle/core/errors';
@@ -9,9 +9,11 @@ import {
   SshErrorCode,
   connectWithRetry,
   shellQuote,
+  shellQuoteWord,
   type SshClient,
   type SshExecOptions,
 } from '@mantle/core/ssh';
+import type { ExecResult, Machine, MachineExecOptions, MachineTimings } from '../types.js';
 import type { Accel } from './accel.js';
 import { consoleTail, fileSize, waitForSsh, waitForSshDown, type WaitOutcome } from './boot-wait.js';
 import { describeExit, spawnGuarded, trackTempDir, type ChildHandle } from './child.js';
@@ -22,11 +24,17 @@ import type { LanSwitch } from './lan-switch.js';
 import type { ResolvedQemuOptions } from './options.js';
 import { freeTcpPort, freeUdpPort, isPortClash } from './ports.js';
 import { buildQemuArgs, randomMac, type QemuMachineSpec } from './qemu-args.js';
+import { connectQmp } from './qmp.js';
+import { reidentify } from './reidentify.js';
+import type { MachineSnapshot } from './snapshot-files.js';
 import { startSwtpm, type Swtpm } from './swtpm.js';
-import type { ExecResult, Machine, MachineExecOptions } from '../types.js';
 
 /** What every machine of a flight shares (made once by the flight). */
 export interface FlightContext {
+  /** the run's output directory (snapshot templates write their console there) */
+  outputDir: string;
+  /** a read-only ext4 image holding the kolet executable, attached to every machine */
+  koletDisk?: { path: string; sha256: string } | undefined;
   opts: ResolvedQemuOptions;
   logger: Logger;
   qemuBinary: string;
@@ -57,6 +65,14 @@ export const LAN_PREFIX_LENGTH = 24;
 
 const PORT_CLASH_RETRIES = 3;
 const DEFAULT_USER = 'core';
+/** The serial of the read-only disk that carries kolet (see KoletAgent). */
+export const KOLET_DISK_SERIAL = 'kolet';
+
+/** How a template becomes a snapshot: where its disk overlay and RAM file go. */
+export interface TemplateOptions {
+  /** the snapshot directory: disk.qcow2 and ram live there after the template quits */
+  dir: string;
+}
 
 /** One qemu virtual machine (see Machine for the contract). */
 export class QemuMachine implements Machine {
@@ -83,6 +99,8 @@ export class QemuMachine implements Machine {
   private readonly onDestroyed: ((m: QemuMachine) => void) | undefined;
   private installFallback = false;
   private rootViaSudo = false;
+  private template: TemplateOptions | undefined;
+  private bootTimings: MachineTimings = { restored: false, qemuToSshMs: 0, loginMs: 0, readyMs: 0 };
   /** the flight's and the cluster's abort signals (Ctrl-C, test timeout) in one */
   private readonly signal: AbortSignal | undefined;
 
@@ -107,15 +125,47 @@ export class QemuMachine implements Machine {
     return this.lanIp;
   }
 
-  /** Prepare files, start qemu, wait for SSH and readiness; on failure call destroy(). */
-  async boot(userData: string | undefined, opts: { ignition?: string; memoryMiB?: number }): Promise<void> {
-    const { flight, cluster } = this;
-    const o = flight.opts;
-    // Registered first, so an interrupt at any later point still tears everything down.
+  get timings(): MachineTimings {
+    return { ...this.bootTimings };
+  }
+
+  get koletDevice(): { serial: string; sha256: string } | undefined {
+    const d = this.flight.koletDisk;
+    return d ? { serial: KOLET_DISK_SERIAL, sha256: d.sha256 } : undefined;
+  }
+
+  /** The spec and files of a booted template, for the snapshot made from it. */
+  get templateSpec(): { spec: QemuMachineSpec; consolePath: string; readiness: string | undefined } {
+    if (!this.spec) throw new Error(`machine ${this.id} has not booted`);
+    return { spec: { ...this.spec }, consolePath: this.consolePath, readiness: this.readiness };
+  }
+
+  // Registered first, so an interrupt at any later point still tears everything down.
+  private async setUp(): Promise<void> {
     this.unregisterCleanup = onCleanup(() => this.destroy(), `qemu machine ${this.id}`);
     this.untrackTmp = trackTempDir(this.tmp);
     await mkdir(this.outputDir, { recursive: true });
     await mkdir(this.tmp, { recursive: true, mode: 0o700 });
+  }
+
+  /**
+   * Boot a snapshot template: an ordinary boot, but its RAM is a shared file and its disk overlay
+   * lives in the snapshot directory, so saveSnapshot() can leave both behind.
+   */
+  async bootTemplate(
+    userData: string | undefined,
+    opts: { ignition?: string; memoryMiB?: number },
+    template: TemplateOptions,
+  ): Promise<void> {
+    this.template = template;
+    await this.boot(userData, opts);
+  }
+
+  /** Prepare files, start qemu, wait for SSH and readiness; on failure call destroy(). */
+  async boot(userData: string | undefined, opts: { ignition?: string; memoryMiB?: number }): Promise<void> {
+    const { flight, cluster } = this;
+    const o = flight.opts;
+    await this.setUp();
 
     const lan = cluster.lan
       ? {
@@ -154,8 +204,14 @@ export class QemuMachine implements Machine {
       if (boot.append) spec.append = boot.append;
     }
     if (boot.disk) {
-      spec.disk = join(this.tmp, 'disk.qcow2');
+      spec.disk = join(this.template?.dir ?? this.tmp, 'disk.qcow2');
       await createOverlay(await flight.qemuImg(), boot.disk, spec.disk, this.log);
+    }
+    if (flight.koletDisk) spec.readOnlyDisks = [{ path: flight.koletDisk.path, serial: KOLET_DISK_SERIAL }];
+    if (this.template) {
+      spec.memoryFile = { path: join(this.template.dir, 'ram'), shared: true };
+      spec.qmpSocket = join(this.tmp, 'qmp.sock');
+      spec.snapshotTemplate = true;
     }
     if (flight.uefi) {
       const vars = join(this.tmp, 'uefi-vars.fd');
@@ -176,6 +232,12 @@ export class QemuMachine implements Machine {
     await this.client(DEFAULT_USER);
     const connected = Date.now();
     await this.checkReady(deadline);
+    this.bootTimings = {
+      restored: false,
+      qemuToSshMs: sshUp - started,
+      loginMs: connected - sshUp,
+      readyMs: Date.now() - connected,
+    };
     this.log.debug(
       `boot phases: sshd up (${via}) ${sshUp - started} ms, login ${connected - sshUp} ms, readiness ${Date.now() - connected} ms`,
     );
@@ -184,9 +246,147 @@ export class QemuMachine implements Machine {
     );
   }
 
+  /**
+   * Start as a copy of a snapshot: the template's RAM file mapped copy-on-write, its device state
+   * loaded over QMP (`migrate-incoming`), a new overlay over its frozen disk, a new SSH port (the
+   * guest side of the forward is unchanged), then a fresh identity (see reidentify).
+   */
+  async restore(snapshot: MachineSnapshot, snapshotWaitMs = 0): Promise<void> {
+    const { flight } = this;
+    const o = flight.opts;
+    await this.setUp();
+    // The template's console first, so the boot is in every machine's console.txt.
+    await copyFile(snapshot.consolePath, this.consolePath);
+    await appendFile(this.consolePath, `\n--- kola: ${this.id} restored from snapshot ${snapshot.key} ---\n`);
+    await copyFile(snapshot.ignitionPath, join(this.outputDir, 'ignition.json'));
+    const spec: QemuMachineSpec = {
+      ...snapshot.spec,
+      consolePath: this.consolePath,
+      consoleAppend: true,
+      pidfile: join(this.tmp, 'qemu.pid'),
+      sshPort: 0,
+      qmpSocket: join(this.tmp, 'qmp.sock'),
+      memoryFile: { path: snapshot.ramPath, shared: false },
+      snapshotTemplate: false,
+      incoming: true,
+    };
+    if (snapshot.diskPath) {
+      spec.disk = join(this.tmp, 'disk.qcow2');
+      // the template's overlay is qcow2 whatever the image's format
+      await createOverlay(
+        await flight.qemuImg(),
+        { path: snapshot.diskPath, format: 'qcow2', virtualSize: 0 },
+        spec.disk,
+        this.log,
+      );
+    }
+    this.spec = spec;
+    this.readiness = snapshot.readiness as typeof this.readiness;
+
+    const started = Date.now();
+    const deadline = started + o.sshRetries * o.sshTimeoutSec * 1000;
+    await this.startQemuAndWait(deadline, async () => {
+      const qmp = await connectQmp(spec.qmpSocket!, {
+        exited: this.qemu!.exited,
+        ...(this.signal ? { signal: this.signal } : {}),
+      });
+      try {
+        await qmp.execute('migrate-set-capabilities', {
+          capabilities: [{ capability: 'x-ignore-shared', state: true }],
+        });
+        await qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuoteWord(snapshot.statePath)}` });
+        // Probe only once the guest runs: a SYN forwarded while it is still being loaded is
+        // dropped, and qemu's user network retransmits it only seconds later.
+        for (;;) {
+          this.throwIfAborted();
+          const st = await qmp.execute<{ status?: string }>('query-status');
+          if (st.status === 'running') break;
+          if (st.status !== 'inmigrate' && st.status !== 'prelaunch')
+            throw new OperationError({
+              code: 'QEMU_RESTORE_FAILED',
+              message: `machine ${this.id}: restoring snapshot ${snapshot.key} left qemu ${st.status ?? 'in an unknown state'}`,
+              hint: 'run with --no-snapshot to boot every machine',
+            });
+          await new Promise((res) => setTimeout(res, 10));
+        }
+      } finally {
+        qmp.close();
+      }
+    });
+    const sshUp = Date.now();
+    // The first login is the identity change's own (the template proved the machine ready).
+    // As root through sudo on a systemd image: a root SSH login would start root's systemd user
+    // manager (seconds under TCG) that only a test which logs in as root needs.
+    await reidentify(
+      {
+        id: this.id,
+        asRoot: (command, opts) =>
+          this.readiness === 'systemd'
+            ? this.ssh(shellQuote(['sudo', '-n', 'sh', '-c', command]), opts)
+            : this.ssh(command, { ...opts, user: 'root' }),
+      },
+      { log: this.log, timeoutMs: o.sshTimeoutSec * 1000 * 3 },
+    );
+    this.bootTimings = {
+      restored: true,
+      qemuToSshMs: sshUp - started,
+      loginMs: 0,
+      readyMs: Date.now() - sshUp,
+      snapshotWaitMs,
+    };
+    this.log.debug(
+      `restored from ${snapshot.key}: sshd up ${sshUp - started} ms, login and new identity ${Date.now() - sshUp} ms`,
+    );
+  }
+
+  /**
+   * Save a booted template's state into its snapshot directory and stop it: SSH sessions
+   * closed (a TCP connection cannot survive into a copy), the guest paused, the device state
+   * written by `migrate` to `state` (the RAM stays in the shared file: x-ignore-shared), qemu
+   * told to quit, which flushes the disk overlay. Written to a temp name and renamed, so an
+   * interrupted save leaves no state file that looks complete.
+   */
+  async saveSnapshot(statePath: string): Promise<void> {
+    if (!this.template || !this.spec?.qmpSocket || !this.qemu)
+      throw new Error(`machine ${this.id} is not a running snapshot template`);
+    await this.closeClients();
+    const qmp = await connectQmp(this.spec.qmpSocket, {
+      exited: this.qemu.exited,
+      ...(this.signal ? { signal: this.signal } : {}),
+    });
+    const partial = `${statePath}.partial`;
+    try {
+      await qmp.execute('migrate-set-capabilities', {
+        capabilities: [{ capability: 'x-ignore-shared', state: true }],
+      });
+      await qmp.execute('stop');
+      await qmp.execute('migrate', { uri: `exec:cat > ${shellQuoteWord(partial)}` });
+      for (;;) {
+        this.throwIfAborted();
+        const r = await qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
+        if (r.status === 'completed') break;
+        if (r.status === 'failed' || r.status === 'cancelled')
+          throw new OperationError({
+            code: 'QEMU_SNAPSHOT_FAILED',
+            message: `saving the state of ${this.id} failed: ${r['error-desc'] ?? r.status}`,
+            hint: 'run with --no-snapshot to boot every machine',
+          });
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      await qmp.execute('quit').catch(() => undefined);
+    } finally {
+      qmp.close();
+    }
+    await this.qemu.exited;
+    await rename(partial, statePath);
+  }
+
   // Start qemu on fresh ports, retrying when another process took a port between our check
   // and qemu's bind; then wait for SSH (or the console marker).
-  private async startQemuAndWait(deadline: number): Promise<'banner' | 'marker'> {
+  private async startQemuAndWait(
+    deadline: number,
+    afterSpawn?: () => Promise<void>,
+  ): Promise<'banner' | 'marker'> {
     const spec = this.spec!;
     for (let attempt = 1; ; attempt++) {
       this.throwIfAborted();
@@ -200,7 +400,19 @@ export class QemuMachine implements Machine {
       this.port = spec.sshPort;
       const args = buildQemuArgs(spec);
       this.qemu = await spawnGuarded(this.flight.qemuBinary, args, { cwd: this.tmp, logger: this.log });
-      const outcome = await this.waitForSshOrExit(deadline, 0);
+      const consoleOffset = spec.consoleAppend ? await fileSize(this.consolePath) : 0;
+      let outcome: WaitOutcome;
+      try {
+        await afterSpawn?.();
+        // A restored machine's console holds the template's ready marker already, and its sshd
+        // listens: wait for its banner on one connection at a time.
+        outcome = await this.waitForSshOrExit(deadline, consoleOffset, spec.incoming ? 'single' : undefined);
+      } catch (err) {
+        // e.g. QMP refused: a port clash shows in qemu's exit, anything else is the error
+        const info = await Promise.race([this.qemu.exited, new Promise((r) => setTimeout(r, 200))]);
+        if (!(info && isPortClash(this.qemu.outputTail(30)) && attempt < PORT_CLASH_RETRIES)) throw err;
+        outcome = { kind: 'stopped', reason: 'qemu exited' };
+      }
       if (outcome.kind === 'ready') return outcome.via;
       const stderr = this.qemu.outputTail(30);
       if (outcome.kind === 'stopped' && isPortClash(stderr) && attempt < PORT_CLASH_RETRIES) {
@@ -214,10 +426,10 @@ export class QemuMachine implements Machine {
   private async waitForSshOrExit(
     deadline: number,
     consoleOffset: number,
-    probes?: 'fast' | 'off',
+    probes?: 'fast' | 'off' | 'single',
   ): Promise<WaitOutcome> {
     const qemu = this.qemu!;
-    const marker = this.flight.boot.ready?.marker;
+    const marker = probes === 'single' ? undefined : this.flight.boot.ready?.marker;
     return waitForSsh({
       port: this.port,
       deadline,
@@ -369,6 +581,10 @@ export class QemuMachine implements Machine {
       perTryTimeoutMs: o.sshTimeoutSec * 1000,
       backoff: { initialMs: 200, factor: 1.5, maxMs: 2000 },
       hostKeyPolicy: 'insecure',
+      // A TCG guest on a loaded host can go quiet for many seconds (sshd not scheduled while
+      // the boot goes on): a minute of silence, not 15 s, means the connection is gone.
+      keepaliveIntervalMs: 5000,
+      keepaliveCountMax: 12,
       // root may be refused (sshd PermitRootLogin no): that is answered by sudo, not retried
       authFailureRetries: user === 'root' ? 0 : 2,
       logger: this.log,
@@ -519,6 +735,17 @@ export class QemuMachine implements Machine {
     }
   }
 
+  // Close SSH sessions and wait (briefly) for the goodbyes to reach the guest.
+  private async closeClients(): Promise<void> {
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.allSettled(
+      clients.map((p) =>
+        p.then((c) => Promise.race([c.close(), new Promise<void>((r) => setTimeout(r, 2000))])),
+      ),
+    );
+  }
+
   private dropClients(): void {
     for (const p of this.clients.values())
       void p.then(
@@ -560,13 +787,7 @@ export class QemuMachine implements Machine {
   }
 
   private async teardown(): Promise<void> {
-    const clients = [...this.clients.values()];
-    this.clients.clear();
-    await Promise.allSettled(
-      clients.map((p) =>
-        p.then((c) => Promise.race([c.close(), new Promise<void>((r) => setTimeout(r, 2000))])),
-      ),
-    );
+    await this.closeClients();
     await this.qemu?.stop(3000);
     await this.swtpm?.process.stop(1000);
     if (this.lanPort !== undefined) this.cluster.lan?.removeMember(this.lanPort);

@@ -54,6 +54,11 @@ export interface QemuFlightOptions extends FlightOptions {
   tmpDir?: string;
   /** environment for locating tools and the cache (default process.env) */
   env?: NodeJS.ProcessEnv;
+  /**
+   * the kolet executable to hand every machine on a read-only disk (instead of an SSH upload),
+   * with its sha256; the disk image is made once and cached by that hash
+   */
+  koletExecutable?: { path: string; sha256: string };
 }
 
 /** The options with every default applied. */

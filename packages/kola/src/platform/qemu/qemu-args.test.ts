@@ -99,6 +99,36 @@ describe('buildQemuArgs', () => {
     expect(values(args, '-initrd')).toEqual(['/i']);
     expect(values(args, '-append')).toEqual(['console=ttyS0 x=1']);
   });
+
+  test('a snapshot template keeps its RAM in a shared file and a QMP socket; a copy maps it privately and waits for its state', () => {
+    const template = buildQemuArgs({
+      ...base,
+      memoryFile: { path: '/s/ram', shared: true },
+      qmpSocket: '/t/qmp.sock',
+      snapshotTemplate: true,
+    });
+    expect(values(template, '-object')).toEqual([
+      'memory-backend-file,id=ram0,size=512M,mem-path=/s/ram,share=on',
+    ]);
+    expect(values(template, '-machine')).toEqual(['q35,memory-backend=ram0']);
+    expect(values(template, '-qmp')).toEqual(['unix:/t/qmp.sock,server=on,wait=off']);
+    expect(values(template, '-global')).toEqual(['migration.store-global-state=off']);
+    expect(template).not.toContain('-incoming');
+
+    const copy = buildQemuArgs({
+      ...base,
+      memoryFile: { path: '/s/ram', shared: false },
+      qmpSocket: '/t2/qmp.sock',
+      incoming: true,
+      consoleAppend: true,
+      readOnlyDisks: [{ path: '/c/kolet.ext4', serial: 'kolet' }],
+    });
+    expect(values(copy, '-object')[0]).toContain('share=off');
+    expect(values(copy, '-incoming')).toEqual(['defer']);
+    expect(values(copy, '-chardev')[0]).toBe('file,id=console0,path=/out/console.txt,append=on');
+    expect(values(copy, '-drive')).toContain('if=none,id=ro0,format=raw,readonly=on,file=/c/kolet.ext4');
+    expect(values(copy, '-device')).toContain('virtio-blk-pci,drive=ro0,serial=kolet');
+  });
 });
 
 test('randomMac is a unicast MAC in 52:54:00', () => {

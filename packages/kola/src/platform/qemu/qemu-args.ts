@@ -30,6 +30,21 @@ export interface QemuMachineSpec {
   lan?: { mac: string; localPort: number; switchPort: number };
   /** swtpm control socket */
   tpmSocket?: string;
+  /** a QMP socket (unix) kola talks to: to save the machine's state, or to restore it */
+  qmpSocket?: string;
+  /**
+   * guest RAM in a file: `shared` (a snapshot template, MAP_SHARED: the file holds its RAM) or
+   * not (a restored machine, MAP_PRIVATE: copy-on-write over the template's RAM)
+   */
+  memoryFile?: { path: string; shared: boolean };
+  /** a snapshot template: its saved state must not say "paused", so restores start running */
+  snapshotTemplate?: boolean;
+  /** wait for `migrate-incoming` on the QMP socket (a restored machine) */
+  incoming?: boolean;
+  /** append to the console file instead of truncating it (a restored machine) */
+  consoleAppend?: boolean;
+  /** read-only raw disks, each a virtio disk with this serial (/sys/block/vdX/serial) */
+  readOnlyDisks?: { path: string; serial: string }[];
 }
 
 /** The fw_cfg key Flatcar's Ignition (and the tiny image) read the config from. */
@@ -57,14 +72,31 @@ export function defaultCpuModel(arch: QemuArch, accel: Accel): string {
 export function buildQemuArgs(spec: QemuMachineSpec): string[] {
   const x86 = spec.arch === 'x86_64';
   const args: string[] = [];
-  const machine = x86 ? `q35${spec.uefi?.secureBoot ? ',smm=on' : ''}` : 'virt';
+  let machine = x86 ? `q35${spec.uefi?.secureBoot ? ',smm=on' : ''}` : 'virt';
+  if (spec.memoryFile) {
+    // -m must match the backend's size; the machine takes its RAM from the backend.
+    args.push(
+      '-object',
+      `memory-backend-file,id=ram0,size=${spec.memoryMiB}M,mem-path=${optValue(spec.memoryFile.path)},` +
+        `share=${spec.memoryFile.shared ? 'on' : 'off'}`,
+    );
+    machine += ',memory-backend=ram0';
+  }
   args.push('-machine', machine, '-accel', spec.accel);
   args.push('-cpu', spec.cpuModel ?? defaultCpuModel(spec.arch, spec.accel));
   args.push('-m', String(spec.memoryMiB), '-smp', String(spec.cpus));
   // No default devices (VGA, default NIC, floppy, CD): fewer devices, faster firmware.
   args.push('-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none');
-  args.push('-chardev', `file,id=console0,path=${optValue(spec.consolePath)}`, '-serial', 'chardev:console0');
+  args.push(
+    '-chardev',
+    `file,id=console0,path=${optValue(spec.consolePath)}${spec.consoleAppend ? ',append=on' : ''}`,
+    '-serial',
+    'chardev:console0',
+  );
   args.push('-pidfile', spec.pidfile);
+  if (spec.qmpSocket) args.push('-qmp', `unix:${optValue(spec.qmpSocket)},server=on,wait=off`);
+  if (spec.snapshotTemplate) args.push('-global', 'migration.store-global-state=off');
+  if (spec.incoming) args.push('-incoming', 'defer');
   // Entropy from the host: key generation on first boot never waits for the guest's crng.
   args.push('-device', 'virtio-rng-pci');
 
@@ -93,6 +125,10 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
       `if=none,id=disk0,format=qcow2,cache=unsafe,discard=unmap,file=${optValue(spec.disk)}`,
     );
     args.push('-device', 'virtio-blk-pci,drive=disk0,serial=primary-disk,bootindex=1');
+  }
+  for (const [i, d] of (spec.readOnlyDisks ?? []).entries()) {
+    args.push('-drive', `if=none,id=ro${i},format=raw,readonly=on,file=${optValue(d.path)}`);
+    args.push('-device', `virtio-blk-pci,drive=ro${i},serial=${d.serial}`);
   }
   if (spec.kernel) {
     args.push('-kernel', spec.kernel);

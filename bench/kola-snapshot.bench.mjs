@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// Machine snapshots, two ways:
+//
+// 1. restored vs cold: through kola's qemu platform on the tiny image, a machine started from a
+//    snapshot (`newMachine(undefined, { snapshot: true })`, after the snapshot exists) against
+//    one booted (`newMachine()`), alternately, one machine at a time, until each is ready (SSH
+//    login and readiness or new identity). Prints the medians, the ratio (goal ≤ 0.2) and the
+//    restored machines' qemu-start → sshd-answering time (goal ≤ 1.5 s).
+// 2. the built-in tiny suite through the built kola bin at -j 2: today's defaults
+//    (`--snapshot --share`: snapshots and shared machines) against `--no-snapshot --no-share`
+//    (every test boots its own), alternately; ratio of wall times (goal ≤ 0.33).
+//
+// Usage: node bench/kola-snapshot.bench.mjs [rounds] [suite-rounds]   (default 5 and 2; needs
+// `pnpm build` and the tiny image)
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const rounds = Number(process.argv[2] ?? 5);
+const suiteRounds = Number(process.argv[3] ?? 2);
+const kolaBin = join(repo, 'packages/kola/dist/cli.js');
+const kola = await import(pathToFileURL(join(repo, 'packages/kola/dist/index.js')).href);
+const core = await import(pathToFileURL(join(repo, 'packages/core/dist/index.js')).href);
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const load = () => spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.split(' ')[0];
+
+async function restoredVsCold(dir) {
+  const logger = core.createLogger({ level: process.env.BENCH_DEBUG ? 'debug' : 'warn' });
+  const { opts } = await kola.chooseImage(kola.parseRunOptions({}), process.env, repo);
+  const flight = await kola.platforms.qemu({
+    run: opts,
+    outputDir: join(dir, 'out'),
+    logger,
+    signal: new AbortController().signal,
+    env: process.env,
+  });
+  const start = async (i, snapshot) => {
+    const c = await flight.newCluster({
+      name: `b${i}-${snapshot}`,
+      outputDir: join(dir, 'out', `b${i}-${snapshot}`),
+      privateNetwork: false,
+    });
+    const t0 = performance.now();
+    const m = await c.newMachine(undefined, snapshot ? { snapshot: true } : {});
+    const ms = performance.now() - t0;
+    const timings = m.timings;
+    await c.destroy();
+    return { ms, timings };
+  };
+  try {
+    const t0 = performance.now();
+    const first = await start(0, true); // makes the snapshot
+    console.error(
+      `snapshot made and first copy ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (load ${load()})`,
+    );
+    if (!first.timings?.restored) throw new Error('the machine was not restored: snapshots do not work here');
+    const cold = [];
+    const restored = [];
+    const toSsh = [];
+    for (let i = 1; i <= rounds; i++) {
+      const order = i % 2 ? [false, true] : [true, false];
+      for (const snap of order) {
+        const r = await start(i, snap);
+        (snap ? restored : cold).push(r.ms);
+        if (snap) toSsh.push(r.timings.qemuToSshMs);
+      }
+      console.error(
+        `round ${i}/${rounds} (load ${load()}): cold ${(cold.at(-1) / 1000).toFixed(2)} s, restored ` +
+          `${(restored.at(-1) / 1000).toFixed(2)} s (sshd answering ${(toSsh.at(-1) / 1000).toFixed(2)} s after qemu started)`,
+      );
+    }
+    return {
+      coldMedianMs: Math.round(median(cold)),
+      restoredMedianMs: Math.round(median(restored)),
+      restoredQemuToSshMedianMs: Math.round(median(toSsh)),
+      ratio: Number(median(restored.map((r, i) => r / cold[i])).toFixed(3)),
+      goal: 0.2,
+    };
+  } finally {
+    await flight.destroy();
+  }
+}
+
+function suite(dir, i, flags) {
+  const out = join(dir, `suite-${i}-${flags.length ? 'today' : 'new'}`);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [kolaBin, 'run', '-j', '2', '--output-dir', out, ...flags], {
+    encoding: 'utf8',
+    timeout: 1_800_000,
+  });
+  const ms = performance.now() - t0;
+  if (r.status !== 0)
+    throw new Error(`kola run ${flags.join(' ')} failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  return ms;
+}
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), 'kola-snapshot-bench-'));
+  try {
+    const machines = rounds > 0 ? await restoredVsCold(dir) : undefined;
+    const today = [];
+    const now = [];
+    for (let i = 0; i < suiteRounds; i++) {
+      const order = i % 2 ? ['now', 'today'] : ['today', 'now'];
+      for (const which of order) {
+        if (which === 'today') today.push(suite(dir, i, ['--no-snapshot', '--no-share']));
+        else now.push(suite(dir, i, []));
+      }
+      console.error(
+        `suite round ${i + 1}/${suiteRounds} (load ${load()}): --no-snapshot --no-share ${(today.at(-1) / 1000).toFixed(1)} s, ` +
+          `defaults (snapshots, sharing) ${(now.at(-1) / 1000).toFixed(1)} s`,
+      );
+    }
+    console.log(
+      JSON.stringify(
+        {
+          bench: 'kola-snapshot',
+          restoredVsCold: machines,
+          tinySuite:
+            suiteRounds > 0
+              ? {
+                  todayFlagsMedianMs: Math.round(median(today)),
+                  snapshotsAndSharingMedianMs: Math.round(median(now)),
+                  ratio: Number(median(now.map((n, i) => n / today[i])).toFixed(3)),
+                  goal: 0.33,
+                }
+              : undefined,
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    if (!process.env.KEEP) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,41 @@
+import { execFileSync } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { newEd25519KeyPair } from '@mantle/core/ssh';
+import { dropbearEd25519Key, reidentifyScript } from './reidentify.js';
+
+describe('reidentify', () => {
+  it("writes dropbear's ed25519 key format: string type, string seed||public key", () => {
+    const k = newEd25519KeyPair('');
+    const blob = dropbearEd25519Key(k.seed, k.publicKeyBytes);
+    expect(blob.readUInt32BE(0)).toBe(11);
+    expect(blob.subarray(4, 15).toString()).toBe('ssh-ed25519');
+    expect(blob.readUInt32BE(15)).toBe(64);
+    expect(blob.subarray(19, 51)).toEqual(k.seed);
+    expect(blob.subarray(51, 83)).toEqual(k.publicKeyBytes);
+    expect(blob.length).toBe(83);
+    // the public half is the key the OpenSSH line names
+    const jwk = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: k.publicKeyBytes.toString('base64url') },
+      format: 'jwk',
+    });
+    expect(jwk.asymmetricKeyType).toBe('ed25519');
+  });
+
+  it('is a POSIX sh script that dash parses, carrying the new machine-id and key', () => {
+    const k = newEd25519KeyPair('');
+    const script = reidentifyScript({
+      machineId: '0123456789abcdef0123456789abcdef',
+      opensshPrivateKey: k.private,
+      publicKey: k.public,
+      dropbearKey: dropbearEd25519Key(k.seed, k.publicKeyBytes),
+      epochSeconds: 1_700_000_000.7,
+      entropy: Buffer.alloc(64, 1),
+    });
+    execFileSync('sh', ['-n', '-c', script]);
+    expect(script).toMatch(/^mid='?0123456789abcdef0123456789abcdef'?$/m);
+    expect(script).toContain('date -u -s @1700000000');
+    expect(script).toContain(Buffer.from(k.private).toString('base64'));
+    expect(script).not.toContain('BEGIN OPENSSH PRIVATE KEY');
+  });
+});

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { OperationError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { newEd25519KeyPair, shellQuoteWord } from '@mantle/core/ssh';
+import type { ExecResult } from '../types.js';
+
+/**
+ * A restored machine starts as an exact copy of its snapshot's template: same machine-id, same
+ * SSH host key, same kernel random state, and a clock that stopped when the template was saved.
+ * reidentify() gives it what a test could notice as its own, from the host:
+ *
+ * - a new /etc/machine-id (where the image has one); the journal directories named after the
+ *   old id get a symlink under the new one, so `journalctl` still finds the boot's entries
+ *   (journald keeps writing under the old id until the next boot);
+ * - a new ed25519 SSH host key, generated here and not in the guest: every copy's kernel random
+ *   generator starts from the same state, so keys made in the guest right after a restore could
+ *   repeat across copies. sshd is told to reload (SIGHUP); dropbear (the tiny image) is started
+ *   again with its own arguments, after its key file was rewritten in dropbear's format;
+ * - the host's time (`date -s`), and 64 bytes of host randomness mixed into the guest's pool.
+ *
+ * Not changed: the boot id (/proc/sys/kernel/random/boot_id) belongs to the kernel's boot, so
+ * restored copies share the template's until they reboot (a reboot gives each its own); uptime
+ * and the journal's boot also continue the template's.
+ */
+export interface IdentityTarget {
+  readonly id: string;
+  /** run a shell command line as root on the machine */
+  asRoot(command: string, opts: { timeoutMs: number }): Promise<ExecResult>;
+}
+
+/** The new identity's public parts, for logs and tests. */
+export interface NewIdentity {
+  machineId: string;
+  hostPublicKey: string;
+}
+
+/** The shell script that installs a new identity (POSIX sh: bash, dash or busybox ash). */
+export function reidentifyScript(opts: {
+  machineId: string;
+  opensshPrivateKey: string;
+  publicKey: string;
+  dropbearKey: Buffer;
+  epochSeconds: number;
+  entropy: Buffer;
+}): string {
+  const q = shellQuoteWord;
+  const b64 = (text: string | Buffer): string => q(Buffer.from(text).toString('base64'));
+  return [
+    'set -e',
+    'umask 022',
+    `date -u -s @${Math.floor(opts.epochSeconds)} >/dev/null 2>&1 || true`,
+    `printf %s ${b64(opts.entropy)} | base64 -d > /dev/urandom || true`,
+    // machine-id, where the image has one (systemd); the journal keeps its entries findable
+    `mid=${q(opts.machineId)}`,
+    'old=$(cat /etc/machine-id 2>/dev/null || true)',
+    'if [ -n "$old" ] && [ "$old" != "$mid" ]; then',
+    '  printf "%s\\n" "$mid" > /etc/machine-id.kola && chmod 0444 /etc/machine-id.kola && mv -f /etc/machine-id.kola /etc/machine-id',
+    '  for d in /var/log/journal /run/log/journal; do',
+    '    if [ -d "$d/$old" ] && [ ! -e "$d/$mid" ]; then ln -s "$old" "$d/$mid"; fi',
+    '  done',
+    'fi',
+    // known_hosts entries of the machine's own old key (the tiny image's sudo shim trusts it
+    // through /run/mantle/sudo-home/.ssh/known_hosts) follow the key
+    `new=${q(opts.publicKey.split(' ')[1] ?? '')}`,
+    'swap_known() {',
+    '  [ -n "$1" ] || return 0',
+    '  for f in /run/mantle/sudo-home/.ssh/known_hosts /root/.ssh/known_hosts /home/*/.ssh/known_hosts; do',
+    '    if [ -f "$f" ]; then sed -i "s|$1|$new|g" "$f"; fi',
+    '  done',
+    '}',
+    // OpenSSH: a new ed25519 host key, then SIGHUP (sshd re-executes itself and rereads it)
+    'if [ -r /run/sshd.pid ] && [ -d /etc/ssh ]; then',
+    '  oldkey=$(cut -d" " -f2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)',
+    '  umask 077',
+    `  printf %s ${b64(opts.opensshPrivateKey)} | base64 -d > /etc/ssh/ssh_host_ed25519_key.kola`,
+    '  mv -f /etc/ssh/ssh_host_ed25519_key.kola /etc/ssh/ssh_host_ed25519_key',
+    '  umask 022',
+    `  printf "%s\\n" ${q(opts.publicKey)} > /etc/ssh/ssh_host_ed25519_key.pub`,
+    '  kill -HUP "$(cat /run/sshd.pid)"',
+    '  swap_known "$oldkey"',
+    'fi',
+    // dropbear loads its keys once: rewrite the key file it was started with (-r) and restart
+    // it with the same arguments; sessions (this one too) are separate processes and stay.
+    'if [ -r /run/dropbear.pid ]; then',
+    '  pid=$(cat /run/dropbear.pid)',
+    '  tr "\\000" "\\n" < /proc/$pid/cmdline > /run/kola-dropbear.argv',
+    '  set --',
+    '  key=""; prev=""',
+    '  while IFS= read -r a; do set -- "$@" "$a"; [ "$prev" = -r ] && key=$a; prev=$a; done < /run/kola-dropbear.argv',
+    '  rm -f /run/kola-dropbear.argv',
+    '  if [ -n "$key" ]; then',
+    '    oldkey=$(dropbearkey -y -f "$key" 2>/dev/null | grep "^ssh-" | cut -d" " -f2 || true)',
+    '    umask 077',
+    `    printf %s ${b64(opts.dropbearKey)} | base64 -d > "$key.kola" && mv -f "$key.kola" "$key"`,
+    '    umask 022',
+    '    kill "$pid"',
+    '    i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done',
+    '    "$@"',
+    '    swap_known "$oldkey"',
+    '  fi',
+    'fi',
+    'echo reidentified',
+  ].join('\n');
+}
+
+/** dropbear's private key format for ed25519: string "ssh-ed25519", string (seed || public key). */
+export function dropbearEd25519Key(seed: Buffer, publicKey: Buffer): Buffer {
+  const str = (b: Buffer): Buffer => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    return Buffer.concat([len, b]);
+  };
+  return Buffer.concat([str(Buffer.from('ssh-ed25519')), str(Buffer.concat([seed, publicKey]))]);
+}
+
+/** Give a restored machine its own identity (see the module comment); runs one command as root. */
+export async function reidentify(
+  machine: IdentityTarget,
+  opts: { log?: Logger; timeoutMs?: number; now?: () => number } = {},
+): Promise<NewIdentity> {
+  const key = newEd25519KeyPair('');
+  const machineId = randomBytes(16).toString('hex');
+  const script = reidentifyScript({
+    machineId,
+    opensshPrivateKey: key.private,
+    publicKey: key.public,
+    dropbearKey: dropbearEd25519Key(key.seed, key.publicKeyBytes),
+    epochSeconds: (opts.now?.() ?? Date.now()) / 1000,
+    entropy: randomBytes(64),
+  });
+  const r = await machine.asRoot(script, { timeoutMs: opts.timeoutMs ?? 60_000 });
+  if (r.exitCode !== 0 || !r.stdout.includes('reidentified')) {
+    throw new OperationError({
+      code: 'QEMU_REIDENTIFY_FAILED',
+      message: `giving the restored machine ${machine.id} its own machine-id and host key failed (exit ${r.exitCode}): ${r.stderr.trim() || '(no stderr)'}`,
+      hint: 'run with --no-snapshot to boot every machine, and report the image',
+      details: { machine: machine.id, exitCode: r.exitCode },
+    });
+  }
+  opts.log?.debug(`new identity: machine-id ${machineId}, host key ${key.public}`);
+  return { machineId, hostPublicKey: key.public };
+}

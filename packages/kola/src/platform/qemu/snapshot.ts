@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InterruptedError, MantleError } from '@mantle/core/errors';
+import type { Logger } from '@mantle/core/log';
+import { machineIgnition } from './kola-ignition.js';
+import { QemuMachine, type ClusterContext, type FlightContext } from './machine.js';
+import type { MachineSnapshot } from './snapshot-files.js';
+
+/**
+ * Machine snapshots: a booted, ready machine saved once per (image, merged config) and copied
+ * for every machine that asks for the same config, instead of booting each.
+ *
+ * How (qemu 7.2, no KVM needed): the template boots with its RAM in a file mapped shared; once
+ * it is ready kola closes its SSH sessions, pauses it and saves only the device state with
+ * `migrate` and the `x-ignore-shared` capability (~0.1 s, a few hundred KiB); qemu quits, which
+ * leaves the disk overlay complete. A copy maps the RAM file privately (copy-on-write: nothing
+ * is read until the guest touches it, and the copies share the host's page cache), loads the
+ * device state with `migrate-incoming`, and runs on its own overlay over the frozen one with its
+ * own SSH port forward (the guest keeps 10.0.2.15:22; only the host port is new). See
+ * reidentify.ts for the identity each copy gets.
+ */
+
+/** The snapshot key of a machine config: its merged Ignition, memory and image (the flight's). */
+export function snapshotKey(ignitionJson: string, memoryMiB: number): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ ignitionJson, memoryMiB, v: 1 }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** The snapshots of one flight, made on first use and kept until the flight is destroyed. */
+export class SnapshotStore {
+  private readonly snapshots = new Map<string, Promise<MachineSnapshot | undefined>>();
+  /** templates booting or being saved, so destroy() can stop them */
+  private readonly templates = new Set<QemuMachine>();
+  private closed = false;
+
+  constructor(
+    private readonly flight: FlightContext,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * The snapshot for this user data, booting and saving its template on first use; undefined
+   * when one cannot be made (the caller boots instead; the reason is logged once).
+   */
+  get(userData: string | undefined, memoryMiB: number | undefined): Promise<MachineSnapshot | undefined> {
+    const memory = memoryMiB ?? this.flight.opts.memoryMiB;
+    const { json } = machineIgnition(userData, { publicKeys: this.flight.publicKeys });
+    const key = snapshotKey(json, memory);
+    let p = this.snapshots.get(key);
+    if (!p) {
+      p = this.make(key, userData, memory).catch((err: unknown) => {
+        if (err instanceof InterruptedError || this.flight.opts.signal?.aborted) {
+          this.snapshots.delete(key);
+          throw err;
+        }
+        const why = err instanceof MantleError ? err.message : String(err);
+        this.log.warn(`snapshot ${key}: cannot make it (${why}); its machines boot instead`);
+        return undefined;
+      });
+      this.snapshots.set(key, p);
+    }
+    return p;
+  }
+
+  private async make(key: string, userData: string | undefined, memoryMiB: number): Promise<MachineSnapshot> {
+    const started = performance.now();
+    const dir = join(this.flight.tmpDir, 'snapshots', key);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // The template's own output (console.txt, ignition.json) stays in the run's output directory.
+    const cluster: ClusterContext = {
+      name: `snapshot-${key}`,
+      outputDir: join(this.flight.outputDir, '_snapshots', key),
+      lan: undefined,
+      nextLanHost: () => {
+        throw new Error('a snapshot template has no private LAN');
+      },
+      signal: undefined,
+    };
+    if (this.closed) throw new InterruptedError('the flight is being destroyed');
+    const m = new QemuMachine(this.flight, cluster);
+    this.templates.add(m);
+    this.log.debug(`snapshot ${key}: booting its template ${m.id}`);
+    try {
+      await m.bootTemplate(userData, { memoryMiB }, { dir });
+      const { spec, consolePath, readiness } = m.templateSpec;
+      this.log.debug(`snapshot ${key}: saving the state of ${m.id}`);
+      await m.saveSnapshot(join(dir, 'state'));
+      await copyFile(consolePath, join(dir, 'console.txt'));
+      await copyFile(join(m.outputDir, 'ignition.json'), join(dir, 'ignition.json'));
+      const snapshot: MachineSnapshot = {
+        key,
+        dir,
+        statePath: join(dir, 'state'),
+        ramPath: join(dir, 'ram'),
+        diskPath: spec.disk,
+        consolePath: join(dir, 'console.txt'),
+        ignitionPath: join(dir, 'ignition.json'),
+        spec: { ...spec, ignitionPath: join(dir, 'ignition.json') },
+        readiness,
+        makeMs: performance.now() - started,
+      };
+      this.log.debug(`snapshot ${key}: made in ${(snapshot.makeMs / 1000).toFixed(1)} s`);
+      return snapshot;
+    } finally {
+      await m.destroy();
+      this.templates.delete(m);
+    }
+  }
+
+  /** Stop templates still booting or saving (the flight removes the snapshot files with its temp dir). */
+  async destroy(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.templates].map((m) => m.destroy()));
+  }
+}
