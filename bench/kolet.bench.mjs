@@ -58,7 +58,7 @@ function hundredCheckSpec(dir) {
   const lines = ['file:'];
   for (let i = 0; i < 40; i++) {
     writeFileSync(join(dir, `f${i}`), `line ${i}\nkolet bench\n`, { mode: 0o644 });
-    lines.push(`  ${join(dir, `f${i}`)}: {exists: true, contains: [kolet]}`); // 2 checks each: 80
+    lines.push(`  ${join(dir, `f${i}`)}: {exists: true, contents: [kolet]}`); // 2 checks each: 80
   }
   lines.push('user:', '  root: {exists: true, uid: 0, home: /root}', '  daemon: {exists: true}'); // 4
   lines.push(
@@ -103,7 +103,7 @@ try {
     const vsNode = r === node ? '' : `  ${(r.mean / node.mean).toFixed(2)}x node -e 0`;
     const vsVersion =
       r === checks
-        ? `, ${(r.mean / version.mean).toFixed(2)}x kolet version (checks add ${(r.mean - version.mean).toFixed(0)} ms; in-run ${summary['total-duration']} ms)`
+        ? `, ${(r.mean / version.mean).toFixed(2)}x kolet version (checks add ${(r.mean - version.mean).toFixed(0)} ms; in-run ${(summary['total-duration'] / 1e6).toFixed(0)} ms)`
         : '';
     console.log(
       `  ${r.label.padEnd(18)} ${r.mean.toFixed(0).padStart(5)} ms (${r.median.toFixed(0)}, ${r.min.toFixed(0)}), cpu ${r.cpu.toFixed(0).padStart(4)} ms${vsNode}${vsVersion}`,

@@ -28,6 +28,9 @@ APT_PACKAGES=(
   gnupg                          # OpenPGP fixtures for verification tests
   ignition                       # ignition-validate: cross-checks of the Butane translator
   iproute2                       # network namespaces in tests
+  dnsmasq-base                   # a real DNS server for kolet's dns checks with a server (every record type)
+  chromium                       # plume: the index-page tests browse them headless
+  podman runc catatonit          # pilot's podman engine (runc: crun fails on this host's cgroups; catatonit: the containers' --init)
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -51,6 +54,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# bubblewrap as a normal user (pilot's and bakery's sandbox tests) needs unprivileged user
+# namespaces; Ubuntu >= 23.10 restricts them through AppArmor unless bwrap has a profile.
+if [ "$(cat /proc/sys/kernel/apparmor_restrict_unprivileged_userns 2>/dev/null)" = 1 ] &&
+  ! grep -qs 'userns' /etc/apparmor.d/bwrap-userns-restrict; then
+  log "warning: AppArmor restricts unprivileged user namespaces and bwrap has no profile for them:"
+  log "  bwrap tests that run as a normal user fail; allow it with"
+  log "  sysctl kernel.apparmor_restrict_unprivileged_userns=0 (or an AppArmor profile for /usr/bin/bwrap)"
 fi
 
 if ! command -v pnpm >/dev/null || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then

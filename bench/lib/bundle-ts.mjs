@@ -5,23 +5,25 @@
 // esbuild comes from tsup's dependencies (it is not a direct dependency of the workspace).
 import { readFile } from 'node:fs/promises';
 import { createRequire, isBuiltin } from 'node:module';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
-// An esbuild plugin.
-const externalize = {
+// An esbuild plugin. `root` holds the sources (this repo, or a copy of another revision's
+// packages/ tree); packages from node_modules always come from this repo's install.
+const externalizeFrom = (root) => ({
   name: 'externalize-node-modules',
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, async (args) => {
       if (args.pluginData === 'inner') return undefined;
       const core = /^@mantle\/core(?:\/([a-z-]+))?$/.exec(args.path);
       if (core)
-        return { path: join(repo, 'packages/core/src', core[1] ? `${core[1]}/index.ts` : 'index.ts') };
+        return { path: join(root, 'packages/core/src', core[1] ? `${core[1]}/index.ts` : 'index.ts') };
       if (isBuiltin(args.path)) return { path: args.path, external: true };
+      const inRoot = relative(root, args.resolveDir);
       const r = await build.resolve(args.path, {
-        resolveDir: args.resolveDir,
+        resolveDir: inRoot.startsWith('..') ? args.resolveDir : join(repo, inRoot),
         kind: args.kind,
         pluginData: 'inner',
       });
@@ -37,15 +39,17 @@ const externalize = {
       loader: 'ts',
     }));
   },
-};
+});
 
 /**
  * Bundle `entry` (a .ts file) into `outfile` (an .mjs file) for Node 20.
  * @param {string} entry
  * @param {string} outfile
+ * @param {{ root?: string, define?: Record<string, string> }} [opts] root: where the sources
+ *   are (default this repo); define: esbuild defines (e.g. compiled-in versions)
  * @returns {Promise<void>}
  */
-export async function bundleForNode(entry, outfile) {
+export async function bundleForNode(entry, outfile, opts = {}) {
   const req = createRequire(createRequire(import.meta.url).resolve('tsup'));
   const esbuild = req('esbuild');
   await esbuild.build({
@@ -56,6 +60,7 @@ export async function bundleForNode(entry, outfile) {
     format: 'esm',
     target: 'node20',
     logLevel: 'silent',
-    plugins: [externalize],
+    define: opts.define ?? {},
+    plugins: [externalizeFrom(opts.root ?? repo)],
   });
 }

@@ -183,11 +183,15 @@ describe('sysext-bakery style Butane configs', () => {
 describe('bad Butane configs: every error names the line and the key', () => {
   const remote = read('sysext-remote.bu');
 
-  it('refuses the published k3s snippet whose link carries file contents', () => {
+  it('refuses the published k3s snippet whose link carries file contents: no target, and an unused key', () => {
+    // Butane: "Unused key contents" (a warning) and the link's missing target (an error).
     const e = failure(read('readme-k3s-broken.bu'), 'readme-k3s-broken.bu');
-    expect(e.code).toBe('IGNITION_UNKNOWN_KEY');
-    expect(e.message).toBe('readme-k3s-broken.bu:8:7: storage.links[0].contents: unknown key "contents"');
-    expect(e.hint).toMatch(/target/);
+    expect(e.code).toBe('IGNITION_LINK_TARGET');
+    expect(e.message).toBe('readme-k3s-broken.bu:7:7: storage.links[0]: a link needs a target');
+    const strict = failure(read('readme-k3s-broken.bu'), 'readme-k3s-broken.bu', { strict: true });
+    expect(strict.message).toContain(
+      'readme-k3s-broken.bu:8:7: storage.links[0].contents: unknown key "contents" (ignored)',
+    );
   });
 
   it('unknown variant', () => {
@@ -238,9 +242,13 @@ describe('bad Butane configs: every error names the line and the key', () => {
     );
   });
 
-  it('unknown keys, with a suggestion', () => {
-    const e = failure(remote.replace('overwrite: true', 'overwite: true'));
-    expect(e.message).toBe('bad.bu:47:7: storage.links[2].overwite: unknown key "overwite"');
+  it('unknown keys, with a suggestion (a warning; fatal with --strict)', () => {
+    const text = remote.replace('overwrite: true', 'overwite: true');
+    expect(butaneToIgnition(text, { source: 'bad.bu', filesDir: FILES }).warnings).toEqual([
+      'bad.bu:47:7: storage.links[2].overwite: unknown key "overwite" (ignored); did you mean "overwrite"?',
+    ]);
+    const e = failure(text, 'bad.bu', { strict: true });
+    expect(e.message).toBe('bad.bu:47:7: storage.links[2].overwite: unknown key "overwite" (ignored)');
     expect(e.hint).toBe('did you mean "overwrite"?');
   });
 
@@ -369,6 +377,28 @@ describe('cross-check with the real ignition-validate (Debian package "ignition"
     ],
     ['duplicate SSH key', { passwd: { users: [{ name: 'core', sshAuthorizedKeys: ['a', 'a'] }] } }],
     ['unsupported version', { ignition: { version: '2.3.0' } }],
+    [
+      'a unit line outside key=value',
+      { systemd: { units: [{ name: 'a.service', contents: '[Unit]\nfoo' }] } },
+    ],
+    ['an unclosed unit section', { systemd: { units: [{ name: 'a.service', contents: '[Unit\nA=b\n' }] } }],
+    [
+      'a filesystem path without a format',
+      { storage: { filesystems: [{ device: '/dev/vda1', path: '/mnt' }] } },
+    ],
+    [
+      'an unknown RAID level',
+      { storage: { raid: [{ name: 'md0', level: 'raid7', devices: ['/dev/a', '/dev/b'] }] } },
+    ],
+    ['a LUKS volume without a device', { storage: { luks: [{ name: 'root' }] } }],
+    [
+      'colliding partition numbers',
+      { storage: { disks: [{ device: '/dev/a', partitions: [{ number: 1 }, { number: 1 }] }] } },
+    ],
+    [
+      'a kernel argument both wanted and not',
+      { kernelArguments: { shouldExist: ['a'], shouldNotExist: ['a'] } },
+    ],
   ];
 
   let samePathSameLine = 0;
@@ -392,6 +422,76 @@ describe('cross-check with the real ignition-validate (Debian package "ignition"
         }
       }
     }
+  });
+
+  // What Ignition only warns about ("warning at $.path"): ours warns at the same path, keeps the
+  // rest of the config, and refuses it only with --strict.
+  const warned: [string, object, string][] = [
+    [
+      'an unknown key',
+      { passwd: { users: [{ name: 'core', ssh_authorized_keys: ['k'] }] } },
+      'passwd.users[0].ssh_authorized_keys',
+    ],
+    ['an unknown top-level key', { foo: 1 }, 'foo'],
+    [
+      'a key newer than the declared version',
+      { ignition: { version: '3.2.0' }, kernelArguments: { shouldExist: ['quiet'] } },
+      'kernelArguments',
+    ],
+    [
+      'Butane sugar in Ignition JSON',
+      { storage: { files: [{ path: '/x', contents: { inline: 'hi' } }] } },
+      'storage.files[0].contents.inline',
+    ],
+    [
+      'setuid bits before spec 3.4.0',
+      { storage: { files: [{ path: '/x', mode: 0o4755 }] } },
+      'storage.files[0].mode',
+    ],
+    [
+      'an enabled unit without [Install]',
+      {
+        systemd: {
+          units: [{ name: 'a.service', enabled: true, contents: '[Service]\nExecStart=/bin/true\n' }],
+        },
+      },
+      'systemd.units[0].contents',
+    ],
+  ];
+  it.each(warned)('both warn and go on: %s', async (what, rest, path) => {
+    const text = JSON.stringify({ ignition: { version: '3.3.0' }, ...rest });
+    const r = await validate('warn.ign', text);
+    expect(r.exitCode, `ignition-validate on ${what}: ${r.output}`).toBe(0);
+    expect(r.output).toMatch(
+      new RegExp(`^warning at \\$\\.${path.replace(/\[(\d+)\]/g, '.$1').replace(/\./g, '\\.')},`),
+    );
+    const ours = findIgnitionProblems(parseIgnition(text, { source: 'warn.ign' }).config);
+    expect(ours.filter((p) => p.severity === 'error')).toEqual([]);
+    const warnings = parseIgnition(text, { source: 'warn.ign' }).warnings;
+    expect(warnings.some((w) => w.startsWith(`warn.ign:1:`) && w.includes(`: ${path}: `))).toBe(true);
+    expect(() => parseIgnition(text, { source: 'warn.ign', strict: true })).toThrow(InputError);
+  });
+
+  // What Ignition accepts without a word: ours may add a notice, never a warning --strict refuses.
+  const quiet: [string, object][] = [
+    ['a user without a name', { passwd: { users: [{ uid: 5 }] } }],
+    [
+      'a hard link with an owner',
+      { storage: { links: [{ path: '/l', target: '/t', hard: true, user: { id: 0 } }] } },
+    ],
+    [
+      'a unit setting before any section',
+      { systemd: { units: [{ name: 'a.service', contents: 'Description=x' }] } },
+    ],
+    [
+      'an http source without a hash',
+      { storage: { files: [{ path: '/x', contents: { source: 'http://a.test/x' } }] } },
+    ],
+  ];
+  it.each(quiet)('both accept: %s', async (what, rest) => {
+    const text = JSON.stringify({ ignition: { version: '3.3.0' }, ...rest });
+    expect(await validate('ok.ign', text), what).toEqual({ exitCode: 0, output: '' });
+    expect(() => parseIgnition(text, { source: 'ok.ign', strict: true })).not.toThrow();
   });
 
   it('blames the same path and line as ignition-validate for most bad configs', () => {

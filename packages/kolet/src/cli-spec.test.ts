@@ -25,7 +25,7 @@ beforeAll(async () => {
       '  "parts/*.yaml": {}',
       'interface:',
       '  {{ .Vars.iface }}: {exists: true, mtu: {{ .Vars.mtu }}, addrs: [{{ .Vars.addr }}]}',
-      '{{- if .Vars.strict }}',
+      '{{- if hasKey .Vars "strict" }}', // a missing key is an error in goss: ask with hasKey
       '  kt-none0: {exists: false}',
       '{{- end }}',
       'file:',
@@ -52,6 +52,13 @@ afterAll(async () => {
 });
 
 async function kolet(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return koletWith({}, ...argv);
+}
+
+async function koletWith(
+  extraEnv: Record<string, string>,
+  ...argv: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const registry = new NativeRegistry();
   const out = new PassThrough();
   const err = new PassThrough();
@@ -66,7 +73,7 @@ async function kolet(...argv: string[]): Promise<{ code: number; stdout: string;
       stdout: out,
       stderr: err,
       cwd: dir,
-      env: { PATH: process.env.PATH, KOLET_T_DIR: dir },
+      env: { PATH: process.env.PATH, KOLET_T_DIR: dir, ...extraEnv },
       handleSignals: false,
     },
   );
@@ -78,10 +85,21 @@ describe('kolet CLI (in process)', () => {
     const ok = await kolet('check', 'ok.yaml');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^File: \/etc\/passwd: exists: matches expectation: true\n/);
-    expect(ok.stdout).toMatch(/\nCount: 2, Failed: 0, Skipped: 0, Duration: \d+\.\d{3}s\n$/);
+    expect(ok.stdout).toMatch(/\nTotal Duration: \d+\.\d{3}s\nCount: 2, Failed: 0, Skipped: 0\n$/);
     const bad = await kolet('check', 'bad.yaml', '--format', 'tap');
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toContain("not ok 2 - File: /nope: exists: doesn't match, expect: true found: false");
+    expect(bad.stdout).toContain('not ok 2 - File: /nope: exists: Expected false to equal true');
+    // goss's own command names and defaults: validate (v), rspecish, ./goss.yaml or -g
+    const v = await kolet('v', '-g', 'bad.yaml', '-f', 'rspecish');
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(
+      /^\.F\n\nFailures\/Skipped:\n\nFile: \/nope: exists:\nExpected\n {4}false\nto equal\n {4}true\n/,
+    );
+    const nagios = await kolet('validate', 'bad.yaml', '--format', 'nagios', '-o', 'perfdata');
+    expect(nagios.code).toBe(2);
+    expect(nagios.stdout).toMatch(
+      /^GOSS CRITICAL - Count: 2, Failed: 1, Skipped: 0, Duration: \d+\.\d{3}s\|total=2 failed=1 skipped=0 duration=/,
+    );
     const typo = await kolet('check', 'typo.yaml');
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain(
@@ -99,6 +117,9 @@ describe('kolet CLI (in process)', () => {
       '--timeout soon: not a duration',
     );
     expect((await kolet('check', 'ok.yaml', '--format', 'xml')).code).toBe(2);
+    expect((await kolet('check', 'ok.yaml', '-o', 'shiny')).stderr).toContain(
+      '--format-options shiny: expected one of exclude_raw, perfdata, pretty, sort, verbose',
+    );
     expect((await kolet('check', 'missing.yaml')).stderr).toContain('check spec missing.yaml: ENOENT');
   });
 
@@ -125,34 +146,40 @@ describe('kolet CLI (in process)', () => {
     ]);
     const doc = await kolet(...args);
     expect(doc.stdout).toMatch(/^Interface: lo: exists: matches expectation: true\n/);
-    expect(doc.stdout).toMatch(/\nCount: 6, Failed: 0, Skipped: 0, /);
+    expect(doc.stdout).toMatch(/\nCount: 6, Failed: 0, Skipped: 0\n/);
     const json = JSON.parse((await kolet(...args, '--json')).stdout) as {
       results: Record<string, unknown>[];
     };
     expect(json.results[2]).toMatchObject({
       'resource-type': 'Interface',
       'resource-id': 'lo',
-      kind: 'interface',
       property: 'mtu',
-      result: 'pass',
-      expected: 65536,
-      found: 65536,
+      result: 0,
+      successful: true,
+      'matcher-result': { actual: 65536, expected: 65536, message: 'matches expectation' },
       'summary-line': 'Interface: lo: mtu: matches expectation: 65536',
     });
     // without the inline vars: mtu 1500 from the file fails, kt-none0 is not rendered
     const fail = await kolet('check', '--vars', 'tvars.yaml', 'tpl.yaml');
     expect(fail.code).toBe(1);
     expect(fail.stdout).toContain(
-      "Failures:\n  Interface: lo: mtu: doesn't match, expect: 1500 found: 65536\n",
+      'Failures/Skipped:\n\nInterface: lo: mtu:\nExpected\n    65536\nto be numerically eq\n    1500\n',
     );
     expect(fail.stdout).not.toContain('kt-none0');
+    // GOSS_VARS / GOSS_VARS_INLINE / GOSS_FMT stand in for the flags, as for goss
+    const env = await koletWith(
+      { GOSS_VARS: 'tvars.yaml', GOSS_VARS_INLINE: '{"mtu": 65536}', GOSS_FMT: 'tap', GOSS_FILE: 'tpl.yaml' },
+      'validate',
+    );
+    expect(env.code).toBe(0);
+    expect(env.stdout).toMatch(/^1\.\.5\nok 1 - Interface: lo: exists/);
   });
 
   it('check: exit 2 for a template problem, a missing include or vars file; a redefined resource is a warning', async () => {
     const noVars = await kolet('check', 'tpl.yaml');
     expect(noVars.code).toBe(2);
     expect(noVars.stderr).toContain(
-      'error: invalid check spec tpl.yaml:4:3: template: {{ .Vars.iface }}: .Vars.iface has no value: not in the vars (give them with --vars FILE or --vars-inline)',
+      'error: invalid check spec tpl.yaml:4:6: template: executing at <.Vars.iface>: map has no entry for key "iface" (give it with --vars FILE or --vars-inline, or test for it with index or hasKey)',
     );
     const inc = await kolet('check', 'inc-missing.yaml');
     expect(inc.code).toBe(2);
@@ -168,13 +195,42 @@ describe('kolet CLI (in process)', () => {
     expect(badInline.stderr).toContain(
       'invalid vars --vars-inline:1:1: expected a mapping of variable names to values, got a list',
     );
-    const twice = await kolet('check', '--vars', 'tvars.yaml', '--vars', 'tvars.yaml', 'ok.yaml');
+    const twice = await kolet('check', '--vars-inline', 'a: 1', '--vars-inline', 'b: 2', 'ok.yaml');
     expect(twice.code).toBe(2);
-    expect(twice.stderr).toContain('--vars was given 2 times; give it once');
+    expect(twice.stderr).toContain('--vars-inline was given 2 times; give it once');
     const dup = await kolet('check', 'dup.yaml');
     expect(dup.code).toBe(0);
     expect(dup.stderr).toContain("File '/etc/passwd' of ok.yaml:2 replaces the one of dup.yaml:2");
     expect(dup.stdout).toMatch(/\nCount: 2, Failed: 0, /);
+  });
+
+  it('render: the spec and its includes merged into one, as goss render prints it', async () => {
+    const r = await kolet('render', '--vars', 'tvars.yaml', 'tpl.yaml');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'file:',
+        `    ${dir}/ok.yaml:`,
+        '        exists: true',
+        'user:',
+        '    root:',
+        '        exists: true',
+        'interface:',
+        '    lo:',
+        '        exists: true',
+        '        addrs:',
+        '            - 127.0.0.1/8',
+        '        mtu: 1500',
+        '',
+      ].join('\n'),
+    );
+    const debug = await kolet('render', '--debug', '--vars', 'tvars.yaml', 'tpl.yaml');
+    expect(debug.stdout).toContain(
+      'DEBUG: file after text/template render (parts/users.yaml)\nuser:\n  root: {exists: true}\n',
+    );
+    // the rendered spec runs as the original does
+    await writeFile(join(dir, 'rendered.yaml'), r.stdout);
+    expect((await kolet('check', 'rendered.yaml')).stdout).toMatch(/Count: 5, Failed: 1, Skipped: 0/);
   });
 
   it('run: exit codes 0 / 1 / 77 / 78 / 2 and --module', async () => {

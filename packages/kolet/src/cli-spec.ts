@@ -1,7 +1,19 @@
 import { UsageError } from '@mantle/core/errors';
 import { defineCommand, type CliSpec } from '@mantle/core/cli';
-import { CHECK_FORMATS } from './checks/format/format-report.js';
 import { MAX_DURATION_MS, parseDurationMs } from './checks/duration.js';
+import {
+  durationFlag,
+  formatFlags,
+  formatOptions,
+  gossFlags,
+  maxConcurrent,
+  outputFormat,
+  packageManager,
+  specPath,
+  useColor,
+  varsFiles,
+  varsInline,
+} from './commands/goss-options.js';
 import {
   listCommand,
   printList,
@@ -74,74 +86,117 @@ function runSpec(registry: NativeRegistry, prepare: PrepareRegistry) {
 }
 
 const checkSpec = defineCommand({
-  command: 'check <spec>',
+  command: ['check [spec]', 'validate [spec]', 'v [spec]'],
   describe:
-    'run declarative checks from a goss-style YAML spec (- reads stdin; templates and gossfile includes as goss); exit 1 when one fails, 2 when the spec is invalid',
+    'run goss checks (goss validate): a goss spec with its templates and gossfile includes; exit 0 passed, 1 failed (nagios: 2), 2 invalid spec',
   builder: (y) =>
-    y
-      .positional('spec', { type: 'string', demandOption: true, describe: 'the spec file, or - for stdin' })
-      .option('format', {
-        alias: 'f',
-        choices: CHECK_FORMATS,
-        default: 'documentation' as const,
-        describe: 'output format',
+    formatFlags(gossFlags(y), 'documentation')
+      .option('color', {
+        type: 'boolean',
+        describe: 'force colour on (--no-color: off); default when stdout is a terminal',
       })
       .option('timeout', { type: 'string', describe: 'fail checks still running after this long (e.g. 60s)' })
       .option('retry-timeout', {
+        alias: 'r',
         type: 'string',
-        describe: 'retry a failing spec until it passes or this long passed (e.g. 2m)',
+        describe:
+          'retry a failing spec while elapsed + sleep stays within this (e.g. 2m; $GOSS_RETRY_TIMEOUT)',
       })
-      .option('sleep', { type: 'string', default: '1s', describe: 'pause between retries' })
-      .option('max-concurrent', {
-        type: 'number',
-        default: 8,
-        describe: 'resources checked at once',
-      })
-      .option('vars', {
+      .option('sleep', {
+        alias: 's',
         type: 'string',
-        describe: 'YAML or JSON file of variables for the spec template ({{ .Vars.name }})',
-      })
-      .option('vars-inline', {
-        type: 'string',
-        describe: 'YAML or JSON variables, over those of --vars (e.g. \'{"name": "value"}\')',
+        describe: 'pause between retries (default 1s; $GOSS_SLEEP)',
       }),
   run: async (a, ctx) => {
-    if (!Number.isInteger(a.maxConcurrent) || a.maxConcurrent < 1) {
-      throw new UsageError({
-        code: 'BAD_CONCURRENCY',
-        message: `--max-concurrent ${String(a.maxConcurrent)}: expected a whole number of at least 1`,
-        hint: 'e.g. --max-concurrent 8',
-      });
-    }
-    for (const [flag, v] of [
-      ['vars', a.vars],
-      ['vars-inline', a.varsInline],
-    ] as const) {
-      if (Array.isArray(v))
-        throw new UsageError({
-          code: 'BAD_VARS',
-          message: `--${flag} was given ${v.length} times; give it once`,
-          hint: 'one --vars file, and --vars-inline for the values that override it',
-        });
-    }
+    const env = ctx.env;
     // Loaded on use: the check engine (zod, yaml) is most of kolet's start-up otherwise.
     const { checkSpecCommand } = await import('./commands/check-command.js');
     await checkSpecCommand(
       {
-        // yargs hands a lone '-' (stdin) over as ''.
-        spec: a.spec === '' ? '-' : a.spec,
+        spec: specPath(a, env),
         // --json (every mantle binary has it) means the JSON format here.
-        format: a.json ? 'json' : a.format,
-        timeoutMs: duration('timeout', a.timeout),
-        retryTimeoutMs: duration('retry-timeout', a.retryTimeout),
-        sleepMs: duration('sleep', a.sleep),
-        maxConcurrent: a.maxConcurrent,
-        vars: a.vars,
-        varsInline: a.varsInline,
+        format: a.json ? 'json' : outputFormat(a, env, 'documentation'),
+        formatOptions: formatOptions(a, env),
+        color: useColor(a.color, ctx.stdout, env),
+        timeoutMs: durationFlag('timeout', a.timeout),
+        retryTimeoutMs: durationFlag('retry-timeout', a.retryTimeout ?? env.GOSS_RETRY_TIMEOUT),
+        sleepMs: durationFlag('sleep', a.sleep ?? env.GOSS_SLEEP) ?? 1000,
+        maxConcurrent: maxConcurrent(a, env),
+        vars: varsFiles(a, env),
+        varsInline: varsInline(a, env),
+        packageManager: packageManager(a),
       },
       ctx,
     );
     return undefined; // already printed in the chosen format
+  },
+});
+
+const renderSpec = defineCommand({
+  command: ['render [spec]', 'r [spec]'],
+  describe:
+    'print a spec with its gossfile includes rendered and merged into one (goss render; --debug also prints each rendered file)',
+  builder: (y) => gossFlags(y),
+  run: async (a, ctx) => {
+    const { renderCommand } = await import('./commands/render-command.js');
+    await renderCommand(
+      {
+        spec: specPath(a, ctx.env),
+        vars: varsFiles(a, ctx.env),
+        varsInline: varsInline(a, ctx.env),
+        debug: a.debug,
+      },
+      ctx,
+    );
+    return undefined;
+  },
+});
+
+const serveSpec = defineCommand({
+  command: ['serve [spec]', 's [spec]'],
+  describe:
+    'serve a health endpoint (goss serve): 200 when the checks pass, 503 when one fails, the report in --format or the one the Accept header names',
+  builder: (y) =>
+    formatFlags(gossFlags(y), 'rspecish')
+      .option('listen-addr', {
+        alias: 'l',
+        type: 'string',
+        describe: 'address to listen on, [ip]:port (default :8080; $GOSS_LISTEN)',
+      })
+      .option('endpoint', {
+        alias: 'e',
+        type: 'string',
+        describe: 'the health endpoint (default /healthz; $GOSS_ENDPOINT)',
+      })
+      .option('cache', {
+        alias: 'c',
+        type: 'string',
+        describe: 'how long results are reused (default 5s; $GOSS_CACHE)',
+      })
+      .option('timeout', {
+        type: 'string',
+        describe: 'fail checks still running after this long (e.g. 60s)',
+      }),
+  run: async (a, ctx) => {
+    const env = ctx.env;
+    const { serveCommand } = await import('./commands/serve-command.js');
+    await serveCommand(
+      {
+        spec: specPath(a, env),
+        format: outputFormat(a, env, 'rspecish'),
+        formatOptions: formatOptions(a, env),
+        listenAddr: a.listenAddr ?? env.GOSS_LISTEN ?? ':8080',
+        endpoint: a.endpoint ?? env.GOSS_ENDPOINT ?? '/healthz',
+        cacheMs: durationFlag('cache', a.cache ?? env.GOSS_CACHE) ?? 5000,
+        maxConcurrent: maxConcurrent(a, env),
+        timeoutMs: durationFlag('timeout', a.timeout),
+        vars: varsFiles(a, env),
+        varsInline: varsInline(a, env),
+        packageManager: packageManager(a),
+      },
+      ctx,
+    );
+    return undefined;
   },
 });
 
@@ -203,6 +258,8 @@ export function createKoletCli(
       y
         .command(bind(runSpec(registry, once)))
         .command(bind(checkSpec))
+        .command(bind(renderSpec))
+        .command(bind(serveSpec))
         .command(bind(rebootRequestSpec))
         .command(bind(listSpec(registry, once)))
         .command(bind(versionSpec)),

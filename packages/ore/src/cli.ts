@@ -1,5 +1,7 @@
-import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
+import { isEntryPoint, main, packageVersion, type CliSpec } from '@mantle/core/cli';
 import { awsCommands } from './commands/aws.js';
+import { azureCommands } from './commands/azure.js';
+import { gcloudCommands } from './commands/gcloud.js';
 import { imageCommands } from './commands/image.js';
 import { profilesCommand } from './commands/profiles-list.js';
 
@@ -12,8 +14,8 @@ export const cli: CliSpec = {
       .command(imageCommands(bind))
       .command(profilesCommand(bind))
       .command(awsCommands(bind))
-      .command(bind(notBuiltYet('gcloud', 'Google Compute Engine images')))
-      .command(bind(notBuiltYet('azure', 'Azure images'))),
+      .command(gcloudCommands(bind))
+      .command(azureCommands(bind)),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);

@@ -35,6 +35,16 @@ export { checkCloudName, type NameKind } from './cloud/names.js';
 export { pollUntil, sleep, type PollOptions } from './cloud/wait.js';
 export { DryRun, type PlannedCall } from './cloud/dry-run.js';
 
+export { withRetries, retryAfterMs, type RetryOptions } from './cloud/retry.js';
+
+// GCE (Compute Engine): clients, operations, images, instances, gc, upload
+export * from './gce/clients.js';
+export * from './gce/operations.js';
+export * from './gce/images.js';
+export * from './gce/instances.js';
+export * from './gce/maintenance.js';
+export * from './gce/upload.js';
+
 // AWS
 export * from './aws/clients.js';
 export * from './aws/tags.js';

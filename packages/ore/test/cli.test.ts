@@ -41,3 +41,30 @@ describe('ore in a pipeline whose reader leaves early (as `| head -c 10`)', () =
     });
   }
 });
+
+describe('ore aws on Node 20', () => {
+  it("does not print the AWS SDK's Node version notice, and still prints errors", async () => {
+    const env: NodeJS.ProcessEnv = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')),
+    );
+    const dry = await run(process.execPath, [bin, 'aws', 'list-regions', '--dry-run'], {
+      cwd: dir,
+      reject: false,
+      env: { ...env, HOME: dir },
+    });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain('dry run: EC2 DescribeRegions');
+    expect(dry.stderr).not.toMatch(/NodeVersionSupportWarning|AWS SDK for JavaScript/);
+    const bad = await run(
+      process.execPath,
+      [bin, 'aws', 'list-regions', '--region', 'nowhere-1', '--dry-run'],
+      {
+        cwd: dir,
+        reject: false,
+        env: { ...env, HOME: dir },
+      },
+    );
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('nowhere-1');
+  });
+});

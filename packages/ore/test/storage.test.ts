@@ -510,6 +510,45 @@ describe('azure specifics (Azurite)', () => {
     expect((await rejection(store.putPageBlob('odd.vhd', file))).code).toBe('STORAGE_PAGE_BLOB_UNALIGNED');
   });
 
+  it('resumes a killed page blob upload from the pages the blob already has', async () => {
+    const store = await openAz();
+    if (!isAzureStore(store)) throw new Error('not an azure store');
+    const file = join(work, 'resume.vhd');
+    const image = randomBytes(6 * MIB);
+    await writeFile(file, image);
+    // killed after the first pages went out
+    const ac = new AbortController();
+    const killed = await rejection(
+      store.putPageBlob('resume.vhd', file, {
+        chunkSize: MIB,
+        concurrency: 1,
+        signal: ac.signal,
+        onProgress: (n) => {
+          if (n >= 2 * MIB) ac.abort();
+        },
+      }),
+    );
+    expect(killed).toBeDefined();
+    const pageBlob = (await azuriteService(azurite))
+      .getContainerClient('ctr')
+      .getPageBlobClient('az/resume.vhd');
+    const before = (await pageBlob.getPageRanges()).pageRange ?? [];
+    expect(before.length).toBeGreaterThan(0);
+    // Mark the pages already there: a resumed upload leaves them alone, a fresh one would rewrite them.
+    const marker = Buffer.alloc(512, 0xee);
+    await pageBlob.uploadPages(marker, 0, 512);
+    const r = await store.putPageBlob('resume.vhd', file, { chunkSize: MIB, resume: true });
+    const got = await readAll(await store.get('resume.vhd'));
+    expect(got.subarray(0, 512).equals(marker)).toBe(true);
+    expect(got.subarray(MIB).equals(image.subarray(MIB))).toBe(true);
+    expect(r.sha256).toBe(sha(image));
+    // finished: a later resume of another file of the same name starts over
+    const other = join(work, 'resume2.vhd');
+    await writeFile(other, randomBytes(6 * MIB));
+    await store.putPageBlob('resume.vhd', other, { chunkSize: MIB, resume: true });
+    expect(sha(await readAll(await store.get('resume.vhd')))).toBe(sha(await readFile(other)));
+  });
+
   it('refuses makePublic on a private container with a hint, and sets blob access when allowed', async () => {
     const url = `azure://${AZURITE_ACCOUNT}/pubctr/az`;
     const store = await openAz(url);

@@ -1,14 +1,22 @@
-import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
+import { isEntryPoint, main, packageVersion, type CliSpec } from '@mantle/core/cli';
+import { bwrapCommands, podmanCommands, vmCommands } from './commands/groups.js';
+import { initSpec } from './commands/init.js';
+import { listSpec } from './commands/list.js';
+import { showSpec } from './commands/show.js';
 
 export const cli: CliSpec = {
   name: 'pilot',
   version: packageVersion(import.meta.url),
-  description: 'register host commands that run inside a container or a micro-VM',
+  description:
+    'register host commands that really run inside a container, a micro-VM or a bubblewrap sandbox',
   commands: (y, bind) =>
     y
-      .command(bind(notBuiltYet('register', 'register a flake')))
-      .command(bind(notBuiltYet('list', 'list registered flakes')))
-      .command(bind(notBuiltYet('remove', 'remove a flake'))),
+      .command(podmanCommands(bind))
+      .command(vmCommands(bind))
+      .command(bwrapCommands(bind))
+      .command(bind(listSpec))
+      .command(bind(showSpec))
+      .command(bind(initSpec)),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);

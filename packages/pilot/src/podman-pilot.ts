@@ -1,11 +1,6 @@
-import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
+// podman-pilot: the launcher of container flakes. Every registered app is a symlink to this
+// file; the symlink's name selects the flake (see launch/entry.ts, podman/launch.ts).
+import { launcherMain } from './launch/entry.js';
+import { launchPodman } from './podman/launch.js';
 
-export const cli: CliSpec = {
-  name: 'podman-pilot',
-  version: packageVersion(import.meta.url),
-  description: 'launch a registered flake inside a podman container',
-  noSubcommandRequired: true,
-  commands: (y, bind) => y.command(bind(notBuiltYet('$0', 'launch the flake named by argv[0]'))),
-};
-
-if (isEntryPoint(import.meta.url)) await main(cli);
+await launcherMain('podman', launchPodman);

@@ -1,11 +1,6 @@
-import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
+// vm-pilot: the launcher of vm flakes (see vm/launch.ts); registered apps are symlinks to it and
+// the symlink's name selects the flake.
+import { launcherMain } from './launch/entry.js';
+import { launchVm } from './vm/launch.js';
 
-export const cli: CliSpec = {
-  name: 'vm-pilot',
-  version: packageVersion(import.meta.url),
-  description: 'launch a registered flake inside a micro-VM',
-  noSubcommandRequired: true,
-  commands: (y, bind) => y.command(bind(notBuiltYet('$0', 'launch the flake named by argv[0]'))),
-};
-
-if (isEntryPoint(import.meta.url)) await main(cli);
+await launcherMain('vm', launchVm);

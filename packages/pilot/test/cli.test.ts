@@ -1,11 +1,11 @@
-// The built `pilot`, `podman-pilot` and `vm-pilot` bins as a shell pipeline runs them.
+// The built `pilot`, `podman-pilot`, `vm-pilot` and `bwrap-pilot` bins as a shell pipeline runs them.
 // Needs: pnpm --filter @mantle/core --filter @mantle/pilot build
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runWithClosedPipe } from '@mantle/test-utils/closed-pipe';
 
-const bins = ['cli', 'podman-pilot', 'vm-pilot'].map((b) =>
+const bins = ['cli', 'podman-pilot', 'vm-pilot', 'bwrap-pilot'].map((b) =>
   fileURLToPath(new URL(`../dist/${b}.js`, import.meta.url)),
 );
 

@@ -1,4 +1,13 @@
-import { isEntryPoint, main, notBuiltYet, packageVersion, type CliSpec } from '@mantle/core/cli';
+import { isEntryPoint, main, packageVersion, type CliSpec } from '@mantle/core/cli';
+import { fetchSpec } from './commands/fetch.js';
+import { indexSpec } from './commands/index-store.js';
+import { listImagesSpec } from './commands/list-images.js';
+import { preReleaseSpec } from './commands/pre-release.js';
+import { publishImageSpec } from './commands/publish-image.js';
+import { pruneSpec } from './commands/prune.js';
+import { releaseSpec } from './commands/release.js';
+import { specCommands } from './commands/spec.js';
+import { statusSpec } from './commands/status.js';
 
 export const cli: CliSpec = {
   name: 'plume',
@@ -6,10 +15,15 @@ export const cli: CliSpec = {
   description: 'release OS images: pre-release, release, indexes, verified download',
   commands: (y, bind) =>
     y
-      .command(bind(notBuiltYet('pre-release', 'upload a release privately')))
-      .command(bind(notBuiltYet('release', 'make a release public')))
-      .command(bind(notBuiltYet('index', 'rebuild storage index pages')))
-      .command(bind(notBuiltYet('fetch <url>', 'download and verify a file'))),
+      .command(specCommands(bind))
+      .command(bind(preReleaseSpec))
+      .command(bind(releaseSpec))
+      .command(bind(statusSpec))
+      .command(bind(pruneSpec))
+      .command(bind(indexSpec))
+      .command(bind(fetchSpec))
+      .command(bind(publishImageSpec))
+      .command(bind(listImagesSpec)),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);

@@ -21,6 +21,8 @@ export interface FakeSnapshot {
   blocks: Map<number, Buffer>;
   clientToken?: string;
   source: 'ebs' | 'import';
+  /** ModifySnapshotAttribute createVolumePermission (who may create volumes from it) */
+  createVolumePermissions?: { userId?: string; group?: string }[];
 }
 
 export interface FakeImportTask {
@@ -598,6 +600,28 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
           (l) => !(l.userId === r.UserId && l.group === r.Group),
         );
       return { return: true };
+    },
+    ModifySnapshotAttribute: (p, region) => {
+      const snap = state.snapshots.find((x) => x.id === p.SnapshotId && x.region === region);
+      if (!snap)
+        throw notFound('InvalidSnapshot.NotFound', `The snapshot '${str(p.SnapshotId)}' does not exist.`);
+      const cv = p.CreateVolumePermission as
+        | { Add?: { UserId?: string; Group?: string }[]; Remove?: { UserId?: string; Group?: string }[] }
+        | undefined;
+      let perms = snap.createVolumePermissions ?? [];
+      for (const a of cv?.Add ?? [])
+        if (!perms.some((l) => l.userId === a.UserId && l.group === a.Group))
+          perms.push({ ...(a.UserId ? { userId: a.UserId } : {}), ...(a.Group ? { group: a.Group } : {}) });
+      for (const r of cv?.Remove ?? [])
+        perms = perms.filter((l) => !(l.userId === r.UserId && l.group === r.Group));
+      snap.createVolumePermissions = perms;
+      return { return: true };
+    },
+    DescribeSnapshotAttribute: (p, region) => {
+      const snap = state.snapshots.find((x) => x.id === p.SnapshotId && x.region === region);
+      if (!snap)
+        throw notFound('InvalidSnapshot.NotFound', `The snapshot '${str(p.SnapshotId)}' does not exist.`);
+      return { snapshotId: snap.id, createVolumePermission: { item: snap.createVolumePermissions ?? [] } };
     },
     DescribeImageAttribute: (p, region) => {
       const i = state.images.find(

@@ -88,25 +88,40 @@ describe('butaneToIgnition: types and keys', () => {
       source: 'test.bu',
     });
     expect(r.config.systemd?.units?.[0]?.enabled).toBe(true);
-    expect(r.warnings).toEqual(['test.bu:6:16: systemd.units[0].enabled: "yes" is a YAML 1.1 boolean']);
-    expect(
-      failure(`${head}systemd:\n  units:\n    - name: a.service\n      enabled: yes\n`, { strict: true })
-        .code,
-    ).toBe('IGNITION_YAML11_BOOLEAN');
-  });
-
-  it('rejects unknown keys and suggests the Butane spelling of Ignition names', () => {
-    const e = failure(`${head}passwd:\n  users:\n    - name: core\n      sshAuthorizedKeys: [k]\n`);
-    expect(e.code).toBe('IGNITION_UNKNOWN_KEY');
-    expect(e.message).toBe('test.bu:6:7: passwd.users[0].sshAuthorizedKeys: unknown key "sshAuthorizedKeys"');
-    expect(e.hint).toMatch(/"ssh_authorized_keys"/);
-    expect(failure(`${head}storage:\n  fils: []\n`).hint).toBe('did you mean "files"?');
-  });
-
-  it('refuses ignition.version in Butane (Butane sets it)', () => {
-    expect(failure(`${head}ignition:\n  version: 3.3.0\n`).message).toMatch(
-      /test\.bu:4:3: ignition\.version: unknown key "version"/,
+    expect(r.warnings).toEqual([
+      'test.bu:6:16: systemd.units[0].enabled: "yes" is a YAML 1.1 boolean; write true or false',
+    ]);
+    // Butane itself reads "yes" silently: the note is mantle's own, so --strict does not refuse it.
+    const strict = butaneToIgnition(
+      `${head}systemd:\n  units:\n    - name: a.service\n      enabled: yes\n`,
+      {
+        strict: true,
+      },
     );
+    expect(strict.config.systemd?.units?.[0]?.enabled).toBe(true);
+  });
+
+  it('warns about unknown keys (line and column, the Butane spelling) and still produces the config', () => {
+    const yaml = `${head}passwd:\n  users:\n    - name: core\n      sshAuthorizedKeys: [k]\n`;
+    const r = butaneToIgnition(yaml, { source: 'test.bu' });
+    expect(r.config.passwd?.users).toEqual([{ name: 'core' }]);
+    expect(r.warnings).toEqual([
+      'test.bu:6:7: passwd.users[0].sshAuthorizedKeys: unknown key "sshAuthorizedKeys" (ignored); Butane spells it "ssh_authorized_keys" (snake_case); "sshAuthorizedKeys" is the Ignition JSON name',
+    ]);
+    // butane --strict: any warning is fatal.
+    const e = failure(yaml, { strict: true });
+    expect(e.code).toBe('IGNITION_UNKNOWN_KEY');
+    expect(e.message).toBe(
+      'test.bu:6:7: passwd.users[0].sshAuthorizedKeys: unknown key "sshAuthorizedKeys" (ignored)',
+    );
+    expect(e.hint).toMatch(/"ssh_authorized_keys"/);
+    expect(failure(`${head}storage:\n  fils: []\n`, { strict: true }).hint).toBe('did you mean "files"?');
+  });
+
+  it('warns about ignition.version in Butane (Butane sets it) and emits its own', () => {
+    const r = butaneToIgnition(`${head}ignition:\n  version: 3.0.0\n`, { source: 'test.bu' });
+    expect(r.config.ignition.version).toBe('3.3.0');
+    expect(r.warnings[0]).toMatch(/^test\.bu:4:3: ignition\.version: unknown key "version" \(ignored\)/);
   });
 
   it('lists every problem, each with its line', () => {
@@ -138,19 +153,27 @@ describe('butaneToIgnition: types and keys', () => {
 });
 
 describe('butaneToIgnition: version gates', () => {
-  it('refuses a field newer than the spec emits, naming the spec to use', () => {
-    const e = failure('variant: fcos\nversion: 1.1.0\nstorage:\n  luks:\n    - name: root\n');
+  it('warns about a field newer than the spec emits, naming the spec to use; --strict refuses it', () => {
+    const yaml = 'variant: fcos\nversion: 1.1.0\nstorage:\n  luks:\n    - name: root\n';
+    const r = butaneToIgnition(yaml, { source: 'test.bu' });
+    expect(r.config).toEqual({ ignition: { version: '3.1.0' } });
+    expect(r.warnings[0]).toMatch(
+      /^test\.bu:4:3: storage\.luks: "luks" needs Ignition 3\.2\.0.* \(ignored\)/,
+    );
+    const e = failure(yaml, { strict: true });
     expect(e.code).toBe('IGNITION_FIELD_VERSION');
     expect(e.message).toBe(
-      'test.bu:4:3: storage.luks: "luks" needs Ignition 3.2.0, but Butane fcos 1.1.0 emits 3.1.0',
+      'test.bu:4:3: storage.luks: "luks" needs Ignition 3.2.0, but Butane fcos 1.1.0 emits 3.1.0 (ignored)',
     );
     expect(e.hint).toBe('set version: 1.2.0');
   });
 
-  it('refuses contents_local before flatcar 1.1.0', () => {
-    const e = failure(`${head}systemd:\n  units:\n    - name: a.service\n      contents_local: a.service\n`);
+  it('warns about contents_local before flatcar 1.1.0 (an unused key to Butane 1.0.0)', () => {
+    const yaml = `${head}systemd:\n  units:\n    - name: a.service\n      contents_local: a.service\n`;
+    expect(butaneToIgnition(yaml).config.systemd?.units).toEqual([{ name: 'a.service' }]);
+    const e = failure(yaml, { strict: true });
     expect(e.message).toBe(
-      'test.bu:6:7: systemd.units[0].contents_local: "contents_local" is not in Butane flatcar 1.0.0',
+      'test.bu:6:7: systemd.units[0].contents_local: "contents_local" is not in Butane flatcar 1.0.0 (ignored)',
     );
     expect(e.hint).toMatch(/flatcar version 1\.1\.0/);
   });
@@ -227,8 +250,10 @@ describe('butaneToIgnition: contents', () => {
       source: 'test.bu',
     });
     expect(r.config.storage?.files?.[0]?.mode).toBe(644);
-    expect(r.warnings).toContain(
-      'test.bu:6:13: storage.files[0].mode: mode 644 looks like decimal; it means 01204',
+    expect(r.warnings).toContainEqual(
+      expect.stringMatching(
+        /^test\.bu:6:13: storage\.files\[0\]\.mode: mode 644 looks like decimal; it means 01204(; |$)/,
+      ),
     );
     expect(
       failure(`${head}storage:\n  files:\n    - path: /x\n      mode: 644\n`, { strict: true }).code,
@@ -345,11 +370,56 @@ describe('butaneToIgnition: YAML features', () => {
       source: 'data:;base64,eyJpZ25pdGlvbiI6eyJ2ZXJzaW9uIjoiMy4zLjAifX0=', // shorter than percent-escaped JSON
     });
     const e = failure(
-      `${head}ignition:\n  config:\n    merge:\n      - inline: '{"ignition":{"version":"9.9.9"}}'\n`,
+      `${head}ignition:\n  config:\n    merge:\n      - inline: '{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"x"}]}}'\n`,
     );
-    expect(e.code).toBe('IGNITION_VERSION');
+    expect(e.code).toBe('IGNITION_PATH_RELATIVE');
     expect(e.message).toMatch(
       /^test\.bu:6:17: ignition\.config\.merge\[0\]\.inline: embedded Ignition config is invalid: /,
     );
+  });
+
+  it('passes on the warnings of the embedded config, as Butane does', () => {
+    const r = butaneToIgnition(
+      `${head}ignition:\n  config:\n    merge:\n      - inline: '{"ignition":{"version":"3.3.0"},"foo":1}'\n`,
+      { source: 'test.bu' },
+    );
+    expect(r.warnings).toEqual([
+      expect.stringMatching(
+        /^test\.bu:6:17: ignition\.config\.merge\[0\]\.inline: embedded Ignition config: .*unknown key "foo" \(ignored\)/,
+      ),
+    ]);
+  });
+
+  it('warns about (and does not validate) an embedded config of another spec version, as Butane does', () => {
+    for (const v of ['3.2.0', '9.9.9']) {
+      const r = butaneToIgnition(
+        `${head}ignition:\n  config:\n    merge:\n      - inline: '{"ignition":{"version":"${v}"},"storage":{"files":[{"path":"x"}]}}'\n`,
+      );
+      expect(r.warnings).toEqual([
+        `<input>:6:17: ignition.config.merge[0].inline: embedded Ignition config has spec version ${v}, not 3.3.0: not validated; write ignition.version 3.3.0 in it to have it checked`,
+      ]);
+    }
+    expect(
+      failure(`${head}ignition:\n  config:\n    merge:\n      - inline: '{"ignition":{"version":"x"}}'\n`)
+        .code,
+    ).toBe('IGNITION_VERSION');
+  });
+
+  it('warns about setuid bits only where Ignition ignores them (before 3.4.0), and about decimal directory modes', () => {
+    const bits = (version: string) =>
+      butaneToIgnition(
+        `variant: flatcar\nversion: ${version}\nstorage:\n  files:\n    - path: /x\n      mode: 04755\n`,
+      ).warnings;
+    expect(bits('1.0.0')).toEqual([
+      '<input>:6:13: storage.files[0].mode: mode 04755 sets setuid/setgid/sticky bits, which Ignition ignores before spec 3.4.0; use spec 3.4.0 (Butane flatcar 1.1.0) or drop the special bits',
+    ]);
+    expect(bits('1.1.0')).toEqual([]);
+    expect(
+      butaneToIgnition(
+        `variant: flatcar\nversion: 1.1.0\nstorage:\n  directories:\n    - path: /d\n      mode: 755\n`,
+      ).warnings,
+    ).toEqual([
+      '<input>:6:13: storage.directories[0].mode: mode 755 looks like decimal; it means 01363; write 0755 (with a leading zero) for octal',
+    ]);
   });
 });

@@ -69,11 +69,11 @@ export function butaneToIgnition(yamlText: string, opts: ButaneOptions = {}): Bu
         doc,
         lineCounter,
         skipRootKeys: new Set(['variant', 'version']),
-        unknownKeysAreErrors: true,
+        unknownKeysAreErrors: false,
       },
       CONFIG_TYPE,
     ) ?? {};
-  const t = new Translator(problems, opts);
+  const t = new Translator(problems, opts, spec.ignition);
   t.run(out);
   expandTrees(out, problems, opts);
   const ign = (out.ignition ?? {}) as Obj;
@@ -172,6 +172,8 @@ class Translator {
   constructor(
     private readonly p: ProblemList,
     private readonly opts: ButaneOptions,
+    /** the Ignition spec version this Butane spec emits */
+    private readonly target: string,
   ) {}
 
   run(cfg: Obj): void {
@@ -237,8 +239,24 @@ class Translator {
   }
 
   private checkEmbeddedConfig(data: Buffer, at: P, from: string): void {
+    const text = data.toString('utf8');
+    // Butane validates an embedded config only when its version is the one Butane emits; any
+    // other well-formed version is a warning ("skipping validation ... due to an unknown
+    // version"). The embedded config's own warnings are Butane's warnings too.
+    const version = embeddedVersion(text);
+    if (version !== undefined && version !== this.target && /^\d+\.\d+\.\d+(-[\w.]+)?$/.test(version)) {
+      this.p.warn(
+        'IGNITION_EMBEDDED_VERSION',
+        [...at, from],
+        `embedded Ignition config has spec version ${version}, not ${this.target}: not validated`,
+        `write ignition.version ${this.target} in it to have it checked`,
+      );
+      return;
+    }
     try {
-      parseIgnition(data.toString('utf8'), { source: `${at.join('.')}.${from}` });
+      const r = parseIgnition(text, { source: `${at.join('.')}.${from}` });
+      for (const w of r.warnings)
+        this.p.warn('IGNITION_EMBEDDED_WARNING', [...at, from], `embedded Ignition config: ${w}`);
     } catch (err) {
       if (err instanceof MantleError) {
         this.p.error(
@@ -334,5 +352,15 @@ class Translator {
       );
       return undefined;
     }
+  }
+}
+
+/** ignition.version of an embedded config, if it is JSON with one. */
+function embeddedVersion(text: string): string | undefined {
+  try {
+    const v = (JSON.parse(text) as { ignition?: { version?: unknown } } | null)?.ignition?.version;
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -77,12 +77,19 @@ describe('ignitionFromUserData', () => {
     expect(() => ignitionFromUserData(' \n')).toThrow(/is empty/);
   });
 
-  it('passes the source name into messages', () => {
-    expect(() => ignitionFromUserData('{"ignition":{"version":"3.3.0"},"x":1}', { source: 'u.ign' })).toThrow(
-      'u.ign:1:33: x: unknown key "x"',
-    );
+  it('passes the source name into messages (an unknown key is a warning, as Butane and Ignition say)', () => {
+    expect(
+      ignitionFromUserData('{"ignition":{"version":"3.3.0"},"x":1}', { source: 'u.ign' }).warnings,
+    ).toEqual([
+      'u.ign:1:33: x: unknown key "x" (ignored); known keys here: ignition, kernelArguments, passwd, storage, systemd',
+    ]);
+    expect(
+      ignitionFromUserData('variant: flatcar\nversion: 1.0.0\nx: 1\n', { source: 'u.bu' }).warnings,
+    ).toEqual([
+      'u.bu:3:1: x: unknown key "x" (ignored); known keys here: variant, version, ignition, kernel_arguments, passwd, storage, systemd, boot_device',
+    ]);
     expect(() =>
-      ignitionFromUserData('variant: flatcar\nversion: 1.0.0\nx: 1\n', { source: 'u.bu' }),
-    ).toThrow('u.bu:3:1: x: unknown key "x"');
+      ignitionFromUserData('variant: flatcar\nversion: 1.0.0\nx: 1\n', { source: 'u.bu', strict: true }),
+    ).toThrow('u.bu:3:1: x: unknown key "x" (ignored)');
   });
 });

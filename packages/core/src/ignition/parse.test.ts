@@ -55,26 +55,27 @@ describe('parseIgnition', () => {
     ).toBe('IGNITION_TYPE');
   });
 
-  it('rejects unknown keys by default and only warns when asked', () => {
+  it('warns about an unknown key and ignores it, as ignition-validate does ("Unused key"); rejects it when asked', () => {
     const text = pretty(v33({ passwd: { users: [{ name: 'core', ssh_authorized_keys: ['k'] }] } }));
-    const e = failure(text);
+    const r = parseIgnition(text, { source: 'c.ign' });
+    expect(r.warnings).toEqual([
+      'c.ign:9:9: passwd.users[0].ssh_authorized_keys: unknown key "ssh_authorized_keys" (ignored); Ignition spells it "sshAuthorizedKeys" (camelCase); "ssh_authorized_keys" is the Butane name',
+    ]);
+    expect(r.config.passwd?.users).toEqual([{ name: 'core' }]);
+    const e = failure(text, { rejectUnknownKeys: true });
     expect(e.message).toBe(
       'c.ign:9:9: passwd.users[0].ssh_authorized_keys: unknown key "ssh_authorized_keys"',
     );
     expect(e.hint).toMatch(/"sshAuthorizedKeys"/);
-    const r = parseIgnition(text, { source: 'c.ign', rejectUnknownKeys: false });
-    expect(r.warnings).toEqual([
-      'c.ign:9:9: passwd.users[0].ssh_authorized_keys: unknown key "ssh_authorized_keys" (ignored)',
-    ]);
-    expect(r.config.passwd?.users).toEqual([{ name: 'core' }]);
+    expect(failure(text, { strict: true }).code).toBe('IGNITION_UNKNOWN_KEY');
   });
 
-  it('refuses keys newer than the declared version', () => {
-    const e = failure('{"ignition":{"version":"3.2.0"},"kernelArguments":{"shouldExist":["quiet"]}}');
-    expect(e.code).toBe('IGNITION_FIELD_VERSION');
-    expect(e.message).toMatch(
-      /"kernelArguments" needs Ignition 3\.3\.0, but the config says ignition\.version 3\.2\.0/,
+  it('ignores keys newer than the declared version with a warning (Ignition: "Unused key"); refuses newer sources', () => {
+    const r = parseIgnition('{"ignition":{"version":"3.2.0"},"kernelArguments":{"shouldExist":["quiet"]}}');
+    expect(r.warnings[0]).toMatch(
+      /"kernelArguments" needs Ignition 3\.3\.0, but the config says ignition\.version 3\.2\.0 \(ignored\)/,
     );
+    expect(r.config.kernelArguments).toBeUndefined();
     expect(
       failure(
         '{"ignition":{"version":"3.1.0"},"storage":{"files":[{"path":"/x","contents":{"source":"gs://b/o"}}]}}',
@@ -82,12 +83,12 @@ describe('parseIgnition', () => {
     ).toMatch(/"gs:" sources need Ignition 3\.2\.0/);
   });
 
-  it('refuses Butane sugar in Ignition JSON', () => {
+  it('ignores Butane sugar in Ignition JSON with a warning (an unused key to Ignition)', () => {
     expect(
-      failure(
+      parseIgnition(
         '{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/x","contents":{"inline":"hi"}}]}}',
-      ).code,
-    ).toBe('IGNITION_UNKNOWN_KEY');
+      ).warnings[0],
+    ).toMatch(/storage\.files\[0\]\.contents\.inline: unknown key "inline" \(ignored\)/);
   });
 
   it.each([
@@ -200,7 +201,42 @@ describe('parseIgnition', () => {
       'IGNITION_DUPLICATE',
       'passwd.users[0].sshAuthorizedKeys[1]',
     ],
-    [{ passwd: { users: [{ uid: 5 }] } }, 'IGNITION_REQUIRED', 'passwd.users[0]'],
+    [{ storage: { luks: [{ name: 'root' }] } }, 'IGNITION_REQUIRED', 'storage.luks[0].device'],
+    [
+      { storage: { filesystems: [{ device: '/dev/a', path: '/m' }] } },
+      'IGNITION_FS_FORMAT',
+      'storage.filesystems[0].format',
+    ],
+    [
+      { storage: { filesystems: [{ device: '/dev/a', format: 'xfs2' }] } },
+      'IGNITION_FS_FORMAT',
+      'storage.filesystems[0].format',
+    ],
+    [
+      { storage: { raid: [{ name: 'md0', level: 'raid7', devices: ['/dev/a'] }] } },
+      'IGNITION_RAID_LEVEL',
+      'storage.raid[0].level',
+    ],
+    [
+      { kernelArguments: { shouldExist: ['a'], shouldNotExist: ['a'] } },
+      'IGNITION_DUPLICATE',
+      'kernelArguments.shouldNotExist[0]',
+    ],
+    [
+      { storage: { disks: [{ device: '/dev/a', partitions: [{ number: 1 }, { number: 1 }] }] } },
+      'IGNITION_PARTITION_NUMBER',
+      'storage.disks[0].partitions[1]',
+    ],
+    [
+      { systemd: { units: [{ name: 'b.service', contents: 'garbage\n' }] } },
+      'IGNITION_UNIT_SYNTAX',
+      'systemd.units[0].contents',
+    ],
+    [
+      { systemd: { units: [{ name: 'b.service', contents: '[Unit\n' }] } },
+      'IGNITION_UNIT_SYNTAX',
+      'systemd.units[0].contents',
+    ],
   ])('%j → %s at %s', (rest, code, path) => {
     const e = failure(pretty(v33(rest)));
     expect(e.code).toBe(code);
@@ -215,18 +251,24 @@ describe('parseIgnition', () => {
           systemd: {
             units: [
               { name: 'a.service', enabled: true, contents: '[Service]\nExecStart=/bin/true\n' },
-              { name: 'b.service', contents: 'garbage\n' },
+              { name: 'b.service', contents: 'Description=x\n' },
             ],
           },
+          passwd: { users: [{ uid: 5 }] },
         }),
       ),
       { source: 'c.ign' },
     );
-    expect(r.warnings.map((w) => w.replace(/^c\.ign:\d+:\d+: /, ''))).toEqual([
-      'storage.files[0].mode: mode 04755 sets setuid/setgid/sticky bits',
+    expect(r.warnings.map((w) => w.replace(/^c\.ign:\d+:\d+: /, '').replace(/; .*/, ''))).toEqual([
+      'storage.files[0].mode: mode 04755 sets setuid/setgid/sticky bits, which Ignition ignores before spec 3.4.0',
       'systemd.units[0].contents: unit a.service is enabled but has no [Install] section, so enabling does nothing',
-      'systemd.units[1].contents: unit line 1: "garbage" is not key=value',
+      'systemd.units[1].contents: unit line 1: setting before any [Section] header',
+      'passwd.users[0]: this user has no name',
     ]);
+    // Ignition accepts the last two without a word: they are notices, which --strict lets pass
+    expect(() =>
+      parseIgnition(pretty(v33({ passwd: { users: [{ uid: 5 }] } })), { strict: true }),
+    ).not.toThrow();
   });
 
   it('warns about duplicate JSON keys (the last wins, as in Go)', () => {

@@ -100,7 +100,7 @@ function checkDocument(
       problems,
       doc,
       lineCounter,
-      unknownKeysAreErrors: opts.rejectUnknownKeys ?? true,
+      unknownKeysAreErrors: opts.rejectUnknownKeys ?? false,
     },
     CONFIG_TYPE,
   );

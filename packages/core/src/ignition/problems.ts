@@ -9,7 +9,12 @@ export type ConfigPath = readonly (string | number)[];
 export interface IgnitionProblem {
   /** stable code, e.g. IGNITION_UNKNOWN_KEY */
   code: string;
-  severity: 'error' | 'warning';
+  /**
+   * error: the config is refused. warning: what Butane or Ignition warns about (fatal with
+   * --strict). notice: what mantle points out beyond them — never fatal, so --strict refuses
+   * exactly what `butane --strict` refuses.
+   */
+  severity: 'error' | 'warning' | 'notice';
   /** the path as the user wrote it: Butane keys for Butane input, Ignition keys otherwise */
   path: string;
   message: string;
@@ -85,6 +90,11 @@ export class ProblemList {
     this.add('warning', code, path, message, hint);
   }
 
+  /** Point something out that neither Butane nor Ignition warns about (never fatal). */
+  notice(code: string, path: ConfigPath, message: string, hint?: string): void {
+    this.add('notice', code, path, message, hint);
+  }
+
   /** Add a problem at an explicit line/column (syntax errors, which have no config path). */
   addAt(
     severity: 'error' | 'warning',
@@ -98,7 +108,7 @@ export class ProblemList {
   }
 
   private add(
-    severity: 'error' | 'warning',
+    severity: 'error' | 'warning' | 'notice',
     code: string,
     path: ConfigPath,
     message: string,
@@ -124,25 +134,26 @@ export class ProblemList {
     return this.items.filter((p) => p.severity === 'error');
   }
 
+  /** Warnings and notices: what does not stop the translation. */
   get warnings(): IgnitionProblem[] {
-    return this.items.filter((p) => p.severity === 'warning');
+    return this.items.filter((p) => p.severity !== 'error');
   }
 
   hasErrors(): boolean {
     return this.items.some((p) => p.severity === 'error');
   }
 
-  /** Warnings as `file:line:col: path: message` lines. */
+  /** Warning lines, each with its hint: a warning does not stop anything, so the way out goes with it. */
   warningLines(): string[] {
-    return this.warnings.map((p) => formatProblem(p, this.source));
+    return this.warnings.map((p) => `${formatProblem(p, this.source)}${p.hint ? `; ${p.hint}` : ''}`);
   }
 
   /**
-   * Throw one InputError listing every error (and, when `strict`, every warning). Its code is
+   * Throw one InputError listing every error (and, when `strict`, every warning; notices never). Its code is
    * the first error's code so callers can branch on it; details.problems has them all.
    */
   throwIfErrors(strict = false, what = 'config'): void {
-    const fatal = strict ? this.items : this.errors;
+    const fatal = strict ? this.items.filter((p) => p.severity !== 'notice') : this.errors;
     if (fatal.length === 0) return;
     const first = fatal[0]!;
     const lines = fatal.map((p) => formatProblem(p, this.source));

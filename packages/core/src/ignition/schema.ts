@@ -100,7 +100,7 @@ export const CONFIG_FIELDS: readonly Field[] = [
   obj('passwd', [
     listOf('groups', [
       f('gid', INTEGER),
-      f('name', STRING, { required: true }),
+      f('name', STRING),
       f('passwordHash', STRING),
       f('shouldExist', BOOLEAN, { since: 2 }),
       f('system', BOOLEAN),
@@ -109,7 +109,7 @@ export const CONFIG_FIELDS: readonly Field[] = [
       f('gecos', STRING),
       f('groups', STRINGS),
       f('homeDir', STRING),
-      f('name', STRING, { required: true }),
+      f('name', STRING),
       f('noCreateHome', BOOLEAN),
       f('noLogInit', BOOLEAN),
       f('noUserGroup', BOOLEAN),
@@ -183,7 +183,7 @@ export const CONFIG_FIELDS: readonly Field[] = [
         f('discard', BOOLEAN, { since: 4 }),
         obj('keyFile', resourceFields(2, 1)),
         f('label', STRING),
-        f('name', STRING, { required: true }),
+        f('name', STRING),
         f('openOptions', STRINGS, { since: 4 }),
         f('options', STRINGS),
         f('uuid', STRING),
@@ -194,7 +194,7 @@ export const CONFIG_FIELDS: readonly Field[] = [
     listOf('raid', [
       f('devices', STRINGS),
       f('level', STRING),
-      f('name', STRING, { required: true }),
+      f('name', STRING),
       f('options', STRINGS),
       f('spares', INTEGER),
     ]),

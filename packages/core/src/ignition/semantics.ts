@@ -82,6 +82,26 @@ class Checker {
     this.storage(cfg);
     this.systemd(cfg);
     this.passwd(cfg);
+    this.kernelArguments(cfg);
+  }
+
+  /** Ignition: an argument is listed once, in one of shouldExist and shouldNotExist. */
+  private kernelArguments(cfg: IgnitionConfig): void {
+    const seen = new Map<string, P>();
+    for (const list of ['shouldExist', 'shouldNotExist'] as const) {
+      cfg.kernelArguments?.[list]?.forEach((arg, i) => {
+        const at: P = ['kernelArguments', list, i];
+        const prev = seen.get(arg);
+        if (prev)
+          this.p.error(
+            'IGNITION_DUPLICATE',
+            at,
+            `duplicate entry defined: ${JSON.stringify(arg)} is also ${this.p.describe(prev)}`,
+            'list each kernel argument once',
+          );
+        else seen.set(arg, at);
+      });
+    }
   }
 
   // --- storage -------------------------------------------------------------------------
@@ -146,7 +166,7 @@ class Checker {
           );
         }
         if (l.user || l.group)
-          this.p.warn('IGNITION_HARD_LINK_OWNER', at, 'user/group are ignored for hard links');
+          this.p.notice('IGNITION_HARD_LINK_OWNER', at, 'user/group are ignored for hard links');
       }
     });
     // Nothing may be written through a link Ignition creates (it would escape into the target).
@@ -166,20 +186,86 @@ class Checker {
     underLink('directories', s.directories);
     underLink('links', s.links);
 
-    s.disks?.forEach((d, i) => this.devicePath(d.device, ['storage', 'disks', i, 'device']));
+    s.disks?.forEach((d, i) => {
+      this.devicePath(d.device, ['storage', 'disks', i, 'device']);
+      // Ignition: two partitions of a disk may not have the same (non-zero) number.
+      const numbers = new Map<number, number>();
+      d.partitions?.forEach((part, j) => {
+        const num = part.number;
+        if (num === undefined || num === 0) return;
+        if (numbers.has(num))
+          this.p.error(
+            'IGNITION_PARTITION_NUMBER',
+            ['storage', 'disks', i, 'partitions', j],
+            `partition numbers collide: ${num} is also partition ${numbers.get(num)}`,
+            'give each partition its own number',
+          );
+        else numbers.set(num, j);
+      });
+    });
     this.duplicates(s.disks, 'device', ['storage', 'disks']);
     s.filesystems?.forEach((fs, i) => {
-      this.devicePath(fs.device, ['storage', 'filesystems', i, 'device']);
-      if (fs.path !== undefined && fs.path !== '')
-        this.absolutePath(fs.path, ['storage', 'filesystems', i, 'path']);
+      const at: P = ['storage', 'filesystems', i];
+      this.devicePath(fs.device, [...at, 'device']);
+      if (fs.path !== undefined && fs.path !== '') this.absolutePath(fs.path, [...at, 'path']);
+      // Ignition's rules: a known format, and one whenever anything else about the filesystem is set.
+      if (fs.format !== undefined && fs.format !== '' && !FILESYSTEM_FORMATS.has(fs.format))
+        this.p.error(
+          'IGNITION_FS_FORMAT',
+          [...at, 'format'],
+          `invalid filesystem format ${JSON.stringify(fs.format)}`,
+          `use one of ${[...FILESYSTEM_FORMATS].join(', ')}`,
+        );
+      const needsFormat =
+        (fs.path ?? '') !== '' ||
+        (fs.label ?? '') !== '' ||
+        (fs.uuid ?? '') !== '' ||
+        fs.wipeFilesystem === true ||
+        (fs.options?.length ?? 0) > 0 ||
+        (fs.mountOptions?.length ?? 0) > 0;
+      if ((fs.format ?? '') === '' && needsFormat)
+        this.p.error(
+          'IGNITION_FS_FORMAT',
+          [...at, 'format'],
+          'format cannot be empty when path, label, uuid, wipeFilesystem, options, or mountOptions is specified',
+          'set format (e.g. ext4)',
+        );
     });
     this.duplicates(s.filesystems, 'device', ['storage', 'filesystems']);
-    s.raid?.forEach((r, i) =>
-      r.devices?.forEach((d, j) => this.devicePath(d, ['storage', 'raid', i, 'devices', j])),
-    );
+    s.raid?.forEach((r, i) => {
+      r.devices?.forEach((d, j) => this.devicePath(d, ['storage', 'raid', i, 'devices', j]));
+      if (r.level !== undefined && !RAID_LEVELS.has(r.level))
+        this.p.error(
+          'IGNITION_RAID_LEVEL',
+          ['storage', 'raid', i, 'level'],
+          `unrecognized raid level ${JSON.stringify(r.level)}`,
+          `use one of ${[...RAID_LEVELS].join(', ')}`,
+        );
+      if (!r.name)
+        this.p.notice(
+          'IGNITION_NO_NAME',
+          ['storage', 'raid', i],
+          'this raid array has no name',
+          'give it a name such as md-data',
+        );
+    });
     this.duplicates(s.raid, 'name', ['storage', 'raid']);
     s.luks?.forEach((l, i) => {
-      if (l.device !== undefined) this.devicePath(l.device, ['storage', 'luks', i, 'device']);
+      if (l.device === undefined || l.device === '')
+        this.p.error(
+          'IGNITION_REQUIRED',
+          ['storage', 'luks', i, 'device'],
+          'disk device is required',
+          'set device, e.g. /dev/disk/by-partlabel/root',
+        );
+      else this.devicePath(l.device, ['storage', 'luks', i, 'device']);
+      if (!l.name)
+        this.p.notice(
+          'IGNITION_NO_NAME',
+          ['storage', 'luks', i],
+          'this LUKS volume has no name',
+          'give it a name such as root',
+        );
       if (l.keyFile) this.resource(l.keyFile, ['storage', 'luks', i, 'keyFile']);
     });
     this.duplicates(s.luks, 'name', ['storage', 'luks']);
@@ -261,12 +347,13 @@ class Checker {
         );
       }
     }
-    if (mode & 0o7000) {
+    // Ignition warns only where it ignores them: specs before 3.4.0.
+    if (mode & 0o7000 && this.minor < 4) {
       this.p.warn(
         'IGNITION_MODE_SPECIAL',
         at,
-        `mode 0${mode.toString(8)} sets setuid/setgid/sticky bits`,
-        'some Ignition versions ignore special mode bits',
+        `mode 0${mode.toString(8)} sets setuid/setgid/sticky bits, which Ignition ignores before spec 3.4.0`,
+        'use spec 3.4.0 (Butane flatcar 1.1.0) or drop the special bits',
       );
     }
   }
@@ -503,8 +590,9 @@ class Checker {
   }
 
   /**
-   * Check unit file syntax; returns the section names. Only warnings: Ignition 2.14 accepts
-   * such units and systemd skips the bad lines, but they are almost always a mistake.
+   * Check unit file syntax as Ignition does (go-systemd's parser): a section header without its
+   * "]" and a line that is no key=value are errors; a setting before any [Section] is accepted
+   * (a notice). Returns the section names, or undefined when the text does not parse.
    */
   private unitContents(text: string, at: P): Set<string> | undefined {
     const sections = new Set<string>();
@@ -521,10 +609,11 @@ class Checker {
       if (t === '' || t.startsWith('#') || t.startsWith(';')) continue;
       if (t.startsWith('[')) {
         if (!t.endsWith(']')) {
-          this.p.warn(
+          this.p.error(
             'IGNITION_UNIT_SYNTAX',
             at,
-            `unit line ${n + 1}: section header ${JSON.stringify(t)} has no closing "]"`,
+            `invalid unit content: unable to find end of section (line ${n + 1}: ${JSON.stringify(t)})`,
+            'close the section header with "]"',
           );
           return undefined;
         }
@@ -533,22 +622,21 @@ class Checker {
         continue;
       }
       if (!t.includes('=')) {
-        this.p.warn(
+        this.p.error(
           'IGNITION_UNIT_SYNTAX',
           at,
-          `unit line ${n + 1}: ${JSON.stringify(t.length > 40 ? `${t.slice(0, 40)}…` : t)} is not key=value`,
+          `invalid unit content: line ${n + 1} (${JSON.stringify(t.length > 40 ? `${t.slice(0, 40)}…` : t)}) is not key=value`,
           'unit files hold [Section] headers, key=value lines and # comments',
         );
         return undefined;
       }
       if (section === undefined) {
-        this.p.warn(
+        this.p.notice(
           'IGNITION_UNIT_SYNTAX',
           at,
           `unit line ${n + 1}: setting before any [Section] header`,
           'start the unit with a section such as [Unit] or [Service]',
         );
-        return undefined;
       }
       continued = t.endsWith('\\');
     }
@@ -560,6 +648,15 @@ class Checker {
   private passwd(cfg: IgnitionConfig): void {
     this.duplicates(cfg.passwd?.users, 'name', ['passwd', 'users']);
     this.duplicates(cfg.passwd?.groups, 'name', ['passwd', 'groups']);
+    // Ignition accepts a user or group without a name (and fails creating it at boot).
+    cfg.passwd?.users?.forEach((u, i) => {
+      if (!u.name)
+        this.p.notice('IGNITION_NO_NAME', ['passwd', 'users', i], 'this user has no name', 'add name');
+    });
+    cfg.passwd?.groups?.forEach((g, i) => {
+      if (!g.name)
+        this.p.notice('IGNITION_NO_NAME', ['passwd', 'groups', i], 'this group has no name', 'add name');
+    });
     cfg.passwd?.users?.forEach((u, i) => {
       if (u.homeDir !== undefined && u.homeDir !== '')
         this.absolutePath(u.homeDir, ['passwd', 'users', i, 'homeDir']);
@@ -577,6 +674,27 @@ class Checker {
     });
   }
 }
+
+/** Filesystem formats Ignition creates. */
+const FILESYSTEM_FORMATS: ReadonlySet<string> = new Set(['ext4', 'btrfs', 'xfs', 'vfat', 'swap', 'none']);
+/** RAID levels Ignition's validator knows. */
+const RAID_LEVELS: ReadonlySet<string> = new Set([
+  'linear',
+  'raid0',
+  '0',
+  'stripe',
+  'raid1',
+  '1',
+  'mirror',
+  'raid4',
+  '4',
+  'raid5',
+  '5',
+  'raid6',
+  '6',
+  'raid10',
+  '10',
+]);
 
 /** Read a mode written as decimal digits (644) as the octal it was meant to be (0o644). */
 function decimalModeAsOctal(mode: number): number | undefined {

@@ -97,7 +97,8 @@ function walk(
         // Butane's YAML library (go-yaml v3) still reads YAML 1.1 words into booleans.
         const word = node.value;
         if (YAML11_TRUE.has(word) || YAML11_FALSE.has(word)) {
-          p.warn('IGNITION_YAML11_BOOLEAN', path, `"${word}" is a YAML 1.1 boolean`, 'write true or false');
+          // Butane (yaml.v3) reads these as booleans without a word: a notice, never fatal.
+          p.notice('IGNITION_YAML11_BOOLEAN', path, `"${word}" is a YAML 1.1 boolean`, 'write true or false');
           return YAML11_TRUE.has(word);
         }
       }
@@ -267,10 +268,15 @@ function fieldAllowed(
     p.error('IGNITION_UNSUPPORTED_FIELD', fp, `"${name}": ${field.notFlatcar}`, 'remove it from the config');
     return false;
   }
+  // A key the spec version does not have is, to Butane and Ignition alike, an unused key: a
+  // warning (the key is dropped and the config still produced) unless unknown keys are errors.
+  const refuse = (msg: string, hint: string): false => {
+    if (ctx.unknownKeysAreErrors) p.error('IGNITION_FIELD_VERSION', fp, msg, hint);
+    else p.warn('IGNITION_FIELD_VERSION', fp, `${msg} (ignored)`, hint);
+    return false;
+  };
   if (ctx.mode === 'butane' && field.butane !== undefined && (ctx.base ?? 0) < field.butane) {
-    p.error(
-      'IGNITION_FIELD_VERSION',
-      fp,
+    return refuse(
       `"${name}" is not in Butane ${ctx.specName ?? ''}`.trimEnd(),
       field.butane >= 5
         ? 'use variant flatcar version 1.1.0 (or fcos 1.5.0)'
@@ -278,26 +284,20 @@ function fieldAllowed(
           ? 'use a newer spec version (fcos 1.2.0+)'
           : 'use a newer spec version (fcos 1.1.0+ or flatcar)',
     );
-    return false;
   }
   if (field.since > ctx.minor) {
     const need = ignitionVersionOf(field.since);
     if (ctx.mode === 'butane') {
       const spec = butaneSpecFor(ctx.variant ?? 'flatcar', field.since);
-      p.error(
-        'IGNITION_FIELD_VERSION',
-        fp,
+      return refuse(
         `"${name}" needs Ignition ${need}, but Butane ${ctx.specName ?? ''} emits ${ignitionVersionOf(ctx.minor)}`,
         spec ? `set version: ${spec.version}` : 'use a newer spec version',
       );
-    } else {
-      // Ignition itself ignores such a key with an "Unused key" warning: follow the unknown-key policy.
-      const msg = `"${name}" needs Ignition ${need}, but the config says ignition.version ${ignitionVersionOf(ctx.minor)}`;
-      const hint = `set ignition.version to ${need} or newer`;
-      if (ctx.unknownKeysAreErrors) p.error('IGNITION_FIELD_VERSION', fp, msg, hint);
-      else p.warn('IGNITION_FIELD_VERSION', fp, `${msg} (ignored)`, hint);
     }
-    return false;
+    return refuse(
+      `"${name}" needs Ignition ${need}, but the config says ignition.version ${ignitionVersionOf(ctx.minor)}`,
+      `set ignition.version to ${need} or newer`,
+    );
   }
   if (ctx.mode === 'butane' && field.unsupported) {
     p.error(

@@ -1,36 +1,27 @@
 import { defineCommand } from '@mantle/core/cli';
+import { checkFlags } from '../run/check-flags.js';
 import { platformFlags, platformOptions } from './platform-flags.js';
 
-/** `kola check SPEC`: boot one machine and run a declarative check spec on it with kolet. */
+/** `kola check SPEC`: boot one machine and run a goss spec on it with kolet. */
 export const checkSpec = defineCommand({
   command: 'check <spec>',
-  describe: 'boot one machine of an image and run a declarative check spec on it with kolet',
+  describe:
+    'boot one machine of an image and run a goss spec on it with kolet (--vars, -e NAME=VALUE; the report is kept in the output dir)',
   builder: (y) =>
-    platformFlags(y)
-      .positional('spec', {
+    checkFlags(
+      platformFlags(y).positional('spec', {
         type: 'string',
         demandOption: true,
-        describe: 'check spec (YAML with goss-style keys: user, file, service, port, ...)',
-      })
-      .option('format', {
-        choices: ['documentation', 'json', 'tap'] as const,
-        default: 'documentation' as const,
-        describe: 'report format',
-      })
-      .option('userdata', {
-        alias: 'u',
-        type: 'string',
-        describe: 'Butane or Ignition file for the machine',
+        describe:
+          'goss spec (YAML or JSON: user, file, service, port, ...; templates and gossfile includes as goss)',
       }),
+    ),
   run: async (a, ctx) => {
-    const [{ parseRunOptions }, { checkCommand }] = await Promise.all([
+    const [{ parseRunOptions }, { checkCommand, checkOptionsFromArgs }] = await Promise.all([
       import('../run/options.js'),
       import('../run/check-command.js'),
     ]);
-    return checkCommand(
-      { run: parseRunOptions(platformOptions(a)), spec: a.spec, format: a.format, userdata: a.userdata },
-      ctx,
-    );
+    return checkCommand(checkOptionsFromArgs(a, parseRunOptions(platformOptions(a))), ctx);
   },
   // The report was printed in the chosen --format; --json prints it as data.
   print: () => {},

@@ -105,18 +105,32 @@ function koletBehavior(extra: Partial<FakeBehavior> = {}): FakeBehavior {
       if (cmd.includes('/var/lib/kolet/kolet check - --format json')) {
         const text = String(opts.stdin);
         const failed = text.includes('fail-me');
+        // goss's JSON shape, as kolet prints it
         const result = (id: string, ok: boolean) => ({
           'resource-type': 'File',
           'resource-id': id,
-          kind: 'file',
           property: 'exists',
-          result: ok ? 'pass' : 'fail',
+          title: '',
+          meta: null,
+          result: ok ? 0 : 1,
           successful: ok,
           skipped: false,
-          expected: true,
-          found: ok,
-          'summary-line': `File: ${id}: exists: ${ok ? 'matches expectation: true' : 'expected true, found false'}`,
-          duration: 1,
+          err: null,
+          'matcher-result': {
+            actual: ok,
+            message: ok ? 'matches expectation' : 'to equal',
+            expected: true,
+            'missing-elements': null,
+            'found-elements': null,
+            'extra-elements': null,
+            'transform-chain': null,
+            'untransformed-value': null,
+          },
+          'start-time': '2024-01-01T00:00:00.000Z',
+          'end-time': '2024-01-01T00:00:00.001Z',
+          'summary-line': `File: ${id}: exists: ${ok ? 'matches expectation: true' : 'Expected\n    false\nto equal\n    true'}`,
+          'summary-line-compact': `File: ${id}: exists: ${ok ? 'matches expectation: true' : 'Expected false to equal true'}`,
+          duration: 1000000,
         });
         const results = [result('/etc/hostname', true), ...(failed ? [result('/fail-me', false)] : [])];
         const report = {
@@ -125,7 +139,7 @@ function koletBehavior(extra: Partial<FakeBehavior> = {}): FakeBehavior {
             'test-count': results.length,
             'failed-count': failed ? 1 : 0,
             'skipped-count': 0,
-            'total-duration': 2,
+            'total-duration': 2000000,
             'summary-line': `Count: ${results.length}, Failed: ${failed ? 1 : 0}`,
           },
         };
@@ -280,7 +294,7 @@ describe('checks', () => {
     const sub = byName(results, 't.fails/checks');
     expect(sub.result).toBe('FAIL');
     expect(sub.output).toMatch(
-      /1 check\(s\) failed on fake-\d+:\n {4}File: \/fail-me: exists: expected true, found false/,
+      /1 check\(s\) failed on fake-\d+:\n {4}File: \/fail-me: exists: Expected false to equal true/,
     );
   });
 });

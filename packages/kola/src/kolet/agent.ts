@@ -268,16 +268,22 @@ export class KoletAgent {
     }
   }
 
-  /** Run a check spec (YAML text) with `kolet check - --format json` on the machine. */
+  /**
+   * Run a check spec (YAML text) with `kolet check - --format json` on the machine; `vars` (YAML or
+   * JSON text) are the template's .Vars, `env` adds to its .Env (and the commands' environment).
+   */
   async runChecks(
     machine: Machine,
     specText: string,
-    opts: { timeoutMs?: number } = {},
+    opts: { timeoutMs?: number; vars?: string; env?: Record<string, string> } = {},
   ): Promise<MachineCheckResult> {
     await this.install(machine);
     const r = await this.execKolet(
       machine,
-      koletCheckCommand(),
+      koletCheckCommand({
+        ...(opts.vars !== undefined ? { vars: opts.vars } : {}),
+        ...(opts.env ? { env: opts.env } : {}),
+      }),
       specText,
       opts.timeoutMs ?? CHECK_TIMEOUT_MS,
     );

@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { InputError, errorMessage } from '@mantle/core/errors';
-import { parseCheckSpec, type CheckKind, type CheckReport, type CheckReportJson } from '@mantle/kolet';
+import {
+  checkReportFromJson as koletReportFromJson,
+  parseCheckSpec,
+  type CheckReport,
+  type CheckReportJson,
+} from '@mantle/kolet';
 import { stringify } from 'yaml';
 import type { MachineCheckResult } from './agent.js';
 import type { CheckSpecSource, KolaTest } from '../types.js';
@@ -62,43 +67,18 @@ export function formatCheckLines(r: MachineCheckResult, file: string): string[] 
   const s = r.report.summary;
   const lines = [`checks of ${file} on ${r.machine}: ${s['summary-line']}`];
   for (const c of r.report.results) {
-    const tag = c.result === 'fail' ? 'FAIL' : c.result === 'skip' ? 'skip' : 'ok';
-    lines.push(`    ${tag.padEnd(4)}  ${c['summary-line']}`);
+    const tag = c.result === 1 ? 'FAIL' : c.result === 2 ? 'skip' : 'ok';
+    lines.push(`    ${tag.padEnd(4)}  ${c['summary-line-compact']}`);
   }
   return lines;
 }
 
-/** The failed checks of a run, one `summary-line` each. */
+/** The failed checks of a run, one compact summary line each. */
 export function failedChecks(r: MachineCheckResult): string[] {
-  return r.report.results.filter((c) => c.result === 'fail').map((c) => c['summary-line']);
+  return r.report.results.filter((c) => c.result === 1).map((c) => c['summary-line-compact']);
 }
 
 /** Rebuild kolet's CheckReport from its JSON form, to print it in another format on the host. */
 export function checkReportFromJson(json: CheckReportJson, file: string): CheckReport {
-  return {
-    file,
-    results: json.results.map((r) => {
-      const prefix = `${r.title ? `${r.title}: ` : ''}${r['resource-type']}: ${r['resource-id']}: ${r.property}: `;
-      const line = r['summary-line'];
-      return {
-        kind: r.kind as CheckKind,
-        resourceType: r['resource-type'],
-        resourceId: r['resource-id'],
-        title: r.title,
-        property: r.property,
-        status: r.result,
-        expected: r.expected,
-        found: r.found,
-        message: line.startsWith(prefix) ? line.slice(prefix.length) : line,
-        durationMs: r.duration,
-        ...(r.meta !== undefined ? { meta: r.meta } : {}),
-      };
-    }),
-    summary: {
-      count: json.summary['test-count'],
-      failed: json.summary['failed-count'],
-      skipped: json.summary['skipped-count'],
-      durationMs: json.summary['total-duration'],
-    },
-  };
+  return koletReportFromJson(json, file);
 }

@@ -1,5 +1,6 @@
-// The check engine: goss-style declarative checks, usable as a library (kola validates specs
-// before booting) and by `kolet check` on the machine.
+// The check engine: goss's spec language (resources, matchers, templates, gossfile includes)
+// and its outputs, usable as a library (kola validates specs before booting) and by `kolet
+// check`, `kolet render` and `kolet serve` on the machine.
 export { CHECK_KINDS, FILE_TYPES, KIND_TITLES } from './types.js';
 export type * from './types.js';
 export {
@@ -10,21 +11,41 @@ export {
   type SpecProblem,
 } from './parse-spec.js';
 export { loadCheckSpec, type LoadSpecOptions } from './load-spec.js';
-export { loadTemplateVars, parseTemplateVars, type TemplateVarsOptions } from './vars.js';
-export { renderTemplate, type RenderedText, type TemplateData } from './template/template-render.js';
-export { TEMPLATE_FUNCTIONS, TemplateError } from './template/template-parse.js';
-export { runChecks, type RunChecksOptions } from './run-checks.js';
+export { renderSpec, type RenderSpecOptions } from './render-spec.js';
+export {
+  loadTemplateVars,
+  mergeVars,
+  parseTemplateVars,
+  templateVarsText,
+  type TemplateVarsOptions,
+} from './vars.js';
+export {
+  renderTemplate,
+  TEMPLATE_FUNCTIONS,
+  type RenderedText,
+  type TemplateData,
+} from './template/render.js';
+export { TemplateError } from './template/template-error.js';
+export { runChecks, workerCount, type RunChecksOptions } from './run-checks.js';
 export {
   CHECK_FORMATS,
-  checkReportJson,
+  FORMAT_OPTIONS,
   formatCheckReport,
-  formatDocumentation,
-  formatTap,
-  resultLine,
+  formatReport,
   summaryLine,
   type CheckFormat,
-  type CheckReportJson,
+  type FormatOption,
+  type Output,
 } from './format/format-report.js';
-export { parsePattern, patternHolds, type Pattern } from './matchers.js';
+export {
+  checkReportFromJson,
+  checkReportJson,
+  resultJson,
+  type CheckReportJson,
+  type CheckResultJson,
+} from './format/machine-outputs.js';
+export { humanizeResult } from './format/humanize.js';
+export { compileMatcher, matcherProblem, MATCHER_NAMES } from './matchers/compile-matcher.js';
+export { MatchError, MatcherSyntaxError, GossMatcher, type MatcherResult } from './matchers/matcher.js';
 export { parseDurationMs } from './duration.js';
-export { DEFAULT_SYSTEM_PATHS, type SystemPaths } from './context.js';
+export { DEFAULT_SYSTEM_PATHS, PACKAGE_MANAGERS, type PackageManager, type SystemPaths } from './context.js';

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '@mantle/core/errors';
 import { loadCheckSpec, type LoadSpecOptions } from './load-spec.js';
+import { GoFloat } from './go/go-format.js';
 import { loadTemplateVars, parseTemplateVars } from './vars.js';
 
 let dir: string;
@@ -53,7 +54,7 @@ beforeAll(async () => {
     'cyc-b.yaml': 'gossfile:\n  cyc-a.yaml: {}\n',
     'self.yaml': 'user:\n  root: {exists: true}\ngossfile:\n  self.yaml: {}\n',
     'bad-inc.yaml': 'gossfile:\n  broken.yaml: {}\n',
-    'broken.yaml': 'file:\n  /etc/hosts: {exists: true}\nservices:\n  sshd: {running: true}\n',
+    'broken.yaml': 'file:\n  /etc/hosts: {exists: true}\nservice:\n  sshd: {runing: true}\n',
     'dir-inc.yaml': 'gossfile:\n  conf.d: {}\n',
     'tpl-main.yaml': 'gossfile:\n  "{{ .Vars.profile }}.yaml": {}\n',
     'web.yaml': 'user:\n{{- range .Vars.users }}\n  {{ . }}: {exists: true}\n{{- end }}\n',
@@ -63,6 +64,10 @@ beforeAll(async () => {
     'vars.json': '{"users": ["bin"], "n": 1}',
     'vars-list.yaml': '- a\n- b\n',
     'vars-bad.yaml': 'a: [1\n',
+    'vars-base.yaml': 'site: {name: a, port: 80}\nkeep: yes-kept\nempty: base\n',
+    'vars-over.yaml': 'site: {port: 8080}\nempty: ""\n',
+    'empty-top.yaml': 'gossfile:\n  empty-a.yaml: {}\n',
+    'empty-a.yaml': '# nothing here\n',
   });
 });
 afterAll(async () => {
@@ -70,29 +75,38 @@ afterAll(async () => {
 });
 
 describe('loadCheckSpec with gossfile includes', () => {
-  it('merges included specs in order: relative to the including file, globs sorted, skip honoured, read once', async () => {
+  it('merges included specs as goss does: keys sorted, relative to the including file, globs sorted, skip honoured, read once', async () => {
     const spec = await loadCheckSpec('main.yaml', { cwd: dir });
+    // goss reads gossfile entries in the sorted order of their keys: app < base.yaml < conf.d/*.yaml
     expect(spec.files).toEqual([
       'main.yaml',
+      'apps/app.yaml',
+      'apps/lib/more.yaml',
       'base.yaml',
       'conf.d/10-a.yaml',
       'conf.d/20-b.yaml',
-      'apps/app.yaml',
-      'apps/lib/more.yaml',
     ]);
     // main's user root is replaced by the later definition in apps/app.yaml, as goss does
     expect(spec.resources.map((r) => `${r.kind}:${r.id} ${r.file}:${r.line}`)).toEqual([
+      'user:root apps/app.yaml:4',
+      'interface:lo apps/lib/more.yaml:2',
       'file:/etc/passwd base.yaml:2',
       'kernel-param:kernel.ostype conf.d/10-a.yaml:2',
       'command:true conf.d/20-b.yaml:4',
-      'user:root apps/app.yaml:4',
-      'interface:lo apps/lib/more.yaml:2',
     ]);
     expect(spec.warnings).toEqual([
       "User 'root' of apps/app.yaml:4 replaces the one of main.yaml:7 (the last definition counts, as in goss)",
     ]);
     expect(spec.includes).toBeUndefined();
     expect(spec.file).toBe('main.yaml');
+  });
+
+  it('all files together need a test: a spec that includes only empty files is found to have none', async () => {
+    const e = await loadError('empty-top.yaml');
+    expect(e.code).toBe('CHECK_SPEC_EMPTY');
+    expect(e.message).toBe(
+      'invalid check spec empty-top.yaml: found 0 tests in empty-top.yaml, empty-a.yaml',
+    );
   });
 
   it('reads stdin as the top spec, its includes relative to the working directory', async () => {
@@ -139,7 +153,7 @@ describe('loadCheckSpec with gossfile includes', () => {
     const e = await loadError('bad-inc.yaml');
     expect(e.code).toBe('CHECK_SPEC_INVALID');
     expect(e.message).toMatch(
-      /^invalid check spec broken\.yaml:3:1: unknown key 'services', did you mean 'service'\?/,
+      /^invalid check spec broken\.yaml:4:10: service 'sshd': unknown key 'runing', did you mean 'running'\?/,
     );
     expect(e.hint).toMatch(/^fix broken\.yaml \(included from bad-inc\.yaml:2:3\); the top-level keys are /);
     expect((await loadError('dir-inc.yaml')).message).toMatch(
@@ -157,7 +171,7 @@ describe('loadCheckSpec with gossfile includes', () => {
     ]);
     const e = await loadError('tpl-bad.yaml', { template: { vars, env: {} } });
     expect(e.message).toBe(
-      'invalid check spec web-bad.yaml:2:3: template: {{ .Vars.nobody }}: .Vars.nobody has no value: not in the vars (give them with --vars FILE or --vars-inline)',
+      'invalid check spec web-bad.yaml:2:6: template: executing at <.Vars.nobody>: map has no entry for key "nobody" (give it with --vars FILE or --vars-inline, or test for it with index or hasKey)',
     );
   });
 });
@@ -165,12 +179,30 @@ describe('loadCheckSpec with gossfile includes', () => {
 describe('template vars', () => {
   it('reads a YAML or JSON file; --vars-inline replaces its top-level keys', async () => {
     expect(await loadTemplateVars({ cwd: dir })).toEqual({});
-    expect(await loadTemplateVars({ file: 'vars.json', cwd: dir })).toEqual({ users: ['bin'], n: 1 });
+    // JSON numbers are Go float64s, as goss decodes them
+    expect(await loadTemplateVars({ file: 'vars.json', cwd: dir })).toEqual({
+      users: ['bin'],
+      n: new GoFloat(1),
+    });
     expect(
       await loadTemplateVars({ file: 'vars.yaml', inline: '{"users": ["x"], "extra": true}', cwd: dir }),
     ).toEqual({ profile: 'web', users: ['x'], extra: true });
     expect(parseTemplateVars('a: 1\nb: {c: [d]}\n', 'v.yaml')).toEqual({ a: 1, b: { c: ['d'] } });
     expect(parseTemplateVars('', 'v.yaml')).toEqual({});
+  });
+
+  it('merges several --vars files as goss does: mappings deeply, a later non-empty value wins', async () => {
+    expect(
+      await loadTemplateVars({
+        file: ['vars-base.yaml', 'vars-over.yaml'],
+        inline: 'keep: inline',
+        cwd: dir,
+      }),
+    ).toEqual({
+      site: { name: 'a', port: 8080 },
+      keep: 'inline',
+      empty: 'base',
+    });
   });
 
   it('rejects what is not a mapping, bad YAML and a missing file with their place (exit 2)', async () => {
@@ -197,5 +229,18 @@ describe('template vars', () => {
     const missing = await err(loadTemplateVars({ file: 'no-vars.yaml', cwd: dir }));
     expect(missing.message).toMatch(/^--vars no-vars\.yaml: ENOENT/);
     expect(missing.exitCode).toBe(2);
+  });
+});
+
+describe('templateVarsText', () => {
+  it('writes vars as YAML that reads back to the same Go values (floats stay floats)', async () => {
+    const { templateVarsText } = await import('./vars.js');
+    const vars = parseTemplateVars(
+      'port: 8080\nratio: 2.0\nhalf: 0.5\nlist: [a, 1]\nmap: {k: v}\n',
+      'v.yaml',
+    );
+    const text = templateVarsText(vars);
+    expect(text).toBe('port: 8080\nratio: 2.0\nhalf: 0.5\nlist:\n  - a\n  - 1\nmap:\n  k: v\n');
+    expect(parseTemplateVars(text, 'again')).toEqual(vars);
   });
 });

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { InputError } from '@mantle/core/errors';
 import { parseCheckSpec } from './parse-spec.js';
 import { globPaths, globPatternProblem, hasGlobMagic } from './system/glob.js';
-import type { TemplateData } from './template/template-render.js';
+import type { TemplateData } from './template/render.js';
 import { KIND_TITLES, type CheckSpec, type Resource, type SpecInclude } from './types.js';
 
 export interface LoadSpecOptions {
@@ -13,6 +13,8 @@ export interface LoadSpecOptions {
   stdin?: () => Promise<string>;
   /** the data of templated specs (default: no vars, this process's environment) */
   template?: TemplateData;
+  /** called with each file's text after its template rendered (goss render --debug) */
+  onRendered?: (file: string, text: string) => void;
 }
 
 /** `file:line:col` of a gossfile entry. */
@@ -27,8 +29,9 @@ const linkText = (l: Link): string => `${l.file}:${l.line}:${l.col}`;
 /**
  * Read a spec file ('-' reads stdin) with everything its `gossfile` entries include, each file
  * rendered as a template and validated. As in goss: include paths (and globs) are relative to
- * the including file, `skip: true` leaves an entry out, an include's checks come after the
- * including file's, and a resource defined again replaces the earlier one (with a warning). A
+ * the including file, `skip: true` leaves an entry out, entries are read in the sorted order
+ * of their keys, an include's checks come after the including file's, a resource defined
+ * again replaces the earlier one (with a warning), and all files together must hold a check. A
  * file included twice (not in a cycle) is read once. Missing files, globs matching nothing and
  * include cycles are InputErrors (exit 2) naming the chain of files, lines and columns.
  */
@@ -57,21 +60,30 @@ export async function loadCheckSpec(path: string, opts: LoadSpecOptions = {}): P
       });
     }
   }
-  const loader = new SpecLoader(cwd, opts.template ?? { vars: {}, env: process.env });
+  const loader = new SpecLoader(cwd, opts.template ?? { vars: {}, env: process.env }, opts.onRendered);
   const baseDir = path === '-' ? cwd : dirname(resolve(cwd, path));
   if (real) loader.seen.add(real);
   await loader.add(path, text, baseDir, [], real ? [real] : []);
-  return loader.result(path);
+  const spec = loader.result(path);
+  if (spec.resources.length === 0)
+    throw new InputError({
+      code: 'CHECK_SPEC_EMPTY',
+      message: `invalid check spec ${path}: found 0 tests${(spec.files?.length ?? 1) > 1 ? ` in ${spec.files?.join(', ')}` : ''}`,
+      hint: 'a spec needs at least one resource (user, file, service, command, ...), in it or in the files it includes',
+    });
+  return spec;
 }
 
 class SpecLoader {
   readonly seen = new Set<string>();
   private readonly files: string[] = [];
   private readonly resources: Resource[] = [];
+  private readonly warnings: string[] = [];
 
   constructor(
     private readonly cwd: string,
     private readonly template: TemplateData,
+    private readonly onRendered?: (file: string, text: string) => void,
   ) {}
 
   /** Parse one file's text, then load what it includes, depth first in the order written. */
@@ -79,11 +91,16 @@ class SpecLoader {
     const spec = parseCheckSpec(text, {
       file,
       template: this.template,
+      allowEmpty: true,
+      ...(this.onRendered ? { onRendered: (t: string) => this.onRendered?.(file, t) } : {}),
       ...(chain.length > 0 ? { includedFrom: chain.map(linkText) } : {}),
     });
     this.files.push(file);
     this.resources.push(...spec.resources);
-    for (const inc of spec.includes ?? []) {
+    this.warnings.push(...(spec.warnings ?? []));
+    // goss reads the gossfile entries in the sorted order of their keys.
+    const includes = [...(spec.includes ?? [])].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const inc of includes) {
       if (inc.skip) continue;
       const here: Link = { file, line: inc.line, col: inc.col };
       const fail = (msg: string, showChain = true): never => {
@@ -124,7 +141,7 @@ class SpecLoader {
   result(file: string): CheckSpec {
     const index = new Map<string, number>();
     const kept: (Resource | undefined)[] = [];
-    const warnings: string[] = [];
+    const warnings: string[] = [...this.warnings];
     for (const r of this.resources) {
       const key = `${r.kind}\0${r.id}`;
       const prev = index.get(key);

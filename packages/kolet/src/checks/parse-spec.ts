@@ -1,10 +1,13 @@
 import { InputError } from '@mantle/core/errors';
-import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, type Node, type Pair } from 'yaml';
 import type { z } from 'zod';
-import { GOSSFILE_SCHEMA, NON_CHECK_PROPS, PROPS_SCHEMAS, resourceIdProblem } from './spec-schema.js';
-import { TEMPLATE_FUNCTIONS, TemplateError } from './template/template-parse.js';
-import { renderTemplate, type RenderedText, type TemplateData } from './template/template-render.js';
+import { goTypedInput } from './go-typed-fields.js';
+import { parseGossYaml } from './goss-yaml.js';
+import { CHECKED_ATTRIBUTES, GOSSFILE_SCHEMA, PROPS_SCHEMAS } from './spec-schema.js';
+import { TemplateError } from './template/template-error.js';
+import { renderTemplate, type RenderedText, type TemplateData } from './template/render.js';
 import { CHECK_KINDS, type CheckKind, type CheckSpec, type Resource, type SpecInclude } from './types.js';
+import { expectationProblems } from './validate-value.js';
 
 /** One thing wrong with a spec, at a 1-based line and column. */
 export interface SpecProblem {
@@ -23,16 +26,14 @@ export interface ParseSpecOptions {
   template?: TemplateData;
   /** `file:line:col` of the gossfile entries that led to this file, for messages */
   includedFrom?: string[];
+  /** a spec without checks is fine (an included file: goss counts the checks of all files) */
+  allowEmpty?: boolean;
+  /** called with the text the template rendered */
+  onRendered?: (text: string) => void;
 }
 
 /** The top-level keys of a spec: the check kinds and `gossfile` (includes). */
 export const SPEC_TOP_LEVEL_KEYS: readonly string[] = [...CHECK_KINDS, 'gossfile'];
-
-// goss keys kolet knows but does not implement: named as such rather than as typos.
-const GOSS_UNSUPPORTED: Readonly<Record<string, string>> = {
-  matching:
-    "goss's matching checks (a value against advanced matchers) are not supported by kolet; a command check with stdout patterns covers most uses",
-};
 
 const MAX_PROBLEMS = 20;
 
@@ -54,7 +55,7 @@ export function parseCheckSpec(text: string, opts: ParseSpecOptions = {}): Check
           ? `invalid check spec ${lines[0]}`
           : `invalid check spec (${lines.length} problems):\n  ${lines.join('\n  ')}`,
       hint: problems[0]?.message.startsWith('template: ')
-        ? `fix the template in ${file}${from}: kolet renders .Vars, .Env, if / else if / else, range, with, $variables, pipes and ${TEMPLATE_FUNCTIONS.length} functions (${TEMPLATE_FUNCTIONS.join(' ')}); {{"{{"}} writes a literal {{`
+        ? `fix the template in ${file}${from}: it is a Go text/template with goss's data (.Vars, .Env) and functions (Go's, Sprig's, goss's); {{"{{"}} writes a literal {{`
         : `fix ${file}${from}; the top-level keys are ${SPEC_TOP_LEVEL_KEYS.join(', ')}`,
       details: { file, problems, ...(opts.includedFrom ? { includedFrom: opts.includedFrom } : {}) },
     });
@@ -62,7 +63,11 @@ export function parseCheckSpec(text: string, opts: ParseSpecOptions = {}): Check
   return spec;
 }
 
-/** Parse without throwing: the spec (resources that validated) and every problem found. */
+/**
+ * Parse without throwing: the spec (resources that validated), every problem found, and
+ * warnings (`spec.warnings`, `file:line:col: message`) for what goss runs but reports as a
+ * failed check (a matcher it cannot build) or ignores (an unknown top-level key).
+ */
 export function analyzeCheckSpec(
   text: string,
   opts: ParseSpecOptions = {},
@@ -79,22 +84,31 @@ export function analyzeCheckSpec(
     problems.push({ ...position(rendered.toSource(offset ?? 0)), message });
   };
   const spec: CheckSpec = { file, resources };
+  const warnings: string[] = [];
+  const warn: At = (offset, message) => {
+    const p = position(rendered.toSource(offset ?? 0));
+    warnings.push(`${file}:${p.line}:${p.col}: ${message}`);
+  };
 
   try {
     rendered = renderTemplate(text, opts.template ?? { vars: {}, env: process.env });
+    opts.onRendered?.(rendered.text);
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
     problems.push({ ...position(err.offset), message: `template: ${err.message}` });
     return { spec, problems };
   }
-  const doc = parseDocument(rendered.text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseGossYaml(rendered.text);
   if (doc.errors.length > 0) {
     for (const e of doc.errors) at(e.pos[0], `YAML syntax: ${e.message.split('\n')[0] ?? e.message}`);
     return { spec, problems };
   }
   const where: Where = (offset) => position(rendered.toSource(offset ?? 0));
-  analyzeRoot(doc, at, where, file, resources, includes);
+  analyzeRoot(doc, { at, warn, where, file, resources, includes, allowEmpty: opts.allowEmpty === true });
+  if (resources.length === 0 && includes.length === 0 && problems.length === 0 && opts.allowEmpty !== true)
+    at(0, `found 0 tests: give at least one of ${CHECK_KINDS.join(', ')} (or include files with gossfile)`);
   if (includes.length > 0) spec.includes = includes;
+  if (warnings.length > 0) spec.warnings = warnings;
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
   return { spec, problems };
 }
@@ -119,41 +133,42 @@ type At = (offset: number | undefined, message: string) => void;
 /** The source line and column of an offset in the rendered text. */
 type Where = (offset: number | undefined) => { line: number; col: number };
 
-function analyzeRoot(
-  doc: Document,
-  at: At,
-  where: Where,
-  file: string,
-  resources: Resource[],
-  includes: SpecInclude[],
-): void {
+interface Analysis {
+  at: At;
+  warn: At;
+  where: Where;
+  file: string;
+  resources: Resource[];
+  includes: SpecInclude[];
+  allowEmpty: boolean;
+}
+
+function analyzeRoot(doc: Document, a: Analysis): void {
+  const { at } = a;
   const root = doc.contents;
   const known = SPEC_TOP_LEVEL_KEYS.join(', ');
-  if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
-    at(0, `the spec is empty: give at least one of ${known}`);
-    return;
-  }
-  if (!isMap(root)) {
+  const empty = root === null || (isScalar(root) && (root.value === null || root.value === ''));
+  if (!empty && !isMap(root)) {
     at(start(root), `expected a mapping of resource kinds (${known}) at the top level`);
     return;
   }
-  for (const pair of root.items) {
+  for (const pair of empty ? [] : (root as { items: Pair[] }).items) {
     const kindName = keyText(pair);
     if (kindName === undefined) {
       at(start(pair.key), 'expected a plain key');
       continue;
     }
     if (kindName === 'gossfile') {
-      parseIncludes(pair, doc, at, where, includes);
+      parseIncludes(pair, doc, a);
       continue;
     }
     if (!(CHECK_KINDS as readonly string[]).includes(kindName)) {
-      const unsupported = GOSS_UNSUPPORTED[kindName];
-      at(
+      // goss reads the keys it knows and ignores the others; a typo is worth a warning.
+      a.warn(
         start(pair.key),
-        unsupported
-          ? `unsupported key '${kindName}': ${unsupported}`
-          : `unknown key '${kindName}'${suggest(kindName, SPEC_TOP_LEVEL_KEYS)} (known: ${known})`,
+        kindName === 'registry'
+          ? "'registry' (Windows registry checks) is ignored: kolet checks Linux machines"
+          : `unknown top-level key '${kindName}' is ignored, as goss ignores it${suggest(kindName, SPEC_TOP_LEVEL_KEYS)} (known: ${known})`,
       );
       continue;
     }
@@ -163,16 +178,17 @@ function analyzeRoot(
     if (!isMap(section)) {
       at(
         start(section) ?? start(pair.key),
-        `${kind}: expected a mapping of ${kind} keys to their properties`,
+        `${kind}: expected a mapping of ${kind} keys to their attributes`,
       );
       continue;
     }
-    for (const rp of section.items) parseResource(kind, rp, doc, at, resources, where, file);
+    for (const rp of section.items) parseResource(kind, rp, doc, a);
   }
 }
 
 /** The `gossfile` section: each key (or its `file`) is a spec path or glob to include. */
-function parseIncludes(pair: Pair, doc: Document, at: At, where: Where, out: SpecInclude[]): void {
+function parseIncludes(pair: Pair, doc: Document, a: Analysis): void {
+  const { at, where } = a;
   const section = pair.value as Node | null;
   if (section === null || (isScalar(section) && section.value === null)) return;
   if (!isMap(section)) {
@@ -190,32 +206,21 @@ function parseIncludes(pair: Pair, doc: Document, at: At, where: Where, out: Spe
     }
     const label = `gossfile '${key}'`;
     const node = ip.value as Node | null;
-    const input: unknown = node === null ? {} : node.toJS(doc);
+    const input: unknown = node === null ? {} : goTypedInput(node, node.toJS(doc), GOSSFILE_SCHEMA.shape);
     const parsed = GOSSFILE_SCHEMA.safeParse(input ?? {});
     if (!parsed.success) {
-      const known = Object.keys(GOSSFILE_SCHEMA.shape);
-      for (const issue of parsed.error.issues) {
-        if (issue.code === 'unrecognized_keys') {
-          for (const k of issue.keys) {
-            const keyNode = isMap(node) ? node.items.find((p) => keyText(p) === k)?.key : undefined;
-            at(
-              start(keyNode) ?? start(ip.key),
-              `${label}: unknown key '${k}'${suggest(k, known)} (known: ${known.join(', ')})`,
-            );
-          }
-          continue;
-        }
-        const target = node ? nodeAt(node, issue.path) : undefined;
-        const where = issue.path.length > 0 ? pathText(issue.path) : '(properties)';
-        const value = valueAt(input, issue.path);
-        at(
-          start(target) ?? start(ip.key),
-          `${label}: ${where}: ${issue.message}${value === undefined ? '' : `, got ${describe(value)}`}`,
-        );
-      }
+      reportIssues(
+        parsed.error.issues,
+        node,
+        input,
+        label,
+        Object.keys(GOSSFILE_SCHEMA.shape),
+        at,
+        start(ip.key),
+      );
       continue;
     }
-    out.push({
+    a.includes.push({
       key,
       path: parsed.data.file ?? key,
       skip: parsed.data.skip === true,
@@ -224,72 +229,77 @@ function parseIncludes(pair: Pair, doc: Document, at: At, where: Where, out: Spe
   }
 }
 
-function parseResource(
-  kind: CheckKind,
-  rp: Pair,
-  doc: Document,
-  at: At,
-  out: Resource[],
-  where: Where,
-  file: string,
-): void {
+function parseResource(kind: CheckKind, rp: Pair, doc: Document, a: Analysis): void {
+  const { at, where } = a;
   const id = keyText(rp);
   if (id === undefined) {
     at(start(rp.key), `${kind}: expected a plain key`);
     return;
   }
   const label = `${kind} '${id}'`;
-  const idProblem = resourceIdProblem(kind, id);
-  if (idProblem) at(start(rp.key), `${label}: ${idProblem}`);
   const schema: z.ZodType = PROPS_SCHEMAS[kind];
-  const known = Object.keys((PROPS_SCHEMAS[kind] as unknown as { shape: Record<string, unknown> }).shape);
-  const checkable = known.filter((k) => !NON_CHECK_PROPS.has(k));
+  const shape = (PROPS_SCHEMAS[kind] as unknown as { shape: Record<string, z.ZodType> }).shape;
+  const known = Object.keys(shape);
   const node = rp.value as Node | null;
   if (node === null || (isScalar(node) && node.value === null)) {
-    at(start(rp.key), `${label}: nothing to check: give at least one of ${checkable.join(', ')}`);
+    at(
+      start(rp.key),
+      `${label}: expected a mapping of attributes (${CHECKED_ATTRIBUTES[kind].join(', ')}), got nothing`,
+    );
     return;
   }
   if (!isMap(node)) {
     at(
       start(node),
-      `${label}: expected a mapping of properties (${checkable.join(', ')}), got ${describe(node.toJS(doc))}`,
+      `${label}: expected a mapping of attributes (${CHECKED_ATTRIBUTES[kind].join(', ')}), got ${describe(node.toJS(doc))}`,
     );
     return;
   }
-  const input: unknown = node.toJS(doc);
+  const input: unknown = goTypedInput(node, node.toJS(doc), shape);
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        const holder = nodeAt(node, issue.path);
-        for (const k of issue.keys) {
-          const keyNode = isMap(holder) ? holder.items.find((p) => keyText(p) === k)?.key : undefined;
-          at(
-            start(keyNode) ?? start(node),
-            `${label}: unknown key '${k}'${suggest(k, known)} (known: ${known.join(', ')})`,
-          );
-        }
-        continue;
-      }
-      const target = nodeAt(node, issue.path);
-      const value = valueAt(input, issue.path);
-      const where = issue.path.length > 0 ? pathText(issue.path) : '(properties)';
-      // Custom issues (bad regex, duration) already quote the value.
-      const got = value === undefined || issue.code === 'custom' ? '' : `, got ${describe(value)}`;
-      at(start(target) ?? start(node), `${label}: ${where}: ${issue.message}${got}`);
-    }
+    reportIssues(parsed.error.issues, node, input, label, known, at, start(node));
     return;
   }
   const props = parsed.data as Record<string, unknown>;
-  if (kind === 'file' && props.contents !== undefined) {
-    props.contains = [...((props.contains as unknown[] | undefined) ?? []), ...(props.contents as unknown[])];
-    delete props.contents;
+  // What goss would report as a failed check ("Syntax Error: ...") is worth knowing before.
+  for (const { attribute, message } of expectationProblems(kind, props)) {
+    const valueNode = node.items.find((p) => keyText(p) === attribute);
+    a.warn(start(valueNode?.value) ?? start(rp.key), `${label}: ${attribute}: ${message}`);
   }
-  if (!Object.keys(props).some((k) => !NON_CHECK_PROPS.has(k))) {
-    at(start(rp.key), `${label}: nothing to check: give at least one of ${checkable.join(', ')}`);
-    return;
+  const pos = where(start(rp.key));
+  a.resources.push({ kind, id, props, line: pos.line, col: pos.col, file: a.file });
+}
+
+/** Report zod issues at their nodes: unknown keys (with a suggestion) and wrong types. */
+function reportIssues(
+  issues: readonly z.core.$ZodIssue[],
+  node: Node | null,
+  input: unknown,
+  label: string,
+  known: string[],
+  at: At,
+  fallback: number | undefined,
+): void {
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const holder = node ? nodeAt(node, issue.path) : undefined;
+      for (const k of issue.keys) {
+        const keyNode = isMap(holder) ? holder.items.find((p) => keyText(p) === k)?.key : undefined;
+        at(
+          start(keyNode) ?? fallback,
+          `${label}: unknown key '${k}'${suggest(k, known)} (known: ${known.join(', ')})`,
+        );
+      }
+      continue;
+    }
+    const target = node ? nodeAt(node, issue.path) : undefined;
+    const value = valueAt(input, issue.path);
+    const where = issue.path.length > 0 ? pathText(issue.path) : '(attributes)';
+    // Custom issues (a bad duration) already say what they expected.
+    const got = value === undefined || issue.code === 'custom' ? '' : `, got ${describe(value)}`;
+    at(start(target) ?? fallback, `${label}: ${where}: ${issue.message}${got}`);
   }
-  out.push({ kind, id, props, line: where(start(rp.key)).line, file });
 }
 
 function keyText(pair: Pair): string | undefined {

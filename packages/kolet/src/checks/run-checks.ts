@@ -1,56 +1,62 @@
 import { setMaxListeners } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError } from '@mantle/core/errors';
-import { createCheckContext, type CheckContext, type SystemPaths } from './context.js';
+import { createCheckContext, type CheckContext, type PackageManager, type SystemPaths } from './context.js';
 import { checkAddr } from './kinds/addr.js';
 import { checkCommand } from './kinds/command.js';
+import { displayId } from './kinds/common.js';
 import { checkDns } from './kinds/dns.js';
 import { checkFile } from './kinds/file.js';
 import { checkHttp } from './kinds/http.js';
 import { checkInterface } from './kinds/interface.js';
 import { checkKernelParam } from './kinds/kernel-param.js';
+import { checkMatching } from './kinds/matching.js';
 import { checkMount } from './kinds/mount.js';
 import { checkPackage } from './kinds/package.js';
 import { checkPort } from './kinds/port.js';
 import { checkProcess } from './kinds/process.js';
 import { checkService } from './kinds/service.js';
 import { checkGroup, checkUser } from './kinds/user-group.js';
-import type { Pattern } from './matchers.js';
-import { failed, skipped, type Outcome } from './outcome.js';
-import { NON_CHECK_PROPS } from './spec-schema.js';
-import {
-  KIND_TITLES,
-  type CheckKind,
-  type CheckReport,
-  type CheckResult,
-  type CheckSpec,
-  type KindProps,
-  type Resource,
-} from './types.js';
+import { ALIAS_ATTRIBUTE, CHECKED_ATTRIBUTES, REQUIRED_ATTRIBUTE } from './spec-schema.js';
+import type { CheckKind, CheckReport, CheckResult, CheckSpec, KindProps, Resource } from './types.js';
+import { ResourceRun } from './validate-value.js';
 
 export interface RunChecksOptions {
   signal?: AbortSignal;
   /** environment for commands (default process.env; a missing PATH gets the usual one) */
   env?: NodeJS.ProcessEnv;
+  /** relative file paths and commands start here (default process.cwd()) */
+  cwd?: string;
   /** milliseconds the whole run may take; checks still running then fail as timed out */
-  timeoutMs?: number;
-  /** keep re-running a failing spec until it passes or this many milliseconds passed (goss --retry-timeout) */
-  retryTimeoutMs?: number;
+  timeoutMs?: number | undefined;
+  /** keep re-running a failing spec while elapsed + sleep stays within this (goss --retry-timeout) */
+  retryTimeoutMs?: number | undefined;
   /** pause between retries (default 1 s) */
-  sleepMs?: number;
-  /** resources checked at once (default 8) */
-  concurrency?: number;
+  sleepMs?: number | undefined;
+  /** resources checked at once (goss's --max-concurrent: default 50, at most 5 per CPU) */
+  concurrency?: number | undefined;
+  /** the package manager for package checks (goss's --package), else detected */
+  packageManager?: PackageManager | undefined;
   /** where passwd, group, /proc live (tests) */
   paths?: Partial<SystemPaths>;
-  /** called after each failing attempt that will be retried */
-  onRetry?: (attempt: number, report: CheckReport) => void;
+  /** called after each failing attempt that will be retried, with the wait before the next */
+  onRetry?: (
+    attempt: number,
+    report: CheckReport,
+    sleepMs: number,
+    elapsedMs: number,
+  ) => void | Promise<void>;
+  /** what goss prints as warnings while checking (each message once) */
+  onWarning?: (message: string) => void;
 }
 
 type Checker<K extends CheckKind> = (
+  run: ResourceRun,
   id: string,
   props: KindProps[K],
   ctx: CheckContext,
-) => Promise<Outcome[]>;
+) => Promise<void>;
 
 const CHECKERS: { [K in CheckKind]: Checker<K> } = {
   user: checkUser,
@@ -67,11 +73,18 @@ const CHECKERS: { [K in CheckKind]: Checker<K> } = {
   package: checkPackage,
   addr: checkAddr,
   interface: checkInterface,
+  matching: checkMatching,
 };
 
+/** goss's worker count: --max-concurrent, at most five per CPU. */
+export function workerCount(maxConcurrent = 50): number {
+  return Math.max(1, Math.min(availableParallelism() * 5, maxConcurrent));
+}
+
 /**
- * Check every resource of a spec on this machine and report each property's result, in spec
+ * Check every resource of a spec on this machine and report each attribute's result, in spec
  * order. Never throws for a failing or broken check: that is a failed result with the reason.
+ * With retryTimeoutMs, a failing run is repeated (after sleepMs) as goss's --retry-timeout.
  */
 export async function runChecks(spec: CheckSpec, opts: RunChecksOptions = {}): Promise<CheckReport> {
   const pending = (spec.includes ?? []).filter((i) => !i.skip);
@@ -84,16 +97,15 @@ export async function runChecks(spec: CheckSpec, opts: RunChecksOptions = {}): P
     });
   }
   const started = Date.now();
+  const sleepMs = opts.sleepMs ?? 1000;
   for (let attempt = 1; ; attempt++) {
     const report = await runOnce(spec, opts);
-    const retryLeft = (opts.retryTimeoutMs ?? 0) - (Date.now() - started);
-    if (report.summary.failed === 0 || retryLeft <= 0 || opts.signal?.aborted) {
-      return { ...report, summary: { ...report.summary, durationMs: Date.now() - started } };
-    }
-    opts.onRetry?.(attempt, report);
-    await sleep(Math.min(opts.sleepMs ?? 1000, retryLeft), undefined, { signal: opts.signal }).catch(
-      () => undefined,
-    );
+    const elapsed = Date.now() - started;
+    const retry = opts.retryTimeoutMs ?? 0;
+    if (report.summary.failed === 0 || retry <= 0 || elapsed + sleepMs > retry || opts.signal?.aborted)
+      return report;
+    await opts.onRetry?.(attempt, report, sleepMs, elapsed);
+    await sleep(sleepMs, undefined, { signal: opts.signal }).catch(() => undefined);
   }
 }
 
@@ -105,22 +117,32 @@ async function runOnce(spec: CheckSpec, opts: RunChecksOptions): Promise<CheckRe
   const timer = opts.timeoutMs !== undefined ? setTimeout(() => deadline.abort(), opts.timeoutMs) : undefined;
   const onOuterAbort = (): void => deadline.abort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const warnings: string[] = [];
   const ctx = createCheckContext({
     signal: deadline.signal,
     env: opts.env ?? process.env,
     paths: opts.paths,
+    cwd: opts.cwd,
+    packageManager: opts.packageManager,
+    warn: (m) => {
+      warnings.push(m);
+      opts.onWarning?.(m);
+    },
   });
   const results: CheckResult[][] = new Array<CheckResult[]>(spec.resources.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < spec.resources.length) {
       const i = next++;
-      results[i] = await checkResource(spec.resources[i] as Resource, ctx, opts.timeoutMs);
+      results[i] = await checkResource(spec.resources[i] as Resource, i, ctx, opts.timeoutMs);
     }
   };
   try {
     await Promise.all(
-      Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, spec.resources.length)) }, worker),
+      Array.from(
+        { length: Math.min(workerCount(opts.concurrency), Math.max(1, spec.resources.length)) },
+        worker,
+      ),
     );
   } finally {
     if (timer) clearTimeout(timer);
@@ -136,64 +158,53 @@ async function runOnce(spec: CheckSpec, opts: RunChecksOptions): Promise<CheckRe
       skipped: flat.filter((r) => r.status === 'skip').length,
       durationMs: Date.now() - started,
     },
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
-}
-
-/** The properties of a resource that are checks, with their expected values as shown in results. */
-function checkProps(r: Resource): [string, unknown][] {
-  return Object.entries(r.props as Record<string, unknown>)
-    .filter(([k, v]) => !NON_CHECK_PROPS.has(k) && v !== undefined)
-    .map(([k, v]): [string, unknown] => [
-      k,
-      Array.isArray(v) ? v.map((x: unknown) => (isPattern(x) ? x.source : x)) : v,
-    ]);
-}
-
-function isPattern(x: unknown): x is Pattern {
-  return typeof x === 'object' && x !== null && 'source' in x && 'negate' in x;
 }
 
 async function checkResource(
   r: Resource,
+  group: number,
   ctx: CheckContext,
   runTimeoutMs: number | undefined,
 ): Promise<CheckResult[]> {
-  const t0 = Date.now();
-  let outcomes: Outcome[];
-  const props = r.props;
-  if (props.skip) {
-    outcomes = checkProps(r).map(([k, v]) => skipped(k, v, 'skip: true in the spec'));
-  } else if (ctx.signal.aborted) {
-    outcomes = checkProps(r).map(([k, v]) =>
-      failed(k, v, null, `not run: the check run timed out after ${(runTimeoutMs ?? 0) / 1000}s`),
-    );
-  } else {
-    try {
-      outcomes = await untilAborted(
-        (CHECKERS[r.kind] as Checker<typeof r.kind>)(r.id, props as never, ctx),
-        ctx.signal,
-      );
-    } catch (err) {
-      const why = ctx.signal.aborted
-        ? `stopped: the check run timed out after ${(runTimeoutMs ?? 0) / 1000}s`
-        : `error: ${err instanceof Error ? err.message : String(err)}`;
-      outcomes = checkProps(r).map(([k, v]) => failed(k, v, null, why));
-    }
+  const props = r.props as Record<string, unknown> & { skip?: boolean; title?: string; meta?: unknown };
+  const alias = ALIAS_ATTRIBUTE[r.kind];
+  const run = new ResourceRun(
+    r.kind,
+    displayId(r.id, alias ? (props[alias] as string | undefined) : undefined),
+    props.title ?? '',
+    props.meta ?? null,
+    props.skip === true,
+    group,
+  );
+  if (ctx.signal.aborted) {
+    for (const a of attributesOf(r))
+      run.add(a, 'fail', `not run: the check run timed out after ${(runTimeoutMs ?? 0) / 1000}s`);
+    return run.results;
   }
-  const durationMs = Date.now() - t0;
-  return outcomes.map((o) => ({
-    kind: r.kind,
-    resourceType: KIND_TITLES[r.kind],
-    resourceId: r.id,
-    title: props.title,
-    property: o.property,
-    status: o.status,
-    expected: o.expected,
-    found: o.found,
-    message: o.message,
-    durationMs,
-    ...(props.meta !== undefined ? { meta: props.meta } : {}),
-  }));
+  try {
+    await untilAborted(
+      (CHECKERS[r.kind] as Checker<typeof r.kind>)(run, r.id, r.props as never, ctx),
+      ctx.signal,
+    );
+  } catch (err) {
+    const why = ctx.signal.aborted
+      ? `stopped: the check run timed out after ${(runTimeoutMs ?? 0) / 1000}s`
+      : `error: ${err instanceof Error ? err.message : String(err)}`;
+    const done = new Set(run.results.map((x) => x.property));
+    for (const a of attributesOf(r)) if (!done.has(a)) run.add(a, 'fail', why);
+  }
+  return run.results;
+}
+
+/** The attributes a resource reports (for results made up when a check could not run). */
+function attributesOf(r: Resource): string[] {
+  const props = r.props as Record<string, unknown>;
+  const required = REQUIRED_ATTRIBUTE[r.kind];
+  return CHECKED_ATTRIBUTES[r.kind].filter(
+    (a) => a === required || (props[a] !== undefined && props[a] !== null),
+  );
 }
 
 /** A check that ignores the deadline must not hold the whole run: stop waiting at the abort. */

@@ -1,39 +1,21 @@
 import { z } from 'zod';
 import { MAX_DURATION_MS, parseDurationMs } from './duration.js';
-import { parsePattern } from './matchers.js';
-import { canonicalCidr } from './system/ip-addr.js';
-import { FILE_TYPES, type CheckKind } from './types.js';
+import type { CheckKind } from './types.js';
 
 // Messages say what was expected; the parser adds the kind, key, property, value and line.
+// Attributes that are checked take any value (goss's `matcher`): whether it makes sense is
+// decided when the check runs, as goss decides it. Attributes that shape how a check runs
+// (exec, timeout, method, ...) are typed as goss types them.
 const bool = z.boolean({ error: 'expected true or false' });
-const uint = z
-  .number({ error: 'expected a whole number' })
-  .int({ error: 'expected a whole number' })
-  .min(0, { error: 'expected 0 or more' });
-const text = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
-// List items that look like numbers in YAML (versions, addresses) are still meant as text.
-const item = z.union([z.string(), z.number()], { error: 'expected a string' }).transform(String);
-const list = z.array(item, { error: 'expected a list of strings' });
-
-const pattern = item.transform((s, ctx) => {
-  try {
-    return parsePattern(s);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
-    return z.NEVER;
-  }
-});
-const patterns = z.array(pattern, { error: 'expected a list of strings or /regex/ patterns' });
+const text = z.string({ error: 'expected a string' });
+const expectation = z.unknown().optional();
 
 const duration = z
   .union([z.number(), z.string()], { error: 'expected milliseconds or a duration such as 5s' })
   .transform((v, ctx) => {
     const ms = parseDurationMs(v);
-    if (ms === undefined || ms <= 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'expected a positive number of milliseconds or a duration such as 5s',
-      });
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected milliseconds or a duration such as 5s' });
       return z.NEVER;
     }
     if (ms > MAX_DURATION_MS) {
@@ -43,119 +25,139 @@ const duration = z
     return ms;
   });
 
-const mode = z
-  .string({
-    error: 'expected a quoted octal string such as "0644" (unquoted YAML numbers lose the octal meaning)',
-  })
-  .regex(/^[0-7]{3,4}$/, { error: 'expected 3 or 4 octal digits such as "0644"' })
-  .transform((s) => s.padStart(4, '0'));
-
-const CIDR_EXAMPLE = 'an address with its prefix length such as 192.0.2.1/24 or fe80::1/64';
-const cidr = z.string({ error: `expected ${CIDR_EXAMPLE}` }).transform((s, ctx) => {
-  const c = canonicalCidr(s);
-  if (c === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected ${CIDR_EXAMPLE}, got ${JSON.stringify(s)}` });
-    return z.NEVER;
-  }
-  return c;
-});
+const count = z
+  .number({ error: 'expected a whole number' })
+  .int({ error: 'expected a whole number' })
+  .min(0, { error: 'expected 0 or more' });
 
 const common = {
   skip: bool.optional(),
-  title: z.string({ error: 'expected a string' }).optional(),
+  title: text.optional(),
   meta: z.unknown().optional(),
 };
 
-/** The properties each kind accepts (unknown keys are errors). */
+const retry = { retry_count: count.optional(), retry_delay: duration.optional() };
+
+/** The attributes each kind accepts, goss's spelling (unknown keys are errors, as in goss). */
 export const PROPS_SCHEMAS = {
   user: z.strictObject({
     ...common,
-    exists: bool.optional(),
-    uid: uint.optional(),
-    gid: uint.optional(),
-    groups: list.optional(),
-    home: text.optional(),
-    shell: text.optional(),
+    username: text.optional(),
+    exists: expectation,
+    uid: expectation,
+    gid: expectation,
+    groups: expectation,
+    home: expectation,
+    shell: expectation,
   }),
-  group: z.strictObject({ ...common, exists: bool.optional(), gid: uint.optional() }),
+  group: z.strictObject({ ...common, groupname: text.optional(), exists: expectation, gid: expectation }),
   file: z.strictObject({
     ...common,
-    exists: bool.optional(),
-    mode: mode.optional(),
-    owner: text.optional(),
-    group: text.optional(),
-    filetype: z.enum(FILE_TYPES, { error: `expected one of ${FILE_TYPES.join(', ')}` }).optional(),
-    'linked-to': text.optional(),
-    contains: patterns.optional(),
-    // goss ≥ 0.4 spells it `contents`; both are accepted and mean the same.
-    contents: patterns.optional(),
-    sha256: z
-      .string({ error: 'expected 64 hex digits' })
-      .regex(/^[0-9a-fA-F]{64}$/, { error: 'expected 64 hex digits' })
-      .transform((s) => s.toLowerCase())
-      .optional(),
-    size: uint.optional(),
+    path: text.optional(),
+    exists: expectation,
+    mode: expectation,
+    size: expectation,
+    owner: expectation,
+    uid: expectation,
+    group: expectation,
+    gid: expectation,
+    'linked-to': expectation,
+    filetype: expectation,
+    contains: expectation,
+    contents: expectation,
+    md5: expectation,
+    sha256: expectation,
+    sha512: expectation,
   }),
-  service: z.strictObject({ ...common, enabled: bool.optional(), running: bool.optional() }),
-  process: z.strictObject({ ...common, running: bool.optional() }),
-  port: z.strictObject({ ...common, listening: bool.optional(), ip: list.optional() }),
-  'kernel-param': z.strictObject({
+  service: z.strictObject({
     ...common,
-    value: z
-      .union([z.string(), z.number(), z.boolean()], { error: 'expected a value (string or number)' })
-      .transform(String)
-      .optional(),
+    name: text.optional(),
+    enabled: expectation,
+    running: expectation,
+    runlevels: expectation,
   }),
+  process: z.strictObject({ ...common, comm: text.optional(), running: expectation }),
+  port: z.strictObject({ ...common, port: text.optional(), listening: expectation, ip: expectation }),
+  'kernel-param': z.strictObject({ ...common, name: text.optional(), value: expectation }),
   mount: z.strictObject({
     ...common,
-    exists: bool.optional(),
-    opts: list.optional(),
-    'vfs-opts': list.optional(),
-    source: text.optional(),
-    filesystem: text.optional(),
+    mountpoint: text.optional(),
+    exists: expectation,
+    opts: expectation,
+    'vfs-opts': expectation,
+    source: expectation,
+    filesystem: expectation,
+    usage: expectation,
+    timeout: duration.optional(),
   }),
   command: z.strictObject({
     ...common,
     exec: text.optional(),
-    'exit-status': uint.optional(),
-    stdout: patterns.optional(),
-    stderr: patterns.optional(),
+    'exit-status': expectation,
+    stdout: expectation,
+    stderr: expectation,
     timeout: duration.optional(),
+    ...retry,
   }),
   dns: z.strictObject({
     ...common,
-    resolvable: bool.optional(),
-    addrs: list.optional(),
+    resolve: text.optional(),
+    resolvable: expectation,
+    resolveable: expectation,
+    addrs: expectation,
     server: text.optional(),
     timeout: duration.optional(),
+    ...retry,
   }),
   http: z.strictObject({
     ...common,
-    status: uint.optional(),
-    body: patterns.optional(),
-    headers: patterns.optional(),
+    url: text.optional(),
+    method: text.optional(),
+    status: expectation,
     'allow-insecure': bool.optional(),
     'no-follow-redirects': bool.optional(),
-    method: z
-      .enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], {
-        error: 'expected an HTTP method such as GET',
-      })
-      .optional(),
+    timeout: duration.optional(),
     'request-headers': z
-      .array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:/, { error: 'expected "Name: value"' }), {
+      .array(z.string().regex(/^[^:\s]+: /, { error: 'expected "Name: value"' }), {
         error: 'expected a list of "Name: value" strings',
       })
       .optional(),
-    'request-body': z.string({ error: 'expected a string' }).optional(),
+    'request-body': text.optional(),
+    headers: expectation,
+    body: expectation,
+    username: text.optional(),
+    password: text.optional(),
+    'ca-file': text.optional(),
+    'cert-file': text.optional(),
+    'key-file': text.optional(),
+    proxy: text.optional(),
+  }),
+  package: z.strictObject({
+    ...common,
+    name: text.optional(),
+    installed: expectation,
+    versions: expectation,
+    ...retry,
+  }),
+  addr: z.strictObject({
+    ...common,
+    address: text.optional(),
+    'local-address': text.optional(),
+    reachable: expectation,
     timeout: duration.optional(),
   }),
-  package: z.strictObject({ ...common, installed: bool.optional(), versions: list.optional() }),
-  addr: z.strictObject({ ...common, reachable: bool.optional(), timeout: duration.optional() }),
   interface: z.strictObject({
     ...common,
-    exists: bool.optional(),
-    addrs: z.array(cidr, { error: `expected a list of addresses (${CIDR_EXAMPLE})` }).optional(),
-    mtu: uint.optional(),
+    name: text.optional(),
+    exists: expectation,
+    addrs: expectation,
+    mtu: expectation,
+  }),
+  matching: z.strictObject({
+    ...common,
+    content: z.unknown().optional(),
+    'as-reader': bool.optional(),
+    matches: expectation,
   }),
 } satisfies Record<CheckKind, z.ZodType>;
 
@@ -170,69 +172,85 @@ export const GOSSFILE_SCHEMA = z.strictObject(
   { error: 'expected a mapping such as {} or {skip: true}' },
 );
 
-/** Properties that are not checks themselves (they shape how the resource is checked). */
-export const NON_CHECK_PROPS = new Set([
-  'skip',
-  'title',
-  'meta',
-  'exec',
-  'timeout',
-  'server',
-  'allow-insecure',
-  'no-follow-redirects',
-  'method',
-  'request-headers',
-  'request-body',
-]);
+/** The attribute that names the checked thing instead of the key (goss's `path`, `url`, ...). */
+export const ALIAS_ATTRIBUTE: Readonly<Record<CheckKind, string | undefined>> = {
+  user: 'username',
+  group: 'groupname',
+  file: 'path',
+  service: 'name',
+  process: 'comm',
+  port: 'port',
+  'kernel-param': 'name',
+  mount: 'mountpoint',
+  command: undefined,
+  dns: 'resolve',
+  http: 'url',
+  package: 'name',
+  addr: 'address',
+  interface: 'name',
+  matching: undefined,
+};
 
-const PORT_ID = /^(tcp|tcp6|udp|udp6):(\d{1,5})$/;
+/** The attributes goss always checks: leaving one out is a failed check, as in goss. */
+export const REQUIRED_ATTRIBUTE: Readonly<Record<CheckKind, string | undefined>> = {
+  user: 'exists',
+  group: 'exists',
+  file: 'exists',
+  service: undefined,
+  process: 'running',
+  port: 'listening',
+  'kernel-param': 'value',
+  mount: 'exists',
+  command: 'exit-status',
+  dns: 'resolvable',
+  http: 'status',
+  package: 'installed',
+  addr: 'reachable',
+  interface: 'exists',
+  matching: 'matches',
+};
 
-/** Why a resource key is not valid for its kind, or undefined when it is. */
-export function resourceIdProblem(kind: CheckKind, id: string): string | undefined {
-  if (id.trim() === '') return 'the key must not be empty';
-  switch (kind) {
-    case 'file':
-    case 'mount':
-      return id.startsWith('/') ? undefined : 'expected an absolute path';
-    case 'port': {
-      const m = PORT_ID.exec(id);
-      if (!m) return 'expected tcp:PORT, tcp6:PORT, udp:PORT or udp6:PORT';
-      return Number(m[2]) <= 65535 ? undefined : 'port must be 0-65535';
-    }
-    case 'kernel-param':
-      return /^[A-Za-z0-9_-]+([./][A-Za-z0-9_:@-]+)*$/.test(id)
-        ? undefined
-        : 'expected a sysctl name such as kernel.ostype';
-    case 'user':
-    case 'group':
-      return /^[^\s:/]+$/.test(id)
-        ? undefined
-        : 'expected a user or group name (no spaces, colons or slashes)';
-    case 'http': {
-      try {
-        const u = new URL(id);
-        return u.protocol === 'http:' || u.protocol === 'https:'
-          ? undefined
-          : 'expected an http:// or https:// URL';
-      } catch {
-        return 'expected an http:// or https:// URL';
-      }
-    }
-    case 'addr':
-      return parseAddrId(id) ? undefined : 'expected tcp://HOST:PORT';
-    case 'interface':
-      // Linux's own rule (dev_valid_name): 1-15 bytes, no '/', ':' or white space, not . or ..
-      return /^[^/:\s]{1,15}$/.test(id) && id !== '.' && id !== '..' && Buffer.byteLength(id) <= 15
-        ? undefined
-        : 'expected an interface name (1-15 characters, no /, : or spaces), such as eth0';
-    default:
-      return undefined;
-  }
-}
+/** The attributes that hold expectations (checked), per kind; the rest shape how a check runs. */
+export const CHECKED_ATTRIBUTES: Readonly<Record<CheckKind, readonly string[]>> = {
+  user: ['exists', 'uid', 'gid', 'home', 'groups', 'shell'],
+  group: ['exists', 'gid'],
+  file: [
+    'exists',
+    'mode',
+    'owner',
+    'uid',
+    'group',
+    'gid',
+    'linked-to',
+    'filetype',
+    'contains',
+    'contents',
+    'size',
+    'md5',
+    'sha256',
+    'sha512',
+  ],
+  service: ['enabled', 'running', 'runlevels'],
+  process: ['running'],
+  port: ['listening', 'ip'],
+  'kernel-param': ['value'],
+  mount: ['exists', 'opts', 'vfs-opts', 'source', 'filesystem', 'usage'],
+  command: ['exit-status', 'stdout', 'stderr'],
+  dns: ['resolvable', 'resolveable', 'addrs'],
+  http: ['status', 'headers', 'body'],
+  package: ['installed', 'versions'],
+  addr: ['reachable'],
+  interface: ['exists', 'addrs', 'mtu'],
+  matching: ['matches'],
+};
 
-/** Split `tcp://host:port` (IPv6 in brackets) into its parts. */
-export function parseAddrId(id: string): { host: string; port: number } | undefined {
-  const m = /^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):(\d{1,5})$/.exec(id);
-  if (!m || Number(m[2]) > 65535) return undefined;
-  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+/** Split `tcp://host:port` (`udp://` too; no scheme is tcp; IPv6 in brackets) into its parts. */
+export function parseAddrId(id: string): { network: 'tcp' | 'udp'; host: string; port: number } | undefined {
+  const m = /^(?:(tcp|udp):\/\/)?(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):(\d{1,5})$/.exec(id);
+  if (!m || Number(m[3]) > 65535) return undefined;
+  return {
+    network: (m[1] ?? 'tcp') as 'tcp' | 'udp',
+    host: (m[2] ?? '').replace(/^\[|\]$/g, ''),
+    port: Number(m[3]),
+  };
 }

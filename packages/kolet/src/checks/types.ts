@@ -1,4 +1,4 @@
-import type { Pattern } from './matchers.js';
+import type { MatcherResult } from './matchers/matcher.js';
 
 /** The resource kinds a check spec has, under the same top-level keys as goss. */
 export const CHECK_KINDS = [
@@ -16,6 +16,7 @@ export const CHECK_KINDS = [
   'package',
   'addr',
   'interface',
+  'matching',
 ] as const;
 
 export type CheckKind = (typeof CHECK_KINDS)[number];
@@ -36,31 +37,39 @@ export const KIND_TITLES: Readonly<Record<CheckKind, string>> = {
   package: 'Package',
   addr: 'Addr',
   interface: 'Interface',
+  matching: 'Matching',
 };
+
+/**
+ * What an attribute is expected to be, as written: a value (string, number, boolean, list)
+ * or a matcher mapping such as `{have-prefix: x}` (goss's `matcher`). Compiled when checked.
+ */
+export type Expectation = unknown;
 
 /** Keys every resource accepts besides its own properties. */
 export interface CommonProps {
   /** report every property of this resource as skipped */
   skip?: boolean;
-  /** shown in results instead of nothing; informative only */
+  /** shown in reports before the resource's results */
   title?: string;
-  /** free-form data carried into JSON results */
+  /** free-form data carried into reports */
   meta?: unknown;
 }
 
 export interface UserProps extends CommonProps {
-  exists?: boolean;
-  uid?: number;
-  gid?: number;
-  /** every group the user is in, primary included (compared as a set) */
-  groups?: string[];
-  home?: string;
-  shell?: string;
+  username?: string;
+  exists?: Expectation;
+  uid?: Expectation;
+  gid?: Expectation;
+  groups?: Expectation;
+  home?: Expectation;
+  shell?: Expectation;
 }
 
 export interface GroupProps extends CommonProps {
-  exists?: boolean;
-  gid?: number;
+  groupname?: string;
+  exists?: Expectation;
+  gid?: Expectation;
 }
 
 export const FILE_TYPES = [
@@ -75,99 +84,140 @@ export const FILE_TYPES = [
 export type FileType = (typeof FILE_TYPES)[number];
 
 export interface FileProps extends CommonProps {
-  exists?: boolean;
-  /** four octal digits, e.g. "0644" (permission and set-id/sticky bits) */
-  mode?: string;
-  owner?: string;
-  group?: string;
-  filetype?: FileType;
-  'linked-to'?: string;
-  /** patterns the content must match: strings, /regex/, !negated */
-  contains?: Pattern[];
-  sha256?: string;
-  size?: number;
+  path?: string;
+  exists?: Expectation;
+  /** four octal digits as text, e.g. "0644" (what the system value is) */
+  mode?: Expectation;
+  size?: Expectation;
+  owner?: Expectation;
+  uid?: Expectation;
+  group?: Expectation;
+  gid?: Expectation;
+  'linked-to'?: Expectation;
+  filetype?: Expectation;
+  /** the old name of contents (goss warns it is deprecated) */
+  contains?: Expectation;
+  contents?: Expectation;
+  md5?: Expectation;
+  sha256?: Expectation;
+  sha512?: Expectation;
 }
 
 export interface ServiceProps extends CommonProps {
-  enabled?: boolean;
-  running?: boolean;
+  name?: string;
+  enabled?: Expectation;
+  running?: Expectation;
+  runlevels?: Expectation;
 }
 
 export interface ProcessProps extends CommonProps {
-  running?: boolean;
+  comm?: string;
+  running?: Expectation;
 }
 
 export interface PortProps extends CommonProps {
-  listening?: boolean;
-  /** the local addresses listening on the port (compared as a set) */
-  ip?: string[];
+  port?: string;
+  listening?: Expectation;
+  ip?: Expectation;
 }
 
 export interface KernelParamProps extends CommonProps {
-  value?: string;
+  name?: string;
+  value?: Expectation;
 }
 
 export interface MountProps extends CommonProps {
-  exists?: boolean;
-  /** per-mount options that must all be present (e.g. rw, nosuid) */
-  opts?: string[];
-  /** superblock options that must all be present */
-  'vfs-opts'?: string[];
-  source?: string;
-  filesystem?: string;
+  mountpoint?: string;
+  exists?: Expectation;
+  opts?: Expectation;
+  'vfs-opts'?: Expectation;
+  source?: Expectation;
+  filesystem?: Expectation;
+  /** percent of blocks used */
+  usage?: Expectation;
+  /** milliseconds (default 1 s) */
+  timeout?: number;
 }
 
 export interface CommandProps extends CommonProps {
   /** the shell command line (default: the resource key) */
   exec?: string;
-  'exit-status'?: number;
-  stdout?: Pattern[];
-  stderr?: Pattern[];
+  'exit-status'?: Expectation;
+  stdout?: Expectation;
+  stderr?: Expectation;
   /** milliseconds (default 10 s) */
   timeout?: number;
+  /** more attempts while a check fails (goss's retry_count) */
+  retry_count?: number;
+  /** milliseconds between attempts (default 1 s) */
+  retry_delay?: number;
 }
 
 export interface DnsProps extends CommonProps {
-  resolvable?: boolean;
-  /** addresses that must all be among the resolved ones */
-  addrs?: string[];
+  /** the name to resolve (default: the key, without a `TYPE:` prefix) */
+  resolve?: string;
+  resolvable?: Expectation;
+  /** goss's old spelling of resolvable */
+  resolveable?: Expectation;
+  addrs?: Expectation;
   /** query this server (ip or ip:port) instead of the system resolver */
   server?: string;
-  /** milliseconds (default 2 s) */
+  /** milliseconds (default 500, as goss) */
   timeout?: number;
+  retry_count?: number;
+  retry_delay?: number;
 }
 
 export interface HttpProps extends CommonProps {
-  status?: number;
-  body?: Pattern[];
-  /** patterns matched against `Name: value` lines of the response headers (names spelled Content-Type) */
-  headers?: Pattern[];
+  url?: string;
+  method?: string;
+  status?: Expectation;
   'allow-insecure'?: boolean;
   'no-follow-redirects'?: boolean;
-  method?: string;
-  'request-headers'?: string[];
-  'request-body'?: string;
   /** milliseconds (default 5 s) */
   timeout?: number;
+  'request-headers'?: string[];
+  'request-body'?: string;
+  /** patterns (or a matcher) for the `Name: value` lines of the response headers */
+  headers?: Expectation;
+  body?: Expectation;
+  username?: string;
+  password?: string;
+  'ca-file'?: string;
+  'cert-file'?: string;
+  'key-file'?: string;
+  proxy?: string;
 }
 
 export interface PackageProps extends CommonProps {
-  installed?: boolean;
-  /** versions that must all be installed */
-  versions?: string[];
+  name?: string;
+  installed?: Expectation;
+  versions?: Expectation;
+  retry_count?: number;
+  retry_delay?: number;
 }
 
 export interface AddrProps extends CommonProps {
-  reachable?: boolean;
-  /** milliseconds (default 1 s) */
+  address?: string;
+  'local-address'?: string;
+  reachable?: Expectation;
+  /** milliseconds (default 500, as goss) */
   timeout?: number;
 }
 
 export interface InterfaceProps extends CommonProps {
-  exists?: boolean;
-  /** `address/prefix` entries that must all be on the interface (canonical spelling) */
-  addrs?: string[];
-  mtu?: number;
+  name?: string;
+  exists?: Expectation;
+  addrs?: Expectation;
+  mtu?: Expectation;
+}
+
+export interface MatchingProps extends CommonProps {
+  /** the value to check (any YAML value) */
+  content?: unknown;
+  /** check the content as text, line by line (as file contents are) */
+  'as-reader'?: boolean;
+  matches?: Expectation;
 }
 
 /** Property types per kind. */
@@ -186,6 +236,7 @@ export interface KindProps {
   package: PackageProps;
   addr: AddrProps;
   interface: InterfaceProps;
+  matching: MatchingProps;
 }
 
 /** One resource of a spec: its kind, key and validated properties, and where it was written. */
@@ -196,6 +247,8 @@ export type Resource = {
     props: KindProps[K];
     /** line of its key in the (template) source */
     line: number;
+    /** column of its key */
+    col?: number;
     /** the spec file it is written in (an included one, with gossfile) */
     file?: string;
   };
@@ -224,28 +277,35 @@ export interface CheckSpec {
   includes?: SpecInclude[];
   /** every file read, the given one first (loadCheckSpec) */
   files?: string[];
-  /** what is worth telling but does not stop the run, e.g. an included file redefining a resource */
+  /** what is worth telling but does not stop the run (file:line:col: message) */
   warnings?: string[];
 }
 
+/** goss's result codes: 0 success, 1 fail, 2 skip. */
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
-/** One checked property of one resource. */
+/** One checked property of one resource (goss's TestResult). */
 export interface CheckResult {
   kind: CheckKind;
   /** goss's resource-type: User, File, Port, ... */
   resourceType: string;
-  /** the resource's key in the spec */
+  /** the resource's key in the spec (`key: alias` when an alias attribute names another) */
   resourceId: string;
-  title: string | undefined;
+  /** '' when none */
+  title: string;
+  /** null when none */
+  meta: unknown;
   property: string;
   status: CheckStatus;
-  expected: unknown;
-  found: unknown;
-  /** one line for people: what matched or why not */
-  message: string;
-  durationMs: number;
-  meta?: unknown;
+  /** why the check could not decide (a system error, a matcher that cannot apply) */
+  err?: string;
+  matcherResult: MatcherResult;
+  /** milliseconds since the epoch */
+  startTime: number;
+  endTime: number;
+  durationNs: number;
+  /** index of the resource in the spec: results of one resource are reported together */
+  group: number;
 }
 
 export interface CheckSummary {
@@ -260,4 +320,6 @@ export interface CheckReport {
   file: string;
   results: CheckResult[];
   summary: CheckSummary;
+  /** goss's warnings from the run (empty lists that assert nothing, deprecated spellings) */
+  warnings?: string[];
 }

@@ -65,19 +65,31 @@ export function koletRunCommand(opts: {
 
 /**
  * `kolet check - --format json`: the spec goes to stdin, the report comes back as JSON on stdout.
- * `vars` become the spec template's `.Vars` (sent as `--vars-inline` JSON).
+ * `vars` become the spec template's `.Vars` (sent as `--vars-inline` YAML or JSON text), `env`
+ * is set for kolet on the machine (the template's `.Env`, and the environment of command checks).
  */
 export function koletCheckCommand(
   opts: {
     remotePath?: string;
     timeoutMs?: number;
     retryTimeoutMs?: number;
-    vars?: Record<string, unknown>;
+    sleepMs?: number;
+    /** a mapping (sent as JSON) or YAML/JSON text */
+    vars?: Record<string, unknown> | string;
+    env?: Record<string, string>;
   } = {},
 ): string {
-  const args = [opts.remotePath ?? KOLET_REMOTE_PATH, 'check', '-', '--format', 'json'];
+  const args: string[] = [];
+  const env = Object.entries(opts.env ?? {});
+  for (const [k] of env)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+      throw new TypeError(`koletCheckCommand: bad environment variable name ${JSON.stringify(k)}`);
+  if (env.length > 0) args.push('env', ...env.map(([k, v]) => `${k}=${v}`));
+  args.push(opts.remotePath ?? KOLET_REMOTE_PATH, 'check', '-', '--format', 'json');
   if (opts.timeoutMs !== undefined) args.push('--timeout', `${Math.ceil(opts.timeoutMs)}ms`);
   if (opts.retryTimeoutMs !== undefined) args.push('--retry-timeout', `${Math.ceil(opts.retryTimeoutMs)}ms`);
-  if (opts.vars !== undefined) args.push('--vars-inline', JSON.stringify(opts.vars));
+  if (opts.sleepMs !== undefined) args.push('--sleep', `${Math.ceil(opts.sleepMs)}ms`);
+  if (opts.vars !== undefined)
+    args.push('--vars-inline', typeof opts.vars === 'string' ? opts.vars : JSON.stringify(opts.vars));
   return shellQuote(args);
 }

@@ -105,6 +105,21 @@ describe('command lines kola sends', () => {
     const cmd = koletCheckCommand({ remotePath: '/bin/echo', vars });
     const echoed = spawnSync('/bin/sh', ['-c', cmd], { encoding: 'utf8' }).stdout;
     expect(echoed).toBe(`check - --format json --vars-inline ${JSON.stringify(vars)}\n`);
+    // the environment of the spec (.Env) goes through env(1), quoted the same way
+    const withEnv = koletCheckCommand({
+      remotePath: '/bin/echo',
+      env: { OS: 'debian', MSG: "it's $(x)" },
+      vars: 'a: 1',
+    });
+    expect(withEnv).toBe(
+      "env OS=debian 'MSG=it'\\''s $(x)' /bin/echo check - --format json --vars-inline 'a: 1'",
+    );
+    expect(
+      spawnSync('/bin/sh', ['-c', withEnv.replace('/bin/echo', '/usr/bin/printenv MSG #')], {
+        encoding: 'utf8',
+      }).stdout,
+    ).toBe("it's $(x)\n");
+    expect(() => koletCheckCommand({ env: { 'BAD-NAME': 'x' } })).toThrow(/bad environment variable name/);
   });
 });
 

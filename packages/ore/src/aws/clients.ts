@@ -2,6 +2,7 @@ import { InputError, OperationError, PrerequisiteError } from '@mantle/core/erro
 import type { Logger } from '@mantle/core/log';
 import type { AwsCredentials } from '@mantle/core/profiles';
 import type { DryRun } from '../cloud/dry-run.js';
+import { quietAwsSdkNodeNotice } from '../cloud/sdk-warnings.js';
 
 // The AWS SDK clients ore uses, made from a credential profile, for one region, with optional
 // endpoint overrides (AWS_ENDPOINT_URL_<SERVICE>, the SDK's own convention: local servers in
@@ -67,6 +68,7 @@ export function checkRegionName(region: string): string {
 
 /** Make the clients (nothing is loaded or contacted until a client is first asked for). */
 export function awsClients(opts: AwsClientOptions): AwsClients {
+  quietAwsSdkNodeNotice();
   const made: { destroy(): void }[] = [];
   const common = (service: AwsService): Record<string, unknown> => ({
     region: opts.region,

@@ -145,22 +145,52 @@ export async function createTags(
   }
 }
 
+/** The Add list of a launch or create-volume permission change. */
+function permissionList(grant: { users?: string[]; public?: boolean }) {
+  return [
+    ...(grant.users ?? []).map((UserId) => ({ UserId })),
+    ...(grant.public ? [{ Group: 'all' as const }] : []),
+  ];
+}
+
 /** Grant launch permission to accounts and/or everyone (`public`). */
 export async function grantLaunch(
   clients: AwsClients,
   imageId: string,
   grant: { users?: string[]; public?: boolean },
 ): Promise<void> {
-  const Add = [
-    ...(grant.users ?? []).map((UserId) => ({ UserId })),
-    ...(grant.public ? [{ Group: 'all' as const }] : []),
-  ];
+  const Add = permissionList(grant);
   if (Add.length === 0) return;
   const { sdk, client } = await clients.ec2();
   try {
     await client.send(new sdk.ModifyImageAttributeCommand({ ImageId: imageId, LaunchPermission: { Add } }));
   } catch (err) {
     throw awsError(err, { clients, what: `granting launch permission on ${imageId}` });
+  }
+}
+
+/**
+ * Grant create-volume permission on a snapshot to accounts and/or everyone (`public`): what a
+ * public AMI's snapshot gets when the image is released, as mantle's PublishImage does.
+ */
+export async function grantVolume(
+  clients: AwsClients,
+  snapshotId: string,
+  grant: { users?: string[]; public?: boolean },
+): Promise<void> {
+  const Add = permissionList(grant);
+  if (Add.length === 0) return;
+  const { sdk, client } = await clients.ec2();
+  try {
+    await client.send(
+      new sdk.ModifySnapshotAttributeCommand({
+        SnapshotId: snapshotId,
+        Attribute: 'createVolumePermission',
+        CreateVolumePermission: { Add },
+      }),
+    );
+  } catch (err) {
+    throw awsError(err, { clients, what: `granting create-volume permission on ${snapshotId}` });
   }
 }
 

@@ -22,6 +22,12 @@ const RULES = {
     pattern: /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/,
     rule: 'lower-case letters, digits and -, starting with a letter, not ending with -, at most 63 characters',
   },
+  /** GCE instance names: the same RFC 1035 rule */
+  'gce-instance': {
+    what: 'GCE instance name',
+    pattern: /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/,
+    rule: 'lower-case letters, digits and -, starting with a letter, not ending with -, at most 63 characters',
+  },
   /** Azure managed image / gallery names */
   'azure-image': {
     what: 'Azure image name',

@@ -1,20 +1,13 @@
 import { defineCommand, writeOut } from '@mantle/core/cli';
 import type { AwsGcResult } from '../aws/maintenance.js';
 import { awsCommonOptions, openAws } from './aws-common.js';
+import { olderThanOption } from './older-than.js';
 
 /** `ore aws gc --older-than 5h` */
 export const awsGcCommand = defineCommand({
   command: 'gc',
   describe: 'delete AMIs and snapshots tagged CreatedBy=mantle that are older than --older-than',
-  builder: (y) =>
-    awsCommonOptions(
-      y.option('older-than', {
-        alias: 'duration',
-        type: 'string',
-        default: '5h',
-        describe: 'age, e.g. 30m, 5h, 2d',
-      }),
-    ),
+  builder: (y) => awsCommonOptions(olderThanOption(y)),
   run: async (args, ctx) => {
     const { gcAws, parseDuration } = await import('../aws/maintenance.js');
     const { DryRun } = await import('../cloud/dry-run.js');

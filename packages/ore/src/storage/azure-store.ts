@@ -51,6 +51,9 @@ export function azureFailure(err: unknown): ServiceFailure {
   return { status: e.statusCode, code: code === 'REQUEST_SEND_ERROR' ? undefined : code, message };
 }
 
+/** Metadata of a page blob whose upload is not finished: which source it is being written from. */
+const PARTIAL_META = 'mantle_partial';
+
 /** An Azure Blob Storage container as an ObjectStore (block blobs; page blobs via putPageBlob). */
 export class AzureStore implements ObjectStore {
   readonly scheme = 'azure' as const;
@@ -329,14 +332,31 @@ export class AzureStore implements ObjectStore {
       const c = await this.container();
       const blob = c.getPageBlobClient(name);
       const common = opts.signal ? { abortSignal: opts.signal } : {};
-      try {
-        await blob.create(size, {
-          ...common,
-          blobHTTPHeaders: { blobContentType: opts.contentType ?? guessContentType(key) },
-        });
-      } catch (err) {
-        throw this.fail('putPageBlob', key, err);
+      // What identifies the source, cheaply and wherever it lies: its size, first and last MiB (a
+      // VHD's footer with its unique id among them). A blob left by a killed upload of the same
+      // source (not yet finished with its sha256) is resumed, not started over.
+      const ends = Buffer.alloc(Math.min(size, 2 * MIB));
+      await fh.read(ends, 0, ends.length / 2, 0);
+      await fh.read(ends, ends.length / 2, ends.length / 2, size - ends.length / 2);
+      const source = createHash('sha256').update(`${size}\0`).update(ends).digest('hex').slice(0, 32);
+      const written = opts.resume ? await this.writtenPages(blob, size, source) : undefined;
+      if (written) {
+        this.log.info(
+          `resuming ${this.url(key)}: ${written.reduce((n, r) => n + r.count, 0)} bytes of pages already written`,
+        );
+      } else {
+        try {
+          await blob.create(size, {
+            ...common,
+            blobHTTPHeaders: { blobContentType: opts.contentType ?? guessContentType(key) },
+            metadata: { [PARTIAL_META]: source },
+          });
+        } catch (err) {
+          throw this.fail('putPageBlob', key, err);
+        }
       }
+      const done = (offset: number, len: number): boolean =>
+        written?.some((r) => r.offset <= offset && offset + len <= r.offset + r.count) ?? false;
       const chunk = Math.min(
         MAX_PAGE_WRITE,
         Math.max(512, Math.floor((opts.chunkSize ?? MAX_PAGE_WRITE) / 512) * 512),
@@ -360,7 +380,7 @@ export class AzureStore implements ObjectStore {
           });
         hash.update(buf);
         // Pages never written read back as zeros: skipping zero chunks is what keeps sparse VHDs cheap.
-        if (isZero(buf)) {
+        if (isZero(buf) || done(offset, len)) {
           progress.add(len);
           continue;
         }
@@ -389,6 +409,37 @@ export class AzureStore implements ObjectStore {
     } finally {
       await fh.close();
     }
+  }
+
+  /**
+   * The page ranges of an unfinished upload of the same source (its partial marker matches and it
+   * has the size), merged; undefined when there is nothing to resume.
+   */
+  private async writtenPages(
+    blob: import('@azure/storage-blob').PageBlobClient,
+    size: number,
+    source: string,
+  ): Promise<{ offset: number; count: number }[] | undefined> {
+    let props;
+    try {
+      props = await blob.getProperties();
+    } catch {
+      return undefined;
+    }
+    if (
+      props.blobType !== 'PageBlob' ||
+      props.contentLength !== size ||
+      props.metadata?.[PARTIAL_META] !== source
+    )
+      return undefined;
+    const ranges: { offset: number; count: number }[] = [];
+    for await (const r of blob.listPageRanges(0, size)) {
+      const last = ranges.at(-1);
+      // the service returns inclusive end offsets
+      if (last && last.offset + last.count === r.start) last.count += r.end - r.start + 1;
+      else ranges.push({ offset: r.start, count: r.end - r.start + 1 });
+    }
+    return ranges;
   }
 
   async copy(srcKey: string, dstKey: string): Promise<void> {

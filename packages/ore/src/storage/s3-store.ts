@@ -6,6 +6,7 @@ import { storageError, type ServiceFailure } from './errors.js';
 import { trackProgress } from './progress.js';
 import { hashedBody, openSource, prepareSource, skipIfUnchanged } from './put-source.js';
 import { SHA256_META, checkKey, encodeKey } from './store-url.js';
+import { quietAwsSdkNodeNotice } from '../cloud/sdk-warnings.js';
 import type {
   ListOptions,
   ObjectInfo,
@@ -61,6 +62,7 @@ export class S3Store implements ObjectStore {
   ) {
     this.root = `s3://${bucket}/${prefix}`;
     this.log = logger;
+    quietAwsSdkNodeNotice();
     registerSecret(opts.secretAccessKey);
     registerSecret(opts.sessionToken);
   }

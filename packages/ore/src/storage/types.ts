@@ -84,6 +84,11 @@ export interface PutPageBlobOptions {
   skipIfSame?: boolean;
   /** bytes per Put Page request (at most 4 MiB, a multiple of 512) */
   chunkSize?: number;
+  /**
+   * continue an upload of the same file (same path, size and mtime) that was killed: the pages the
+   * blob already has are not sent again (read with Get Page Ranges)
+   */
+  resume?: boolean;
   concurrency?: number;
   contentType?: string;
   signal?: AbortSignal;

@@ -1,109 +1,84 @@
-import type { CheckReport, CheckResult } from '../types.js';
+// goss's output formats by name, and its format options.
+import type { CheckReport } from '../types.js';
+import { COLOR, NO_COLOR } from './humanize.js';
+import { json, junit, prometheus, structured } from './machine-outputs.js';
+import { documentation, nagios, rspecish, silent, tap, type Output } from './text-outputs.js';
 
-export const CHECK_FORMATS = ['documentation', 'json', 'tap'] as const;
+export const CHECK_FORMATS = [
+  'documentation',
+  'json',
+  'junit',
+  'nagios',
+  'prometheus',
+  'rspecish',
+  'silent',
+  'structured',
+  'tap',
+] as const;
 export type CheckFormat = (typeof CHECK_FORMATS)[number];
 
-/** `Count: N, Failed: F, Skipped: S, Duration: X.XXXs`, goss's summary line. */
+/** goss's --format-options, and which formats read them. */
+export const FORMAT_OPTIONS = ['exclude_raw', 'perfdata', 'pretty', 'sort', 'verbose'] as const;
+export type FormatOption = (typeof FORMAT_OPTIONS)[number];
+
+/** Formats that never colour (goss turns colour off for them). */
+const PLAIN: ReadonlySet<CheckFormat> = new Set([
+  'json',
+  'junit',
+  'structured',
+  'prometheus',
+  'silent',
+  'nagios',
+]);
+
+export interface FormatReportOptions {
+  options?: readonly string[];
+  /** ANSI colours (documentation, rspecish, tap); default off */
+  color?: boolean;
+}
+
+/** A report in one of goss's formats, with goss's exit code for it. */
+export function formatReport(
+  report: CheckReport,
+  format: CheckFormat,
+  opts: FormatReportOptions = {},
+): Output {
+  const c = { options: opts.options ?? [], palette: opts.color && !PLAIN.has(format) ? COLOR : NO_COLOR };
+  switch (format) {
+    case 'documentation':
+      return documentation(report, c);
+    case 'rspecish':
+      return rspecish(report, c);
+    case 'tap':
+      return tap(report, c);
+    case 'nagios':
+      return nagios(report, c);
+    case 'silent':
+      return silent(report);
+    case 'json':
+      return json(report, c);
+    case 'structured':
+      return structured(report, c);
+    case 'junit':
+      return junit(report, c);
+    case 'prometheus':
+      return prometheus(report, c);
+  }
+}
+
+/** The report as text in a format (no colour). */
+export function formatCheckReport(
+  report: CheckReport,
+  format: CheckFormat,
+  options: readonly string[] = [],
+): string {
+  return formatReport(report, format, { options }).text;
+}
+
+/** `Count: N, Failed: F, Skipped: S, Duration: X.XXXs`, goss's one-line summary. */
 export function summaryLine(report: CheckReport): string {
   const s = report.summary;
   return `Count: ${s.count}, Failed: ${s.failed}, Skipped: ${s.skipped}, Duration: ${(s.durationMs / 1000).toFixed(3)}s`;
 }
 
-/** `Title: id: property: message`, one check as a line (goss's documentation format). */
-export function resultLine(r: CheckResult): string {
-  const title = r.title ? `${r.title}: ` : '';
-  return `${title}${r.resourceType}: ${r.resourceId}: ${r.property}: ${r.message}`;
-}
-
-/** Render a report in one of the formats; the text ends with a newline. */
-export function formatCheckReport(report: CheckReport, format: CheckFormat): string {
-  switch (format) {
-    case 'json':
-      return JSON.stringify(checkReportJson(report), null, 2) + '\n';
-    case 'tap':
-      return formatTap(report);
-    default:
-      return formatDocumentation(report);
-  }
-}
-
-/** One line per check, then the failures again (so they are found in long output), then the summary. */
-export function formatDocumentation(report: CheckReport): string {
-  const lines = report.results.map(resultLine);
-  const failures = report.results.filter((r) => r.status === 'fail');
-  lines.push('');
-  if (failures.length > 0) {
-    lines.push('Failures:');
-    for (const f of failures) lines.push(`  ${resultLine(f)}`);
-    lines.push('');
-  }
-  lines.push(summaryLine(report));
-  return lines.join('\n') + '\n';
-}
-
-/** TAP 13: `1..N`, `ok N - line`, `ok N - line # SKIP reason`, `not ok N - line`, summary as a comment. */
-export function formatTap(report: CheckReport): string {
-  const lines = [`1..${report.results.length}`];
-  report.results.forEach((r, i) => {
-    const n = i + 1;
-    const head = `${r.resourceType}: ${r.resourceId}: ${r.property}`;
-    if (r.status === 'skip') lines.push(`ok ${n} - ${head} # SKIP ${r.message.replace(/^skipped: /, '')}`);
-    else lines.push(`${r.status === 'pass' ? 'ok' : 'not ok'} ${n} - ${head}: ${r.message}`);
-  });
-  lines.push(`# ${summaryLine(report)}`);
-  return lines.join('\n') + '\n';
-}
-
-/** The JSON shape of `--format json` (goss's field names, durations in milliseconds). */
-export interface CheckReportJson {
-  results: {
-    'resource-type': string;
-    'resource-id': string;
-    kind: string;
-    title?: string;
-    property: string;
-    result: 'pass' | 'fail' | 'skip';
-    successful: boolean;
-    skipped: boolean;
-    expected: unknown;
-    found: unknown;
-    'summary-line': string;
-    duration: number;
-    meta?: unknown;
-  }[];
-  summary: {
-    'test-count': number;
-    'failed-count': number;
-    'skipped-count': number;
-    'total-duration': number;
-    'summary-line': string;
-  };
-}
-
-/** The report as `--format json` prints it. */
-export function checkReportJson(report: CheckReport): CheckReportJson {
-  return {
-    results: report.results.map((r) => ({
-      'resource-type': r.resourceType,
-      'resource-id': r.resourceId,
-      kind: r.kind,
-      ...(r.title ? { title: r.title } : {}),
-      property: r.property,
-      result: r.status,
-      successful: r.status !== 'fail',
-      skipped: r.status === 'skip',
-      expected: r.expected,
-      found: r.found,
-      'summary-line': resultLine(r),
-      duration: r.durationMs,
-      ...(r.meta !== undefined ? { meta: r.meta } : {}),
-    })),
-    summary: {
-      'test-count': report.summary.count,
-      'failed-count': report.summary.failed,
-      'skipped-count': report.summary.skipped,
-      'total-duration': report.summary.durationMs,
-      'summary-line': summaryLine(report),
-    },
-  };
-}
+export type { Output };

@@ -1,31 +1,65 @@
+import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import type { CheckContext } from '../context.js';
-import { expectEqual, type Outcome } from '../outcome.js';
 import { parseAddrId } from '../spec-schema.js';
 import type { AddrProps } from '../types.js';
+import type { ResourceRun } from '../validate-value.js';
 
-export const DEFAULT_ADDR_TIMEOUT_MS = 1000;
+/** goss's default: 500 ms to connect. */
+export const DEFAULT_ADDR_TIMEOUT_MS = 500;
 
-/** Check whether a TCP connection to `tcp://host:port` can be opened. */
-export async function checkAddr(id: string, props: AddrProps, ctx: CheckContext): Promise<Outcome[]> {
-  if (props.reachable === undefined) return [];
-  const target = parseAddrId(id);
-  if (!target) return [];
+/**
+ * Whether `tcp://host:port` accepts a connection (from `local-address` when given) within the
+ * timeout. As in goss, `udp://` only needs the address to be valid: UDP has no handshake.
+ */
+export async function checkAddr(
+  run: ResourceRun,
+  id: string,
+  props: AddrProps,
+  ctx: CheckContext,
+): Promise<void> {
+  const target = parseAddrId(props.address ?? id);
   const timeoutMs = props.timeout ?? DEFAULT_ADDR_TIMEOUT_MS;
-  const error = await new Promise<string | undefined>((done) => {
-    const sock = connect({ host: target.host, port: target.port });
-    const finish = (why: string | undefined): void => {
-      clearTimeout(timer);
-      ctx.signal.removeEventListener('abort', onAbort);
-      sock.destroy();
-      done(why);
-    };
-    const timer = setTimeout(() => finish(`timed out after ${timeoutMs} ms`), timeoutMs);
-    const onAbort = (): void => finish('stopped: the check run timed out');
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    sock.once('connect', () => finish(undefined));
-    sock.once('error', (e) => finish(e.message));
+  await run.check('reachable', props.reachable, async () => {
+    if (!target) return false;
+    if (target.network === 'udp') return udpReachable(target.host, target.port, props['local-address']);
+    return tcpReachable(target.host, target.port, props['local-address'], timeoutMs, ctx.signal);
   });
-  const o = expectEqual('reachable', props.reachable, error === undefined);
-  return [o.status === 'fail' && error ? { ...o, message: `${o.message} (${error})` } : o];
+}
+
+function tcpReachable(
+  host: string,
+  port: number,
+  local: string | undefined,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<boolean> {
+  return new Promise((done) => {
+    const sock = connect({ host, port, ...(local ? { localAddress: local } : {}) });
+    const finish = (ok: boolean): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      sock.destroy();
+      done(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const onAbort = (): void => finish(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    sock.once('connect', () => finish(true));
+    sock.once('error', () => finish(false));
+  });
+}
+
+function udpReachable(host: string, port: number, local: string | undefined): Promise<boolean> {
+  return new Promise((done) => {
+    const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const finish = (ok: boolean): void => {
+      sock.close();
+      done(ok);
+    };
+    sock.once('error', () => finish(false));
+    const go = (): void => sock.connect(port, host, () => finish(true));
+    if (local) sock.bind({ address: local }, go);
+    else go();
+  });
 }

@@ -1,101 +1,85 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
-import { lstat, readFile, readlink, stat } from 'node:fs/promises';
+import { lstat, readFile, readlink } from 'node:fs/promises';
 import type { CheckContext } from '../context.js';
-import { expectEqual, expectPatterns, failed, gateOnExists, type Outcome } from '../outcome.js';
 import type { FileProps, FileType } from '../types.js';
+import { SystemError, isSet, type ResourceRun } from '../validate-value.js';
+import { deprecateAtoI, gossPath, once } from './common.js';
+import { getent } from './user-group.js';
+import type { GroupEntry, PasswdEntry } from '../system/passwd.js';
 
-/** Check a path: exists, mode, owner, group, filetype, linked-to (lstat); contains, sha256, size (followed). */
-export async function checkFile(id: string, props: FileProps, ctx: CheckContext): Promise<Outcome[]> {
-  let link: Stats | undefined;
-  try {
-    link = await lstat(id);
-  } catch (err) {
-    if (!['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
-  }
-  const contains = props.contains?.map((p) => p.source);
-  return gateOnExists(
-    props,
-    link !== undefined,
-    'file',
-    async () => {
-      const st = link as Stats;
-      const out: Outcome[] = [];
-      if (props.mode !== undefined)
-        out.push(expectEqual('mode', props.mode, (st.mode & 0o7777).toString(8).padStart(4, '0')));
-      if (props.owner !== undefined)
-        out.push(expectEqual('owner', props.owner, await ownerName(ctx, st.uid, props.owner)));
-      if (props.group !== undefined)
-        out.push(expectEqual('group', props.group, await groupName(ctx, st.gid, props.group)));
-      if (props.filetype !== undefined) out.push(expectEqual('filetype', props.filetype, fileType(st)));
-      if (props['linked-to'] !== undefined) {
-        const target = st.isSymbolicLink() ? await readlink(id) : null;
-        out.push(expectEqual('linked-to', props['linked-to'], target));
-      }
-      if (props.contains !== undefined || props.sha256 !== undefined || props.size !== undefined) {
-        out.push(...(await contentChecks(id, props, contains ?? [])));
-      }
-      return out;
-    },
-    {
-      mode: props.mode,
-      owner: props.owner,
-      group: props.group,
-      filetype: props.filetype,
-      'linked-to': props['linked-to'],
-      contains,
-      sha256: props.sha256,
-      size: props.size,
-    },
-  );
-}
-
-async function contentChecks(id: string, props: FileProps, contains: string[]): Promise<Outcome[]> {
-  const out: Outcome[] = [];
-  let target: Stats;
-  try {
-    target = await stat(id);
-  } catch (err) {
-    const why = `cannot follow ${id}: ${(err as Error).message}`;
-    if (props.contains) out.push(failed('contains', contains, null, why));
-    if (props.sha256) out.push(failed('sha256', props.sha256, null, why));
-    if (props.size !== undefined) out.push(failed('size', props.size, null, why));
-    return out;
-  }
-  const isFile = target.isFile();
-  const notFile = `${id} is a ${fileType(target)}, not a file`;
-  if (props.contains) {
-    // A file's content is read once; spec authors check config files, not multi-GB images.
-    out.push(
-      isFile
-        ? expectPatterns('contains', props.contains, await readFile(id, 'utf8'))
-        : failed('contains', contains, null, notFile),
+/**
+ * A path, as goss checks it: exists, then mode, owner, uid, group, gid, linkedto, filetype
+ * (all of the path itself, lstat), contains/contents (read through links), size (lstat),
+ * md5, sha256, sha512.
+ */
+export async function checkFile(
+  run: ResourceRun,
+  id: string,
+  props: FileProps,
+  ctx: CheckContext,
+): Promise<void> {
+  const path = await gossPath(props.path ?? id, ctx);
+  const stat = once(() => lstat(path));
+  await run.check('exists', props.exists, async () => {
+    try {
+      await stat();
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  });
+  run.gateOnFirst();
+  if (props.mode != null)
+    await run.check('mode', props.mode, async () =>
+      ((await stat()).mode & 0o7777).toString(8).padStart(4, '0'),
     );
+  if (props.owner != null)
+    await run.check('owner', props.owner, async () => userName(ctx, (await stat()).uid));
+  if (props.uid != null)
+    await run.check('uid', deprecateAtoI(props.uid, `${id}: file.uid`, ctx), async () => (await stat()).uid);
+  if (props.group != null)
+    await run.check('group', props.group, async () => groupName(ctx, (await stat()).gid));
+  if (props.gid != null)
+    await run.check('gid', deprecateAtoI(props.gid, `${id}: file.gid`, ctx), async () => (await stat()).gid);
+  if (props['linked-to'] != null) await run.check('linkedto', props['linked-to'], () => readlink(path));
+  if (props.filetype != null) await run.check('filetype', props.filetype, async () => fileType(await stat()));
+  const contents = once(async () => {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (err) {
+      // Node leaves the path out of read errors; goss's message names it.
+      const e = err as NodeJS.ErrnoException;
+      e.path ??= path;
+      throw e;
+    }
+  });
+  if (isSet(props.contains)) {
+    ctx.warn('DEPRECATION WARNING: file.contains has been renamed to file.contents');
+    await run.check('contains', props.contains, contents, { reader: true });
   }
-  if (props.sha256)
-    out.push(
-      isFile
-        ? expectEqual('sha256', props.sha256, await sha256File(id))
-        : failed('sha256', props.sha256, null, notFile),
-    );
-  if (props.size !== undefined) out.push(expectEqual('size', props.size, target.size));
-  return out;
+  if (isSet(props.contents)) await run.check('contents', props.contents, contents, { reader: true });
+  if (props.size != null) await run.check('size', props.size, async () => (await stat()).size);
+  if (props.md5 != null) await run.check('md5', props.md5, () => hashFile(path, 'md5'));
+  if (props.sha256 != null) await run.check('sha256', props.sha256, () => hashFile(path, 'sha256'));
+  if (props.sha512 != null) await run.check('sha512', props.sha512, () => hashFile(path, 'sha512'));
 }
 
 /** The type of a file as goss names it. */
 export function fileType(st: Stats): FileType {
   if (st.isSymbolicLink()) return 'symlink';
-  if (st.isDirectory()) return 'directory';
   if (st.isCharacterDevice()) return 'character-device';
   if (st.isBlockDevice()) return 'block-device';
   if (st.isFIFO()) return 'pipe';
   if (st.isSocket()) return 'socket';
+  if (st.isDirectory()) return 'directory';
   return 'file';
 }
 
-function sha256File(path: string): Promise<string> {
+function hashFile(path: string, algorithm: 'md5' | 'sha256' | 'sha512'): Promise<string> {
   return new Promise((resolveHash, reject) => {
-    const h = createHash('sha256');
+    const h = createHash(algorithm);
     createReadStream(path)
       .on('data', (b) => h.update(b))
       .on('error', reject)
@@ -103,13 +87,17 @@ function sha256File(path: string): Promise<string> {
   });
 }
 
-// A spec may name the owner by number; then the number is what is compared.
-async function ownerName(ctx: CheckContext, uid: number, expected: string): Promise<string> {
-  if (/^\d+$/.test(expected)) return String(uid);
-  return (await ctx.passwd()).find((u) => u.uid === uid)?.name ?? String(uid);
+async function userName(ctx: CheckContext, uid: number): Promise<string> {
+  const u =
+    (await ctx.passwd()).find((e) => e.uid === uid) ??
+    (await getent<PasswdEntry>(ctx, 'passwd', String(uid)));
+  if (!u) throw new SystemError(`Error: no matching entries in passwd file. getent passwd: ${uid}`);
+  return u.name;
 }
 
-async function groupName(ctx: CheckContext, gid: number, expected: string): Promise<string> {
-  if (/^\d+$/.test(expected)) return String(gid);
-  return (await ctx.groups()).find((g) => g.gid === gid)?.name ?? String(gid);
+async function groupName(ctx: CheckContext, gid: number): Promise<string> {
+  const g =
+    (await ctx.groups()).find((e) => e.gid === gid) ?? (await getent<GroupEntry>(ctx, 'group', String(gid)));
+  if (!g) throw new SystemError(`Error: no matching entries in group file. getent group: ${gid}`);
+  return g.name;
 }

@@ -1,37 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckContext } from '../context.js';
-import { expectEqual, failed, type Outcome } from '../outcome.js';
 import type { KernelParamProps } from '../types.js';
+import type { ResourceRun } from '../validate-value.js';
 
 /** The /proc/sys path of a sysctl name: dots separate levels unless the name uses slashes. */
 export function sysctlPath(procRoot: string, name: string): string {
   return join(procRoot, 'sys', ...(name.includes('/') ? name.split('/') : name.split('.')));
 }
 
-/** Check a kernel parameter's value (runs of whitespace compare equal, as sysctl prints tabs). */
+/** A kernel parameter's value: the /proc/sys file's text with surrounding white space trimmed. */
 export async function checkKernelParam(
+  run: ResourceRun,
   id: string,
   props: KernelParamProps,
   ctx: CheckContext,
-): Promise<Outcome[]> {
-  if (props.value === undefined) return [];
-  const norm = (s: string): string => s.trim().replace(/\s+/g, ' ');
-  let found: string;
-  try {
-    found = await readFile(sysctlPath(ctx.paths.proc, id), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such kernel parameter' : `cannot read it: ${(err as Error).message}`;
-    return [
-      failed(
-        'value',
-        props.value,
-        null,
-        `doesn't match, expect: ${JSON.stringify(props.value)} found: (${why})`,
-      ),
-    ];
-  }
-  const o = expectEqual('value', norm(props.value), norm(found));
-  return [{ ...o, expected: props.value }];
+): Promise<void> {
+  const name = props.name ?? id;
+  await run.check('value', props.value, async () =>
+    (await readFile(sysctlPath(ctx.paths.proc, name), 'utf8')).trim(),
+  );
 }

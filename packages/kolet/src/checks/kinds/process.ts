@@ -1,12 +1,17 @@
 import type { CheckContext } from '../context.js';
-import { expectEqual, type Outcome } from '../outcome.js';
-import { processMatches } from '../system/processes.js';
 import type { ProcessProps } from '../types.js';
+import type { ResourceRun } from '../validate-value.js';
 
-/** Check whether a process with this name runs (its comm or argv[0] basename, from /proc). */
-export async function checkProcess(id: string, props: ProcessProps, ctx: CheckContext): Promise<Outcome[]> {
-  if (props.running === undefined) return [];
-  // The checking kolet itself is not the process being asked about.
-  const running = (await ctx.processes()).some((p) => p.pid !== process.pid && processMatches(p, id));
-  return [expectEqual('running', props.running, running)];
+/**
+ * Whether a process of that executable runs: its name as the kernel keeps it (/proc/PID/comm,
+ * at most 15 characters), which is what goss compares.
+ */
+export async function checkProcess(
+  run: ResourceRun,
+  id: string,
+  props: ProcessProps,
+  ctx: CheckContext,
+): Promise<void> {
+  const comm = props.comm ?? id;
+  await run.check('running', props.running, async () => (await ctx.processes()).some((p) => p.comm === comm));
 }

@@ -11,20 +11,20 @@ export interface Listener {
   port: number;
 }
 
-// /proc/net/tcp state column: 0A is LISTEN; an unconnected bound udp socket is 07 (CLOSE).
+// /proc/net/tcp state column: 0A is LISTEN.
 const TCP_LISTEN = '0A';
-const UDP_UNCONN = '07';
 
 /**
  * Parse one /proc/net/{tcp,tcp6,udp,udp6} table into its listening sockets. Addresses are
  * hex in the kernel's byte order (little-endian 32-bit words on x86 and arm64).
  */
 export function parseProcNet(text: string, proto: PortProtocol): Listener[] {
-  const want = proto.startsWith('tcp') ? TCP_LISTEN : UDP_UNCONN;
+  const tcp = proto.startsWith('tcp');
   const out: Listener[] = [];
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
-    if (f.length < 4 || f[3] !== want) continue;
+    // As goss (GOnetstat): tcp sockets in LISTEN, every udp socket.
+    if (f.length < 4 || (tcp && f[3] !== TCP_LISTEN)) continue;
     const [hexIp, hexPort] = (f[1] ?? '').split(':');
     if (!hexIp || !hexPort) continue;
     const ip = hexIp.length === 8 ? decodeIPv4(hexIp) : decodeIPv6(hexIp);

@@ -5,7 +5,7 @@ import { formatIPv6, parseProcNet } from './proc-net.js';
 import { processMatches } from './processes.js';
 
 describe('/proc/net parsing', () => {
-  it('decodes listening IPv4 and IPv6 sockets and ignores connected ones', () => {
+  it('decodes listening IPv4 and IPv6 tcp sockets (not connected ones) and every udp socket, as goss (GOnetstat) reads them', () => {
     const tcp = [
       '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
       '   0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0',
@@ -31,7 +31,10 @@ describe('/proc/net parsing', () => {
     ]);
     const udp =
       '  sl  local_address rem_address   st\n  1: 3500007F:0035 00000000:0000 07 0\n  2: 3500007F:0036 08080808:0035 01 0\n';
-    expect(parseProcNet(udp, 'udp')).toEqual([{ proto: 'udp', ip: '127.0.0.53', port: 53 }]);
+    expect(parseProcNet(udp, 'udp')).toEqual([
+      { proto: 'udp', ip: '127.0.0.53', port: 53 },
+      { proto: 'udp', ip: '127.0.0.53', port: 54 },
+    ]);
   });
 
   it('formats IPv6 addresses as RFC 5952 text', () => {

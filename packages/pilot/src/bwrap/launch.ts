@@ -1,0 +1,137 @@
+// bwrap-pilot: run a `bwrap:` flake — the app in a bubblewrap sandbox over an unpacked root
+// filesystem, unprivileged (a user namespace; no daemon, no image storage, no root needed).
+//
+//   bwrap --ro-bind ROOTFS / --dev /dev --proc /proc --tmpfs /tmp --tmpfs /run --tmpfs /var/tmp
+//         --unshare-all [--share-net] --die-with-parent [--new-session] --chdir /
+//         [--ro-bind HOSTPATH HOSTPATH for include.path] [runtime.bwrap ...] TARGET ARGS...
+//
+// The root is read-only; /tmp, /run and /var/tmp are fresh tmpfs (when the root has them), so
+// nothing persists between calls. Modes: plain only — a sandbox lives exactly as long as its
+// app (resume/attach have no meaning without a long-lived instance). `include.tar` is refused:
+// there is nowhere writable to unpack it; `include.path` is bound read-only where the root
+// filesystem already has a file or directory of that name.
+//
+// Signals: bwrap does not pass signals on, so the launcher learns the sandbox's init from
+// --info-fd and signals the app (init's child) itself; the exit code is the app's.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { isatty } from 'node:tty';
+import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { flakeFile, type LaunchContext } from '../launch/context.js';
+import { runForeground } from '../launch/child.js';
+import { raise } from '../launch/raise.js';
+import { commandAs, resolveRunAs } from '../launch/run-as.js';
+import { hostView } from '../store/layout.js';
+
+/** The app's host pid: the child of bwrap's init in the new pid namespace. */
+function appPid(initPid: number): number | undefined {
+  try {
+    const kids = readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
+    return kids.length ? Number(kids[0]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `--ro-bind HOST DEST` for include.path: both resolved inside their roots (core's resolveInRoot). */
+async function includeBinds(
+  ctx: LaunchContext,
+  paths: string[],
+  rootfs: string,
+  file: string,
+): Promise<string[]> {
+  const { resolveInRoot } = await import('@mantle/core/fs');
+  const { confinedHostPath } = await import('../provision/paths.js');
+  const host = hostView(ctx.resolved.config.root);
+  const out: string[] = [];
+  for (const p of paths) {
+    const dest =
+      confinedHostPath(p) === undefined
+        ? undefined
+        : await resolveInRoot(rootfs, p, { what: `${file}: include.path` });
+    if (!dest)
+      await raise('input', {
+        code: 'BWRAP_INCLUDE_PATH',
+        message: `${file}: include.path ${p}: ${confinedHostPath(p) === undefined ? 'not an absolute path without ..' : `the root filesystem has nothing at ${p} to bind it over`}`,
+        hint: 'bwrap flakes bind includes read-only over existing paths of the (read-only) root filesystem',
+      });
+    const source = await resolveInRoot(host.root, p, { what: `${file}: include.path` });
+    if (!source) {
+      if (ctx.args.options.has('ignore_sync_error')) {
+        ctx.warn(`include.path ${p} does not exist (skipped: %ignore_sync_error)`);
+        continue;
+      }
+      await raise('input', {
+        code: 'INCLUDE_MISSING',
+        message: `${file}: include.path: ${host.path(p)} does not exist`,
+        hint: 'fix the path in the flake, or pass %ignore_sync_error to start without it',
+      });
+    }
+    out.push('--ro-bind', join(host.root, source!), dest!);
+  }
+  return out;
+}
+
+/** Launch a bwrap flake; resolves with the app's exit code. */
+export async function launchBwrap(ctx: LaunchContext): Promise<number> {
+  const flake = ctx.resolved.flake;
+  if (flake.engine !== 'bwrap') throw new Error('launchBwrap: not a bwrap flake');
+  const { bwrap: b, include } = flake.data;
+  const file = flakeFile(ctx);
+  const host = hostView(ctx.resolved.config.root);
+  const rt = b.runtime ?? {};
+  const rootfs = host.path(b.rootfs);
+  if (!existsSync(rootfs) || !statSync(rootfs).isDirectory())
+    await raise('prerequisite', {
+      code: 'ROOTFS_MISSING',
+      message: `${file}: bwrap.rootfs ${rootfs} is not a directory`,
+      hint: 'unpack the root filesystem there, or register the app again (pilot bwrap register --image ...)',
+    });
+  if (include?.tar?.length)
+    await raise('input', {
+      code: 'BWRAP_INCLUDE_TAR',
+      message: `${file}: include.tar is not supported by bwrap flakes (the root filesystem is read-only)`,
+      hint: 'unpack the archive into the root filesystem once, or use include.path',
+    });
+  const target = b.target_app_path ?? `/${ctx.resolved.name}`;
+  const args: string[] = ['--ro-bind', rootfs, '/', '--dev', '/dev', '--proc', '/proc'];
+  for (const dir of ['/tmp', '/run', '/var/tmp'])
+    if (existsSync(join(rootfs, dir))) args.push('--tmpfs', dir);
+  args.push('--unshare-all', ...(rt.network ? ['--share-net'] : []), '--die-with-parent');
+  // without a terminal to share, a new session keeps the app from pushing input into ours (TIOCSTI)
+  if (!isatty(0)) args.push('--new-session');
+  if (include?.path?.length) args.push(...(await includeBinds(ctx, include.path, rootfs, file)));
+  args.push(...(rt.bwrap ?? []), '--info-fd', '3', '--chdir', '/', target, ...ctx.args.appArgs);
+  const who = await resolveRunAs(rt.runas, file);
+  const inv = commandAs(who, 'bwrap', args, ctx.env, ['TERM', 'LANG', 'LC_ALL']);
+  let initPid: number | undefined;
+  return runForeground(inv.command, inv.args, {
+    env: inv.env,
+    ...(inv.uid !== undefined ? { uid: inv.uid, gid: inv.gid! } : {}),
+    extraStdio: ['pipe'],
+    missing: { debianPackage: 'bubblewrap', purpose: 'run bwrap flakes' },
+    onSpawn: (child: ChildProcess) => {
+      let info = '';
+      const fd3 = child.stdio[3] as Readable | null;
+      fd3?.on('data', (c: Buffer) => {
+        info += c.toString('utf8');
+        const m = /"child-pid":\s*(\d+)/.exec(info);
+        if (m) initPid = Number(m[1]);
+      });
+    },
+    onSignal: (signal) => {
+      const pid = initPid && appPid(initPid);
+      if (!pid) return false;
+      try {
+        process.kill(pid, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+}

@@ -1,0 +1,176 @@
+// bwrap-pilot with real bubblewrap: an app over an unpacked root filesystem (a directory, and an
+// image pulled from a real registry and unpacked by skopeo+umoci), run unprivileged — as the
+// flake's runas user when root launches it, and by a normal user calling it directly.
+import { cp, chown, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, type Registry } from '../../bakery/test/registry.js';
+import {
+  busyboxTree,
+  importBusybox,
+  requireBuilt,
+  run,
+  sandbox,
+  waitForOutput,
+  type Sandbox,
+} from './helpers.js';
+
+const NOBODY = 65534;
+let sb: Sandbox;
+let registry: Registry;
+
+beforeAll(async () => {
+  await requireBuilt();
+  sb = await sandbox('bwrap');
+  const tree = await busyboxTree(sb.dir);
+  await cp(tree, join(sb.root, 'srv', 'bbroot'), { recursive: true, verbatimSymlinks: true });
+  await mkdir(join(sb.root, 'opt'), { recursive: true });
+  await writeFile(join(sb.root, 'opt', 'note.txt'), 'bound from the host\n');
+  const reg = await sb.pilot([
+    'bwrap',
+    'register',
+    '--rootfs',
+    '/srv/bbroot',
+    '--app',
+    '/usr/bin/bwsh',
+    '--target',
+    '/bin/sh',
+    '--include-path',
+    '/opt',
+  ]);
+  expect(reg.stderr).toBe('');
+  expect(reg.code).toBe(0);
+  const asNobody = await sb.pilot([
+    'bwrap',
+    'register',
+    '--rootfs',
+    '/srv/bbroot',
+    '--app',
+    '/usr/bin/nbsh',
+    '--target',
+    '/bin/sh',
+    '--run-as',
+    'nobody',
+  ]);
+  expect(asNobody.code).toBe(0);
+  registry = await startRegistry();
+});
+
+afterAll(async () => {
+  await registry?.stop();
+  await sb?.cleanup();
+});
+
+describe('bwrap-pilot', () => {
+  it('runs the app in the sandbox: exit codes, stdin, stdout and stderr kept', async () => {
+    for (const code of [0, 3, 42]) {
+      const r = await sb.app('/usr/bin/bwsh', ['-c', `read x; echo "got $x"; echo err >&2; exit ${code}`], {
+        input: 'in\n',
+      });
+      expect(r).toEqual({ code, stdout: 'got in\n', stderr: 'err\n' });
+    }
+  });
+
+  it('sees only the root filesystem (read-only), fresh /tmp, the included host path', async () => {
+    const r = await sb.app('/usr/bin/bwsh', [
+      '-c',
+      'ls /; cat /opt/note.txt; echo x > /tmp/ok && echo tmp-writable; echo y > /etc/no 2>/dev/null || echo root-read-only',
+    ]);
+    expect(r.stdout).toContain('bound from the host\ntmp-writable\nroot-read-only\n');
+    expect(r.stdout).not.toContain('work');
+  });
+
+  it('runas: a root launch runs the sandbox as that user', async () => {
+    const r = await sb.app('/usr/bin/nbsh', ['-c', 'id -u; id -g']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${NOBODY}\n${NOBODY}\n`);
+  });
+
+  it('a normal user calling the app gets the sandbox as themself', async () => {
+    const cache = join(sb.dir, 'nobody-cache');
+    await mkdir(cache);
+    await chown(cache, NOBODY, NOBODY);
+    const r = await run(
+      'setpriv',
+      [
+        '--reuid',
+        String(NOBODY),
+        '--regid',
+        String(NOBODY),
+        '--clear-groups',
+        '--',
+        join(sb.root, 'usr', 'bin', 'bwsh'),
+        '-c',
+        'id -u; exit 5',
+      ],
+      { env: { ...sb.env, MANTLE_CACHE_DIR: cache, HOME: '/nonexistent' } },
+    );
+    expect(r.stderr).toBe('');
+    expect(r).toMatchObject({ code: 5, stdout: `${NOBODY}\n` });
+  });
+
+  it('SIGTERM to the launcher reaches the app', async () => {
+    const child = sb.spawnApp('/usr/bin/bwsh', [
+      '-c',
+      'trap "echo got-TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done',
+    ]);
+    const done = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+    let out = await waitForOutput(child, 'ready');
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.kill('SIGTERM');
+    expect(await done).toBe(7);
+    expect(out).toContain('got-TERM');
+  });
+
+  it('--image: unpacks an image pulled from a registry and runs an app from it as nobody', async () => {
+    await importBusybox(sb, 'localhost/pilot-bb:latest');
+    const remote = `${registry.host}/pilot/bbimg:1`;
+    const push = await run(
+      'skopeo',
+      [
+        'copy',
+        '--quiet',
+        '--dest-tls-verify=false',
+        'containers-storage:localhost/pilot-bb:latest',
+        `docker://${remote}`,
+      ],
+      { env: sb.env },
+    );
+    expect(push.stderr).toBe('');
+    const reg = await sb.pilot([
+      'bwrap',
+      'register',
+      '--image',
+      remote,
+      '--no-tls-verify',
+      '--app',
+      '/usr/bin/imgsh',
+      '--target',
+      '/bin/sh',
+      '--run-as',
+      'nobody',
+      '--json',
+    ]);
+    expect(reg.code).toBe(0);
+    expect(JSON.parse(reg.stdout)).toMatchObject({ rootfs: '/var/lib/flakes/bwrap/bbimg/rootfs' });
+    const r = await sb.app('/usr/bin/imgsh', ['-c', 'id -u; ls /bin/busybox']);
+    expect(r).toEqual({ code: 0, stdout: `${NOBODY}\n/bin/busybox\n`, stderr: '' });
+    const removed = await sb.pilot(['bwrap', 'remove', '--name', 'bbimg']);
+    expect(removed.stdout).toContain('removed /usr/bin/imgsh');
+    expect((await run('ls', [join(sb.root, 'var', 'lib', 'flakes', 'bwrap')])).stdout).toBe('');
+  });
+
+  it('a missing root filesystem is exit 3; include.tar is refused (exit 2)', async () => {
+    await sb.pilot(['bwrap', 'register', '--rootfs', '/srv/gone', '--app', '/usr/bin/gone']);
+    const r = await sb.app('/usr/bin/gone', []);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('bwrap.rootfs');
+    await writeFile(
+      join(sb.root, 'usr', 'share', 'flakes', 'bwsh.d', 'tar.yaml'),
+      'include:\n  tar: [/srv/x.tar]\n',
+    );
+    const t = await sb.app('/usr/bin/bwsh', ['-c', 'true']);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toContain('include.tar is not supported by bwrap flakes');
+  });
+});

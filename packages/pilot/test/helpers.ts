@@ -1,0 +1,205 @@
+// Shared by pilot's integration tests: a private root (MANTLE_PILOT_ROOT) per test file, podman
+// configured as this machine needs it (runc, cgroupfs, explicit ulimits, storage in the test
+// dir), a busybox image, and helpers that run the built `pilot` and the registered apps.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { access, chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The built package (pnpm --filter @mantle/core --filter @mantle/pilot build). */
+export const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+export const PILOT = join(DIST, 'cli.js');
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function requireBuilt(): Promise<void> {
+  for (const f of ['cli.js', 'podman-pilot.js', 'vm-pilot.js', 'bwrap-pilot.js'])
+    await access(join(DIST, f)).catch(() => {
+      throw new Error(
+        `${join(DIST, f)} is missing: run pnpm --filter @mantle/core --filter @mantle/pilot build`,
+      );
+    });
+}
+
+/** Run a program; stdin from `input` (or nothing). */
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {},
+): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on('data', (c: Buffer) => out.push(c));
+    p.stderr.on('data', (c: Buffer) => err.push(c));
+    // a hung program is stopped before vitest's own timeout leaves it behind
+    const timer = setTimeout(() => p.kill('SIGTERM'), opts.timeoutMs ?? 270_000);
+    p.on('error', reject);
+    p.on('close', () => clearTimeout(timer));
+    p.on('close', (code, signal) =>
+      resolve({
+        code: code ?? (signal ? -1 : -2),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+    p.stdin.on('error', () => {}); // the program may exit before reading
+    p.stdin.end(opts.input ?? '');
+  });
+}
+
+export interface Sandbox {
+  dir: string;
+  /** MANTLE_PILOT_ROOT */
+  root: string;
+  env: NodeJS.ProcessEnv;
+  /** `pilot ARGS` */
+  pilot(args: string[], input?: string): Promise<Result>;
+  /** run a registered app through its symlink */
+  app(path: string, args: string[], opts?: { input?: string; env?: NodeJS.ProcessEnv }): Promise<Result>;
+  /** start an app and keep its process (signals) */
+  spawnApp(path: string, args: string[]): ChildProcess;
+  /** `podman ARGS` with the sandbox's storage */
+  podman(args: string[]): Promise<Result>;
+  cleanup(): Promise<void>;
+}
+
+const CONTAINERS_CONF = `[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+init_path = "/usr/bin/catatonit"
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "none"
+`;
+
+/** A private root with flakes.yml pointing podman at storage inside the test dir. */
+export async function sandbox(name: string): Promise<Sandbox> {
+  const dir = await mkdtemp(join(tmpdir(), `pilot-${name}-`));
+  await chmod(dir, 0o755);
+  const root = join(dir, 'root');
+  await mkdir(join(root, 'etc', 'flakes'), { recursive: true });
+  const storageConf = join(root, 'etc', 'flakes', 'storage.conf');
+  await writeFile(
+    storageConf,
+    `[storage]\ndriver = "overlay"\ngraphroot = "${join(dir, 'storage', 'graph')}"\nrunroot = "${join(dir, 'storage', 'run')}"\n`,
+  );
+  await writeFile(join(dir, 'containers.conf'), CONTAINERS_CONF);
+  await writeFile(
+    join(root, 'etc', 'flakes.yml'),
+    'generic:\n  podman_storage_conf: /etc/flakes/storage.conf\n',
+  );
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MANTLE_PILOT_ROOT: root,
+    MANTLE_CACHE_DIR: join(dir, 'cache'),
+    CONTAINERS_CONF: join(dir, 'containers.conf'),
+    CONTAINERS_STORAGE_CONF: storageConf,
+  };
+  const sb: Sandbox = {
+    dir,
+    root,
+    env,
+    pilot: (args, input) =>
+      run(process.execPath, [PILOT, ...args], { env, ...(input !== undefined ? { input } : {}) }),
+    app: (path, args, opts = {}) =>
+      run(join(root, path), args, {
+        env: { ...env, ...(opts.env ?? {}) },
+        ...(opts.input !== undefined ? { input: opts.input } : {}),
+      }),
+    spawnApp: (path, args) => spawn(join(root, path), args, { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    podman: (args) => run('podman', args, { env }),
+    cleanup: async () => {
+      await run('podman', ['rm', '--all', '--force', '--time', '0'], { env }).catch(() => undefined);
+      await run('podman', ['image', 'rm', '--all', '--force'], { env }).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return sb;
+}
+
+/** A root filesystem of the host's static busybox and its applets. */
+export async function busyboxTree(dir: string): Promise<string> {
+  const tree = join(dir, 'bbtree');
+  if (
+    await access(tree).then(
+      () => true,
+      () => false,
+    )
+  )
+    return tree;
+  for (const d of ['bin', 'etc', 'tmp', 'run', 'var/tmp', 'opt', 'proc', 'dev', 'sys'])
+    await mkdir(join(tree, d), { recursive: true });
+  await chmod(join(tree, 'tmp'), 0o1777);
+  const { copyFile } = await import('node:fs/promises');
+  await copyFile('/bin/busybox', join(tree, 'bin', 'busybox'));
+  await chmod(join(tree, 'bin', 'busybox'), 0o755);
+  for (const a of [
+    'sh',
+    'cat',
+    'echo',
+    'sleep',
+    'hostname',
+    'id',
+    'ls',
+    'true',
+    'false',
+    'env',
+    'printf',
+    'test',
+    'wc',
+  ])
+    await symlink('busybox', join(tree, 'bin', a));
+  await writeFile(
+    join(tree, 'etc', 'passwd'),
+    'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n',
+  );
+  await writeFile(join(tree, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+  return tree;
+}
+
+/** `podman import` the busybox tree as IMAGE (a tarball, no registry). */
+export async function importBusybox(sb: Sandbox, image: string): Promise<void> {
+  const tree = await busyboxTree(sb.dir);
+  const tar = join(sb.dir, 'bb.tar');
+  const t = await run('tar', ['-C', tree, '-cf', tar, '.']);
+  if (t.code !== 0) throw new Error(t.stderr);
+  const r = await sb.podman(['import', '--quiet', tar, image]);
+  if (r.code !== 0) throw new Error(`podman import: ${r.stderr}`);
+}
+
+/** Wait until `text` appears on a child's stdout. */
+export function waitForOutput(child: ChildProcess, text: string, timeoutMs = 120_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(
+      () => reject(new Error(`timed out waiting for ${JSON.stringify(text)}; got ${JSON.stringify(seen)}`)),
+      timeoutMs,
+    );
+    let errors = '';
+    child.stderr?.on('data', (c: Buffer) => (errors += c.toString('utf8')));
+    child.stdout!.on('data', (c: Buffer) => {
+      seen += c.toString('utf8');
+      if (seen.includes(text)) {
+        clearTimeout(timer);
+        resolve(seen);
+      }
+    });
+    // a program that ended without it fails the wait at once, with what it said
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (!seen.includes(text))
+        reject(new Error(`exited (${code}) before ${JSON.stringify(text)}; stderr: ${errors}`));
+    });
+  });
+}

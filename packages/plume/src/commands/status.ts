@@ -1,0 +1,40 @@
+import { defineCommand, writeOut, type CommandContext } from '@mantle/core/cli';
+import type { CommandStatus, ReleaseStatus } from '../release/status.js';
+import { releaseFlags, storeFlags, withStore } from './flags.js';
+
+/** `plume status -C -B -V [--json]`: what the run journals say was done and published where. */
+export const statusSpec = defineCommand({
+  command: 'status',
+  describe: 'show what pre-release and release of a build did, step by step, and what they published',
+  builder: (y) =>
+    storeFlags(releaseFlags(y)).option('state', {
+      type: 'string',
+      describe: 'where run journals are kept (default file://$XDG_STATE_HOME/mantle/plume)',
+    }),
+  run: async (a, ctx) => {
+    const { defaultStateUrl } = await import('../journal/state.js');
+    const { releaseStatus } = await import('../release/status.js');
+    const { checkVersion } = await import('../spec/resolve.js');
+    checkVersion(a.version);
+    const url = (a.state ?? defaultStateUrl(ctx.env)).replace(/\/?$/, '/');
+    return withStore(url, a, ctx, (state) =>
+      releaseStatus(state, { channel: a.channel, board: a.board, version: a.version }),
+    );
+  },
+  print: (r: ReleaseStatus, ctx: CommandContext) => {
+    const show = (name: string, s: CommandStatus): void => {
+      writeOut(
+        ctx,
+        `${name}: ${s.state}${s.finished ? ` ${s.finished}` : s.started ? ` (started ${s.started})` : ''}`,
+      );
+      for (const step of s.steps)
+        writeOut(
+          ctx,
+          `  ${step.status.padEnd(8)} ${step.id}${step.result !== undefined ? ` ${JSON.stringify(step.result)}` : ''}`,
+        );
+    };
+    writeOut(ctx, `${r.channel} ${r.board} ${r.version}`);
+    show('pre-release', r.preRelease);
+    show('release', r.release);
+  },
+});

@@ -1,0 +1,70 @@
+import { awsPublish } from '../destinations/aws.js';
+import { azurePublish } from '../destinations/azure.js';
+import { sourceArtifacts, syncStorage, type SyncResult } from '../destinations/storage.js';
+import { checkDestinationsSupported } from './plan.js';
+import type { RunContext } from './run-context.js';
+import { checkVersionTxt } from './source.js';
+
+export interface ReleaseResult {
+  channel: string;
+  board: string;
+  version: string;
+  alreadyDone: boolean;
+  aws?: { partition: string; region: string; imageId: string }[];
+  azure?: { blob: string };
+  storage: SyncResult[];
+}
+
+/**
+ * release: make the pre-released images public (AWS launch permission in every region; the
+ * Azure blob checked), copy the build's artifacts to the public stores and rebuild their index
+ * pages. Every step journaled.
+ */
+export async function release(ctx: RunContext): Promise<ReleaseResult> {
+  const r = ctx.release;
+  checkDestinationsSupported(r, 'release');
+  const j = ctx.journal;
+  const out: ReleaseResult = {
+    channel: r.channel,
+    board: r.board,
+    version: r.version,
+    alreadyDone: j.alreadyFinished,
+    storage: [],
+  };
+  await j.step('version-txt', `check ${r.source}version.txt`, () => checkVersionTxt(ctx));
+  if (r.aws) {
+    out.aws = [];
+    for (const part of r.aws.partitions)
+      for (const region of part.regions) {
+        const p = await j.step(
+          `aws:${part.name}:${region}:public`,
+          `AWS ${part.name} ${region}: make ${r.aws.amiName} public`,
+          () => awsPublish(ctx, part, region),
+        );
+        out.aws.push({ partition: part.name, region, imageId: p.imageId });
+      }
+  }
+  if (r.azure)
+    out.azure = await j.step('azure:publish', `Azure: publish ${r.azure.blobName}`, () => azurePublish(ctx));
+  if (r.storage.length > 0) {
+    const known = [
+      'version.txt',
+      ...[r.aws?.image, r.azure?.image, r.gce?.image]
+        .filter((x): x is string => !!x)
+        .flatMap((n) => [n, `${n}.sig`]),
+    ];
+    const artifacts = await j.step('artifacts', `list the artifacts of ${r.source}`, () =>
+      sourceArtifacts(ctx, known),
+    );
+    for (const dest of r.storage)
+      out.storage.push(
+        await j.step(
+          `storage:${dest.url}`,
+          `copy ${artifacts.length} artifact(s) to ${dest.url} ${dest.paths.join(', ')}`,
+          () => syncStorage(ctx, dest, artifacts),
+        ),
+      );
+  }
+  await j.finish();
+  return out;
+}
