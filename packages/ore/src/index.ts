@@ -52,3 +52,4 @@ export * from './aws/snapshots.js';
 export * from './aws/images.js';
 export * from './aws/maintenance.js';
 export * from './aws/upload.js';
+export * from './aws/instances.js';

@@ -8,6 +8,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { instanceActions, type FakeInstancesOptions, type FakeInstancesState } from './fake-ec2-instances.js';
+
+export type {
+  FakeInstance,
+  FakeInstanceBackend,
+  FakeInstancesOptions,
+  FakeInstancesState,
+  FakeKeyPair,
+  FakeSecurityGroup,
+} from './fake-ec2-instances.js';
 
 export interface FakeSnapshot {
   id: string;
@@ -63,6 +73,8 @@ export interface FakeAwsOptions {
   importPolls?: number;
   /** checks an import's S3 object exists (e.g. a HEAD against s3rver); a missing one fails the task */
   objectExists?: (bucket: string, key: string) => Promise<boolean>;
+  /** instances, security groups, key pairs (fake-ec2-instances.ts) */
+  instances?: FakeInstancesOptions;
 }
 
 /** The fake AWS: one state, three endpoints. */
@@ -73,6 +85,8 @@ export interface FakeAws {
   snapshots: FakeSnapshot[];
   importTasks: FakeImportTask[];
   images: FakeImage[];
+  /** instances, security groups and key pairs */
+  ec2: FakeInstancesState;
   roles: Map<string, { assume: string; policies: Map<string, string> }>;
   /** calls per action (EC2/IAM Action names; EBS: StartSnapshot, PutSnapshotBlock, CompleteSnapshot) */
   calls: Map<string, number>;
@@ -101,6 +115,7 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
     snapshots: [],
     importTasks: [],
     images: [],
+    ec2: undefined as unknown as FakeInstancesState,
     roles: new Map(),
     calls: new Map(),
     throttle: new Map(),
@@ -113,6 +128,7 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
       return out;
     },
     close: async () => {
+      await state.ec2.settle();
       await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     },
   };
@@ -660,6 +676,9 @@ export async function startFakeAws(opts: FakeAwsOptions = {}): Promise<FakeAws> 
       return { imageId: img.id };
     },
   };
+  const inst = instanceActions(opts.instances ?? {}, { error: notFound, filterMatch });
+  state.ec2 = inst.state;
+  Object.assign(ec2Actions, inst.actions);
   return state;
 }
 

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { parseDuration } from '../registry/duration.js';
 
 // The platform flags `kola run`, `spawn`, `check` and `bootchart` share, and how they become the
 // raw (unvalidated) platform part of RunOptions/SpawnOptions.
@@ -68,6 +69,55 @@ export function platformFlags<T>(y: Argv<T>) {
     .option('qemu-vnc', {
       type: 'string',
       describe: 'accepted for mantle compatibility; no VNC display yet',
+    })
+    .option('aws-ami', { type: 'string', describe: 'aws: the AMI to boot (ami-...)', group: 'aws:' })
+    .option('aws-type', {
+      type: 'string',
+      default: 'm4.large',
+      describe: 'aws: instance type',
+      group: 'aws:',
+    })
+    .option('aws-region', {
+      type: 'string',
+      describe: 'aws: region (default AWS_REGION, else the profile region, else us-west-2)',
+      group: 'aws:',
+    })
+    .option('aws-profile', {
+      type: 'string',
+      describe: 'aws: credentials profile (default AWS_PROFILE, else default)',
+      group: 'aws:',
+    })
+    .option('aws-config-file', {
+      alias: 'aws-credentials-file',
+      type: 'string',
+      describe: 'aws: credentials file (default AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials)',
+      group: 'aws:',
+    })
+    .option('aws-sg', {
+      type: 'string',
+      describe:
+        'aws: an existing security group (name or sg-id); default: one made for the run and deleted with it',
+      group: 'aws:',
+    })
+    .option('aws-subnet', {
+      type: 'string',
+      describe: "aws: subnet to launch in (default: the default VPC's)",
+      group: 'aws:',
+    })
+    .option('aws-iam-profile', {
+      type: 'string',
+      describe: 'aws: IAM instance profile for the machines',
+      group: 'aws:',
+    })
+    .option('aws-ssh-cidr', {
+      type: 'string',
+      describe: "aws: where SSH may come from in the run's security group (default 0.0.0.0/0)",
+      group: 'aws:',
+    })
+    .option('cloud-ttl', {
+      type: 'string',
+      default: '6h',
+      describe: 'clouds: lifetime written on every resource (ExpiresAt tag); `ore <cloud> gc` takes it after',
     });
 }
 
@@ -95,6 +145,16 @@ export interface PlatformArgs {
   qemuCpus?: number | undefined;
   qemuArch?: string | undefined;
   qemuVnc?: string | undefined;
+  awsAmi?: string | undefined;
+  awsType: string;
+  awsRegion?: string | undefined;
+  awsProfile?: string | undefined;
+  awsConfigFile?: string | undefined;
+  awsSg?: string | undefined;
+  awsSubnet?: string | undefined;
+  awsIamProfile?: string | undefined;
+  awsSshCidr?: string | undefined;
+  cloudTtl: string;
 }
 
 /** The raw (unvalidated) platform part of RunOptions/SpawnOptions from parsed flags. */
@@ -124,5 +184,17 @@ export function platformOptions(a: PlatformArgs): Record<string, unknown> {
       arch: a.qemuArch ?? (a.board ? (boardArch[a.board] ?? a.board) : undefined),
       vnc: a.qemuVnc,
     },
+    aws: {
+      ami: a.awsAmi,
+      type: a.awsType,
+      region: a.awsRegion,
+      profile: a.awsProfile,
+      configFile: a.awsConfigFile,
+      securityGroup: a.awsSg,
+      subnet: a.awsSubnet,
+      iamProfile: a.awsIamProfile,
+      sshCidr: a.awsSshCidr,
+    },
+    cloudTtlMs: parseDuration(a.cloudTtl, '--cloud-ttl'),
   };
 }

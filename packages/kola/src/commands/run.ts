@@ -1,5 +1,7 @@
-import { defineCommand } from '@mantle/core/cli';
+import { defineCommand, writeOut } from '@mantle/core/cli';
 import type { MantleReport } from '../output/report-json.js';
+import type { RunPlan } from '../run/dry-run.js';
+import { formatPlan } from '../run/plan-format.js';
 import { platformFlags, platformOptions } from './platform-flags.js';
 
 /** `kola run [GLOB...]`: boot machines and run the selected tests; prints report.json with --json. */
@@ -32,12 +34,28 @@ export const runSpec = defineCommand({
         describe: 'rerun failed tests once; a pass then is reported as a flake',
       })
       .option('shard', { alias: 'sharding', type: 'string', describe: 'run the i-th of n shards, e.g. 2/4' })
+      .option('shard-by', {
+        choices: ['name', 'duration'] as const,
+        default: 'name' as const,
+        describe:
+          'split by sorted name (every n-th), or by duration: balanced by the test durations of --shard-durations',
+      })
+      .option('shard-durations', {
+        type: 'string',
+        describe: "an earlier run's reports/report.json, for --shard-by duration",
+      })
       .option('exttest', {
         alias: 'E',
         type: 'string',
         array: true,
         describe:
           'external test directory: executables (exit 0 pass, 77 skip) plus optional kola.json/kola.yaml; tests are named ext.<dir>.<file>',
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'cloud platforms: print the plan (tests × machines × instance type) and its estimated cost; create nothing',
       })
       .option('tests-dir', {
         type: 'string',
@@ -55,13 +73,14 @@ export const runSpec = defineCommand({
         default: true,
         describe: 'run exclusive:false tests in turn on one shared machine (--no-share: a machine each)',
       }),
-  run: async (a, ctx): Promise<MantleReport> => {
-    const [{ parseRunOptions }, { parseParallel }, { parseShard }, { runCommand }] = await Promise.all([
-      import('../run/options.js'),
-      import('../harness/parallel.js'),
-      import('../registry/filter.js'),
-      import('../run/run-command.js'),
-    ]);
+  run: async (a, ctx): Promise<MantleReport | RunPlan> => {
+    const [{ parseRunOptions }, { parseParallel }, { parseShard, shardOptions }, { runCommand }] =
+      await Promise.all([
+        import('../run/options.js'),
+        import('../harness/parallel.js'),
+        import('../registry/filter.js'),
+        import('../run/run-command.js'),
+      ]);
     const opts = parseRunOptions({
       ...platformOptions(a),
       globs: a.glob ?? [],
@@ -72,16 +91,25 @@ export const runSpec = defineCommand({
       excludeTags: a.excludeTag ?? [],
       denylist: a.denylistTest ?? [],
       rerunFailed: a.rerunFailed,
-      shard: a.shard === undefined ? undefined : parseShard(a.shard),
+      shard:
+        a.shard === undefined
+          ? undefined
+          : await shardOptions(parseShard(a.shard), a.shardBy, a.shardDurations, ctx.cwd),
       exttest: a.exttest ?? [],
       testsDirs: a.testsDir ?? [],
       snapshot: a.snapshot,
       share: a.share,
     });
+    if (a.dryRun) {
+      const { dryRunCommand } = await import('../run/dry-run.js');
+      return dryRunCommand(opts, ctx);
+    }
     // --json prints exactly report.json (the result also says where the output went).
     const { outputDir: _dir, interrupted: _int, ...report } = await runCommand(opts, ctx);
     return report;
   },
   // The progress lines were printed while the tests ran; --json prints report.json instead.
-  print: () => {},
+  print: (data, ctx) => {
+    if ('dryRun' in data) writeOut(ctx, formatPlan(data));
+  },
 });

@@ -11,6 +11,8 @@ export interface PlatformContext {
   logger: Logger;
   signal: AbortSignal;
   env: NodeJS.ProcessEnv;
+  /** the caller's directory (relative credential file paths) */
+  cwd?: string;
   /** the kolet executable the run's tests need, for platforms that can attach it to machines */
   kolet?: { path: string; sha256: string } | undefined;
 }
@@ -34,6 +36,10 @@ export const platforms: Record<string, PlatformFactory> = {
         ctx.kolet,
       ),
     );
+  },
+  aws: async (ctx) => {
+    const { createAwsFlight } = await import('./aws/index.js');
+    return createAwsFlight(ctx);
   },
 };
 

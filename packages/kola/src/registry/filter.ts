@@ -1,12 +1,17 @@
 import { UsageError } from '@mantle/core/errors';
 import picomatch from 'picomatch';
 import { normalizeGoArch } from './arch.js';
+import { assignByDuration, readDurations } from './shard.js';
 import type { KolaTest } from '../types.js';
 
 /** A 1-based shard of a run: `--shard 2/4` is { index: 2, count: 4 }. */
 export interface Shard {
   index: number;
   count: number;
+  /** how tests are split: every n-th by name (default), or balanced by earlier durations */
+  by?: 'name' | 'duration';
+  /** ms per top-level test, from an earlier report.json (`--shard-by duration`) */
+  durationsMs?: ReadonlyMap<string, number>;
 }
 
 /** What `kola run` selects tests by. Every field is optional. */
@@ -75,9 +80,17 @@ export function selectTests(all: readonly KolaTest[], c: SelectionCriteria): Sel
   }
   if (!c.shard) return { tests: kept, excluded };
   const { index, count } = c.shard;
+  const byDuration =
+    c.shard.by === 'duration'
+      ? assignByDuration(
+          kept.map((t) => t.name),
+          count,
+          c.shard.durationsMs ?? new Map(),
+        )
+      : undefined;
   const tests: KolaTest[] = [];
   kept.forEach((t, i) => {
-    if (i % count === index - 1) tests.push(t);
+    if ((byDuration ? byDuration.get(t.name) : i % count) === index - 1) tests.push(t);
     else excluded.push({ name: t.name, reason: 'shard' });
   });
   return { tests, excluded };
@@ -96,6 +109,31 @@ export function parseShard(text: string, flag = '--shard'): Shard {
     });
   }
   return { index, count };
+}
+
+/** `--shard` with `--shard-by`/`--shard-durations` (the durations file is read here: exit 2 when bad). */
+export async function shardOptions(
+  shard: Shard,
+  by: 'name' | 'duration',
+  durationsFile: string | undefined,
+  cwd: string,
+): Promise<Shard> {
+  if (by === 'name') {
+    if (durationsFile !== undefined)
+      throw new UsageError({
+        code: 'BAD_SHARD',
+        message: '--shard-durations is used only with --shard-by duration',
+        hint: 'add --shard-by duration, or drop --shard-durations',
+      });
+    return shard;
+  }
+  if (durationsFile === undefined)
+    throw new UsageError({
+      code: 'BAD_SHARD',
+      message: "--shard-by duration needs --shard-durations REPORT (an earlier run's reports/report.json)",
+      hint: 'pass the merged report.json of the last run (kola merge-reports writes one), or use --shard-by name',
+    });
+  return { ...shard, by, durationsMs: await readDurations(durationsFile, cwd) };
 }
 
 /** A sentence explaining why a selection is empty, naming the globs, tags and filters. */

@@ -32,6 +32,19 @@ export const QemuRunOptionsSchema = z.object({
   readiness: z.enum(['auto', 'marker', 'systemd']).optional(),
 });
 
+/** aws flags (`--aws-*`), passed to the aws platform. */
+export const AwsRunOptionsSchema = z.object({
+  ami: z.string().min(1).optional(),
+  type: z.string().min(1).default('m4.large'),
+  region: z.string().min(1).optional(),
+  profile: z.string().min(1).optional(),
+  configFile: z.string().min(1).optional(),
+  securityGroup: z.string().min(1).optional(),
+  subnet: z.string().min(1).optional(),
+  iamProfile: z.string().min(1).optional(),
+  sshCidr: z.string().min(1).optional(),
+});
+
 /** Everything `kola run` needs, validated at the CLI edge (and by in-process callers). */
 export const RunOptionsSchema = z.object({
   globs: list,
@@ -54,7 +67,14 @@ export const RunOptionsSchema = z.object({
   excludeTags: list,
   denylist: list,
   rerunFailed: z.boolean().default(false),
-  shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1) }).optional(),
+  shard: z
+    .object({
+      index: z.number().int().min(1),
+      count: z.number().int().min(1),
+      by: z.enum(['name', 'duration']).optional(),
+      durationsMs: z.map(z.string(), z.number().nonnegative()).optional(),
+    })
+    .optional(),
   testsDirs: list,
   exttest: list,
   sshRetries: z.number().int().min(1).max(100_000).default(60),
@@ -67,6 +87,14 @@ export const RunOptionsSchema = z.object({
   /** let `exclusive: false` tests share a machine (--share, on by default; --no-share: one each) */
   share: z.boolean().default(true),
   qemu: QemuRunOptionsSchema.default({ tpm: false, accel: 'auto' }),
+  aws: AwsRunOptionsSchema.default({ type: 'm4.large' }),
+  /** how long cloud resources may live (their ExpiresAt tag; `ore <cloud> gc` takes them after) */
+  cloudTtlMs: z
+    .number()
+    .int()
+    .min(60_000)
+    .max(24 * 3_600_000)
+    .default(6 * 3_600_000),
 });
 
 export type RunOptions = z.infer<typeof RunOptionsSchema>;
@@ -108,6 +136,16 @@ const FLAG_OF: Record<string, string> = {
   'qemu.cpus': '--qemu-cpus',
   'qemu.arch': '--qemu-arch',
   'qemu.vnc': '--qemu-vnc',
+  'aws.ami': '--aws-ami',
+  'aws.type': '--aws-type',
+  'aws.region': '--aws-region',
+  'aws.profile': '--aws-profile',
+  'aws.configFile': '--aws-config-file',
+  'aws.securityGroup': '--aws-sg',
+  'aws.subnet': '--aws-subnet',
+  'aws.iamProfile': '--aws-iam-profile',
+  'aws.sshCidr': '--aws-ssh-cidr',
+  cloudTtlMs: '--cloud-ttl',
 };
 
 /** Validate run options; a bad value is a UsageError (exit 2) naming the flag. */

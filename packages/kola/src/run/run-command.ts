@@ -46,18 +46,21 @@ export interface RunCommandResult extends MantleReport {
   interrupted: boolean;
 }
 
-/**
- * `kola run`: select tests, prepare the output directory, create the platform's Flight, run the
- * harness, write test.tap, reports/report.json, reports/junit.xml and properties.json. Sets exit
- * code 1 when a test failed and 130 when interrupted; a missing prerequisite (qemu, the image)
- * is rethrown after the reports are written (exit 3).
- */
-export async function runCommand(
+/** The run's tests as `kola run` selects them (also what `--dry-run` plans). */
+export interface RunSelection {
+  opts: RunOptions;
+  distro: string;
+  arch: string;
+  tests: KolaTest[];
+}
+
+/** Resolve the platform, load the registry, pick the image and distro, select the tests (exit 2 when none). */
+export async function selectRun(
   input: RunOptions,
   ctx: CommandContext,
-  deps: RunDeps = {},
-): Promise<RunCommandResult> {
-  const factory = resolvePlatform(input.platform, deps.platforms ?? defaultPlatforms);
+  deps: Pick<RunDeps, 'platforms' | 'registry'> = {},
+): Promise<RunSelection> {
+  resolvePlatform(input.platform, deps.platforms ?? defaultPlatforms);
   const registry = deps.registry ?? (await loadRegistry({ testsDirs: input.testsDirs, cwd: ctx.cwd }));
   let globs = input.globs;
   if (input.exttest.length > 0) {
@@ -94,6 +97,23 @@ export async function runCommand(
       hint: "run 'kola list' to see the registered tests and their platforms, distros and tags",
     });
   }
+  return { opts, distro, arch, tests: selection.tests };
+}
+
+/**
+ * `kola run`: select tests, prepare the output directory, create the platform's Flight, run the
+ * harness, write test.tap, reports/report.json, reports/junit.xml and properties.json. Sets exit
+ * code 1 when a test failed and 130 when interrupted; a missing prerequisite (qemu, the image)
+ * is rethrown after the reports are written (exit 3).
+ */
+export async function runCommand(
+  input: RunOptions,
+  ctx: CommandContext,
+  deps: RunDeps = {},
+): Promise<RunCommandResult> {
+  const factory = resolvePlatform(input.platform, deps.platforms ?? defaultPlatforms);
+  const { opts, distro, arch, tests } = await selectRun(input, ctx, deps);
+  const selection = { tests };
 
   // Everything that can be wrong before a machine boots is checked now: check specs (exit 2), then
   // kolet for tests that need it (exit 3).
@@ -140,6 +160,7 @@ export async function runCommand(
       logger: ctx.logger,
       signal: ctx.signal,
       env: ctx.env,
+      cwd: ctx.cwd,
       ...(kolet ? { kolet: { path: kolet.artifacts.executable, sha256: kolet.artifacts.sha256 } } : {}),
     });
     const harness = new Harness({

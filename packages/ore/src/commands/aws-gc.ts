@@ -1,4 +1,5 @@
 import { defineCommand, writeOut } from '@mantle/core/cli';
+import type { AwsSweepResult } from '../aws/instances.js';
 import type { AwsGcResult } from '../aws/maintenance.js';
 import { awsCommonOptions, openAws } from './aws-common.js';
 import { olderThanOption } from './older-than.js';
@@ -6,25 +7,47 @@ import { olderThanOption } from './older-than.js';
 /** `ore aws gc --older-than 5h` */
 export const awsGcCommand = defineCommand({
   command: 'gc',
-  describe: 'delete AMIs and snapshots tagged CreatedBy=mantle that are older than --older-than',
+  describe:
+    'delete AMIs, snapshots, instances, security groups and key pairs tagged CreatedBy=mantle that are older than --older-than (or past their ExpiresAt tag)',
   builder: (y) => awsCommonOptions(olderThanOption(y)),
   run: async (args, ctx) => {
     const { gcAws, parseDuration } = await import('../aws/maintenance.js');
+    const { gcAwsMachines } = await import('../aws/instances.js');
     const { DryRun } = await import('../cloud/dry-run.js');
     const ms = parseDuration(args.olderThan);
     const dry = args.dryRun ? new DryRun(ctx.logger) : undefined;
     const clients = await openAws(args, ctx, dry);
     try {
-      const r = await gcAws(clients, { olderThanMs: ms, olderThan: args.olderThan, logger: ctx.logger });
+      // Machines first: their instances may use nothing of the images, but kola's leaks are
+      // instances (billed by the hour), so they go before the slower image sweep.
+      const machines = await gcAwsMachines(clients, {
+        olderThanMs: ms,
+        logger: ctx.logger,
+        signal: ctx.signal,
+      });
+      const r = {
+        ...(await gcAws(clients, { olderThanMs: ms, olderThan: args.olderThan, logger: ctx.logger })),
+        ...machines,
+      };
       return dry ? { ...r, dryRun: dry.calls } : r;
     } finally {
       clients.destroy();
     }
   },
-  print: (r: AwsGcResult, ctx) => {
+  print: (r: AwsGcResult & AwsSweepResult, ctx) => {
+    for (const i of r.instances) writeOut(ctx, `terminated instance ${i}`);
+    for (const g of r.securityGroups) writeOut(ctx, `deleted security group ${g}`);
+    for (const k of r.keyPairs) writeOut(ctx, `deleted key pair ${k}`);
     for (const i of r.images) writeOut(ctx, `deleted image ${i.imageId} (${i.name}, ${i.created})`);
     for (const s of r.snapshots) writeOut(ctx, `deleted snapshot ${s}`);
-    if (r.images.length + r.snapshots.length === 0)
+    if (
+      r.images.length +
+        r.snapshots.length +
+        r.instances.length +
+        r.securityGroups.length +
+        r.keyPairs.length ===
+      0
+    )
       writeOut(ctx, `nothing older than ${r.olderThan} in ${r.region}`);
   },
 });

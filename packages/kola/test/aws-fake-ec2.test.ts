@@ -1,0 +1,345 @@
+// `kola run -p aws` (the built bin) end to end against a local HTTP server speaking the EC2
+// query protocol (test-utils' fake-aws), which kola drives through ore and the real
+// @aws-sdk/client-ec2. There is no EC2 emulator: behind every "instance" the fake boots a real
+// qemu VM (the tiny image) with the user data RunInstances received, and reports the VM's
+// forwarded SSH port as a tag (kola reads it with KOLA_SSH_PORT_TAG). So the SSH and test path
+// is real, and user data in a wrong field would leave the flight's SSH key and the test's
+// hostname out of the VM: the run would fail.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile, copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '@mantle/core/log';
+import { startFakeAws, type FakeAws, type FakeInstanceBackend } from '@mantle/test-utils/fake-aws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createQemuFlight } from '../src/platform/qemu/index.js';
+import type { Cluster, Flight, Machine } from '../src/platform/types.js';
+import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
+import { kola, kolaBin } from './systemd-helpers.js';
+
+const AMI = 'ami-0123456789abcdef0';
+const logger = createLogger({ level: process.env.KOLA_TEST_DEBUG ? 'debug' : 'warn' });
+
+let root: string;
+let aws: FakeAws;
+let qemu: Flight;
+let env: NodeJS.ProcessEnv;
+const vms = new Map<string, { cluster: Cluster; machine?: Machine }>();
+const instanceOpts: { instanceLimit?: number } = {};
+
+// The fake's instances are qemu machines of a flight of this test process.
+const backend: FakeInstanceBackend = {
+  start: async (inst) => {
+    const cluster = await qemu.newCluster({ name: inst.id, outputDir: join(root, 'vms', inst.id) });
+    const entry: { cluster: Cluster; machine?: Machine } = { cluster };
+    vms.set(inst.id, entry);
+    const machine = await cluster.newMachine(inst.userData);
+    entry.machine = machine;
+    return {
+      publicIp: '127.0.0.1',
+      privateIp: machine.privateIp ?? '172.31.0.10',
+      tags: { FakeSshPort: String(machine.sshPort) },
+    };
+  },
+  console: async (inst) => (await vms.get(inst.id)?.machine?.consoleOutput()) ?? '',
+  stop: async (inst) => {
+    await vms.get(inst.id)?.cluster.destroy();
+    vms.delete(inst.id);
+  },
+};
+
+beforeAll(async () => {
+  if (!existsSync(kolaBin)) throw new Error(`${kolaBin} is missing: run pnpm build`);
+  await ensureTinyImage();
+  root = await mkdtemp(join(tmpdir(), 'kola-aws-fake-ec2-'));
+  await mkdir(join(root, 'tmp'));
+  await mkdir(join(root, 'mods'));
+  // A test that keeps its machine busy, so a signal surely lands while an instance exists.
+  await writeFile(
+    join(root, 'mods', 'slow.mjs'),
+    `export function register(registry, kola) {
+       registry.register(kola.defineTest({ name: 'slow.sleep', distros: ['cl', 'tiny'], run: async (c) => {
+         await c.mustSsh(c.machines[0], 'sleep 600');
+       } }));
+     }
+`,
+  );
+  qemu = await createQemuFlight({
+    outputDir: join(root, 'vms'),
+    tmpDir: join(root, 'tmp'),
+    logger,
+    accel: 'auto',
+  });
+  aws = await startFakeAws({ instances: Object.assign(instanceOpts, { backend }) });
+  aws.images.push({
+    id: AMI,
+    region: 'us-east-1',
+    name: 'mantle-tiny',
+    description: 'the tiny test image',
+    state: 'available',
+    creationDate: new Date(),
+    snapshotId: 'snap-0123456789abcdef0',
+    volumeSize: 1,
+    architecture: 'x86_64',
+    enaSupport: true,
+    rootDeviceName: '/dev/xvda',
+    tags: new Map(),
+    launchPermissions: [],
+  });
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+  env = {
+    ...clean,
+    HOME: root,
+    AWS_ACCESS_KEY_ID: 'AKIAFAKEEC2',
+    AWS_SECRET_ACCESS_KEY: 'fakesecret',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_EC2: aws.ec2Endpoint,
+    KOLA_STATE_DIR: join(root, 'state'),
+    KOLA_SSH_PORT_TAG: 'FakeSshPort',
+  };
+}, 900_000);
+
+afterAll(async () => {
+  await aws?.close();
+  await qemu?.destroy();
+  expect(await qemuPidsWith(root)).toEqual([]);
+  await rm(root, { recursive: true, force: true });
+});
+
+const awsArgs = ['-p', 'aws', '--aws-ami', AMI, '--aws-type', 't3.micro'];
+
+async function stateFiles(): Promise<string[]> {
+  const dir = join(root, 'state', 'runs');
+  return (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.jsonl')).sort();
+}
+
+async function journal(name: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(join(root, 'state', 'runs', name), 'utf8');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+async function until(what: string, ok: () => boolean, timeoutMs = 300_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function startKola(args: string[]): {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stderr: string }>;
+} {
+  const child = spawn(process.execPath, [kolaBin, ...args], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stderr })),
+  );
+  return { child, done };
+}
+
+describe('kola run -p aws against a fake EC2 whose instances are qemu VMs', () => {
+  it('creates tagged instances with the Ignition user data, SSHes in, runs the tests, saves console.txt, deletes everything', async () => {
+    const before = await stateFiles();
+    const r = await kola(['run', ...awsArgs, 'basic.ssh', 'basic.hostname', '--output-dir', 'out1'], {
+      cwd: root,
+      env,
+      timeoutMs: 900_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(await readFile(join(root, 'out1', 'reports', 'report.json'), 'utf8')) as {
+      result: string;
+      platform: string;
+      tests: { name: string; result: string }[];
+    };
+    expect(report.platform).toBe('aws');
+    expect(report.result).toBe('PASS');
+    expect(report.tests.map((t) => [t.name, t.result])).toEqual([
+      ['basic.hostname', 'PASS'],
+      ['basic.ssh', 'PASS'],
+    ]);
+
+    // The run's state file: written before each create, finished at the end.
+    const [file] = (await stateFiles()).filter((f) => !before.includes(f));
+    expect(file).toBeDefined();
+    const lines = await journal(file ?? '');
+    const runId = (lines[0] as { runId: string }).runId;
+    const kinds = lines.map((l) => [l.type, l.kind].filter((x) => typeof x === 'string').join(' '));
+    expect(kinds.filter((k) => k === 'intent instance')).toHaveLength(2);
+    expect(kinds.indexOf('intent instance')).toBeLessThan(kinds.indexOf('created instance'));
+    expect(kinds.at(-1)).toBe('finished');
+
+    // Two instances, of the AMI and type asked for, tagged for gc, with Ignition as user data.
+    const mine = aws.ec2.instances.filter((i) => i.tags.get('KolaRunId') === runId);
+    expect(mine).toHaveLength(2);
+    for (const i of mine) {
+      expect(i.imageId).toBe(AMI);
+      expect(i.instanceType).toBe('t3.micro');
+      expect(i.state).toBe('terminated');
+      expect(i.tags.get('CreatedBy')).toBe('mantle');
+      expect(Date.parse(i.tags.get('ExpiresAt') ?? '')).toBeGreaterThan(Date.now());
+      const ign = JSON.parse(i.userData) as { ignition: { version: string }; passwd?: unknown };
+      expect(ign.ignition.version).toMatch(/^3\./);
+      expect(JSON.stringify(ign.passwd)).toContain('ssh-ed25519');
+      expect(i.keyName).toBe(runId);
+      expect(i.securityGroupIds).toHaveLength(1);
+    }
+    // The security group and key pair were tagged and deleted with the run; nothing is left.
+    expect(aws.ec2.liveResources()).toEqual({ instances: [], securityGroups: [], keyPairs: [] });
+
+    // console.txt per machine holds what the VM printed (GetConsoleOutput).
+    const consoles: string[] = [];
+    for (const test of ['basic.ssh', 'basic.hostname']) {
+      const dir = join(root, 'out1', test);
+      for (const m of await readdir(dir, { withFileTypes: true }))
+        if (m.isDirectory()) consoles.push(await readFile(join(dir, m.name, 'console.txt'), 'utf8'));
+    }
+    expect(consoles).toHaveLength(2);
+    for (const c of consoles) expect(c).toContain('mantle-tiny');
+  }, 900_000);
+
+  it('Ctrl-C (a real SIGINT) while a test runs: deletes the instance and its group and key, exits 130', async () => {
+    const before = await stateFiles();
+    const k = startKola(['run', ...awsArgs, 'slow.sleep', '--tests-dir', 'mods', '--output-dir', 'out2']);
+    await until('a running instance of the run', () => aws.ec2.instances.some((i) => i.state === 'running'));
+    await new Promise((r) => setTimeout(r, 3000));
+    k.child.kill('SIGINT');
+    const r = await k.done;
+    expect(r.code, r.stderr).toBe(130);
+    await aws.ec2.settle();
+    expect(aws.ec2.liveResources()).toEqual({ instances: [], securityGroups: [], keyPairs: [] });
+    const [file] = (await stateFiles()).filter((f) => !before.includes(f));
+    expect((await journal(file ?? '')).at(-1)?.type).toBe('finished');
+  }, 900_000);
+
+  it('SIGKILL mid-run leaves a state file; kola cleanup RUN deletes exactly that run', async () => {
+    const before = await stateFiles();
+    const k = startKola(['run', ...awsArgs, 'slow.sleep', '--tests-dir', 'mods', '--output-dir', 'out3']);
+    await until('a running instance of the run', () => aws.ec2.instances.some((i) => i.state === 'running'));
+    k.child.kill('SIGKILL');
+    await k.done;
+    const live = aws.ec2.liveResources();
+    expect(live.instances).toHaveLength(1);
+    expect(live.securityGroups).toHaveLength(1);
+    expect(live.keyPairs).toHaveLength(1);
+    const [file] = (await stateFiles()).filter((f) => !before.includes(f));
+    const runId = file?.replace(/\.jsonl$/, '') ?? '';
+
+    // A state file copied under another run's name is refused, naming the file.
+    const other = 'kola-20200101-0000-abcdef';
+    await copyFile(join(root, 'state', 'runs', file ?? ''), join(root, 'state', 'runs', `${other}.jsonl`));
+    const bad = await kola(['cleanup', other], { cwd: root, env, timeoutMs: 120_000 });
+    expect(bad.code, bad.stderr).toBe(2);
+    expect(bad.stderr).toContain(`belongs to run ${runId}`);
+    await rm(join(root, 'state', 'runs', `${other}.jsonl`));
+
+    const list = await kola(['cleanup', '--list', '--json'], { cwd: root, env, timeoutMs: 120_000 });
+    const listed = (
+      JSON.parse(list.stdout) as { list: { runId: string; finished: boolean; live: boolean }[] }
+    ).list;
+    expect(listed.find((s) => s.runId === runId)).toMatchObject({ finished: false, live: false });
+
+    // Another run's group (same CreatedBy tag, other run id) must survive this run's cleanup.
+    aws.ec2.securityGroups.push({
+      id: 'sg-0ther0run0000000',
+      region: 'us-east-1',
+      name: 'kola-20200101-0000-abcdef',
+      description: 'another run',
+      vpcId: 'vpc-useast1',
+      tags: new Map([
+        ['CreatedBy', 'mantle'],
+        ['KolaRunId', other],
+      ]),
+      ingress: [],
+    });
+
+    const c = await kola(['cleanup', runId], { cwd: root, env, timeoutMs: 600_000 });
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toContain(`${runId}: deleted instance i-`);
+    await aws.ec2.settle();
+    expect(aws.ec2.liveResources()).toEqual({
+      instances: [],
+      securityGroups: ['sg-0ther0run0000000'],
+      keyPairs: [],
+    });
+    aws.ec2.securityGroups.splice(0);
+    expect((await journal(file ?? '')).at(-1)?.type).toBe('finished');
+    // A second cleanup has nothing left to do and says so.
+    const again = await kola(['cleanup', runId], { cwd: root, env, timeoutMs: 120_000 });
+    expect(again.code, again.stderr).toBe(0);
+  }, 900_000);
+});
+
+describe('kola run -p aws bad inputs (fake EC2; nothing is created)', () => {
+  it('no --aws-ami, an unknown instance type, an unknown region, a missing AMI: exit 2 naming the flag', async () => {
+    const noAmi = await kola(['run', '-p', 'aws', 'basic.ssh'], { cwd: root, env, timeoutMs: 120_000 });
+    expect(noAmi.code, noAmi.stderr).toBe(2);
+    expect(noAmi.stderr).toContain('--aws-ami');
+    const type = await kola(['run', '-p', 'aws', '--aws-ami', AMI, '--aws-type', 'z9.huge', 'basic.ssh'], {
+      cwd: root,
+      env,
+      timeoutMs: 120_000,
+    });
+    expect(type.code, type.stderr).toBe(2);
+    expect(type.stderr).toContain('--aws-type z9.huge');
+    const region = await kola(['run', ...awsArgs, '--aws-region', 'xx-nowhere-9', 'basic.ssh'], {
+      cwd: root,
+      env,
+      timeoutMs: 120_000,
+    });
+    expect(region.code, region.stderr).toBe(2);
+    expect(region.stderr).toContain('--aws-region xx-nowhere-9');
+    const ami = await kola(['run', '-p', 'aws', '--aws-ami', 'ami-00000000000000000', 'basic.ssh'], {
+      cwd: root,
+      env,
+      timeoutMs: 120_000,
+    });
+    expect(ami.code, ami.stderr).toBe(2);
+    expect(ami.stderr).toContain('--aws-ami ami-00000000000000000');
+    expect(aws.ec2.instances.filter((i) => i.state !== 'terminated')).toEqual([]);
+  }, 300_000);
+
+  it('--dry-run prints the plan and its cost and makes no EC2 call', async () => {
+    const before = [...aws.calls.values()].reduce((a, b) => a + b, 0);
+    const r = await kola(['run', ...awsArgs, '--dry-run', 'basic.ssh', 'basic.hostname'], {
+      cwd: root,
+      env,
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('plan: 2 test(s) on aws us-east-1, t3.micro');
+    expect(r.stdout).toMatch(
+      /total: 2 machine\(s\) × t3\.micro ≈ [\d.]+ instance-hours × 0\.0104 USD\/h ≈ [\d.]+ USD/,
+    );
+    expect([...aws.calls.values()].reduce((a, b) => a + b, 0)).toBe(before);
+  }, 120_000);
+
+  it('a quota error from RunInstances: exit 3 with the way out, one call (no retry storm), nothing left', async () => {
+    instanceOpts.instanceLimit = 0;
+    const calls = aws.calls.get('RunInstances') ?? 0;
+    try {
+      const r = await kola(['run', ...awsArgs, 'basic.ssh', 'basic.hostname'], {
+        cwd: root,
+        env,
+        timeoutMs: 300_000,
+      });
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toContain('InstanceLimitExceeded');
+      expect(r.stderr).toContain('ore aws gc');
+      expect((aws.calls.get('RunInstances') ?? 0) - calls).toBe(1);
+      await aws.ec2.settle();
+      expect(aws.ec2.liveResources()).toEqual({ instances: [], securityGroups: [], keyPairs: [] });
+    } finally {
+      delete instanceOpts.instanceLimit;
+    }
+  }, 300_000);
+});
