@@ -14,7 +14,7 @@ import {
   kola,
   readReport,
   type KolaResult,
-} from '../../kola/test/systemd-helpers.js';
+} from '@mantle/test-utils/systemd-image';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { bakery, exec, makeTree, requireBuilt } from './helpers.js';

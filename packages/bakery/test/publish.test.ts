@@ -4,7 +4,7 @@ import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSums, verifyDetachedSignature } from '@mantle/core/verify';
 import { openStore } from '@mantle/ore/storage';
-import { makeGpgKey, removeGpgKey, type GpgKey } from '../../core/test/verify-helpers.js';
+import { makeGpgKey, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
 import { S3RVER_CREDENTIALS, startS3rver, type S3rverHandle } from '@mantle/test-utils/s3rver';
 import { bakery, ls, makeTree, requireBuilt, sampleTree, tempDirs } from './helpers.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { download, type OpenSource } from '@mantle/core';
 import { rejection } from './helpers/rejection.js';
-import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from './verify-helpers.js';
+import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
 
 /** What the test server is told to do next, and what it saw. */
 interface ServerState {

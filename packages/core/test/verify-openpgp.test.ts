@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VerifyError, verifyDetachedSignature } from '@mantle/core';
 import { rejection } from './helpers/rejection.js';
-import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from './verify-helpers.js';
+import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
 
 let dir: string;
 let signer: GpgKey;

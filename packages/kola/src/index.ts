@@ -6,8 +6,10 @@ export type {
   KolaTest,
   NativeFunc,
   RunTarget,
+  SubtestOptions,
+  TestCluster,
   TestDefinition,
-} from './registry/define-test.js';
+} from './types.js';
 export { TEST_FLAGS, type TestFlag } from './registry/flags.js';
 export { Registry, BUILT_IN } from './registry/registry.js';
 export { loadTestModule, loadTestsDir } from './registry/load-tests-dir.js';
@@ -23,7 +25,7 @@ export {
   type Shard,
 } from './registry/filter.js';
 export { compareVersions, versionOutsideRange } from './registry/version-compare.js';
-export { hostArch, normalizeArch } from './registry/arch.js';
+export { hostGoArch, normalizeGoArch } from './registry/arch.js';
 export { formatSeconds, parseDuration } from './registry/duration.js';
 
 export { CONSOLE_PATTERNS, type ConsolePattern } from './console/patterns.js';
@@ -37,10 +39,9 @@ export {
 } from './console/check-console.js';
 
 export { Harness, testDirName, type HarnessOptions, type HarnessResult } from './harness/harness.js';
-export type { SubtestOptions, TestCluster } from './harness/test-cluster.js';
 export type { ResultStatus, TestResult } from './harness/test-node.js';
 export { autoParallel, parseParallel, type AutoParallelInput } from './harness/parallel.js';
-export { parseOsRelease, type ImageInfo } from './harness/os-release.js';
+export type { ImageInfo } from './harness/os-release.js';
 export { collectJournal, type JournalFiles } from './harness/journal.js';
 
 export {
@@ -84,7 +85,6 @@ export {
   type PrepareOutputDirOptions,
   type PreparedOutputDir,
 } from './output/output-dir.js';
-export { writeFileAtomic } from './output/atomic-write.js';
 
 export type * from './platform/types.js';
 export {

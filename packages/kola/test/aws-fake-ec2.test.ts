@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQemuFlight } from '../src/platform/qemu/index.js';
 import type { Cluster, Flight, Machine } from '../src/platform/types.js';
 import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
-import { kola, kolaBin } from './systemd-helpers.js';
+import { kola, kolaBin } from '@mantle/test-utils/systemd-image';
 
 const AMI = 'ami-0123456789abcdef0';
 const logger = createLogger({ level: process.env.KOLA_TEST_DEBUG ? 'debug' : 'warn' });

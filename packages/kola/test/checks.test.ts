@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qemuPidsWith } from './qemu-helpers.js';
-import { ensureBuilt, ensureSystemdImage, kola } from './systemd-helpers.js';
+import { ensureBuilt, ensureSystemdImage, kola } from '@mantle/test-utils/systemd-image';
 
 let cwd: string;
 const corpus = fileURLToPath(new URL('../../kolet/test/goss-corpus/', import.meta.url));
@@ -234,7 +234,7 @@ describe('kola check', () => {
     const check = await kola(['check', '--image', 'systemd', 'spec.yaml'], { cwd, env, timeoutMs: 60_000 });
     expect(check.code).toBe(3);
     expect(check.stderr).toContain('kolet executable missing');
-    expect(check.stderr).toContain('pnpm --filter @mantle/kolet build');
+    expect(check.stderr).toContain('pnpm --filter @mantle/kola build');
     expect(check.stderr).not.toContain('is up after');
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
-import { kola, kolaBin, readReport } from './systemd-helpers.js';
+import { kola, kolaBin, readReport } from '@mantle/test-utils/systemd-image';
 import { existsSync } from 'node:fs';
 
 let cwd: string;

@@ -9,7 +9,7 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kola, kolaBin } from './systemd-helpers.js';
+import { kola, kolaBin } from '@mantle/test-utils/systemd-image';
 
 let cwd: string;
 let decoy: string;

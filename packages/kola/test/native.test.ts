@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qemuPidsWith } from './qemu-helpers.js';
-import { kola, kolaBin } from './systemd-helpers.js';
+import { kola, kolaBin } from '@mantle/test-utils/systemd-image';
 import { existsSync } from 'node:fs';
 
 let cwd: string;
@@ -42,7 +42,7 @@ describe('kola run without kolet', () => {
     expect(r.stderr).toContain(
       `kolet executable missing: $KOLET_EXECUTABLE is ${missing}, which does not exist`,
     );
-    expect(r.stderr).toContain('pnpm --filter @mantle/kolet build');
+    expect(r.stderr).toContain('pnpm --filter @mantle/kola build');
     expect(r.stderr).not.toContain('=== RUN');
     expect(existsSync(join(cwd, 'out'))).toBe(false);
     expect(await readdir(cwd)).toEqual(['mods']);

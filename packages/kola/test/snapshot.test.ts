@@ -15,7 +15,7 @@ import type { Flight, Machine } from '../src/platform/types.js';
 import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
 import { chooseImage } from '../src/run/image-select.js';
 import { parseRunOptions, qemuFlightOptions } from '../src/run/options.js';
-import { ensureSystemdImage } from './systemd-helpers.js';
+import { ensureSystemdImage } from '@mantle/test-utils/systemd-image';
 
 const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const logger = createLogger({ level: process.env.KOLA_TEST_DEBUG ? 'debug' : 'warn', timestamps: true });

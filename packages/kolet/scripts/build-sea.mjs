@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the kolet single executable (a Node.js SEA) after tsup:
-//   dist/kolet.cjs    the bundled CommonJS script (kolet + the bundled kola tests' native functions)
+//   dist/kolet.cjs    the bundled CommonJS script (kolet + the native functions of --tests modules)
 //   dist/kolet        the Node binary with that script injected, mode 0755
 //   dist/kolet.gz     gzip -1 of it, what kola sends over SSH
 //   dist/kolet.sha256 `sha256sum` line of dist/kolet, checked on the machine after gunzip
@@ -10,9 +10,9 @@
 // cached under node_modules/.cache/kolet-sea/<key>, keyed by the script, the Node binary and
 // the SEA settings; a rebuild with an unchanged bundle only links the cached files.
 //
-// Usage: node scripts/build-sea.mjs [--tests MODULE]... [--no-kola-tests] [--out DIR] [--script-only]
-//   --tests MODULE     bundle the native functions of another test module (TS or JS)
-//   --no-kola-tests    do not bundle kola's built-in tests (packages/kola/src/tests/index.ts)
+// Usage: node scripts/build-sea.mjs [--tests MODULE]... [--out DIR] [--script-only]
+//   --tests MODULE     bundle the native functions of a test module (TS or JS); kola's build
+//                      passes its built-in tests this way and writes to its own dist/kolet/
 //   --out DIR          write there instead of dist/
 //   --script-only      only the bundled script (DIR/kolet.cjs, runs with node), no executable
 // Environment: KOLET_NODE_BINARY=path  inject into this Node binary (same Node version as the
@@ -52,16 +52,15 @@ const t0 = Date.now();
 const log = (msg) => process.stderr.write(`build-sea: ${msg}\n`);
 
 function parseArgs(argv) {
-  const opts = { tests: [], kolaTests: true, out: undefined, scriptOnly: false };
+  const opts = { tests: [], out: undefined, scriptOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--tests' && argv[i + 1]) opts.tests.push(resolve(argv[++i]));
     else if (a === '--out' && argv[i + 1]) opts.out = resolve(argv[++i]);
-    else if (a === '--no-kola-tests') opts.kolaTests = false;
     else if (a === '--script-only') opts.scriptOnly = true;
     else
       throw new Error(
-        `unknown argument ${a} (usage: build-sea.mjs [--tests MODULE]... [--no-kola-tests] [--out DIR] [--script-only])`,
+        `unknown argument ${a} (usage: build-sea.mjs [--tests MODULE]... [--out DIR] [--script-only])`,
       );
   }
   return opts;
@@ -182,8 +181,7 @@ async function pruneCache(cacheRoot, keepCount = 2) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const pkg = JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8'));
-  const kolaTests = join(pkgDir, '../kola/src/tests/index.ts');
-  const testModules = [...(opts.kolaTests && existsSync(kolaTests) ? [kolaTests] : []), ...opts.tests];
+  const testModules = opts.tests;
   if (opts.out) dist = opts.out;
   await mkdir(dist, { recursive: true });
 
@@ -202,8 +200,10 @@ async function main() {
 
   // Node's code cache is specific to the V8 that makes it: only when injecting into the running Node.
   const useCodeCache = !crossBuild;
+  // This script is part of the key: what it writes beside the executable may change too.
+  const self = sha256(await readFile(fileURLToPath(import.meta.url)));
   const key = sha256(
-    `${script}\0${nodeBinary}\0${nodeStat.size}\0${nodeStat.mtimeMs}\0${process.version}\0${useCodeCache}\0postject-1.0.0-alpha.6`,
+    `${script}\0${nodeBinary}\0${nodeStat.size}\0${nodeStat.mtimeMs}\0${process.version}\0${useCodeCache}\0postject-1.0.0-alpha.6\0${self}`,
   ).slice(0, 20);
   const cacheRoot = join(pkgDir, 'node_modules/.cache/kolet-sea');
   const cached = join(cacheRoot, key);
@@ -222,7 +222,7 @@ async function main() {
         node: process.version,
         platform: process.platform,
         arch: crossBuild ? 'see KOLET_NODE_BINARY' : process.arch,
-        bundledTests: bundledTestNames(testModules),
+        bundledTests: bundledTestNames(),
       };
       await writeFile(join(work, 'kolet.sha256'), `${digest}  kolet\n`);
       await writeFile(join(work, 'kolet.json'), JSON.stringify(manifest, null, 2) + '\n');
@@ -250,9 +250,8 @@ async function main() {
   );
 }
 
-/** Names of bundled tests that have native functions, read back from the bundle by running it. */
-function bundledTestNames(testModules) {
-  if (testModules.length === 0) return [];
+/** Names of bundled tests that have native functions (kolet.self always), read back from the bundle by running it. */
+function bundledTestNames() {
   const r = spawnSync(process.execPath, [join(dist, 'kolet.cjs'), 'list', '--json'], {
     encoding: 'utf8',
     env: { ...process.env, NODE_NO_WARNINGS: '1' },

@@ -43,6 +43,7 @@ export {
   koletExecutablePath,
   koletVersionLine,
   type KoletArtifacts,
+  type KoletLocation,
   type KoletManifest,
 } from './remote/executable.js';
 export {

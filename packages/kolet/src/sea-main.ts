@@ -1,6 +1,7 @@
 // The entry of the kolet single executable: registers the native functions bundled at build
 // time, then runs the CLI. `kolet:bundled-tests` is a virtual module the build generates
-// (scripts/build-sea.mjs): it re-exports kola's built-in tests and any extra test modules.
+// (scripts/build-sea.mjs): it re-exports the test modules given with --tests (kola's build
+// passes its built-in tests).
 import { main } from '@mantle/core/cli';
 import { createKoletCli } from './cli-spec.js';
 import { exitWhenIdle } from './exit-when-idle.js';

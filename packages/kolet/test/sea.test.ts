@@ -491,7 +491,6 @@ describe('the kolet executable', () => {
       process.execPath,
       [
         join(pkgDir, 'scripts/build-sea.mjs'),
-        '--no-kola-tests',
         '--tests',
         join(pkgDir, 'test/fixtures/native-tests.ts'),
         '--out',

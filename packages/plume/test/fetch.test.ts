@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '../../core/test/verify-helpers.js';
+import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
 import { serveFiles, type HttpFiles } from './helpers/http-files.js';
 import { runPlume } from './helpers/run.js';
 import { AZURITE_ACCOUNT, startStores, type Stores } from './helpers/stores.js';

@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertImage } from '@mantle/ore';
 import { startFakeAws, type FakeAws } from '@mantle/test-utils/fake-aws';
-import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '../../core/test/verify-helpers.js';
+import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
 import { runPlume } from './helpers/run.js';
 import { AZURITE_ACCOUNT, startStores, type Stores } from './helpers/stores.js';
 

@@ -12,7 +12,7 @@ import {
   extensionReleasePath,
   formatExtensionRelease,
 } from '../sysext/extension-release.js';
-import { checkName, checkVersion, imageFileName, normalizeArch, type SysextArch } from '../sysext/names.js';
+import { checkName, checkVersion, imageFileName, normalizeSystemdArch, type SysextArch } from '../sysext/names.js';
 import { checkTree, type TreeSummary } from '../sysext/tree-check.js';
 import { parseUpholds, upholdDropIn, upholdDropInPath, type Uphold } from '../sysext/upholds.js';
 import { buildBtrfs } from './btrfs.js';
@@ -92,7 +92,7 @@ export async function createSysext(opts: CreateSysextOptions): Promise<CreateSys
   const env = opts.env ?? process.env;
   const name = checkName(opts.name, 'NAME');
   const version = opts.version === undefined ? undefined : checkVersion(opts.version);
-  const arch = normalizeArch(opts.arch ?? 'x86-64');
+  const arch = normalizeSystemdArch(opts.arch ?? 'x86-64');
   const format = checkFormat(opts.format ?? 'squashfs');
   const epoch = resolveEpoch(opts.epoch, env);
   if (opts.compression !== undefined && (format !== 'squashfs' || !COMPRESSORS.includes(opts.compression))) {

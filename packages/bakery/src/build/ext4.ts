@@ -1,6 +1,6 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { InputError } from '@mantle/core/errors';
+import { InputError, OperationError } from '@mantle/core/errors';
 import { requireTool, run, runText } from '@mantle/core/exec';
 import { hasControlChars } from '@mantle/core/fs';
 import { writeFile } from 'node:fs/promises';
@@ -101,13 +101,24 @@ export async function buildExt4(input: BuildInput): Promise<void> {
   const r = await run(debugfs, ['-w', '-f', script, input.out], { ...opts, cwd: input.scratch });
   const problems = r.stderr.split('\n').filter((l) => l.trim() !== '' && !/^debugfs \d/.test(l));
   if (problems.length > 0)
-    throw new Error(`debugfs failed on ${input.out}: ${problems.slice(0, 5).join('; ')}`);
+    throw new OperationError({
+      code: 'EXT4_DEBUGFS_FAILED',
+      message: `debugfs failed on ${input.out}: ${problems.slice(0, 5).join('; ')}`,
+      hint: 'check the tree for names or modes ext4 cannot hold, or build with --format squashfs',
+      details: { file: input.out },
+    });
   // resize2fs wants a freshly checked filesystem; -fp only fixes what is safe (nothing, normally).
   await run(e2fsck, ['-fp', input.out], { ...opts, reject: false });
   await run(resize2fs, ['-M', input.out], opts);
   const info = await runText(dumpe2fs, ['-h', input.out], opts);
   const count = Number(/^Block count:\s+(\d+)/m.exec(info)?.[1]);
-  if (!Number.isFinite(count) || count <= 0) throw new Error(`dumpe2fs -h ${input.out}: no block count`);
+  if (!Number.isFinite(count) || count <= 0)
+    throw new OperationError({
+      code: 'EXT4_NO_BLOCK_COUNT',
+      message: `dumpe2fs -h ${input.out} printed no block count`,
+      hint: 'check that e2fsprogs works (dumpe2fs -h on an ext4 image)',
+      details: { file: input.out },
+    });
   // resize2fs stamped the superblock with the current time: pin every superblock time.
   const sb = join(input.scratch, 'ext4-sb.txt');
   await writeFile(

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { formatSums, parseSums, writeFileAtomic, type SumsEntry } from '@mantle/core/verify';
+import { writeFileAtomic } from '@mantle/core/fs';
+import { formatSums, parseSums, type SumsEntry } from '@mantle/core/verify';
 
 /** Add or replace `file`'s line in a SHA256SUMS file (created when missing), keeping the other lines; atomic. */
 export async function upsertSums(sumsPath: string, file: string, sha256: string): Promise<SumsEntry[]> {

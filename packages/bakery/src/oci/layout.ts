@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OperationError } from '@mantle/core/errors';
+import { OperationError, errorMessage } from '@mantle/core/errors';
 import { z } from 'zod';
 
 // The OCI image layout skopeo wrote (index.json → manifest → config), read for what the command
@@ -82,7 +82,7 @@ async function readJson(file: string): Promise<unknown> {
   } catch (err) {
     throw new OperationError({
       code: 'OCI_BAD_LAYOUT',
-      message: `${file} is not JSON: ${(err as Error).message}`,
+      message: `${file} is not JSON: ${errorMessage(err)}`,
       hint: 'this is a skopeo output file; report it with the IMAGE that produced it',
       cause: err,
     });

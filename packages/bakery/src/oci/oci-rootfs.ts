@@ -1,10 +1,10 @@
 import { access, chmod, lstat, mkdir, mkdtemp, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { InputError, OperationError, UsageError } from '@mantle/core/errors';
+import { InputError, OperationError, UsageError, errorMessage } from '@mantle/core/errors';
 import { registerSecret, type Logger } from '@mantle/core/log';
 import { onCleanup } from '@mantle/core/cli';
 import { requireTool, run } from '@mantle/core/exec';
-import { hostArch, normalizeArch } from '../sysext/names.js';
+import { hostSystemdArch, normalizeSystemdArch } from '../sysext/names.js';
 import { manifestDigest, readLayoutImage } from './layout.js';
 import { parseImageRef, pinnedDockerRef, type ImageRef } from './reference.js';
 import { countEntries, removeTree } from './remove-tree.js';
@@ -77,7 +77,7 @@ export async function ociRootfs(o: OciRootfsOptions): Promise<OciRootfsResult> {
   const sig = o.signal ? { signal: o.signal } : {};
   const ref = parseImageRef(o.image, cwd);
   const explicitArch = o.arch !== undefined;
-  const arch: string = explicitArch ? normalizeArch(o.arch!, '--arch') : hostArch();
+  const arch: string = explicitArch ? normalizeSystemdArch(o.arch!, '--arch') : hostSystemdArch();
   const ociArch = OCI_ARCH[arch]; // undefined on other hosts: skopeo then picks the host's
   const tlsVerify = o.tlsVerify ?? true;
   const creds = checkCreds(o, ref);
@@ -212,7 +212,7 @@ export async function ociRootfs(o: OciRootfsOptions): Promise<OciRootfsResult> {
     ).catch((err: unknown) => {
       throw new OperationError({
         code: 'OCI_UNPACK_FAILED',
-        message: `umoci could not unpack ${o.image}: ${err instanceof Error ? err.message : String(err)}`,
+        message: `umoci could not unpack ${o.image}: ${errorMessage(err)}`,
         hint: 'the image layers may be corrupt or use a format umoci does not read; see the umoci message above',
         cause: err,
       });
@@ -338,7 +338,7 @@ async function moveIntoPlace(
     if (old) await rename(old, dir).catch(() => {});
     throw new OperationError({
       code: 'OCI_RENAME_FAILED',
-      message: `could not move the root filesystem to DIR ${given}: ${(err as Error).message}`,
+      message: `could not move the root filesystem to DIR ${given}: ${errorMessage(err)}`,
       hint: 'check that DIR is not a mount point and that its parent is writable',
       cause: err,
     });

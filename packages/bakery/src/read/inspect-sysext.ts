@@ -5,6 +5,7 @@ import { EXTENSION_RELEASE_DIR, parseExtensionRelease } from '../sysext/extensio
 import { imageNameOf, parseReleaseStem } from '../sysext/names.js';
 import { parseUpholdsLines } from '../sysext/upholds.js';
 import { openSysext, type ImageEntry, type SysextReader } from './sysext-reader.js';
+import { errorMessage } from '@mantle/core/errors';
 
 /** One extension-release file found in an image. */
 export interface MetadataFile {
@@ -81,7 +82,7 @@ export async function inspectWith(reader: SysextReader): Promise<SysextInspectio
     try {
       metadata.push({ name, path: e.path, fields: parseExtensionRelease(text, e.path).fields });
     } catch (err) {
-      metadata.push({ name, path: e.path, fields: {}, error: (err as Error).message });
+      metadata.push({ name, path: e.path, fields: {}, error: errorMessage(err) });
     }
   }
   const units: string[] = [];

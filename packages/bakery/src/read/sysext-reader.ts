@@ -1,7 +1,7 @@
 import { lstat, mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { InputError } from '@mantle/core/errors';
+import { InputError, errorMessage } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { requireTool, run } from '@mantle/core/exec';
 import { checkDebugfsArg, ext4List, ext4ReadFile, type PartitionRef } from '@mantle/core/disk';
@@ -49,7 +49,7 @@ export async function detectSysextFormat(
   } catch (err) {
     throw new InputError({
       code: 'IMAGE_UNREADABLE',
-      message: `${what} ${path}: ${(err as Error).message}`,
+      message: `${what} ${path}: ${errorMessage(err)}`,
       hint: 'pass an existing sysext image (.raw)',
       cause: err,
       details: { file: path },

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InputError, UsageError } from '@mantle/core/errors';
+import { InputError, UsageError, errorMessage } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { parseOsRelease } from '@mantle/core/image';
 import { checkInputPath } from '@mantle/core/fs';
 import { checkReleaseValue } from '../sysext/extension-release.js';
-import { checkName, hostArch, normalizeArch } from '../sysext/names.js';
+import { checkName, hostSystemdArch, normalizeSystemdArch } from '../sysext/names.js';
 import { mergeVerdict, type HostRelease, type MergeVerdict } from '../sysext/merge-rules.js';
 import { inspectWith, type SysextInspection } from './inspect-sysext.js';
 import { openSysext } from './sysext-reader.js';
@@ -37,7 +37,7 @@ export interface ValidateResult extends MergeVerdict {
 /** Read the host description from --against or --os/--version-id/--sysext-level. */
 export async function hostFromOptions(opts: ValidateOptions): Promise<HostRelease> {
   // The flags are checked as `bakery create` checks them: what create refuses, validate refuses.
-  const arch = opts.arch !== undefined ? normalizeArch(opts.arch) : hostArch();
+  const arch = opts.arch !== undefined ? normalizeSystemdArch(opts.arch) : hostSystemdArch();
   checkReleaseValue('--sysext-level', opts.sysextLevel);
   checkReleaseValue('--version-id', opts.versionId);
   if (opts.against !== undefined) {
@@ -55,7 +55,7 @@ export async function hostFromOptions(opts: ValidateOptions): Promise<HostReleas
     } catch (err) {
       throw new InputError({
         code: 'OS_RELEASE_UNREADABLE',
-        message: `--against ${opts.against}: ${(err as Error).message}`,
+        message: `--against ${opts.against}: ${errorMessage(err)}`,
         hint: 'pass the host os-release file (e.g. copied from /usr/lib/os-release)',
         cause: err,
         details: { field: '--against' },

@@ -14,7 +14,7 @@ import {
   writeFileInside,
 } from '@mantle/core/fs';
 import { createSysext, type CreateSysextOptions, type CreateSysextResult } from '../build/create-sysext.js';
-import { checkVersion, normalizeArch } from '../sysext/names.js';
+import { checkVersion, normalizeSystemdArch } from '../sysext/names.js';
 import { checkArchive } from './archive-check.js';
 import {
   fetchVerified,
@@ -62,7 +62,7 @@ export interface CreateFromRecipeResult extends CreateSysextResult {
 export async function createFromRecipe(opts: CreateFromRecipeOptions): Promise<CreateFromRecipeResult> {
   const cwd = opts.cwd ?? process.cwd();
   const { recipe } = await loadRecipe(opts.recipe, { cwd });
-  const arch = normalizeArch(opts.arch ?? 'x86-64');
+  const arch = normalizeSystemdArch(opts.arch ?? 'x86-64');
   if (!recipe.arches.includes(arch)) {
     throw new InputError({
       code: 'BAD_ARCH',

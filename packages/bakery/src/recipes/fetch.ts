@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { InputError, OperationError } from '@mantle/core/errors';
+import { InputError, OperationError, errorMessage } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { checkSegment } from '@mantle/core/fs';
 import { download, VerifyError, VerifyErrorCode } from '@mantle/core/verify';
@@ -24,7 +24,7 @@ export async function fetchText(url: string, opts: { signal?: AbortSignal; what:
   } catch (err) {
     throw new OperationError({
       code: 'RECIPE_FETCH_FAILED',
-      message: `${opts.what}: cannot fetch ${url}: ${(err as Error).message}`,
+      message: `${opts.what}: cannot fetch ${url}: ${errorMessage(err)}`,
       hint: 'check the network or point --base-url at a mirror',
       cause: err,
       details: { url },

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InputError } from '@mantle/core/errors';
+import { InputError, errorMessage } from '@mantle/core/errors';
 import { parse as parseYaml } from 'yaml';
 import { containerdRecipe } from './builtin/containerd.js';
 import { dockerComposeRecipe } from './builtin/docker-compose.js';
@@ -59,7 +59,7 @@ export async function loadRecipe(
   } catch (err) {
     throw new InputError({
       code: 'RECIPE_NOT_FOUND',
-      message: `--recipe ${nameOrPath}: ${(err as Error).message}`,
+      message: `--recipe ${nameOrPath}: ${errorMessage(err)}`,
       hint: 'pass an existing recipe file or a built-in name',
       cause: err,
       details: { file: path },
@@ -71,7 +71,7 @@ export async function loadRecipe(
   } catch (err) {
     throw new InputError({
       code: 'RECIPE_INVALID',
-      message: `${path}: not valid YAML: ${(err as Error).message}`,
+      message: `${path}: not valid YAML: ${errorMessage(err)}`,
       hint: 'fix the syntax',
       cause: err,
       details: { file: path },

@@ -4,7 +4,7 @@ import {
   checkVersion,
   imageFileName,
   imageNameOf,
-  normalizeArch,
+  normalizeSystemdArch,
   parseReleaseStem,
 } from './names.js';
 
@@ -29,11 +29,11 @@ describe('sysext names', () => {
   });
 
   it('normalizes architecture aliases and names the flag for unknown ones', () => {
-    expect(normalizeArch('amd64')).toBe('x86-64');
-    expect(normalizeArch('x86_64')).toBe('x86-64');
-    expect(normalizeArch('aarch64')).toBe('arm64');
-    expect(thrown(() => normalizeArch('sparc'))).toMatchObject({ code: 'BAD_ARCH', exitCode: 2 });
-    expect(() => normalizeArch('sparc')).toThrow('--arch "sparc"');
+    expect(normalizeSystemdArch('amd64')).toBe('x86-64');
+    expect(normalizeSystemdArch('x86_64')).toBe('x86-64');
+    expect(normalizeSystemdArch('aarch64')).toBe('arm64');
+    expect(thrown(() => normalizeSystemdArch('sparc'))).toMatchObject({ code: 'BAD_ARCH', exitCode: 2 });
+    expect(() => normalizeSystemdArch('sparc')).toThrow('--arch "sparc"');
   });
 
   it('checks versions', () => {

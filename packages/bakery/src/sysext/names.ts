@@ -100,8 +100,8 @@ export function checkVersion(version: string, what = '--version'): string {
   return version;
 }
 
-/** Normalize an architecture (x86-64, arm64 and their aliases amd64, x86_64, aarch64). */
-export function normalizeArch(arch: string, what = '--arch'): SysextArch {
+/** An architecture in systemd's spelling (x86-64, arm64), from it or the aliases amd64, x86_64, aarch64. */
+export function normalizeSystemdArch(arch: string, what = '--arch'): SysextArch {
   const hit = ARCH_ALIASES[arch.toLowerCase()];
   if (!hit) {
     throw new InputError({
@@ -115,7 +115,7 @@ export function normalizeArch(arch: string, what = '--arch'): SysextArch {
 }
 
 /** The systemd architecture of this machine (what %a expands to in sysupdate on it). */
-export function hostArch(): string {
+export function hostSystemdArch(): string {
   switch (process.arch) {
     case 'x64':
       return 'x86-64';

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { InputError } from '@mantle/core/errors';
-import { writeFileAtomic } from '@mantle/core/verify';
-import { ensureOutputDir } from '@mantle/core/fs';
+import { ensureOutputDir, writeFileAtomic } from '@mantle/core/fs';
 import { noopTransferFile, transferFile, type TransferOptions } from './transfer.js';
 
 export interface WriteTransferOptions extends TransferOptions {

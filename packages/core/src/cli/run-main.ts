@@ -8,6 +8,7 @@ import { isReaderGone, outputError, unwatchOutput, watchOutput, writeTo } from '
 import type { CliSpec, CommandBinder, CommandSpec, GlobalArgs } from './command.js';
 import { writeJson, writeOut, type CommandContext } from './context.js';
 import { joinNegativeValues, usageFailure, type UsageLike } from './usage-failure.js';
+import { errorMessage } from '../errors/message.js';
 
 /** Injected process state; defaults to the real process. */
 export interface MainIO {
@@ -166,7 +167,7 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
     }
   } finally {
     await runCleanups((label, e) =>
-      logger.warn(`cleanup ${label} failed: ${e instanceof Error ? e.message : String(e)}`),
+      logger.warn(`cleanup ${label} failed: ${errorMessage(e)}`),
     );
     removeSignals();
     // A failed write reports its error on a later tick (after this chain of promises): let it

@@ -1,7 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { InputError } from '../errors/mantle-error.js';
-import { PartitionType } from './gpt-types.js';
-import { readGpt, type GptPartition } from './gpt.js';
+import { PartitionType } from './partition-types.js';
+import { readGpt, type GptPartition } from './gpt/index.js';
 
 // GRUB's BIOS boot set up in userspace, without grub-install/grub-bios-setup (they want a block
 // device, root, and the host's GRUB installation). What grub-bios-setup does for a GPT disk with a

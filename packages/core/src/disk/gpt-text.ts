@@ -1,6 +1,6 @@
 import { attrsHex, formatAttrs } from './gpt-attributes.js';
-import { partitionTypeName } from './gpt-types.js';
-import type { GptTable } from './gpt.js';
+import { partitionTypeName } from './partition-types.js';
+import type { GptTable } from './gpt/index.js';
 
 export interface SfdiskDumpOptions {
   /** the device name printed and used for partition nodes; default: the table's file */

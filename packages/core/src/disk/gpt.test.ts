@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../errors/mantle-error.js';
 import { bufferSource } from './block-source.js';
-import { decodeGptHeader, encodeGpt, readGpt, type GptSpec } from './gpt.js';
+import { decodeGptHeader, encodeGpt, readGpt, type GptSpec } from './gpt/index.js';
 import { formatSfdiskDump, gptToJson, partitionNode } from './gpt-text.js';
-import { PartitionType } from './gpt-types.js';
+import { PartitionType } from './partition-types.js';
 
 const MiB = 1024 * 1024;
 

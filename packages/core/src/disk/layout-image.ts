@@ -6,7 +6,7 @@ import { InputError } from '../errors/mantle-error.js';
 import { checkOutputFile } from '../fs/output-path.js';
 import { outputWriteError } from '../fs/path-problems.js';
 import { openForWrite } from './block-source.js';
-import { writeGpt, type GptTable } from './gpt.js';
+import { writeGpt, type GptTable } from './gpt/index.js';
 import {
   checkLayoutFits,
   layoutToGptSpec,
@@ -14,6 +14,7 @@ import {
   type DiskLayout,
   type PlacedLayout,
 } from './layout.js';
+import { errorMessage } from '../errors/message.js';
 
 export interface CreateLayoutImageOptions {
   /** the image to create */

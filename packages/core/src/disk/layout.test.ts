@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../errors/mantle-error.js';
-import { PartitionType } from './gpt-types.js';
+import { PartitionType } from './partition-types.js';
 import {
   builtinLayout,
   checkLayoutFits,
@@ -129,6 +129,33 @@ describe('layout', () => {
       field: 'blocks',
     });
     expect(layoutError({ layouts: {} }).code).toBe('LAYOUT_NOT_FOUND');
+  });
+
+  it('names the field and value of every other bad field, and bad metadata', () => {
+    const bad = (part: Record<string, unknown>): InputError =>
+      layoutError(small({ '1': { type: 'data', label: 'A', blocks: 8, ...part } }));
+    expect(bad({ fs_type: 'zfs' }).message).toMatch(
+      /partition 1: fs_type "zfs" is not one of vfat, ext2, ext4, btrfs, squashfs, erofs/,
+    );
+    expect(bad({ features: 'hybrid' }).details).toMatchObject({ field: 'features' });
+    expect(bad({ features: ['hybrid', 3] }).message).toMatch(/features must be a list of strings/);
+    expect(bad({ label: 'L'.repeat(37) }).message).toMatch(/label "L{37}" is longer than 36 characters/);
+    expect(bad({ block_size: 4096 }).message).toMatch(/block_size 4096 differs from metadata.block_size 512/);
+    expect(bad({ part_alignment: 0 }).details).toMatchObject({ field: 'part_alignment' });
+    expect(bad({ fs_blocks: 100 }).message).toMatch(
+      /fs_blocks 100 × 4096 bytes is larger than the partition/,
+    );
+    expect(bad({ mount: 7 }).message).toMatch(/mount must be a string/);
+    // A blank slot needs only a type; an unknown key is named before anything else.
+    expect(
+      parseLayoutConfig(small({ '1': { type: 'data', label: 'A', blocks: 8 }, '2': { type: 'blank' } }))
+        .blank,
+    ).toEqual([2]);
+    expect(bad({ colour: 'red', blocks: 'x' }).message).toMatch(/unknown field "colour"/);
+    const meta = (metadata: Record<string, unknown>): InputError =>
+      layoutError({ metadata, layouts: { base: { '1': { type: 'data', label: 'A', blocks: 8 } } } });
+    expect(meta({ block_size: 1024 }).message).toMatch(/metadata.block_size 1024 is not 512 or 4096/);
+    expect(meta({ part_alignment: 'x' }).details).toMatchObject({ field: 'metadata.part_alignment' });
   });
 
   it('accepts the short form, GUID types and sfdisk-style attrs', () => {

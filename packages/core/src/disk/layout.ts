@@ -1,18 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputError } from '../errors/mantle-error.js';
-import { parseAttrs, setAttrBit, ATTR_BITS } from './gpt-attributes.js';
+import { setAttrBit, ATTR_BITS } from './gpt-attributes.js';
+import { GPT_DEFAULT_ENTRY_COUNT, GPT_ENTRY_SIZE, type GptSpec } from './gpt/index.js';
 import {
-  GPT_DEFAULT_ENTRY_COUNT,
-  GPT_ENTRY_SIZE,
-  GPT_NAME_MAX,
-  type GptSpec,
-  type SectorSize,
-} from './gpt.js';
-import { BLANK_TYPE, resolvePartitionType } from './gpt-types.js';
-import { isGuid, normalizeGuid } from './guid.js';
+  checkLayoutMetadata,
+  checkLayoutPartition,
+  type LayoutFsType,
+  type LayoutMetadata,
+} from './layout-schema.js';
 import { encodeUsrAttrs } from './usr-ab.js';
 import { FLATCAR_LAYOUT_CONFIG } from './flatcar-layout.js';
+import { errorMessage } from '../errors/message.js';
 
 // Disk layouts in the format of Flatcar's build_library/disk_layout.json: a `metadata` block
 // (alignment, sector and fs block sizes) and named `layouts` of numbered partitions; every layout
@@ -20,23 +19,10 @@ import { FLATCAR_LAYOUT_CONFIG } from './flatcar-layout.js';
 // Flatcar's disk_util does: after the primary GPT, each start aligned to part_alignment, in
 // partition-number order; the disk ends after the backup GPT, rounded up to disk_alignment.
 
-/** Filesystem types a layout may name. */
-export const LAYOUT_FS_TYPES = ['vfat', 'ext2', 'ext4', 'btrfs', 'squashfs', 'erofs'] as const;
-export type LayoutFsType = (typeof LAYOUT_FS_TYPES)[number];
+export { LAYOUT_FS_TYPES, type LayoutFsType, type LayoutMetadata } from './layout-schema.js';
 
 /** Features with a GPT meaning; others (verity, ...) are kept for the tools that build the content. */
 export const LAYOUT_FEATURES = ['prioritize', 'hybrid', 'verity'] as const;
-
-export interface LayoutMetadata {
-  /** sectors each partition start is aligned to */
-  partAlignment: number;
-  /** sectors the disk size is rounded up to */
-  diskAlignment: number;
-  /** logical sector size */
-  blockSize: SectorSize;
-  /** default filesystem block size */
-  fsBlockSize: number;
-}
 
 /** One (non-blank) partition of a resolved layout. */
 export interface LayoutPartition {
@@ -90,50 +76,6 @@ export interface PlacedLayout {
   alignedBytes: number;
 }
 
-// JSON keys disk_util accepts in a partition; we accept them all and add attrs and first_block.
-const PARTITION_KEYS = new Set([
-  '_comment',
-  'type',
-  'num',
-  'label',
-  'blocks',
-  'block_size',
-  'fs_blocks',
-  'fs_block_size',
-  'fs_type',
-  'features',
-  'uuid',
-  'part_alignment',
-  'mount',
-  'binds',
-  'fs_subvolume',
-  'fs_bytes_per_inode',
-  'fs_inode_size',
-  'fs_label',
-  'fs_compression',
-  'extract_blocks',
-  'attrs',
-  'first_block',
-]);
-const INTEGER_KEYS = [
-  'blocks',
-  'block_size',
-  'fs_blocks',
-  'fs_block_size',
-  'part_alignment',
-  'fs_bytes_per_inode',
-  'fs_inode_size',
-  'extract_blocks',
-  'first_block',
-] as const;
-
-const DEFAULT_METADATA: LayoutMetadata = {
-  partAlignment: 2048,
-  diskAlignment: 2048,
-  blockSize: 512,
-  fsBlockSize: 4096,
-};
-
 /** The names of the layouts that ship with mantle (`flatcar` is Flatcar's `base`). */
 export const BUILTIN_LAYOUTS = ['flatcar', 'base', 'vm'] as const;
 
@@ -164,7 +106,7 @@ export async function loadLayout(nameOrFile: string, opts: LoadLayoutOptions = {
       message:
         code === 'ENOENT'
           ? `layout ${nameOrFile}: no such file (built-in layouts: ${BUILTIN_LAYOUTS.join(', ')})`
-          : `layout ${nameOrFile}: ${(err as Error).message}`,
+          : `layout ${nameOrFile}: ${errorMessage(err)}`,
       hint: `pass one of ${BUILTIN_LAYOUTS.join(', ')} or the path of a disk_layout.json file`,
       cause: err,
       details: { file: nameOrFile },
@@ -176,7 +118,7 @@ export async function loadLayout(nameOrFile: string, opts: LoadLayoutOptions = {
   } catch (err) {
     throw new InputError({
       code: 'LAYOUT_INVALID',
-      message: `layout ${path} is not valid JSON: ${(err as Error).message}`,
+      message: `layout ${path} is not valid JSON: ${errorMessage(err)}`,
       hint: 'fix the JSON syntax',
       cause: err,
       details: { file: path },
@@ -204,7 +146,9 @@ export function parseLayoutConfig(
     });
   };
   if (!isObject(config)) return fail('expected a JSON object with "metadata" and "layouts"');
-  const metadata = parseMetadata(config.metadata, fail);
+  const meta = checkLayoutMetadata(config.metadata);
+  if ('problem' in meta) return fail(meta.problem.message, { field: meta.problem.field });
+  const metadata = meta.metadata;
 
   let layouts: Record<string, unknown>;
   if (isObject(config.layouts)) layouts = config.layouts;
@@ -250,105 +194,33 @@ export function parseLayoutConfig(
       fail(`${where}: partition numbers must be 1..${GPT_DEFAULT_ENTRY_COUNT}`, at('number'));
     }
     const number = Number(numText);
-    for (const key of Object.keys(raw))
-      if (!PARTITION_KEYS.has(key)) fail(`${where}: unknown field ${JSON.stringify(key)}`, at(key));
-    const ints: Partial<Record<(typeof INTEGER_KEYS)[number], number>> = {};
-    for (const key of INTEGER_KEYS) {
-      if (raw[key] === undefined) continue;
-      const v = toInteger(raw[key]);
-      if (v === undefined)
-        fail(`${where}: ${key} ${JSON.stringify(raw[key])} is not a whole number`, at(key));
-      ints[key] = v;
-    }
-    const typeText = raw.type;
-    if (typeof typeText !== 'string' || typeText === '')
-      fail(
-        `${where}: type is missing (a GUID or one of: efi, bios, flatcar-usr, flatcar-resize, flatcar-reserved, data, blank)`,
-        at('type'),
-      );
-    if (typeText === BLANK_TYPE) {
+    const checked = checkLayoutPartition(raw, metadata);
+    if ('blank' in checked) {
       blank.push(number);
       continue;
     }
-    const type = resolvePartitionType(typeText as string);
-    if (!type) {
-      fail(
-        `${where}: unknown type alias ${JSON.stringify(typeText)} (use a GUID or one of: efi, bios, flatcar-usr, flatcar-resize, flatcar-reserved, data, blank)`,
-        at('type'),
-        'LAYOUT_UNKNOWN_TYPE',
-      );
+    if ('problem' in checked) {
+      const { field, message, code } = checked.problem;
+      return fail(`${where}: ${message}`, at(field), code);
     }
-    const label = raw.label;
-    if (typeof label !== 'string') fail(`${where}: label is missing`, at('label'));
-    if (Buffer.from(label as string, 'utf16le').length > GPT_NAME_MAX * 2)
-      fail(`${where}: label ${JSON.stringify(label)} is longer than ${GPT_NAME_MAX} characters`, at('label'));
-    if (ints.blocks === undefined) fail(`${where}: blocks is missing`, at('blocks'));
-    if (ints.blocks! < 1)
-      fail(`${where}: blocks must be at least 1 (use type "blank" for an empty slot)`, at('blocks'));
-    if (ints.part_alignment !== undefined && ints.part_alignment < 1)
-      fail(`${where}: part_alignment must be at least 1`, at('part_alignment'));
-    if (raw.block_size !== undefined && ints.block_size !== metadata.blockSize)
-      fail(
-        `${where}: block_size ${ints.block_size} differs from metadata.block_size ${metadata.blockSize}`,
-        at('block_size'),
-      );
-    let uuid: string | undefined;
-    if (raw.uuid !== undefined) {
-      if (typeof raw.uuid !== 'string' || !isGuid(raw.uuid))
-        fail(`${where}: uuid ${JSON.stringify(raw.uuid)} is not a GUID`, at('uuid'));
-      uuid = normalizeGuid(raw.uuid as string);
-    }
-    let fsType: LayoutFsType | undefined;
-    if (raw.fs_type !== undefined) {
-      if (!(LAYOUT_FS_TYPES as readonly unknown[]).includes(raw.fs_type))
-        fail(
-          `${where}: fs_type ${JSON.stringify(raw.fs_type)} is not one of ${LAYOUT_FS_TYPES.join(', ')}`,
-          at('fs_type'),
-        );
-      fsType = raw.fs_type as LayoutFsType;
-    }
-    const features = raw.features ?? [];
-    if (!Array.isArray(features) || !features.every((f) => typeof f === 'string'))
-      fail(`${where}: features must be a list of strings`, at('features'));
-    let attributes = 0n;
-    if (raw.attrs !== undefined) {
-      try {
-        attributes = parseAttrs(raw.attrs as string);
-      } catch (err) {
-        fail(`${where}: attrs: ${(err as Error).message}`, at('attrs'));
-      }
-    }
-    if ((features as string[]).includes('hybrid'))
-      attributes = setAttrBit(attributes, ATTR_BITS.LegacyBIOSBootable);
-    const fsBlockSize = ints.fs_block_size ?? metadata.fsBlockSize;
-    const blocks = ints.blocks!;
-    if (ints.fs_blocks !== undefined && ints.fs_blocks * fsBlockSize > blocks * metadata.blockSize) {
-      fail(
-        `${where}: fs_blocks ${ints.fs_blocks} × ${fsBlockSize} bytes is larger than the partition (${blocks * metadata.blockSize} bytes)`,
-        at('fs_blocks'),
-      );
-    }
-    for (const key of ['fs_label', 'mount'] as const) {
-      if (raw[key] !== undefined && typeof raw[key] !== 'string')
-        fail(`${where}: ${key} must be a string`, at(key));
-    }
+    const v = checked.fields;
+    let attributes = v.attributes;
+    if (v.features.includes('hybrid')) attributes = setAttrBit(attributes, ATTR_BITS.LegacyBIOSBootable);
     const part: LayoutPartition = {
       number,
-      label: label as string,
-      type: type!,
-      ...(resolvePartitionType(typeText as string) !== undefined && !isGuid(typeText as string)
-        ? { typeAlias: typeText as string }
-        : {}),
-      ...(uuid ? { uuid } : {}),
-      blocks,
-      ...(ints.first_block !== undefined ? { firstBlock: ints.first_block } : {}),
-      partAlignment: ints.part_alignment ?? metadata.partAlignment,
-      ...(fsType ? { fsType } : {}),
-      ...(typeof raw.fs_label === 'string' ? { fsLabel: raw.fs_label } : {}),
-      ...(ints.fs_blocks !== undefined ? { fsBlocks: ints.fs_blocks } : {}),
-      fsBlockSize,
-      ...(typeof raw.mount === 'string' ? { mount: raw.mount } : {}),
-      features: [...(features as string[])],
+      label: v.label,
+      type: v.type!,
+      ...(v.typeAlias ? { typeAlias: v.typeAlias } : {}),
+      ...(v.uuid ? { uuid: v.uuid } : {}),
+      blocks: v.blocks,
+      ...(v.first_block !== undefined ? { firstBlock: v.first_block } : {}),
+      partAlignment: v.part_alignment ?? metadata.partAlignment,
+      ...(v.fs_type ? { fsType: v.fs_type } : {}),
+      ...(v.fs_label !== undefined ? { fsLabel: v.fs_label } : {}),
+      ...(v.fs_blocks !== undefined ? { fsBlocks: v.fs_blocks } : {}),
+      fsBlockSize: v.fs_block_size ?? metadata.fsBlockSize,
+      ...(v.mount !== undefined ? { mount: v.mount } : {}),
+      features: [...v.features],
       attributes,
     };
     if (part.features.includes('prioritize')) prioritized.push(part);
@@ -360,32 +232,6 @@ export function parseLayoutConfig(
   });
   if (partitions.length === 0) fail(`layout ${name} has no partitions`, { layout: name });
   return { name, source, metadata, partitions, blank };
-}
-
-function parseMetadata(
-  raw: unknown,
-  fail: (m: string, d?: Record<string, unknown>) => never,
-): LayoutMetadata {
-  if (raw === undefined) return { ...DEFAULT_METADATA };
-  if (!isObject(raw)) return fail('"metadata" must be an object');
-  const num = (key: string, dflt: number): number => {
-    if (raw[key] === undefined) return dflt;
-    const v = toInteger(raw[key]);
-    if (v === undefined || v < 1)
-      return fail(`metadata.${key} ${JSON.stringify(raw[key])} is not a positive whole number`, {
-        field: `metadata.${key}`,
-      });
-    return v;
-  };
-  const blockSize = num('block_size', DEFAULT_METADATA.blockSize);
-  if (blockSize !== 512 && blockSize !== 4096)
-    fail(`metadata.block_size ${blockSize} is not 512 or 4096`, { field: 'metadata.block_size' });
-  return {
-    partAlignment: num('part_alignment', DEFAULT_METADATA.partAlignment),
-    diskAlignment: num('disk_alignment', DEFAULT_METADATA.diskAlignment),
-    blockSize,
-    fsBlockSize: num('fs_block_size', DEFAULT_METADATA.fsBlockSize),
-  };
 }
 
 /**
@@ -520,15 +366,6 @@ function layoutError(
 function align(n: number, a: number): number {
   const r = n % a;
   return r === 0 ? n : n + (a - r);
-}
-
-function toInteger(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
-  if (typeof v === 'string' && /^[0-9]+$/.test(v.trim())) {
-    const n = Number(v.trim());
-    return Number.isSafeInteger(n) ? n : undefined;
-  }
-  return undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors/mantle-error.js';
-import { findPartition, partitionBytes, readGpt } from './gpt.js';
+import { findPartition, partitionBytes, readGpt } from './gpt/index.js';
 
 /** A partition of an image file as a byte window: what the filesystem tools work on. */
 export interface PartitionRef {

@@ -1,5 +1,5 @@
 import { InputError } from '../errors/mantle-error.js';
-import { readGpt, toGptSpec, writeGpt, type GptPartition, type GptTable } from './gpt.js';
+import { readGpt, toGptSpec, writeGpt, type GptPartition, type GptTable } from './gpt/index.js';
 
 // Flatcar boots /usr from USR-A or USR-B. The choice lives in the GPT attribute bits the ChromeOS
 // cgpt tool defined and GRUB's gptprio module reads: bits 48-51 priority (0-15), 52-55 tries left

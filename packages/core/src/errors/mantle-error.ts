@@ -1,4 +1,5 @@
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { errorMessage } from './message.js';
 
 export interface MantleErrorOptions {
   /** stable machine-readable code, e.g. `GPT_BAD_CRC`; never reworded */
@@ -95,6 +96,6 @@ export class NotImplementedError extends MantleError {
 /** Narrow an unknown thrown value to a MantleError, wrapping anything else. */
 export function toMantleError(err: unknown): MantleError {
   if (err instanceof MantleError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return new MantleError({ code: 'UNEXPECTED', message, cause: err, exitCode: ExitCode.Failure });
 }

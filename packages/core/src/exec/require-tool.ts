@@ -1,9 +1,10 @@
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { PrerequisiteError } from '../errors/mantle-error.js';
+import { debianPackageOf } from './debian-packages.js';
 
 export interface RequireToolOptions {
-  /** the Debian package that provides the tool, named in the error */
+  /** the Debian package that provides the tool, named in the error (default: core's table) */
   debianPackage?: string;
   /** what the tool is needed for, named in the error */
   purpose?: string;
@@ -41,12 +42,21 @@ export async function findTool(
 export async function requireTool(name: string, opts: RequireToolOptions = {}): Promise<string> {
   const found = await findTool(name, opts.env);
   if (found) return found;
-  const pkg = opts.debianPackage;
-  throw new PrerequisiteError({
+  throw toolMissingError(name, opts);
+}
+
+/** TOOL_MISSING (exit 3): `name` is not installed; the hint names its Debian package when known. */
+export function toolMissingError(
+  name: string,
+  opts: Pick<RequireToolOptions, 'debianPackage' | 'purpose'> & { cause?: unknown } = {},
+): PrerequisiteError {
+  const pkg = opts.debianPackage ?? debianPackageOf(name);
+  return new PrerequisiteError({
     code: 'TOOL_MISSING',
     message: `${name} was not found on PATH${opts.purpose ? ` (needed to ${opts.purpose})` : ''}`,
     hint: pkg ? `install it: apt-get install ${pkg}` : `install ${name} and put it on PATH`,
     details: { tool: name, ...(pkg ? { debianPackage: pkg } : {}) },
+    ...(opts.cause !== undefined ? { cause: opts.cause } : {}),
   });
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PrerequisiteError } from '../errors/mantle-error.js';
 import { ExecError } from './exec-error.js';
 import { findTool, requireTool } from './require-tool.js';
 import { run, runText } from './run.js';
@@ -40,10 +41,18 @@ describe('run', () => {
     expect((err as { code: string }).code).toBe('INTERRUPTED');
   });
 
-  it('reports a missing program with a hint', async () => {
-    const err = (await run('no-such-program-xyz', []).catch((e: unknown) => e)) as ExecError;
+  it('reports a missing program as TOOL_MISSING (exit 3) naming its Debian package', async () => {
+    const err = (await run('no-such-program-xyz', []).catch((e: unknown) => e)) as PrerequisiteError;
+    expect(err).toBeInstanceOf(PrerequisiteError);
+    expect(err).toMatchObject({ exitCode: 3, code: 'TOOL_MISSING' });
     expect(err.message).toContain('no-such-program-xyz');
-    expect(err.hint).toContain('install');
+    expect(err.hint).toBe('install no-such-program-xyz and put it on PATH');
+    const pkg = (await run('/nonexistent/mksquashfs', []).catch((e: unknown) => e)) as PrerequisiteError;
+    expect(pkg).toMatchObject({ exitCode: 3, code: 'TOOL_MISSING', hint: 'install it: apt-get install squashfs-tools' });
+    const given = (await run('no-such-program-xyz', [], { debianPackage: 'xyz-tools' }).catch(
+      (e: unknown) => e,
+    )) as PrerequisiteError;
+    expect(given.hint).toBe('install it: apt-get install xyz-tools');
   });
 });
 

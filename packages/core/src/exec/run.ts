@@ -1,5 +1,6 @@
 import type { Options as ExecaOptions } from 'execa';
 import { ExecError } from './exec-error.js';
+import { toolMissingError } from './require-tool.js';
 import { InterruptedError } from '../errors/mantle-error.js';
 import type { Logger } from '../log/logger.js';
 
@@ -16,8 +17,8 @@ export interface RunOptions {
   logger?: Logger;
   /** pass stdout/stderr through to ours (e.g. for interactive tools) */
   inherit?: boolean;
-  /** return stdout as bytes */
-  binary?: boolean;
+  /** the Debian package of `command`, named when it is not installed (default: core's table) */
+  debianPackage?: string;
 }
 
 export interface RunResult {
@@ -29,7 +30,8 @@ export interface RunResult {
 
 /**
  * Run a program with an argument array (never a shell string) and collect its output.
- * Failures become ExecError with command, exit code, signal and the stderr tail.
+ * Failures become ExecError with command, exit code, signal and the stderr tail; a program that
+ * is not installed is a PrerequisiteError (TOOL_MISSING, exit 3) naming its Debian package.
  */
 export async function run(
   command: string,
@@ -56,15 +58,8 @@ export async function run(
   const stderr = typeof result.stderr === 'string' ? result.stderr : '';
   if (result.isCanceled) throw new InterruptedError('abort signal');
   const missing = (result.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-  if (missing) {
-    throw new ExecError({
-      command,
-      args,
-      stderr: `${command}: command not found`,
-      cause: result.cause,
-      hint: `install ${command} or put it on PATH`,
-    });
-  }
+  // A program that is not installed is a missing prerequisite (exit 3), not a failed command.
+  if (missing) throw toolMissingError(command, { debianPackage: opts.debianPackage, cause: result.cause });
   const out: RunResult = {
     stdout,
     stderr,

@@ -1,5 +1,7 @@
-// fs: confinement of paths that come from files, archives, the network and image metadata; and
-// the one mapping of path problems on the command line (missing inputs, bad outputs) to exit 2.
+// fs: confinement of paths that come from files, archives, the network and image metadata; atomic
+// writes (temp file, fsync, rename); and the one mapping of path problems on the command line
+// (missing inputs, bad outputs) to exit 2.
+export * from './atomic.js';
 export * from './errors.js';
 export * from './names.js';
 export * from './confine.js';

@@ -8,6 +8,7 @@
 // and writes every other byte as %XX (upper-case hex), like Go's dataurl.Escape.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../errors/index.js';
+import { errorMessage } from '../errors/message.js';
 
 const UNRESERVED = /[A-Za-z0-9\-_.!~*'()]/;
 // RFC 2396 "uric" minus escapes: what Ignition's data URL parser accepts unescaped.
@@ -133,7 +134,7 @@ export function decodeResourceData(source: string, compression?: string): Buffer
   } catch (err) {
     throw new InputError({
       code: 'IGNITION_DATA_URL',
-      message: `data URL says compression gzip but does not gunzip: ${(err as Error).message}`,
+      message: `data URL says compression gzip but does not gunzip: ${errorMessage(err)}`,
       hint: 'remove "compression": "gzip" or gzip the data before base64-encoding it',
       cause: err,
     });

@@ -1,5 +1,5 @@
 import { bufferSource, openFileSource, type BlockSource } from '../disk/block-source.js';
-import { readGpt, type GptTable } from '../disk/gpt.js';
+import { readGpt, type GptTable } from '../disk/gpt/index.js';
 import { decodeMbr, type MbrPartition } from '../disk/mbr.js';
 import { usrStateOf, type UsrState } from '../disk/usr-ab.js';
 import { InputError } from '../errors/mantle-error.js';

@@ -14,6 +14,7 @@ import {
   type PlatformProfiles,
   type ProfileSelection,
 } from './types.js';
+import { errorMessage } from '../errors/message.js';
 
 /** The settings of an AWS profile that matter to mantle, named as in ~/.aws/credentials and ~/.aws/config. */
 export const AWS_FIELDS: readonly FieldSpec[] = [
@@ -329,7 +330,7 @@ export async function listAwsProfiles(sel: ProfileSelection, penv: ProfileEnv): 
       const d = (err as { details?: Record<string, unknown> }).details ?? {};
       problems = Array.isArray(d.problems)
         ? (d.problems as string[])
-        : [err instanceof Error ? err.message : String(err)];
+        : [errorMessage(err)];
       missing = Array.isArray(d.missing) ? (d.missing as string[]) : [];
     }
     out.profiles.push({

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Client, ClientChannel, PseudoTtyOptions, SFTPWrapper } from 'ssh2';
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { InterruptedError, type MantleError } from '../errors/mantle-error.js';
 import { tailLines } from '../exec/exec-error.js';
 import type { Logger } from '../log/logger.js';
@@ -15,53 +15,8 @@ import {
   type PutFileOptions,
   type TransferResult,
 } from './transfer.js';
-
-/** What a remote command produced. */
-export interface SshExecResult {
-  stdout: string;
-  stderr: string;
-  /** the exit status; -1 when the command was killed by a signal */
-  exitCode: number;
-  /** e.g. `SIGTERM` when the command was killed by a signal */
-  signal: string | undefined;
-}
-
-export interface SshExecOptions {
-  /** fed to the command's stdin, then EOF; without it stdin is at EOF from the start */
-  stdin?: string | Uint8Array | Readable;
-  /** kill the command (signal KILL, then close the channel) after this long: SSH_EXEC_TIMEOUT */
-  timeoutMs?: number;
-  /** called with every chunk of stdout as it arrives (the result still holds all of it) */
-  onStdout?: (chunk: Buffer) => void;
-  /** called with every chunk of stderr as it arrives */
-  onStderr?: (chunk: Buffer) => void;
-  /** abort the command (InterruptedError), e.g. on Ctrl-C */
-  signal?: AbortSignal;
-  /** allocate a pseudo-terminal (stdout and stderr then arrive merged on stdout) */
-  pty?: boolean | PseudoTtyOptions;
-}
-
-/** Why the connection ended, given to `onClose` listeners. */
-export interface SshCloseInfo {
-  /** true when `close()` ended it */
-  intentional: boolean;
-  /** the error that ended it, if any (reset, keepalive timeout) */
-  error: Error | undefined;
-}
-
-/** Facts about a connection, fixed when it was made. */
-export interface SshConnectionInfo {
-  host: string;
-  port: number;
-  user: string;
-  /** the server's host key fingerprint, `SHA256:...` */
-  hostKeyFingerprint: string | undefined;
-  /** how many attempts connecting took */
-  attempts: number;
-  /** session channels (exec, shell, sftp) open at once; more wait their turn (default 10) */
-  maxSessions?: number;
-  logger: Logger;
-}
+import type { SshCloseInfo, SshConnectionInfo, SshExecOptions, SshExecResult } from './types.js';
+import { errorMessage } from '../errors/message.js';
 
 // Commands can be long; messages name them, but only their start.
 const MAX_COMMAND_IN_MESSAGE = 200;
@@ -259,7 +214,7 @@ export class SshClient {
       settle(
         sshOperationError(
           SshErrorCode.ChannelFailed,
-          `cannot feed stdin ${what} on ${this.target}: ${(e as Error).message}`,
+          `cannot feed stdin ${what} on ${this.target}: ${errorMessage(e)}`,
           {
             cause: e,
           },
@@ -495,7 +450,7 @@ export class SshClient {
       try {
         fn(info);
       } catch (e) {
-        this.logger.warn(`onClose listener failed: ${(e as Error).message}`);
+        this.logger.warn(`onClose listener failed: ${errorMessage(e)}`);
       }
     }
     this.closeListeners.clear();
@@ -576,10 +531,10 @@ export class SshClient {
         (err: unknown) => {
           if (this.sftpSession === p) this.sftpSession = undefined;
           const cause = (err as MantleError).cause ?? err;
-          if (!this.closed && /subsystem/i.test((cause as Error).message)) {
+          if (!this.closed && /subsystem/i.test(errorMessage(cause))) {
             throw sshOperationError(
               SshErrorCode.ChannelFailed,
-              `${this.target} offers no SFTP for ${what}: ${(cause as Error).message}`,
+              `${this.target} offers no SFTP for ${what}: ${errorMessage(cause)}`,
               {
                 hint: 'the server has no sftp subsystem; use installFile, which writes through a remote command',
                 cause,

@@ -2,6 +2,7 @@ import { createServer, type Socket } from 'node:net';
 import type { Client } from 'ssh2';
 import type { Logger } from '../log/logger.js';
 import { SshErrorCode, sshOperationError } from './errors.js';
+import { errorMessage } from '../errors/message.js';
 
 export interface LocalForwardOptions {
   /** local port to listen on; 0 or absent picks a free one */
@@ -69,7 +70,7 @@ export async function startLocalForward(
   }).catch((err: unknown) => {
     throw sshOperationError(
       SshErrorCode.ChannelFailed,
-      `cannot listen on ${localHost}:${opts.localPort ?? 0} to forward to ${opts.remoteHost}:${opts.remotePort} via ${target}: ${(err as Error).message}`,
+      `cannot listen on ${localHost}:${opts.localPort ?? 0} to forward to ${opts.remoteHost}:${opts.remotePort} via ${target}: ${errorMessage(err)}`,
       { hint: 'pick another localPort or leave it out to get a free one', cause: err },
     );
   });

@@ -12,6 +12,7 @@ import {
   parseKnownHosts,
   type KnownHostsEntry,
 } from './known-hosts.js';
+import { errorMessage } from '../errors/message.js';
 
 /**
  * How a server's host key is checked:
@@ -171,7 +172,7 @@ export async function prepareHostKeyCheck(opts: HostKeyCheckOptions): Promise<Ho
       (err: unknown) => {
         check.failure = sshInputError(
           SshErrorCode.KnownHosts,
-          `cannot record the host key of ${name} in ${path}: ${(err as Error).message}`,
+          `cannot record the host key of ${name} in ${path}: ${errorMessage(err)}`,
           'make the known_hosts file and its directory writable, or pass another knownHostsPath',
           err,
         );
@@ -226,7 +227,7 @@ async function readKnownHosts(path: string): Promise<KnownHostsEntry[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw sshInputError(
       SshErrorCode.KnownHosts,
-      `cannot read known_hosts file ${path}: ${(err as Error).message}`,
+      `cannot read known_hosts file ${path}: ${errorMessage(err)}`,
       'make it readable or pass another knownHostsPath',
       err,
     );

@@ -7,6 +7,7 @@ export * from './host-key.js';
 export * from './keys.js';
 export * from './known-hosts.js';
 export * from './shell-quote.js';
+export type * from './types.js';
 export type { LocalForward, LocalForwardOptions } from './forward.js';
 export type { ShellOptions } from './shell.js';
 export {

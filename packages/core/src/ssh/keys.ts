@@ -5,6 +5,7 @@ import type { ParsedKey } from 'ssh2';
 import { ssh2 } from './ssh2-lazy.js';
 import { SshErrorCode, sshInputError } from './errors.js';
 import { hostKeyFingerprint } from './known-hosts.js';
+import { errorMessage } from '../errors/message.js';
 
 export interface GenerateKeyPairOptions {
   /** directory to write into (created 0700 when missing) */
@@ -156,7 +157,7 @@ export async function loadPrivateKey(opts: {
     } catch (err) {
       throw sshInputError(
         SshErrorCode.KeyInvalid,
-        `cannot read SSH private key ${opts.privateKeyPath}: ${(err as Error).message}`,
+        `cannot read SSH private key ${opts.privateKeyPath}: ${errorMessage(err)}`,
         'pass an existing key file (generate one with generateKeyPair or ssh-keygen -t ed25519)',
         err,
       );

@@ -6,8 +6,9 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import { SshErrorCode, sshOperationError, sshUsageError } from './errors.js';
-import type { SshExecOptions, SshExecResult } from './client.js';
+import type { SshExecOptions, SshExecResult } from './types.js';
 import { shellQuote } from './shell-quote.js';
+import { errorMessage } from '../errors/message.js';
 
 export interface PutFileOptions {
   /** permission bits of the remote file (default 0o644), applied after the umask */
@@ -194,7 +195,7 @@ async function sftpReplace(sftp: SFTPWrapper, from: string, to: string): Promise
     await cb<void>((done) => sftp.ext_openssh_rename(from, to, done));
     return;
   } catch (err) {
-    if (!/does not support|not supported|unsupported/i.test((err as Error).message)) throw err;
+    if (!/does not support|not supported|unsupported/i.test(errorMessage(err))) throw err;
   }
   await cb<void>((done) => sftp.unlink(to, done)).catch(() => undefined);
   await cb<void>((done) => sftp.rename(from, to, done));

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError, MantleError, OperationError } from '../errors/mantle-error.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
-import { syncDir } from './atomic.js';
+import { syncDir } from '../fs/atomic.js';
 import { VerifyError } from './errors.js';
 import { checksumMismatch, type ByteSource } from './hash.js';
 import {
@@ -18,6 +18,7 @@ import {
   type SignatureInput,
   type SignatureVerification,
 } from './openpgp.js';
+import { errorMessage } from '../errors/message.js';
 
 /** What an `openSource` hook returns: the object's bytes from `offset` on (or from 0 if it cannot seek). */
 export interface OpenedSource {
@@ -220,7 +221,7 @@ async function fetchSmall(url: string, opts: DownloadOptions, log: Logger): Prom
       }
     } catch (err) {
       if (err instanceof MantleError || opts.signal?.aborted) throw err;
-      throw new RetryableError(`transfer failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw new RetryableError(`transfer failed: ${errorMessage(err)}`);
     }
     return Buffer.concat(chunks);
   });

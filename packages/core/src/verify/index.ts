@@ -2,6 +2,5 @@
 export * from './errors.js';
 export * from './hash.js';
 export * from './sums.js';
-export { writeFileAtomic, syncDir } from './atomic.js';
 export * from './openpgp.js';
 export * from './download.js';

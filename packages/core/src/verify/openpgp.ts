@@ -6,6 +6,7 @@ import type * as OpenPGP from 'openpgp';
 import { InputError } from '../errors/mantle-error.js';
 import { VerifyError, VerifyErrorCode } from './errors.js';
 import type { ByteSource } from './hash.js';
+import { errorMessage } from '../errors/message.js';
 
 /** The signed data: a file path, bytes, or a stream (streamed: constant memory for big images). */
 export type SignedData = string | Uint8Array | ByteSource;
@@ -83,7 +84,7 @@ async function readKeysFrom(item: string | Uint8Array): Promise<OpenPGP.Key[]> {
   } catch (err) {
     throw new InputError({
       code: 'VERIFY_KEYS_INVALID',
-      message: `${where} holds no usable OpenPGP public key: ${err instanceof Error ? err.message : String(err)}`,
+      message: `${where} holds no usable OpenPGP public key: ${errorMessage(err)}`,
       hint: 'export the key with `gpg --export --armor KEYID`',
       cause: err,
     });
@@ -135,7 +136,7 @@ export async function readDetachedSignature(signature: SignatureInput): Promise<
   } catch (err) {
     throw new VerifyError({
       code: VerifyErrorCode.BadSignature,
-      message: `the signature is not a valid OpenPGP signature: ${err instanceof Error ? err.message : String(err)}`,
+      message: `the signature is not a valid OpenPGP signature: ${errorMessage(err)}`,
       hint: 'download the .sig file again',
       cause: err,
     });

@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors/mantle-error.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { algorithmOfDigest, hashFile, type HashAlgorithm } from './hash.js';
 import { VerifyError, VerifyErrorCode } from './errors.js';
 

@@ -2,7 +2,7 @@ import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
-import { normalizeTest, type KolaTest, type TestDefinition } from '../registry/define-test.js';
+import { normalizeTest } from '../registry/define-test.js';
 import { parseDuration } from '../registry/duration.js';
 import {
   IGNORED_COSA_KEYS,
@@ -14,6 +14,7 @@ import {
   type TestMetadata,
 } from './metadata.js';
 import { extTestBody } from './run-exttest.js';
+import type { KolaTest, TestDefinition } from '../types.js';
 
 /** One external test found on disk, before it becomes a KolaTest. */
 export interface ExtTestSpec {

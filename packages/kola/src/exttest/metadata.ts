@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { InputError } from '@mantle/core/errors';
+import { InputError, errorMessage } from '@mantle/core/errors';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { TEST_FLAGS } from '../registry/flags.js';
@@ -101,7 +101,7 @@ export async function readDirMetadata(file: string): Promise<DirMetadata> {
   } catch (err) {
     throw new InputError({
       code: 'EXTTEST_BAD_METADATA',
-      message: `external test metadata ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${err instanceof Error ? err.message : String(err)}`,
+      message: `external test metadata ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${errorMessage(err)}`,
       hint: `fix the syntax of ${basename(file)}`,
       cause: err,
     });
@@ -149,7 +149,7 @@ export function parseInlineMetadata(content: Buffer, file: string): TestMetadata
   } catch (err) {
     throw new InputError({
       code: 'EXTTEST_BAD_METADATA',
-      message: `external test metadata in ${file} (${json ? "'# kola:' line" : "'## kola:' block"}) does not parse: ${err instanceof Error ? err.message : String(err)}`,
+      message: `external test metadata in ${file} (${json ? "'# kola:' line" : "'## kola:' block"}) does not parse: ${errorMessage(err)}`,
       hint: "'# kola: ' takes one line of JSON; '## kola:' takes the following '## ' lines as YAML",
       cause: err,
     });

@@ -1,8 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, posix, relative } from 'node:path';
 import { shellQuote } from '@mantle/core/ssh';
-import type { TestCluster } from '../harness/test-cluster.js';
 import type { Machine } from '../platform/types.js';
+import type { TestCluster } from '../types.js';
 
 /** Where an external test's files go on the machine. */
 export const EXTTEST_REMOTE_DIR = '/var/lib/kola-ext';

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrerequisiteError } from '@mantle/core/errors';
-import { defineTest, type TestDefinition } from '../registry/define-test.js';
+import { defineTest } from '../registry/define-test.js';
 import { FakeFlight, type FakeBehavior, type FakeMachine } from '../testing/fake-platform.js';
 import { Harness, type HarnessOptions } from './harness.js';
 import type { TestResult } from './test-node.js';
+import type { TestDefinition } from '../types.js';
 
 let root: string;
 let n = 0;

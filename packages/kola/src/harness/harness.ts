@@ -15,15 +15,15 @@ import {
 } from '../kolet/check-spec.js';
 import { formatFinalLine, formatResultLines, formatRunLine } from '../output/console-reporter.js';
 import type { Cluster, Flight, Machine } from '../platform/types.js';
-import type { KolaTest, RunTarget } from '../registry/define-test.js';
 import { formatSeconds } from '../registry/duration.js';
 import { versionOutsideRange } from '../registry/version-compare.js';
 import { collectJournal } from './journal.js';
 import { probeImageInfo, type ImageInfo } from './os-release.js';
 import { FatalSentinel, isSentinel } from './sentinels.js';
-import { HarnessTestCluster, describe, type SubtestOptions, type TestCluster } from './test-cluster.js';
+import { HarnessTestCluster, describe } from './test-cluster.js';
 import { planUnits } from './plan.js';
 import { TestNode, type TestResult, type TestTiming } from './test-node.js';
+import type { KolaTest, RunTarget, SubtestOptions, TestCluster } from '../types.js';
 
 export interface HarnessOptions {
   flight: Flight;

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Machine } from '../platform/types.js';
-import { parseOsRelease } from './os-release.js';
+import { parseOsRelease } from '@mantle/core/image';
 
 /** What collectJournal wrote for one machine. */
 export interface JournalFiles {
@@ -32,8 +32,11 @@ export async function collectJournal(
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const probe = await machine.ssh(PROBE, { user: 'root', timeoutMs });
   if (probe.stdout.includes('NOJOURNALCTL')) return { skipped: 'no journalctl on the machine' };
-  const osId = parseOsRelease(probe.stdout).ID;
-  const journald = probe.stdout.split('\n').includes('SYSTEMD') && osId !== 'mantle-tiny';
+  // The probe prints SYSTEMD under systemd, then os-release.
+  const lines = probe.stdout.split('\n');
+  const osRelease = lines.filter((l) => l !== 'SYSTEMD').join('\n');
+  const osId = parseOsRelease(osRelease, `${machine.id}:/usr/lib/os-release`).ID;
+  const journald = lines.includes('SYSTEMD') && osId !== 'mantle-tiny';
 
   const out: JournalFiles = {};
   const text = await machine.ssh('journalctl -b --no-pager -o short-monotonic', { user: 'root', timeoutMs });

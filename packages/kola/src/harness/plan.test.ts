@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defineTest, type TestDefinition } from '../registry/define-test.js';
+import { defineTest } from '../registry/define-test.js';
+import type { TestDefinition } from '../types.js';
 import { planUnits } from './plan.js';
 
 const t = (name: string, extra: Partial<TestDefinition> = {}) =>

@@ -1,4 +1,4 @@
-import type { KolaTest } from '../registry/define-test.js';
+import type { KolaTest } from '../types.js';
 
 /**
  * What the harness schedules: one test on its own machines, or a group of non-exclusive tests

@@ -5,64 +5,9 @@ import { MantleError } from '@mantle/core/errors';
 import type { MachineCheckResult, KoletAgent } from '../kolet/agent.js';
 import { checksBaseDir, failedChecks, formatCheckLines, resolveCheckSpec } from '../kolet/check-spec.js';
 import type { Cluster, ExecResult, Machine, MachineExecOptions } from '../platform/types.js';
-import type { CheckSpecSource, KolaTest, RunTarget } from '../registry/define-test.js';
 import { FatalSentinel, SkipSentinel } from './sentinels.js';
 import type { TestNode } from './test-node.js';
-
-export interface SubtestOptions {
-  /** start the subtest and return at once; the parent finishes after it (Go's t.Parallel) */
-  parallel?: boolean;
-}
-
-/** What a test body gets: the cluster's machines plus Go-testing style reporting. */
-export interface TestCluster {
-  /** the test's full name (`parent/child` in subtests) */
-  readonly name: string;
-  /** the machines booted for the test (clusterSize of them) and any made with newMachine */
-  readonly machines: readonly Machine[];
-  /** the test's output directory (per-machine dirs live inside) */
-  readonly outputDir: string;
-  /** aborted when the test times out or the run is interrupted */
-  readonly signal: AbortSignal;
-  /** platform, distro, arch and image version of this run */
-  readonly target: RunTarget;
-  /** run a shell command line; resolves with stdout/stderr/exit code whatever the exit code */
-  ssh(machine: Machine, command: string, opts?: MachineExecOptions): Promise<ExecResult>;
-  /** run a command that must succeed: returns trimmed stdout, fails the test (fatal) otherwise */
-  mustSsh(machine: Machine, command: string, opts?: MachineExecOptions): Promise<string>;
-  /**
-   * run one of the test's nativeFuncs on the machine through kolet (uploaded once per machine);
-   * resolves with what the function printed; its skip skips the test, its failure is fatal
-   */
-  runNative(funcName: string, machine: Machine): Promise<string>;
-  /**
-   * run a check spec (YAML text, a path relative to the test module, or an object) with kolet on
-   * the machine and log every check; resolves with the report and does NOT fail the test itself
-   * (a test that expects failures can assert on `passed`)
-   */
-  runChecks(machine: Machine, spec: CheckSpecSource): Promise<MachineCheckResult>;
-  /** copy a local file into the home directory of every machine */
-  dropFile(localPath: string): Promise<void>;
-  /** fatal unless the command succeeds and its stdout contains `text` */
-  assertCmdOutputContains(machine: Machine, command: string, text: string): Promise<void>;
-  /** boot another machine in this test's cluster */
-  newMachine(userData?: string): Promise<Machine>;
-  /** run a subtest reported as `name/sub`; resolves true when it passed */
-  run(name: string, fn: (c: TestCluster) => void | Promise<void>, opts?: SubtestOptions): Promise<boolean>;
-  /** add a line to the test's output */
-  log(...args: unknown[]): void;
-  logf(fmt: string, ...args: unknown[]): void;
-  /** mark the test failed and continue */
-  error(...args: unknown[]): void;
-  errorf(fmt: string, ...args: unknown[]): void;
-  /** mark the test failed and stop it */
-  fatal(...args: unknown[]): never;
-  fatalf(fmt: string, ...args: unknown[]): never;
-  /** stop the test and report it skipped */
-  skip(reason: string): never;
-  /** whether the test has failed so far */
-  failed(): boolean;
-}
+import type { CheckSpecSource, KolaTest, RunTarget, SubtestOptions, TestCluster } from '../types.js';
 
 /** What the harness lends a TestCluster: the cluster, run data and the subtest runner. */
 export interface TestClusterContext {
@@ -140,7 +85,7 @@ export class HarnessTestCluster implements TestCluster {
     const builtIn = test.source === 'built-in';
     if (builtIn && !agent.bundles(test.name)) {
       this.fatalf(
-        'runNative %s: the kolet executable (%s) was built without the native functions of %s; rebuild it with `pnpm --filter @mantle/kolet build`',
+        'runNative %s: the kolet executable (%s) was built without the native functions of %s; rebuild it with `pnpm --filter @mantle/kola build`',
         funcName,
         agent.artifacts.versionLine,
         test.name,

@@ -13,12 +13,13 @@ import { Harness } from '../harness/harness.js';
 import type { TestResult } from '../harness/test-node.js';
 import type { PlatformFactory } from '../platform/registry.js';
 import type { MachineExecOptions } from '../platform/types.js';
-import { defineTest, type TestDefinition } from '../registry/define-test.js';
+import { defineTest } from '../registry/define-test.js';
 import { Registry } from '../registry/registry.js';
 import { parseRunOptions } from '../run/options.js';
 import { runCommand } from '../run/run-command.js';
 import { FakeFlight, type FakeBehavior, type FakeMachine } from '../testing/fake-platform.js';
 import { KoletAgent } from './agent.js';
+import type { TestDefinition } from '../types.js';
 
 let root: string;
 let env: NodeJS.ProcessEnv;
@@ -390,7 +391,7 @@ describe('kola run prerequisites', () => {
     ).rejects.toMatchObject({
       code: 'KOLET_EXECUTABLE_MISSING',
       exitCode: 3,
-      hint: expect.stringContaining('pnpm --filter @mantle/kolet build') as string,
+      hint: expect.stringContaining('pnpm --filter @mantle/kola build') as string,
     });
     expect(booted).toEqual([]);
     const ok = await runCommand(

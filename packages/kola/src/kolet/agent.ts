@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { OperationError, PrerequisiteError } from '@mantle/core/errors';
+import { fileURLToPath } from 'node:url';
+import { OperationError, PrerequisiteError, errorMessage } from '@mantle/core/errors';
 import { silentLogger, type Logger } from '@mantle/core/log';
 import {
   KOLET_REMOTE_MODULE_DIR,
@@ -13,9 +14,20 @@ import {
   koletRunCommand,
   type CheckReportJson,
   type KoletArtifacts,
+  type KoletLocation,
 } from '@mantle/kolet';
 import type { ExecResult, Machine } from '../platform/types.js';
 import { KOLET_DISK_CORRUPT, koletDiskInstallCommand } from './disk-install.js';
+
+/**
+ * kola's build makes the kolet executable that carries kola's built-in tests' native functions
+ * (kolet's builder with `--tests src/tests/index.ts`) in kola's own dist/kolet/: dist/*.js sit
+ * beside that directory, src/kolet/ (tests run from source) two levels below dist.
+ */
+export const KOLA_KOLET: KoletLocation = {
+  candidates: ['./kolet/kolet', '../../dist/kolet/kolet'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))),
+  buildCommand: 'pnpm --filter @mantle/kola build',
+};
 
 /** How one native function run ended, after any reboots it asked for. */
 export type NativeOutcome =
@@ -79,7 +91,7 @@ export class KoletAgent {
 
   /** The built kolet (PrerequisiteError, exit 3, saying how to build it, when it is missing). */
   static load(env: NodeJS.ProcessEnv = process.env, logger?: Logger): KoletAgent {
-    return new KoletAgent(koletArtifacts(env), logger);
+    return new KoletAgent(koletArtifacts(env, KOLA_KOLET), logger);
   }
 
   /** Whether this kolet build carries the native functions of a built-in test. */
@@ -180,8 +192,8 @@ export class KoletAgent {
       this.gzBytes = undefined;
       throw new PrerequisiteError({
         code: 'KOLET_ARTIFACTS_INCOMPLETE',
-        message: `cannot read ${this.artifacts.gz}: ${err instanceof Error ? err.message : String(err)}`,
-        hint: 'rebuild kolet with `pnpm --filter @mantle/kolet build`',
+        message: `cannot read ${this.artifacts.gz}: ${errorMessage(err)}`,
+        hint: 'rebuild kolet with `pnpm --filter @mantle/kola build`',
         cause: err,
       });
     });
@@ -341,7 +353,7 @@ export class KoletAgent {
       );
     }
     if (exitCode === 2 && /no native function|with native functions/.test(message)) {
-      return `${message} — the kolet executable does not carry this function; rebuild it with \`pnpm --filter @mantle/kolet build\``;
+      return `${message} — the kolet executable does not carry this function; rebuild it with \`pnpm --filter @mantle/kola build\``;
     }
     return `kolet exited ${exitCode}: ${message}`;
   }

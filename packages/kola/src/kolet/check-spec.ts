@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { InputError } from '@mantle/core/errors';
+import { InputError, errorMessage } from '@mantle/core/errors';
 import {
   checkReportFromJson as koletReportFromJson,
   parseCheckSpec,
@@ -8,8 +8,8 @@ import {
   type CheckReportJson,
 } from '@mantle/kolet';
 import { stringify } from 'yaml';
-import type { CheckSpecSource, KolaTest } from '../registry/define-test.js';
 import type { MachineCheckResult } from './agent.js';
+import type { CheckSpecSource, KolaTest } from '../types.js';
 
 /** A check spec read and validated before any machine boots. */
 export interface ResolvedCheckSpec {
@@ -45,7 +45,7 @@ export async function resolveCheckSpec(
     } catch (err) {
       throw new InputError({
         code: 'CHECK_SPEC_UNREADABLE',
-        message: `${opts.owner}: checks file ${file} cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+        message: `${opts.owner}: checks file ${file} cannot be read: ${errorMessage(err)}`,
         hint: 'a one-line `checks` value is a path relative to the test module (or ext test directory); put YAML text on several lines to give it inline',
         details: { test: opts.owner, file },
         cause: err,

@@ -2,7 +2,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InputError } from '@mantle/core/errors';
 import type { TestResult } from '../harness/test-node.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@mantle/core/fs';
 import { formatJUnit } from './junit.js';
 import type { MantleReport, ReportTest } from './report-json.js';
 import { formatTap } from './tap.js';

@@ -2,7 +2,7 @@ import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@mantle/core/fs';
 import { HARNESS_MARKER, prepareOutputDir, runStamp } from './output-dir.js';
 
 let cwd: string;

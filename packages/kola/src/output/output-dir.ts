@@ -1,8 +1,7 @@
 import { lstat, mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '@mantle/core/errors';
-import { checkOutputDir } from '@mantle/core/fs';
-import { writeFileAtomic } from './atomic-write.js';
+import { checkOutputDir, writeFileAtomic } from '@mantle/core/fs';
 
 /** The file that marks a directory as kola's own output, so a later run may wipe it. */
 export const HARNESS_MARKER = '.harness_temp';

@@ -13,11 +13,11 @@ const ALIASES: Record<string, string> = {
 };
 
 /** The canonical (Go) name of an architecture, e.g. `x86_64` → `amd64`; unknown names pass through. */
-export function normalizeArch(arch: string): string {
+export function normalizeGoArch(arch: string): string {
   return ALIASES[arch.toLowerCase()] ?? arch.toLowerCase();
 }
 
 /** The architecture of the host kola runs on, in Go spelling. */
-export function hostArch(): string {
-  return normalizeArch(process.arch);
+export function hostGoArch(): string {
+  return normalizeGoArch(process.arch);
 }

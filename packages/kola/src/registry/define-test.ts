@@ -1,115 +1,9 @@
 import { InputError } from '@mantle/core/errors';
 import { z } from 'zod';
-import type { TestCluster } from '../harness/test-cluster.js';
-import { normalizeArch } from './arch.js';
+import { normalizeGoArch } from './arch.js';
 import { parseDuration } from './duration.js';
-import { TEST_FLAGS, type TestFlag } from './flags.js';
-
-/** What a skip function and the filters know about the run before any machine boots. */
-export interface RunTarget {
-  platform: string;
-  distro: string;
-  /** Go spelling: amd64, arm64 */
-  arch: string;
-  /** the image's os-release VERSION_ID once known */
-  version?: string | undefined;
-}
-
-/** A function kolet runs on the machine (see runNative). */
-export type NativeFunc = (...args: unknown[]) => unknown;
-
-/**
- * A declarative check spec (goss-style, see @mantle/kolet) that kola runs with `kolet check` on
- * every machine after the test body:
- * - a string with a line break: the YAML text itself
- * - a one-line string: the path of a YAML file, relative to the module that defined the test
- *   (built-in tests: the working directory)
- * - an object: the spec as data (serialised to YAML)
- */
-export type CheckSpecSource = string | Record<string, unknown>;
-
-/** A kola test as its author writes it: the fields mantle users know. */
-export interface TestDefinition {
-  /** unique name, dotted namespaces by convention (`basic.ssh`) */
-  name: string;
-  /**
-   * the test body; throw, `c.fatalf` or `c.errorf` to fail it, `c.skip` to skip it. Optional when
-   * `checks` is given: the checks are then the whole test.
-   */
-  run?: (c: TestCluster) => void | Promise<void>;
-  /** functions kolet runs on the machine, invoked with `c.runNative(name, machine)` */
-  nativeFuncs?: Record<string, NativeFunc>;
-  /** a check spec kolet runs on every machine after the body (see CheckSpecSource) */
-  checks?: CheckSpecSource;
-  /** Butane YAML or Ignition JSON text given to every machine the harness boots */
-  userData?: string;
-  /** machines booted before `run` (default 1; 0 = the test creates machines itself) */
-  clusterSize?: number;
-  platforms?: string[];
-  excludePlatforms?: string[];
-  distros?: string[];
-  excludeDistros?: string[];
-  /** amd64/arm64 (x86_64/aarch64 accepted) */
-  architectures?: string[];
-  excludeArchitectures?: string[];
-  flags?: TestFlag[];
-  /** stop the test at its first failing subtest */
-  failFast?: boolean;
-  /** inclusive lower bound on the image's VERSION_ID */
-  minVersion?: string;
-  /** exclusive upper bound on the image's VERSION_ID */
-  endVersion?: string;
-  /** return a reason to skip the test on this run, or false/undefined to run it */
-  skip?: (target: RunTarget) => string | false | null | undefined;
-  /** milliseconds or a duration such as '10m' (default 10 minutes), covering boot and body */
-  timeout?: number | string;
-  tags?: string[];
-  description?: string;
-  /** the user `c.ssh` logs in as (default `core`) */
-  defaultUser?: string;
-  /**
-   * false: the test only reads the machine (coreos-assembler's non-exclusive tests), so kola may
-   * run it on a machine it shares with other such tests of the same user data, one after
-   * another, each reported on its own (default true: a machine of its own)
-   */
-  exclusive?: boolean;
-  /**
-   * false: always boot this test's machines, never restore them from a snapshot (default true:
-   * kola may start them from a snapshot of an identical machine; see `kola run --snapshot`)
-   */
-  snapshot?: boolean;
-}
-
-/** A validated, normalised test with defaults applied, as the registry holds it. */
-export interface KolaTest {
-  readonly name: string;
-  readonly run: (c: TestCluster) => void | Promise<void>;
-  /** false when the definition had no `run` (a checks-only test) */
-  readonly hasBody: boolean;
-  readonly nativeFuncs: Readonly<Record<string, NativeFunc>>;
-  readonly checks: CheckSpecSource | undefined;
-  readonly userData: string | undefined;
-  readonly clusterSize: number;
-  readonly platforms: readonly string[];
-  readonly excludePlatforms: readonly string[];
-  readonly distros: readonly string[];
-  readonly excludeDistros: readonly string[];
-  readonly architectures: readonly string[];
-  readonly excludeArchitectures: readonly string[];
-  readonly flags: readonly TestFlag[];
-  readonly failFast: boolean;
-  readonly minVersion: string | undefined;
-  readonly endVersion: string | undefined;
-  readonly skip: ((target: RunTarget) => string | false | null | undefined) | undefined;
-  readonly timeoutMs: number;
-  readonly tags: readonly string[];
-  readonly description: string;
-  readonly defaultUser: string;
-  readonly exclusive: boolean;
-  readonly snapshot: boolean;
-  /** where the test was defined: 'built-in' or a module path; set by the registry */
-  readonly source: string;
-}
+import { TEST_FLAGS } from './flags.js';
+import type { KolaTest, TestDefinition } from '../types.js';
 
 /** Default per-test timeout: 10 minutes, as coreos-assembler's kola. */
 export const DEFAULT_TEST_TIMEOUT_MS = 10 * 60_000;
@@ -201,8 +95,8 @@ export function normalizeTest(def: TestDefinition, source: string): KolaTest {
     excludePlatforms: Object.freeze([...(d.excludePlatforms ?? [])]),
     distros: Object.freeze([...(d.distros ?? [])]),
     excludeDistros: Object.freeze([...(d.excludeDistros ?? [])]),
-    architectures: Object.freeze((d.architectures ?? []).map(normalizeArch)),
-    excludeArchitectures: Object.freeze((d.excludeArchitectures ?? []).map(normalizeArch)),
+    architectures: Object.freeze((d.architectures ?? []).map(normalizeGoArch)),
+    excludeArchitectures: Object.freeze((d.excludeArchitectures ?? []).map(normalizeGoArch)),
     flags: Object.freeze([...new Set(d.flags ?? [])]),
     failFast: d.failFast ?? false,
     minVersion: d.minVersion,

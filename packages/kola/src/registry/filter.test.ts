@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { defineTest, type TestDefinition } from './define-test.js';
+import { defineTest } from './define-test.js';
 import { describeEmptySelection, parseShard, selectTests } from './filter.js';
+import type { TestDefinition } from '../types.js';
 
 const t = (name: string, extra: Partial<TestDefinition> = {}) =>
   defineTest({ name, run: () => {}, ...extra });

@@ -1,8 +1,8 @@
 import { UsageError } from '@mantle/core/errors';
 import picomatch from 'picomatch';
-import { normalizeArch } from './arch.js';
+import { normalizeGoArch } from './arch.js';
 import { assignByDuration, readDurations } from './shard.js';
-import type { KolaTest } from './define-test.js';
+import type { KolaTest } from '../types.js';
 
 /** A 1-based shard of a run: `--shard 2/4` is { index: 2, count: 4 }. */
 export interface Shard {
@@ -61,7 +61,7 @@ function allowed(value: string, allow: readonly string[], deny: readonly string[
 export function selectTests(all: readonly KolaTest[], c: SelectionCriteria): Selection {
   const byGlob = globMatcher(c.globs && c.globs.length > 0 ? c.globs : ['*']);
   const deny = c.denylist && c.denylist.length > 0 ? globMatcher(c.denylist) : () => false;
-  const arch = c.arch === undefined ? undefined : normalizeArch(c.arch);
+  const arch = c.arch === undefined ? undefined : normalizeGoArch(c.arch);
   const excluded: Selection['excluded'] = [];
   const kept: KolaTest[] = [];
   const sorted = [...all].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -4,8 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { InputError } from '@mantle/core/errors';
 import { checkInputPath } from '@mantle/core/fs';
 import { checkConsole } from '../console/check-console.js';
-import { defineTest, isKolaTest, type KolaTest } from './define-test.js';
+import { defineTest, isKolaTest } from './define-test.js';
 import type { Registry } from './registry.js';
+import type { KolaTest } from '../types.js';
 
 /** What a `register(registry, kola)` function receives as its second argument. */
 export interface KolaModuleApi {
@@ -59,7 +60,7 @@ export async function loadTestModule(file: string, registry: Registry): Promise<
   } catch (err) {
     throw new InputError({
       code: 'TEST_MODULE_LOAD_FAILED',
-      message: `test module ${file} failed to load: ${err instanceof Error ? err.message : String(err)}`,
+      message: `test module ${file} failed to load: ${errorMessage(err)}`,
       hint: 'fix the module (run it with `node FILE` to see the full error)',
       cause: err,
     });
@@ -76,7 +77,7 @@ export async function loadTestModule(file: string, registry: Registry): Promise<
       if (err instanceof InputError) throw err;
       throw new InputError({
         code: 'TEST_MODULE_REGISTER_FAILED',
-        message: `test module ${file}: register() threw: ${err instanceof Error ? err.message : String(err)}`,
+        message: `test module ${file}: register() threw: ${errorMessage(err)}`,
         hint: 'fix the module’s register function',
         cause: err,
       });

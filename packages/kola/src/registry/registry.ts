@@ -1,6 +1,7 @@
 import { InputError } from '@mantle/core/errors';
-import { KOLA_TEST, isKolaTest, normalizeTest, type KolaTest, type TestDefinition } from './define-test.js';
+import { KOLA_TEST, isKolaTest, normalizeTest } from './define-test.js';
 import { selectTests, type Selection, type SelectionCriteria } from './filter.js';
+import type { KolaTest, TestDefinition } from '../types.js';
 
 /** Where a registered test came from when none is given. */
 export const BUILT_IN = 'built-in';

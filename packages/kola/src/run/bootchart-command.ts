@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { OperationError, PrerequisiteError } from '@mantle/core/errors';
 import type { CommandContext } from '@mantle/core/cli';
-import { writeFileAtomic } from '../output/atomic-write.js';
+import { writeFileAtomic } from '@mantle/core/fs';
 import type { PlatformFactory } from '../platform/registry.js';
 import { bootOneMachine } from './boot-one.js';
 import { chooseImage } from './image-select.js';

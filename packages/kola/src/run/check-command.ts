@@ -16,7 +16,7 @@ import {
 } from '@mantle/kolet';
 import { KoletAgent } from '../kolet/agent.js';
 import { checkReportFromJson, resolveCheckSpec } from '../kolet/check-spec.js';
-import { writeFileAtomic } from '../output/atomic-write.js';
+import { writeFileAtomic } from '@mantle/core/fs';
 import type { Machine } from '../platform/types.js';
 import type { PlatformFactory } from '../platform/registry.js';
 import { bootOneMachine } from './boot-one.js';

@@ -1,7 +1,7 @@
 import type { CommandContext } from '@mantle/core/cli';
 import { UsageError } from '@mantle/core/errors';
 import prices from '../../data/cloud-prices.json' with { type: 'json' };
-import type { KolaTest } from '../registry/define-test.js';
+import type { KolaTest } from '../types.js';
 import type { RunOptions } from './options.js';
 import { selectRun, type RunDeps } from './run-command.js';
 

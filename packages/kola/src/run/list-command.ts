@@ -1,7 +1,7 @@
 import type { CommandContext } from '@mantle/core/cli';
 import { globMatcher } from '../registry/filter.js';
-import type { KolaTest } from '../registry/define-test.js';
 import { loadRegistry } from './load-registry.js';
+import type { KolaTest } from '../types.js';
 
 export interface ListOptions {
   /** only tests whose names match one of these globs */

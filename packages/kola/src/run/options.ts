@@ -5,7 +5,7 @@ import { UsageError } from '@mantle/core/errors';
 import { z } from 'zod';
 import type { QemuFlightOptions } from '../platform/qemu/options.js';
 import type { FlightOptions } from '../platform/types.js';
-import { hostArch, normalizeArch } from '../registry/arch.js';
+import { hostGoArch, normalizeGoArch } from '../registry/arch.js';
 
 const list = z.array(z.string().min(1)).default([]);
 
@@ -192,7 +192,7 @@ export function boardArch(board: string): 'x86_64' | 'aarch64' {
 
 /** The run's architecture in Go spelling: --qemu-arch for qemu, else the host's. */
 export function runArch(opts: RunOptions): string {
-  return opts.platform === 'qemu' && opts.qemu.arch ? normalizeArch(opts.qemu.arch) : hostArch();
+  return opts.platform === 'qemu' && opts.qemu.arch ? normalizeGoArch(opts.qemu.arch) : hostGoArch();
 }
 
 /** The memory one machine takes, for `--parallel auto` (the qemu platform's default is 512 MiB). */

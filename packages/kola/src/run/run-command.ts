@@ -9,7 +9,7 @@ import { Harness, type HarnessResult } from '../harness/harness.js';
 import { KoletAgent } from '../kolet/agent.js';
 import { checksBaseDir, resolveCheckSpec, type ResolvedCheckSpec } from '../kolet/check-spec.js';
 import { autoParallel } from '../harness/parallel.js';
-import { writeFileAtomic } from '../output/atomic-write.js';
+import { writeFileAtomic } from '@mantle/core/fs';
 import { formatJUnit } from '../output/junit.js';
 import { createOutputDir, planOutputDir, type PreparedOutputDir } from '../output/output-dir.js';
 import { buildReport, type MantleReport } from '../output/report-json.js';
@@ -21,12 +21,12 @@ import {
 } from '../platform/registry.js';
 import type { Flight } from '../platform/types.js';
 import { describeEmptySelection, type SelectionCriteria } from '../registry/filter.js';
-import type { KolaTest } from '../registry/define-test.js';
 import type { Registry } from '../registry/registry.js';
 import { kolaVersion } from '../version.js';
 import { chooseImage } from './image-select.js';
 import { loadRegistry } from './load-registry.js';
 import { memoryPerMachineMiB, runArch, type RunOptions } from './options.js';
+import type { KolaTest } from '../types.js';
 
 /** Injected dependencies, so tests run the command in-process against a fake platform. */
 export interface RunDeps {
@@ -288,7 +288,7 @@ function requireBundled(kolet: KoletAgent, tests: readonly KolaTest[]): void {
   throw new PrerequisiteError({
     code: 'KOLET_STALE',
     message: `the kolet executable ${kolet.artifacts.executable} (${kolet.artifacts.versionLine}) does not carry the native functions of ${missing.map((t) => t.name).join(', ')}`,
-    hint: 'rebuild it with `pnpm --filter @mantle/kolet build` (it bundles the built-in tests of packages/kola/src/tests)',
+    hint: 'rebuild it with `pnpm --filter @mantle/kola build` (it bundles the built-in tests of packages/kola/src/tests)',
     details: { tests: missing.map((t) => t.name), bundled: kolet.artifacts.bundledTests },
   });
 }

@@ -7,7 +7,7 @@ import { onCleanup, writeJson, writeOut, type CommandContext } from '@mantle/cor
 import { connectWithRetry } from '@mantle/core/ssh';
 import { checkInputPath } from '@mantle/core/fs';
 import { z } from 'zod';
-import { writeFileAtomic } from '../output/atomic-write.js';
+import { writeFileAtomic } from '@mantle/core/fs';
 import { flagError } from './options.js';
 import { createOutputDir, planOutputDir, type PreparedOutputDir } from '../output/output-dir.js';
 import {
@@ -267,7 +267,7 @@ async function detach(
     stateFile,
   };
   if (opts.userdata) childOpts.userdata = resolve(ctx.cwd, opts.userdata);
-  await writeFileAtomic(optionsFile, JSON.stringify(childOpts, null, 2) + '\n', 0o600);
+  await writeFileAtomic(optionsFile, JSON.stringify(childOpts, null, 2) + '\n', { mode: 0o600 });
   const logPath = join(out.dir, 'spawn.log');
   const fd = openSync(logPath, 'a');
   const child = spawnProcess(process.execPath, [cli, 'spawn', '--options-file', optionsFile], {

@@ -1,5 +1,6 @@
-import { defineTest, type KolaTest } from '../registry/define-test.js';
+import { defineTest } from '../registry/define-test.js';
 import { TINY_DISTROS } from './distros.js';
+import type { KolaTest } from '../types.js';
 
 /** The machine is reachable over SSH as the default user. */
 export const basicSsh: KolaTest = defineTest({

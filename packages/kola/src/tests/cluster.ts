@@ -1,6 +1,7 @@
-import { defineTest, type KolaTest } from '../registry/define-test.js';
+import { defineTest } from '../registry/define-test.js';
 import { TINY_DISTROS } from './distros.js';
 import { shellQuoteWord as shellQuote } from '@mantle/core/ssh';
+import type { KolaTest } from '../types.js';
 
 const PORT = 8080;
 const MESSAGE = 'kola-lan-hello';

@@ -1,6 +1,7 @@
 import { checkConsole } from '../console/check-console.js';
-import { defineTest, type KolaTest } from '../registry/define-test.js';
+import { defineTest } from '../registry/define-test.js';
 import { TINY_DISTROS } from './distros.js';
+import type { KolaTest } from '../types.js';
 
 const LINE = 'Kernel panic - not syncing: kola-test (expected, written by console.check-flags)';
 

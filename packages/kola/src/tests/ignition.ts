@@ -1,5 +1,6 @@
-import { defineTest, type KolaTest } from '../registry/define-test.js';
+import { defineTest } from '../registry/define-test.js';
 import { TINY_DISTROS } from './distros.js';
+import type { KolaTest } from '../types.js';
 
 // Butane (the flatcar variant): one of each kind of thing Ignition writes.
 const BUTANE = `variant: flatcar

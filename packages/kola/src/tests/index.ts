@@ -1,4 +1,3 @@
-import type { KolaTest } from '../registry/define-test.js';
 import type { Registry } from '../registry/registry.js';
 import { basicHostname, basicOsRelease, basicSsh } from './basic.js';
 import { clusterLan } from './cluster.js';
@@ -6,6 +5,7 @@ import { consoleCheckFlags } from './console.js';
 import { ignitionFiles } from './ignition.js';
 import { rebootBootId } from './reboot.js';
 import { systemdKolet, systemdUnits } from './systemd.js';
+import type { KolaTest } from '../types.js';
 
 /**
  * kola's built-in tests: generic ones for the tiny image and Flatcar (distros tiny, cl) and the

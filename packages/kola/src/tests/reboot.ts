@@ -1,5 +1,6 @@
-import { defineTest, type KolaTest } from '../registry/define-test.js';
+import { defineTest } from '../registry/define-test.js';
 import { TINY_DISTROS } from './distros.js';
+import type { KolaTest } from '../types.js';
 
 /** A reboot gives the machine a new boot id and SSH works afterwards. */
 export const rebootBootId: KolaTest = defineTest({

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { defineTest, type KolaTest } from '../registry/define-test.js';
+import { defineTest } from '../registry/define-test.js';
+import type { KolaTest } from '../types.js';
 
 // Tests for mantle's systemd test image (images/systemd): `kola run -b systemd` or
 // `--image systemd`. Each runs on one machine; under TCG a boot takes 20–60 s, so every test checks

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '@mantle/core/errors';
+import { InputError, errorMessage } from '@mantle/core/errors';
 import { checkInputPath } from '@mantle/core/fs';
 import { isNativeTestLike, type NativeRegistry, type NativeTestLike } from './registry.js';
 import type { NativeFunction } from './context.js';
@@ -85,7 +85,7 @@ export async function loadNativeModule(
   } catch (err) {
     throw new InputError({
       code: 'NATIVE_MODULE_LOAD_FAILED',
-      message: `--module ${path} failed to load: ${err instanceof Error ? err.message : String(err)}`,
+      message: `--module ${path} failed to load: ${errorMessage(err)}`,
       hint: 'the module must be plain JavaScript (no TypeScript, no top-level await) importing only node: built-ins',
       cause: err,
     });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PrerequisiteError } from '@mantle/core/errors';
+import { PrerequisiteError, errorMessage } from '@mantle/core/errors';
 
 /** What the build writes next to the executable (dist/kolet.json). */
 export interface KoletManifest {
@@ -28,39 +28,53 @@ export interface KoletArtifacts extends KoletManifest {
   versionLine: string;
 }
 
-const BUILD_HINT = 'build it with `pnpm --filter @mantle/kolet build`';
+/** Where a caller's own build put an executable (kola's, carrying its tests), and how to make it. */
+export interface KoletLocation {
+  /** paths tried before kolet's own dist/kolet, first found wins */
+  candidates?: readonly string[];
+  /** the command that builds it, named in errors (default `pnpm --filter @mantle/kolet build`) */
+  buildCommand?: string;
+}
 
-function candidates(): string[] {
+function buildHintFor(where: KoletLocation): string {
+  return `build it with \`${where.buildCommand ?? 'pnpm --filter @mantle/kolet build'}\``;
+}
+
+function ownCandidates(): string[] {
   // dist/index.js (and its chunks) sit beside dist/kolet; src/ (tests run from source) one level down.
   return ['./kolet', '../dist/kolet'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
 }
 
 /**
- * The path of the kolet single executable (dist/kolet), or $KOLET_EXECUTABLE when set.
- * Throws PrerequisiteError (exit 3) when it has not been built.
+ * The path of the kolet single executable: $KOLET_EXECUTABLE when set, else the first of
+ * `where.candidates` that exists, else kolet's own dist/kolet (built with no test modules).
+ * Throws PrerequisiteError (exit 3) when none has been built.
  */
-export function koletExecutablePath(env: NodeJS.ProcessEnv = process.env): string {
+export function koletExecutablePath(env: NodeJS.ProcessEnv = process.env, where: KoletLocation = {}): string {
+  const buildHint = buildHintFor(where);
   const override = env.KOLET_EXECUTABLE;
   if (override) {
     if (existsSync(override)) return override;
     throw new PrerequisiteError({
       code: 'KOLET_EXECUTABLE_MISSING',
       message: `kolet executable missing: $KOLET_EXECUTABLE is ${override}, which does not exist`,
-      hint: `unset KOLET_EXECUTABLE or ${BUILD_HINT}`,
+      hint: `unset KOLET_EXECUTABLE or ${buildHint}`,
     });
   }
-  const found = candidates().find((p) => existsSync(p));
+  const tried = [...(where.candidates ?? []), ...ownCandidates()];
+  const found = tried.find((p) => existsSync(p));
   if (found) return found;
   throw new PrerequisiteError({
     code: 'KOLET_EXECUTABLE_MISSING',
-    message: 'kolet executable missing — build it with `pnpm --filter @mantle/kolet build`',
-    hint: `${BUILD_HINT} (it writes packages/kolet/dist/kolet, kolet.gz and kolet.sha256)`,
+    message: `kolet executable missing — ${buildHint}`,
+    hint: `${buildHint} (it writes ${tried[0] ?? 'dist/kolet'}, .gz and .sha256 beside it)`,
   });
 }
 
 /** The executable, its .gz, its checksum file and manifest; PrerequisiteError when not built. */
-export function koletArtifacts(env: NodeJS.ProcessEnv = process.env): KoletArtifacts {
-  const executable = koletExecutablePath(env);
+export function koletArtifacts(env: NodeJS.ProcessEnv = process.env, where: KoletLocation = {}): KoletArtifacts {
+  const buildHint = buildHintFor(where);
+  const executable = koletExecutablePath(env, where);
   const gz = `${executable}.gz`;
   const sha256File = `${executable}.sha256`;
   const manifestFile = `${executable}.json`;
@@ -71,8 +85,8 @@ export function koletArtifacts(env: NodeJS.ProcessEnv = process.env): KoletArtif
   } catch (err) {
     throw new PrerequisiteError({
       code: 'KOLET_ARTIFACTS_INCOMPLETE',
-      message: `kolet build output is incomplete next to ${executable}: ${err instanceof Error ? err.message : String(err)}`,
-      hint: `re-run the build: ${BUILD_HINT}`,
+      message: `kolet build output is incomplete next to ${executable}: ${errorMessage(err)}`,
+      hint: `re-run the build: ${buildHint}`,
       cause: err,
     });
   }

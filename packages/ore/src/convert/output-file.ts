@@ -3,7 +3,7 @@ import { access, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '@mantle/core/errors';
 import { onCleanup } from '@mantle/core/cli';
-import { syncDir } from '@mantle/core/verify';
+import { syncDir } from '@mantle/core/fs';
 
 /**
  * An output file written under a temp name in its own directory and renamed into place on

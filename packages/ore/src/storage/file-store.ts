@@ -5,7 +5,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '@mantle/core/errors';
+import { InputError, errorMessage } from '@mantle/core/errors';
 import { resolveInRoot, resolveInside } from '@mantle/core/fs';
 import { silentLogger, type Logger } from '@mantle/core/log';
 import { guessContentType } from './content-type.js';
@@ -179,7 +179,7 @@ export class FileStore implements ObjectStore {
       if (opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : err;
       const code = (err as NodeJS.ErrnoException).code;
       throw storageError(
-        { code, message: err instanceof Error ? err.message : String(err) },
+        { code, message: errorMessage(err) },
         { op: 'put', url: this.url(key) },
         err,
       );

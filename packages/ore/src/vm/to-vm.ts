@@ -2,7 +2,7 @@ import { access, chmod, copyFile, mkdir, open, readFile, rename } from 'node:fs/
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, PrerequisiteError } from '@mantle/core/errors';
 import { parseVersionTxt } from '@mantle/core/image';
-import { writeFileAtomic } from '@mantle/core/verify';
+import { writeFileAtomic } from '@mantle/core/fs';
 import { type Logger } from '@mantle/core/log';
 import { allocatedRegions, copyNonZero } from '../convert/data-map.js';
 import {

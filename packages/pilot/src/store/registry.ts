@@ -6,7 +6,7 @@ import { lstat, mkdir, readdir, readlink, rename, rm, symlink, unlink } from 'no
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, UsageError } from '@mantle/core/errors';
-import { writeFileAtomic } from '@mantle/core/verify';
+import { writeFileAtomic } from '@mantle/core/fs';
 import { FlakeFileError, formatProblem, type FlakeProblem } from '../errors.js';
 import { loadFlake } from '../flake/load.js';
 import { renderFlake } from '../flake/render.js';

@@ -3,9 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '@mantle/core/errors';
 import { silentLogger, type Logger } from '@mantle/core/log';
+import { writeFileAtomic } from '@mantle/core/fs';
 import {
   download,
-  writeFileAtomic,
   type DownloadProgress,
   type KeysInput,
   type OpenSource,

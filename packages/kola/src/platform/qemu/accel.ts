@@ -44,8 +44,8 @@ export function probeKvm(qemuBinary: string, arch: QemuArch, logger?: Logger): P
 }
 
 async function runProbe(qemuBinary: string, arch: QemuArch, logger?: Logger): Promise<KvmProbeResult> {
-  const hostArch = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
-  if (hostArch !== arch) return { ok: false, reason: `the host is ${hostArch}, the machine ${arch}` };
+  const hostGoArch = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
+  if (hostGoArch !== arch) return { ok: false, reason: `the host is ${hostGoArch}, the machine ${arch}` };
   try {
     await access('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch (err) {

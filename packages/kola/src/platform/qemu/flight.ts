@@ -6,7 +6,6 @@ import type { Logger } from '@mantle/core/log';
 import { onCleanup } from '@mantle/core/cli';
 import { requireTool } from '@mantle/core/exec';
 import { generateKeyPair } from '@mantle/core/ssh';
-import type { Cluster, ClusterOptions, Flight, Machine, MachineOptions } from '../types.js';
 import { resolveAccel } from './accel.js';
 import { trackTempDir } from './child.js';
 import { resolveUefiFirmware, type UefiFirmware } from './firmware.js';
@@ -15,6 +14,7 @@ import { koletDiskImage } from './kolet-disk.js';
 import { startLanSwitch, type LanSwitch } from './lan-switch.js';
 import { QemuMachine, type ClusterContext, type FlightContext } from './machine.js';
 import { resolveQemuOptions, type QemuArch, type QemuFlightOptions } from './options.js';
+import type { Cluster, ClusterOptions, Flight, Machine, MachineOptions } from '../types.js';
 import { SnapshotStore } from './snapshot.js';
 
 const QEMU_TOOLS: Record<QemuArch, { binary: string; debianPackage: string }> = {

@@ -42,7 +42,7 @@ export async function koletDiskImage(
     const sum = await hashFile(join(root, 'kolet'), 'sha256');
     if (sum !== exe.sha256) {
       logger.warn(
-        `kolet ${exe.path} has sha256 ${sum}, its build says ${exe.sha256}: rebuild it (pnpm --filter @mantle/kolet build); uploading over SSH instead`,
+        `kolet ${exe.path} has sha256 ${sum}, its build says ${exe.sha256}: rebuild it (pnpm --filter @mantle/kola build); uploading over SSH instead`,
       );
       return undefined;
     }

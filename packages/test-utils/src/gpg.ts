@@ -1,7 +1,11 @@
+// Throwaway OpenPGP keys made by the real gpg, for tests of signing and verification.
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '@mantle/core';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
 
 /** A throwaway GnuPG home with one ed25519 signing key, made by the real gpg. */
 export interface GpgKey {
@@ -15,12 +19,10 @@ export interface GpgKey {
 }
 
 async function gpg(home: string, args: string[]): Promise<string> {
-  const res = await run(
+  const res = await exec(
     'gpg',
     ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args],
-    {
-      timeoutMs: 60_000,
-    },
+    { timeout: 60_000, maxBuffer: 16 << 20 },
   );
   return res.stdout;
 }
@@ -69,6 +71,6 @@ export async function detachSign(
 /** Stop the key's gpg-agent and remove its homedir. */
 export async function removeGpgKey(key: GpgKey | undefined): Promise<void> {
   if (!key) return;
-  await run('gpgconf', ['--homedir', key.home, '--kill', 'all'], { reject: false, timeoutMs: 20_000 });
+  await exec('gpgconf', ['--homedir', key.home, '--kill', 'all'], { timeout: 20_000 }).catch(() => undefined);
   await rm(key.home, { recursive: true, force: true });
 }

@@ -1,4 +1,5 @@
-// Helpers of the kolet/systemd-image integration tests (not a test file itself).
+// The project's systemd test image and the built kola bin, for integration tests of kola and bakery
+// that boot it (not a test file itself).
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -31,12 +32,13 @@ export async function ensureSystemdImage(): Promise<string> {
 /** Make sure the kola bin is built and kolet carries the systemd tests' native functions. */
 export async function ensureBuilt(): Promise<void> {
   if (!existsSync(kolaBin)) throw new Error(`${kolaBin} is missing: run pnpm build`);
-  const manifest = join(repo, 'packages/kolet/dist/kolet.json');
+  // kola's build makes the kolet executable with kola's built-in tests in packages/kola/dist/kolet/.
+  const manifest = join(repo, 'packages/kola/dist/kolet/kolet.json');
   const bundled = existsSync(manifest)
     ? ((JSON.parse(await readFile(manifest, 'utf8')) as { bundledTests?: string[] }).bundledTests ?? [])
     : [];
   if (!bundled.includes('systemd.kolet')) {
-    await promisify(execFile)('pnpm', ['--filter', '@mantle/kolet', 'build'], {
+    await promisify(execFile)('pnpm', ['--filter', '@mantle/kola', 'build'], {
       cwd: repo,
       maxBuffer: 64 << 20,
       timeout: 600_000,
