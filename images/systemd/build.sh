@@ -41,8 +41,9 @@ LAYOUT=vm
 # lines only for failures and slow jobs: every console byte is an emulated UART write),
 # 8250.nr_uarts=1 (probe one UART, not 32), tsc=reliable (keep the TSC as clocksource: the
 # fallback, HPET, is an MMIO exit on every clock read), mitigations=off (no speculation
-# mitigations in a throwaway test VM: retpolines and RSB fills are emulated too).
-CMDLINE="console=ttyS0 root=PARTLABEL=ROOT mount.usr=PARTLABEL=USR-A net.ifnames=0 loglevel=4 quiet 8250.nr_uarts=1 tsc=reliable mitigations=off"
+# mitigations in a throwaway test VM: retpolines and RSB fills are emulated too), no_timer_check
+# (a loaded TCG host can miss the early IO-APIC timer check and panic: "IO-APIC + timer doesn't work").
+CMDLINE="console=ttyS0 root=PARTLABEL=ROOT mount.usr=PARTLABEL=USR-A net.ifnames=0 loglevel=4 quiet 8250.nr_uarts=1 tsc=reliable mitigations=off no_timer_check"
 READY_MARKER="mantle-systemd: ready"
 
 # Files whose content defines the image (hashed into the cache key, with the package index).
