@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createQemuFlight, type QemuFlightOptions } from '../src/platform/qemu/index.js';
 import type { Flight, Machine } from '../src/platform/types.js';
 import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
-import { ensureSystemdImage } from './systemd-helpers.js';
+import { ensureSystemdImage } from '@mantle/test-utils/systemd-image';
 
 const logger = createLogger({ level: process.env.KOLA_TEST_DEBUG ? 'debug' : 'warn', timestamps: true });
 let root: string;

@@ -14,7 +14,6 @@ import {
   type DiskLayout,
   type PlacedLayout,
 } from './layout.js';
-import { errorMessage } from '../errors/message.js';
 
 export interface CreateLayoutImageOptions {
   /** the image to create */

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '@mantle/core/errors';
+import { InputError, errorMessage } from '@mantle/core/errors';
 import { checkInputPath } from '@mantle/core/fs';
 import { checkConsole } from '../console/check-console.js';
 import { defineTest, isKolaTest } from './define-test.js';
