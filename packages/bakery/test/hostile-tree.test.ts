@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { link, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { expectRefused, makeDecoy, snapshot } from './hostile-helpers.js';
 import { bakery, ls, makeTree, requireBuilt, sampleTree, tempDirs } from './helpers.js';
@@ -114,6 +114,10 @@ describe('hostile trees for create --from (real bin, every --format, as root)', 
     for (const format of ['squashfs', 'ext4'] as const) {
       const marker = join(work, `injected-${format}`);
       const out = join(work, `o-${format}\n!touch ${marker}\nx F 0 755 0 0 touch ${marker}\n`);
+      // The name holds slashes, so its parent is a directory tree of its own; --out's parent must
+      // exist (bakery creates only the last component), so the test makes it.
+      const top = join(work, out.slice(work.length + 1).split('/')[0]!);
+      await mkdir(dirname(out), { recursive: true });
       const r = await bakery([
         'create',
         'inj',
@@ -132,7 +136,7 @@ describe('hostile trees for create --from (real bin, every --format, as root)', 
       const info = await bakery(['inspect', join(out, 'inj.raw'), '--json']);
       expect(info.code, info.stderr).toBe(0);
       expect(info.stdout).toContain('extension-release.inj');
-      await rm(out, { recursive: true, force: true });
+      await rm(top, { recursive: true, force: true });
     }
     expect(await snapshot(decoy)).toEqual(before);
   });

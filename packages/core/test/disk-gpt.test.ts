@@ -306,11 +306,11 @@ describe('damaged tables', () => {
     expect(err.message).toContain(img);
   });
 
-  it('fails with GPT_BAD_SIGNATURE on a file without a GPT, FILE_NOT_FOUND on a missing one', async () => {
+  it('fails with GPT_BAD_SIGNATURE on a file without a GPT, INPUT_NOT_FOUND on a missing one', async () => {
     const img = join(dir, 'zeros.img');
     await writeFile(img, Buffer.alloc(1024 * 1024));
     await expectInputError(readGpt(img), 'GPT_BAD_SIGNATURE');
-    await expectInputError(readGpt(join(dir, 'missing.img')), 'FILE_NOT_FOUND');
+    await expectInputError(readGpt(join(dir, 'missing.img')), 'INPUT_NOT_FOUND');
   });
 });
 

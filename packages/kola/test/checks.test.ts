@@ -225,7 +225,7 @@ describe('kola check', () => {
       timeoutMs: 60_000,
     });
     expect(vars.code).toBe(2);
-    expect(vars.stderr).toContain('--vars absent.yaml: ENOENT');
+    expect(vars.stderr).toContain('--vars absent.yaml: no such file');
     expect(vars.stderr).not.toContain('is up after');
   });
 

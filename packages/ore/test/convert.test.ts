@@ -208,6 +208,6 @@ describe('ore image convert: bad inputs', () => {
     ).toBe(0);
     const missing = await ore(['image', 'convert', 'nope.img', '-f', 'raw', '--json']);
     expect(missing.exitCode).toBe(2);
-    expect(jsonError(missing.stderr).code).toBe('FILE_NOT_FOUND');
+    expect(jsonError(missing.stderr).code).toBe('INPUT_NOT_FOUND');
   });
 });

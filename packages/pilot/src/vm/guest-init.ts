@@ -43,11 +43,19 @@ load() {
   done
 }
 load virtio_ring virtio virtio_mmio virtio_console virtio_blk
+# Port names reach the guest asynchronously after the device probes (slow under a loaded TCG
+# host): wait, up to 30 s, until as many named ports as the host made (pilot.ports=N) are seen.
+want=$($B tr ' ' '\\n' < /proc/cmdline | $B sed -n 's/^pilot\\.ports=//p')
 i=0
-while [ ! -d /sys/class/virtio-ports ] && [ $i -lt 50 ]; do $B usleep 20000; i=$((i+1)); done
-for p in /sys/class/virtio-ports/*; do
-  n=$($B cat $p/name 2>/dev/null)
-  case "$n" in pilot.*) eval "port_\${n#pilot.}=/dev/\${p##*/}" ;; esac
+while :; do
+  found=0
+  for p in /sys/class/virtio-ports/*; do
+    n=$($B cat $p/name 2>/dev/null)
+    case "$n" in pilot.*) eval "port_\${n#pilot.}=/dev/\${p##*/}"; found=$((found+1)) ;; esac
+  done
+  [ -n "$port_exit" ] && [ $found -ge \${want:-1} ] && break
+  [ $i -ge 1500 ] && break
+  $B usleep 20000; i=$((i+1))
 done
 [ -n "$port_exit" ] || fail "no pilot.exit channel (virtio_console missing?)"
 echo booted > $port_exit

@@ -156,6 +156,9 @@ export function qemuArgs(s: VmSetup, p: QemuPlan): string[] {
   if (arm) cmdline[0] = 'console=ttyAMA0';
   if (p.accel === 'tcg' && p.tscKhz && !arm) cmdline.push(`tsc_early_khz=${p.tscKhz}`);
   if (s.net) cmdline.push('pilot.net');
+  // The guest init waits for this many named virtio ports (see guest-init.ts).
+  const ports = Object.keys(p.clientSockets).length + (p.ctlSocket ? 1 : 0) + Object.keys(p.files).length;
+  cmdline.push(`pilot.ports=${ports}`);
   const args = ['-accel', p.accel];
   if (p.accel === 'kvm') args.push('-cpu', 'host');
   else if (arm) args.push('-cpu', 'max,pauth-impdef=on');
