@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, bakery, exec, ls, makeTree, requireBuilt, tempDirs } from './helpers.js';
 import { busyboxImage, must } from './oci-image.js';
-import { REGISTRY_PASSWORD, REGISTRY_USER, freePort, startRegistry, type Registry } from './registry.js';
+import {
+  REGISTRY_PASSWORD,
+  REGISTRY_USER,
+  freePort,
+  startRegistry,
+  type Registry,
+} from '@mantle/test-utils/registry';
 
 // bakery oci-rootfs with the real skopeo, umoci and bubblewrap, against a real docker-registry on
 // 127.0.0.1 and local OCI layouts/archives. The test image is built here with umoci: busybox

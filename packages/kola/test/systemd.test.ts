@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
-import { ensureBuilt, ensureSystemdImage, kola, readReport, type KolaResult } from '@mantle/test-utils/systemd-image';
+import {
+  ensureBuilt,
+  ensureSystemdImage,
+  kola,
+  readReport,
+  type KolaResult,
+} from '@mantle/test-utils/systemd-image';
 
 let cwd: string;
 let out: string;

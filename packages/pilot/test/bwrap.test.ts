@@ -4,7 +4,7 @@
 import { cp, chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type Registry } from '../../bakery/test/registry.js';
+import { startRegistry, type Registry } from '@mantle/test-utils/registry';
 import {
   busyboxTree,
   importBusybox,

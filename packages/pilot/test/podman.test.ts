@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { chmod, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type Registry } from '../../bakery/test/registry.js';
+import { startRegistry, type Registry } from '@mantle/test-utils/registry';
 import { DIST, importBusybox, requireBuilt, run, sandbox, waitForOutput, type Sandbox } from './helpers.js';
 
 const IMAGE = 'localhost/pilot-bb:latest';

@@ -12,7 +12,13 @@ import {
   extensionReleasePath,
   formatExtensionRelease,
 } from '../sysext/extension-release.js';
-import { checkName, checkVersion, imageFileName, normalizeSystemdArch, type SysextArch } from '../sysext/names.js';
+import {
+  checkName,
+  checkVersion,
+  imageFileName,
+  normalizeSystemdArch,
+  type SysextArch,
+} from '../sysext/names.js';
 import { checkTree, type TreeSummary } from '../sysext/tree-check.js';
 import { parseUpholds, upholdDropIn, upholdDropInPath, type Uphold } from '../sysext/upholds.js';
 import { buildBtrfs } from './btrfs.js';

@@ -166,9 +166,7 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
         logger.debug(merr.cause.stack);
     }
   } finally {
-    await runCleanups((label, e) =>
-      logger.warn(`cleanup ${label} failed: ${errorMessage(e)}`),
-    );
+    await runCleanups((label, e) => logger.warn(`cleanup ${label} failed: ${errorMessage(e)}`));
     removeSignals();
     // A failed write reports its error on a later tick (after this chain of promises): let it
     // arrive, so `> /dev/full` is seen here.

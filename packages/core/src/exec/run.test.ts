@@ -48,7 +48,11 @@ describe('run', () => {
     expect(err.message).toContain('no-such-program-xyz');
     expect(err.hint).toBe('install no-such-program-xyz and put it on PATH');
     const pkg = (await run('/nonexistent/mksquashfs', []).catch((e: unknown) => e)) as PrerequisiteError;
-    expect(pkg).toMatchObject({ exitCode: 3, code: 'TOOL_MISSING', hint: 'install it: apt-get install squashfs-tools' });
+    expect(pkg).toMatchObject({
+      exitCode: 3,
+      code: 'TOOL_MISSING',
+      hint: 'install it: apt-get install squashfs-tools',
+    });
     const given = (await run('no-such-program-xyz', [], { debianPackage: 'xyz-tools' }).catch(
       (e: unknown) => e,
     )) as PrerequisiteError;

@@ -328,9 +328,7 @@ export async function listAwsProfiles(sel: ProfileSelection, penv: ProfileEnv): 
     } catch (err) {
       usable = false;
       const d = (err as { details?: Record<string, unknown> }).details ?? {};
-      problems = Array.isArray(d.problems)
-        ? (d.problems as string[])
-        : [errorMessage(err)];
+      problems = Array.isArray(d.problems) ? (d.problems as string[]) : [errorMessage(err)];
       missing = Array.isArray(d.missing) ? (d.missing as string[]) : [];
     }
     out.profiles.push({

@@ -25,7 +25,9 @@ import { KOLET_DISK_CORRUPT, koletDiskInstallCommand } from './disk-install.js';
  * beside that directory, src/kolet/ (tests run from source) two levels below dist.
  */
 export const KOLA_KOLET: KoletLocation = {
-  candidates: ['./kolet/kolet', '../../dist/kolet/kolet'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))),
+  candidates: ['./kolet/kolet', '../../dist/kolet/kolet'].map((rel) =>
+    fileURLToPath(new URL(rel, import.meta.url)),
+  ),
   buildCommand: 'pnpm --filter @mantle/kola build',
 };
 

@@ -72,7 +72,10 @@ export function koletExecutablePath(env: NodeJS.ProcessEnv = process.env, where:
 }
 
 /** The executable, its .gz, its checksum file and manifest; PrerequisiteError when not built. */
-export function koletArtifacts(env: NodeJS.ProcessEnv = process.env, where: KoletLocation = {}): KoletArtifacts {
+export function koletArtifacts(
+  env: NodeJS.ProcessEnv = process.env,
+  where: KoletLocation = {},
+): KoletArtifacts {
   const buildHint = buildHintFor(where);
   const executable = koletExecutablePath(env, where);
   const gz = `${executable}.gz`;

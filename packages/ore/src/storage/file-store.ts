@@ -178,11 +178,7 @@ export class FileStore implements ObjectStore {
       if (err instanceof InputError) throw err;
       if (opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : err;
       const code = (err as NodeJS.ErrnoException).code;
-      throw storageError(
-        { code, message: errorMessage(err) },
-        { op: 'put', url: this.url(key) },
-        err,
-      );
+      throw storageError({ code, message: errorMessage(err) }, { op: 'put', url: this.url(key) }, err);
     }
   }
 

@@ -11,17 +11,16 @@ import { chownSync, closeSync, existsSync, mkdtempSync, openSync, rmSync } from 
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cacheDir } from '../launch/cache.js';
 import { runForeground, signalExitCode } from '../launch/child.js';
 import type { LaunchContext } from '../launch/context.js';
 import { raise } from '../launch/raise.js';
-import { commandAs, resolveRunAs, type RunAs } from '../launch/run-as.js';
+import { commandAs, type RunAs } from '../launch/run-as.js';
 import { hostView } from '../store/layout.js';
-import { chooseAccel, hostTscKhz, type AccelChoice } from './accel.js';
+import { hostTscKhz, type AccelChoice } from './accel.js';
 import { pilotInitrd } from './initrd.js';
 import { createOverlayDisk } from './overlay.js';
 import { FileFollower, readSmall } from './output.js';
-import { qemuArgs, qemuBinary, vmSetup, type VmSetup } from './setup.js';
+import { qemuArgs, type VmSetup } from './setup.js';
 
 /** Single-quote every word: the init `eval`s them back into exactly these arguments. */
 export function shellWords(argv: readonly string[]): string {
@@ -67,27 +66,6 @@ export interface VmRun {
   accel: AccelChoice;
   /** where the cached initrd and the KVM probe result live */
   cache: string;
-}
-
-/** Launch a vm flake; resolves with the app's exit code. */
-export async function launchVm(ctx: LaunchContext): Promise<number> {
-  const setup = await vmSetup(ctx);
-  const flake = ctx.resolved.flake;
-  const hv =
-    flake.engine === 'vm'
-      ? (flake.data.vm.runtime.hypervisor ?? ctx.env.MANTLE_PILOT_HYPERVISOR ?? 'auto')
-      : 'auto';
-  const { firecrackerChoice, launchFirecracker } = await import('./firecracker.js');
-  if ((await firecrackerChoice(hv, setup, ctx)) === 'firecracker') return launchFirecracker(ctx, setup);
-  const qemu = qemuBinary();
-  const who = await resolveRunAs(flake.engine === 'vm' ? flake.data.vm.runtime.runas : undefined, setup.file);
-  const cache = join(cacheDir(ctx.env) ?? join(tmpdir(), `pilot-${ctx.caller.uid}`), 'vm');
-  const { ownDir } = await import('../launch/private-dir.js');
-  await ownDir(cache, ctx.caller.uid);
-  const accel = await chooseAccel(qemu, ctx.env, cache);
-  const run: VmRun = { setup, qemu, who, accel, cache };
-  if (setup.resume) return (await import('./resume.js')).launchResumeVm(ctx, run);
-  return plainVm(ctx, run);
 }
 
 /** Listen on a unix socket; `onClient` gets qemu's connection. */
@@ -140,7 +118,7 @@ function touch(path: string, who: RunAs): void {
   if (who.how === 'setuid') chownSync(path, who.uid, who.gid);
 }
 
-async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
+export async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
   const { setup: s, who } = r;
   const tmp = mkdtempSync(join(tmpdir(), 'vm-pilot-'));
   const servers: Server[] = [];

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@mantle/test-utils/free-port';
+import { freePort } from './free-port.js';
 
 export { freePort };
 
@@ -23,7 +23,7 @@ export interface Registry {
 
 /** Start `docker-registry serve` and wait until /v2/ answers (200, or 401 with auth). */
 export async function startRegistry(opts: { auth?: boolean } = {}): Promise<Registry> {
-  const dir = await mkdtemp(join(tmpdir(), 'bakery-registry-'));
+  const dir = await mkdtemp(join(tmpdir(), 'test-registry-'));
   await mkdir(join(dir, 'storage'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
