@@ -58,13 +58,22 @@ export class FileStore implements ObjectStore {
     const slash = prefix.lastIndexOf('/');
     const dirPart = prefix.slice(0, slash + 1);
     if (dirPart !== '') checkKey(dirPart.replace(/\/$/, ''), 'prefix');
-    yield* this.walk(dirPart, prefix, opts.recursive ?? false);
+    // The listed directory is resolved inside the store once; below it, only links are resolved
+    // again (each from the store's root), so a listing costs no extra lookups per plain file.
+    const dir = dirPart === '' ? this.bucket : await this.readPath(dirPart.replace(/\/$/, ''));
+    if (dir === undefined) return;
+    yield* this.walk(dirPart, dir, prefix, opts.recursive ?? false);
   }
 
-  private async *walk(dirKey: string, prefix: string, recursive: boolean): AsyncIterable<ObjectInfo> {
+  private async *walk(
+    dirKey: string,
+    dirPath: string,
+    prefix: string,
+    recursive: boolean,
+  ): AsyncIterable<ObjectInfo> {
     let entries;
     try {
-      entries = await readdir(join(this.bucket, dirKey), { withFileTypes: true });
+      entries = await readdir(dirPath, { withFileTypes: true });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
@@ -77,22 +86,24 @@ export class FileStore implements ObjectStore {
       .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
     for (const { e } of named) {
       const key = dirKey + e.name;
+      let path: string | undefined = join(dirPath, e.name);
       let isDir = e.isDirectory();
       let isFile = e.isFile();
       if (e.isSymbolicLink()) {
-        const target = await this.readPath(key);
-        const st = target === undefined ? undefined : await stat(target).catch(() => undefined);
+        path = await this.readPath(key);
+        const st = path === undefined ? undefined : await stat(path).catch(() => undefined);
         isDir = st?.isDirectory() ?? false;
         isFile = st?.isFile() ?? false;
       }
+      if (path === undefined) continue;
       if (isDir) {
         const sub = `${key}/`;
         // Descend only where the prefix can still match below.
         if (!(sub.startsWith(prefix) || prefix.startsWith(sub))) continue;
-        if (recursive || prefix.startsWith(sub)) yield* this.walk(sub, prefix, recursive);
+        if (recursive || prefix.startsWith(sub)) yield* this.walk(sub, path, prefix, recursive);
         else yield { key: sub, size: 0, isPrefix: true };
       } else if (isFile && key.startsWith(prefix)) {
-        const info = await this.stat(key);
+        const info = await this.statAt(key, path);
         if (info) yield info;
       }
     }
@@ -100,7 +111,11 @@ export class FileStore implements ObjectStore {
 
   async stat(key: string, opts: StatOptions = {}): Promise<ObjectInfo | undefined> {
     const path = await this.readPath(key);
-    if (path === undefined) return undefined;
+    return path === undefined ? undefined : this.statAt(key, path, opts);
+  }
+
+  // stat of a key whose path inside the store is already resolved.
+  private async statAt(key: string, path: string, opts: StatOptions = {}): Promise<ObjectInfo | undefined> {
     let st;
     try {
       st = await stat(path);
@@ -121,10 +136,11 @@ export class FileStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Readable> {
-    if (!(await this.stat(key))) {
+    const path = await this.readPath(key);
+    if (path === undefined || !(await this.statAt(key, path))) {
       throw storageError({ code: 'NoSuchKey' }, { op: 'get', url: this.url(key) }, undefined);
     }
-    return createReadStream((await this.readPath(key))!, { highWaterMark: 1 << 20 });
+    return createReadStream(path, { highWaterMark: 1 << 20 });
   }
 
   async put(key: string, source: PutSource, opts: PutOptions = {}): Promise<PutResult> {
@@ -185,7 +201,7 @@ export class FileStore implements ObjectStore {
   async copy(srcKey: string, dstKey: string): Promise<void> {
     const from = await this.readPath(srcKey);
     const to = await this.writePath(dstKey);
-    if (from === undefined || !(await this.stat(srcKey))) {
+    if (from === undefined || !(await this.statAt(srcKey, from))) {
       throw storageError({ code: 'NoSuchKey' }, { op: 'copy', url: this.url(srcKey) }, undefined);
     }
     const dir = dirname(to);
