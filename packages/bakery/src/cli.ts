@@ -14,6 +14,14 @@ export const cli: CliSpec = {
   name: 'bakery',
   version: packageVersion(import.meta.url),
   description: 'build, inspect, validate and publish systemd-sysext images and bake them into OS images',
+  examples: [
+    ['$0 create myext --from ./myext', 'a sysext image from a directory (bake.sh myext)'],
+    ['$0 create --recipe docker --version 27.3.1', 'the docker sysext from its recipe'],
+    [
+      '$0 bake flatcar_production_image.bin docker-27.3.1-x86-64.raw --out baked.bin',
+      'an OS image with the sysext baked in',
+    ],
+  ],
   commands: (y, bind) =>
     y
       .command(bind(createSpec))

@@ -9,14 +9,22 @@ import { listSpec } from './commands/list.js';
 import { mergeReportsSpec } from './commands/merge-reports.js';
 import { runSpec } from './commands/run.js';
 import { spawnSpec } from './commands/spawn.js';
-import { versionSpec } from './commands/version.js';
-
-const version = packageVersion(import.meta.url);
 
 export const cli: CliSpec = {
   name: 'kola',
-  version,
+  version: packageVersion(import.meta.url),
   description: 'boot OS images as machines, run tests against them, report',
+  examples: [
+    [
+      "$0 run -p qemu --qemu-image flatcar_production_qemu_image.img 'cl.*'",
+      'run tests on local qemu machines',
+    ],
+    ['$0 list', 'the registered tests'],
+    [
+      '$0 spawn -p qemu --qemu-image flatcar_production_qemu_image.img --shell',
+      'boot a machine and open a shell',
+    ],
+  ],
   commands: (y, bind) =>
     y
       .command(bind(runSpec))
@@ -26,8 +34,7 @@ export const cli: CliSpec = {
       .command(bind(checkSpec))
       .command(bind(bootchartSpec))
       .command(bind(cleanupSpec))
-      .command(bind(mergeReportsSpec))
-      .command(bind(versionSpec(version))),
+      .command(bind(mergeReportsSpec)),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);

@@ -14,13 +14,7 @@ import {
   varsFiles,
   varsInline,
 } from './commands/goss-options.js';
-import {
-  listCommand,
-  printList,
-  printVersion,
-  versionCommand,
-  type VersionInfo,
-} from './commands/info-commands.js';
+import { listCommand, printList, koletVersionDetails } from './commands/info-commands.js';
 import { runNativeCommand } from './commands/run-command.js';
 import { nativeRegistry, type NativeListing, type NativeRegistry } from './native/registry.js';
 import { writeRebootRequest } from './native/reboot-request.js';
@@ -55,6 +49,10 @@ export type PrepareRegistry = (registry: NativeRegistry) => Promise<void>;
 function runSpec(registry: NativeRegistry, prepare: PrepareRegistry) {
   return defineCommand({
     command: 'run <test> <func>',
+    examples: [
+      ['$0 run cl.basic CheckSystemd', 'run the native function CheckSystemd of the test cl.basic'],
+      ['$0 run --module ./my-tests.mjs my.test Check', 'a native function from your own module'],
+    ],
     describe:
       'run a native function of a test (exit 0 pass, 1 fail, 77 skip, 78 reboot requested, 2 unknown test or function)',
     builder: (y) =>
@@ -87,6 +85,11 @@ function runSpec(registry: NativeRegistry, prepare: PrepareRegistry) {
 
 const checkSpec = defineCommand({
   command: ['check [spec]', 'validate [spec]', 'v [spec]'],
+  examples: [
+    ['$0 check goss.yaml', 'run goss checks (goss validate)'],
+    ['$0 validate -g goss.yaml -f junit', 'as goss: a JUnit report'],
+    ['$0 check goss.yaml -r 60s -s 5s', 'retry for a minute until the checks pass'],
+  ],
   describe:
     'run goss checks (goss validate): a goss spec with its templates and gossfile includes; exit 0 passed, 1 failed (nagios: 2), 2 invalid spec',
   builder: (y) =>
@@ -134,6 +137,7 @@ const checkSpec = defineCommand({
 
 const renderSpec = defineCommand({
   command: ['render [spec]', 'r [spec]'],
+  examples: [['$0 render goss.yaml > merged.yaml', 'one spec with every gossfile include merged in']],
   describe:
     'print a spec with its gossfile includes rendered and merged into one (goss render; --debug also prints each rendered file)',
   builder: (y) => gossFlags(y),
@@ -154,6 +158,7 @@ const renderSpec = defineCommand({
 
 const serveSpec = defineCommand({
   command: ['serve [spec]', 's [spec]'],
+  examples: [['$0 serve goss.yaml -l :8080', 'a /healthz endpoint on port 8080']],
   describe:
     'serve a health endpoint (goss serve): 200 when the checks pass, 503 when one fails, the report in --format or the one the Accept header names',
   builder: (y) =>
@@ -202,6 +207,12 @@ const serveSpec = defineCommand({
 
 const rebootRequestSpec = defineCommand({
   command: 'reboot-request <mark>',
+  examples: [
+    [
+      '$0 reboot-request after-update',
+      'inside a native function: reboot, then run it again with KOLA_REBOOT_MARK=after-update',
+    ],
+  ],
   describe:
     'inside `kolet run`: reboot when the native function returns, then run it again with $KOLA_REBOOT_MARK=<mark>',
   builder: (y) =>
@@ -222,6 +233,10 @@ const rebootRequestSpec = defineCommand({
 function listSpec(registry: NativeRegistry, prepare: PrepareRegistry) {
   return defineCommand({
     command: 'list',
+    examples: [
+      ['$0 list', 'the tests and native functions this kolet can run'],
+      ['$0 list --module ./my-tests.mjs --json', 'including your own module, as JSON'],
+    ],
     describe: 'list the tests and native functions this kolet can run',
     builder: (y) => y.option('module', moduleOption),
     run: async (a, ctx) => {
@@ -231,13 +246,6 @@ function listSpec(registry: NativeRegistry, prepare: PrepareRegistry) {
     print: (data: NativeListing[], ctx) => printList(data, ctx),
   });
 }
-
-const versionSpec = defineCommand({
-  command: 'version',
-  describe: 'print kolet’s version and build id (--json: also Node.js and platform)',
-  run: () => Promise.resolve(versionCommand()),
-  print: (data: VersionInfo, ctx) => printVersion(data, ctx),
-});
 
 /**
  * kolet's command line, bound to a registry (the process-wide one by default). `prepare` fills
@@ -253,7 +261,17 @@ export function createKoletCli(
   return {
     name: 'kolet',
     version: koletVersion,
+    // `kolet X build ID`: the line kola compares to skip re-uploading the same executable.
+    versionInfo: () => {
+      const details = koletVersionDetails();
+      return { suffix: `build ${details.buildId}`, details };
+    },
     description: 'agent that runs native test functions and checks on a machine',
+    examples: [
+      ['$0 run cl.basic CheckSystemd', 'run a native test function (kola does this over SSH)'],
+      ['$0 check goss.yaml', 'run goss checks'],
+      ['$0 list', 'the native functions this kolet has'],
+    ],
     commands: (y, bind) =>
       y
         .command(bind(runSpec(registry, once)))
@@ -261,7 +279,6 @@ export function createKoletCli(
         .command(bind(renderSpec))
         .command(bind(serveSpec))
         .command(bind(rebootRequestSpec))
-        .command(bind(listSpec(registry, once)))
-        .command(bind(versionSpec)),
+        .command(bind(listSpec(registry, once))),
   };
 }

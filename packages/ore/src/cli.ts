@@ -9,6 +9,14 @@ export const cli: CliSpec = {
   name: 'ore',
   version: packageVersion(import.meta.url),
   description: 'convert OS images to cloud formats, upload, register, list and garbage-collect them',
+  examples: [
+    ['$0 image info flatcar_production_qemu_image.img', 'inspect an image'],
+    [
+      '$0 aws upload --file flatcar_production_ami_image.bin --ami-name flatcar-stable-4081.2.0',
+      'upload and register an AMI',
+    ],
+    ['$0 gcloud list-images --project my-project', 'list GCE images'],
+  ],
   commands: (y, bind) =>
     y
       .command(imageCommands(bind))

@@ -9,6 +9,14 @@ export const cli: CliSpec = {
   version: packageVersion(import.meta.url),
   description:
     'register host commands that really run inside a container, a micro-VM or a bubblewrap sandbox',
+  examples: [
+    ['$0 podman pull --uri docker.io/amazon/aws-cli', 'pull a container image (flake-ctl podman pull)'],
+    [
+      '$0 podman register --container amazon/aws-cli --app /usr/bin/aws --target /',
+      'aws on the host runs in the container',
+    ],
+    ['$0 list', 'the registered apps'],
+  ],
   commands: (y, bind) =>
     y
       .command(podmanCommands(bind))

@@ -13,6 +13,14 @@ export const cli: CliSpec = {
   name: 'plume',
   version: packageVersion(import.meta.url),
   description: 'release OS images: pre-release, release, indexes, verified download',
+  examples: [
+    ['$0 pre-release -C beta -B amd64-usr', 'upload private cloud images of a release'],
+    ['$0 release -C beta -B amd64-usr', 'make them public'],
+    [
+      '$0 fetch https://stable.release.flatcar-linux.net/amd64-usr/current/version.txt',
+      'a verified download (what gangue get did)',
+    ],
+  ],
   commands: (y, bind) =>
     y
       .command(specCommands(bind))

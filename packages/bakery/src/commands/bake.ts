@@ -4,6 +4,16 @@ import type { BakeResult } from '../bake/bake-image.js';
 /** `bakery bake IMAGE NAME:FILE.raw... [--to root|oem] [--sysupdate]`. */
 export const bakeSpec = defineCommand({
   command: 'bake <image> <sysexts..>',
+  examples: [
+    [
+      '$0 bake flatcar_production_image.bin docker-27.3.1-x86-64.raw --out baked.bin',
+      'an OS image with the docker sysext in it (bake_flatcar_image.sh)',
+    ],
+    [
+      '$0 bake flatcar_production_image.bin docker.raw --sysupdate docker.conf --out baked.bin',
+      'with its systemd-sysupdate config',
+    ],
+  ],
   describe: 'put sysexts into an OS disk image (Flatcar layout) without root or loop devices',
   builder: (y) =>
     y

@@ -12,6 +12,17 @@ export interface CreateCommandResult extends CreateSysextResult {
 /** `bakery create NAME --from DIR` / `bakery create --recipe R --version V`. */
 export const createSpec = defineCommand({
   command: 'create [name]',
+  examples: [
+    ['$0 create myext --from ./myext', 'a sysext image from a directory holding usr/ (bake.sh myext)'],
+    [
+      '$0 create --recipe docker --version 27.3.1 --arch arm64',
+      "build the docker sysext from its recipe (as sysext-bakery's release)",
+    ],
+    [
+      '$0 create myext --from ./myext --format erofs --os flatcar --out images',
+      'an erofs image for Flatcar in images/',
+    ],
+  ],
   describe: 'build a sysext image NAME-VERSION-ARCH.raw from a directory tree or a recipe',
   builder: (y) =>
     // `--version V` is what sysext-bakery users type: the global --version yields to it here.

@@ -5,6 +5,12 @@ import { rootfsSysextFlags, rootfsSysextOptions } from './rootfs-sysext-flags.js
 /** `bakery flatwrap ROOTFS NAME PATH...`: a root filesystem under /usr/local/NAME with entry points into it. */
 export const flatwrapSpec = defineCommand({
   command: 'flatwrap <rootfs> <name> <paths..>',
+  examples: [
+    [
+      '$0 flatwrap ./rootfs htop /usr/bin/htop',
+      'a sysext whose htop runs inside its own root filesystem with bwrap',
+    ],
+  ],
   describe:
     'make a sysext holding a root filesystem under /usr/local/NAME, with wrappers that run its programs inside it (bwrap or unshare)',
   builder: (y) =>

@@ -5,6 +5,12 @@ import { rootfsSysextFlags, rootfsSysextOptions } from './rootfs-sysext-flags.js
 /** `bakery flix ROOTFS NAME PATH...`: binaries of a foreign root filesystem, relocated with patchelf. */
 export const flixSpec = defineCommand({
   command: 'flix <rootfs> <name> <paths..>',
+  examples: [
+    [
+      '$0 flix ./rootfs htop /usr/bin/htop',
+      'a sysext of htop with the libraries it needs from the root filesystem',
+    ],
+  ],
   describe:
     'make a sysext from binaries of a root filesystem, each with its own loader and libraries under /usr/local/NAME (patchelf)',
   builder: (y) =>

@@ -5,6 +5,10 @@ import type { SysextInspection } from '../read/inspect-sysext.js';
 /** `bakery inspect IMG [--files] [--json]`. */
 export const inspectSpec = defineCommand({
   command: 'inspect <image>',
+  examples: [
+    ['$0 inspect docker-27.3.1-x86-64.raw', 'name, version, extension-release fields and size'],
+    ['$0 inspect --files docker-27.3.1-x86-64.raw | head', 'the first files of the image'],
+  ],
   describe: 'show what a sysext image holds: format, metadata, units, Upholds=, files',
   builder: (y) =>
     y

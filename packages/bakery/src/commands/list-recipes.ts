@@ -50,6 +50,10 @@ export function describeRecipe(r: Recipe, full: boolean): RecipeListing {
 /** `bakery list-recipes [--json]`. */
 export const listRecipesSpec = defineCommand({
   command: 'list-recipes',
+  examples: [
+    ['$0 list-recipes', 'the recipes bakery can build'],
+    ['$0 list-recipes --json', 'as JSON'],
+  ],
   describe: 'list the built-in recipes (bakery create --recipe NAME --version V)',
   run: async (_args, ctx) => {
     const { builtinRecipes } = await import('../recipes/registry.js');

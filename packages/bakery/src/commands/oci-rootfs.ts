@@ -4,6 +4,12 @@ import type { OciRootfsResult } from '../oci/oci-rootfs.js';
 /** `bakery oci-rootfs IMAGE DIR`: a container image's root filesystem as a directory (skopeo + umoci). */
 export const ociRootfsSpec = defineCommand({
   command: 'oci-rootfs <image> <dir>',
+  examples: [
+    [
+      '$0 oci-rootfs docker.io/library/alpine:3.20 ./rootfs',
+      'unpack a container image as a root filesystem (for flix, flatwrap)',
+    ],
+  ],
   describe:
     'unpack a container image into a directory (for flix/flatwrap), without a daemon and without root',
   builder: (y) =>

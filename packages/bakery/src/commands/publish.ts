@@ -6,6 +6,13 @@ import type { PublishResult } from '../publish/publish.js';
 /** `bakery publish DIR DEST`: images, SHA256SUMS(.gpg) and transfer files to file://, s3://, gs://, azure://. */
 export const publishSpec = defineCommand({
   command: 'publish <dir> <dest>',
+  examples: [
+    [
+      '$0 publish images s3://my-bucket/extensions --sign-key release@example.com',
+      'upload the images with SHA256SUMS and its signature',
+    ],
+    ['$0 publish images file:///srv/extensions --dry-run', 'show what would be uploaded'],
+  ],
   describe:
     'upload images, SHA256SUMS (signed with --sign-key) and transfer files to a store, in the layout systemd-sysupdate reads',
   builder: (y) =>

@@ -4,6 +4,12 @@ import type { WriteTransferResult } from '../sysupdate/write-transfer.js';
 /** `bakery sysupdate NAME --base-url URL`: write the transfer file (and the noop one). */
 export const sysupdateSpec = defineCommand({
   command: 'sysupdate <name>',
+  examples: [
+    [
+      '$0 sysupdate docker --base-url https://extensions.flatcar.org/extensions',
+      'a docker.conf for systemd-sysupdate',
+    ],
+  ],
   describe: 'write the systemd-sysupdate transfer file for an extension (and noop.conf)',
   builder: (y) =>
     y

@@ -4,6 +4,13 @@ import type { ValidateResult } from '../read/validate-sysext.js';
 /** `bakery validate IMG (--against OS_RELEASE | --os ID [...])`: exit 0 mergeable, 1 not, 2 bad input. */
 export const validateSpec = defineCommand({
   command: 'validate <image>',
+  examples: [
+    [
+      '$0 validate docker-27.3.1-x86-64.raw --os flatcar --arch x86-64',
+      'would systemd-sysext merge it on Flatcar x86-64?',
+    ],
+    ['$0 validate docker.raw --against /etc/os-release', "check it against this host's os-release"],
+  ],
   describe: 'tell whether systemd-sysext would merge an image on a host, and if not, why (exit 0 yes, 1 no)',
   builder: (y) =>
     y

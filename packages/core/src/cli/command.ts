@@ -25,6 +25,16 @@ export interface CommandSpec<A extends GlobalArgs = GlobalArgs, R = unknown> {
   run: (args: ArgumentsCamelCase<A>, ctx: CommandContext) => Promise<R>;
   /** prints what `run` returned (never called when it returned undefined) */
   print?: (data: R, ctx: CommandContext) => void;
+  /** the `Examples:` of its --help: what a user of the original tool would type ($0 is the tool) */
+  examples: Examples;
+}
+
+/** `[command line, what it does]` pairs; `$0` stands for the tool's name. */
+export type Examples = readonly (readonly [string, string])[];
+
+/** Add an `Examples:` section to a command's (or a command group's) --help. */
+export function withExamples<T>(y: Argv<T>, examples: Examples): Argv<T> {
+  return examples.reduce((acc, [cmd, what]) => acc.example(cmd, what), y);
 }
 
 /**
@@ -49,8 +59,18 @@ export interface CliSpec {
   description: string;
   /** registers the binary's commands; use `bind()` on `defineCommand()` / `notBuiltYet()` specs */
   commands: (y: Argv<GlobalArgs>, bind: CommandBinder) => Argv<GlobalArgs>;
+  /** the `Examples:` of the tool's own --help */
+  examples: Examples;
+  /** more of what `version` and `--version` say: words after `NAME VERSION`, fields of `version --json` */
+  versionInfo?: () => VersionExtra;
   /** true when the binary has no subcommands and the default command does the work */
   noSubcommandRequired?: boolean;
+}
+
+/** What a tool adds to `NAME VERSION` (kolet: `build ID`) and to `version --json`. */
+export interface VersionExtra {
+  suffix?: string;
+  details?: Record<string, unknown>;
 }
 
 /** A command that is part of the CLI's surface but not built yet: says so and exits 2. */
@@ -63,6 +83,7 @@ export function notBuiltYet(
     command,
     describe: `${describe} (not built yet)`,
     builder: (y) => y.strict(false),
+    examples: [],
     run: () => Promise.reject(new NotImplementedError(command.split(' ')[0] ?? command, issue)),
   };
 }

@@ -15,6 +15,7 @@ function capture(): { stream: PassThrough; text: () => string } {
 
 const spec: CliSpec = {
   name: 'demo',
+  examples: [['$0 greet world', 'say hello']],
   version: '1.2.3',
   description: 'a demo tool',
   commands: (y, bind) =>
@@ -22,6 +23,7 @@ const spec: CliSpec = {
       .command(
         bind({
           command: 'greet <who>',
+          examples: [],
           describe: 'say hello',
           builder: (b) => b.positional('who', { type: 'string', demandOption: true }),
           run: (args) => Promise.resolve({ greeting: `hello ${args.who}` }),
@@ -31,6 +33,7 @@ const spec: CliSpec = {
       .command(
         bind({
           command: 'bad',
+          examples: [],
           describe: 'fails with bad input',
           run: () =>
             Promise.reject(
@@ -41,6 +44,7 @@ const spec: CliSpec = {
       .command(
         bind({
           command: 'missing',
+          examples: [],
           describe: 'fails with a missing prerequisite',
           run: () => Promise.reject(new PrerequisiteError({ code: 'NO_TOOL', message: 'no tool' })),
         }),
@@ -48,6 +52,7 @@ const spec: CliSpec = {
       .command(
         bind({
           command: 'secret',
+          examples: [],
           describe: 'fails with a secret in the message',
           run: () => {
             registerSecret('hunter2-very-secret');
@@ -58,6 +63,7 @@ const spec: CliSpec = {
       .command(
         bind({
           command: 'cleanup',
+          examples: [],
           describe: 'registers a cleanup',
           run: (_args, ctx) => {
             onCleanup(() => {
@@ -71,6 +77,7 @@ const spec: CliSpec = {
       .command(
         bind({
           command: 'pick [globs..]',
+          examples: [],
           describe: 'a repeatable flag beside positionals',
           builder: (b) =>
             b
@@ -82,6 +89,7 @@ const spec: CliSpec = {
       .command(
         bind({
           command: 'stream',
+          examples: [],
           describe: 'writes lines until stopped',
           run: async (_args, ctx) => {
             while (!ctx.signal.aborted) {
@@ -124,7 +132,12 @@ describe('runMain', () => {
   });
 
   it('answers --version and --help with exit 0', async () => {
-    expect((await call(['--version'])).stdout.trim()).toBe('1.2.3');
+    expect((await call(['--version'])).stdout.trim()).toBe('demo 1.2.3');
+    expect((await call(['version'])).stdout).toBe('demo 1.2.3\n');
+    expect(JSON.parse((await call(['version', '--json'])).stdout)).toEqual({
+      name: 'demo',
+      version: '1.2.3',
+    });
     const help = await call(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('greet <who>');

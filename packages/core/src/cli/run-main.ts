@@ -1,14 +1,22 @@
-import Yargs, { type ArgumentsCamelCase, type CommandModule } from 'yargs';
+import Yargs, { type ArgumentsCamelCase, type Argv, type CommandModule } from 'yargs';
 import { ExitCode } from '../errors/exit-codes.js';
 import { MantleError, toMantleError } from '../errors/mantle-error.js';
 import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../log/logger.js';
+import { painterFor } from '../log/colour.js';
 import { redactText } from '../log/redact.js';
 import { runCleanups } from './cleanup.js';
 import { isReaderGone, outputError, unwatchOutput, watchOutput, writeTo } from './closed-output.js';
-import type { CliSpec, CommandBinder, CommandSpec, GlobalArgs } from './command.js';
+import {
+  withExamples,
+  type CliSpec,
+  type CommandBinder,
+  type CommandSpec,
+  type GlobalArgs,
+} from './command.js';
 import { writeJson, writeOut, type CommandContext } from './context.js';
 import { joinNegativeValues, usageFailure, type UsageLike } from './usage-failure.js';
 import { errorMessage } from '../errors/message.js';
+import { versionCommand, versionLine } from './version.js';
 
 /** Injected process state; defaults to the real process. */
 export interface MainIO {
@@ -30,15 +38,23 @@ function levelFrom(args: Partial<ArgumentsCamelCase<GlobalArgs>>): LogLevel {
 /** Print an error the way every mantle binary does: message, hint, and a code. */
 export function reportError(
   err: MantleError,
-  ctx: { stderr: NodeJS.WritableStream; json: boolean; stdout: NodeJS.WritableStream; logger?: Logger },
+  ctx: {
+    stderr: NodeJS.WritableStream;
+    json: boolean;
+    stdout: NodeJS.WritableStream;
+    logger?: Logger;
+    /** decides colour (FORCE_COLOR, NO_COLOR); default process.env */
+    env?: NodeJS.ProcessEnv;
+  },
 ): void {
   if (ctx.json) {
     // Errors in --json mode stay machine-readable but still go to stderr, keeping stdout data-only.
     writeTo(ctx.stderr, redactText(JSON.stringify(err.toJSON())) + '\n');
     return;
   }
-  writeTo(ctx.stderr, `error: ${redactText(err.message)}\n`);
-  if (err.hint) writeTo(ctx.stderr, `hint: ${redactText(err.hint)}\n`);
+  const colour = painterFor(ctx.stderr, ctx.env ?? process.env);
+  writeTo(ctx.stderr, `${colour('red', 'error:')} ${redactText(err.message)}\n`);
+  if (err.hint) writeTo(ctx.stderr, `${colour('yellow', 'hint:')} ${redactText(err.hint)}\n`);
   let cause: unknown = err.cause;
   let depth = 0;
   while (cause instanceof Error && depth < 3 && ctx.logger && ctx.logger.level !== 'info') {
@@ -81,7 +97,7 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
   ): CommandModule<GlobalArgs, A> => ({
     command: cmd.command,
     describe: cmd.describe,
-    ...(cmd.builder ? { builder: cmd.builder } : {}),
+    builder: (y) => withExamples(cmd.builder ? cmd.builder(y) : (y as Argv<A>), cmd.examples),
     handler: async (args: ArgumentsCamelCase<A>) => {
       json = Boolean(args.json);
       logger.level = levelFrom(args);
@@ -118,7 +134,7 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
     .parserConfiguration({ 'greedy-arrays': false })
     .scriptName(spec.name)
     .usage(`$0 — ${spec.description}\n\nUsage: $0 <command> [options]`)
-    .version(spec.version)
+    .version(versionLine(spec))
     .option('json', { type: 'boolean', default: false, describe: 'print data as JSON on stdout' })
     .option('log-level', {
       choices: LOG_LEVELS,
@@ -139,8 +155,9 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
       if (err) throw err;
       throw usageFailure(spec.name, msg, usage as unknown as UsageLike);
     });
-  y = spec.commands(y, bind);
-  if (!spec.noSubcommandRequired) y = y.demandCommand(1, `${spec.name}: a command is required`);
+  y = withExamples(spec.commands(y, bind), spec.examples);
+  if (!spec.noSubcommandRequired)
+    y = y.command(bind(versionCommand(spec))).demandCommand(1, `${spec.name}: a command is required`);
 
   try {
     // The parse callback hands us help/version text instead of letting yargs print it with
@@ -161,7 +178,7 @@ export async function runMain(spec: CliSpec, io: MainIO = {}): Promise<number> {
       stderr.write(`interrupted${merr.code === 'INTERRUPTED' ? '' : `: ${redactText(merr.message)}`}\n`);
     } else {
       exitCode = merr.exitCode;
-      reportError(merr, { stderr, stdout, json, logger });
+      reportError(merr, { stderr, stdout, json, logger, env });
       if (merr.code === 'UNEXPECTED' && merr.cause instanceof Error && merr.cause.stack)
         logger.debug(merr.cause.stack);
     }

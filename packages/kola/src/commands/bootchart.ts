@@ -4,6 +4,12 @@ import { platformFlags, platformOptions } from './platform-flags.js';
 /** `kola bootchart`: boot a machine and save systemd-analyze's plot and blame. */
 export const bootchartSpec = defineCommand({
   command: 'bootchart',
+  examples: [
+    [
+      '$0 bootchart -p qemu --qemu-image flatcar_production_qemu_image.img > bootchart.svg',
+      'boot a machine and draw its boot as SVG',
+    ],
+  ],
   describe: 'boot a machine and save systemd-analyze plot (bootchart.svg) and blame (blame.txt)',
   builder: (y) => platformFlags(y),
   run: async (a, ctx) => {

@@ -4,6 +4,12 @@ import { printCheckConsole } from '../run/check-console-command.js';
 /** `kola check-console FILE...`: known bad lines in saved console logs (exit 1 when any). */
 export const checkConsoleSpec = defineCommand({
   command: 'check-console <files..>',
+  examples: [
+    [
+      '$0 check-console _kola_temp/qemu-latest/*/console.txt',
+      'look for kernel panics, oopses and failed units in console logs',
+    ],
+  ],
   describe: 'check saved console logs for known bad lines (exit 1 when any)',
   builder: (y) =>
     y

@@ -5,6 +5,16 @@ import { platformFlags, platformOptions } from './platform-flags.js';
 /** `kola check SPEC`: boot one machine and run a goss spec on it with kolet. */
 export const checkSpec = defineCommand({
   command: 'check <spec>',
+  examples: [
+    [
+      '$0 check goss.yaml -p qemu --qemu-image flatcar_production_qemu_image.img',
+      'boot a machine and run goss checks on it',
+    ],
+    [
+      '$0 check goss.yaml -p qemu --qemu-image flatcar_production_qemu_image.img -u config.bu -f junit',
+      'the same with a Butane config, JUnit report',
+    ],
+  ],
   describe:
     'boot one machine of an image and run a goss spec on it with kolet (--vars, -e NAME=VALUE; the report is kept in the output dir)',
   builder: (y) =>

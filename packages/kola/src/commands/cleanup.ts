@@ -4,6 +4,10 @@ import type { CleanupResultData } from '../run/cleanup-command.js';
 /** `kola cleanup [RUN]`: delete what a (killed) cloud run left, from its state file. */
 export const cleanupSpec = defineCommand({
   command: 'cleanup [run]',
+  examples: [
+    ['$0 cleanup --list', 'list machines and temp dirs that runs left behind'],
+    ['$0 cleanup', 'stop and remove what interrupted runs left behind'],
+  ],
   describe:
     'delete the cloud resources a kola run created (RUN: its id or state file; default: every unfinished run whose kola is gone)',
   builder: (y) =>

@@ -4,6 +4,10 @@ import { printList } from '../run/list-print.js';
 /** `kola list`: the registered tests (built-in, --tests-dir, --exttest); a table, or --json. */
 export const listSpec = defineCommand({
   command: 'list',
+  examples: [
+    ['$0 list', 'every registered test, its platforms and distros'],
+    ["$0 list --filter 'cl.*' --json", 'the cl.* tests as JSON'],
+  ],
   describe: 'list registered tests (built-in and --tests-dir)',
   builder: (y) =>
     y

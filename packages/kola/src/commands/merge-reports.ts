@@ -4,6 +4,12 @@ import type { MergeResult } from '../output/merge-reports.js';
 /** `kola merge-reports DIR... --out DIR`: the shards of a split run (--shard i/n) as one report. */
 export const mergeReportsSpec = defineCommand({
   command: 'merge-reports <dirs..>',
+  examples: [
+    [
+      '$0 merge-reports shard-1 shard-2 shard-3 -o merged',
+      'one report.json, junit.xml and TAP file from the shards of a run',
+    ],
+  ],
   describe: 'merge the outputs of sharded runs into one report.json, junit.xml and test.tap',
   builder: (y) =>
     y

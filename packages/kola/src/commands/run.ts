@@ -7,6 +7,21 @@ import { platformFlags, platformOptions } from './platform-flags.js';
 /** `kola run [GLOB...]`: boot machines and run the selected tests; prints report.json with --json. */
 export const runSpec = defineCommand({
   command: 'run [glob..]',
+  examples: [
+    [
+      "$0 run -p qemu --qemu-image flatcar_production_qemu_image.img 'cl.*'",
+      'run every cl.* test on local qemu machines',
+    ],
+    [
+      '$0 run --board amd64-usr --key ~/.ssh/id_rsa.pub -k -b cl -p qemu --qemu-image flatcar_production_qemu_image.img cl.basic',
+      "one test, with your SSH key authorized (as in mantle's README)",
+    ],
+    [
+      '$0 run -p qemu --qemu-image flatcar_production_qemu_image.img --shard 1/4 --output-dir _kola_temp',
+      'the first of four CI shards, reports in _kola_temp/',
+    ],
+    ["$0 run -p aws --aws-ami ami-0123456789abcdef0 --aws-region us-east-1 'cl.*'", 'run on EC2 machines'],
+  ],
   describe: 'run tests whose names match the globs (default: all)',
   builder: (y) =>
     platformFlags(y)

@@ -4,6 +4,17 @@ import { platformFlags, platformOptions } from './platform-flags.js';
 /** `kola spawn`: boot machines and say how to reach them; Ctrl-C (or --stop) destroys them. */
 export const spawnSpec = defineCommand({
   command: 'spawn',
+  examples: [
+    [
+      '$0 spawn -p qemu --qemu-image flatcar_production_qemu_image.img --shell',
+      'boot one machine and open a shell on it',
+    ],
+    [
+      '$0 spawn -p qemu --qemu-image flatcar_production_qemu_image.img -c 3 -u config.bu --detach',
+      'boot three machines from a Butane config and leave them running',
+    ],
+    ['$0 spawn --stop', 'stop the machines a --detach spawn left running'],
+  ],
   describe: 'boot machines and print how to reach them (Ctrl-C destroys them)',
   builder: (y) =>
     platformFlags(y)

@@ -1,3 +1,4 @@
+import type { ColourStyle } from '@mantle/core/log';
 import { formatSeconds } from '../registry/duration.js';
 import type { TestResult, TestTiming } from '../harness/test-node.js';
 
@@ -38,4 +39,14 @@ export function formatTiming(t: TestTiming): string {
 /** The last line of a run: `PASS, output in DIR` or `FAIL, output in DIR`. */
 export function formatFinalLine(result: 'PASS' | 'FAIL', outputDir: string): string {
   return `${result}, output in ${outputDir}`;
+}
+
+const RESULT_STYLE: Record<string, ColourStyle> = { PASS: 'green', FAIL: 'red', SKIP: 'yellow' };
+
+/** A console line with its result word (`--- PASS:`, the final `FAIL,`) painted; others as they are. */
+export function paintResultLine(line: string, paint: (style: ColourStyle, text: string) => string): string {
+  const m = /^(\s*--- |)(PASS|FAIL|SKIP)([:,])/.exec(line);
+  if (!m || (m[1] === '' && m[3] !== ',')) return line;
+  const [whole, lead = '', word = '', sep = ''] = m;
+  return `${lead}${paint(RESULT_STYLE[word] ?? 'red', word)}${sep}${line.slice(whole.length)}`;
 }

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ExitCode, PrerequisiteError, UsageError } from '@mantle/core/errors';
-import { redact } from '@mantle/core/log';
+import { painterFor, redact } from '@mantle/core/log';
 import { onCleanup, type CommandContext } from '@mantle/core/cli';
 import { checkOutputFile } from '@mantle/core/fs';
 import { loadExtTests } from '../exttest/discover.js';
@@ -10,6 +10,7 @@ import { KoletAgent } from '../kolet/agent.js';
 import { checksBaseDir, resolveCheckSpec, type ResolvedCheckSpec } from '../kolet/check-spec.js';
 import { autoParallel } from '../harness/parallel.js';
 import { writeFileAtomic } from '@mantle/core/fs';
+import { paintResultLine } from '../output/console-reporter.js';
 import { formatJUnit } from '../output/junit.js';
 import { createOutputDir, planOutputDir, type PreparedOutputDir } from '../output/output-dir.js';
 import { buildReport, type MantleReport } from '../output/report-json.js';
@@ -149,7 +150,9 @@ export async function runCommand(
 
   // With --json, stdout carries only the final report; the progress lines go to stderr.
   const stream = ctx.json ? ctx.stderr : ctx.stdout;
-  const write = (line: string): void => void stream.write(line + '\n');
+  // PASS/FAIL in colour only on a terminal (FORCE_COLOR / NO_COLOR decide otherwise).
+  const colour = painterFor(stream, ctx.env);
+  const write = (line: string): void => void stream.write(paintResultLine(line, colour) + '\n');
 
   let flight: Flight | undefined;
   let result: HarnessResult;

@@ -1,4 +1,5 @@
 import type { CommandContext } from '@mantle/core/cli';
+import { paint } from '@mantle/core/log';
 import type { PackageManager } from '../checks/context.js';
 import { formatReport, summaryLine, type CheckFormat } from '../checks/format/format-report.js';
 import { loadCheckSpec } from '../checks/load-spec.js';
@@ -74,7 +75,7 @@ export async function checkSpecCommand(
         return;
       }
       ctx.stdout.write(formatReport(r, opts.format, formatOpts).text);
-      ctx.stdout.write(`${formatOpts.color ? `\x1b[31m${retrying}\x1b[0m` : retrying}\n\n\n`);
+      ctx.stdout.write(`${paint('red', retrying, formatOpts.color)}\n\n\n`);
       ctx.stdout.write(`Attempt #${attempt}:\n`);
     },
   });

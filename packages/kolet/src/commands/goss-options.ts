@@ -4,6 +4,7 @@
 // so a goss command line runs unchanged with kolet in goss's place.
 import type { Argv } from 'yargs';
 import { UsageError } from '@mantle/core/errors';
+import { colourEnabled } from '@mantle/core/log';
 import { PACKAGE_MANAGERS, type PackageManager } from '../checks/context.js';
 import { MAX_DURATION_MS, parseDurationMs } from '../checks/duration.js';
 import { CHECK_FORMATS, FORMAT_OPTIONS, type CheckFormat } from '../checks/format/format-report.js';
@@ -180,7 +181,5 @@ export function useColor(
   if (color !== undefined) return color;
   if (env.GOSS_COLOR !== undefined && env.GOSS_COLOR !== '')
     return env.GOSS_COLOR !== 'false' && env.GOSS_COLOR !== '0';
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0') return true;
-  return (stdout as { isTTY?: boolean }).isTTY === true && env.TERM !== 'dumb';
+  return colourEnabled(stdout, env);
 }

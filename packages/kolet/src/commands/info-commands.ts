@@ -2,33 +2,17 @@ import type { CommandContext } from '@mantle/core/cli';
 import { loadNativeModule } from '../native/load-module.js';
 import type { NativeListing, NativeRegistry } from '../native/registry.js';
 import { isSea } from '../sea.js';
-import { koletBuildId, koletVersion } from '../version.js';
-import { koletVersionLine } from '../remote/executable.js';
+import { koletBuildId } from '../version.js';
 
-export interface VersionInfo {
-  version: string;
-  buildId: string;
-  node: string;
-  sea: boolean;
-  platform: string;
-  arch: string;
-}
-
-/** `kolet version`: what this kolet is (`kolet list` says which functions it has). */
-export function versionCommand(): VersionInfo {
+/** What `kolet version --json` says besides name and version (`kolet list` says which functions it has). */
+export function koletVersionDetails() {
   return {
-    version: koletVersion,
     buildId: koletBuildId(),
     node: process.version,
     sea: isSea(),
     platform: process.platform,
     arch: process.arch,
   };
-}
-
-/** `kolet version` as text: one line, the one kola compares to skip re-uploads. */
-export function printVersion(v: VersionInfo, ctx: CommandContext): void {
-  ctx.stdout.write(`${koletVersionLine(v.version, v.buildId)}\n`);
 }
 
 /** `kolet list`: the tests and native functions kolet can run (bundled plus --module ones). */

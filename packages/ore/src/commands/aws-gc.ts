@@ -7,6 +7,7 @@ import { olderThanOption } from './older-than.js';
 /** `ore aws gc --older-than 5h` */
 export const awsGcCommand = defineCommand({
   command: 'gc',
+  examples: [['$0 aws gc --older-than 24h', 'delete test AMIs, snapshots and instances older than a day']],
   describe:
     'delete AMIs, snapshots, instances, security groups and key pairs tagged CreatedBy=mantle that are older than --older-than (or past their ExpiresAt tag)',
   builder: (y) => awsCommonOptions(olderThanOption(y)),
@@ -55,6 +56,7 @@ export const awsGcCommand = defineCommand({
 /** `ore aws list-regions` */
 export const awsListRegionsCommand = defineCommand({
   command: 'list-regions',
+  examples: [['$0 aws list-regions', 'the regions this account can use']],
   describe: 'list the regions of the account (DescribeRegions)',
   builder: (y) => awsCommonOptions(y),
   run: async (args, ctx) => {

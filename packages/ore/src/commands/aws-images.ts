@@ -6,6 +6,10 @@ import { awsCommonOptions, openAws } from './aws-common.js';
 /** `ore aws list-images [--name N] [--all]` */
 export const awsListImagesCommand = defineCommand({
   command: 'list-images',
+  examples: [
+    ['$0 aws list-images --region us-east-1', 'your AMIs in a region'],
+    ['$0 aws list-images --name flatcar-stable-4081.2.0 --json', 'one, as JSON'],
+  ],
   describe: 'list our AMIs (tagged CreatedBy=mantle; --all: every one we own)',
   builder: (y) =>
     awsCommonOptions(
@@ -36,6 +40,10 @@ export const awsListImagesCommand = defineCommand({
 /** `ore aws delete --image ID | --ami-name NAME`: the image and its snapshot. */
 export const awsDeleteCommand = defineCommand({
   command: 'delete',
+  examples: [
+    ['$0 aws delete --image ami-0123456789abcdef0', 'deregister an AMI and delete its snapshot'],
+    ['$0 aws delete --ami-name flatcar-alpha-4152.0.0 --dry-run', 'show the calls without making them'],
+  ],
   describe: 'deregister an AMI and delete its snapshot (nothing found is not an error)',
   builder: (y) =>
     awsCommonOptions(
@@ -75,6 +83,12 @@ export const awsDeleteCommand = defineCommand({
 /** `ore aws copy-image --image ID REGION...` */
 export const awsCopyImageCommand = defineCommand({
   command: 'copy-image <regions..>',
+  examples: [
+    [
+      '$0 aws copy-image --image ami-0123456789abcdef0 us-west-1 eu-west-1',
+      'copy an AMI to two more regions',
+    ],
+  ],
   describe: 'copy an AMI to regions (skipping those that have it), with its tags and launch permissions',
   builder: (y) =>
     awsCommonOptions(

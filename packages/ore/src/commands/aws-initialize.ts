@@ -5,6 +5,7 @@ import { awsCommonOptions, checkRegionKnown, openAws } from './aws-common.js';
 /** `ore aws initialize [--bucket s3://NAME]`: the bucket uploads go through and the vmimport role. */
 export const awsInitializeCommand = defineCommand({
   command: 'initialize',
+  examples: [['$0 aws initialize --region us-west-2', 'create the S3 bucket and vmimport role uploads need']],
   describe: 'create the S3 bucket for --import uploads and the vmimport role ImportSnapshot needs',
   builder: (y) =>
     awsCommonOptions(

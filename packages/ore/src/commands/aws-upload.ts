@@ -10,6 +10,16 @@ import { awsCommonOptions, checkRegionKnown, openAws } from './aws-common.js';
 /** `ore aws upload --file F [--name N] [--ami-name A] [--import --bucket s3://b/p]` */
 export const awsUploadCommand = defineCommand({
   command: 'upload',
+  examples: [
+    [
+      '$0 aws upload --file flatcar_production_ami_image.bin --name flatcar-stable-4081.2.0 --ami-name flatcar-stable-4081.2.0',
+      'upload a snapshot and register an AMI',
+    ],
+    [
+      '$0 aws upload --file flatcar.vmdk --object-format vmdk --public --region eu-central-1',
+      'import a VMDK and make the AMI public',
+    ],
+  ],
   describe: 'upload a disk image as an AMI (EBS direct by default; --import: S3 + ImportSnapshot)',
   builder: (y) =>
     awsCommonOptions(

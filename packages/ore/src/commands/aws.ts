@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import type { CommandBinder, GlobalArgs } from '@mantle/core/cli';
+import { withExamples, type CommandBinder, type GlobalArgs } from '@mantle/core/cli';
 import { awsGcCommand, awsListRegionsCommand } from './aws-gc.js';
 import { awsCopyImageCommand, awsDeleteCommand, awsListImagesCommand } from './aws-images.js';
 import { awsInitializeCommand } from './aws-initialize.js';
@@ -11,7 +11,13 @@ export function awsCommands(bind: CommandBinder): CommandModule<GlobalArgs, Glob
     command: 'aws',
     describe: 'Amazon EC2: upload AMIs, copy, list, delete, garbage-collect',
     builder: (y) =>
-      y
+      withExamples(y, [
+        [
+          '$0 aws upload --file flatcar_production_ami_image.bin --ami-name flatcar-stable-4081.2.0',
+          'upload and register an AMI',
+        ],
+        ['$0 aws list-images --json', 'your AMIs, as JSON'],
+      ])
         .command(bind(awsInitializeCommand))
         .command(bind(awsUploadCommand))
         .command(bind(awsCopyImageCommand))

@@ -6,6 +6,16 @@ import type { AzureUploadBlobResult } from '../azure/upload-blob.js';
 /** `ore azure upload-blob --file F --storage-account A [--container vhds] [--blob-name N]` */
 export const azureUploadBlobCommand = defineCommand({
   command: 'upload-blob',
+  examples: [
+    [
+      '$0 azure upload-blob --file flatcar_production_azure_image.vhd --storage-account myaccount --container vhds',
+      'upload a fixed VHD as a page blob',
+    ],
+    [
+      '$0 azure upload-blob --file flatcar.vhd --storage-account myaccount --container vhds --resume',
+      'continue an upload that was interrupted',
+    ],
+  ],
   describe:
     'upload a fixed VHD (or a disk image, converted first) as a page blob: non-zero pages only, resumable',
   builder: (y) =>

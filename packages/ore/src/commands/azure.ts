@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import type { CommandBinder, GlobalArgs } from '@mantle/core/cli';
+import { withExamples, type CommandBinder, type GlobalArgs } from '@mantle/core/cli';
 import { azureUploadBlobCommand } from './azure-upload-blob.js';
 
 /** The `ore azure` command group. */
@@ -8,7 +8,14 @@ export function azureCommands(bind: CommandBinder): CommandModule<GlobalArgs, Gl
     command: 'azure',
     describe: 'Azure: upload VHDs as page blobs',
     builder: (y) =>
-      y.command(bind(azureUploadBlobCommand)).demandCommand(1, 'ore azure: a subcommand is required'),
+      withExamples(y, [
+        [
+          '$0 azure upload-blob --file flatcar_production_azure_image.vhd --storage-account myaccount --container vhds',
+          'upload a VHD as a page blob',
+        ],
+      ])
+        .command(bind(azureUploadBlobCommand))
+        .demandCommand(1, 'ore azure: a subcommand is required'),
     handler: () => {},
   };
 }

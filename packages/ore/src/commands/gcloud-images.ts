@@ -7,6 +7,12 @@ import { olderThanOption } from './older-than.js';
 /** `ore gcloud list-images [--prefix P] [--family F] [--all]` */
 export const gcloudListImagesCommand = defineCommand({
   command: 'list-images',
+  examples: [
+    [
+      '$0 gcloud list-images --project my-project --prefix flatcar-',
+      'the images whose names start with flatcar-',
+    ],
+  ],
   describe: 'list our images (label created-by=mantle; --all: every one of the project)',
   builder: (y) =>
     gceCommonOptions(
@@ -38,6 +44,7 @@ export const gcloudListImagesCommand = defineCommand({
 /** `ore gcloud delete-images NAME...` */
 export const gcloudDeleteImagesCommand = defineCommand({
   command: 'delete-images <names..>',
+  examples: [['$0 gcloud delete-images flatcar-alpha-4152-0-0 flatcar-alpha-4153-0-0', 'delete two images']],
   describe: 'delete images by name (missing ones are reported, not an error)',
   builder: (y) =>
     gceCommonOptions(y.positional('names', { type: 'string', array: true, demandOption: true })),
@@ -65,6 +72,12 @@ export const gcloudDeleteImagesCommand = defineCommand({
 /** `ore gcloud deprecate --image N --state DEPRECATED [--replacement M]` */
 export const gcloudDeprecateCommand = defineCommand({
   command: 'deprecate',
+  examples: [
+    [
+      '$0 gcloud deprecate --image flatcar-stable-4081-2-0 --state DEPRECATED --replacement flatcar-stable-4081-3-0',
+      'point users at the newer image',
+    ],
+  ],
   describe: 'set the deprecation state of an image',
   builder: (y) =>
     gceCommonOptions(
@@ -100,6 +113,12 @@ export const gcloudDeprecateCommand = defineCommand({
 /** `ore gcloud gc --older-than 5h` */
 export const gcloudGcCommand = defineCommand({
   command: 'gc',
+  examples: [
+    [
+      '$0 gcloud gc --older-than 24h --project my-project',
+      'delete test images and instances older than a day',
+    ],
+  ],
   describe: 'delete images and instances labelled created-by=mantle that are older than --older-than',
   builder: (y) => gceCommonOptions(olderThanOption(y)),
   run: async (args, ctx) => {

@@ -9,6 +9,12 @@ import { gceCommonOptions, openGce, openGcsBucket } from './gcloud-common.js';
 /** `ore gcloud upload --bucket gs://b/p --file F [--name N] [--family F] [--license L]...` */
 export const gcloudUploadCommand = defineCommand({
   command: 'upload',
+  examples: [
+    [
+      '$0 gcloud upload --bucket gs://my-bucket/images --file flatcar_production_gce.tar.gz --name flatcar-stable-4081-2-0',
+      'upload a GCE tarball and create the image',
+    ],
+  ],
   describe: 'upload a GCE image tarball (or a disk image, converted first) to GCS and create an image of it',
   builder: (y) =>
     gceCommonOptions(
@@ -77,6 +83,12 @@ export const gcloudUploadCommand = defineCommand({
 /** `ore gcloud create-image --source gs://b/o.tar.gz --name N` */
 export const gcloudCreateImageCommand = defineCommand({
   command: 'create-image',
+  examples: [
+    [
+      '$0 gcloud create-image --source gs://my-bucket/images/flatcar_production_gce.tar.gz --name flatcar-stable-4081-2-0 --family flatcar-stable',
+      'an image from a tarball already uploaded',
+    ],
+  ],
   describe: 'create an image from a tarball already in GCS (idempotent; --force replaces)',
   builder: (y) =>
     gceCommonOptions(

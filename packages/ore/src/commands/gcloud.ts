@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import type { CommandBinder, GlobalArgs } from '@mantle/core/cli';
+import { withExamples, type CommandBinder, type GlobalArgs } from '@mantle/core/cli';
 import {
   gcloudDeleteImagesCommand,
   gcloudDeprecateCommand,
@@ -15,7 +15,13 @@ export function gcloudCommands(bind: CommandBinder): CommandModule<GlobalArgs, G
     aliases: ['gce'],
     describe: 'Google Compute Engine: upload images, create, list, delete, deprecate, garbage-collect',
     builder: (y) =>
-      y
+      withExamples(y, [
+        [
+          '$0 gcloud upload --bucket gs://my-bucket/images --file flatcar_production_gce.tar.gz',
+          'upload a GCE image',
+        ],
+        ['$0 gcloud list-images --project my-project', "the project's images"],
+      ])
         .command(bind(gcloudUploadCommand))
         .command(bind(gcloudCreateImageCommand))
         .command(bind(gcloudListImagesCommand))

@@ -5,6 +5,10 @@ import type { ConvertImageResult } from '../convert/convert-image.js';
 /** `ore image convert IN --format raw|qcow2|vmdk|vhd|vhdx|gce [--out F]` */
 export const imageConvertCommand = defineCommand({
   command: 'convert <input>',
+  examples: [
+    ['$0 image convert flatcar_production_qemu_image.img -f qcow2 -o flatcar.qcow2', 'raw to qcow2'],
+    ['$0 image convert flatcar_production_image.bin.bz2 -f vhd', 'a compressed image to a fixed VHD (Azure)'],
+  ],
   describe: 'convert a disk image (optionally compressed) to raw, qcow2, vmdk, vhd, vhdx or a GCE tarball',
   builder: (y) =>
     y

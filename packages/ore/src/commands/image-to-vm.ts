@@ -5,6 +5,16 @@ import type { ToVmResult } from '../vm/to-vm.js';
 /** `ore image to-vm IMAGE --platform P` */
 export const imageToVmCommand = defineCommand({
   command: 'to-vm <image>',
+  examples: [
+    [
+      '$0 image to-vm flatcar_production_image.bin -p qemu --out-dir out',
+      'what image_to_vm.sh --format=qemu does',
+    ],
+    [
+      '$0 image to-vm flatcar_production_image.bin -p ami_vmdk -p gce --out-dir out',
+      'images for EC2 and GCE',
+    ],
+  ],
   describe: "make a platform's image from a production image (what the SDK's image_to_vm.sh does)",
   builder: (y) =>
     y

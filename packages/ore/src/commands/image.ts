@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { defineCommand, writeOut, type CommandBinder, type GlobalArgs } from '@mantle/core/cli';
+import { defineCommand, withExamples, writeOut, type CommandBinder, type GlobalArgs } from '@mantle/core/cli';
 import {
   formatImageCreateLayout,
   imageCreateLayout,
@@ -12,6 +12,10 @@ import { imageToVmCommand } from './image-to-vm.js';
 /** `ore image info FILE` */
 export const imageInfoCommand = defineCommand({
   command: 'info <file>',
+  examples: [
+    ['$0 image info flatcar_production_qemu_image.img', 'format, size, partitions and USR A/B state'],
+    ['$0 image info flatcar_production_qemu_image.img.bz2 --json', 'of a compressed image, as JSON'],
+  ],
   describe: 'show format, compression, virtual size, GPT (as sfdisk -d) and USR A/B state of an image',
   builder: (y) =>
     y.positional('file', {
@@ -26,6 +30,13 @@ export const imageInfoCommand = defineCommand({
 /** `ore image create-layout --layout flatcar|vm|FILE.json OUT [--size 8G]` */
 export const imageCreateLayoutCommand = defineCommand({
   command: 'create-layout <out>',
+  examples: [
+    ['$0 image create-layout disk.img', 'an empty disk with the Flatcar partition layout'],
+    [
+      '$0 image create-layout --layout disk_layout.json --layout-name vm --size 8G disk.img',
+      "the SDK's disk_layout.json, its vm layout",
+    ],
+  ],
   describe: 'create a sparse raw image with a disk layout (Flatcar base/vm or a disk_layout.json)',
   builder: (y) =>
     y
@@ -57,7 +68,10 @@ export function imageCommands(bind: CommandBinder): CommandModule<GlobalArgs, Gl
     command: 'image',
     describe: 'inspect, create and convert disk images',
     builder: (y) =>
-      y
+      withExamples(y, [
+        ['$0 image info flatcar_production_qemu_image.img', 'inspect an image'],
+        ['$0 image to-vm flatcar_production_image.bin -p qemu --out-dir out', 'what image_to_vm.sh does'],
+      ])
         .command(bind(imageInfoCommand))
         .command(bind(imageCreateLayoutCommand))
         .command(bind(imageConvertCommand))

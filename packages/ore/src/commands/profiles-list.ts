@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import {
   defineCommand,
+  withExamples,
   writeOut,
   type CommandBinder,
   type CommandContext,
@@ -23,6 +24,10 @@ export interface ProfilesListData {
 /** `ore profiles list`: every platform's credential profiles, where they come from, and whether they work. */
 export const profilesListCommand = defineCommand({
   command: 'list',
+  examples: [
+    ['$0 profiles list', 'the credential profiles found, per platform'],
+    ['$0 profiles list -p aws --json', 'the AWS ones, as JSON'],
+  ],
   describe: 'list credential profiles: where each is read from and whether it is usable (secrets masked)',
   builder: (y) =>
     addProfileOptions(
@@ -95,7 +100,9 @@ export function profilesCommand(bind: CommandBinder): CommandModule<GlobalArgs, 
     command: 'profiles',
     describe: 'credential profiles of the clouds ore talks to',
     builder: (y) =>
-      y.command(bind(profilesListCommand)).demandCommand(1, 'ore profiles: a subcommand is required (list)'),
+      withExamples(y, [['$0 profiles list', 'the credential profiles found, per platform']])
+        .command(bind(profilesListCommand))
+        .demandCommand(1, 'ore profiles: a subcommand is required (list)'),
     handler: () => {},
   };
 }

@@ -5,6 +5,12 @@ import { storeFor, storeOptions } from './store-options.js';
 /** `pilot bwrap register --rootfs DIR|--image IMAGE --app PATH` */
 export const bwrapRegisterSpec = defineCommand({
   command: 'register',
+  examples: [
+    [
+      '$0 bwrap register --rootfs ./rootfs --name alpine --app /usr/bin/apk-shell --target /bin/sh',
+      'a command that runs in an unpacked root filesystem',
+    ],
+  ],
   describe: 'register an app that runs unprivileged in a bubblewrap sandbox over a root filesystem',
   builder: (y) =>
     storeOptions(y)

@@ -1,4 +1,4 @@
-import type { CommandBinder, GlobalArgs } from '@mantle/core/cli';
+import { withExamples, type CommandBinder, type GlobalArgs } from '@mantle/core/cli';
 import type { CommandModule } from 'yargs';
 import { bwrapRegisterSpec } from './bwrap-register.js';
 import { bwrapRemoveSpec } from './bwrap-remove.js';
@@ -16,7 +16,10 @@ export function podmanCommands(bind: CommandBinder): CommandModule<GlobalArgs, G
     command: 'podman',
     describe: 'container flakes, launched by podman-pilot',
     builder: (y) =>
-      y
+      withExamples(y, [
+        ['$0 podman pull --uri docker.io/amazon/aws-cli', 'pull an image (flake-ctl podman pull)'],
+        ['$0 podman register --container amazon/aws-cli --app /usr/bin/aws --target /', 'register an app'],
+      ])
         .command(bind(podmanPullSpec))
         .command(bind(podmanLoadSpec))
         .command(bind(podmanRegisterSpec))
@@ -32,7 +35,13 @@ export function vmCommands(bind: CommandBinder): CommandModule<GlobalArgs, Globa
     command: 'vm',
     describe: 'micro-VM flakes, launched by vm-pilot (qemu -M microvm, or firecracker)',
     builder: (y) =>
-      y
+      withExamples(y, [
+        [
+          '$0 vm pull --name leap --kernel vmlinux --rootfs rootfs.ext2',
+          'a micro-VM image (flake-ctl firecracker pull)',
+        ],
+        ['$0 vm register --vm leap --app /usr/bin/mybash --target /bin/bash', 'register an app'],
+      ])
         .command(bind(vmPullSpec))
         .command(bind(vmRegisterSpec))
         .command(bind(vmRemoveSpec))
@@ -47,7 +56,12 @@ export function bwrapCommands(bind: CommandBinder): CommandModule<GlobalArgs, Gl
     command: 'bwrap',
     describe: 'bubblewrap flakes, launched by bwrap-pilot (unprivileged, over an unpacked root filesystem)',
     builder: (y) =>
-      y
+      withExamples(y, [
+        [
+          '$0 bwrap register --rootfs ./rootfs --name alpine --app /usr/bin/apk-shell --target /bin/sh',
+          'register an app over a root filesystem',
+        ],
+      ])
         .command(bind(bwrapRegisterSpec))
         .command(bind(bwrapRemoveSpec))
         .demandCommand(1, 'pilot bwrap: a subcommand is required'),

@@ -4,6 +4,7 @@ import { storeFor, storeOptions } from './store-options.js';
 /** `pilot init [--user] [--force]` */
 export const initSpec = defineCommand({
   command: 'init',
+  examples: [['$0 init --user', "create the caller's own flake store"]],
   describe: 'create the flakes directories and flakes.yml (the system setup, or with --user your own)',
   builder: (y) =>
     storeOptions(y).option('force', {

@@ -36,6 +36,10 @@ interface Listing {
 /** `pilot list [--json | --format table|json|csv]` */
 export const listSpec = defineCommand({
   command: 'list',
+  examples: [
+    ['$0 list', 'the registered apps (flake-ctl list)'],
+    ['$0 list --json', 'as JSON'],
+  ],
   describe: 'list the registered flakes',
   builder: (y) =>
     storeOptions(y).option('format', {

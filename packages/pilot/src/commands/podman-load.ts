@@ -4,6 +4,7 @@ import { storeFor, storeOptions } from './store-options.js';
 /** `pilot podman load --oci FILE` */
 export const podmanLoadSpec = defineCommand({
   command: 'load',
+  examples: [['$0 podman load --oci aws-cli.tar', 'load an OCI archive as a container image']],
   describe: 'load an OCI (or docker) archive into the flakes podman storage',
   builder: (y) =>
     storeOptions(y).option('oci', {

@@ -4,6 +4,9 @@ import { storeFor, storeOptions } from './store-options.js';
 /** `pilot podman pull --uri IMAGE` */
 export const podmanPullSpec = defineCommand({
   command: 'pull',
+  examples: [
+    ['$0 podman pull --uri docker.io/amazon/aws-cli', 'pull a container image (flake-ctl podman pull)'],
+  ],
   describe: 'pull a container image into the flakes podman storage',
   builder: (y) =>
     storeOptions(y)

@@ -5,6 +5,16 @@ import { storeFor, storeOptions } from './store-options.js';
 /** `pilot podman register --container IMAGE --app PATH ...` (flake-ctl podman register) */
 export const podmanRegisterSpec = defineCommand({
   command: 'register',
+  examples: [
+    [
+      '$0 podman register --container amazon/aws-cli --app /usr/bin/aws --target /',
+      'aws on the host runs in the aws-cli container',
+    ],
+    [
+      '$0 podman register --container joe --app /usr/bin/joe --resume --attach',
+      'keep the container running and attach to it',
+    ],
+  ],
   describe: 'register an app that runs in a podman container',
   builder: (y) =>
     storeOptions(y)

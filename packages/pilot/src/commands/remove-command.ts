@@ -1,4 +1,4 @@
-import { defineCommand } from '@mantle/core/cli';
+import { defineCommand, type Examples } from '@mantle/core/cli';
 import type { Engine } from '../flake/schema.js';
 import { printRemoved } from './remove-print.js';
 import { storeFor, storeOptions } from './store-options.js';
@@ -7,9 +7,15 @@ import { storeFor, storeOptions } from './store-options.js';
  * `pilot <engine> remove --<flag> NAME | --app PATH`: the three engines' remove commands differ
  * only in the option naming the image (flake-ctl's --container and --vm; --name for bwrap).
  */
-export function removeCommand<K extends 'container' | 'vm' | 'name'>(engine: Engine, flag: K, what: string) {
+export function removeCommand<K extends 'container' | 'vm' | 'name'>(
+  engine: Engine,
+  flag: K,
+  what: string,
+  examples: Examples,
+) {
   return defineCommand({
     command: 'remove',
+    examples,
     describe: `remove an app registration, or every app of a ${what} and the ${what} itself`,
     builder: (y) =>
       storeOptions(y)

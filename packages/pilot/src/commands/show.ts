@@ -5,6 +5,7 @@ import { storeFor, storeOptions } from './store-options.js';
 /** `pilot show APP [--json]` */
 export const showSpec = defineCommand({
   command: 'show <app>',
+  examples: [['$0 show /usr/bin/aws', 'the flake of one app']],
   describe: 'show a flake as its launcher reads it: drop-ins merged, files, warnings, trust, its symlink',
   builder: (y) =>
     storeOptions(y).positional('app', {

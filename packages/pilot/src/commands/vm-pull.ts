@@ -4,6 +4,12 @@ import { storeFor, storeOptions } from './store-options.js';
 /** `pilot vm pull --name N --kernel K [--rootfs R] [--initrd I]` (flake-ctl firecracker pull) */
 export const vmPullSpec = defineCommand({
   command: 'pull',
+  examples: [
+    [
+      '$0 vm pull --name leap --kernel vmlinux --rootfs rootfs.ext2',
+      'a micro-VM image from a kernel and a root filesystem',
+    ],
+  ],
   describe: 'store a VM image (kernel, optional rootfs and initrd) under a name',
   builder: (y) =>
     storeOptions(y)

@@ -5,6 +5,12 @@ import { storeFor, storeOptions } from './store-options.js';
 /** `pilot vm register --vm N --app PATH ...` (flake-ctl firecracker register) */
 export const vmRegisterSpec = defineCommand({
   command: 'register',
+  examples: [
+    [
+      '$0 vm register --vm leap --app /usr/bin/mybash --target /bin/bash',
+      'mybash on the host runs bash in the leap micro-VM',
+    ],
+  ],
   describe: 'register an app that runs in a micro-VM',
   builder: (y) =>
     storeOptions(y)

@@ -32,6 +32,32 @@ export async function findFlake(
   return resolved;
 }
 
+// What a user of flake-pilot types: register an app once, then call the app by its name.
+const LAUNCHER_EXAMPLES = {
+  'podman-pilot': [
+    [
+      'pilot podman register --container amazon/aws-cli --app /usr/bin/aws',
+      'make /usr/bin/aws a podman-pilot app',
+    ],
+    ['aws ec2 describe-regions', 'runs `aws ec2 describe-regions` in the aws-cli container'],
+    ['aws @work %interactive s3 ls', 'in the instance "work", with a terminal'],
+  ],
+  'vm-pilot': [
+    [
+      'pilot vm register --vm leap --app /usr/bin/mybash --target /bin/bash',
+      'make /usr/bin/mybash a vm-pilot app',
+    ],
+    ['mybash -c "uname -a"', 'runs bash in the leap micro-VM'],
+  ],
+  'bwrap-pilot': [
+    [
+      'pilot bwrap register --rootfs ./rootfs --name alpine --app /usr/bin/apk-shell --target /bin/sh',
+      'make /usr/bin/apk-shell a bwrap-pilot app',
+    ],
+    ['apk-shell -c "cat /etc/os-release"', 'runs sh in the alpine root filesystem'],
+  ],
+} as const;
+
 function usage(launcher: string): string {
   return [
     `${launcher} — launches a registered flake; it is started through the symlink`,
@@ -40,6 +66,11 @@ function usage(launcher: string): string {
     `Arguments of the app are passed on, except @NAME (the instance) and %option`,
     `(%remove, %interactive, %ignore_sync_error, ...); %%x and @@x pass a literal %x / @x.`,
     `Environment: MANTLE_PILOT_ROOT=DIR (everything under DIR), MANTLE_PILOT_STRICT=1.`,
+    '',
+    'Examples:',
+    ...LAUNCHER_EXAMPLES[launcher as keyof typeof LAUNCHER_EXAMPLES].map(
+      ([cmd, what]) => `  ${cmd}\n      ${what}`,
+    ),
   ].join('\n');
 }
 
@@ -52,7 +83,9 @@ export async function launcherMain(
   const name = basename(process.argv[1] ?? launcher).replace(/\.js$/, '');
   const argv = process.argv.slice(2);
   if (name === launcher && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === '--version')) {
-    process.stdout.write(argv[0] === '--version' ? `${await version()}\n` : `${usage(launcher)}\n`);
+    process.stdout.write(
+      argv[0] === '--version' ? `${launcher} ${await version()}\n` : `${usage(launcher)}\n`,
+    );
     return;
   }
   const warn = (m: string): void => void process.stderr.write(`${name}: warning: ${m}\n`);

@@ -5,6 +5,16 @@ import { storeFlags, storeOptions } from './flags.js';
 /** `plume fetch URL [OUT]`: what gangue get did, for http(s) and every store ore opens. */
 export const fetchSpec = defineCommand({
   command: 'fetch <url> [out]',
+  examples: [
+    [
+      '$0 fetch https://stable.release.flatcar-linux.net/amd64-usr/current/version.txt',
+      'download and verify a file (what gangue get did)',
+    ],
+    [
+      '$0 fetch gs://my-bucket/flatcar_production_image.bin.bz2 --verify-key signing.asc',
+      'with its .sig checked against a key',
+    ],
+  ],
   describe: 'download a file and verify its detached signature (<url>.sig) before it gets its name',
   builder: (y) =>
     storeFlags(

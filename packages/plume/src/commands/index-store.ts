@@ -5,6 +5,9 @@ import { storeFlags, withStore } from './flags.js';
 /** `plume index DEST [--dry-run]`: browsable index.html pages for a store. */
 export const indexSpec = defineCommand({
   command: 'index <dest>',
+  examples: [
+    ['$0 index s3://my-bucket/stable/', 'write index.html pages for every directory of the release bucket'],
+  ],
   describe: 'write index.html for every directory of a store (only pages whose content changed)',
   builder: (y) =>
     storeFlags(

@@ -5,6 +5,7 @@ import { storeFlags, withStore } from './flags.js';
 /** `plume list-images DEST [--json]`: what an OS image store holds. */
 export const listImagesSpec = defineCommand({
   command: 'list-images <dest>',
+  examples: [['$0 list-images s3://images --os debian --json', 'the Debian images of the store']],
   describe: 'list the OS images of an image store (root, os, version, size, md5)',
   builder: (y) =>
     storeFlags(

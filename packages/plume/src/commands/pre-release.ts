@@ -6,6 +6,13 @@ import { runFlags } from './run-flags.js';
 /** `plume pre-release -C CHANNEL -B BOARD -V VERSION`. */
 export const preReleaseSpec = defineCommand({
   command: 'pre-release',
+  examples: [
+    [
+      '$0 pre-release -C beta -B amd64-usr --verify-key signing.asc',
+      'verify the build and upload private cloud images',
+    ],
+    ['$0 pre-release -C beta -B amd64-usr --resume', 'continue an interrupted pre-release'],
+  ],
   describe: 'upload a build privately to every destination of its channel (journaled; rerun to resume)',
   builder: (y) => runFlags(y),
   run: async (a, ctx) => {

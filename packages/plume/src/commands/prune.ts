@@ -5,6 +5,10 @@ import { specFlag, storeFlags, storeOptions } from './flags.js';
 /** `plume prune -C CHANNEL [-B BOARD] --keep N [--yes]`: dry run unless --yes. */
 export const pruneSpec = defineCommand({
   command: 'prune',
+  examples: [
+    ['$0 prune -C alpha --keep 5', 'show which old releases would be deleted'],
+    ['$0 prune -C alpha --keep 5 --yes', 'delete them'],
+  ],
   describe: 'delete the releases of a channel older than the newest N per board (a dry run unless --yes)',
   builder: (y) =>
     storeFlags(specFlag(y))

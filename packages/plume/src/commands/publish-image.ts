@@ -5,6 +5,12 @@ import { storeFlags, withStore } from './flags.js';
 /** `plume publish-image ROOTFS_TAR --os OS --version V DEST`: an OS image into a metal-images store. */
 export const publishImageSpec = defineCommand({
   command: 'publish-image <rootfs> <dest>',
+  examples: [
+    [
+      '$0 publish-image rootfs.tar.lz4 s3://images --os debian --root 12 --index',
+      'put an OS image into the image store and update its index',
+    ],
+  ],
   describe:
     'publish a rootfs tarball to an OS image store: <root>/<os>/<major.minor>/img.tar.lz4 + .md5 + packages.txt',
   builder: (y) =>

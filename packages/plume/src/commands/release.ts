@@ -6,6 +6,9 @@ import { runFlags } from './run-flags.js';
 /** `plume release -C CHANNEL -B BOARD -V VERSION`. */
 export const releaseSpec = defineCommand({
   command: 'release',
+  examples: [
+    ['$0 release -C beta -B amd64-usr', 'make the pre-released images public and copy the artifacts'],
+  ],
   describe:
     'make a pre-released build public, copy its artifacts to the public stores, rebuild their indexes',
   builder: (y) => runFlags(y),

@@ -12,6 +12,9 @@ export type SpecShowResult =
 /** `plume spec show [-C CHANNEL -B BOARD [-V VERSION]] [--spec FILE] [--json]`. */
 export const specShowSpec = defineCommand({
   command: 'show',
+  examples: [
+    ['$0 spec show -C stable -B amd64-usr', 'where the stable amd64 release comes from and goes to'],
+  ],
   describe: 'show the release spec, or what a channel × board release does (-C -B [-V])',
   builder: (y) => optionalReleaseFlags(y),
   run: async (a, ctx): Promise<SpecShowResult> => {

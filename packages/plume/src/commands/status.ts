@@ -5,6 +5,7 @@ import { releaseFlags, storeFlags, withStore } from './flags.js';
 /** `plume status -C -B -V [--json]`: what the run journals say was done and published where. */
 export const statusSpec = defineCommand({
   command: 'status',
+  examples: [['$0 status -C beta -B amd64-usr --json', 'what an interrupted (pre-)release has done so far']],
   describe: 'show what pre-release and release of a build did, step by step, and what they published',
   builder: (y) =>
     storeFlags(releaseFlags(y)).option('state', {

@@ -146,6 +146,6 @@ describe('plume spec show', () => {
 
   it('plume --version still prints plume’s version', async () => {
     const r = await runPlume(['--version']);
-    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+/);
+    expect(r.stdout).toMatch(/^plume \d+\.\d+\.\d+\n$/);
   });
 });

@@ -1,6 +1,7 @@
 // goss's text for one result and for a run: `Type: id: property: matches expectation: X`,
 // the failure block (Expected / actual / message / expected, a diff of two texts, missing and
 // extra elements, the transform chain and the raw value), titles and meta, and the summary.
+import { paint } from '@mantle/core/log';
 import { goJson, goSprint } from '../go/go-format.js';
 import type { CheckReport, CheckResult } from '../types.js';
 import { unifiedDiff } from './unified-diff.js';
@@ -12,12 +13,12 @@ export interface Palette {
   yellow: (s: string) => string;
 }
 
-const wrap =
-  (code: number) =>
-  (s: string): string =>
-    `\x1b[${code}m${s}\x1b[0m`;
-
-export const COLOR: Palette = { green: wrap(32), red: wrap(31), yellow: wrap(33) };
+// fatih/color's 32/31/33, as node's styleText gives them (no escape table of our own).
+export const COLOR: Palette = {
+  green: (s) => paint('green', s, true),
+  red: (s) => paint('red', s, true),
+  yellow: (s) => paint('yellow', s, true),
+};
 export const NO_COLOR: Palette = { green: (s) => s, red: (s) => s, yellow: (s) => s };
 
 /** What the output formats take besides the report. */
