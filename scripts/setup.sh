@@ -25,6 +25,7 @@ APT_PACKAGES=(
   skopeo umoci                   # bakery oci-rootfs: fetch and unpack container images without root
   docker-registry                # a real local registry for the oci-rootfs tests
   zstd xz-utils lz4 bzip2 gzip   # image (de)compression
+  libxml2-utils                  # xmllint: kola's junit.xml validated against a JUnit schema in tests
   gnupg                          # OpenPGP fixtures for verification tests
   ignition                       # ignition-validate: cross-checks of the Butane translator
   iproute2                       # network namespaces in tests

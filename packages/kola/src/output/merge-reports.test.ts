@@ -11,7 +11,7 @@ import { Registry } from '../registry/registry.js';
 import { parseRunOptions, type RunOptionsInput } from '../run/options.js';
 import { runCommand } from '../run/run-command.js';
 import { FakeFlight } from '../testing/fake-platform.js';
-import { parseXml } from '../testing/xml-parse.js';
+import { assertValidJUnit, parseJUnit } from '../testing/junit-xml.js';
 import { mergeReports } from './merge-reports.js';
 
 // Sharded runs merged back: `kola run --shard i/3` three times (in process, on the in-memory
@@ -79,8 +79,10 @@ describe('kola run --shard + kola merge-reports', () => {
     const tap = await readFile(join(cwd, 'merged', 'test.tap'), 'utf8');
     expect(tap).toBe(await readFile(join(cwd, 'whole', 'test.tap'), 'utf8'));
     // junit.xml: the same testcases and counts
-    const a = parseXml(await readFile(join(cwd, 'merged', 'reports', 'junit.xml'), 'utf8'));
-    const b = parseXml(await readFile(join(cwd, 'whole', 'reports', 'junit.xml'), 'utf8'));
+    const merged = await readFile(join(cwd, 'merged', 'reports', 'junit.xml'), 'utf8');
+    await assertValidJUnit(merged);
+    const a = parseJUnit(merged);
+    const b = parseJUnit(await readFile(join(cwd, 'whole', 'reports', 'junit.xml'), 'utf8'));
     expect(a.attrs.tests).toBe(b.attrs.tests);
     expect(a.attrs.failures).toBe('1');
     expect(a.attrs.skipped).toBe('1');

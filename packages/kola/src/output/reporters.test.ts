@@ -4,7 +4,7 @@ import { formatFinalLine, formatResultLines, formatRunLine } from './console-rep
 import { formatJUnit, cdata, xmlAttr } from './junit.js';
 import { buildReport } from './report-json.js';
 import { formatTap } from './tap.js';
-import { parseXml, type XmlElement } from '../testing/xml-parse.js';
+import { assertValidJUnit, parseJUnit, type XmlNode } from '../testing/junit-xml.js';
 
 const r = (name: string, result: TestResult['result'], extra: Partial<TestResult> = {}): TestResult => ({
   name,
@@ -110,11 +110,22 @@ describe('junit.xml', () => {
     startedAt: new Date('2025-01-02T03:04:05.678Z'),
   });
 
+  it('is valid against the JUnit schema (xmllint), nasty output included', async () => {
+    await assertValidJUnit(xml);
+    // and the schema has teeth: a testcase without its required time is refused
+    await expect(assertValidJUnit(xml.replace(/(<testcase [^>]*?) time="[^"]*"/, '$1'))).rejects.toThrow(
+      /time/,
+    );
+    await expect(assertValidJUnit(xml.replace('<testsuite ', '<testsuite bogus="1" '))).rejects.toThrow(
+      /bogus/,
+    );
+  });
+
   it('parses back: counts, testcases, failures with CDATA output, skipped', () => {
-    const doc = parseXml(xml);
+    const doc = parseJUnit(xml);
     expect(doc.name).toBe('testsuites');
     expect(doc.attrs).toMatchObject({ name: 'kola', tests: '6', failures: '2', skipped: '1', errors: '0' });
-    const suite = doc.children[0] as XmlElement;
+    const suite = doc.children[0] as XmlNode;
     expect(suite.attrs).toMatchObject({
       name: 'kola',
       tests: '6',

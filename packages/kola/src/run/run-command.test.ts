@@ -7,7 +7,7 @@ import { createLogger } from '@mantle/core/log';
 import type { CommandContext } from '@mantle/core/cli';
 import { Registry } from '../registry/registry.js';
 import { FakeFlight, type FakeMachine } from '../testing/fake-platform.js';
-import { parseXml } from '../testing/xml-parse.js';
+import { assertValidJUnit, parseJUnit } from '../testing/junit-xml.js';
 import type { PlatformFactory } from '../platform/registry.js';
 import { parseRunOptions, type RunOptionsInput } from './options.js';
 import { runCommand } from './run-command.js';
@@ -99,7 +99,9 @@ describe('runCommand', () => {
     expect(tap).toContain(
       '1..3\nnot ok 1 - demo.fail\n  ---\n  message: |-\n    nope <&>\n  ...\nok 2 - demo.pass\nok 3 - demo.skip # SKIP later\n',
     );
-    const junit = parseXml(await readFile(join(dir, 'reports', 'junit.xml'), 'utf8'));
+    const junitXml = await readFile(join(dir, 'reports', 'junit.xml'), 'utf8');
+    await assertValidJUnit(junitXml);
+    const junit = parseJUnit(junitXml);
     expect(junit.attrs).toMatchObject({ tests: '3', failures: '1', skipped: '1' });
     const props = JSON.parse(await readFile(join(dir, 'properties.json'), 'utf8')) as Record<string, unknown>;
     expect(props).toMatchObject({ platform: 'qemu', distro: 'cl', result: 'FAIL', parallel: 1 });
