@@ -2,7 +2,6 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Machine } from '../platform/types.js';
-import { parseOsRelease } from '@mantle/core/image';
 
 /** What collectJournal wrote for one machine. */
 export interface JournalFiles {
@@ -14,11 +13,12 @@ export interface JournalFiles {
   skipped?: string;
 }
 
-// One round trip tells whether there is a journal and whether it is journald's: the tiny image
-// has a journalctl stand-in (it prints dmesg) and no /run/systemd/system.
+// One round trip tells what the machine has, whatever its image: no journalctl (console only), a
+// journalctl without journald (a stand-in that prints dmesg, as the tiny image has: journal.txt
+// only), or journald itself (its socket exists: journal.txt and the raw export).
 const PROBE =
   'command -v journalctl >/dev/null 2>&1 || { echo NOJOURNALCTL; exit 0; }; ' +
-  '[ -d /run/systemd/system ] && echo SYSTEMD; cat /usr/lib/os-release 2>/dev/null || cat /etc/os-release 2>/dev/null; exit 0';
+  '[ -S /run/systemd/journal/socket ] && echo JOURNALD; exit 0';
 
 /**
  * Save the machine's journal of the current boot beside its console.txt: journal.txt always when
@@ -32,18 +32,15 @@ export async function collectJournal(
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const probe = await machine.ssh(PROBE, { user: 'root', timeoutMs });
   if (probe.stdout.includes('NOJOURNALCTL')) return { skipped: 'no journalctl on the machine' };
-  // The probe prints SYSTEMD under systemd, then os-release.
-  const lines = probe.stdout.split('\n');
-  const osRelease = lines.filter((l) => l !== 'SYSTEMD').join('\n');
-  const osId = parseOsRelease(osRelease, `${machine.id}:/usr/lib/os-release`).ID;
-  const journald = lines.includes('SYSTEMD') && osId !== 'mantle-tiny';
+  const journald = probe.stdout.split('\n').includes('JOURNALD');
 
   const out: JournalFiles = {};
   const text = await machine.ssh('journalctl -b --no-pager -o short-monotonic', { user: 'root', timeoutMs });
   out.text = join(machine.outputDir, 'journal.txt');
   await writeFile(out.text, text.stdout);
   if (!journald) {
-    out.skipped = `no journald (${osId ?? 'unknown OS'}): journal-raw.txt.gz not written`;
+    out.skipped =
+      'no journald on the machine (no /run/systemd/journal/socket): journal-raw.txt.gz not written';
     return out;
   }
   // The export format may hold binary field values: keep the bytes as they came.

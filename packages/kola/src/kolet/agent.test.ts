@@ -145,7 +145,7 @@ function koletBehavior(extra: Partial<FakeBehavior> = {}): FakeBehavior {
         };
         return { exitCode: failed ? 1 : 0, stdout: JSON.stringify(report) };
       }
-      if (cmd.startsWith('command -v journalctl')) return { stdout: 'SYSTEMD\nID=mantle-systemd\n' };
+      if (cmd.startsWith('command -v journalctl')) return { stdout: 'JOURNALD\n' };
       if (cmd.includes('short-monotonic')) return { stdout: '[    1.000000] localhost kola-hello: hi\n' };
       if (cmd.includes('-o export')) {
         opts.onStdout?.(Buffer.from('__CURSOR=s=1\nMESSAGE=hi\n\n'));
@@ -339,11 +339,10 @@ describe('journal', () => {
     );
   });
 
-  it('skips the raw export where journalctl is a stand-in (tiny)', async () => {
+  it('skips the raw export where journalctl is a stand-in without journald (any image)', async () => {
     const tiny = koletBehavior();
     const base = tiny.exec;
-    tiny.exec = (cmd, m, o) =>
-      cmd.startsWith('command -v journalctl') ? { stdout: 'ID=mantle-tiny\n' } : base?.(cmd, m, o);
+    tiny.exec = (cmd, m, o) => (cmd.startsWith('command -v journalctl') ? { stdout: '' } : base?.(cmd, m, o));
     const { flight } = await runTests([{ name: 't.tiny', run: () => {} }], tiny);
     const m = flight.clusters[0]?.machines[0] as FakeMachine;
     expect(await readFile(join(m.outputDir, 'journal.txt'), 'utf8')).toContain('kola-hello');

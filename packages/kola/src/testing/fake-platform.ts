@@ -13,7 +13,17 @@ import type {
 /**
  * An in-memory platform for harness tests: machines are objects whose "console" is a real
  * console.txt in their output dir and whose commands are answered by a handler. It implements
- * the Platform API exactly, so the harness cannot tell it from qemu.
+ * the Platform API's types, so the harness runs unchanged, but it is NOT a machine. It does not
+ * model, and tests that need these boot qemu (test/qemu.test.ts, harness-qemu, systemd, snapshot):
+ * - Ignition/user data: newMachine ignores it (nothing is rendered, written or applied);
+ * - SSH: no connection, keys, retries or timeouts; `ssh` answers from the handler at once, and
+ *   `opts.timeoutMs`, `onStdout` streaming and signals are not honoured;
+ * - files: `copyFile` copies nothing (kolet uploads, check specs never reach a machine);
+ * - reboots: `reboot` only bumps the boot id; the console gets no new boot and nothing restarts;
+ * - the journal: `journalOutput` is empty; journal collection sees what the handler answers;
+ * - networking: IPs are made up (127.0.0.1, 10.0.0.x), no machine can reach another;
+ * - processes: no qemu, no PIDs, no orphans, no `--detach`/`spawn --stop` state, no snapshots;
+ * - timing and resources: boots take `bootDelayMs` (0 by default), no memory or CPU limits.
  */
 export interface FakeBehavior {
   /** answer a command; return undefined for the defaults (whoami, os-release, true/false, echo) */
