@@ -77,8 +77,10 @@ if (tool) {
         () => true,
         () => false,
       );
-      if (ok) (files.push(file), subset.push(t));
-      else console.log(`ignition-validate refuses ${names[i]} (its spec version): left out of baseline B`);
+      if (ok) {
+        files.push(file);
+        subset.push(t);
+      } else console.log(`ignition-validate refuses ${names[i]} (its spec version): left out of baseline B`);
     }
     const oursSubset = oursOn(subset);
     const n = 10;
