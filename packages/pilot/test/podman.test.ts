@@ -230,6 +230,23 @@ describe('podman-pilot', () => {
     ).toHaveLength(1);
   });
 
+  it('resume: a call into the running container gets stdin, and SIGTERM to the launcher reaches the app', async () => {
+    const piped = await sb.app('/usr/bin/rbb', ['-c', 'read x; echo "got $x"; echo err >&2; exit 42'], {
+      input: 'in\n',
+    });
+    expect(piped).toEqual({ code: 42, stdout: 'got in\n', stderr: 'err\n' });
+    const child = sb.spawnApp('/usr/bin/rbb', [
+      '-c',
+      'trap "echo got-TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done',
+    ]);
+    const done = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+    let out = await waitForOutput(child, 'ready');
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.kill('SIGTERM');
+    expect(await done).toBe(7);
+    expect(out).toContain('got-TERM');
+  });
+
   it('@NAME instances are separate containers; %remove removes one', async () => {
     const a = await sb.app('/usr/bin/rbb', ['@a', '-c', 'hostname']);
     const b = await sb.app('/usr/bin/rbb', ['-c', 'hostname', '@b']);
