@@ -12,7 +12,7 @@ import {
   requireBuilt,
   run,
   sandbox,
-  waitForOutput,
+  terminateTrappingApp,
   type Sandbox,
 } from './helpers.js';
 
@@ -111,16 +111,7 @@ describe('bwrap-pilot', () => {
   });
 
   it('SIGTERM to the launcher reaches the app', async () => {
-    const child = sb.spawnApp('/usr/bin/bwsh', [
-      '-c',
-      'trap "echo got-TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done',
-    ]);
-    const done = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
-    let out = await waitForOutput(child, 'ready');
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.kill('SIGTERM');
-    expect(await done).toBe(7);
-    expect(out).toContain('got-TERM');
+    expect(await terminateTrappingApp(sb, '/usr/bin/bwsh')).toEqual({ code: 7, stdout: 'ready\ngot-TERM\n' });
   });
 
   it('--image: unpacks an image pulled from a registry and runs an app from it as nobody', async () => {
