@@ -263,9 +263,10 @@ const RUNC_ROOT = '/run/runc';
  * manages the container (its state is under runc's root), and no terminal is wanted. runc exec
  * starts the app from the container's own process spec — the same user, environment,
  * capabilities, seccomp profile and cgroup podman exec gives it — without podman's start-up
- * (configuration, database) and conmon, about half the cost of a call (bench/pilot.bench.mjs);
- * it passes stdin/stdout/stderr straight through, forwards signals to the app and exits with
- * the app's code. Terminal sessions keep podman exec, which sets up the pty the way podman does.
+ * (configuration, database) and conmon: a resume call takes ~0.6× its time with podman exec
+ * (bench/pilot.bench.mjs). It passes stdin/stdout/stderr straight through, forwards signals
+ * to the app and exits with the app's code. Terminal sessions keep podman exec, which sets up
+ * the pty the way podman does.
  */
 function runcExecutable(plan: Plan, cid: string): boolean {
   return (
