@@ -13,6 +13,58 @@ import { ensureBuilt, ensureSystemdImage, kola } from '@mantle/test-utils/system
 let cwd: string;
 const corpus = fileURLToPath(new URL('../../kolet/test/goss-corpus/', import.meta.url));
 
+/** The machine the corpus' 01-system and 03-templates specs expect, as goss-corpus.test.ts sets up on this machine. */
+const CORPUS_BUTANE = `variant: flatcar
+version: 1.0.0
+storage:
+  files:
+    - path: /var/lib/kt-corpus/motd
+      contents: { inline: "welcome to kolet\\n\\n" }
+    - path: /var/lib/kt-corpus/token
+      contents: { inline: "  0123456789ab\\n" }
+    - path: /var/lib/kt-corpus/db.conf
+      contents: { inline: "$rc = 'mysql://rcuser:pw42@localhost/roundcube_main';\\n" }
+    - path: /var/lib/kt-corpus/http.sh
+      mode: 0755
+      contents:
+        inline: |
+          #!/bin/sh
+          # One HTTP request: /health is 200 text/plain, anything else 404.
+          cr=$(printf '\\r')
+          IFS=' ' read -r _ path _
+          while IFS= read -r line; do [ "$line" = "$cr" ] || [ -z "$line" ] && break; done
+          if [ "$path" = /health ]; then status='200 OK' body='status ok'; else status='404 Not Found' body='not found'; fi
+          printf 'HTTP/1.0 %s\\r\\nContent-Type: text/plain\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s\\n' "$status" $((\${#body} + 1)) "$body"
+systemd:
+  units:
+    - name: kt-corpus-http.socket
+      enabled: true
+      contents: |
+        [Socket]
+        ListenStream=127.0.0.1:8090
+        Accept=yes
+        [Install]
+        WantedBy=sockets.target
+    - name: kt-corpus-http@.service
+      contents: |
+        [Service]
+        ExecStart=/var/lib/kt-corpus/http.sh
+        StandardInput=socket
+        StandardOutput=socket
+        StandardError=journal
+    - name: kt-corpus-proc.service
+      enabled: true
+      contents: |
+        [Unit]
+        Description=a process named kt-corpus-proc (the spec's KT_PROC)
+        Before=mantle-ready.service
+        [Service]
+        ExecStartPre=/bin/cp /bin/sleep /run/kt-corpus-proc
+        ExecStart=/run/kt-corpus-proc infinity
+        [Install]
+        WantedBy=multi-user.target
+`;
+
 beforeAll(async () => {
   await ensureBuilt();
   cwd = await mkdtemp(join(tmpdir(), 'kola-check-'));
@@ -36,6 +88,8 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
+  // What the corpus' 01 and 03 read from the host, provisioned on the image (see the corpus test).
+  await writeFile(join(cwd, 'corpus.bu'), CORPUS_BUTANE);
   await writeFile(join(cwd, 'typo.yaml'), 'file:\n  /etc/hosts: { exists: true, mdoe: "0644" }\n');
 }, 900_000);
 
@@ -203,6 +257,84 @@ describe('kola check', () => {
       'Mount: /: usage',
     ]);
     expect(r.summary).toMatchObject({ 'test-count': 36, 'failed-count': 3, 'skipped-count': 3 });
+  }, 900_000);
+
+  it("decides the corpus' system, template and include specs on one provisioned machine as on this machine", async () => {
+    // The specs stay as they are: what 01 and 03 read from the host (a file directory, a TCP
+    // port, an HTTP server, a named process, a token and a DB config) is provisioned by Butane,
+    // and -e points the specs' .Env at it. Three specs, one boot.
+    await ensureSystemdImage();
+    const kt = '/var/lib/kt-corpus';
+    const out = join(cwd, 'out-corpus');
+    const r = await kola(
+      [
+        'check',
+        '--image',
+        'systemd',
+        '--userdata',
+        'corpus.bu',
+        ...['01-system.yaml', '03-templates.yaml', '04-includes.yaml'].map((s) => join(corpus, s)),
+        '--vars',
+        join(corpus, '03-vars.yaml'),
+        ...[
+          'OS=debian',
+          `KT_DIR=${kt}`,
+          'KT_PORT=8090',
+          'KT_HTTP=http://127.0.0.1:8090',
+          'KT_PROC=kt-corpus-proc',
+        ]
+          .concat([`KT_TOKEN=${kt}/token`, `KT_DBCONF=${kt}/db.conf`])
+          .flatMap((e) => ['-e', e]),
+        '--format',
+        'tap',
+        '--output-dir',
+        out,
+        '--json',
+      ],
+      { cwd, timeoutMs: 900_000 },
+    );
+    expect(r.code, r.stderr).toBe(1);
+    const result = JSON.parse(r.stdout) as {
+      passed: boolean;
+      checks: { spec: string; passed: boolean; reports: string[] }[];
+    };
+    expect(result.passed).toBe(false);
+    expect(result.checks.map((c) => [c.spec, c.passed])).toEqual([
+      [join(corpus, '01-system.yaml'), false],
+      [join(corpus, '03-templates.yaml'), false],
+      [join(corpus, '04-includes.yaml'), true],
+    ]);
+    // Each spec's report is kept apart: the chosen format and goss's JSON.
+    expect(result.checks.map((c) => c.reports.map((f) => f.slice(out.length + 1)))).toEqual([
+      ['check-report-01-system.tap', 'check-report-01-system.json'],
+      ['check-report-03-templates.tap', 'check-report-03-templates.json'],
+      ['check-report-04-includes.tap', 'check-report-04-includes.json'],
+    ]);
+    const decided = async (name: string): Promise<{ failing: string[]; summary: Record<string, number> }> => {
+      const report = JSON.parse(await readFile(join(out, `check-report-${name}.json`), 'utf8')) as {
+        results: { 'resource-type': string; 'resource-id': string; property: string; result: number }[];
+        summary: Record<string, number>;
+      };
+      const failing = report.results
+        .filter((x) => x.result === 1)
+        .map((x) => `${x['resource-type']}: ${x['resource-id'].replaceAll(kt, '$KT_DIR')}: ${x.property}`);
+      return { failing: failing.sort(), summary: report.summary };
+    };
+    // The same counts and failing checks as goss-corpus.test.ts gets on this machine.
+    const system = await decided('01-system');
+    expect(system.failing).toEqual([
+      'File: $KT_DIR/missing: exists',
+      'File: $KT_DIR/motd: md5',
+      'HTTP: http://127.0.0.1:8090/missing: status',
+    ]);
+    expect(system.summary).toMatchObject({ 'test-count': 60, 'failed-count': 3, 'skipped-count': 4 });
+    const templates = await decided('03-templates');
+    expect(templates.failing).toEqual(['Matching: deliberately_wrong: matches']);
+    expect(templates.summary).toMatchObject({ 'test-count': 23, 'failed-count': 1, 'skipped-count': 0 });
+    const includes = await decided('04-includes');
+    expect(includes.failing).toEqual([]);
+    expect(includes.summary).toMatchObject({ 'test-count': 8, 'failed-count': 0, 'skipped-count': 1 });
+    expect(await readFile(join(out, 'check-report-04-includes.tap'), 'utf8')).toMatch(/^1\.\.8\n/);
   }, 900_000);
 
   it('refuses an invalid spec with file:line:column before booting (exit 2)', async () => {
