@@ -69,7 +69,7 @@ function runSpec(registry: NativeRegistry, prepare: PrepareRegistry) {
         .option('timeout', { type: 'string', describe: 'fail the function after this long (e.g. 5m)' }),
     run: async (a, ctx) => {
       await prepare(registry);
-      await runNativeCommand(
+      const result = await runNativeCommand(
         {
           test: a.test,
           func: a.func,
@@ -80,7 +80,8 @@ function runSpec(registry: NativeRegistry, prepare: PrepareRegistry) {
         },
         ctx,
       );
-      return undefined;
+      // --json prints the result as data; else the function's output was printed already.
+      return ctx.json ? result : undefined;
     },
   });
 }
