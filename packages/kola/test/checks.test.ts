@@ -212,40 +212,6 @@ describe('kola check', () => {
     expect(await readdir(join(cwd, 'out-goss'))).toContain('check-report.json');
   });
 
-  it('decides a machine-independent spec on the image exactly as on this machine (every matcher)', async () => {
-    await ensureSystemdImage();
-    const r = await kola(
-      [
-        'check',
-        '--image',
-        'systemd',
-        join(corpus, '02-matchers.yaml'),
-        '--format',
-        'json',
-        '--output-dir',
-        'out-m',
-      ],
-      {
-        cwd,
-        timeoutMs: 900_000,
-      },
-    );
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stdout, r.stderr).not.toBe('');
-    const report = JSON.parse(r.stdout) as { summary: Record<string, number> };
-    expect(report.summary).toMatchObject({ 'test-count': 26, 'failed-count': 6, 'skipped-count': 1 });
-  });
-
-  it("decides an image project's spec (if eq .Env..., readFile) on the image as on this machine", async () => {
-    const r = await corpusOnImage(
-      '05-image-style.yaml',
-      ['-e', 'MACHINE_TYPE=machine', '-e', 'OS=debian'],
-      'out-05',
-    );
-    expect(r.failing).toEqual(['Command: a deliberately wrong count: stdout']);
-    expect(r.summary).toMatchObject({ 'test-count': 23, 'failed-count': 1, 'skipped-count': 0 });
-  }, 900_000);
-
   it("decides goss's own suite style on the image (--vars, --vars-inline, typed fields)", async () => {
     const args = ['--vars', join(corpus, '07-vars.yaml'), '--vars-inline', '{overwrite: inline}'];
     const r = await corpusOnImage('07-suite-style.yaml', args, 'out-07');
@@ -259,10 +225,13 @@ describe('kola check', () => {
     expect(r.summary).toMatchObject({ 'test-count': 36, 'failed-count': 3, 'skipped-count': 3 });
   }, 900_000);
 
-  it("decides the corpus' system, template and include specs on one provisioned machine as on this machine", async () => {
+  const SPECS = ['01-system', '02-matchers', '03-templates', '04-includes', '05-image-style'];
+
+  it("decides the corpus' specs (system, matchers, templates, includes, image style) on one provisioned machine as on this machine", async () => {
     // The specs stay as they are: what 01 and 03 read from the host (a file directory, a TCP
     // port, an HTTP server, a named process, a token and a DB config) is provisioned by Butane,
-    // and -e points the specs' .Env at it. Three specs, one boot.
+    // and -e points the specs' .Env at it. 02 (every matcher, machine-independent) and 05 (an
+    // image project's spec: if eq .Env..., readFile) come along: five specs, one boot.
     await ensureSystemdImage();
     const kt = '/var/lib/kt-corpus';
     const out = join(cwd, 'out-corpus');
@@ -273,7 +242,7 @@ describe('kola check', () => {
         'systemd',
         '--userdata',
         'corpus.bu',
-        ...['01-system.yaml', '03-templates.yaml', '04-includes.yaml'].map((s) => join(corpus, s)),
+        ...SPECS.map((s) => join(corpus, `${s}.yaml`)),
         '--vars',
         join(corpus, '03-vars.yaml'),
         ...[
@@ -282,6 +251,7 @@ describe('kola check', () => {
           'KT_PORT=8090',
           'KT_HTTP=http://127.0.0.1:8090',
           'KT_PROC=kt-corpus-proc',
+          'MACHINE_TYPE=machine',
         ]
           .concat([`KT_TOKEN=${kt}/token`, `KT_DBCONF=${kt}/db.conf`])
           .flatMap((e) => ['-e', e]),
@@ -299,17 +269,13 @@ describe('kola check', () => {
       checks: { spec: string; passed: boolean; reports: string[] }[];
     };
     expect(result.passed).toBe(false);
-    expect(result.checks.map((c) => [c.spec, c.passed])).toEqual([
-      [join(corpus, '01-system.yaml'), false],
-      [join(corpus, '03-templates.yaml'), false],
-      [join(corpus, '04-includes.yaml'), true],
-    ]);
+    expect(result.checks.map((c) => [c.spec, c.passed])).toEqual(
+      SPECS.map((s) => [join(corpus, `${s}.yaml`), s === '04-includes']),
+    );
     // Each spec's report is kept apart: the chosen format and goss's JSON.
-    expect(result.checks.map((c) => c.reports.map((f) => f.slice(out.length + 1)))).toEqual([
-      ['check-report-01-system.tap', 'check-report-01-system.json'],
-      ['check-report-03-templates.tap', 'check-report-03-templates.json'],
-      ['check-report-04-includes.tap', 'check-report-04-includes.json'],
-    ]);
+    expect(result.checks.map((c) => c.reports.map((f) => f.slice(out.length + 1)))).toEqual(
+      SPECS.map((s) => [`check-report-${s}.tap`, `check-report-${s}.json`]),
+    );
     const decided = async (name: string): Promise<{ failing: string[]; summary: Record<string, number> }> => {
       const report = JSON.parse(await readFile(join(out, `check-report-${name}.json`), 'utf8')) as {
         results: { 'resource-type': string; 'resource-id': string; property: string; result: number }[];
@@ -334,6 +300,21 @@ describe('kola check', () => {
     const includes = await decided('04-includes');
     expect(includes.failing).toEqual([]);
     expect(includes.summary).toMatchObject({ 'test-count': 8, 'failed-count': 0, 'skipped-count': 1 });
+    const matchers = await decided('02-matchers');
+    expect(matchers.failing).toEqual(
+      [
+        'Command: echo wrong: stdout',
+        'Matching: array_subset_failing: matches',
+        'Matching: gjson_missing_path: matches',
+        'Matching: have_len_type_mismatch: matches',
+        'Matching: not_failing: matches',
+        'Matching: reader_patterns_failing: matches',
+      ].sort(),
+    );
+    expect(matchers.summary).toMatchObject({ 'test-count': 26, 'failed-count': 6, 'skipped-count': 1 });
+    const image = await decided('05-image-style');
+    expect(image.failing).toEqual(['Command: a deliberately wrong count: stdout']);
+    expect(image.summary).toMatchObject({ 'test-count': 23, 'failed-count': 1, 'skipped-count': 0 });
     expect(await readFile(join(out, 'check-report-04-includes.tap'), 'utf8')).toMatch(/^1\.\.8\n/);
   }, 900_000);
 
