@@ -255,6 +255,10 @@ describe('kola check', () => {
         ]
           .concat([`KT_TOKEN=${kt}/token`, `KT_DBCONF=${kt}/db.conf`])
           .flatMap((e) => ['-e', e]),
+        // One check at a time: the specs' own 1 s and 5 s timeouts (addr, http) must not race
+        // 60 concurrent checks on a TCG machine shared with other tests.
+        '--max-concurrent',
+        '1',
         '--format',
         'tap',
         '--output-dir',

@@ -39,6 +39,8 @@ export interface CheckCommandOptions {
   varsInline?: string | undefined;
   /** `-e NAME=VALUE` (repeatable): added to the environment kolet runs with on the machine (.Env) */
   env?: readonly string[];
+  /** goss's --max-concurrent on the machine (kolet's default when undefined) */
+  maxConcurrent?: number | undefined;
 }
 
 /** One spec's outcome: kolet's JSON report plus where it ran. */
@@ -91,6 +93,7 @@ export function checkOptionsFromArgs(
     vars: a.vars ?? [],
     varsInline: a.varsInline,
     env: a.env ?? [],
+    maxConcurrent: a.maxConcurrent,
   };
 }
 
@@ -172,6 +175,12 @@ export async function checkCommand(
       hint: 'e.g. kola check --image systemd spec.yaml',
     });
   const env = parseEnvAssignments(opts.env ?? []);
+  if (opts.maxConcurrent !== undefined && !(Number.isInteger(opts.maxConcurrent) && opts.maxConcurrent >= 1))
+    throw new InputError({
+      code: 'BAD_CONCURRENCY',
+      message: `--max-concurrent ${String(opts.maxConcurrent)}: expected a whole number of at least 1`,
+      hint: 'e.g. --max-concurrent 8 (1 runs the checks one after another)',
+    });
   // Every SPEC is a file the user named: a missing or invalid one is said as such (exit 2)
   // before anything boots.
   const names = reportNames(opts.specs, opts.format);
@@ -213,6 +222,7 @@ export async function checkCommand(
       const r = await kolet.runChecks(booted.machine, specText, {
         ...(vars !== undefined ? { vars: templateVarsText(vars) } : {}),
         ...(Object.keys(env).length > 0 ? { env } : {}),
+        ...(opts.maxConcurrent !== undefined ? { maxConcurrent: opts.maxConcurrent } : {}),
       });
       const report = checkReportFromJson(r.report, spec.file);
       const out = formatReport(report, opts.format, { options: opts.formatOptions ?? [] });
