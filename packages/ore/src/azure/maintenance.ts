@@ -7,6 +7,8 @@ import { deleteAzureImage, listAzureImages } from './images.js';
 export interface AzureGcResult {
   resourceGroup: string;
   olderThan: string;
+  /** nothing was deleted: these would be */
+  dryRun: boolean;
   images: { name: string; created: string }[];
   versions: { gallery: string; image: string; version: string; created: string }[];
 }
@@ -36,6 +38,7 @@ export async function gcAzure(
   const out: AzureGcResult = {
     resourceGroup: opts.resourceGroup,
     olderThan: opts.olderThan,
+    dryRun: opts.dryRun ?? false,
     images: [],
     versions: [],
   };
