@@ -217,6 +217,26 @@ export function azureArm(opts: AzureArmOptions): AzureArm {
         },
       );
     })());
+  // one call: recorded in a dry run, else sent with its errors mapped (`missing` ones answered by `dry`)
+  const send = async <T, D>(
+    what: string,
+    input: Record<string, unknown>,
+    fn: (c: ComputeManagementClient) => Promise<T>,
+    dry: () => D,
+    missing?: (err: unknown) => boolean,
+  ): Promise<T | D> => {
+    if (opts.dryRun) {
+      opts.dryRun.record('ARM', what, input);
+      return dry();
+    }
+    try {
+      return await fn(await client());
+    } catch (err) {
+      if (missing?.(err)) return dry();
+      const group = typeof input.resourceGroup === 'string' ? { resourceGroup: input.resourceGroup } : {};
+      throw armError(err, { arm, what, ...group });
+    }
+  };
   const arm: AzureArm = {
     subscriptionId: opts.subscriptionId,
     profile,
@@ -225,37 +245,19 @@ export function azureArm(opts: AzureArmOptions): AzureArm {
       ...(opts.pollMs !== undefined ? { updateIntervalInMs: opts.pollMs } : {}),
       ...(opts.signal ? { abortSignal: opts.signal } : {}),
     },
-    call: async (what, input, fn, dry) => {
-      if (opts.dryRun) {
-        opts.dryRun.record('ARM', what, input);
-        return dry;
-      }
-      try {
-        return await fn(await client());
-      } catch (err) {
-        throw armError(err, {
-          arm,
-          what,
-          ...(typeof input.resourceGroup === 'string' ? { resourceGroup: input.resourceGroup } : {}),
-        });
-      }
-    },
-    find: async (what, input, fn) => {
-      if (opts.dryRun) {
-        opts.dryRun.record('ARM', what, input);
-        return undefined;
-      }
-      try {
-        return await fn(await client());
-      } catch (err) {
-        if (isArmNotFound(err) && (err as RestErrorLike).code !== 'ResourceGroupNotFound') return undefined;
-        throw armError(err, {
-          arm,
-          what,
-          ...(typeof input.resourceGroup === 'string' ? { resourceGroup: input.resourceGroup } : {}),
-        });
-      }
-    },
+    call: (what, input, fn, dry) => send(what, input, fn, () => dry),
+    find: (what, input, fn) =>
+      send(
+        what,
+        input,
+        fn,
+        () => undefined,
+        (err) => {
+          // a missing resource group is the caller's mistake, not a missing resource
+          if (isArmNotFound(err) && (err as RestErrorLike).code !== 'ResourceGroupNotFound') return true;
+          return false;
+        },
+      ),
   };
   return arm;
 }

@@ -71,7 +71,7 @@ export function checkGalleryName(name: string, flag = '--gallery-name'): string 
 }
 
 /** A gallery image version name (three 32-bit integers); else exit 2. */
-export function checkGalleryVersion(version: string, flag = '--version'): string {
+export function checkGalleryVersion(version: string, flag = '--image-version'): string {
   const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
   if (m && m.slice(1).every((n) => Number(n) <= 2 ** 31 - 1)) return version;
   throw new InputError({
@@ -201,13 +201,13 @@ export async function createGalleryImageVersion(
   opts: CreateGalleryVersionOptions,
 ): Promise<GalleryVersionInfo & { reused: boolean }> {
   const { resourceGroup, gallery, image, version, source } = opts;
-  checkGalleryVersion(version);
+  checkGalleryVersion(version, 'version');
   if (!source.imageId && !(source.blobUri && source.storageAccountId))
     throw new InputError({
       code: 'AZURE_NO_SOURCE',
       message:
         'a gallery image version needs a source: a managed image id, or a blob URL and its storage account id',
-      hint: 'pass --source-image NAME or --blob-url URL with --storage-account',
+      hint: 'pass --source-image NAME, or --blob-name with --storage-account',
     });
   const existing = await getGalleryImageVersion(arm, resourceGroup, gallery, image, version);
   if (existing && existing.provisioningState === 'Succeeded') {
@@ -215,7 +215,7 @@ export async function createGalleryImageVersion(
       throw new InputError({
         code: 'AZURE_VERSION_EXISTS',
         message: `gallery image version ${gallery}/${image}/${version} exists from another source (${existing.source ?? 'unknown'})`,
-        hint: 'gallery versions cannot be changed: publish another --version, or delete this one first',
+        hint: 'gallery versions cannot be changed: publish another --image-version, or delete this one first',
         details: { gallery, image, version, source: existing.source },
       });
     opts.logger?.info(`gallery image version ${gallery}/${image}/${version} exists: reused`);

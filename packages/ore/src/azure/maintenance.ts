@@ -57,7 +57,7 @@ export async function gcAzure(
             ...log,
           }));
         if (gone)
-          out.versions.push({ gallery: opts.gallery, image, version: v.version, created: v.created! });
+          out.versions.push({ gallery: opts.gallery, image, version: v.version, created: v.created });
       }
     }
   }

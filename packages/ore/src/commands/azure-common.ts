@@ -10,6 +10,7 @@ import type { AzureStore } from '../storage/azure-store.js';
 export interface AzureArmArgs {
   resourceGroup: string;
   location: string;
+  pollInterval: string;
   dryRun?: boolean;
 }
 
@@ -28,6 +29,11 @@ export function azureArmOptions<T>(y: Argv<T>) {
         default: 'westus',
         describe: 'Azure location of what is made',
       })
+      .option('poll-interval', {
+        type: 'string',
+        default: '2s',
+        describe: 'wait between polls of a long-running operation (Retry-After answers override it)',
+      })
       .option('dry-run', {
         type: 'boolean',
         default: false,
@@ -44,6 +50,8 @@ export function azureArmOptions<T>(y: Argv<T>) {
  */
 export async function openArm(args: AzureArmArgs, ctx: CommandContext, dry?: DryRun): Promise<AzureArm> {
   const { azureArm, checkResourceGroupName } = await import('../azure/arm-clients.js');
+  const { parseDuration } = await import('../aws/maintenance.js');
+  const pollMs = parseDuration(args.pollInterval, '--poll-interval');
   checkResourceGroupName(args.resourceGroup);
   checkLocation(args.location);
   const sel = profileSelectionFromArgs(args as unknown as Record<string, unknown>, 'azure');
@@ -59,7 +67,7 @@ export async function openArm(args: AzureArmArgs, ctx: CommandContext, dry?: Dry
     profile: creds ? `${creds.source}${creds.profile !== 'default' ? ` (${creds.profile})` : ''}` : 'default',
     logger: ctx.logger,
     signal: ctx.signal,
-    ...(ctx.env.MANTLE_AZURE_POLL_MS ? { pollMs: Number(ctx.env.MANTLE_AZURE_POLL_MS) } : {}),
+    pollMs,
     ...(dry ? { dryRun: dry } : {}),
   });
 }

@@ -4,7 +4,7 @@ import { azureArmOptions, azureBlobOptions, blobSource, openArm, requireBlob } f
 
 /**
  * `ore azure create-gallery-image --resource-group G --gallery-name N --image-definition D
- * --version 1.2.3 (--source-image NAME | --storage-account A --blob-name B)`
+ * --image-version 1.2.3 (--source-image NAME | --storage-account A --blob-name B)`
  */
 export const azureCreateGalleryImageCommand = defineCommand({
   command: 'create-gallery-image',
@@ -25,7 +25,8 @@ export const azureCreateGalleryImageCommand = defineCommand({
             demandOption: true,
             describe: 'the gallery image definition',
           })
-          .option('version', {
+          .option('image-version', {
+            alias: 'gallery-image-version',
             type: 'string',
             demandOption: true,
             describe: 'the image version, MAJOR.MINOR.PATCH',
@@ -51,7 +52,8 @@ export const azureCreateGalleryImageCommand = defineCommand({
           .option('target-regions', {
             type: 'string',
             array: true,
-            describe: 'regions the version is replicated to (default: --location)',
+            describe:
+              'regions the version is replicated to, comma-separated or repeated (default: --location)',
           })
           .option('exclude-from-latest', {
             type: 'boolean',
@@ -67,7 +69,7 @@ export const azureCreateGalleryImageCommand = defineCommand({
     const { armId } = await import('../azure/images.js');
     g.checkGalleryName(args.galleryName);
     checkCloudName('azure-image', args.imageDefinition, '--image-definition');
-    g.checkGalleryVersion(args.version);
+    g.checkGalleryVersion(args.imageVersion, '--image-version');
     if (args.sourceImage) checkCloudName('azure-image', args.sourceImage, '--source-image');
     const dry = args.dryRun ? new DryRun(ctx.logger) : undefined;
     let source: { imageId?: string; blobUri?: string; storageAccountId?: string };
@@ -107,9 +109,11 @@ export const azureCreateGalleryImageCommand = defineCommand({
     const r = await g.createGalleryImageVersion(arm, {
       ...base,
       image: args.imageDefinition,
-      version: args.version,
+      version: args.imageVersion,
       source,
-      ...(args.targetRegions ? { regions: args.targetRegions.map(String) } : {}),
+      ...(args.targetRegions
+        ? { regions: args.targetRegions.flatMap((r) => String(r).split(',')).filter(Boolean) }
+        : {}),
       excludeFromLatest: args.excludeFromLatest,
     });
     return dry ? { ...r, dryRun: dry.calls } : r;
