@@ -124,10 +124,13 @@ export async function ensureGalleryImage(
     c.galleryImages.get(resourceGroup, gallery, d.name),
   );
   if (have?.id) {
-    if ((have.hyperVGeneration ?? 'V1') !== gen || (have.architecture ?? 'x64') !== arch)
+    // only what the caller asked for explicitly must match (a release uses whatever definition is there)
+    const haveGen = have.hyperVGeneration ?? 'V1';
+    const haveArch = have.architecture ?? 'x64';
+    if ((d.hyperVGeneration && haveGen !== gen) || (d.architecture && haveArch !== arch))
       throw new InputError({
         code: 'AZURE_GALLERY_IMAGE_MISMATCH',
-        message: `gallery image ${gallery}/${d.name} is ${have.hyperVGeneration ?? 'V1'} ${have.architecture ?? 'x64'}, not ${gen} ${arch}`,
+        message: `gallery image ${gallery}/${d.name} is ${haveGen} ${haveArch}, not ${gen} ${arch}`,
         hint: 'pass the matching --hyper-v-generation/--architecture, or use another --image-definition',
         details: { gallery, image: d.name },
       });

@@ -56,8 +56,7 @@ export async function gcAzure(
             version: v.version,
             ...log,
           }));
-        if (gone)
-          out.versions.push({ gallery: opts.gallery, image, version: v.version, created: v.created });
+        if (gone) out.versions.push({ gallery: opts.gallery, image, version: v.version, created: v.created });
       }
     }
   }
