@@ -5,7 +5,7 @@
 // its OAuth2 client-credentials endpoint, HTTPS with a throwaway CA in NODE_EXTRA_CA_CERTS), and
 // the VHD uploaded first by `ore azure upload-blob` to Azurite (a real Blob emulator).
 // Needs: pnpm --filter @mantle/core --filter @mantle/ore build
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,19 +51,11 @@ beforeAll(async () => {
     // Azure refuses an image of a blob that is not there: ask Azurite
     blobExists: (uri) => container.getBlobClient(decodeURIComponent(uri.split('/vhds/')[1] ?? '')).exists(),
   });
-  const authFile = join(dir, 'azure-auth.json');
-  await writeFile(
-    authFile,
-    JSON.stringify({
-      clientId: 'mantle-client',
-      clientSecret: SECRET,
-      tenantId: 'mantle-tenant',
-      subscriptionId: SUB,
-      activeDirectoryEndpointUrl: arm.endpoint,
-      resourceManagerEndpointUrl: arm.endpoint,
-    }),
-    { mode: 0o600 },
-  );
+  const authFile = await arm.writeAuthFile(join(dir, 'azure-auth.json'), {
+    clientId: 'mantle-client',
+    clientSecret: SECRET,
+    subscriptionId: SUB,
+  });
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AZURE_')));
   env = {
     ...clean,
@@ -304,19 +296,11 @@ describe('ore azure against a local server of the documented ARM protocol (+ Azu
     expect(noGroup.exitCode).toBe(2);
     expect(jsonError(noGroup.stderr)).toMatchObject({ code: 'AZURE_UNKNOWN_RESOURCE_GROUP' });
 
-    const wrong = join(dir, 'wrong.json');
-    await writeFile(
-      wrong,
-      JSON.stringify({
-        clientId: 'mantle-client',
-        clientSecret: 'not-it-7781',
-        tenantId: 't',
-        subscriptionId: SUB,
-        activeDirectoryEndpointUrl: arm.endpoint,
-        resourceManagerEndpointUrl: arm.endpoint,
-      }),
-      { mode: 0o600 },
-    );
+    const wrong = await arm.writeAuthFile(join(dir, 'wrong.json'), {
+      clientId: 'mantle-client',
+      clientSecret: 'not-it-7781',
+      subscriptionId: SUB,
+    });
     const refused = await ore(['list-images', ...common, '--azure-config-file', wrong]);
     expect(refused.exitCode).toBe(3);
     const e = jsonError(refused.stderr);

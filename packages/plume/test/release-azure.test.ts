@@ -85,19 +85,11 @@ beforeAll(async () => {
 
   stores = await startStores({ buckets: [], containers: ['vhds'] });
   arm = await startFakeArm({ subscriptions: { [SUB]: ['flatcar-rg'] }, clients: { plume: 'plume-secret' } });
-  const auth = join(dir, 'azure.json');
-  await writeFile(
-    auth,
-    JSON.stringify({
-      clientId: 'plume',
-      clientSecret: 'plume-secret',
-      tenantId: 'tenant',
-      subscriptionId: SUB,
-      activeDirectoryEndpointUrl: arm.endpoint,
-      resourceManagerEndpointUrl: arm.endpoint,
-    }),
-    { mode: 0o600 },
-  );
+  const auth = await arm.writeAuthFile(join(dir, 'azure.json'), {
+    clientId: 'plume',
+    clientSecret: 'plume-secret',
+    subscriptionId: SUB,
+  });
   env = {
     ...stores.env,
     HOME: join(dir, 'home'),

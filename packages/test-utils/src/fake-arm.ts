@@ -10,6 +10,7 @@
 // policy refuses plain HTTP), with a throwaway certificate. It KEEPS STATE, so reruns see what
 // earlier runs made; calls are counted per operation and can be throttled (429 + Retry-After).
 import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   CallLog,
@@ -64,6 +65,14 @@ export interface FakeArm {
   resources: Map<string, FakeArmResource>;
   /** calls per operation: `token`, `images.put`, `versions.list`, `operations.get`, ... */
   calls: CallLog;
+  /**
+   * Write an SDK auth file (what `az ad sp create-for-rbac --sdk-auth` prints, mode 0600) whose
+   * endpoints point here; returns its path.
+   */
+  writeAuthFile(
+    path: string,
+    creds: { clientId: string; clientSecret: string; subscriptionId: string },
+  ): Promise<string>;
   /** the resource, by its id (case-insensitive), if it exists */
   get(id: string): FakeArmResource | undefined;
   close(): Promise<void>;
@@ -439,6 +448,16 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
     resources,
     calls,
     get: (id) => resources.get(id.toLowerCase()),
+    writeAuthFile: async (path, creds) => {
+      const auth = {
+        ...creds,
+        tenantId: 'fake-tenant',
+        activeDirectoryEndpointUrl: endpoint,
+        resourceManagerEndpointUrl: endpoint,
+      };
+      await writeFile(path, JSON.stringify(auth), { mode: 0o600 });
+      return path;
+    },
     close: async () => {
       await listening.close();
       await cert.remove();
