@@ -17,6 +17,8 @@ import {
   type AzuriteHandle,
 } from '@mantle/test-utils/azurite';
 import { startFakeArm, type FakeArm } from '@mantle/test-utils/fake-arm';
+import { azureArm } from '../src/azure/arm-clients.js';
+import { azureVmConsole, createAzureVm, deleteAzureVm, getAzureVm } from '../src/azure/instances.js';
 import { jsonError, requireOreBuild, runOre } from './helpers/ore-bin.js';
 
 const MIB = 1024 * 1024;
@@ -316,5 +318,42 @@ describe('ore azure against a local server of the documented ARM protocol (+ Azu
       (JSON.parse(dry.stdout) as { dryRun: { operation: string }[] }).dryRun.map((c) => c.operation),
     ).toEqual(['images.get', 'images.createOrUpdate']);
     expect(arm.get(`${COMPUTE}/images/dry`)).toBeUndefined();
+  });
+
+  it('the library makes a VM with the Ignition config as customData, reads its console, deletes it (as kola will)', async () => {
+    const lib = azureArm({
+      subscriptionId: SUB,
+      credentials: {
+        clientId: 'mantle-client',
+        clientSecret: SECRET,
+        tenantId: 't',
+        activeDirectoryEndpointUrl: arm.endpoint,
+        resourceManagerEndpointUrl: arm.endpoint,
+      },
+      ca: arm.cert,
+      pollMs: 20,
+    });
+    const ignition = JSON.stringify({ ignition: { version: '3.3.0' } });
+    const vm = await createAzureVm(lib, {
+      resourceGroup: RG,
+      name: 'kola-vm-1',
+      location: 'westus',
+      imageId: `${COMPUTE}/images/flatcar-test`,
+      subnetId: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Network/virtualNetworks/kola/subnets/default`,
+      ignition,
+      sshPublicKey: 'ssh-ed25519 AAAAC3Nza test',
+    });
+    expect(vm).toMatchObject({ name: 'kola-vm-1', provisioningState: 'Succeeded' });
+    const stored = arm.get(`${COMPUTE}/virtualMachines/kola-vm-1`)!;
+    const os = stored.properties.osProfile as { customData: string };
+    expect(Buffer.from(os.customData, 'base64').toString()).toBe(ignition);
+    expect(stored.tags.CreatedBy).toBe('mantle');
+    expect((await getAzureVm(lib, RG, 'kola-vm-1'))?.powerState).toBe('running');
+    expect(await azureVmConsole(lib, RG, 'kola-vm-1')).toBe('');
+    arm.consoles.set('kola-vm-1', 'Flatcar Container Linux\nlocalhost login:');
+    expect(await azureVmConsole(lib, RG, 'kola-vm-1')).toContain('login:');
+    expect(await deleteAzureVm(lib, RG, 'kola-vm-1')).toBe(true);
+    expect(await getAzureVm(lib, RG, 'kola-vm-1')).toBeUndefined();
+    expect(await deleteAzureVm(lib, RG, 'kola-vm-1')).toBe(false);
   });
 });

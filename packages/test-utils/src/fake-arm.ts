@@ -73,6 +73,8 @@ export interface FakeArm {
     path: string,
     creds: { clientId: string; clientSecret: string; subscriptionId: string },
   ): Promise<string>;
+  /** serial console text per VM name (tests append; served through boot diagnostics' SAS URL) */
+  consoles: Map<string, string>;
   /** the resource, by its id (case-insensitive), if it exists */
   get(id: string): FakeArmResource | undefined;
   close(): Promise<void>;
@@ -88,6 +90,7 @@ const KINDS = [
     segs: ['galleries', 'images', 'versions'],
     type: 'Microsoft.Compute/galleries/images/versions',
   },
+  { key: 'virtualMachines', segs: ['virtualMachines'], type: 'Microsoft.Compute/virtualMachines' },
 ] as const;
 type Kind = (typeof KINDS)[number];
 
@@ -97,6 +100,7 @@ const NAME_RULES: Record<Kind['key'], RegExp> = {
   galleries: /^[A-Za-z0-9](?:[A-Za-z0-9._]{0,78}[A-Za-z0-9])?$/,
   galleryImages: /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9])?$/,
   versions: /^\d{1,10}\.\d{1,10}\.\d{1,10}$/,
+  virtualMachines: /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$/,
 };
 
 class ArmError extends Error {
@@ -122,6 +126,7 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
   const resources = new Map<string, FakeArmResource>();
   const operations = new Map<string, Operation>();
   const tokens = new Set<string>();
+  const consoles = new Map<string, string>();
   const calls = new CallLog();
   const cert: TestCert = await selfSignedCert();
   let endpoint = '';
@@ -171,6 +176,16 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
       const t = `fake-arm.${randomBytes(12).toString('hex')}`;
       tokens.add(t);
       sendJson(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: t });
+      return;
+    }
+    // boot diagnostics' serial log as a SAS blob URL would serve it: no bearer token
+    const diag = /^\/bootdiagnostics\/([^/]+)\/serial\.log$/.exec(url.pathname);
+    if (diag && method === 'GET') {
+      const text = consoles.get(decodeURIComponent(diag[1]!));
+      if (text === undefined)
+        return sendJson(res, 404, { error: { code: 'BlobNotFound', message: 'no log' } });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(text);
       return;
     }
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
@@ -248,6 +263,20 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
       throw new ArmError(404, 'InvalidResourceType', url.pathname);
     // the rest alternates type/name: images/N, galleries/G/images/I/versions/V (a trailing type = list)
     const rest = parts.slice(6);
+    if (
+      rest.length === 3 &&
+      rest[0] === 'virtualMachines' &&
+      rest[2] === 'retrieveBootDiagnosticsData' &&
+      method === 'POST'
+    ) {
+      calls.count('virtualMachines.retrieveBootDiagnosticsData');
+      const vmId = `/subscriptions/${parts[1]}/resourceGroups/${group}/providers/Microsoft.Compute/virtualMachines/${rest[1]}`;
+      if (!resources.get(vmId.toLowerCase())) throw notFound(KINDS[4], rest[1]!, group);
+      sendJson(res, 200, {
+        serialConsoleLogBlobUri: `${endpoint}/bootdiagnostics/${encodeURIComponent(rest[1]!)}/serial.log?sv=fake&sig=fake`,
+      });
+      return;
+    }
     const segs = rest.filter((_, i) => i % 2 === 0);
     const kind = KINDS.find((k) => k.segs.length === segs.length && k.segs.every((s, i) => s === segs[i]));
     if (!kind) throw new ArmError(404, 'InvalidResourceType', `no resource type ${segs.join('/')}`);
@@ -286,6 +315,17 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
     const existing = resources.get(id.toLowerCase());
     if (method === 'GET') {
       if (!existing) throw notFound(kind, name, group);
+      if (kind.key === 'virtualMachines' && url.searchParams.get('$expand') === 'instanceView') {
+        const state = existing.properties.provisioningState === 'Succeeded' ? 'running' : 'starting';
+        const instanceView = {
+          statuses: [
+            { code: `ProvisioningState/${String(existing.properties.provisioningState).toLowerCase()}` },
+            { code: `PowerState/${state}` },
+          ],
+        };
+        sendJson(res, 200, { ...existing, properties: { ...existing.properties, instanceView } });
+        return;
+      }
       sendJson(res, 200, existing);
       return;
     }
@@ -395,6 +435,42 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
           "Changing property 'hyperVGeneration' is not allowed.",
         );
     }
+    if (kind.key === 'virtualMachines') {
+      const image = ((sp.imageReference ?? {}) as { id?: string }).id;
+      need(image, 'storageProfile.imageReference.id', 'a managed image or gallery image version');
+      if (!resources.get(image!.toLowerCase()))
+        throw new ArmError(404, 'NotFound', `The image ${image} was not found.`);
+      const os = (props.osProfile ?? {}) as { customData?: string; adminUsername?: string };
+      need(os.adminUsername, 'osProfile.adminUsername', 'an admin user');
+      need(!os.customData || /^[A-Za-z0-9+/]*={0,2}$/.test(os.customData), 'osProfile.customData', 'base64');
+      const net = (props.networkProfile ?? {}) as {
+        networkInterfaces?: unknown[];
+        networkInterfaceConfigurations?: unknown[];
+      };
+      need(
+        net.networkInterfaces?.length || net.networkInterfaceConfigurations?.length,
+        'networkProfile',
+        'a NIC or NIC configuration',
+      );
+    }
+    if (kind.key === 'virtualMachines') {
+      const image = ((sp.imageReference ?? {}) as { id?: string }).id;
+      need(image, 'storageProfile.imageReference.id', 'a managed image or gallery image version');
+      if (!resources.get(image!.toLowerCase()))
+        throw new ArmError(404, 'NotFound', `The image ${image} was not found.`);
+      const os = (props.osProfile ?? {}) as { customData?: string; adminUsername?: string };
+      need(os.adminUsername, 'osProfile.adminUsername', 'an admin user');
+      need(!os.customData || /^[A-Za-z0-9+/]*={0,2}$/.test(os.customData), 'osProfile.customData', 'base64');
+      const net = (props.networkProfile ?? {}) as {
+        networkInterfaces?: unknown[];
+        networkInterfaceConfigurations?: unknown[];
+      };
+      need(
+        net.networkInterfaces?.length || net.networkInterfaceConfigurations?.length,
+        'networkProfile',
+        'a NIC or NIC configuration',
+      );
+    }
     if (kind.key === 'versions') {
       const pp = (props.publishingProfile ?? {}) as { targetRegions?: { name?: string }[] };
       need(
@@ -447,6 +523,7 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
     cert: cert.cert,
     resources,
     calls,
+    consoles,
     get: (id) => resources.get(id.toLowerCase()),
     writeAuthFile: async (path, creds) => {
       const auth = {

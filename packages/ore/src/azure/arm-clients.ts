@@ -1,4 +1,5 @@
 import { request as httpsRequest, Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { InputError, OperationError, PrerequisiteError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import type { ComputeManagementClient } from '@azure/arm-compute';
@@ -59,6 +60,8 @@ export interface AzureArm {
     input: Record<string, unknown>,
     fn: (c: ComputeManagementClient) => Promise<T>,
   ): Promise<T | undefined>;
+  /** GET a URL outside ARM (a SAS blob URL), with the same trusted CAs */
+  getText(url: string): Promise<{ status: number; body: string }>;
 }
 
 const DEFAULT_AUTHORITY = 'https://login.microsoftonline.com';
@@ -77,7 +80,14 @@ function clientSecretCredential(p: AzurePrincipal, profile: string, agent?: Agen
         scope,
       }).toString();
       const url = new URL(`${authority}/${encodeURIComponent(p.tenantId)}/oauth2/v2.0/token`);
-      const { status, body } = await postForm(url, form, agent);
+      const { status, body } = await httpsText(url, { method: 'POST', form, agent }).catch((err: Error) => {
+        throw new PrerequisiteError({
+          code: 'AZURE_AUTH_UNREACHABLE',
+          message: `cannot reach the identity platform at ${url.origin}: ${err.message}`,
+          hint: 'check the network, or activeDirectoryEndpointUrl of the credentials file',
+          cause: err,
+        });
+      });
       let json: { access_token?: string; expires_in?: number; error?: string; error_description?: string } =
         {};
       try {
@@ -97,17 +107,24 @@ function clientSecretCredential(p: AzurePrincipal, profile: string, agent?: Agen
   };
 }
 
-function postForm(url: URL, form: string, agent?: Agent): Promise<{ status: number; body: string }> {
+/** One HTTPS request answered as text (the token endpoint, SAS blob URLs), through `agent` if given. */
+function httpsText(
+  url: URL,
+  opts: { method: 'GET' | 'POST'; form?: string; agent?: Agent | undefined },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       url,
       {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': Buffer.byteLength(form),
-        },
-        ...(agent ? { agent } : {}),
+        method: opts.method,
+        headers:
+          opts.form !== undefined
+            ? {
+                'content-type': 'application/x-www-form-urlencoded',
+                'content-length': Buffer.byteLength(opts.form),
+              }
+            : {},
+        ...(opts.agent ? { agent: opts.agent } : {}),
       },
       (res) => {
         const parts: Buffer[] = [];
@@ -118,17 +135,8 @@ function postForm(url: URL, form: string, agent?: Agent): Promise<{ status: numb
         res.on('error', reject);
       },
     );
-    req.on('error', (err) =>
-      reject(
-        new PrerequisiteError({
-          code: 'AZURE_AUTH_UNREACHABLE',
-          message: `cannot reach the identity platform at ${url.origin}: ${err.message}`,
-          hint: 'check the network, or activeDirectoryEndpointUrl of the credentials file',
-          cause: err,
-        }),
-      ),
-    );
-    req.end(form);
+    req.on('error', reject);
+    req.end(opts.form);
   });
 }
 
@@ -194,6 +202,8 @@ export function armError(
 /** Make the client (nothing is loaded or contacted until the first call). */
 export function azureArm(opts: AzureArmOptions): AzureArm {
   const profile = opts.profile ?? 'default';
+  // an extra CA is trusted besides the usual roots (an agent's `ca` replaces them)
+  const agent = opts.ca ? new Agent({ ca: [...rootCertificates, opts.ca], keepAlive: true }) : undefined;
   let made: Promise<ComputeManagementClient> | undefined;
   const client = (): Promise<ComputeManagementClient> =>
     (made ??= (async () => {
@@ -204,7 +214,6 @@ export function azureArm(opts: AzureArmOptions): AzureArm {
           hint: 'set AZURE_AUTH_LOCATION or pass --azure-config-file',
         });
       const { ComputeManagementClient } = await import('@azure/arm-compute');
-      const agent = opts.ca ? new Agent({ ca: opts.ca, keepAlive: true }) : undefined;
       const endpoint = (opts.credentials.resourceManagerEndpointUrl ?? DEFAULT_ARM).replace(/\/+$/, '');
       return new ComputeManagementClient(
         clientSecretCredential(opts.credentials, profile, agent),
@@ -245,6 +254,7 @@ export function azureArm(opts: AzureArmOptions): AzureArm {
       ...(opts.pollMs !== undefined ? { updateIntervalInMs: opts.pollMs } : {}),
       ...(opts.signal ? { abortSignal: opts.signal } : {}),
     },
+    getText: (url) => httpsText(new URL(url), { method: 'GET', agent }),
     call: (what, input, fn, dry) => send(what, input, fn, () => dry),
     find: (what, input, fn) =>
       send(
