@@ -453,24 +453,6 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
         'a NIC or NIC configuration',
       );
     }
-    if (kind.key === 'virtualMachines') {
-      const image = ((sp.imageReference ?? {}) as { id?: string }).id;
-      need(image, 'storageProfile.imageReference.id', 'a managed image or gallery image version');
-      if (!resources.get(image!.toLowerCase()))
-        throw new ArmError(404, 'NotFound', `The image ${image} was not found.`);
-      const os = (props.osProfile ?? {}) as { customData?: string; adminUsername?: string };
-      need(os.adminUsername, 'osProfile.adminUsername', 'an admin user');
-      need(!os.customData || /^[A-Za-z0-9+/]*={0,2}$/.test(os.customData), 'osProfile.customData', 'base64');
-      const net = (props.networkProfile ?? {}) as {
-        networkInterfaces?: unknown[];
-        networkInterfaceConfigurations?: unknown[];
-      };
-      need(
-        net.networkInterfaces?.length || net.networkInterfaceConfigurations?.length,
-        'networkProfile',
-        'a NIC or NIC configuration',
-      );
-    }
     if (kind.key === 'versions') {
       const pp = (props.publishingProfile ?? {}) as { targetRegions?: { name?: string }[] };
       need(
