@@ -5,16 +5,14 @@
 // forwarded SSH port as a tag (kola reads it with KOLA_SSH_PORT_TAG). So the SSH and test path
 // is real, and user data in a wrong field would leave the flight's SSH key and the test's
 // hostname out of the VM: the run would fail.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@mantle/core/log';
-import { startFakeAws, type FakeAws, type FakeInstanceBackend } from '@mantle/test-utils/fake-aws';
+import { startFakeAws, type FakeAws } from '@mantle/test-utils/fake-aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQemuFlight } from '../src/platform/qemu/index.js';
-import type { Cluster, Flight, Machine } from '../src/platform/types.js';
+import { journalLines, qemuBackend, runFiles, spawnKola, until, type QemuBackend } from './cloud-helpers.js';
 import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
 import { kola, kolaBin } from '@mantle/test-utils/systemd-image';
 
@@ -23,37 +21,14 @@ const logger = createLogger({ level: process.env.KOLA_TEST_DEBUG ? 'debug' : 'wa
 
 let root: string;
 let aws: FakeAws;
-let qemu: Flight;
+let qemu: QemuBackend;
 let env: NodeJS.ProcessEnv;
-const vms = new Map<string, { cluster: Cluster; machine?: Machine }>();
 const instanceOpts: { instanceLimit?: number } = {};
-
-// The fake's instances are qemu machines of a flight of this test process.
-const backend: FakeInstanceBackend = {
-  start: async (inst) => {
-    const cluster = await qemu.newCluster({ name: inst.id, outputDir: join(root, 'vms', inst.id) });
-    const entry: { cluster: Cluster; machine?: Machine } = { cluster };
-    vms.set(inst.id, entry);
-    const machine = await cluster.newMachine(inst.userData);
-    entry.machine = machine;
-    return {
-      publicIp: '127.0.0.1',
-      privateIp: machine.privateIp ?? '172.31.0.10',
-      tags: { FakeSshPort: String(machine.sshPort) },
-    };
-  },
-  console: async (inst) => (await vms.get(inst.id)?.machine?.consoleOutput()) ?? '',
-  stop: async (inst) => {
-    await vms.get(inst.id)?.cluster.destroy();
-    vms.delete(inst.id);
-  },
-};
 
 beforeAll(async () => {
   if (!existsSync(kolaBin)) throw new Error(`${kolaBin} is missing: run pnpm build`);
   await ensureTinyImage();
   root = await mkdtemp(join(tmpdir(), 'kola-aws-fake-ec2-'));
-  await mkdir(join(root, 'tmp'));
   await mkdir(join(root, 'mods'));
   // A test that keeps its machine busy, so a signal surely lands while an instance exists.
   await writeFile(
@@ -65,13 +40,9 @@ beforeAll(async () => {
      }
 `,
   );
-  qemu = await createQemuFlight({
-    outputDir: join(root, 'vms'),
-    tmpDir: join(root, 'tmp'),
-    logger,
-    accel: 'auto',
-  });
-  aws = await startFakeAws({ instances: Object.assign(instanceOpts, { backend }) });
+  // The fake's instances are qemu machines of a flight of this test process.
+  qemu = await qemuBackend({ root, logger, portTag: 'FakeSshPort' });
+  aws = await startFakeAws({ instances: Object.assign(instanceOpts, { backend: qemu.backend }) });
   aws.images.push({
     id: AMI,
     region: 'us-east-1',
@@ -102,50 +73,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await aws?.close();
-  await qemu?.destroy();
+  await qemu?.close();
   expect(await qemuPidsWith(root)).toEqual([]);
   await rm(root, { recursive: true, force: true });
 });
 
 const awsArgs = ['-p', 'aws', '--aws-ami', AMI, '--aws-type', 't3.micro'];
 
-async function stateFiles(): Promise<string[]> {
-  const dir = join(root, 'state', 'runs');
-  return (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.jsonl')).sort();
-}
-
-async function journal(name: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(join(root, 'state', 'runs', name), 'utf8');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-async function until(what: string, ok: () => boolean, timeoutMs = 300_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-function startKola(args: string[]): {
-  child: ChildProcess;
-  done: Promise<{ code: number | null; stderr: string }>;
-} {
-  const child = spawn(process.execPath, [kolaBin, ...args], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; stderr: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, stderr })),
-  );
-  return { child, done };
-}
+const stateFiles = (): Promise<string[]> => runFiles(root);
+const journal = (name: string): Promise<Record<string, unknown>[]> => journalLines(root, name);
+const startKola = (args: string[]): ReturnType<typeof spawnKola> => spawnKola(root, env, args);
 
 describe('kola run -p aws against a fake EC2 whose instances are qemu VMs', () => {
   it('creates tagged instances with the Ignition user data, SSHes in, runs the tests, saves console.txt, deletes everything', async () => {

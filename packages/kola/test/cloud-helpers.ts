@@ -1,0 +1,99 @@
+// Helpers of kola's cloud platform tests (not a test file itself): the machine behind each
+// instance of a local cloud API server (test-utils' fake-aws, fake-gce) is a real qemu VM of a
+// qemu flight of the test process, booted with the user data the API received; its forwarded SSH
+// port is reported in a tag/label the test names (kola reads it with KOLA_SSH_PORT_TAG).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '@mantle/core/log';
+import { kolaBin } from '@mantle/test-utils/systemd-image';
+import type { FakeMachineBackend } from '@mantle/test-utils/fake-machines';
+import { createQemuFlight } from '../src/platform/qemu/index.js';
+import type { Cluster, Flight, Machine } from '../src/platform/types.js';
+
+export interface QemuBackend {
+  backend: FakeMachineBackend;
+  /** the VMs that run now, by instance id */
+  running(): string[];
+  /** destroy every VM left */
+  close(): Promise<void>;
+}
+
+/** A fake cloud backend booting one qemu VM per instance under `root`/vms. */
+export async function qemuBackend(o: {
+  root: string;
+  logger: Logger;
+  portTag: string;
+}): Promise<QemuBackend> {
+  await mkdir(join(o.root, 'tmp'), { recursive: true });
+  const qemu: Flight = await createQemuFlight({
+    outputDir: join(o.root, 'vms'),
+    tmpDir: join(o.root, 'tmp'),
+    logger: o.logger,
+    accel: 'auto',
+  });
+  const vms = new Map<string, { cluster: Cluster; machine?: Machine }>();
+  const backend: FakeMachineBackend = {
+    start: async (inst) => {
+      const cluster = await qemu.newCluster({ name: inst.id, outputDir: join(o.root, 'vms', inst.id) });
+      const entry: { cluster: Cluster; machine?: Machine } = { cluster };
+      vms.set(inst.id, entry);
+      const machine = await cluster.newMachine(inst.userData);
+      entry.machine = machine;
+      return {
+        publicIp: '127.0.0.1',
+        privateIp: machine.privateIp ?? '172.31.0.10',
+        tags: { [o.portTag]: String(machine.sshPort) },
+      };
+    },
+    console: async (inst) => (await vms.get(inst.id)?.machine?.consoleOutput()) ?? '',
+    stop: async (inst) => {
+      await vms.get(inst.id)?.cluster.destroy();
+      vms.delete(inst.id);
+    },
+  };
+  return { backend, running: () => [...vms.keys()], close: () => qemu.destroy() };
+}
+
+/** Wait until `ok()` (polling every 250 ms), else fail naming `what`. */
+export async function until(what: string, ok: () => boolean, timeoutMs = 300_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The run state files under `root`/state (KOLA_STATE_DIR), sorted. */
+export async function runFiles(root: string): Promise<string[]> {
+  const dir = join(root, 'state', 'runs');
+  return (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.jsonl')).sort();
+}
+
+/** The lines of one run state file. */
+export async function journalLines(root: string, name: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(join(root, 'state', 'runs', name), 'utf8');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The built kola bin as a child the test can signal. */
+export function spawnKola(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  args: string[],
+): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [kolaBin, ...args], {
+    cwd,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stderr })),
+  );
+  return { child, done };
+}
