@@ -6,13 +6,22 @@
 // is real, and user data in a wrong field would leave the flight's SSH key and the test's
 // hostname out of the VM: the run would fail.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile, copyFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@mantle/core/log';
 import { startFakeAws, type FakeAws } from '@mantle/test-utils/fake-aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { journalLines, qemuBackend, runFiles, spawnKola, until, type QemuBackend } from './cloud-helpers.js';
+import {
+  journalLines,
+  qemuBackend,
+  readReport,
+  runFiles,
+  spawnKola,
+  until,
+  writeSlowTest,
+  type QemuBackend,
+} from './cloud-helpers.js';
 import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
 import { kola, kolaBin } from '@mantle/test-utils/systemd-image';
 
@@ -29,17 +38,7 @@ beforeAll(async () => {
   if (!existsSync(kolaBin)) throw new Error(`${kolaBin} is missing: run pnpm build`);
   await ensureTinyImage();
   root = await mkdtemp(join(tmpdir(), 'kola-aws-fake-ec2-'));
-  await mkdir(join(root, 'mods'));
-  // A test that keeps its machine busy, so a signal surely lands while an instance exists.
-  await writeFile(
-    join(root, 'mods', 'slow.mjs'),
-    `export function register(registry, kola) {
-       registry.register(kola.defineTest({ name: 'slow.sleep', distros: ['cl', 'tiny'], run: async (c) => {
-         await c.mustSsh(c.machines[0], 'sleep 600');
-       } }));
-     }
-`,
-  );
+  await writeSlowTest(join(root, 'mods'));
   // The fake's instances are qemu machines of a flight of this test process.
   qemu = await qemuBackend({ root, logger, portTag: 'FakeSshPort' });
   aws = await startFakeAws({ instances: Object.assign(instanceOpts, { backend: qemu.backend }) });
@@ -93,11 +92,7 @@ describe('kola run -p aws against a fake EC2 whose instances are qemu VMs', () =
       timeoutMs: 900_000,
     });
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(await readFile(join(root, 'out1', 'reports', 'report.json'), 'utf8')) as {
-      result: string;
-      platform: string;
-      tests: { name: string; result: string }[];
-    };
+    const report = await readReport(root, 'out1');
     expect(report.platform).toBe('aws');
     expect(report.result).toBe('PASS');
     expect(report.tests.map((t) => [t.name, t.result])).toEqual([

@@ -3,7 +3,7 @@
 // qemu flight of the test process, booted with the user data the API received; its forwarded SSH
 // port is reported in a tag/label the test names (kola reads it with KOLA_SSH_PORT_TAG).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@mantle/core/log';
 import { kolaBin } from '@mantle/test-utils/systemd-image';
@@ -96,4 +96,30 @@ export function spawnKola(
     child.on('exit', (code) => resolve({ code, stderr })),
   );
   return { child, done };
+}
+
+/** The report.json of a run's output directory `out` under `root`. */
+export async function readReport(
+  root: string,
+  out: string,
+): Promise<{ result: string; platform: string; tests: { name: string; result: string }[] }> {
+  return JSON.parse(await readFile(join(root, out, 'reports', 'report.json'), 'utf8')) as {
+    result: string;
+    platform: string;
+    tests: { name: string; result: string }[];
+  };
+}
+
+/** A test module (`slow.sleep`) that keeps its machine busy, so a signal surely lands while an instance exists. */
+export async function writeSlowTest(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    join(dir, 'slow.mjs'),
+    `export function register(registry, kola) {
+       registry.register(kola.defineTest({ name: 'slow.sleep', distros: ['cl', 'tiny'], run: async (c) => {
+         await c.mustSsh(c.machines[0], 'sleep 600');
+       } }));
+     }
+`,
+  );
 }

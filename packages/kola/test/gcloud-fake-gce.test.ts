@@ -6,16 +6,24 @@
 // port as a label (kola reads it with KOLA_SSH_PORT_TAG). So the SSH and test path is real, and
 // Ignition in a wrong field would leave the flight's SSH key out of the VM: the run would fail.
 // Two VM boots in all, one at a time.
-import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@mantle/core/log';
-import { startFakeGce, type FakeGce } from '@mantle/test-utils/fake-gce';
+import { startFakeGce, writeServiceAccountKey, type FakeGce } from '@mantle/test-utils/fake-gce';
 import { kola, kolaBin } from '@mantle/test-utils/systemd-image';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { journalLines, qemuBackend, runFiles, spawnKola, until, type QemuBackend } from './cloud-helpers.js';
+import {
+  journalLines,
+  qemuBackend,
+  readReport,
+  runFiles,
+  spawnKola,
+  until,
+  writeSlowTest,
+  type QemuBackend,
+} from './cloud-helpers.js';
 import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
 
 const PROJECT = 'mantle-test';
@@ -46,32 +54,12 @@ beforeAll(async () => {
     created: new Date(),
     imageUsers: [],
   });
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const email = `kola@${PROJECT}.iam.gserviceaccount.com`;
-  gce.keys.set(email, publicKey.export({ type: 'spki', format: 'pem' }).toString());
   keyFile = join(root, 'key.json');
-  await writeFile(
-    keyFile,
-    JSON.stringify({
-      type: 'service_account',
-      project_id: PROJECT,
-      private_key_id: 'k1',
-      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      client_email: email,
-      client_id: '1',
-      token_uri: 'https://oauth2.googleapis.com/token',
-    }),
-    { mode: 0o600 },
-  );
-  await writeFile(
-    join(root, 'slow.mjs'),
-    `export function register(registry, kola) {
-       registry.register(kola.defineTest({ name: 'slow.sleep', distros: ['cl', 'tiny'], run: async (c) => {
-         await c.mustSsh(c.machines[0], 'sleep 600');
-       } }));
-     }
-`,
-  );
+  await writeServiceAccountKey(gce, keyFile, {
+    project: PROJECT,
+    email: `kola@${PROJECT}.iam.gserviceaccount.com`,
+  });
+  await writeSlowTest(root);
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !/^(GOOGLE_|CLOUDSDK_|AWS_)/.test(k)),
   );
@@ -112,11 +100,7 @@ describe('kola run -p gcloud against a fake GCE whose instances are qemu VMs', (
       timeoutMs: 900_000,
     });
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(await readFile(join(root, 'out1', 'reports', 'report.json'), 'utf8')) as {
-      result: string;
-      platform: string;
-      tests: { name: string; result: string }[];
-    };
+    const report = await readReport(root, 'out1');
     expect(report.platform).toBe('gcloud');
     expect(report.tests.map((t) => [t.name, t.result])).toEqual([['basic.ssh', 'PASS']]);
 

@@ -8,7 +8,8 @@
 // so reruns find what earlier runs made; requests are counted, can be throttled (429
 // RESOURCE_EXHAUSTED) or refused (401); bearer tokens that are self-signed service-account JWTs
 // are checked against the registered public keys.
-import { createVerify, randomBytes } from 'node:crypto';
+import { createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pendingWork, type FakeMachineBackend } from './fake-machines.js';
 import { CallLog, listenOn, readJson, sendJson } from './http-fake.js';
@@ -784,4 +785,30 @@ function safeJson(b64: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Write a service-account JSON key (a fresh RSA key) to `file` (0600) and register its public key
+ * with the fake, so only JWTs signed by it are accepted from then on.
+ */
+export async function writeServiceAccountKey(
+  gce: Pick<FakeGce, 'keys'>,
+  file: string,
+  o: { project: string; email: string },
+): Promise<void> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  gce.keys.set(o.email, publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  await writeFile(
+    file,
+    JSON.stringify({
+      type: 'service_account',
+      project_id: o.project,
+      private_key_id: 'k1',
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      client_email: o.email,
+      client_id: '1',
+      token_uri: 'https://oauth2.googleapis.com/token',
+    }),
+    { mode: 0o600 },
+  );
 }

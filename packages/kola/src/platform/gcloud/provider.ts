@@ -1,17 +1,19 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { InputError, InterruptedError, UsageError } from '@mantle/core/errors';
-import type { Logger } from '@mantle/core/log';
+import { InputError, InterruptedError } from '@mantle/core/errors';
 import { loadProfile } from '@mantle/core/profiles';
 import type { GceClients, GceServiceAccountKey } from '@mantle/ore';
 import type {
   CleanupResult,
   CloudCleaner,
+  CloudContext,
   CloudProvider,
   FlightSetup,
   InstanceSpec,
+  Ore,
   RunningInstance,
 } from '../cloud/provider.js';
+import { requireImage } from '../cloud/provider.js';
 import type { RunHeader } from '../cloud/run-journal.js';
 
 // kola's gcloud platform (mantle's `gce`): machines are Compute Engine instances made through
@@ -39,18 +41,10 @@ export interface GcePlatformOptions {
   gvnic: boolean;
 }
 
-interface GceContext {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  logger: Logger;
-}
-
-type Ore = typeof import('@mantle/ore');
-
 async function openClients(
   ore: Ore,
   o: Pick<GcePlatformOptions, 'project' | 'jsonKey' | 'zone'>,
-  ctx: GceContext,
+  ctx: CloudContext,
 ): Promise<{ gce: GceClients; keyFile: string }> {
   ore.checkZoneName(o.zone, '--gce-zone');
   const key = await loadProfile('gce', {
@@ -70,18 +64,17 @@ async function openClients(
 }
 
 /** The gcloud platform's provider for the generic cloud flight. */
-export async function gcloudProvider(o: GcePlatformOptions, ctx: GceContext): Promise<CloudProvider> {
-  if (!o.image) {
-    throw new UsageError({
-      code: 'GCE_NO_IMAGE',
-      message: '-p gcloud needs --gce-image: the image to boot',
-      hint: 'upload one with `ore gcloud upload` and `ore gcloud create-image` (or pass NAME, family/F or projects/P/global/images/NAME)',
-      details: { flag: '--gce-image' },
-    });
-  }
+export async function gcloudProvider(o: GcePlatformOptions, ctx: CloudContext): Promise<CloudProvider> {
+  const image = requireImage(o.image, {
+    code: 'GCE_NO_IMAGE',
+    platform: 'gcloud',
+    flag: '--gce-image',
+    what: 'the image to boot',
+    hint: 'upload one with `ore gcloud upload` and `ore gcloud create-image` (or pass NAME, family/F or projects/P/global/images/NAME)',
+  });
   const ore = await import('@mantle/ore');
   const { gce, keyFile } = await openClients(ore, o, ctx);
-  return new GcloudProvider(ore, gce, { ...o, image: o.image }, keyFile);
+  return new GcloudProvider(ore, gce, { ...o, image }, keyFile);
 }
 
 /**
@@ -202,7 +195,7 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 export async function gcloudCleaner(
   header: RunHeader,
   o: Pick<GcePlatformOptions, 'jsonKey'>,
-  ctx: GceContext,
+  ctx: CloudContext,
 ): Promise<CloudCleaner> {
   const ore = await import('@mantle/ore');
   const zone = header.scope.zone ?? '';
