@@ -6,7 +6,7 @@
 // is real, and user data in a wrong field would leave the flight's SSH key and the test's
 // hostname out of the VM: the run would fail.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, copyFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@mantle/core/log';
@@ -39,6 +39,27 @@ beforeAll(async () => {
   await ensureTinyImage();
   root = await mkdtemp(join(tmpdir(), 'kola-aws-fake-ec2-'));
   await writeSlowTest(join(root, 'mods'));
+  // Two machines: each pings the other's private IP (what DescribeInstances reported), then a
+  // native function and a check spec run through kolet, uploaded over SSH as on any cloud.
+  await writeFile(
+    join(root, 'mods', 'lan.mjs'),
+    `export function register(registry, kola) {
+       registry.register(kola.defineTest({
+         name: 'cloud.lan-kolet', distros: ['cl', 'tiny'], clusterSize: 2,
+         nativeFuncs: { hello: () => { console.log('hello from kolet'); } },
+         checks: 'file:\\n  /bin/sh: { exists: true }\\n',
+         run: async (c) => {
+           const [a, b] = c.machines;
+           for (const [x, y] of [[a, b], [b, a]]) {
+             if (!y.privateIp) c.fatal('no private IP for ' + y.id);
+             await c.mustSsh(x, 'ping -c 1 -W 5 ' + y.privateIp, { user: 'root' });
+           }
+           await c.runNative('hello', a);
+         },
+       }));
+     }
+`,
+  );
   // The fake's instances are qemu machines of a flight of this test process.
   qemu = await qemuBackend({ root, logger, portTag: 'FakeSshPort' });
   aws = await startFakeAws({ instances: Object.assign(instanceOpts, { backend: qemu.backend }) });
@@ -137,6 +158,26 @@ describe('kola run -p aws against a fake EC2 whose instances are qemu VMs', () =
     }
     expect(consoles).toHaveLength(2);
     for (const c of consoles) expect(c).toContain('mantle-tiny');
+  }, 900_000);
+
+  it('a 2-machine test: the machines reach each other on their private IPs; kolet runs a native function and checks', async () => {
+    const r = await kola(
+      ['run', ...awsArgs, 'cloud.lan-kolet', '--tests-dir', 'mods', '--output-dir', 'out-lan'],
+      { cwd: root, env, timeoutMs: 900_000 },
+    );
+    const report = await readReport(root, 'out-lan');
+    expect(r.code, `${r.stderr}\n${JSON.stringify(report, null, 1)}`).toBe(0);
+    expect(report.platform).toBe('aws');
+    expect(report.tests.map((t) => [t.name, t.result])).toEqual([
+      ['cloud.lan-kolet', 'PASS'],
+      ['cloud.lan-kolet/checks', 'PASS'],
+    ]);
+    const out = (report.tests as { output?: string }[]).map((t) => t.output ?? '').join('\n');
+    expect(out).toContain('hello from kolet');
+    expect(out).toMatch(/checks of test cloud\.lan-kolet .* on kola-\w+-1: Count: 1, Failed: 0/);
+    expect(out).toMatch(/checks of test cloud\.lan-kolet .* on kola-\w+-2: Count: 1, Failed: 0/);
+    await aws.ec2.settle();
+    expect(aws.ec2.liveResources()).toEqual({ instances: [], securityGroups: [], keyPairs: [] });
   }, 900_000);
 
   it('Ctrl-C (a real SIGINT) while a test runs: deletes the instance and its group and key, exits 130', async () => {

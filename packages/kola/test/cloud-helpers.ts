@@ -1,7 +1,10 @@
 // Helpers of kola's cloud platform tests (not a test file itself): the machine behind each
 // instance of a local cloud API server (test-utils' fake-aws, fake-gce) is a real qemu VM of a
 // qemu flight of the test process, booted with the user data the API received; its forwarded SSH
-// port is reported in a tag/label the test names (kola reads it with KOLA_SSH_PORT_TAG).
+// port is reported in a tag/label the test names (kola reads it with KOLA_SSH_PORT_TAG). All the
+// VMs are machines of ONE qemu cluster, so they share its private LAN (the qemu platform's
+// lan-switch) as a cloud's instances share their VPC: the private IP the API reports is the VM's
+// LAN address, which the other instances reach.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,23 +35,24 @@ export async function qemuBackend(o: {
     logger: o.logger,
     accel: 'auto',
   });
-  const vms = new Map<string, { cluster: Cluster; machine?: Machine }>();
+  const vpc: Promise<Cluster> = qemu.newCluster({ name: 'vpc', outputDir: join(o.root, 'vms') });
+  const vms = new Map<string, { machine: Promise<Machine>; up?: Machine }>();
   const backend: FakeMachineBackend = {
     start: async (inst) => {
-      const cluster = await qemu.newCluster({ name: inst.id, outputDir: join(o.root, 'vms', inst.id) });
-      const entry: { cluster: Cluster; machine?: Machine } = { cluster };
-      vms.set(inst.id, entry);
-      const machine = await cluster.newMachine(inst.userData);
-      entry.machine = machine;
-      return {
-        publicIp: '127.0.0.1',
-        privateIp: machine.privateIp ?? '172.31.0.10',
-        tags: { [o.portTag]: String(machine.sshPort) },
+      const entry: { machine: Promise<Machine>; up?: Machine } = {
+        machine: vpc.then((c) => c.newMachine(inst.userData)),
       };
+      vms.set(inst.id, entry);
+      const m = await entry.machine;
+      entry.up = m;
+      if (!m.privateIp) throw new Error(`VM of ${inst.id} has no LAN address`);
+      return { publicIp: '127.0.0.1', privateIp: m.privateIp, tags: { [o.portTag]: String(m.sshPort) } };
     },
-    console: async (inst) => (await vms.get(inst.id)?.machine?.consoleOutput()) ?? '',
+    // a VM still booting has no console to give yet (EC2's lags behind too)
+    console: async (inst) => (await vms.get(inst.id)?.up?.consoleOutput()) ?? '',
     stop: async (inst) => {
-      await vms.get(inst.id)?.cluster.destroy();
+      const m = await vms.get(inst.id)?.machine.catch(() => undefined);
+      await m?.destroy();
       vms.delete(inst.id);
     },
   };
