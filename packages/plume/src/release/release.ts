@@ -1,5 +1,5 @@
 import { awsPublish } from '../destinations/aws.js';
-import { azurePublish } from '../destinations/azure.js';
+import { azurePublish, type AzurePublished } from '../destinations/azure.js';
 import { sourceArtifacts, syncStorage, type SyncResult } from '../destinations/storage.js';
 import { checkDestinationsSupported } from './plan.js';
 import type { RunContext } from './run-context.js';
@@ -11,13 +11,13 @@ export interface ReleaseResult {
   version: string;
   alreadyDone: boolean;
   aws?: { partition: string; region: string; imageId: string }[];
-  azure?: { blob: string };
+  azure?: AzurePublished;
   storage: SyncResult[];
 }
 
 /**
  * release: make the pre-released images public (AWS launch permission in every region; the
- * Azure blob checked), copy the build's artifacts to the public stores and rebuild their index
+ * Azure blob checked and, with azure.gallery, a gallery image version published from it), copy the build's artifacts to the public stores and rebuild their index
  * pages. Every step journaled.
  */
 export async function release(ctx: RunContext): Promise<ReleaseResult> {
