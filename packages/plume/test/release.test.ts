@@ -21,6 +21,8 @@ import { AZURITE_ACCOUNT, startStores, type Stores } from './helpers/stores.js';
 
 const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const MIB = 1024 * 1024;
+/** the account the spec lets launch (and copy) the images before they are public */
+const TESTER = '111122223333';
 
 let dir: string;
 let key: GpgKey;
@@ -118,6 +120,7 @@ beforeAll(async () => {
           bucket: import-bucket
           bucketRegion: us-east-1
           regions: [us-east-1, us-west-2]
+          launchPermissions: ['${TESTER}']
     azure:
       blobs: azure://${AZURITE_ACCOUNT}/vhds
 `;
@@ -193,6 +196,10 @@ async function expectExactlyOnce(v: string, published: boolean): Promise<void> {
     const snap = aws.snapshots.find((s) => s.id === i.snapshotId && s.region === i.region);
     expect(snap).toBeDefined();
     expect(snap!.createVolumePermissions?.some((p) => p.group === 'all') ?? false).toBe(published);
+    // the spec's launchPermissions accounts, in every region, already before the release: launch
+    // the AMI and make volumes of (so copy) its snapshot
+    expect(i.launchPermissions.filter((p) => p.userId === TESTER)).toHaveLength(1);
+    expect(snap!.createVolumePermissions?.filter((p) => p.userId === TESTER)).toHaveLength(1);
   }
   expect(await objectExists('import-bucket', `amd64-usr/${v}/flatcar_production_ami_image.bin`)).toBe(false);
   const vhds = await stores.open(`azure://${AZURITE_ACCOUNT}/vhds/`);

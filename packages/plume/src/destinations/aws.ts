@@ -78,7 +78,9 @@ export async function awsUpload(
         },
         remove: () => store.delete(key),
       },
+      // the accounts that may launch it may also make volumes of (and so copy) its snapshot
       grantUsers: part.launchPermissions,
+      grantSnapshotUsers: part.launchPermissions,
       tags: { Channel: r.channel, Version: r.version },
       logger: ctx.logger,
       signal: ctx.signal,
