@@ -66,6 +66,7 @@ beforeAll(async () => {
   await mkdir(artifacts);
   const raw = join(dir, 'disk.bin');
   const fh = await open(raw, 'w');
+  await fh.write(Buffer.from([0x55, 0xaa]), 0, 2, 510); // an MBR signature: a disk image
   await fh.write(randomBytes(64 * 1024), 0, 64 * 1024, MIB);
   await fh.truncate(8 * MIB);
   await fh.close();
@@ -320,7 +321,7 @@ describe('plume release to GCE killed after every step, then resumed', () => {
       const v = `6000.${n}.0`;
       const name = `flatcar-kill-6000-${n}-0`;
       await makeBuild(v);
-      expect((await plumeProcess('pre-release', v, {})).code).toBe(0);
+      expect((await plume('pre-release', 'kill', v)).code).toBe(0);
       const inserts = calls('images.insert');
       const killed = await plumeProcess('release', v, {
         PLUME_KILL_AFTER_STEP: `${n}${n % 2 === 0 ? ':recorded' : ''}`,

@@ -55,7 +55,7 @@ export async function gceStage(
     contentType: 'application/gzip',
     signal: ctx.signal,
   });
-  return { object: store.url(name), uploaded: !r.skipped };
+  return { object: `gs://${store.bucket}/${store.objectName(name)}`, uploaded: !r.skipped };
 }
 
 /** What the release's GCE image step did. */
