@@ -241,6 +241,22 @@ describe('plume release to GCE', () => {
     expect(writes()).toEqual(w);
     expect(gcs.stats.simpleUploads + gcs.stats.resumableStarts).toBe(uploads);
     expect(gce.images.filter((i) => i.name === 'flatcar-test-4081-2-0')).toHaveLength(1);
+
+    // plume status: the family image and the family's rotation, from the journals
+    const st = await plume('status', 'test', v, '--json');
+    expect(st.code).toBe(0);
+    expect(JSON.parse(st.stdout)).toMatchObject({
+      published: {
+        gce: {
+          staged: `gs://staging/test/${v}/flatcar_production_gce.tar.gz`,
+          image: 'flatcar-test-4081-2-0',
+          family: 'flatcar-test',
+        },
+      },
+    });
+    expect((await plume('status', 'test', v)).stdout).toMatch(
+      /GCE flatcar-test-4081-2-0 in family flatcar-test \(public\)/,
+    );
   });
 
   it('an image made earlier by hand without the release labels gets them (setLabels with its fingerprint)', async () => {

@@ -268,10 +268,35 @@ describe('plume pre-release and release', () => {
 
     const st = await plume('status', v, '--json');
     expect(st.code).toBe(0);
-    expect(JSON.parse(st.stdout)).toMatchObject({
+    const status = JSON.parse(st.stdout) as { published: { aws: { region: string }[] } };
+    expect(status).toMatchObject({
       preRelease: { state: 'finished' },
       release: { state: 'finished' },
     });
+    // per region: public, and the spec's account kept beside everyone, on the AMI and its snapshot
+    const perm = { public: true, users: [TESTER] };
+    expect([...status.published.aws].sort((a, b) => (a.region < b.region ? -1 : 1))).toEqual([
+      {
+        partition: 'AWS',
+        region: 'us-east-1',
+        imageId: all.amis[0]!.hvm,
+        state: 'public',
+        launch: perm,
+        createVolume: perm,
+      },
+      {
+        partition: 'AWS',
+        region: 'us-west-2',
+        imageId: all.amis[1]!.hvm,
+        state: 'public',
+        launch: perm,
+        createVolume: perm,
+      },
+    ]);
+    const text = await plume('status', v);
+    expect(text.stdout).toMatch(
+      /AWS AWS us-west-2 ami-\S+ public; launch: everyone, 111122223333; volumes: everyone, 111122223333/,
+    );
   });
 
   it('a release replaces `current` exactly: a file the new build lacks is deleted there', async () => {

@@ -372,3 +372,38 @@ export async function listRegions(
     throw awsError(err, { clients, what: 'DescribeRegions' });
   }
 }
+
+/** Who may use an image: its launch permission and its snapshot's create-volume permission. */
+export interface AmiPermissions {
+  launch: { public: boolean; users: string[] };
+  createVolume: { public: boolean; users: string[] };
+}
+
+/** Read an image's launch permission and its snapshot's create-volume permission (as they are now). */
+export async function describePermissions(
+  clients: AwsClients,
+  imageId: string,
+  snapshotId?: string,
+): Promise<AmiPermissions> {
+  const { sdk, client } = await clients.ec2();
+  const split = (perms: { UserId?: string; Group?: string }[] | undefined) => ({
+    public: (perms ?? []).some((p) => p.Group === 'all'),
+    users: (perms ?? []).flatMap((p) => (p.UserId ? [p.UserId] : [])).sort(),
+  });
+  try {
+    const launch = await client.send(
+      new sdk.DescribeImageAttributeCommand({ ImageId: imageId, Attribute: 'launchPermission' }),
+    );
+    const volume = snapshotId
+      ? await client.send(
+          new sdk.DescribeSnapshotAttributeCommand({
+            SnapshotId: snapshotId,
+            Attribute: 'createVolumePermission',
+          }),
+        )
+      : undefined;
+    return { launch: split(launch.LaunchPermissions), createVolume: split(volume?.CreateVolumePermissions) };
+  } catch (err) {
+    throw awsError(err, { clients, what: `describing the permissions of ${imageId}` });
+  }
+}

@@ -1,4 +1,4 @@
-import type { AwsClients } from '@mantle/ore';
+import type { AmiPermissions, AwsClients } from '@mantle/ore';
 import type { AwsPartitionSpec } from '../spec/schema.js';
 import type { RunContext } from '../release/run-context.js';
 
@@ -117,13 +117,16 @@ export async function awsReplicate(
   }
 }
 
-/** Release in one region: the AMI (found by name) gets public launch permission, its snapshot public create-volume permission. */
+/**
+ * Release in one region: the AMI (found by name) gets public launch permission, its snapshot
+ * public create-volume permission; returns the permissions as they are then.
+ */
 export async function awsPublish(
   ctx: RunContext,
   part: AwsPartitionSpec,
   region: string,
-): Promise<{ imageId: string; snapshotId?: string }> {
-  const { findImage, grantLaunch, grantVolume } = await import('@mantle/ore');
+): Promise<{ imageId: string; snapshotId?: string; permissions: AmiPermissions }> {
+  const { describePermissions, findImage, grantLaunch, grantVolume } = await import('@mantle/ore');
   const { OperationError } = await import('@mantle/core/errors');
   const clients = await partitionClients(ctx, part, region);
   try {
@@ -137,7 +140,9 @@ export async function awsPublish(
     // The snapshot first: a public image whose snapshot is private cannot be copied by users.
     if (img.snapshotId) await grantVolume(clients, img.snapshotId, { public: true });
     await grantLaunch(clients, img.imageId, { public: true });
-    return { imageId: img.imageId, ...(img.snapshotId ? { snapshotId: img.snapshotId } : {}) };
+    // recorded in the journal: what plume status shows per region
+    const permissions = await describePermissions(clients, img.imageId, img.snapshotId);
+    return { imageId: img.imageId, ...(img.snapshotId ? { snapshotId: img.snapshotId } : {}), permissions };
   } finally {
     clients.destroy();
   }
