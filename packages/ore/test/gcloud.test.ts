@@ -5,13 +5,12 @@
 // of @mantle/test-utils/fake-gcs. Both keep state, so reruns see what earlier runs made; the
 // fake GCE checks that requests carry a JWT signed by the test's service-account key.
 // Needs: pnpm --filter @mantle/core --filter @mantle/ore build
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '@mantle/core/exec';
-import { startFakeGce, type FakeGce } from '@mantle/test-utils/fake-gce';
+import { fakeGceServiceAccount, startFakeGce, type FakeGce } from '@mantle/test-utils/fake-gce';
 import { startFakeGcs, type FakeGcs } from '@mantle/test-utils/fake-gcs';
 import { jsonError, requireOreBuild, runOre } from './helpers/ore-bin.js';
 
@@ -72,31 +71,11 @@ beforeAll(async () => {
     operationPolls: 2,
     objectExists: (b, n) => gcs.object(b, n) !== undefined,
   });
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const email = `ore@${PROJECT}.iam.gserviceaccount.com`;
-  gce.keys.set(email, publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  keyFile = join(dir, 'key.json');
-  await writeFile(
-    keyFile,
-    JSON.stringify({
-      type: 'service_account',
-      project_id: PROJECT,
-      private_key_id: 'k1',
-      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      client_email: email,
-      client_id: '1',
-      token_uri: 'https://oauth2.googleapis.com/token',
-    }),
-    { mode: 0o600 },
-  );
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(GOOGLE_|CLOUDSDK_|STORAGE_EMULATOR)/.test(k)),
-  );
+  const sa = await fakeGceServiceAccount(gce, { file: join(dir, 'key.json'), project: PROJECT, name: 'ore' });
+  keyFile = sa.keyFile;
   env = {
-    ...clean,
+    ...sa.env,
     HOME: join(dir, 'home'),
-    GOOGLE_APPLICATION_CREDENTIALS: keyFile,
-    CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: gce.endpoint,
     CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE: `${gcs.endpoint}/storage/v1/`,
   };
   disk = await makeDisk('flatcar_production_gce.bin');

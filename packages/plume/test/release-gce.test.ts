@@ -7,21 +7,24 @@
 // replacements as the documented API does. Faults: a real SIGKILL of plume after every release
 // step, then --resume.
 // Needs: pnpm --filter @mantle/plume... build (the kill tests run the built bin)
-import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertImage } from '@mantle/ore';
-import { startFakeGce, type FakeGce, type FakeGceImage } from '@mantle/test-utils/fake-gce';
+import {
+  fakeGceServiceAccount,
+  startFakeGce,
+  type FakeGce,
+  type FakeGceImage,
+} from '@mantle/test-utils/fake-gce';
 import { startFakeGcs, type FakeGcs } from '@mantle/test-utils/fake-gcs';
 import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
-import { runPlume } from './helpers/run.js';
+import { PLUME_BIN as BIN, runPlume, spawnPlume } from './helpers/run.js';
 
-const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PROJECT = 'plume-test';
 const MIB = 1024 * 1024;
 
@@ -80,33 +83,16 @@ beforeAll(async () => {
     operationPolls: 1,
     objectExists: (b, n) => gcs.object(b, n) !== undefined,
   });
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const email = `plume@${PROJECT}.iam.gserviceaccount.com`;
-  gce.keys.set(email, publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  const keyFile = join(dir, 'key.json');
-  await writeFile(
-    keyFile,
-    JSON.stringify({
-      type: 'service_account',
-      project_id: PROJECT,
-      private_key_id: 'k1',
-      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      client_email: email,
-      client_id: '1',
-      token_uri: 'https://oauth2.googleapis.com/token',
-    }),
-    { mode: 0o600 },
-  );
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(GOOGLE_|CLOUDSDK_|STORAGE_EMULATOR)/.test(k)),
-  );
+  const sa = await fakeGceServiceAccount(gce, {
+    file: join(dir, 'key.json'),
+    project: PROJECT,
+    name: 'plume',
+  });
   env = {
-    ...clean,
+    ...sa.env,
     HOME: join(dir, 'home'),
     XDG_STATE_HOME: join(dir, 'state'),
     XDG_CACHE_HOME: join(dir, 'cache'),
-    GOOGLE_APPLICATION_CREDENTIALS: keyFile,
-    CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: gce.endpoint,
   };
   specFile = join(dir, 'spec.yaml');
   const channel = (name: string, family: string, limit: number) => `  ${name}:
@@ -320,17 +306,8 @@ describe('plume release to GCE killed after every step, then resumed', () => {
   });
   const REL_STEPS = 3; // version-txt, gce:image, gce:family
 
-  function plumeProcess(cmd: string, version: string, extraEnv: NodeJS.ProcessEnv, ...more: string[]) {
-    return new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args(cmd, 'kill', version, ...more)], {
-        env: { ...env, ...extraEnv },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-    });
-  }
+  const plumeProcess = (cmd: string, version: string, extraEnv: NodeJS.ProcessEnv, ...more: string[]) =>
+    spawnPlume(args(cmd, 'kill', version, ...more), { ...env, ...extraEnv });
 
   for (let n = 1; n <= REL_STEPS; n++)
     it(`release killed after step ${n}: --resume completes, one image, the family rotated`, async () => {

@@ -4,22 +4,21 @@
 // public copies in s3rver, Azurite and a file:// store. Faults: a real SIGKILL of the plume
 // process after every step, then --resume; a bad signature; a version.txt mismatch.
 // Needs: pnpm --filter @mantle/plume... build (the kill tests run the built bin)
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertImage } from '@mantle/ore';
 import { startFakeAws, type FakeAws } from '@mantle/test-utils/fake-aws';
 import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
-import { runPlume } from './helpers/run.js';
+import { PLUME_BIN as BIN, runPlume, spawnPlume } from './helpers/run.js';
 import { AZURITE_ACCOUNT, startStores, type Stores } from './helpers/stores.js';
 
-const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const MIB = 1024 * 1024;
 /** the account the spec lets launch (and copy) the images before they are public */
 const TESTER = '111122223333';
@@ -167,17 +166,8 @@ const plume = (cmd: string, version: string, ...more: string[]) =>
   runPlume(args(cmd, version, ...more), { env });
 
 /** The built bin as its own process (so a SIGKILL kills plume, not the test). */
-function plumeProcess(cmd: string, version: string, extraEnv: NodeJS.ProcessEnv, ...more: string[]) {
-  return new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args(cmd, version, ...more)], {
-      env: { ...env, ...extraEnv },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
+const plumeProcess = (cmd: string, version: string, extraEnv: NodeJS.ProcessEnv, ...more: string[]) =>
+  spawnPlume(args(cmd, version, ...more), { ...env, ...extraEnv });
 
 const amiName = (v: string) => `Flatcar-test-${v}-hvm`;
 const imagesNamed = (v: string) =>

@@ -792,3 +792,45 @@ function safeJson(b64: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/**
+ * A service account the fake accepts: a fresh RSA key registered with `gce`, its JSON key file
+ * (0600) written to `file`, and an environment without the caller's Google settings that points
+ * the clients at the key and the fake (GOOGLE_APPLICATION_CREDENTIALS,
+ * CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE).
+ */
+export async function fakeGceServiceAccount(
+  gce: FakeGce,
+  opts: { file: string; project: string; name: string },
+): Promise<{ keyFile: string; email: string; env: NodeJS.ProcessEnv }> {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { writeFile } = await import('node:fs/promises');
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const email = `${opts.name}@${opts.project}.iam.gserviceaccount.com`;
+  gce.keys.set(email, publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  await writeFile(
+    opts.file,
+    JSON.stringify({
+      type: 'service_account',
+      project_id: opts.project,
+      private_key_id: 'k1',
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      client_email: email,
+      client_id: '1',
+      token_uri: 'https://oauth2.googleapis.com/token',
+    }),
+    { mode: 0o600 },
+  );
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(GOOGLE_|CLOUDSDK_|STORAGE_EMULATOR)/.test(k)),
+  );
+  return {
+    keyFile: opts.file,
+    email,
+    env: {
+      ...clean,
+      GOOGLE_APPLICATION_CREDENTIALS: opts.file,
+      CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: gce.endpoint,
+    },
+  };
+}
