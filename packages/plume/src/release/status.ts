@@ -45,7 +45,7 @@ export interface ReleaseStatus extends ReleaseId {
 }
 
 const doneResult = (data: JournalData | undefined, id: string): unknown =>
-  data?.steps[id]?.status === 'done' ? data.steps[id]!.result : undefined;
+  data?.steps[id]?.status === 'done' ? data.steps[id].result : undefined;
 
 /** The AMIs and GCE image the journals' results name (release results win over pre-release ones). */
 export function publishedOf(pre: JournalData | undefined, rel: JournalData | undefined): Published {
