@@ -29,7 +29,7 @@ interface Skipped {
  * the allow-list (file, full name and a reason) fails the run (exit 1) and is named. A run filtered
  * by test name (`-t`) skips by design and is not guarded.
  */
-export class SummaryReporter implements Reporter {
+class SummaryReporter implements Reporter {
   private root = process.cwd();
   private filteredByName = false;
   private readonly allowListPath: string;

@@ -1,17 +1,13 @@
 import { defineConfig } from 'tsup';
 import { baseConfig } from '../../tsup.base.js';
 
-// Two builds into one dist/ (package.json's build empties it first): the launchers get chunks of
-// their own, so a flake call loads only launcher code — sharing chunks with the `pilot` CLI made
-// every call load more modules than it runs.
+// Separate builds into one dist/ (package.json's build empties it first). Each launcher is a
+// build of its own, so everything a flake call runs is inlined into its one entry file and only
+// the slow paths (reading YAML, provisioning, error reporting) stay chunks loaded on demand:
+// every ES module a call loads costs a resolve, a read and a compile before podman can start.
 export default defineConfig([
   baseConfig({ index: 'src/index.ts', cli: 'src/cli.ts' }, { clean: false }),
-  baseConfig(
-    {
-      'podman-pilot': 'src/podman-pilot.ts',
-      'vm-pilot': 'src/vm-pilot.ts',
-      'bwrap-pilot': 'src/bwrap-pilot.ts',
-    },
-    { clean: false, dts: false },
+  ...(['podman-pilot', 'vm-pilot', 'bwrap-pilot'] as const).map((name) =>
+    baseConfig({ [name]: `src/${name}.ts` }, { clean: false, dts: false }),
   ),
 ]);

@@ -1,17 +1,18 @@
 // bwrap-pilot with real bubblewrap: an app over an unpacked root filesystem (a directory, and an
 // image pulled from a real registry and unpacked by skopeo+umoci), run unprivileged — as the
 // flake's runas user when root launches it, and by a normal user calling it directly.
-import { cp, chown, mkdir, writeFile } from 'node:fs/promises';
+import { cp, chown, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type Registry } from '@mantle/test-utils/registry';
 import {
+  DIST,
   busyboxTree,
   importBusybox,
   requireBuilt,
   run,
   sandbox,
-  waitForOutput,
+  terminateTrappingApp,
   type Sandbox,
 } from './helpers.js';
 
@@ -110,16 +111,7 @@ describe('bwrap-pilot', () => {
   });
 
   it('SIGTERM to the launcher reaches the app', async () => {
-    const child = sb.spawnApp('/usr/bin/bwsh', [
-      '-c',
-      'trap "echo got-TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done',
-    ]);
-    const done = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
-    let out = await waitForOutput(child, 'ready');
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.kill('SIGTERM');
-    expect(await done).toBe(7);
-    expect(out).toContain('got-TERM');
+    expect(await terminateTrappingApp(sb, '/usr/bin/bwsh')).toEqual({ code: 7, stdout: 'ready\ngot-TERM\n' });
   });
 
   it('--image: unpacks an image pulled from a registry and runs an app from it as nobody', async () => {
@@ -172,5 +164,60 @@ describe('bwrap-pilot', () => {
     const t = await sb.app('/usr/bin/bwsh', ['-c', 'true']);
     expect(t.code).toBe(2);
     expect(t.stderr).toContain('include.tar is not supported by bwrap flakes');
+  });
+});
+
+describe("bwrap-pilot with flake-pilot's sandbox: flakes (bubblewrap-pilot(8))", () => {
+  const flakes = (): string => join(sb.root, 'usr', 'share', 'flakes');
+
+  it('runs a flake as `flake-ctl bubblewrap register --opt --pilot-option` writes it, unchanged', async () => {
+    // the layout flake-ctl writes (its defaults, an --opt with %HOME, a %chdir pilot option),
+    // pointed at the test tree: /opt is the tree's directory the caller's work dir is bound on
+    const flake = (await readFile(new URL('fixtures/flake-ctl-sandbox.yaml', import.meta.url), 'utf8'))
+      .replace('/var/lib/flakes/leap', '/srv/bbroot')
+      .replace('/usr/bin/make', '/bin/sh')
+      .replace('/usr/bin/mybuild', '/usr/bin/sbsh')
+      .replace('%chdir:/work', '%chdir:/opt')
+      .replace('%HOME/work /work', '%HOME/work /opt');
+    await writeFile(join(flakes(), 'sbsh.yaml'), flake);
+    await mkdir(join(flakes(), 'sbsh.d'));
+    await symlink(join(DIST, 'bwrap-pilot.js'), join(sb.root, 'usr', 'bin', 'sbsh'));
+    const home = join(sb.dir, 'home');
+    await mkdir(join(home, 'work'), { recursive: true });
+    const env = { HOME: home };
+    const script = 'pwd; read x; echo "$x" > made.txt; echo pid $$; echo err >&2; exit 6';
+    const r = await sb.app('/usr/bin/sbsh', ['-c', script], { input: 'in\n', env });
+    // %chdir from pilot_options; the pid namespace of the defaults: the app is pid 2 under bwrap's init
+    expect(r).toEqual({ code: 6, stdout: '/opt\npid 2\n', stderr: 'err\n' });
+    expect(await readFile(join(home, 'work', 'made.txt'), 'utf8')).toBe('in\n');
+    // a %chdir given at the call wins over the configured one
+    const there = await sb.app('/usr/bin/sbsh', ['-c', 'pwd', '%chdir:/tmp'], { env });
+    expect(there).toEqual({ code: 0, stdout: '/tmp\n', stderr: '' });
+    const listed = await sb.pilot(['list', '--format', 'csv']);
+    expect(listed.stdout).toContain(`sbsh,bwrap,/bin/sh,/usr/bin/sbsh,${join(flakes(), 'sbsh.yaml')}`);
+  });
+
+  it("a sandbox: flake without runtime options gets flake-pilot's default sandbox", async () => {
+    await writeFile(
+      join(flakes(), 'sbmin.yaml'),
+      'sandbox:\n  name: /srv/bbroot\n  target_app_path: /bin/sh\n  host_app_path: /usr/bin/sbmin\n',
+    );
+    await symlink(join(DIST, 'bwrap-pilot.js'), join(sb.root, 'usr', 'bin', 'sbmin'));
+    const r = await sb.app('/usr/bin/sbmin', [
+      '-c',
+      'pwd; echo $$; echo x > /tmp/t && cat /tmp/t; ls /dev/null; exit 42',
+    ]);
+    expect(r).toEqual({ code: 42, stdout: '/\n2\nx\n/dev/null\n', stderr: '' });
+  });
+
+  it('a sandbox: flake with a relative tree is exit 2 naming file, line and key', async () => {
+    await writeFile(
+      join(flakes(), 'sbrel.yaml'),
+      'sandbox:\n  name: srv/bbroot\n  host_app_path: /usr/bin/sbrel\n',
+    );
+    await symlink(join(DIST, 'bwrap-pilot.js'), join(sb.root, 'usr', 'bin', 'sbrel'));
+    const r = await sb.app('/usr/bin/sbrel', []);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${join(flakes(), 'sbrel.yaml')}:2: sandbox.name: must be the absolute path`);
   });
 });

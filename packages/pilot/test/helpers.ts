@@ -203,3 +203,22 @@ export function waitForOutput(child: ChildProcess, text: string, timeoutMs = 120
     });
   });
 }
+
+/**
+ * Start `app` as a shell whose script traps SIGTERM (echo got-TERM, exit 7), wait until it
+ * runs, send SIGTERM to the launcher: what came back shows whether the signal reached the app.
+ */
+export async function terminateTrappingApp(
+  sb: Sandbox,
+  app: string,
+): Promise<{ code: number; stdout: string }> {
+  const child = sb.spawnApp(app, [
+    '-c',
+    'trap "echo got-TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done',
+  ]);
+  const done = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+  let stdout = await waitForOutput(child, 'ready');
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.kill('SIGTERM');
+  return { code: await done, stdout };
+}

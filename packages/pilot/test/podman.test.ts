@@ -6,7 +6,16 @@ import { chmod, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type Registry } from '@mantle/test-utils/registry';
-import { DIST, importBusybox, requireBuilt, run, sandbox, waitForOutput, type Sandbox } from './helpers.js';
+import {
+  DIST,
+  importBusybox,
+  requireBuilt,
+  run,
+  sandbox,
+  terminateTrappingApp,
+  waitForOutput,
+  type Sandbox,
+} from './helpers.js';
 
 const IMAGE = 'localhost/pilot-bb:latest';
 let sb: Sandbox;
@@ -230,6 +239,14 @@ describe('podman-pilot', () => {
     ).toHaveLength(1);
   });
 
+  it('resume: a call into the running container gets stdin, and SIGTERM to the launcher reaches the app', async () => {
+    const piped = await sb.app('/usr/bin/rbb', ['-c', 'read x; echo "got $x"; echo err >&2; exit 42'], {
+      input: 'in\n',
+    });
+    expect(piped).toEqual({ code: 42, stdout: 'got in\n', stderr: 'err\n' });
+    expect(await terminateTrappingApp(sb, '/usr/bin/rbb')).toEqual({ code: 7, stdout: 'ready\ngot-TERM\n' });
+  });
+
   it('@NAME instances are separate containers; %remove removes one', async () => {
     const a = await sb.app('/usr/bin/rbb', ['@a', '-c', 'hostname']);
     const b = await sb.app('/usr/bin/rbb', ['-c', 'hostname', '@b']);
@@ -306,16 +323,7 @@ describe('podman-pilot', () => {
   });
 
   it('SIGTERM to the launcher reaches the app', async () => {
-    const child = sb.spawnApp('/usr/bin/bb', [
-      '-c',
-      'trap "echo got-TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done',
-    ]);
-    const done = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
-    let out = await waitForOutput(child, 'ready');
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.kill('SIGTERM');
-    expect(await done).toBe(7);
-    expect(out).toContain('got-TERM');
+    expect(await terminateTrappingApp(sb, '/usr/bin/bb')).toEqual({ code: 7, stdout: 'ready\ngot-TERM\n' });
     // the plain-mode container and its id file went with it
     expect(
       (await sb.podman(['ps', '--all', '--quiet', '--filter', 'label=io.mantle.pilot.flake=bb'])).stdout,

@@ -11,8 +11,18 @@
 // there is nowhere writable to unpack it; `include.path` is bound read-only where the root
 // filesystem already has a file or directory of that name.
 //
+// flake-pilot's `sandbox:` flakes (read into this form with `runtime.bubblewrap` set) get
+// bubblewrap-pilot(8)'s sandbox instead of the one above: the root filesystem, then the flake's
+// `bubblewrap:` options (flake-pilot's defaults `--dev /dev --proc /proc --tmpfs /tmp
+// --unshare-pid --die-with-parent` unless it lists its own) split at spaces, `%VAR` and
+// `%OVERLAYROOT` (the root filesystem tree) expanded; the app starts in `%chdir:DIR` or `/`
+// unless the options give a --chdir of their own. `pilot_options` hold `%name[:value]` options
+// in effect for every call (an option given at the call wins). The root stays read-only here:
+// flake-pilot lays a memory-backed overlay over it (a host overlay mount, root via sudo).
+//
 // Signals: bwrap does not pass signals on, so the launcher learns the sandbox's init from
-// --info-fd and signals the app (init's child) itself; the exit code is the app's.
+// --info-fd and signals the app (init's child, or the child itself without a pid namespace)
+// itself; the exit code is the app's.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isatty } from 'node:tty';
@@ -23,6 +33,7 @@ import { runForeground } from '../launch/child.js';
 import { raise } from '../launch/raise.js';
 import { commandAs, resolveRunAs } from '../launch/run-as.js';
 import { hostView } from '../store/layout.js';
+import { expandPercentVars } from '../launch/env-expand.js';
 
 /** The app's host pid: the child of bwrap's init in the new pid namespace. */
 function appPid(initPid: number): number | undefined {
@@ -43,6 +54,7 @@ async function includeBinds(
   paths: string[],
   rootfs: string,
   file: string,
+  ignoreSyncError: boolean,
 ): Promise<string[]> {
   const { resolveInRoot } = await import('@mantle/core/fs');
   const { confinedHostPath } = await import('../provision/paths.js');
@@ -61,7 +73,7 @@ async function includeBinds(
       });
     const source = await resolveInRoot(host.root, p, { what: `${file}: include.path` });
     if (!source) {
-      if (ctx.args.options.has('ignore_sync_error')) {
+      if (ignoreSyncError) {
         ctx.warn(`include.path ${p} does not exist (skipped: %ignore_sync_error)`);
         continue;
       }
@@ -74,6 +86,27 @@ async function includeBinds(
     out.push('--ro-bind', join(host.root, source!), dest!);
   }
   return out;
+}
+
+/** `%name[:value]` entries of `pilot_options` → name → value (split as call-time options are). */
+function configuredOptions(entries: readonly string[] | null | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of entries ?? []) {
+    const body = e.startsWith('%') ? e.slice(1) : e;
+    const colon = body.lastIndexOf(':');
+    out.set(colon > 0 ? body.slice(0, colon) : body, colon > 0 ? body.slice(colon + 1) : '');
+  }
+  return out;
+}
+
+/** flake-pilot's `bubblewrap:` entries → bwrap arguments: split at spaces, placeholders expanded. */
+export function sandboxArgs(entries: readonly string[], rootfs: string, env: NodeJS.ProcessEnv): string[] {
+  return entries.flatMap((e) =>
+    e
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((part) => expandPercentVars(part.replaceAll('%OVERLAYROOT', rootfs), env)),
+  );
 }
 
 /** Launch a bwrap flake; resolves with the app's exit code. */
@@ -98,14 +131,30 @@ export async function launchBwrap(ctx: LaunchContext): Promise<number> {
       hint: 'unpack the archive into the root filesystem once, or use include.path',
     });
   const target = b.target_app_path ?? `/${ctx.resolved.name}`;
-  const args: string[] = ['--ro-bind', rootfs, '/', '--dev', '/dev', '--proc', '/proc'];
-  for (const dir of ['/tmp', '/run', '/var/tmp'])
-    if (existsSync(join(rootfs, dir))) args.push('--tmpfs', dir);
-  args.push('--unshare-all', ...(rt.network ? ['--share-net'] : []), '--die-with-parent');
+  const configured = configuredOptions(rt.pilot_options);
+  const option = (name: string): string | undefined => ctx.args.options.get(name) ?? configured.get(name);
+  const args: string[] = ['--ro-bind', rootfs, '/'];
+  let pidNamespace = true;
+  if (rt.bubblewrap) {
+    const own = sandboxArgs(rt.bubblewrap, rootfs, ctx.env);
+    pidNamespace = own.includes('--unshare-pid') || own.includes('--unshare-all');
+    // before the flake's options: a --chdir of the flake's own comes later and wins
+    args.push('--chdir', option('chdir') || '/', ...own);
+  } else {
+    args.push('--dev', '/dev', '--proc', '/proc');
+    for (const dir of ['/tmp', '/run', '/var/tmp'])
+      if (existsSync(join(rootfs, dir))) args.push('--tmpfs', dir);
+    args.push('--unshare-all', ...(rt.network ? ['--share-net'] : []), '--die-with-parent');
+  }
   // without a terminal to share, a new session keeps the app from pushing input into ours (TIOCSTI)
   if (!isatty(0)) args.push('--new-session');
-  if (include?.path?.length) args.push(...(await includeBinds(ctx, include.path, rootfs, file)));
-  args.push(...(rt.bwrap ?? []), '--info-fd', '3', '--chdir', '/', target, ...ctx.args.appArgs);
+  if (include?.path?.length)
+    args.push(
+      ...(await includeBinds(ctx, include.path, rootfs, file, option('ignore_sync_error') !== undefined)),
+    );
+  args.push(...(rt.bwrap ?? []), '--info-fd', '3');
+  if (!rt.bubblewrap) args.push('--chdir', option('chdir') || '/');
+  args.push(target, ...ctx.args.appArgs);
   const who = await resolveRunAs(rt.runas, file);
   const inv = commandAs(who, 'bwrap', args, ctx.env, ['TERM', 'LANG', 'LC_ALL']);
   let initPid: number | undefined;
@@ -124,7 +173,8 @@ export async function launchBwrap(ctx: LaunchContext): Promise<number> {
       });
     },
     onSignal: (signal) => {
-      const pid = initPid && appPid(initPid);
+      // with a pid namespace bwrap's child is the namespace's init and the app its child
+      const pid = initPid && (pidNamespace ? appPid(initPid) : initPid);
       if (!pid) return false;
       try {
         process.kill(pid, signal);

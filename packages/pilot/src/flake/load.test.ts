@@ -41,6 +41,34 @@ describe('loadFlake', () => {
     expect(f.flake.data.container.runtime?.podman).toEqual(['-ti']);
   });
 
+  it("reads flake-ctl's sandbox: flakes (bubblewrap-pilot) as bwrap flakes; a drop-in adds a bwrap option", async () => {
+    const yaml = readFileSync(new URL('../../test/fixtures/flake-ctl-sandbox.yaml', import.meta.url), 'utf8');
+    await writeFile(join(dir, 'mybuild.yaml'), yaml);
+    await mkdir(join(dir, 'mybuild.d'));
+    await writeFile(join(dir, 'mybuild.d', 'net.yaml'), 'sandbox:\n  runtime:\n    runas: ~\n');
+    const f = await loadFlake(dir, 'mybuild');
+    expect(f.warnings).toEqual([]);
+    if (f.flake.engine !== 'bwrap') throw new Error('engine');
+    expect(f.flake.data.bwrap).toMatchObject({
+      name: '/var/lib/flakes/leap',
+      rootfs: '/var/lib/flakes/leap',
+      target_app_path: '/usr/bin/make',
+      host_app_path: '/usr/bin/mybuild',
+      runtime: { runas: null, pilot_options: ['%chdir:/work'] },
+    });
+    expect(f.flake.data.bwrap.runtime?.bubblewrap?.at(-1)).toBe('--bind %HOME/work /work');
+    await writeFile(join(dir, 'min.yaml'), 'sandbox:\n  name: /srv/root\n  host_app_path: /usr/bin/min\n');
+    const min = await loadFlake(dir, 'min');
+    if (min.flake.engine !== 'bwrap') throw new Error('engine');
+    expect(min.flake.data.bwrap.runtime?.bubblewrap).toEqual([
+      '--dev /dev',
+      '--proc /proc',
+      '--tmpfs /tmp',
+      '--unshare-pid',
+      '--die-with-parent',
+    ]);
+  });
+
   it('merges <app>.d/*.yaml in sorted order, setting by setting; lists replace', async () => {
     await writeFile(join(dir, 'aws.yaml'), FLAKE_CTL_YAML);
     await mkdir(join(dir, 'aws.d'));

@@ -78,6 +78,14 @@ export const bwrapRuntimeSchema = z.object({
   network: optBool,
   /** more bubblewrap arguments, one argv element per entry (no splitting, no expansion) */
   bwrap: optTexts,
+  /**
+   * flake-pilot's `sandbox:` arguments (bubblewrap-pilot(8)): one option and its values per entry,
+   * split at spaces, `%VAR` and `%OVERLAYROOT` expanded; when set they replace the default
+   * sandbox (mantle's --unshare-all set) by flake-pilot's own defaults plus these
+   */
+  bubblewrap: optTexts,
+  /** flake-pilot's `%name[:value]` options that are always in effect (a call's own win) */
+  pilot_options: optTexts,
 });
 
 export const bwrapSchema = z.object({
@@ -90,16 +98,45 @@ export const bwrapSchema = z.object({
   runtime: bwrapRuntimeSchema.nullish(),
 });
 
+/**
+ * flake-pilot's own bubblewrap flakes (bubblewrap-pilot(8), `flake-ctl bubblewrap register`):
+ * `sandbox.name` is the root filesystem tree on the host. Read into the `bwrap:` form (see
+ * sandboxToBwrap) and run by bwrap-pilot.
+ */
+export const sandboxSchema = z.object({
+  name: text.min(1, 'must not be empty'),
+  target_app_path: optText,
+  host_app_path: text,
+  runtime: z
+    .object({
+      runas: optText,
+      pilot_options: optTexts,
+      bubblewrap: optTexts,
+    })
+    .nullish(),
+});
+
+/** bubblewrap-pilot's sandbox when a flake lists no bubblewrap options of its own */
+export const SANDBOX_DEFAULT_OPTIONS = [
+  '--dev /dev',
+  '--proc /proc',
+  '--tmpfs /tmp',
+  '--unshare-pid',
+  '--die-with-parent',
+];
+
 export const containerFlakeSchema = z.object({
   include: includeSchema.nullish(),
   container: containerSchema,
 });
 export const vmFlakeSchema = z.object({ include: includeSchema.nullish(), vm: vmSchema });
 export const bwrapFlakeSchema = z.object({ include: includeSchema.nullish(), bwrap: bwrapSchema });
+export const sandboxFlakeSchema = z.object({ include: includeSchema.nullish(), sandbox: sandboxSchema });
 
 export type ContainerFlake = z.infer<typeof containerFlakeSchema>;
 export type VmFlake = z.infer<typeof vmFlakeSchema>;
 export type BwrapFlake = z.infer<typeof bwrapFlakeSchema>;
+export type SandboxFlake = z.infer<typeof sandboxFlakeSchema>;
 export type Engine = 'podman' | 'vm' | 'bwrap';
 
 /** A validated flake, tagged with its engine. */
@@ -113,7 +150,31 @@ export const ENGINE_KEYS = {
   container: { engine: 'podman', schema: containerFlakeSchema },
   vm: { engine: 'vm', schema: vmFlakeSchema },
   bwrap: { engine: 'bwrap', schema: bwrapFlakeSchema },
+  sandbox: { engine: 'bwrap', schema: sandboxFlakeSchema },
 } as const;
+
+/**
+ * A `sandbox:` flake in the `bwrap:` form the launcher runs: the tree is the rootfs (and, as
+ * pilot lists images by name, the name too), its options are flake-pilot-style `bubblewrap:`
+ * arguments — flake-pilot's defaults when it lists none.
+ */
+export function sandboxToBwrap(f: SandboxFlake): BwrapFlake {
+  const s = f.sandbox;
+  return {
+    ...(f.include !== undefined ? { include: f.include } : {}),
+    bwrap: {
+      name: s.name,
+      rootfs: s.name,
+      target_app_path: s.target_app_path ?? null,
+      host_app_path: s.host_app_path,
+      runtime: {
+        runas: s.runtime?.runas ?? null,
+        bubblewrap: s.runtime?.bubblewrap ?? SANDBOX_DEFAULT_OPTIONS,
+        pilot_options: s.runtime?.pilot_options ?? null,
+      },
+    },
+  };
+}
 
 /** `/etc/flakes.yml`, `~/.config/flakes.yml` */
 export const flakesConfigSchema = z.object({

@@ -2,7 +2,7 @@
 // `file:line: key: message`, using the origins the YAML parser recorded.
 import { z } from 'zod';
 import type { FlakeProblem } from '../errors.js';
-import { ENGINE_KEYS, type Flake } from './schema.js';
+import { ENGINE_KEYS, sandboxToBwrap, type Flake, type SandboxFlake } from './schema.js';
 import { dottedPath, pathKey, type KeyPath, type Origins } from './yaml-origins.js';
 import type { Layer } from './merge.js';
 
@@ -158,7 +158,7 @@ export function validateFlake(
           file,
           line: 1,
           key: '(top level)',
-          message: `expected a mapping with a container:, vm: or bwrap: section, got ${describe(root)}`,
+          message: `expected a mapping with a container:, vm:, bwrap: or sandbox: section, got ${describe(root)}`,
         },
       ],
     };
@@ -173,8 +173,8 @@ export function validateFlake(
           key: present.length > 1 ? present.join(' and ') : '(top level)',
           message:
             present.length > 1
-              ? 'a flake has exactly one engine section: container:, vm: or bwrap:, not several'
-              : 'no engine section: a flake needs container: (podman), vm: (micro-VM) or bwrap: (bubblewrap)',
+              ? 'a flake has exactly one engine section: container:, vm:, bwrap: or sandbox:, not several'
+              : 'no engine section: a flake needs container: (podman), vm: (micro-VM), bwrap: or sandbox: (bubblewrap)',
         },
       ],
     };
@@ -192,18 +192,19 @@ export function validateFlake(
       })),
     );
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
-  const extra = semanticProblems(engine, parsed.data, layer, file);
+  const extra = semanticProblems(key, parsed.data, layer, file);
   if (extra.length > 0) return { ok: false, problems: extra };
-  return { ok: true, flake: { engine, data: parsed.data } as Flake, warnings: strict ? [] : unknown };
+  const data = key === 'sandbox' ? sandboxToBwrap(parsed.data as SandboxFlake) : parsed.data;
+  return { ok: true, flake: { engine, data } as Flake, warnings: strict ? [] : unknown };
 }
 
 // Rules the schema alone does not express.
-function semanticProblems(engine: string, data: unknown, layer: Layer, file: string): FlakeProblem[] {
+function semanticProblems(key: string, data: unknown, layer: Layer, file: string): FlakeProblem[] {
   const out: FlakeProblem[] = [];
   const at = (path: KeyPath, message: string): void => {
     out.push({ ...originOf(layer.origins, path, file), key: dottedPath(path), message });
   };
-  if (engine === 'podman') {
+  if (key === 'container') {
     const c = (
       data as {
         container: {
@@ -224,9 +225,14 @@ function semanticProblems(engine: string, data: unknown, layer: Layer, file: str
         "a resume flake needs the app's path: '/' (the image's entry point) cannot be exec'd into a running container",
       );
   }
-  if (engine === 'bwrap') {
+  if (key === 'bwrap') {
     const b = (data as { bwrap: { rootfs: string } }).bwrap;
     if (!b.rootfs.startsWith('/')) at(['bwrap', 'rootfs'], 'must be an absolute path');
+  }
+  if (key === 'sandbox') {
+    const s = (data as SandboxFlake).sandbox;
+    if (!s.name.startsWith('/'))
+      at(['sandbox', 'name'], 'must be the absolute path of the root filesystem tree');
   }
   return out;
 }

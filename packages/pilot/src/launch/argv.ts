@@ -13,6 +13,7 @@ export const KNOWN_PILOT_OPTIONS = [
   'ignore_missing_volume_path',
   'progress',
   'port',
+  'chdir',
 ] as const;
 
 export interface PilotArgs {

@@ -6,13 +6,15 @@
 //           `podman run --rm` (the fastest podman offers); with includes/layers it is create,
 //           provision, `start --attach`, rm.
 //   resume  one long-lived container per flake (and @NAME) created with `--init --entrypoint
-//           sleep IMAGE 4294967295d`; every call is a `podman exec` of the app in it.
+//           sleep IMAGE 4294967295d`; every call is a `podman exec` of the app in it — or,
+//           when rootful podman runs it with runc and no terminal is wanted, `runc exec`
+//           (see runcExecutable).
 //   attach  one container per flake (and @NAME) running the app; a call attaches to it while it
 //           runs, or starts it again (with the arguments it was created with) when it stopped.
 // Container ids are kept in `<ids_dir>/<uid>/<app>[@NAME].cid` (plain calls without @NAME get a
 // random `@NAME=<n>` so simultaneous calls do not collide). `%remove` removes a resume/attach
 // container after the call.
-import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { LaunchContext } from '../launch/context.js';
@@ -21,7 +23,7 @@ import { capture, mustRun, tail } from '../launch/capture.js';
 import { runForeground } from '../launch/child.js';
 import { privateDir, refuseSymlink } from '../launch/private-dir.js';
 import { raise } from '../launch/raise.js';
-import { resolveRunAs } from '../launch/run-as.js';
+import { resolveRunAs, type RunAs } from '../launch/run-as.js';
 import { hostView } from '../store/layout.js';
 import { podmanCli, type PodmanCli } from './podman-cli.js';
 import { podmanOptions } from './options.js';
@@ -45,6 +47,8 @@ interface Plan {
   include: ContainerFlake['include'];
   file: string;
   podman: PodmanCli;
+  /** who podman runs as */
+  who: RunAs;
   image: string;
   target: string;
   cidFile: string;
@@ -80,6 +84,7 @@ export async function launchPodman(ctx: LaunchContext): Promise<number> {
     include,
     file,
     podman,
+    who,
     image: c.base_container ?? c.name,
     target: c.target_app_path ?? ctx.resolved.name,
     cidFile,
@@ -249,8 +254,38 @@ async function existing(plan: Plan): Promise<{ cid: string; running: boolean; pi
   return undefined;
 }
 
+/** Where runc keeps the state of the containers rootful podman starts with it (runc's default root). */
+const RUNC_ROOT = '/run/runc';
+
+/**
+ * True when `runc exec` can stand in for `podman exec`: podman runs as root (the launcher is root
+ * and runs it itself — rootless podman's runc state lives in its own user namespace), runc
+ * manages the container (its state is under runc's root), and no terminal is wanted. runc exec
+ * starts the app from the container's own process spec — the same user, environment,
+ * capabilities, seccomp profile and cgroup podman exec gives it — without podman's start-up
+ * (configuration, database) and conmon: a resume call takes ~0.6× its time with podman exec
+ * (bench/pilot.bench.mjs). It passes stdin/stdout/stderr straight through, forwards signals
+ * to the app and exits with the app's code. Terminal sessions keep podman exec, which sets up
+ * the pty the way podman does.
+ */
+function runcExecutable(plan: Plan, cid: string): boolean {
+  return (
+    plan.who.how === 'self' &&
+    process.geteuid?.() === 0 &&
+    !plan.io.includes('--tty') &&
+    /^[0-9a-f]{64}$/.test(cid) &&
+    existsSync(join(RUNC_ROOT, cid, 'state.json'))
+  );
+}
+
 async function execIn(plan: Plan, cid: string): Promise<number> {
   const token = `${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  if (runcExecutable(plan, cid))
+    return runForeground(
+      'runc',
+      ['exec', '--env', `MANTLE_PILOT_SESSION=${token}`, cid, plan.target, ...plan.ctx.args.appArgs],
+      { env: plan.ctx.env, missing: PODMAN_MISSING },
+    );
   return foreground(
     plan,
     [
@@ -273,7 +308,8 @@ async function resume(plan: Plan): Promise<number> {
   if (state && stateAlive(state) && readCid(plan.cidFile) === state.cid) {
     // fast path: the container runs (its init process is alive): one podman call
     code = await execIn(plan, state.cid);
-    if (code === 125 && !(await inspect(plan, state.cid))?.running) code = undefined;
+    // podman exec's own failures are 125, runc's 255: the container may have stopped after all
+    if ((code === 125 || code === 255) && !(await inspect(plan, state.cid))?.running) code = undefined;
   }
   if (code === undefined) {
     let cur = await existing(plan);
