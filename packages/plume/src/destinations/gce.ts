@@ -8,7 +8,7 @@ import type { RunContext } from '../release/run-context.js';
 // with the new one as replacement, the oldest beyond the spec's limit deleted (mantle's plume).
 
 /** ore's Compute clients for the spec's project: the key of GOOGLE_APPLICATION_CREDENTIALS (or gcloud's ADC file). */
-export async function gceClientsFor(
+async function gceClientsFor(
   ctx: Pick<RunContext, 'env' | 'cwd' | 'logger' | 'signal' | 'pollMs'>,
   project: string,
 ): Promise<GceClients> {

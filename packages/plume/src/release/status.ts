@@ -18,7 +18,7 @@ interface Permission {
 }
 
 /** What was published where, from the steps' recorded results. */
-export interface Published {
+interface Published {
   /** per region: the AMI and, once released, its launch and snapshot create-volume permissions */
   aws: {
     partition: string;
@@ -48,7 +48,7 @@ const doneResult = (data: JournalData | undefined, id: string): unknown =>
   data?.steps[id]?.status === 'done' ? data.steps[id].result : undefined;
 
 /** The AMIs and GCE image the journals' results name (release results win over pre-release ones). */
-export function publishedOf(pre: JournalData | undefined, rel: JournalData | undefined): Published {
+function publishedOf(pre: JournalData | undefined, rel: JournalData | undefined): Published {
   const out: Published = { aws: [] };
   const seen = new Set<string>();
   for (const id of rel?.order ?? []) {
