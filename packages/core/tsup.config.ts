@@ -15,6 +15,7 @@ const concerns = [
   'profiles',
   'verify',
   'ignition',
+  'time',
 ];
 const entry = Object.fromEntries([
   ['index', 'src/index.ts'],

@@ -12,3 +12,4 @@ export * from './ssh/index.js';
 export * from './profiles/index.js';
 export * from './verify/index.js';
 export * from './ignition/index.js';
+export * from './time/index.js';

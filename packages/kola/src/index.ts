@@ -118,7 +118,12 @@ export {
   type ImageChoice,
   type ImageManifest,
 } from './run/image-select.js';
-export { checkCommand, type CheckCommandOptions, type CheckCommandResult } from './run/check-command.js';
+export {
+  checkCommand,
+  type CheckCommandOptions,
+  type CheckCommandResult,
+  type CheckCommandResults,
+} from './run/check-command.js';
 export { bootchartCommand, type BootchartResult } from './run/bootchart-command.js';
 export { bootOneMachine, type BootedMachine } from './run/boot-one.js';
 export { listCommand, type ListEntry, type ListOptions } from './run/list-command.js';

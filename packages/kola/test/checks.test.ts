@@ -13,6 +13,58 @@ import { ensureBuilt, ensureSystemdImage, kola } from '@mantle/test-utils/system
 let cwd: string;
 const corpus = fileURLToPath(new URL('../../kolet/test/goss-corpus/', import.meta.url));
 
+/** The machine the corpus' 01-system and 03-templates specs expect, as goss-corpus.test.ts sets up on this machine. */
+const CORPUS_BUTANE = `variant: flatcar
+version: 1.0.0
+storage:
+  files:
+    - path: /var/lib/kt-corpus/motd
+      contents: { inline: "welcome to kolet\\n\\n" }
+    - path: /var/lib/kt-corpus/token
+      contents: { inline: "  0123456789ab\\n" }
+    - path: /var/lib/kt-corpus/db.conf
+      contents: { inline: "$rc = 'mysql://rcuser:pw42@localhost/roundcube_main';\\n" }
+    - path: /var/lib/kt-corpus/http.sh
+      mode: 0755
+      contents:
+        inline: |
+          #!/bin/sh
+          # One HTTP request: /health is 200 text/plain, anything else 404.
+          cr=$(printf '\\r')
+          IFS=' ' read -r _ path _
+          while IFS= read -r line; do [ "$line" = "$cr" ] || [ -z "$line" ] && break; done
+          if [ "$path" = /health ]; then status='200 OK' body='status ok'; else status='404 Not Found' body='not found'; fi
+          printf 'HTTP/1.0 %s\\r\\nContent-Type: text/plain\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s\\n' "$status" $((\${#body} + 1)) "$body"
+systemd:
+  units:
+    - name: kt-corpus-http.socket
+      enabled: true
+      contents: |
+        [Socket]
+        ListenStream=127.0.0.1:8090
+        Accept=yes
+        [Install]
+        WantedBy=sockets.target
+    - name: kt-corpus-http@.service
+      contents: |
+        [Service]
+        ExecStart=/var/lib/kt-corpus/http.sh
+        StandardInput=socket
+        StandardOutput=socket
+        StandardError=journal
+    - name: kt-corpus-proc.service
+      enabled: true
+      contents: |
+        [Unit]
+        Description=a process named kt-corpus-proc (the spec's KT_PROC)
+        Before=mantle-ready.service
+        [Service]
+        ExecStartPre=/bin/cp /bin/sleep /run/kt-corpus-proc
+        ExecStart=/run/kt-corpus-proc infinity
+        [Install]
+        WantedBy=multi-user.target
+`;
+
 beforeAll(async () => {
   await ensureBuilt();
   cwd = await mkdtemp(join(tmpdir(), 'kola-check-'));
@@ -36,6 +88,8 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
+  // What the corpus' 01 and 03 read from the host, provisioned on the image (see the corpus test).
+  await writeFile(join(cwd, 'corpus.bu'), CORPUS_BUTANE);
   await writeFile(join(cwd, 'typo.yaml'), 'file:\n  /etc/hosts: { exists: true, mdoe: "0644" }\n');
 }, 900_000);
 
@@ -158,40 +212,6 @@ describe('kola check', () => {
     expect(await readdir(join(cwd, 'out-goss'))).toContain('check-report.json');
   });
 
-  it('decides a machine-independent spec on the image exactly as on this machine (every matcher)', async () => {
-    await ensureSystemdImage();
-    const r = await kola(
-      [
-        'check',
-        '--image',
-        'systemd',
-        join(corpus, '02-matchers.yaml'),
-        '--format',
-        'json',
-        '--output-dir',
-        'out-m',
-      ],
-      {
-        cwd,
-        timeoutMs: 900_000,
-      },
-    );
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stdout, r.stderr).not.toBe('');
-    const report = JSON.parse(r.stdout) as { summary: Record<string, number> };
-    expect(report.summary).toMatchObject({ 'test-count': 26, 'failed-count': 6, 'skipped-count': 1 });
-  });
-
-  it("decides an image project's spec (if eq .Env..., readFile) on the image as on this machine", async () => {
-    const r = await corpusOnImage(
-      '05-image-style.yaml',
-      ['-e', 'MACHINE_TYPE=machine', '-e', 'OS=debian'],
-      'out-05',
-    );
-    expect(r.failing).toEqual(['Command: a deliberately wrong count: stdout']);
-    expect(r.summary).toMatchObject({ 'test-count': 23, 'failed-count': 1, 'skipped-count': 0 });
-  }, 900_000);
-
   it("decides goss's own suite style on the image (--vars, --vars-inline, typed fields)", async () => {
     const args = ['--vars', join(corpus, '07-vars.yaml'), '--vars-inline', '{overwrite: inline}'];
     const r = await corpusOnImage('07-suite-style.yaml', args, 'out-07');
@@ -203,6 +223,103 @@ describe('kola check', () => {
       'Mount: /: usage',
     ]);
     expect(r.summary).toMatchObject({ 'test-count': 36, 'failed-count': 3, 'skipped-count': 3 });
+  }, 900_000);
+
+  const SPECS = ['01-system', '02-matchers', '03-templates', '04-includes', '05-image-style'];
+
+  it("decides the corpus' specs (system, matchers, templates, includes, image style) on one provisioned machine as on this machine", async () => {
+    // The specs stay as they are: what 01 and 03 read from the host (a file directory, a TCP
+    // port, an HTTP server, a named process, a token and a DB config) is provisioned by Butane,
+    // and -e points the specs' .Env at it. 02 (every matcher, machine-independent) and 05 (an
+    // image project's spec: if eq .Env..., readFile) come along: five specs, one boot.
+    await ensureSystemdImage();
+    const kt = '/var/lib/kt-corpus';
+    const out = join(cwd, 'out-corpus');
+    const r = await kola(
+      [
+        'check',
+        '--image',
+        'systemd',
+        '--userdata',
+        'corpus.bu',
+        ...SPECS.map((s) => join(corpus, `${s}.yaml`)),
+        '--vars',
+        join(corpus, '03-vars.yaml'),
+        ...[
+          'OS=debian',
+          `KT_DIR=${kt}`,
+          'KT_PORT=8090',
+          'KT_HTTP=http://127.0.0.1:8090',
+          'KT_PROC=kt-corpus-proc',
+          'MACHINE_TYPE=machine',
+        ]
+          .concat([`KT_TOKEN=${kt}/token`, `KT_DBCONF=${kt}/db.conf`])
+          .flatMap((e) => ['-e', e]),
+        // One check at a time: the specs' own 1 s and 5 s timeouts (addr, http) must not race
+        // 60 concurrent checks on a TCG machine shared with other tests.
+        '--max-concurrent',
+        '1',
+        '--format',
+        'tap',
+        '--output-dir',
+        out,
+        '--json',
+      ],
+      { cwd, timeoutMs: 900_000 },
+    );
+    expect(r.code, r.stderr).toBe(1);
+    const result = JSON.parse(r.stdout) as {
+      passed: boolean;
+      checks: { spec: string; passed: boolean; reports: string[] }[];
+    };
+    expect(result.passed).toBe(false);
+    expect(result.checks.map((c) => [c.spec, c.passed])).toEqual(
+      SPECS.map((s) => [join(corpus, `${s}.yaml`), s === '04-includes']),
+    );
+    // Each spec's report is kept apart: the chosen format and goss's JSON.
+    expect(result.checks.map((c) => c.reports.map((f) => f.slice(out.length + 1)))).toEqual(
+      SPECS.map((s) => [`check-report-${s}.tap`, `check-report-${s}.json`]),
+    );
+    const decided = async (name: string): Promise<{ failing: string[]; summary: Record<string, number> }> => {
+      const report = JSON.parse(await readFile(join(out, `check-report-${name}.json`), 'utf8')) as {
+        results: { 'resource-type': string; 'resource-id': string; property: string; result: number }[];
+        summary: Record<string, number>;
+      };
+      const failing = report.results
+        .filter((x) => x.result === 1)
+        .map((x) => `${x['resource-type']}: ${x['resource-id'].replaceAll(kt, '$KT_DIR')}: ${x.property}`);
+      return { failing: failing.sort(), summary: report.summary };
+    };
+    // The same counts and failing checks as goss-corpus.test.ts gets on this machine.
+    const system = await decided('01-system');
+    expect(system.failing).toEqual([
+      'File: $KT_DIR/missing: exists',
+      'File: $KT_DIR/motd: md5',
+      'HTTP: http://127.0.0.1:8090/missing: status',
+    ]);
+    expect(system.summary).toMatchObject({ 'test-count': 60, 'failed-count': 3, 'skipped-count': 4 });
+    const templates = await decided('03-templates');
+    expect(templates.failing).toEqual(['Matching: deliberately_wrong: matches']);
+    expect(templates.summary).toMatchObject({ 'test-count': 23, 'failed-count': 1, 'skipped-count': 0 });
+    const includes = await decided('04-includes');
+    expect(includes.failing).toEqual([]);
+    expect(includes.summary).toMatchObject({ 'test-count': 8, 'failed-count': 0, 'skipped-count': 1 });
+    const matchers = await decided('02-matchers');
+    expect(matchers.failing).toEqual(
+      [
+        'Command: echo wrong: stdout',
+        'Matching: array_subset_failing: matches',
+        'Matching: gjson_missing_path: matches',
+        'Matching: have_len_type_mismatch: matches',
+        'Matching: not_failing: matches',
+        'Matching: reader_patterns_failing: matches',
+      ].sort(),
+    );
+    expect(matchers.summary).toMatchObject({ 'test-count': 26, 'failed-count': 6, 'skipped-count': 1 });
+    const image = await decided('05-image-style');
+    expect(image.failing).toEqual(['Command: a deliberately wrong count: stdout']);
+    expect(image.summary).toMatchObject({ 'test-count': 23, 'failed-count': 1, 'skipped-count': 0 });
+    expect(await readFile(join(out, 'check-report-04-includes.tap'), 'utf8')).toMatch(/^1\.\.8\n/);
   }, 900_000);
 
   it('refuses an invalid spec with file:line:column before booting (exit 2)', async () => {

@@ -118,7 +118,7 @@ describe('kola (built bin)', () => {
     );
     const check = kola(['check']);
     expect(check.code).toBe(2);
-    expect(check.stderr).toContain('error: kola check: missing <spec> (usage: kola check <spec>)');
+    expect(check.stderr).toContain('error: kola check: missing <spec..> (usage: kola check <spec..>)');
     expect(check.stderr).toContain("hint: run 'kola check --help' for usage");
     const unknown = kola(['list', '--bogus']);
     expect(unknown.stderr).toContain("hint: run 'kola list --help' for usage");

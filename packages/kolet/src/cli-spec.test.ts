@@ -116,6 +116,12 @@ describe('kolet CLI (in process)', () => {
     expect((await kolet('check', 'ok.yaml', '--timeout', 'soon')).stderr).toContain(
       '--timeout soon: not a duration',
     );
+    expect((await kolet('check', 'ok.yaml', '--retry-timeout', '1h30x')).stderr).toContain(
+      '--retry-timeout 1h30x: not a duration',
+    );
+    expect((await kolet('run', 'kolet.self', 'pass', '--timeout', '0')).stderr).toContain(
+      '--timeout 0: not a duration',
+    );
     expect((await kolet('check', 'ok.yaml', '--format', 'xml')).code).toBe(2);
     expect((await kolet('check', 'ok.yaml', '-o', 'shiny')).stderr).toContain(
       '--format-options shiny: expected one of exclude_raw, perfdata, pretty, sort, verbose',

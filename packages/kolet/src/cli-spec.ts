@@ -1,6 +1,4 @@
-import { UsageError } from '@mantle/core/errors';
 import { defineCommand, type CliSpec } from '@mantle/core/cli';
-import { MAX_DURATION_MS, parseDurationMs } from './checks/duration.js';
 import {
   durationFlag,
   formatFlags,
@@ -25,19 +23,6 @@ import { runNativeCommand } from './commands/run-command.js';
 import { nativeRegistry, type NativeListing, type NativeRegistry } from './native/registry.js';
 import { writeRebootRequest } from './native/reboot-request.js';
 import { koletVersion } from './version.js';
-
-function duration(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = parseDurationMs(value);
-  if (ms === undefined || ms <= 0 || ms > MAX_DURATION_MS) {
-    throw new UsageError({
-      code: 'BAD_DURATION',
-      message: `--${flag} ${value}: ${ms !== undefined && ms > 0 ? 'longer than the maximum of 24h' : 'not a duration'}`,
-      hint: 'give milliseconds or a duration such as 30s or 5m (at most 24h)',
-    });
-  }
-  return ms;
-}
 
 const moduleOption = {
   alias: 'm',
@@ -69,18 +54,19 @@ function runSpec(registry: NativeRegistry, prepare: PrepareRegistry) {
         .option('timeout', { type: 'string', describe: 'fail the function after this long (e.g. 5m)' }),
     run: async (a, ctx) => {
       await prepare(registry);
-      await runNativeCommand(
+      const result = await runNativeCommand(
         {
           test: a.test,
           func: a.func,
           modules: a.module,
           rebootMark: a.rebootMark,
-          timeoutMs: duration('timeout', a.timeout),
+          timeoutMs: durationFlag('timeout', a.timeout, { positive: true }),
           registry,
         },
         ctx,
       );
-      return undefined;
+      // --json prints the result as data; else the function's output was printed already.
+      return ctx.json ? result : undefined;
     },
   });
 }

@@ -18,6 +18,16 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kolet-cli-'));
   // 6000 functions (a listing far larger than a pipe holds), and one that streams lines until
   // it is stopped.
+  // One function per way a run ends, for `kolet run --json`.
+  await writeFile(
+    join(dir, 'ends.mjs'),
+    `export function register(registry) {
+       registry.registerNative('ends', 'pass', () => ({ answer: 42 }));
+       registry.registerNative('ends', 'fail', () => { throw new Error('it broke'); });
+       registry.registerNative('ends', 'skip', (ctx) => ctx.skip('not here'));
+       registry.registerNative('ends', 'reboot', (ctx) => (ctx.rebootMark ? 'after ' + ctx.rebootMark : ctx.rebootRequest('m1')));
+     }`,
+  );
   await writeFile(
     join(dir, 'mod.mjs'),
     `export function register(registry) {
@@ -54,6 +64,57 @@ describe('kolet in a pipeline whose reader leaves early', () => {
     expect(r.head).toBe('line 0 xxxxxxxxxxxxx');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(141);
+  });
+});
+
+describe('kolet run --json', () => {
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [bin, 'run', '-m', 'ends.mjs', '--json', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+
+  it("prints kola's reading of the run as one JSON object, the function's output in it, with the usual exit codes", () => {
+    const pass = run('ends', 'pass');
+    expect(pass.status, pass.stderr).toBe(0);
+    expect(JSON.parse(pass.stdout)).toEqual({
+      test: 'ends',
+      func: 'pass',
+      status: 'pass',
+      stdout: '{\n  "answer": 42\n}\n',
+    });
+    const fail = run('ends', 'fail');
+    expect(fail.status).toBe(1);
+    expect(JSON.parse(fail.stdout)).toEqual({
+      test: 'ends',
+      func: 'fail',
+      status: 'fail',
+      stdout: '',
+      message: 'it broke',
+    });
+    expect(fail.stderr).toContain('FAIL: ends/fail: it broke');
+    const skip = run('ends', 'skip');
+    expect(skip.status).toBe(77);
+    expect(JSON.parse(skip.stdout)).toMatchObject({ status: 'skip', message: 'not here' });
+    // The reboot request is the JSON's mark, not a protocol line on stdout; the rerun sees it.
+    const reboot = run('ends', 'reboot');
+    expect(reboot.status).toBe(78);
+    expect(JSON.parse(reboot.stdout)).toEqual({
+      test: 'ends',
+      func: 'reboot',
+      status: 'reboot',
+      stdout: '',
+      mark: 'm1',
+    });
+    const again = run('ends', 'reboot', '--reboot-mark', 'm1');
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'pass', stdout: 'after m1\n' });
+  });
+
+  it('an unknown function is exit 2 with a JSON error on stderr and nothing on stdout', () => {
+    const r = run('ends', 'nope');
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stderr)).toMatchObject({ code: 'NATIVE_NOT_FOUND', details: { func: 'nope' } });
   });
 });
 

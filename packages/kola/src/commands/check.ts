@@ -4,16 +4,17 @@ import { platformFlags, platformOptions } from './platform-flags.js';
 
 /** `kola check SPEC`: boot one machine and run a goss spec on it with kolet. */
 export const checkSpec = defineCommand({
-  command: 'check <spec>',
+  command: 'check <spec..>',
   describe:
-    'boot one machine of an image and run a goss spec on it with kolet (--vars, -e NAME=VALUE; the report is kept in the output dir)',
+    'boot one machine of an image and run goss specs on it with kolet, one after another (--vars, -e NAME=VALUE; the reports are kept in the output dir)',
   builder: (y) =>
     checkFlags(
       platformFlags(y).positional('spec', {
         type: 'string',
+        array: true,
         demandOption: true,
         describe:
-          'goss spec (YAML or JSON: user, file, service, port, ...; templates and gossfile includes as goss)',
+          'goss specs (YAML or JSON: user, file, service, port, ...; templates and gossfile includes as goss), all run on the one machine',
       }),
     ),
   run: async (a, ctx) => {

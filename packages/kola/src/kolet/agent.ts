@@ -277,7 +277,7 @@ export class KoletAgent {
   async runChecks(
     machine: Machine,
     specText: string,
-    opts: { timeoutMs?: number; vars?: string; env?: Record<string, string> } = {},
+    opts: { timeoutMs?: number; vars?: string; env?: Record<string, string>; maxConcurrent?: number } = {},
   ): Promise<MachineCheckResult> {
     await this.install(machine);
     const r = await this.execKolet(
@@ -285,6 +285,7 @@ export class KoletAgent {
       koletCheckCommand({
         ...(opts.vars !== undefined ? { vars: opts.vars } : {}),
         ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.maxConcurrent !== undefined ? { maxConcurrent: opts.maxConcurrent } : {}),
       }),
       specText,
       opts.timeoutMs ?? CHECK_TIMEOUT_MS,

@@ -26,8 +26,8 @@ import type { RunOptions } from './options.js';
 
 export interface CheckCommandOptions {
   run: RunOptions;
-  /** the spec file (goss YAML or JSON; templates and gossfile includes as goss) */
-  spec: string;
+  /** the spec files (goss YAML or JSON; templates and gossfile includes as goss), run in turn on one machine */
+  specs: readonly string[];
   format: CheckFormat;
   /** goss's --format-options (pretty, sort, perfdata, verbose, exclude_raw) */
   formatOptions?: readonly string[];
@@ -39,15 +39,25 @@ export interface CheckCommandOptions {
   varsInline?: string | undefined;
   /** `-e NAME=VALUE` (repeatable): added to the environment kolet runs with on the machine (.Env) */
   env?: readonly string[];
+  /** goss's --max-concurrent on the machine (kolet's default when undefined) */
+  maxConcurrent?: number | undefined;
 }
 
-/** What `kola check` returns (and prints with --json): kolet's JSON report plus where it ran. */
+/** One spec's outcome: kolet's JSON report plus where it ran. */
 export interface CheckCommandResult extends CheckReportJson {
   spec: string;
   machine: string;
   outputDir: string;
   /** the goss report files kept in the output directory */
   reports: string[];
+  passed: boolean;
+}
+
+/** What `kola check` returns (and prints with --json) for several specs: one result each. */
+export interface CheckCommandResults {
+  machine: string;
+  outputDir: string;
+  checks: CheckCommandResult[];
   passed: boolean;
 }
 
@@ -70,16 +80,20 @@ const MAX_SPEC_BYTES = 16 * 1024 * 1024;
 const REMOTE_SPEC_DIR = '/var/lib/kolet/spec';
 
 /** The check options from parsed flags (the platform's RunOptions are the CLI's business). */
-export function checkOptionsFromArgs(a: CheckArgs & { spec: string }, run: RunOptions): CheckCommandOptions {
+export function checkOptionsFromArgs(
+  a: CheckArgs & { spec: string | string[] },
+  run: RunOptions,
+): CheckCommandOptions {
   return {
     run,
-    spec: a.spec,
+    specs: Array.isArray(a.spec) ? a.spec : [a.spec],
     format: (a.format ?? 'documentation') as CheckFormat,
     formatOptions: a.formatOptions ?? [],
     userdata: a.userdata,
     vars: a.vars ?? [],
     varsInline: a.varsInline,
     env: a.env ?? [],
+    maxConcurrent: a.maxConcurrent,
   };
 }
 
@@ -99,19 +113,47 @@ export function parseEnvAssignments(entries: readonly string[]): Record<string, 
   return env;
 }
 
+/** A spec read and validated before booting, with the files its includes need. */
+interface PreparedSpec {
+  path: string;
+  text: string;
+  file: string;
+  includes: SpecTree | undefined;
+  /** report file names: the format's and goss's JSON (several specs: prefixed by the spec's name) */
+  reportNames: string[];
+}
+
 /**
- * `kola check --image IMAGE SPEC`: validate the spec, vars and kolet before booting, boot one
- * machine of the image, install kolet on it, run the spec there (with --vars and -e as the
- * spec's .Vars and .Env; a spec with gossfile includes is uploaded with its directory), print
- * the report in the chosen goss format and keep it (and the JSON report) in the output
- * directory. Exit 0 when every check passed, 1 when one failed (nagios: 2), 2 for a bad spec,
- * 3 for a missing image/qemu/kolet.
+ * The report files of each spec: one spec keeps `check-report.<ext>`; several keep
+ * `check-report-<spec name>.<ext>` (a name seen before gets `-2`, `-3`, ...).
+ */
+function reportNames(specPaths: readonly string[], format: CheckFormat): string[][] {
+  const base = [...new Set([REPORT_FILE[format], REPORT_FILE.json])];
+  if (specPaths.length === 1) return [base];
+  const seen = new Map<string, number>();
+  return specPaths.map((p) => {
+    const stem = basename(p).replace(/\.(ya?ml|json)$/, '');
+    const n = (seen.get(stem) ?? 0) + 1;
+    seen.set(stem, n);
+    const name = n === 1 ? stem : `${stem}-${n}`;
+    return base.map((f) => f.replace(/^check-report/, `check-report-${name}`));
+  });
+}
+
+/**
+ * `kola check --image IMAGE SPEC...`: validate the specs, vars and kolet before booting, boot one
+ * machine of the image, install kolet on it, run each spec there in turn (with --vars and -e as
+ * the spec's .Vars and .Env; a spec with gossfile includes is uploaded with its directory), print
+ * each report in the chosen goss format and keep it (and the JSON report) in the output
+ * directory. Exit 0 when every check of every spec passed, 1 when one failed (nagios: 2), 2 for
+ * a bad spec, 3 for a missing image/qemu/kolet. One spec returns its result; several return
+ * one result per spec.
  */
 export async function checkCommand(
   opts: CheckCommandOptions,
   ctx: CommandContext,
   deps: { platforms?: Record<string, PlatformFactory>; kolet?: KoletAgent } = {},
-): Promise<CheckCommandResult> {
+): Promise<CheckCommandResult | CheckCommandResults> {
   if (!(CHECK_FORMATS as readonly string[]).includes(opts.format)) {
     throw new InputError({
       code: 'BAD_FORMAT',
@@ -126,15 +168,33 @@ export async function checkCommand(
         message: `--format-options ${o}: expected one of ${FORMAT_OPTIONS.join(', ')}`,
         hint: 'e.g. -o pretty, -o sort',
       });
+  if (opts.specs.length === 0)
+    throw new InputError({
+      code: 'NO_SPEC',
+      message: 'kola check: no SPEC given',
+      hint: 'e.g. kola check --image systemd spec.yaml',
+    });
   const env = parseEnvAssignments(opts.env ?? []);
-  // SPEC is a file the user named: a missing one is said as such (exit 2), before anything else.
-  const specPath = await checkInputPath(opts.spec, { cwd: ctx.cwd, flag: 'SPEC' });
-  const spec = await resolveCheckSpec(specPath, { baseDir: ctx.cwd, owner: 'kola check' });
+  if (opts.maxConcurrent !== undefined && !(Number.isInteger(opts.maxConcurrent) && opts.maxConcurrent >= 1))
+    throw new InputError({
+      code: 'BAD_CONCURRENCY',
+      message: `--max-concurrent ${String(opts.maxConcurrent)}: expected a whole number of at least 1`,
+      hint: 'e.g. --max-concurrent 8 (1 runs the checks one after another)',
+    });
+  // Every SPEC is a file the user named: a missing or invalid one is said as such (exit 2)
+  // before anything boots.
+  const names = reportNames(opts.specs, opts.format);
+  const specs: PreparedSpec[] = [];
+  for (const [i, s] of opts.specs.entries()) {
+    const path = await checkInputPath(s, { cwd: ctx.cwd, flag: 'SPEC' });
+    const spec = await resolveCheckSpec(path, { baseDir: ctx.cwd, owner: 'kola check' });
+    const includes = /^gossfile\s*:/m.test(spec.text) ? await specTree(path) : undefined;
+    specs.push({ path, text: spec.text, file: spec.file, includes, reportNames: names[i] ?? [] });
+  }
   const hasVars = (opts.vars?.length ?? 0) > 0 || opts.varsInline !== undefined;
   const vars = hasVars
     ? await loadTemplateVars({ file: opts.vars, inline: opts.varsInline, cwd: ctx.cwd })
     : undefined;
-  const includes = /^gossfile\s*:/m.test(spec.text) ? await specTree(specPath) : undefined;
   const kolet = deps.kolet ?? KoletAgent.load(ctx.env, ctx.logger);
   const userData = opts.userdata ? await readUserData(opts.userdata, ctx.cwd) : undefined;
   const { opts: run } = await chooseImage(opts.run, ctx.env, ctx.cwd);
@@ -146,36 +206,53 @@ export async function checkCommand(
     ...(deps.platforms ? { platforms: deps.platforms } : {}),
   });
   try {
-    let specText = spec.text;
-    if (includes) {
-      // Includes resolve on the machine, relative to the spec there: a one-line spec that
-      // includes the uploaded file runs it from its directory, templates rendered with the
-      // machine's environment as goss would render them.
-      const remoteSpec = await uploadSpecTree(booted.machine, includes);
-      specText = `gossfile:\n  ${JSON.stringify(remoteSpec)}: {}\n`;
+    const results: CheckCommandResult[] = [];
+    let worst: number = ExitCode.Ok;
+    let uploaded: string | undefined;
+    for (const spec of specs) {
+      let specText = spec.text;
+      if (spec.includes) {
+        // Includes resolve on the machine, relative to the spec there: a one-line spec that
+        // includes the uploaded file runs it from its directory, templates rendered with the
+        // machine's environment as goss would render them. Specs of one directory share an upload.
+        if (uploaded !== spec.includes.root) await uploadSpecTree(booted.machine, spec.includes);
+        uploaded = spec.includes.root;
+        specText = `gossfile:\n  ${JSON.stringify(`${REMOTE_SPEC_DIR}/${spec.includes.spec}`)}: {}\n`;
+      }
+      const r = await kolet.runChecks(booted.machine, specText, {
+        ...(vars !== undefined ? { vars: templateVarsText(vars) } : {}),
+        ...(Object.keys(env).length > 0 ? { env } : {}),
+        ...(opts.maxConcurrent !== undefined ? { maxConcurrent: opts.maxConcurrent } : {}),
+      });
+      const report = checkReportFromJson(r.report, spec.file);
+      const out = formatReport(report, opts.format, { options: opts.formatOptions ?? [] });
+      // The goss report stays with the run: the chosen format and goss's JSON.
+      const reports = spec.reportNames.map((f) => join(booted.outputDir, f));
+      await writeFileAtomic(reports[0] as string, out.text);
+      if (reports[1])
+        await writeFileAtomic(
+          reports[1],
+          JSON.stringify(checkReportJson(report, ['pretty']), null, 4) + '\n',
+        );
+      if (!ctx.json) ctx.stdout.write(out.text);
+      const code = r.passed ? ExitCode.Ok : out.exitCode === 0 ? ExitCode.Failure : out.exitCode;
+      worst = Math.max(worst, code);
+      results.push({
+        ...r.report,
+        spec: spec.file,
+        machine: r.machine,
+        outputDir: booted.outputDir,
+        reports,
+        passed: r.passed,
+      });
     }
-    const r = await kolet.runChecks(booted.machine, specText, {
-      ...(vars !== undefined ? { vars: templateVarsText(vars) } : {}),
-      ...(Object.keys(env).length > 0 ? { env } : {}),
-    });
-    const report = checkReportFromJson(r.report, spec.file);
-    const out = formatReport(report, opts.format, { options: opts.formatOptions ?? [] });
-    // The goss report stays with the run: the chosen format and goss's JSON.
-    const reports = [...new Set([REPORT_FILE[opts.format], REPORT_FILE.json])].map((f) =>
-      join(booted.outputDir, f),
-    );
-    await writeFileAtomic(reports[0] as string, out.text);
-    if (reports[1])
-      await writeFileAtomic(reports[1], JSON.stringify(checkReportJson(report, ['pretty']), null, 4) + '\n');
-    if (!ctx.json) ctx.stdout.write(out.text);
-    ctx.setExitCode(r.passed ? ExitCode.Ok : out.exitCode === 0 ? ExitCode.Failure : out.exitCode);
+    ctx.setExitCode(worst);
+    if (results.length === 1) return results[0] as CheckCommandResult;
     return {
-      ...r.report,
-      spec: spec.file,
-      machine: r.machine,
+      machine: booted.machine.id,
       outputDir: booted.outputDir,
-      reports,
-      passed: r.passed,
+      checks: results,
+      passed: results.every((r) => r.passed),
     };
   } finally {
     await booted.close();
@@ -215,7 +292,7 @@ async function specTree(specPath: string): Promise<SpecTree> {
 }
 
 /** Copy the spec's directory to the machine; the remote path of the spec. */
-async function uploadSpecTree(m: Machine, tree: SpecTree): Promise<string> {
+async function uploadSpecTree(m: Machine, tree: SpecTree): Promise<void> {
   const dirs = [...new Set(tree.files.map((f) => dirname(f)).filter((d) => d !== '.'))].map(
     (d) => `${REMOTE_SPEC_DIR}/${d}`,
   );
@@ -231,7 +308,6 @@ async function uploadSpecTree(m: Machine, tree: SpecTree): Promise<string> {
     });
   for (const f of tree.files)
     await m.copyFile(await readFile(join(tree.root, f)), `${REMOTE_SPEC_DIR}/${f}`, 0o644);
-  return `${REMOTE_SPEC_DIR}/${tree.spec}`;
 }
 
 async function readUserData(file: string, cwd: string): Promise<string> {

@@ -25,6 +25,7 @@ export interface CheckArgs {
   vars?: string[];
   varsInline?: string;
   env?: string[];
+  maxConcurrent?: number;
 }
 
 /** `kola check`'s own flags (the platform flags come from the CLI). */
@@ -51,6 +52,10 @@ export function checkFlags<T>(y: Argv<T>): Argv<T & CheckArgs> {
       describe: 'YAML or JSON file of template variables for the spec ({{ .Vars.x }}); repeatable',
     })
     .option('vars-inline', { type: 'string', describe: 'YAML or JSON variables over those of --vars' })
+    .option('max-concurrent', {
+      type: 'number',
+      describe: 'how many checks run at once on the machine (goss validate --max-concurrent; default 50)',
+    })
     .option('env', {
       alias: 'e',
       type: 'string',

@@ -258,3 +258,18 @@ describe('parseCheckSpec', () => {
     );
   });
 });
+
+describe('spec durations (parseDurationMs, Go grammar from @mantle/core/time)', () => {
+  it('reads milliseconds, Go durations (compound too) and bare milliseconds; refuses the rest', async () => {
+    const { parseDurationMs } = await import('./duration.js');
+    expect(parseDurationMs(5000)).toBe(5000);
+    expect(parseDurationMs('1500')).toBe(1500);
+    expect(parseDurationMs(' 10s ')).toBe(10_000);
+    expect(parseDurationMs('1m30s')).toBe(90_000);
+    expect(parseDurationMs('1.5ms')).toBe(2);
+    expect(parseDurationMs('-5s')).toBeUndefined();
+    expect(parseDurationMs(-1)).toBeUndefined();
+    expect(parseDurationMs('soon')).toBeUndefined();
+    expect(parseDurationMs(true)).toBeUndefined();
+  });
+});

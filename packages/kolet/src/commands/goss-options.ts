@@ -132,43 +132,24 @@ export function maxConcurrent(a: FormatArgs, env: NodeJS.ProcessEnv): number {
   return n;
 }
 
-/** A duration flag (goss takes Go durations such as 10s, 1m30s; kolet also bare milliseconds). */
-export function durationFlag(flag: string, value: string | undefined): number | undefined {
+/**
+ * A duration flag (goss takes Go durations such as 10s, 1m30s; kolet also bare milliseconds),
+ * at most 24h; `positive` refuses 0 (a timeout of nothing).
+ */
+export function durationFlag(
+  flag: string,
+  value: string | undefined,
+  opts: { positive?: boolean } = {},
+): number | undefined {
   if (value === undefined || value === '') return undefined;
-  const ms = parseGoDurationMs(value) ?? parseDurationMs(value);
-  if (ms === undefined || ms < 0 || ms > MAX_DURATION_MS)
+  const ms = parseDurationMs(value);
+  if (ms === undefined || ms < 0 || (opts.positive && ms === 0) || ms > MAX_DURATION_MS)
     throw new UsageError({
       code: 'BAD_DURATION',
       message: `--${flag} ${value}: ${ms !== undefined && ms > 0 ? 'longer than the maximum of 24h' : 'not a duration'}`,
       hint: 'give a duration such as 30s, 1m30s or 500ms (or milliseconds; at most 24h)',
     });
   return ms;
-}
-
-/** Go's time.ParseDuration in milliseconds: `1h2m3.5s`, `250ms`, `0`. */
-export function parseGoDurationMs(text: string): number | undefined {
-  const s = text.trim();
-  if (s === '0') return 0;
-  const unit: Record<string, number> = {
-    ns: 1e-6,
-    us: 1e-3,
-    µs: 1e-3,
-    ms: 1,
-    s: 1000,
-    m: 60_000,
-    h: 3_600_000,
-  };
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let pos = 0;
-  while (pos < s.length) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m) return undefined;
-    total += Number(m[1]) * (unit[m[2] as string] ?? 0);
-    pos = re.lastIndex;
-  }
-  return pos > 0 ? Math.round(total) : undefined;
 }
 
 /** Colour: --color / --no-color, else when stdout is a terminal and NO_COLOR is unset. */

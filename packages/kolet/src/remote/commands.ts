@@ -74,6 +74,8 @@ export function koletCheckCommand(
     timeoutMs?: number;
     retryTimeoutMs?: number;
     sleepMs?: number;
+    /** goss's --max-concurrent: how many checks run at once */
+    maxConcurrent?: number;
     /** a mapping (sent as JSON) or YAML/JSON text */
     vars?: Record<string, unknown> | string;
     env?: Record<string, string>;
@@ -89,6 +91,7 @@ export function koletCheckCommand(
   if (opts.timeoutMs !== undefined) args.push('--timeout', `${Math.ceil(opts.timeoutMs)}ms`);
   if (opts.retryTimeoutMs !== undefined) args.push('--retry-timeout', `${Math.ceil(opts.retryTimeoutMs)}ms`);
   if (opts.sleepMs !== undefined) args.push('--sleep', `${Math.ceil(opts.sleepMs)}ms`);
+  if (opts.maxConcurrent !== undefined) args.push('--max-concurrent', String(opts.maxConcurrent));
   if (opts.vars !== undefined)
     args.push('--vars-inline', typeof opts.vars === 'string' ? opts.vars : JSON.stringify(opts.vars));
   return shellQuote(args);

@@ -1,4 +1,5 @@
 import { InputError } from '@mantle/core/errors';
+import { DAY_WEEK_UNITS_MS, parseGoDuration } from '@mantle/core/time';
 import type { Logger } from '@mantle/core/log';
 import { awsError, awsErrorCode, type AwsClients } from './clients.js';
 import { deleteImage, listImages, listSnapshots } from './images.js';
@@ -14,22 +15,8 @@ export interface AwsGcResult {
 
 /** Parse a duration like 90s, 30m, 5h, 2d, 1w (or Go's 1h30m); exit 2 naming the flag otherwise. */
 export function parseDuration(text: string, flag = '--older-than'): number {
-  const units: Record<string, number> = {
-    ms: 1,
-    s: 1000,
-    m: 60_000,
-    h: 3_600_000,
-    d: 86_400_000,
-    w: 604_800_000,
-  };
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
-  let total = 0;
-  let at = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    total += Number(m[1]) * units[m[2]!]!;
-    at = re.lastIndex;
-  }
-  if (text === '' || at !== text.length) {
+  const ms = parseGoDuration(text, { extraUnitsMs: DAY_WEEK_UNITS_MS });
+  if (ms === undefined || ms < 0) {
     throw new InputError({
       code: 'BAD_DURATION',
       message: `${flag} ${JSON.stringify(text)} is not a duration`,
@@ -37,7 +24,7 @@ export function parseDuration(text: string, flag = '--older-than'): number {
       details: { flag, value: text },
     });
   }
-  return total;
+  return ms;
 }
 
 /**
