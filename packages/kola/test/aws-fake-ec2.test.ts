@@ -5,16 +5,23 @@
 // forwarded SSH port as a tag (kola reads it with KOLA_SSH_PORT_TAG). So the SSH and test path
 // is real, and user data in a wrong field would leave the flight's SSH key and the test's
 // hostname out of the VM: the run would fail.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile, copyFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@mantle/core/log';
-import { startFakeAws, type FakeAws, type FakeInstanceBackend } from '@mantle/test-utils/fake-aws';
+import { startFakeAws, type FakeAws } from '@mantle/test-utils/fake-aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQemuFlight } from '../src/platform/qemu/index.js';
-import type { Cluster, Flight, Machine } from '../src/platform/types.js';
+import {
+  journalLines,
+  qemuBackend,
+  readReport,
+  runFiles,
+  spawnKola,
+  until,
+  writeSlowTest,
+  type QemuBackend,
+} from './cloud-helpers.js';
 import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
 import { kola, kolaBin } from '@mantle/test-utils/systemd-image';
 
@@ -23,55 +30,39 @@ const logger = createLogger({ level: process.env.KOLA_TEST_DEBUG ? 'debug' : 'wa
 
 let root: string;
 let aws: FakeAws;
-let qemu: Flight;
+let qemu: QemuBackend;
 let env: NodeJS.ProcessEnv;
-const vms = new Map<string, { cluster: Cluster; machine?: Machine }>();
 const instanceOpts: { instanceLimit?: number } = {};
-
-// The fake's instances are qemu machines of a flight of this test process.
-const backend: FakeInstanceBackend = {
-  start: async (inst) => {
-    const cluster = await qemu.newCluster({ name: inst.id, outputDir: join(root, 'vms', inst.id) });
-    const entry: { cluster: Cluster; machine?: Machine } = { cluster };
-    vms.set(inst.id, entry);
-    const machine = await cluster.newMachine(inst.userData);
-    entry.machine = machine;
-    return {
-      publicIp: '127.0.0.1',
-      privateIp: machine.privateIp ?? '172.31.0.10',
-      tags: { FakeSshPort: String(machine.sshPort) },
-    };
-  },
-  console: async (inst) => (await vms.get(inst.id)?.machine?.consoleOutput()) ?? '',
-  stop: async (inst) => {
-    await vms.get(inst.id)?.cluster.destroy();
-    vms.delete(inst.id);
-  },
-};
 
 beforeAll(async () => {
   if (!existsSync(kolaBin)) throw new Error(`${kolaBin} is missing: run pnpm build`);
   await ensureTinyImage();
   root = await mkdtemp(join(tmpdir(), 'kola-aws-fake-ec2-'));
-  await mkdir(join(root, 'tmp'));
-  await mkdir(join(root, 'mods'));
-  // A test that keeps its machine busy, so a signal surely lands while an instance exists.
+  await writeSlowTest(join(root, 'mods'));
+  // Two machines: each pings the other's private IP (what DescribeInstances reported), then a
+  // native function and a check spec run through kolet, uploaded over SSH as on any cloud.
   await writeFile(
-    join(root, 'mods', 'slow.mjs'),
+    join(root, 'mods', 'lan.mjs'),
     `export function register(registry, kola) {
-       registry.register(kola.defineTest({ name: 'slow.sleep', distros: ['cl', 'tiny'], run: async (c) => {
-         await c.mustSsh(c.machines[0], 'sleep 600');
-       } }));
+       registry.register(kola.defineTest({
+         name: 'cloud.lan-kolet', distros: ['cl', 'tiny'], clusterSize: 2,
+         nativeFuncs: { hello: () => { console.log('hello from kolet'); } },
+         checks: 'file:\\n  /bin/sh: { exists: true }\\n',
+         run: async (c) => {
+           const [a, b] = c.machines;
+           for (const [x, y] of [[a, b], [b, a]]) {
+             if (!y.privateIp) c.fatal('no private IP for ' + y.id);
+             await c.mustSsh(x, 'ping -c 1 -W 5 ' + y.privateIp, { user: 'root' });
+           }
+           await c.runNative('hello', a);
+         },
+       }));
      }
 `,
   );
-  qemu = await createQemuFlight({
-    outputDir: join(root, 'vms'),
-    tmpDir: join(root, 'tmp'),
-    logger,
-    accel: 'auto',
-  });
-  aws = await startFakeAws({ instances: Object.assign(instanceOpts, { backend }) });
+  // The fake's instances are qemu machines of a flight of this test process.
+  qemu = await qemuBackend({ root, logger, portTag: 'FakeSshPort' });
+  aws = await startFakeAws({ instances: Object.assign(instanceOpts, { backend: qemu.backend }) });
   aws.images.push({
     id: AMI,
     region: 'us-east-1',
@@ -102,50 +93,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await aws?.close();
-  await qemu?.destroy();
+  await qemu?.close();
   expect(await qemuPidsWith(root)).toEqual([]);
   await rm(root, { recursive: true, force: true });
 });
 
 const awsArgs = ['-p', 'aws', '--aws-ami', AMI, '--aws-type', 't3.micro'];
 
-async function stateFiles(): Promise<string[]> {
-  const dir = join(root, 'state', 'runs');
-  return (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.jsonl')).sort();
-}
-
-async function journal(name: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(join(root, 'state', 'runs', name), 'utf8');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-async function until(what: string, ok: () => boolean, timeoutMs = 300_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-function startKola(args: string[]): {
-  child: ChildProcess;
-  done: Promise<{ code: number | null; stderr: string }>;
-} {
-  const child = spawn(process.execPath, [kolaBin, ...args], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; stderr: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, stderr })),
-  );
-  return { child, done };
-}
+const stateFiles = (): Promise<string[]> => runFiles(root);
+const journal = (name: string): Promise<Record<string, unknown>[]> => journalLines(root, name);
+const startKola = (args: string[]): ReturnType<typeof spawnKola> => spawnKola(root, env, args);
 
 describe('kola run -p aws against a fake EC2 whose instances are qemu VMs', () => {
   it('creates tagged instances with the Ignition user data, SSHes in, runs the tests, saves console.txt, deletes everything', async () => {
@@ -156,11 +113,7 @@ describe('kola run -p aws against a fake EC2 whose instances are qemu VMs', () =
       timeoutMs: 900_000,
     });
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(await readFile(join(root, 'out1', 'reports', 'report.json'), 'utf8')) as {
-      result: string;
-      platform: string;
-      tests: { name: string; result: string }[];
-    };
+    const report = await readReport(root, 'out1');
     expect(report.platform).toBe('aws');
     expect(report.result).toBe('PASS');
     expect(report.tests.map((t) => [t.name, t.result])).toEqual([
@@ -205,6 +158,26 @@ describe('kola run -p aws against a fake EC2 whose instances are qemu VMs', () =
     }
     expect(consoles).toHaveLength(2);
     for (const c of consoles) expect(c).toContain('mantle-tiny');
+  }, 900_000);
+
+  it('a 2-machine test: the machines reach each other on their private IPs; kolet runs a native function and checks', async () => {
+    const r = await kola(
+      ['run', ...awsArgs, 'cloud.lan-kolet', '--tests-dir', 'mods', '--output-dir', 'out-lan'],
+      { cwd: root, env, timeoutMs: 900_000 },
+    );
+    const report = await readReport(root, 'out-lan');
+    expect(r.code, `${r.stderr}\n${JSON.stringify(report, null, 1)}`).toBe(0);
+    expect(report.platform).toBe('aws');
+    expect(report.tests.map((t) => [t.name, t.result])).toEqual([
+      ['cloud.lan-kolet', 'PASS'],
+      ['cloud.lan-kolet/checks', 'PASS'],
+    ]);
+    const out = (report.tests as { output?: string }[]).map((t) => t.output ?? '').join('\n');
+    expect(out).toContain('hello from kolet');
+    expect(out).toMatch(/checks of test cloud\.lan-kolet .* on kola-\w+-1: Count: 1, Failed: 0/);
+    expect(out).toMatch(/checks of test cloud\.lan-kolet .* on kola-\w+-2: Count: 1, Failed: 0/);
+    await aws.ec2.settle();
+    expect(aws.ec2.liveResources()).toEqual({ instances: [], securityGroups: [], keyPairs: [] });
   }, 900_000);
 
   it('Ctrl-C (a real SIGINT) while a test runs: deletes the instance and its group and key, exits 130', async () => {

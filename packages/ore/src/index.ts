@@ -53,3 +53,12 @@ export * from './aws/images.js';
 export * from './aws/maintenance.js';
 export * from './aws/upload.js';
 export * from './aws/instances.js';
+
+// Azure Resource Manager: client, managed images, galleries and versions, gc
+export * from './azure/arm-clients.js';
+export * from './azure/images.js';
+export * from './azure/gallery.js';
+export * from './azure/maintenance.js';
+export { uploadAzureBlob, isFixedVhd } from './azure/upload-blob.js';
+export type { AzureUploadBlobOptions, AzureUploadBlobResult } from './azure/upload-blob.js';
+export * from './azure/instances.js';

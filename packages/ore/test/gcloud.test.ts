@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '@mantle/core/exec';
-import { fakeGceServiceAccount, startFakeGce, type FakeGce } from '@mantle/test-utils/fake-gce';
+import { startFakeGce, writeServiceAccountKey, type FakeGce } from '@mantle/test-utils/fake-gce';
 import { startFakeGcs, type FakeGcs } from '@mantle/test-utils/fake-gcs';
 import { jsonError, requireOreBuild, runOre } from './helpers/ore-bin.js';
 
@@ -71,11 +71,19 @@ beforeAll(async () => {
     operationPolls: 2,
     objectExists: (b, n) => gcs.object(b, n) !== undefined,
   });
-  const sa = await fakeGceServiceAccount(gce, { file: join(dir, 'key.json'), project: PROJECT, name: 'ore' });
-  keyFile = sa.keyFile;
+  keyFile = join(dir, 'key.json');
+  await writeServiceAccountKey(gce, keyFile, {
+    project: PROJECT,
+    email: `ore@${PROJECT}.iam.gserviceaccount.com`,
+  });
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(GOOGLE_|CLOUDSDK_|STORAGE_EMULATOR)/.test(k)),
+  );
   env = {
-    ...sa.env,
+    ...clean,
     HOME: join(dir, 'home'),
+    GOOGLE_APPLICATION_CREDENTIALS: keyFile,
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: gce.endpoint,
     CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE: `${gcs.endpoint}/storage/v1/`,
   };
   disk = await makeDisk('flatcar_production_gce.bin');

@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertImage } from '@mantle/ore';
 import {
-  fakeGceServiceAccount,
+  writeServiceAccountKey,
   startFakeGce,
   type FakeGce,
   type FakeGceImage,
@@ -83,17 +83,23 @@ beforeAll(async () => {
     operationPolls: 1,
     objectExists: (b, n) => gcs.object(b, n) !== undefined,
   });
-  const sa = await fakeGceServiceAccount(gce, {
-    file: join(dir, 'key.json'),
+  const keyFile = join(dir, 'key.json');
+  await writeServiceAccountKey(gce, keyFile, {
     project: PROJECT,
-    name: 'plume',
+    email: `plume@${PROJECT}.iam.gserviceaccount.com`,
   });
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(GOOGLE_|CLOUDSDK_|STORAGE_EMULATOR)/.test(k)),
+  );
   env = {
-    ...sa.env,
+    ...clean,
     HOME: join(dir, 'home'),
     XDG_STATE_HOME: join(dir, 'state'),
     XDG_CACHE_HOME: join(dir, 'cache'),
+    GOOGLE_APPLICATION_CREDENTIALS: keyFile,
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: gce.endpoint,
   };
+
   specFile = join(dir, 'spec.yaml');
   const channel = (name: string, family: string, limit: number) => `  ${name}:
     boards: [amd64-usr]

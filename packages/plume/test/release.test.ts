@@ -402,27 +402,6 @@ describe('plume refuses a bad build before anything is published', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/no-such-bucket/);
   });
-
-  it('a spec with an Azure gallery: exit 3 before any step (ore has no gallery layer yet)', async () => {
-    const gallery = specFile.replace(/\.yaml$/, '-gallery.yaml');
-    await writeFile(
-      gallery,
-      (await readFile(specFile, 'utf8')).replace(
-        `      blobs: azure://${AZURITE_ACCOUNT}/vhds\n`,
-        `      blobs: azure://${AZURITE_ACCOUNT}/vhds\n      gallery:\n        resourceGroup: rg\n        name: g\n        imageDefinition: flatcar\n        regions: [westeurope]\n`,
-      ),
-    );
-    const v = '7000.4.0';
-    await makeBuild(v);
-    const calls = totalCalls();
-    const r = await runPlume(
-      ['release', '--spec', gallery, '-C', 'test', '-B', 'amd64-usr', '-V', v, ...stores.flags],
-      { env },
-    );
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/Azure gallery image versions: @mantle\/ore has no API for this yet/);
-    expect(totalCalls()).toBe(calls);
-  });
 });
 
 describe('plume prune', () => {

@@ -4,6 +4,7 @@
 // tests boot a real qemu machine with the user data the API received and report its forwarded
 // SSH port in a tag; without a backend an instance runs at once with no machine behind it.
 import { createHash, randomBytes } from 'node:crypto';
+import { pendingWork, type FakeMachineBackend } from './fake-machines.js';
 
 export interface FakeInstance {
   id: string;
@@ -26,12 +27,8 @@ export interface FakeInstance {
   console: string;
 }
 
-/** What runs behind an instance: start resolves with its addresses once it is "running". */
-export interface FakeInstanceBackend {
-  start(inst: FakeInstance): Promise<{ publicIp: string; privateIp: string; tags?: Record<string, string> }>;
-  console?(inst: FakeInstance): Promise<string>;
-  stop(inst: FakeInstance): Promise<void>;
-}
+/** What runs behind an instance (fake-machines.ts; the same for every fake cloud). */
+export type FakeInstanceBackend = FakeMachineBackend;
 
 export interface FakeSecurityGroup {
   id: string;
@@ -97,11 +94,7 @@ export function instanceActions(
     ) => boolean;
   },
 ): { state: FakeInstancesState; actions: Record<string, Handler> } {
-  const pending = new Set<Promise<unknown>>();
-  const track = (p: Promise<unknown>): void => {
-    const q = p.catch(() => undefined).finally(() => pending.delete(q));
-    pending.add(q);
-  };
+  const { track, settle } = pendingWork();
   const state: FakeInstancesState = {
     instances: [],
     securityGroups: [],
@@ -111,9 +104,7 @@ export function instanceActions(
       securityGroups: state.securityGroups.map((g) => g.id),
       keyPairs: state.keyPairs.map((k) => k.id),
     }),
-    settle: async () => {
-      while (pending.size > 0) await Promise.all([...pending]);
-    },
+    settle,
   };
   const types = opts.instanceTypes ?? DEFAULT_TYPES;
   const tagSpecs = (p: Record<string, unknown>, type: string): Map<string, string> => {

@@ -2,13 +2,16 @@
 // ore's GCE layer and kola's gcloud platform drive through the real @google-cloud/compute clients
 // (REST transport, apiEndpoint pointed here): images (insert from a GCS tarball, get, family,
 // list with filters, delete, deprecate, labels), licenses, instances (insert, get, list, delete,
-// serial port output), zones, regions, and global and zone OPERATIONS that stay RUNNING for a few
+// serial port output; behind each instance a backend the test supplies, e.g. a real qemu machine
+// booted with the instance's user-data metadata, see fake-machines.ts), zones, regions, and global and zone OPERATIONS that stay RUNNING for a few
 // polls before the change lands, as GCE's do. No GCE emulator is installable here. It KEEPS STATE,
 // so reruns find what earlier runs made; requests are counted, can be throttled (429
 // RESOURCE_EXHAUSTED) or refused (401); bearer tokens that are self-signed service-account JWTs
 // are checked against the registered public keys.
-import { createHash, createVerify, randomBytes } from 'node:crypto';
+import { createHash, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pendingWork, type FakeMachineBackend } from './fake-machines.js';
 import { CallLog, listenOn, readJson, sendJson } from './http-fake.js';
 
 export interface FakeGceImage {
@@ -68,6 +71,8 @@ export interface FakeGceOperation {
   requestId?: string;
   /** applied when the operation finishes; returns an error to fail it */
   land: () => { code: string; message: string } | undefined;
+  /** the operation stays RUNNING until this is true (a backend machine still stopping) */
+  until?: () => boolean;
 }
 
 export interface FakeGceOptions {
@@ -81,6 +86,12 @@ export interface FakeGceOptions {
   objectExists?: (bucket: string, name: string) => boolean;
   /** the addresses an instance gets (default 10.128.0.N and 203.0.113.N) */
   instanceAddress?: (inst: { name: string; zone: string }) => { internal?: string; external?: string };
+  /**
+   * What runs behind an instance (started with the `user-data` metadata item when the insert
+   * lands; RUNNING once it answers, its addresses and returned labels then set; stopped by the
+   * delete, whose operation ends when the machine is gone)
+   */
+  backend?: FakeMachineBackend;
 }
 
 /** The running fake and its state. */
@@ -89,6 +100,8 @@ export interface FakeGce {
   endpoint: string;
   images: FakeGceImage[];
   instances: FakeGceInstance[];
+  /** every instance an insert made, deleted ones too (a deleted instance leaves `instances`) */
+  inserted: FakeGceInstance[];
   operations: FakeGceOperation[];
   /** calls per method: `images.insert`, `globalOperations.get`, `instances.getSerialPortOutput`, ... */
   calls: Map<string, number>;
@@ -98,6 +111,10 @@ export interface FakeGce {
   rejectAuth: boolean;
   /** accept only JWTs signed by these keys (client_email → public key PEM); empty: any bearer */
   keys: Map<string, string>;
+  /** names of the instances that still exist */
+  liveInstances(): string[];
+  /** waits for every backend start/stop under way */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -135,15 +152,20 @@ export async function startFakeGce(opts: FakeGceOptions = {}): Promise<FakeGce> 
   let endpoint = '';
   let seq = 0;
   const numericId = (): string => String(1_000_000_000_000 + ++seq * 7919);
+  const work = pendingWork();
+  const backend = opts.backend;
   const state: FakeGce = {
     endpoint: '',
     images: [],
     instances: [],
+    inserted: [],
     operations: [],
     calls: log.calls,
     throttle: log.throttle,
     rejectAuth: false,
     keys: new Map(),
+    liveInstances: () => state.instances.map((v) => v.name),
+    settle: work.settle,
     close: async () => listening.close(),
   };
   const base = (p: string): string => `${endpoint}/compute/v1/projects/${p}`;
@@ -237,6 +259,7 @@ export async function startFakeGce(opts: FakeGceOptions = {}): Promise<FakeGce> 
 
   const pollOp = (o: FakeGceOperation): void => {
     if (o.status === 'DONE') return;
+    if (o.until && !o.until()) return;
     if (--o.pollsLeft > 0) return;
     const err = o.land();
     o.status = 'DONE';
@@ -254,6 +277,27 @@ export async function startFakeGce(opts: FakeGceOptions = {}): Promise<FakeGce> 
         .filter((i) => i.family === m[2] && !i.deprecated)
         .sort((a, b) => b.created.getTime() - a.created.getTime())[0];
     return live.find((i) => i.name === m[2]);
+  };
+
+  // The instance's machine: STAGING while it boots, RUNNING once the backend has it up. A backend
+  // that fails still leaves it RUNNING (GCE runs whatever the OS does); the console says why.
+  const startBackend = (inst: FakeGceInstance): void => {
+    inst.status = 'STAGING';
+    work.track(
+      backend!.start({ id: inst.name, userData: inst.metadata['user-data'] ?? '' }).then(
+        (addr) => {
+          if (inst.status !== 'STAGING') return;
+          inst.natIP = addr.publicIp;
+          inst.networkIP = addr.privateIp;
+          Object.assign(inst.labels, addr.tags ?? {});
+          inst.status = 'RUNNING';
+        },
+        (err: unknown) => {
+          inst.console += `\nfake instance backend: ${String(err)}\n`;
+          if (inst.status === 'STAGING') inst.status = 'RUNNING';
+        },
+      ),
+    );
   };
 
   const checkAuth = (req: IncomingMessage): void => {
@@ -645,6 +689,7 @@ export async function startFakeGce(opts: FakeGceOptions = {}): Promise<FakeGce> 
           raw: { disks: b.disks ?? [] },
         };
         state.instances.push(inst);
+        state.inserted.push(inst);
       }
       const target = inst;
       const op = startOp(
@@ -662,8 +707,11 @@ export async function startFakeGce(opts: FakeGceOptions = {}): Promise<FakeGce> 
               message: `The resource '${target.sourceImage}' was not found`,
             };
           }
-          target.status = 'RUNNING';
-          target.console += `SeaBIOS (version 1.8.2)\r\nBooting from Hard Disk 0...\r\n${name} login: `;
+          if (backend) startBackend(target);
+          else {
+            target.status = 'RUNNING';
+            target.console += `SeaBIOS (version 1.8.2)\r\nBooting from Hard Disk 0...\r\n${name} login: `;
+          }
           return undefined;
         },
       );
@@ -675,7 +723,15 @@ export async function startFakeGce(opts: FakeGceOptions = {}): Promise<FakeGce> 
       if (!inst) throw notFound(`projects/${project}/zones/${zone}/instances/${name}`);
       if (!action && verb === 'GET') return { method, body: instanceJson(inst) };
       if (!action && verb === 'DELETE') {
+        const wasLive = inst.status !== 'STOPPING';
         inst.status = 'STOPPING';
+        let stopped = !backend || !wasLive;
+        if (!stopped && backend)
+          work.track(
+            backend.stop({ id: inst.name, userData: inst.metadata['user-data'] ?? '' }).finally(() => {
+              stopped = true;
+            }),
+          );
         const op = startOp(
           project,
           zone,
@@ -688,11 +744,17 @@ export async function startFakeGce(opts: FakeGceOptions = {}): Promise<FakeGce> 
             return undefined;
           },
         );
+        op.until ??= () => stopped;
         return { method, body: opJson(op) };
       }
       if (action === 'serialPort') {
         const start = Number(q.get('start') ?? 0);
-        const bytes = Buffer.from(inst.console, 'utf8');
+        const machine = backend?.console
+          ? await backend
+              .console({ id: inst.name, userData: inst.metadata['user-data'] ?? '' })
+              .catch(() => '')
+          : '';
+        const bytes = Buffer.from(machine + inst.console, 'utf8');
         return {
           method,
           body: {
@@ -794,43 +856,27 @@ function safeJson(b64: string): Record<string, unknown> | undefined {
 }
 
 /**
- * A service account the fake accepts: a fresh RSA key registered with `gce`, its JSON key file
- * (0600) written to `file`, and an environment without the caller's Google settings that points
- * the clients at the key and the fake (GOOGLE_APPLICATION_CREDENTIALS,
- * CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE).
+ * Write a service-account JSON key (a fresh RSA key) to `file` (0600) and register its public key
+ * with the fake, so only JWTs signed by it are accepted from then on.
  */
-export async function fakeGceServiceAccount(
-  gce: FakeGce,
-  opts: { file: string; project: string; name: string },
-): Promise<{ keyFile: string; email: string; env: NodeJS.ProcessEnv }> {
-  const { generateKeyPairSync } = await import('node:crypto');
-  const { writeFile } = await import('node:fs/promises');
+export async function writeServiceAccountKey(
+  gce: Pick<FakeGce, 'keys'>,
+  file: string,
+  o: { project: string; email: string },
+): Promise<void> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const email = `${opts.name}@${opts.project}.iam.gserviceaccount.com`;
-  gce.keys.set(email, publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  gce.keys.set(o.email, publicKey.export({ type: 'spki', format: 'pem' }).toString());
   await writeFile(
-    opts.file,
+    file,
     JSON.stringify({
       type: 'service_account',
-      project_id: opts.project,
+      project_id: o.project,
       private_key_id: 'k1',
       private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      client_email: email,
+      client_email: o.email,
       client_id: '1',
       token_uri: 'https://oauth2.googleapis.com/token',
     }),
     { mode: 0o600 },
   );
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(GOOGLE_|CLOUDSDK_|STORAGE_EMULATOR)/.test(k)),
-  );
-  return {
-    keyFile: opts.file,
-    email,
-    env: {
-      ...clean,
-      GOOGLE_APPLICATION_CREDENTIALS: opts.file,
-      CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: gce.endpoint,
-    },
-  };
 }

@@ -20,6 +20,11 @@ export const cleanupSpec = defineCommand({
         alias: 'aws-credentials-file',
         type: 'string',
         describe: 'aws: credentials file',
+      })
+      .option('gce-json-key', {
+        alias: 'gce-config-file',
+        type: 'string',
+        describe: "gcloud: service-account JSON key (default: the run's)",
       }),
   run: async (a, ctx) => {
     const { cleanupCommand } = await import('../run/cleanup-command.js');
@@ -30,6 +35,7 @@ export const cleanupSpec = defineCommand({
         force: a.force,
         awsProfile: a.awsProfile,
         awsConfigFile: a.awsConfigFile,
+        gceJsonKey: a.gceJsonKey,
       },
       ctx,
     );

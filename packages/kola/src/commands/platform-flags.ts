@@ -114,6 +114,58 @@ export function platformFlags<T>(y: Argv<T>) {
       describe: "aws: where SSH may come from in the run's security group (default 0.0.0.0/0)",
       group: 'aws:',
     })
+    .option('gce-image', {
+      type: 'string',
+      describe: 'gcloud: the image to boot (NAME, family/F or projects/P/global/images/NAME)',
+      group: 'gcloud:',
+    })
+    .option('gce-machinetype', {
+      type: 'string',
+      default: 'n1-standard-1',
+      describe: 'gcloud: machine type',
+      group: 'gcloud:',
+    })
+    .option('gce-project', {
+      type: 'string',
+      describe: "gcloud: project (default: the key's project_id)",
+      group: 'gcloud:',
+    })
+    .option('gce-zone', {
+      type: 'string',
+      default: 'us-central1-a',
+      describe: 'gcloud: zone',
+      group: 'gcloud:',
+    })
+    .option('gce-json-key', {
+      alias: 'gce-config-file',
+      type: 'string',
+      describe:
+        "gcloud: service-account JSON key (default GOOGLE_APPLICATION_CREDENTIALS, else gcloud's application_default_credentials.json)",
+      group: 'gcloud:',
+    })
+    .option('gce-disk-size', {
+      type: 'number',
+      describe: 'gcloud: boot disk size in GB (default 16)',
+      group: 'gcloud:',
+    })
+    .option('gce-disk-type', {
+      type: 'string',
+      default: 'pd-ssd',
+      describe: 'gcloud: boot disk type',
+      group: 'gcloud:',
+    })
+    .option('gce-network', {
+      type: 'string',
+      default: 'default',
+      describe: 'gcloud: VPC network (its firewall must let SSH in)',
+      group: 'gcloud:',
+    })
+    .option('gce-gvnic', {
+      type: 'boolean',
+      default: false,
+      describe: 'gcloud: gVNIC instead of virtio-net',
+      group: 'gcloud:',
+    })
     .option('cloud-ttl', {
       type: 'string',
       default: '6h',
@@ -154,6 +206,15 @@ export interface PlatformArgs {
   awsSubnet?: string | undefined;
   awsIamProfile?: string | undefined;
   awsSshCidr?: string | undefined;
+  gceImage?: string | undefined;
+  gceMachinetype: string;
+  gceProject?: string | undefined;
+  gceZone: string;
+  gceJsonKey?: string | undefined;
+  gceDiskSize?: number | undefined;
+  gceDiskType: string;
+  gceNetwork: string;
+  gceGvnic: boolean;
   cloudTtl: string;
 }
 
@@ -196,6 +257,17 @@ export function platformOptions(a: PlatformArgs): Record<string, unknown> {
       subnet: a.awsSubnet,
       iamProfile: a.awsIamProfile,
       sshCidr: a.awsSshCidr,
+    },
+    gce: {
+      image: a.gceImage,
+      machineType: a.gceMachinetype,
+      project: a.gceProject,
+      zone: a.gceZone,
+      jsonKey: a.gceJsonKey,
+      diskSizeGb: a.gceDiskSize,
+      diskType: a.gceDiskType,
+      network: a.gceNetwork,
+      gvnic: a.gceGvnic,
     },
     cloudTtlMs: parseDuration(a.cloudTtl, '--cloud-ttl'),
   };

@@ -41,6 +41,10 @@ export const platforms: Record<string, PlatformFactory> = {
     const { createAwsFlight } = await import('./aws/index.js');
     return createAwsFlight(ctx);
   },
+  gcloud: async (ctx) => {
+    const { createGcloudFlight } = await import('./gcloud/index.js');
+    return createGcloudFlight(ctx);
+  },
 };
 
 /** The factory of a platform, or a UsageError (exit 2) listing the known platforms. */

@@ -22,6 +22,7 @@ export interface CleanupOptions {
   force: boolean;
   awsProfile?: string | undefined;
   awsConfigFile?: string | undefined;
+  gceJsonKey?: string | undefined;
 }
 
 /** One run as `kola cleanup --list` shows it. */
@@ -112,6 +113,7 @@ export async function cleanupCommand(o: CleanupOptions, ctx: CommandContext): Pr
     const cleaner = await cleanerFor(s.header, {
       awsProfile: o.awsProfile,
       awsConfigFile: o.awsConfigFile,
+      gceJsonKey: o.gceJsonKey,
       env: ctx.env,
       cwd: ctx.cwd,
       logger: ctx.logger,

@@ -53,18 +53,27 @@ export interface RunPlan {
 function cloudOf(
   o: RunOptions,
   env: NodeJS.ProcessEnv,
-): { cloud: 'aws'; region: string; type: string; image: string | undefined } {
+): { cloud: 'aws' | 'gcloud'; region: string; type: string; image: string | undefined; imageFlag: string } {
   if (o.platform === 'aws')
     return {
       cloud: 'aws',
       region: o.aws.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-west-2',
       type: o.aws.type,
       image: o.aws.ami,
+      imageFlag: '--aws-ami',
+    };
+  if (o.platform === 'gcloud')
+    return {
+      cloud: 'gcloud',
+      region: o.gce.zone,
+      type: o.gce.machineType,
+      image: o.gce.image,
+      imageFlag: '--gce-image',
     };
   throw new UsageError({
     code: 'KOLA_DRY_RUN_PLATFORM',
     message: `--dry-run plans cloud runs; platform ${o.platform} has no cost to plan`,
-    hint: 'use --dry-run with -p aws (kola list shows what a qemu run would select)',
+    hint: 'use --dry-run with -p aws or -p gcloud (kola list shows what a qemu run would select)',
     details: { flag: '--dry-run', platform: o.platform },
   });
 }
@@ -103,12 +112,14 @@ export function planRun(o: RunOptions, tests: readonly KolaTest[], env: NodeJS.P
       `the price table (data/cloud-prices.json) has no ${c.type} price for ${c.cloud}; add it to get a cost`,
     );
   else if (!(prices as unknown as Record<string, CloudPrices>)[c.cloud]?.regions[c.region]?.[c.type])
-    notes.push(`no ${c.region} column for ${c.type}: the ${c.cloud} default (us-east-1) price is used`);
+    notes.push(
+      `no ${c.region} column for ${c.type}: the ${c.cloud} default price (${c.cloud === 'aws' ? 'us-east-1' : 'us-central1'}) is used`,
+    );
   if (planned.some((t) => t.from === 'default'))
     notes.push(
       `tests without an earlier duration (--shard-by duration --shard-durations REPORT gives them) are assumed to keep their machines ${DEFAULT_MACHINE_MINUTES} min`,
     );
-  if (!c.image) notes.push('no --aws-ami given: a real run needs one');
+  if (!c.image) notes.push(`no ${c.imageFlag} given: a real run needs one`);
   notes.push(
     'on-demand list prices; storage, traffic and taxes are not included; nothing was created or contacted',
   );

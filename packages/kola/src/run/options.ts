@@ -45,10 +45,30 @@ export const AwsRunOptionsSchema = z.object({
   sshCidr: z.string().min(1).optional(),
 });
 
+/** gcloud flags (`--gce-*`), passed to the gcloud platform. */
+export const GceRunOptionsSchema = z.object({
+  image: z.string().min(1).optional(),
+  machineType: z.string().min(1).default('n1-standard-1'),
+  project: z.string().min(1).optional(),
+  zone: z.string().min(1).default('us-central1-a'),
+  jsonKey: z.string().min(1).optional(),
+  diskSizeGb: z.number().int().min(1).max(65_536).optional(),
+  diskType: z.string().min(1).default('pd-ssd'),
+  network: z.string().min(1).default('default'),
+  gvnic: z.boolean().default(false),
+});
+
+/** Other names of platforms (mantle's `gce` is kola's `gcloud`). */
+export const PLATFORM_ALIASES: Readonly<Record<string, string>> = { gce: 'gcloud' };
+
 /** Everything `kola run` needs, validated at the CLI edge (and by in-process callers). */
 export const RunOptionsSchema = z.object({
   globs: list,
-  platform: z.string().min(1).default('qemu'),
+  platform: z
+    .string()
+    .min(1)
+    .default('qemu')
+    .transform((p) => PLATFORM_ALIASES[p] ?? p),
   /** `-b/--distro`; unset = from the image (see chooseImage), else `cl` */
   distro: z.string().min(1).optional(),
   /** `--image`: a cached image name (tiny, systemd), an image directory or a disk image file */
@@ -88,6 +108,13 @@ export const RunOptionsSchema = z.object({
   share: z.boolean().default(true),
   qemu: QemuRunOptionsSchema.default({ tpm: false, accel: 'auto' }),
   aws: AwsRunOptionsSchema.default({ type: 'm4.large' }),
+  gce: GceRunOptionsSchema.default({
+    machineType: 'n1-standard-1',
+    zone: 'us-central1-a',
+    diskType: 'pd-ssd',
+    network: 'default',
+    gvnic: false,
+  }),
   /** how long cloud resources may live (their ExpiresAt tag; `ore <cloud> gc` takes them after) */
   cloudTtlMs: z
     .number()
@@ -145,6 +172,15 @@ const FLAG_OF: Record<string, string> = {
   'aws.subnet': '--aws-subnet',
   'aws.iamProfile': '--aws-iam-profile',
   'aws.sshCidr': '--aws-ssh-cidr',
+  'gce.image': '--gce-image',
+  'gce.machineType': '--gce-machinetype',
+  'gce.project': '--gce-project',
+  'gce.zone': '--gce-zone',
+  'gce.jsonKey': '--gce-json-key',
+  'gce.diskSizeGb': '--gce-disk-size',
+  'gce.diskType': '--gce-disk-type',
+  'gce.network': '--gce-network',
+  'gce.gvnic': '--gce-gvnic',
   cloudTtlMs: '--cloud-ttl',
 };
 

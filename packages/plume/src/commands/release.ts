@@ -19,6 +19,7 @@ export const releaseSpec = defineCommand({
       writeOut(ctx, `release of ${r.channel} ${r.board} ${r.version} was done earlier: nothing to do`);
     for (const x of r.aws ?? []) writeOut(ctx, `aws ${x.partition} ${x.region} ${x.imageId} public`);
     if (r.azure) writeOut(ctx, `azure ${r.azure.blob}`);
+    if (r.azure?.galleryVersion) writeOut(ctx, `azure gallery version ${r.azure.galleryVersion}`);
     for (const s of r.storage)
       writeOut(
         ctx,

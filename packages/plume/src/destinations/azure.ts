@@ -1,10 +1,10 @@
 import { OperationError } from '@mantle/core/errors';
 import { isAzureStore } from '@mantle/ore/storage';
-import { missingOreLayer } from './missing.js';
+import type { AzureArm } from '@mantle/ore';
 import type { RunContext } from '../release/run-context.js';
 
-// plume's Azure destination: the VHD as a page blob through ore's storage (exists), the gallery
-// image version through ore's Azure Resource Manager layer (not in ore yet: an explicit error).
+// plume's Azure destination: the VHD as a page blob through ore's storage, the gallery image
+// version (made from that blob) through ore's Azure Resource Manager layer.
 
 async function container(ctx: RunContext) {
   const store = await ctx.stores.get(ctx.release.azure!.blobs.replace(/\/?$/, '/'));
@@ -25,8 +25,19 @@ export async function azureUpload(ctx: RunContext, vhd: string): Promise<{ blob:
   return { blob: store.url(name), skipped: r.skipped };
 }
 
-/** Release: the blob must be there; a gallery version is made from it (needs ore's ARM layer). */
-export async function azurePublish(ctx: RunContext): Promise<{ blob: string }> {
+/** What the Azure release published. */
+export interface AzurePublished {
+  blob: string;
+  /** the gallery image version's ARM id, when the spec has azure.gallery */
+  galleryVersion?: string;
+}
+
+/**
+ * Release: the blob must be there; with azure.gallery, a gallery image version named after the
+ * release (MAJOR.MINOR.PATCH) is published from it, replicated to the gallery's regions. ore finds
+ * a finished version from the same blob, so a rerun or a resumed run publishes nothing twice.
+ */
+export async function azurePublish(ctx: RunContext): Promise<AzurePublished> {
   const store = await container(ctx);
   const name = ctx.release.azure!.blobName;
   if (!(await store.stat(name)))
@@ -35,6 +46,66 @@ export async function azurePublish(ctx: RunContext): Promise<{ blob: string }> {
       message: `${store.url(name)} does not exist`,
       hint: `run plume pre-release -C ${ctx.release.channel} -B ${ctx.release.board} -V ${ctx.release.version} first`,
     });
-  if (ctx.release.azure!.gallery) throw missingOreLayer('Azure gallery image versions', 'azure.gallery');
-  return { blob: store.url(name) };
+  const blob = store.url(name);
+  const gallery = ctx.release.azure!.gallery;
+  if (!gallery) return { blob };
+  const ore = await import('@mantle/ore');
+  const arm = await galleryArm(ctx, gallery.subscription);
+  const location = gallery.regions[0]!;
+  const base = { resourceGroup: gallery.resourceGroup, gallery: gallery.name, location, logger: ctx.logger };
+  await ore.ensureGallery(arm, base);
+  await ore.ensureGalleryImage(arm, {
+    ...base,
+    definition: {
+      name: gallery.imageDefinition,
+      publisher: 'flatcar',
+      offer: 'flatcar-container-linux',
+      sku: gallery.imageDefinition,
+      ...(ctx.release.board.startsWith('arm64') ? { architecture: 'Arm64' as const } : {}),
+    },
+  });
+  const v = await ore.createGalleryImageVersion(arm, {
+    ...base,
+    image: gallery.imageDefinition,
+    version: gallery.version,
+    regions: gallery.regions,
+    source: {
+      blobUri: blob,
+      storageAccountId: ore.armId(
+        arm,
+        gallery.resourceGroup,
+        `Microsoft.Storage/storageAccounts/${storageAccountOf(blob)}`,
+      ),
+    },
+    tags: { channel: ctx.release.channel, version: ctx.release.version },
+  });
+  return { blob, galleryVersion: v.id };
+}
+
+/** The storage account of a blob URL: https://ACCOUNT.blob.core.windows.net/..., or an emulator's http://host:port/ACCOUNT/... */
+function storageAccountOf(blob: string): string {
+  const u = new URL(blob);
+  const emulator = /^[0-9.]+$|^localhost$/.test(u.hostname);
+  return (emulator ? u.pathname.split('/')[1] : u.hostname.split('.')[0]) ?? u.hostname;
+}
+
+/** ore's Resource Manager client with the Azure credentials (AZURE_AUTH_LOCATION, the AZURE_* variables, ...). */
+async function galleryArm(ctx: RunContext, subscription: string | undefined): Promise<AzureArm> {
+  const { loadProfile } = await import('@mantle/core/profiles');
+  const { azureArm } = await import('@mantle/ore');
+  // a subscription id is used as is; a name selects it from ~/.azure/azureProfile.json
+  const isId = !!subscription && /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(subscription);
+  const creds = await loadProfile('azure', {
+    ...(subscription && !isId ? { profile: subscription } : {}),
+    env: ctx.env,
+    cwd: ctx.cwd,
+  });
+  return azureArm({
+    subscriptionId: isId ? subscription : creds.subscriptionId,
+    credentials: creds,
+    profile: creds.source,
+    logger: ctx.logger,
+    signal: ctx.signal,
+    pollMs: ctx.pollMs,
+  });
 }

@@ -2,7 +2,6 @@ import { amiListFiles, awsReplicate, awsUpload, type AmiMap } from '../destinati
 import { azureUpload } from '../destinations/azure.js';
 import { gceStage } from '../destinations/gce.js';
 import { isHttpUrl } from '../fetch/object-url.js';
-import { checkDestinationsSupported } from './plan.js';
 import type { RunContext } from './run-context.js';
 import { checkVersionTxt, fetchArtifact, prepareArtifact } from './source.js';
 
@@ -25,7 +24,6 @@ export interface PreReleaseResult {
  */
 export async function preRelease(ctx: RunContext): Promise<PreReleaseResult> {
   const r = ctx.release;
-  checkDestinationsSupported(r, 'pre-release');
   const j = ctx.journal;
   const out: PreReleaseResult = {
     channel: r.channel,

@@ -165,7 +165,7 @@ export async function prune(
         ]);
         if (t.r.azure.gallery)
           out.skipped.push(
-            `azure gallery ${t.r.azure.gallery.name}/${t.r.azure.gallery.imageDefinition}: @mantle/ore has no Azure Resource Manager layer yet`,
+            `azure gallery ${t.r.azure.gallery.name}/${t.r.azure.gallery.imageDefinition}: versions are not pruned here (ore azure gc --gallery-name deletes old ones)`,
           );
       }
     for (const [url, ms] of containers) {

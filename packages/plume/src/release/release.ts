@@ -1,8 +1,7 @@
 import { awsPublish } from '../destinations/aws.js';
-import { azurePublish } from '../destinations/azure.js';
+import { azurePublish, type AzurePublished } from '../destinations/azure.js';
 import { gceCreateImage, gceRotateFamily, type GceImageResult } from '../destinations/gce.js';
 import { sourceArtifacts, syncStorage, type SyncResult } from '../destinations/storage.js';
-import { checkDestinationsSupported } from './plan.js';
 import type { RunContext } from './run-context.js';
 import { checkVersionTxt, fetchArtifact } from './source.js';
 
@@ -12,7 +11,7 @@ export interface ReleaseResult {
   version: string;
   alreadyDone: boolean;
   aws?: { partition: string; region: string; imageId: string }[];
-  azure?: { blob: string };
+  azure?: AzurePublished;
   gce?: GceImageResult & { deprecated: string[]; deleted: string[] };
   storage: SyncResult[];
 }
@@ -20,12 +19,12 @@ export interface ReleaseResult {
 /**
  * release: make the pre-released images public (AWS launch permission in every region; the GCE
  * image made in its family from the staged tarball, public, older ones of the family deprecated;
- * the Azure blob checked), copy the build's artifacts to the public stores and rebuild their
- * index pages. Every step journaled.
+ * the Azure blob checked and, with azure.gallery, a gallery image version published from it),
+ * copy the build's artifacts to the public stores and rebuild their index pages. Every step
+ * journaled.
  */
 export async function release(ctx: RunContext): Promise<ReleaseResult> {
   const r = ctx.release;
-  checkDestinationsSupported(r, 'release');
   const j = ctx.journal;
   const out: ReleaseResult = {
     channel: r.channel,

@@ -1,15 +1,18 @@
-import { InputError, UsageError } from '@mantle/core/errors';
+import { InputError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { loadProfile } from '@mantle/core/profiles';
 import type { AwsClients } from '@mantle/ore';
 import type {
   CleanupResult,
   CloudCleaner,
+  CloudContext,
   CloudProvider,
   FlightSetup,
   InstanceSpec,
+  Ore,
   RunningInstance,
 } from '../cloud/provider.js';
+import { requireImage } from '../cloud/provider.js';
 import type { RunHeader, RunJournal } from '../cloud/run-journal.js';
 
 // kola's aws platform: machines are EC2 instances made through ore's EC2 layer. ore (and the
@@ -36,18 +39,10 @@ export interface AwsPlatformOptions {
   sshCidr?: string | undefined;
 }
 
-interface AwsContext {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  logger: Logger;
-}
-
-type Ore = typeof import('@mantle/ore');
-
 async function openClients(
   ore: Ore,
   o: Pick<AwsPlatformOptions, 'region' | 'profile' | 'configFile'>,
-  ctx: AwsContext,
+  ctx: CloudContext,
 ): Promise<AwsClients> {
   const creds = await loadProfile('aws', {
     ...(o.profile ? { profile: o.profile } : {}),
@@ -75,18 +70,17 @@ async function openClients(
 }
 
 /** The aws platform's provider for the generic cloud flight. */
-export async function awsProvider(o: AwsPlatformOptions, ctx: AwsContext): Promise<CloudProvider> {
-  if (!o.ami) {
-    throw new UsageError({
-      code: 'AWS_NO_IMAGE',
-      message: '-p aws needs --aws-ami: the id of the image to boot (ami-...)',
-      hint: 'upload one with `ore aws upload --file IMAGE` (it prints the AMI id), or pass an existing one',
-      details: { flag: '--aws-ami' },
-    });
-  }
+export async function awsProvider(o: AwsPlatformOptions, ctx: CloudContext): Promise<CloudProvider> {
+  const ami = requireImage(o.ami, {
+    code: 'AWS_NO_IMAGE',
+    platform: 'aws',
+    flag: '--aws-ami',
+    what: 'the id of the image to boot (ami-...)',
+    hint: 'upload one with `ore aws upload --file IMAGE` (it prints the AMI id), or pass an existing one',
+  });
   const ore = await import('@mantle/ore');
   const clients = await openClients(ore, o, ctx);
-  return new AwsProvider(ore, clients, { ...o, ami: o.ami }, ctx.logger);
+  return new AwsProvider(ore, clients, { ...o, ami }, ctx.logger);
 }
 
 class AwsProvider implements CloudProvider {
@@ -229,7 +223,7 @@ async function requireRegion(ore: Ore, clients: AwsClients): Promise<void> {
 export async function awsCleaner(
   header: RunHeader,
   o: Pick<AwsPlatformOptions, 'profile' | 'configFile'>,
-  ctx: AwsContext,
+  ctx: CloudContext,
 ): Promise<CloudCleaner> {
   const ore = await import('@mantle/ore');
   const clients = await openClients(

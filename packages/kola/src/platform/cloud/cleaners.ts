@@ -8,6 +8,8 @@ export interface CleanerContext {
   /** --aws-profile / --aws-config-file (the run's own profile otherwise) */
   awsProfile?: string | undefined;
   awsConfigFile?: string | undefined;
+  /** --gce-json-key (the run's own key file otherwise) */
+  gceJsonKey?: string | undefined;
   env: NodeJS.ProcessEnv;
   cwd: string;
   logger: Logger;
@@ -22,6 +24,14 @@ const cleaners: Record<string, CleanerFactory> = {
     return awsCleaner(
       header,
       { profile: ctx.awsProfile, configFile: ctx.awsConfigFile },
+      { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger },
+    );
+  },
+  gcloud: async (header, ctx) => {
+    const { gcloudCleaner } = await import('../gcloud/provider.js');
+    return gcloudCleaner(
+      header,
+      { jsonKey: ctx.gceJsonKey },
       { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger },
     );
   },

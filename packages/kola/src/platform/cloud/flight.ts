@@ -5,6 +5,8 @@ import { InterruptedError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { onCleanup } from '@mantle/core/cli';
 import { generateKeyPair } from '@mantle/core/ssh';
+import { userKeyPath } from '../../run/options.js';
+import type { PlatformContext } from '../registry.js';
 import type { Cluster, ClusterOptions, Flight, FlightOptions, Machine, MachineOptions } from '../types.js';
 import { CloudMachine, clusterTag, type CloudFlightContext } from './machine.js';
 import { runTags, type CloudProvider } from './provider.js';
@@ -32,6 +34,27 @@ export interface CloudFlightOptions extends FlightOptions {
 export interface CloudFlight extends Flight {
   readonly runId: string;
   readonly stateFile: string;
+}
+
+/** The cloud flight of a `kola run -p <cloud>` on a provider: the run's flags applied. */
+export async function platformCloudFlight(
+  ctx: PlatformContext,
+  provider: CloudProvider,
+): Promise<CloudFlight> {
+  const userKey = userKeyPath(ctx.run);
+  return createCloudFlight({
+    provider,
+    outputDir: ctx.outputDir,
+    logger: ctx.logger,
+    signal: ctx.signal,
+    env: ctx.env,
+    sshRetries: ctx.run.sshRetries,
+    sshTimeoutSec: ctx.run.sshTimeoutSec,
+    basename: ctx.run.basename,
+    ttlMs: ctx.run.cloudTtlMs,
+    remove: ctx.run.remove,
+    userPublicKeys: await readPublicKeys(userKey ? [userKey] : []),
+  });
 }
 
 /**

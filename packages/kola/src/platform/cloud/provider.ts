@@ -1,5 +1,31 @@
+import { UsageError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import type { JournalResource, RunHeader, RunJournal } from './run-journal.js';
+
+/** What a cloud platform's provider and cleaner are made with: process state, no flags. */
+export interface CloudContext {
+  env: NodeJS.ProcessEnv;
+  /** the caller's directory (relative credential file paths) */
+  cwd: string;
+  logger: Logger;
+}
+
+/** The image flag's value, or the UsageError (exit 2) that says the cloud needs one and how to get it. */
+export function requireImage(
+  value: string | undefined,
+  o: { code: string; platform: string; flag: string; what: string; hint: string },
+): string {
+  if (value) return value;
+  throw new UsageError({
+    code: o.code,
+    message: `-p ${o.platform} needs ${o.flag}: ${o.what}`,
+    hint: o.hint,
+    details: { flag: o.flag },
+  });
+}
+
+/** ore, imported when a cloud platform is used (never for `kola --help` or qemu runs). */
+export type Ore = typeof import('@mantle/ore');
 
 /**
  * What a cloud (aws, gcloud, azure) supplies to kola's generic cloud platform: creating,
