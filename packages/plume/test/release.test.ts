@@ -4,23 +4,24 @@
 // public copies in s3rver, Azurite and a file:// store. Faults: a real SIGKILL of the plume
 // process after every step, then --resume; a bad signature; a version.txt mismatch.
 // Needs: pnpm --filter @mantle/plume... build (the kill tests run the built bin)
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertImage } from '@mantle/ore';
 import { startFakeAws, type FakeAws } from '@mantle/test-utils/fake-aws';
 import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
-import { runPlume } from './helpers/run.js';
+import { PLUME_BIN as BIN, runPlume, spawnPlume } from './helpers/run.js';
 import { AZURITE_ACCOUNT, startStores, type Stores } from './helpers/stores.js';
 
-const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const MIB = 1024 * 1024;
+/** the account the spec lets launch (and copy) the images before they are public */
+const TESTER = '111122223333';
 
 let dir: string;
 let key: GpgKey;
@@ -118,6 +119,7 @@ beforeAll(async () => {
           bucket: import-bucket
           bucketRegion: us-east-1
           regions: [us-east-1, us-west-2]
+          launchPermissions: ['${TESTER}']
     azure:
       blobs: azure://${AZURITE_ACCOUNT}/vhds
 `;
@@ -164,17 +166,8 @@ const plume = (cmd: string, version: string, ...more: string[]) =>
   runPlume(args(cmd, version, ...more), { env });
 
 /** The built bin as its own process (so a SIGKILL kills plume, not the test). */
-function plumeProcess(cmd: string, version: string, extraEnv: NodeJS.ProcessEnv, ...more: string[]) {
-  return new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args(cmd, version, ...more)], {
-      env: { ...env, ...extraEnv },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
+const plumeProcess = (cmd: string, version: string, extraEnv: NodeJS.ProcessEnv, ...more: string[]) =>
+  spawnPlume(args(cmd, version, ...more), { ...env, ...extraEnv });
 
 const amiName = (v: string) => `Flatcar-test-${v}-hvm`;
 const imagesNamed = (v: string) =>
@@ -193,6 +186,10 @@ async function expectExactlyOnce(v: string, published: boolean): Promise<void> {
     const snap = aws.snapshots.find((s) => s.id === i.snapshotId && s.region === i.region);
     expect(snap).toBeDefined();
     expect(snap!.createVolumePermissions?.some((p) => p.group === 'all') ?? false).toBe(published);
+    // the spec's launchPermissions accounts, in every region, already before the release: launch
+    // the AMI and make volumes of (so copy) its snapshot
+    expect(i.launchPermissions.filter((p) => p.userId === TESTER)).toHaveLength(1);
+    expect(snap!.createVolumePermissions?.filter((p) => p.userId === TESTER)).toHaveLength(1);
   }
   expect(await objectExists('import-bucket', `amd64-usr/${v}/flatcar_production_ami_image.bin`)).toBe(false);
   const vhds = await stores.open(`azure://${AZURITE_ACCOUNT}/vhds/`);
@@ -261,10 +258,35 @@ describe('plume pre-release and release', () => {
 
     const st = await plume('status', v, '--json');
     expect(st.code).toBe(0);
-    expect(JSON.parse(st.stdout)).toMatchObject({
+    const status = JSON.parse(st.stdout) as { published: { aws: { region: string }[] } };
+    expect(status).toMatchObject({
       preRelease: { state: 'finished' },
       release: { state: 'finished' },
     });
+    // per region: public, and the spec's account kept beside everyone, on the AMI and its snapshot
+    const perm = { public: true, users: [TESTER] };
+    expect([...status.published.aws].sort((a, b) => (a.region < b.region ? -1 : 1))).toEqual([
+      {
+        partition: 'AWS',
+        region: 'us-east-1',
+        imageId: all.amis[0]!.hvm,
+        state: 'public',
+        launch: perm,
+        createVolume: perm,
+      },
+      {
+        partition: 'AWS',
+        region: 'us-west-2',
+        imageId: all.amis[1]!.hvm,
+        state: 'public',
+        launch: perm,
+        createVolume: perm,
+      },
+    ]);
+    const text = await plume('status', v);
+    expect(text.stdout).toMatch(
+      /AWS AWS us-west-2 ami-\S+ public; launch: everyone, 111122223333; volumes: everyone, 111122223333/,
+    );
   });
 
   it('a release replaces `current` exactly: a file the new build lacks is deleted there', async () => {
@@ -379,27 +401,6 @@ describe('plume refuses a bad build before anything is published', () => {
     );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/no-such-bucket/);
-  });
-
-  it('a spec with GCE: exit 3 before any step (ore has no GCE image layer yet)', async () => {
-    const gce = specFile.replace(/\.yaml$/, '-gce.yaml');
-    await writeFile(
-      gce,
-      (await readFile(specFile, 'utf8')).replace(
-        '    azure:\n',
-        `    gce:\n      project: p\n      family: flatcar-test\n      staging: s3://pub/gce/\n    azure:\n`,
-      ),
-    );
-    const v = '7000.4.0';
-    await makeBuild(v);
-    const calls = totalCalls();
-    const r = await runPlume(
-      ['release', '--spec', gce, '-C', 'test', '-B', 'amd64-usr', '-V', v, ...stores.flags],
-      { env },
-    );
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/GCE images: @mantle\/ore has no API for this yet/);
-    expect(totalCalls()).toBe(calls);
   });
 });
 

@@ -8,7 +8,7 @@
 // so reruns find what earlier runs made; requests are counted, can be throttled (429
 // RESOURCE_EXHAUSTED) or refused (401); bearer tokens that are self-signed service-account JWTs
 // are checked against the registered public keys.
-import { createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pendingWork, type FakeMachineBackend } from './fake-machines.js';
@@ -27,7 +27,14 @@ export interface FakeGceImage {
   storageLocations: string[];
   status: 'PENDING' | 'READY' | 'FAILED';
   created: Date;
-  deprecated?: { state: string; replacement?: string };
+  /** images.deprecate's DeprecationStatus (state, replacement, the deprecated/obsolete/deleted times) */
+  deprecated?: {
+    state: string;
+    replacement?: string;
+    deprecated?: string;
+    obsolete?: string;
+    deleted?: string;
+  };
   /** members of roles/compute.imageUser (setIamPolicy) */
   imageUsers: string[];
 }
@@ -112,6 +119,17 @@ export interface FakeGce {
 }
 
 const NAME = /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+// Label keys and values as GCE takes them: keys start with a letter; both at most 63 of a-z 0-9 _ -.
+const LABEL_KEY = /^[a-z][-_a-z0-9]{0,62}$/;
+const LABEL_VALUE = /^[-_a-z0-9]{0,63}$/;
+
+/** A label set's fingerprint, as setLabels wants it back (any stable hash does; GCE's is opaque). */
+export function labelFingerprint(labels: Record<string, string>): string {
+  const sorted = Object.keys(labels)
+    .sort()
+    .map((k) => [k, labels[k]]);
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('base64').slice(0, 12);
+}
 const REGIONS_OF = (zone: string): string => zone.replace(/-[a-z]$/, '');
 
 class GceHttpError extends Error {
@@ -168,7 +186,9 @@ export async function startFakeGce(opts: FakeGceOptions = {}): Promise<FakeGce> 
     licenses: i.licenses,
     guestOsFeatures: i.guestOsFeatures,
     storageLocations: i.storageLocations,
-    ...(Object.keys(i.labels).length ? { labels: i.labels, labelFingerprint: 'fp' } : {}),
+    ...(Object.keys(i.labels).length ? { labels: i.labels } : {}),
+    // GCE returns the fingerprint whether or not there are labels
+    labelFingerprint: labelFingerprint(i.labels),
     ...(i.deprecated ? { deprecated: i.deprecated } : {}),
     selfLink: `${base(i.project)}/global/images/${i.name}`,
   });
@@ -514,24 +534,72 @@ export async function startFakeGce(opts: FakeGceOptions = {}): Promise<FakeGce> 
         });
         return { method, body: opJson(op) };
       }
-      if (action === 'deprecate') {
-        const d = body as { state?: string; replacement?: string };
-        if (!['ACTIVE', 'DEPRECATED', 'OBSOLETE', 'DELETED'].includes(String(d.state)))
+      if (action === 'deprecate' && verb === 'POST') {
+        // DeprecationStatus: state (an empty state means ACTIVE), replacement (an image URL or
+        // partial URL that must exist), and optional RFC 3339 times of the later states
+        const d = body as {
+          state?: string;
+          replacement?: string;
+          deprecated?: string;
+          obsolete?: string;
+          deleted?: string;
+        };
+        const st = d.state || 'ACTIVE';
+        if (!['ACTIVE', 'DEPRECATED', 'OBSOLETE', 'DELETED'].includes(st))
           throw new GceHttpError(
             400,
             'invalid',
             `Invalid value for field 'resource.state': '${d.state}'`,
             'INVALID_ARGUMENT',
           );
+        if (d.replacement !== undefined && !resolveImage(d.replacement, project))
+          throw new GceHttpError(
+            400,
+            'invalid',
+            `Invalid value for field 'resource.replacement': '${d.replacement}'. The referenced image resource cannot be found.`,
+            'INVALID_ARGUMENT',
+          );
+        for (const k of ['deprecated', 'obsolete', 'deleted'] as const)
+          if (d[k] !== undefined && Number.isNaN(Date.parse(d[k])))
+            throw new GceHttpError(
+              400,
+              'invalid',
+              `Invalid value for field 'resource.${k}': '${d[k]}'. Must be an RFC 3339 timestamp.`,
+              'INVALID_ARGUMENT',
+            );
         const op = startOp(project, undefined, 'deprecate', link, requestId, () => {
-          if (d.state === 'ACTIVE') delete img.deprecated;
-          else img.deprecated = { state: d.state!, ...(d.replacement ? { replacement: d.replacement } : {}) };
+          if (st === 'ACTIVE') delete img.deprecated;
+          else
+            img.deprecated = {
+              state: st,
+              ...(d.replacement ? { replacement: d.replacement } : {}),
+              ...(d.deprecated ? { deprecated: d.deprecated } : {}),
+              ...(d.obsolete ? { obsolete: d.obsolete } : {}),
+              ...(d.deleted ? { deleted: d.deleted } : {}),
+            };
           return undefined;
         });
         return { method, body: opJson(op) };
       }
-      if (action === 'setLabels') {
-        const l = body as { labels?: Record<string, string> };
+      if (action === 'setLabels' && verb === 'POST') {
+        // GlobalSetLabelsRequest: the whole new label set plus the fingerprint of the set it
+        // replaces (from a get); a stale or missing fingerprint is 412 conditionNotMet.
+        const l = body as { labels?: Record<string, string>; labelFingerprint?: string };
+        if (l.labelFingerprint !== labelFingerprint(img.labels))
+          throw new GceHttpError(
+            412,
+            'conditionNotMet',
+            'Labels fingerprint either invalid or resource labels have changed',
+            'FAILED_PRECONDITION',
+          );
+        for (const [k, v] of Object.entries(l.labels ?? {}))
+          if (!LABEL_KEY.test(k) || !LABEL_VALUE.test(String(v)))
+            throw new GceHttpError(
+              400,
+              'invalid',
+              `Invalid value for field 'labels': '${k}=${v}'. Label keys and values may contain only lower-case letters, digits, '_' and '-' (at most 63)`,
+              'INVALID_ARGUMENT',
+            );
         const op = startOp(project, undefined, 'setLabels', link, requestId, () => {
           img.labels = { ...(l.labels ?? {}) };
           return undefined;

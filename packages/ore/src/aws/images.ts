@@ -197,7 +197,8 @@ export async function grantVolume(
 /**
  * Copy an image to other regions as mantle's copy-image does: regions that already have an
  * image of the name are skipped (its id returned), new copies are awaited (backoff), then get the
- * source's tags (image and snapshot) and launch permissions. Returns region -> image id.
+ * source's tags (image and snapshot), launch permissions and snapshot create-volume permissions.
+ * Returns region -> image id.
  */
 export async function copyImage(
   clients: AwsClients,
@@ -217,6 +218,25 @@ export async function copyImage(
     .catch((err: unknown) => {
       throw awsError(err, { clients, what: `describing launch permissions of ${sourceImageId}` });
     });
+  // who may make volumes of the snapshot travels with the copy too (mantle copies only launch
+  // permission, so accounts allowed to launch the copy could not copy it on)
+  const volumePerms = src.snapshotId
+    ? ((
+        await client
+          .send(
+            new sdk.DescribeSnapshotAttributeCommand({
+              SnapshotId: src.snapshotId,
+              Attribute: 'createVolumePermission',
+            }),
+          )
+          .catch((err: unknown) => {
+            throw awsError(err, {
+              clients,
+              what: `describing create-volume permissions of ${src.snapshotId}`,
+            });
+          })
+      ).CreateVolumePermissions ?? [])
+    : [];
   const snapTags = src.snapshotId
     ? tagMap(
         (
@@ -279,6 +299,11 @@ export async function copyImage(
             new d.sdk.ModifyImageAttributeCommand({ ImageId: id, LaunchPermission: { Add: add } }),
           );
         }
+        if (copied.snapshotId && volumePerms.length > 0)
+          await grantVolume(dst, copied.snapshotId, {
+            users: volumePerms.flatMap((p) => (p.UserId ? [p.UserId] : [])),
+            public: volumePerms.some((p) => p.Group === 'all'),
+          });
         out[region] = id;
       } finally {
         dst.destroy();
@@ -345,5 +370,40 @@ export async function listRegions(
       .sort((a, b) => a.name.localeCompare(b.name));
   } catch (err) {
     throw awsError(err, { clients, what: 'DescribeRegions' });
+  }
+}
+
+/** Who may use an image: its launch permission and its snapshot's create-volume permission. */
+export interface AmiPermissions {
+  launch: { public: boolean; users: string[] };
+  createVolume: { public: boolean; users: string[] };
+}
+
+/** Read an image's launch permission and its snapshot's create-volume permission (as they are now). */
+export async function describePermissions(
+  clients: AwsClients,
+  imageId: string,
+  snapshotId?: string,
+): Promise<AmiPermissions> {
+  const { sdk, client } = await clients.ec2();
+  const split = (perms: { UserId?: string; Group?: string }[] | undefined) => ({
+    public: (perms ?? []).some((p) => p.Group === 'all'),
+    users: (perms ?? []).flatMap((p) => (p.UserId ? [p.UserId] : [])).sort(),
+  });
+  try {
+    const launch = await client.send(
+      new sdk.DescribeImageAttributeCommand({ ImageId: imageId, Attribute: 'launchPermission' }),
+    );
+    const volume = snapshotId
+      ? await client.send(
+          new sdk.DescribeSnapshotAttributeCommand({
+            SnapshotId: snapshotId,
+            Attribute: 'createVolumePermission',
+          }),
+        )
+      : undefined;
+    return { launch: split(launch.LaunchPermissions), createVolume: split(volume?.CreateVolumePermissions) };
+  } catch (err) {
+    throw awsError(err, { clients, what: `describing the permissions of ${imageId}` });
   }
 }

@@ -4,7 +4,7 @@ import { describeInput, rawFileOf, withWorkDir } from '../convert/input.js';
 import { noProgress, type ProgressFactory } from '../convert/progress.js';
 import { checkCloudName } from '../cloud/names.js';
 import type { AwsClients } from './clients.js';
-import { createTags, grantLaunch, listImages, registerImage } from './images.js';
+import { createTags, grantLaunch, grantVolume, listImages, registerImage } from './images.js';
 import { findSnapshot, finishImport, startImport, uploadEbsDirect, type SnapshotRef } from './snapshots.js';
 import { MANTLE_TAG } from './tags.js';
 
@@ -34,7 +34,13 @@ export interface AwsUploadOptions {
     remove: () => Promise<void>;
     url: string;
   };
+  /** accounts that get launch permission on the AMI */
   grantUsers?: string[];
+  /**
+   * accounts that get create-volume permission on the AMI's snapshot (without it an account that
+   * may launch the AMI cannot copy it or make volumes of it)
+   */
+  grantSnapshotUsers?: string[];
   public?: boolean;
   tags?: Record<string, string>;
   logger?: Logger;
@@ -80,6 +86,7 @@ export async function uploadAmi(clients: AwsClients, opts: AwsUploadOptions): Pr
       users: opts.grantUsers ?? [],
       public: opts.public ?? false,
     });
+    await grantVolume(clients, existing.snapshotId, { users: opts.grantSnapshotUsers ?? [] });
     return {
       HVM: existing.imageId,
       SnapshotID: existing.snapshotId,
@@ -155,6 +162,7 @@ export async function uploadAmi(clients: AwsClients, opts: AwsUploadOptions): Pr
     ...(log ? { logger: log } : {}),
   });
   await grantLaunch(clients, img.imageId, { users: opts.grantUsers ?? [], public: opts.public ?? false });
+  await grantVolume(clients, snap.snapshotId, { users: opts.grantSnapshotUsers ?? [] });
   return {
     HVM: img.imageId,
     SnapshotID: snap.snapshotId,

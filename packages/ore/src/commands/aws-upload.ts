@@ -71,6 +71,11 @@ export const awsUploadCommand = defineCommand({
           array: true,
           describe: 'grant launch permission to this account id (repeatable)',
         })
+        .option('grant-user-snapshot', {
+          type: 'string',
+          array: true,
+          describe: 'grant create-volume permission on the snapshot to this account id (repeatable)',
+        })
         .option('public', {
           type: 'boolean',
           default: false,
@@ -120,6 +125,7 @@ export const awsUploadCommand = defineCommand({
         diskSizeGiB: args.diskSizeGib,
         ...(imp ? { import: imp } : {}),
         grantUsers: args.grantUser ?? [],
+        grantSnapshotUsers: args.grantUserSnapshot ?? [],
         public: args.public,
         tags,
         logger: ctx.logger,

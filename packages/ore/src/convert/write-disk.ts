@@ -1,4 +1,5 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, open, type FileHandle } from 'node:fs/promises';
 import { allocatedRegions, copyNonZero, nonZeroPiecesOfStream, regionBytes } from './data-map.js';
 import { checkStreamSize, openInputStream, writePieces, type ConvertInput } from './input.js';
 import { noProgress, type ProgressFactory } from './progress.js';
@@ -19,8 +20,24 @@ export interface WriteDiskResult {
 }
 
 /**
- * Write a raw disk or a fixed VHD from a raw input (`raw` or `stream` kind), sparse: only non-zero
- * blocks are written, the rest stays a hole. A VHD is the disk padded to a whole MiB plus the
+ * Clone `src` to `dst` by reflink (btrfs, XFS, bcachefs; FICLONE) and say whether that worked. Other
+ * file systems refuse at once (ENOTSUP/EXDEV/EINVAL), and then the caller copies. Node's plain
+ * copyFile is no fallback: its copy_file_range/sendfile turns a sparse disk's holes into written
+ * zeros.
+ */
+async function cloneFile(src: string, dst: string): Promise<boolean> {
+  try {
+    await copyFile(src, dst, constants.COPYFILE_FICLONE_FORCE);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Write a raw disk or a fixed VHD from a raw input (`raw` or `stream` kind), sparse: an
+ * uncompressed raw is cloned where the file system can (reflink), else only non-zero blocks are
+ * written and the rest stays a hole. A VHD is the disk padded to a whole MiB plus the
  * footer; a decompressed stream whose length disagrees with its GPT is IMAGE_TRUNCATED.
  */
 export async function writeDisk(
@@ -31,6 +48,21 @@ export async function writeDisk(
 ): Promise<WriteDiskResult> {
   if (input.kind === 'qemu') throw new Error('writeDisk needs a raw input');
   const progress = opts.progress ?? noProgress;
+  if (input.kind === 'raw' && (await cloneFile(input.file, out))) {
+    // A reflink clone shares the raw's extents: no data is read or written, holes stay holes.
+    const size = input.size ?? 0;
+    const regions = await allocatedRegions(input.file, size, opts.signal ? { signal: opts.signal } : {});
+    const dst = await open(out, 'r+');
+    try {
+      if (format === 'raw') {
+        await dst.truncate(size);
+        return { virtualSize: size, dataBytes: regionBytes(regions) };
+      }
+      return { virtualSize: await finishVhd(dst, size, opts.vhd), dataBytes: regionBytes(regions) };
+    } finally {
+      await dst.close();
+    }
+  }
   const dst = await open(out, 'w', 0o644);
   try {
     let size: number;

@@ -3,7 +3,14 @@ import { InputError, OperationError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { checkCloudName } from '../cloud/names.js';
 import { pollUntil } from '../cloud/wait.js';
-import { gceError, isGceAlreadyExists, isGceNotFound, type GceClients } from './clients.js';
+import {
+  gceError,
+  gceFailure,
+  GrpcCode,
+  isGceAlreadyExists,
+  isGceNotFound,
+  type GceClients,
+} from './clients.js';
 import { waitGceOperation, type GceOperation } from './operations.js';
 
 /** The label every resource ore makes on GCE carries, and `ore gcloud gc` looks for. */
@@ -353,4 +360,143 @@ export async function setGceImagePublic(gce: GceClients, name: string): Promise<
   } catch (err) {
     throw gceError(err, { gce, what: `making image ${name} public` });
   }
+}
+
+// Label keys and values GCE takes: at most 63 of lower-case letters, digits, `_` and `-`.
+const LABEL_KEY = /^[a-z][-_a-z0-9]{0,62}$/;
+const LABEL_VALUE = /^[-_a-z0-9]{0,63}$/;
+
+/** A string as a GCE label value: lower case, anything else than a-z 0-9 _ - as `-` (4081.2.0 → 4081-2-0). */
+export function gceLabelValue(value: string): string {
+  return value
+    .toLowerCase()
+    .replace(/[^-_a-z0-9]/g, '-')
+    .slice(0, 63);
+}
+
+/**
+ * Add labels to an image (others it has stay), through images.setLabels with the fingerprint of
+ * the labels read just before (GCE refuses a stale one: then read and try again). Returns false
+ * when the image had them all already, so a rerun makes no call.
+ */
+export async function setGceImageLabels(
+  gce: GceClients,
+  name: string,
+  labels: Record<string, string>,
+  opts: { logger?: Logger } = {},
+): Promise<boolean> {
+  for (const [k, v] of Object.entries(labels))
+    if (!LABEL_KEY.test(k) || !LABEL_VALUE.test(v))
+      throw new InputError({
+        code: 'GCE_BAD_LABEL',
+        message: `label ${k}=${v}: GCE labels are at most 63 lower-case letters, digits, _ and - (keys start with a letter)`,
+        hint: 'lower-case the label and replace other characters by - (gceLabelValue does)',
+        details: { label: k, value: v },
+      });
+  for (let attempt = 1; ; attempt++) {
+    let cur: { labels?: Record<string, string> | null; labelFingerprint?: string | null };
+    try {
+      cur = await gce.call('images', 'get', { project: gce.projectId, image: name });
+    } catch (err) {
+      throw gceError(err, { gce, what: `reading the labels of image ${name}` });
+    }
+    const have = cur.labels ?? {};
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return false;
+    let op: GceOperation;
+    try {
+      op = await gce.call<GceOperation>('images', 'setLabels', {
+        project: gce.projectId,
+        resource: name,
+        globalSetLabelsRequestResource: {
+          labels: { ...have, ...labels },
+          labelFingerprint: cur.labelFingerprint ?? '',
+        },
+      });
+    } catch (err) {
+      // someone changed the labels between our get and set: read them again
+      if (gceFailure(err).code === GrpcCode.FAILED_PRECONDITION && attempt < 3) continue;
+      throw gceError(err, { gce, what: `labelling image ${name}` });
+    }
+    await waitGceOperation(gce, op, { what: `labelling image ${name}` });
+    opts.logger?.info(
+      `image ${name}: labels ${Object.entries(labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+    );
+    return true;
+  }
+}
+
+/** What rotateGceFamily did. */
+export interface GceFamilyRotation {
+  family: string;
+  /** the image that stays ACTIVE, the replacement of the others */
+  current: string;
+  /** older images (within the limit) set DEPRECATED now, newest first */
+  deprecated: string[];
+  /** older images already deprecated before (left as they were) */
+  alreadyDeprecated: string[];
+  /** older images beyond the limit, deleted now */
+  deleted: string[];
+}
+
+/**
+ * Rotate a family after a release, as mantle's plume does: the other images of the family that
+ * are still ACTIVE become DEPRECATED with `current` as their replacement (so `--image-family`
+ * users and the console point at the new one), and when `limit` > 0 the older images beyond the
+ * newest `limit` are deleted. Images of the family are told apart by creation time; `match` narrows them
+ * (plume keeps amd64 and arm64 images of one family apart by name). Idempotent: images already
+ * deprecated are left alone and deleted ones are no longer listed, so a rerun changes nothing.
+ */
+export async function rotateGceFamily(
+  gce: GceClients,
+  opts: {
+    family: string;
+    current: string;
+    limit: number;
+    match?: (image: GceImageInfo) => boolean;
+    logger?: Logger;
+  },
+): Promise<GceFamilyRotation> {
+  const out: GceFamilyRotation = {
+    family: opts.family,
+    current: opts.current,
+    deprecated: [],
+    alreadyDeprecated: [],
+    deleted: [],
+  };
+  const current = await getGceImage(gce, opts.current);
+  if (!current || current.status !== 'READY')
+    throw new OperationError({
+      code: 'GCE_IMAGE_NOT_READY',
+      message: `image ${opts.current} is ${current ? current.status : 'missing'}: the family ${opts.family} is not rotated to it`,
+      hint: 'create the image first (ore gcloud create-image, plume release)',
+    });
+  // every image of the family, ours or not (older releases were made by other tools), newest first
+  const older = (await listGceImages(gce, { family: opts.family, all: true }))
+    .filter((i) => i.name !== opts.current && i.family === opts.family && (opts.match?.(i) ?? true))
+    .reverse();
+  // beyond the limit: deleted (not deprecated first); within it: deprecated
+  const doomed = opts.limit > 0 ? older.slice(opts.limit) : [];
+  for (const img of opts.limit > 0 ? older.slice(0, opts.limit) : older) {
+    if (img.deprecated) {
+      out.alreadyDeprecated.push(img.name);
+      continue;
+    }
+    await deprecateGceImage(gce, img.name, {
+      state: 'DEPRECATED',
+      replacement: opts.current,
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    });
+    out.deprecated.push(img.name);
+  }
+  if (doomed.length > 0) {
+    const r = await deleteGceImages(
+      gce,
+      doomed.map((i) => i.name),
+      opts.logger ? { logger: opts.logger } : {},
+    );
+    out.deleted = r.deleted;
+  }
+  return out;
 }

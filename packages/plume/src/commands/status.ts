@@ -37,5 +37,21 @@ export const statusSpec = defineCommand({
     writeOut(ctx, `${r.channel} ${r.board} ${r.version}`);
     show('pre-release', r.preRelease);
     show('release', r.release);
+    const who = (p: { public: boolean; users: string[] } | undefined): string =>
+      p ? [...(p.public ? ['everyone'] : []), ...p.users].join(', ') || 'owner only' : '?';
+    const { aws, gce } = r.published;
+    if (aws.length > 0 || gce) writeOut(ctx, 'published:');
+    for (const a of aws)
+      writeOut(
+        ctx,
+        `  AWS ${a.partition} ${a.region} ${a.imageId} ${a.state}` +
+          (a.launch ? `; launch: ${who(a.launch)}; volumes: ${who(a.createVolume)}` : ''),
+      );
+    if (gce) {
+      if (gce.image) writeOut(ctx, `  GCE ${gce.image} in family ${gce.family} (public)`);
+      else if (gce.staged) writeOut(ctx, `  GCE tarball staged at ${gce.staged} (no image before release)`);
+      if (gce.deprecated?.length) writeOut(ctx, `  GCE deprecated: ${gce.deprecated.join(', ')}`);
+      if (gce.deleted?.length) writeOut(ctx, `  GCE deleted: ${gce.deleted.join(', ')}`);
+    }
   },
 });

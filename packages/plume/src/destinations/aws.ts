@@ -1,4 +1,4 @@
-import type { AwsClients } from '@mantle/ore';
+import type { AmiPermissions, AwsClients } from '@mantle/ore';
 import type { AwsPartitionSpec } from '../spec/schema.js';
 import type { RunContext } from '../release/run-context.js';
 
@@ -78,7 +78,9 @@ export async function awsUpload(
         },
         remove: () => store.delete(key),
       },
+      // the accounts that may launch it may also make volumes of (and so copy) its snapshot
       grantUsers: part.launchPermissions,
+      grantSnapshotUsers: part.launchPermissions,
       tags: { Channel: r.channel, Version: r.version },
       logger: ctx.logger,
       signal: ctx.signal,
@@ -115,13 +117,16 @@ export async function awsReplicate(
   }
 }
 
-/** Release in one region: the AMI (found by name) gets public launch permission, its snapshot public create-volume permission. */
+/**
+ * Release in one region: the AMI (found by name) gets public launch permission, its snapshot
+ * public create-volume permission; returns the permissions as they are then.
+ */
 export async function awsPublish(
   ctx: RunContext,
   part: AwsPartitionSpec,
   region: string,
-): Promise<{ imageId: string; snapshotId?: string }> {
-  const { findImage, grantLaunch, grantVolume } = await import('@mantle/ore');
+): Promise<{ imageId: string; snapshotId?: string; permissions: AmiPermissions }> {
+  const { describePermissions, findImage, grantLaunch, grantVolume } = await import('@mantle/ore');
   const { OperationError } = await import('@mantle/core/errors');
   const clients = await partitionClients(ctx, part, region);
   try {
@@ -135,7 +140,9 @@ export async function awsPublish(
     // The snapshot first: a public image whose snapshot is private cannot be copied by users.
     if (img.snapshotId) await grantVolume(clients, img.snapshotId, { public: true });
     await grantLaunch(clients, img.imageId, { public: true });
-    return { imageId: img.imageId, ...(img.snapshotId ? { snapshotId: img.snapshotId } : {}) };
+    // recorded in the journal: what plume status shows per region
+    const permissions = await describePermissions(clients, img.imageId, img.snapshotId);
+    return { imageId: img.imageId, ...(img.snapshotId ? { snapshotId: img.snapshotId } : {}), permissions };
   } finally {
     clients.destroy();
   }

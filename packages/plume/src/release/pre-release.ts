@@ -1,7 +1,7 @@
 import { amiListFiles, awsReplicate, awsUpload, type AmiMap } from '../destinations/aws.js';
 import { azureUpload } from '../destinations/azure.js';
+import { gceStage } from '../destinations/gce.js';
 import { isHttpUrl } from '../fetch/object-url.js';
-import { checkDestinationsSupported } from './plan.js';
 import type { RunContext } from './run-context.js';
 import { checkVersionTxt, fetchArtifact, prepareArtifact } from './source.js';
 
@@ -13,16 +13,17 @@ export interface PreReleaseResult {
   alreadyDone: boolean;
   aws?: { partitions: { name: string; amis: AmiMap }[]; lists?: string[] };
   azure?: { blob: string };
+  gce?: { object: string; uploaded: boolean };
 }
 
 /**
  * pre-release: check version.txt, fetch and verify each destination's artifact, convert it for
  * the destination, upload privately (AWS: snapshot + AMI in each partition, copied to its
- * regions; Azure: the page blob), write the AMI lists beside the source. Every step journaled.
+ * regions; Azure: the page blob; GCE: the tarball staged in Cloud Storage, as GCE has no private
+ * image before release), write the AMI lists beside the source. Every step journaled.
  */
 export async function preRelease(ctx: RunContext): Promise<PreReleaseResult> {
   const r = ctx.release;
-  checkDestinationsSupported(r, 'pre-release');
   const j = ctx.journal;
   const out: PreReleaseResult = {
     channel: r.channel,
@@ -71,6 +72,13 @@ export async function preRelease(ctx: RunContext): Promise<PreReleaseResult> {
       return names;
     });
     out.aws = { partitions, lists };
+  }
+
+  if (r.gce) {
+    const g = r.gce;
+    out.gce = await j.step('gce:stage', `GCE: stage ${g.image} in ${g.staging}`, async () =>
+      gceStage(ctx, (await fetchArtifact(ctx, g.image)).path),
+    );
   }
 
   if (r.azure) {

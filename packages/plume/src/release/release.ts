@@ -1,9 +1,9 @@
 import { awsPublish } from '../destinations/aws.js';
 import { azurePublish, type AzurePublished } from '../destinations/azure.js';
+import { gceCreateImage, gceRotateFamily, type GceImageResult } from '../destinations/gce.js';
 import { sourceArtifacts, syncStorage, type SyncResult } from '../destinations/storage.js';
-import { checkDestinationsSupported } from './plan.js';
 import type { RunContext } from './run-context.js';
-import { checkVersionTxt } from './source.js';
+import { checkVersionTxt, fetchArtifact } from './source.js';
 
 export interface ReleaseResult {
   channel: string;
@@ -12,17 +12,19 @@ export interface ReleaseResult {
   alreadyDone: boolean;
   aws?: { partition: string; region: string; imageId: string }[];
   azure?: AzurePublished;
+  gce?: GceImageResult & { deprecated: string[]; deleted: string[] };
   storage: SyncResult[];
 }
 
 /**
- * release: make the pre-released images public (AWS launch permission in every region; the
- * Azure blob checked and, with azure.gallery, a gallery image version published from it), copy the build's artifacts to the public stores and rebuild their index
- * pages. Every step journaled.
+ * release: make the pre-released images public (AWS launch permission in every region; the GCE
+ * image made in its family from the staged tarball, public, older ones of the family deprecated;
+ * the Azure blob checked and, with azure.gallery, a gallery image version published from it),
+ * copy the build's artifacts to the public stores and rebuild their index pages. Every step
+ * journaled.
  */
 export async function release(ctx: RunContext): Promise<ReleaseResult> {
   const r = ctx.release;
-  checkDestinationsSupported(r, 'release');
   const j = ctx.journal;
   const out: ReleaseResult = {
     channel: r.channel,
@@ -43,6 +45,20 @@ export async function release(ctx: RunContext): Promise<ReleaseResult> {
         );
         out.aws.push({ partition: part.name, region, imageId: p.imageId });
       }
+  }
+  if (r.gce) {
+    const g = r.gce;
+    const img = await j.step(
+      'gce:image',
+      `GCE ${g.project}: image ${g.imageName} in family ${g.family}, public`,
+      async () => gceCreateImage(ctx, (await fetchArtifact(ctx, g.image)).path),
+    );
+    const rot = await j.step(
+      'gce:family',
+      `GCE ${g.project}: deprecate the older images of ${g.family}${g.limit > 0 ? `, delete those beyond ${g.limit}` : ''}`,
+      () => gceRotateFamily(ctx),
+    );
+    out.gce = { ...img, deprecated: rot.deprecated, deleted: rot.deleted };
   }
   if (r.azure)
     out.azure = await j.step('azure:publish', `Azure: publish ${r.azure.blobName}`, () => azurePublish(ctx));

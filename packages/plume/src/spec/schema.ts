@@ -103,9 +103,12 @@ export const gceSchema = z
     description: z.string().default(''),
     licenses: z.array(z.string().min(1)).default([]),
     image: fileName.default('flatcar_production_gce.tar.gz'),
-    /** where the tarball is staged for images.insert (a gs:// store) */
-    staging: writableStoreUrl,
-    /** older images in the family kept (deprecated) beyond which they are deleted */
+    /** where the tarball is staged for images.insert: GCE reads only Cloud Storage */
+    staging: z
+      .string()
+      .regex(/^gs:\/\/[^/]/, 'a gs://bucket/prefix URL (GCE makes images only from Cloud Storage objects)')
+      .refine(knownPlaceholders, placeholderMessage),
+    /** older images of the family kept (deprecated) on release; older ones beyond it are deleted (0: none) */
     limit: z.number().int().min(0).default(10),
   })
   .strict();

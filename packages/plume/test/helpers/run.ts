@@ -1,5 +1,7 @@
 // Runs the plume CLI in-process with captured stdout/stderr, as the bin would.
+import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { runMain } from '@mantle/core/cli';
 import { cli } from '../../src/cli.js';
 
@@ -29,4 +31,20 @@ export async function runPlume(
     env: opts.env ?? process.env,
   });
   return { code, stdout: out, stderr: err };
+}
+
+/** The built bin (dist/cli.js) as its own process, so a SIGKILL hook kills plume and not the test. */
+export const PLUME_BIN = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+/** Run the built bin with `argv` and `env`; its exit code or signal and its stderr. */
+export function spawnPlume(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [PLUME_BIN, ...argv], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
+  });
 }

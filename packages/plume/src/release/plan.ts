@@ -1,7 +1,0 @@
-import { missingOreLayer } from '../destinations/missing.js';
-import type { ResolvedRelease } from '../spec/resolve.js';
-
-/** Refuse, before any step, a release whose destinations need cloud layers ore lacks. */
-export function checkDestinationsSupported(r: ResolvedRelease, command: 'pre-release' | 'release'): void {
-  if (command === 'release' && r.gce) throw missingOreLayer('GCE images', `gce (board ${r.board})`);
-}
