@@ -9,7 +9,7 @@ import {
 import { makeTree } from './helpers.js';
 
 /** Flatcar's partition table, shrunk to a few hundred MiB so tests stay fast. */
-export function miniFlatcar(opts: { oemFs?: 'ext4' | 'btrfs' } = {}): DiskLayout {
+function miniFlatcar(opts: { oemFs?: 'ext4' | 'btrfs' } = {}): DiskLayout {
   const cfg = structuredClone(FLATCAR_LAYOUT_CONFIG) as unknown as {
     layouts: { base: Record<string, Record<string, unknown>> };
   };

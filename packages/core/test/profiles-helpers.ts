@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The credential fixture trees (`good`, `bad`, `keys`). */
-export const PROFILE_FIXTURES = fileURLToPath(new URL('./fixtures/profiles/', import.meta.url));
+const PROFILE_FIXTURES = fileURLToPath(new URL('./fixtures/profiles/', import.meta.url));
 
 /** Every secret in the fixtures contains this marker, so "no secret leaked" is one regex. */
 export const SECRET_MARKER = /s3cr3t/;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The built package (pnpm --filter @mantle/core --filter @mantle/pilot build). */
 export const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
-export const PILOT = join(DIST, 'cli.js');
+const PILOT = join(DIST, 'cli.js');
 
 export interface Result {
   code: number;

@@ -46,7 +46,7 @@ export interface BakeOptions {
   signal?: AbortSignal;
 }
 
-export interface BakedSysext {
+interface BakedSysext {
   name: string;
   file: string;
   /** where the image now lives, as the booted OS sees it */

@@ -194,7 +194,7 @@ export const createSpec = defineCommand({
 });
 
 /** KEY=VALUE flags into a map; InputError naming the flag for anything else. */
-export function parseKeyValues(values: readonly string[], flag: string): Record<string, string> {
+function parseKeyValues(values: readonly string[], flag: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of values) {
     const i = v.indexOf('=');

@@ -18,7 +18,7 @@ export interface RecipeListing {
 }
 
 /** Summarize a recipe for listing. */
-export function describeRecipe(r: Recipe, full: boolean): RecipeListing {
+function describeRecipe(r: Recipe, full: boolean): RecipeListing {
   const latest = r.versions.latest;
   // Show real hosts; the remaining placeholders say what varies.
   const src = (t: string): string =>

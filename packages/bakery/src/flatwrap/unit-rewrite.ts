@@ -6,7 +6,7 @@
 // stay as they were.
 
 /** Directives that take a command line (systemd.service(5), systemd.socket(5)). */
-export const EXEC_KEYS = [
+const EXEC_KEYS = [
   'ExecCondition',
   'ExecStartPre',
   'ExecStart',

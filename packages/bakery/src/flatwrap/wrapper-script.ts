@@ -22,7 +22,7 @@ import { shellQuoteWord as q } from '@mantle/core/ssh';
 export const WRAPPER_KINDS = ['bwrap', 'unshare', 'auto'] as const;
 export type WrapperKind = (typeof WRAPPER_KINDS)[number];
 export const MAP_MODES = ['host', 'chroot'] as const;
-export type MapMode = (typeof MAP_MODES)[number];
+type MapMode = (typeof MAP_MODES)[number];
 
 /** Where /etc, /var and /home come from (ETCMAP, VARMAP, HOMEMAP of flatwrap.sh). */
 export interface DirMaps {

@@ -8,8 +8,8 @@ import { UsageError } from '@mantle/core/errors';
 // image really named like a transport is written `docker://oci:latest`.
 
 /** The transports `bakery oci-rootfs` pulls from. */
-export const IMAGE_TRANSPORTS = ['docker', 'oci', 'oci-archive', 'docker-archive', 'dir'] as const;
-export type ImageTransport = (typeof IMAGE_TRANSPORTS)[number];
+const IMAGE_TRANSPORTS = ['docker', 'oci', 'oci-archive', 'docker-archive', 'dir'] as const;
+type ImageTransport = (typeof IMAGE_TRANSPORTS)[number];
 
 // skopeo knows these too, but they need a daemon or storage this command does not set up.
 const OTHER_TRANSPORTS = ['containers-storage', 'docker-daemon', 'ostree', 'sif', 'tarball'];

@@ -22,7 +22,7 @@ import { chmodInside, resolveInRoot, resolveInside } from '@mantle/core/fs';
 // mount filesystems, or reach host files; it can use the network and write inside the tree.
 
 /** The host uid/gid that uid 0 of --run is mapped to when bakery runs as root: unused by any account. */
-export const RUN_ID = 1_879_048_000;
+const RUN_ID = 1_879_048_000;
 
 export interface RunInRootfsOptions {
   rootfs: string;

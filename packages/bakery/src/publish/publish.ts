@@ -37,7 +37,7 @@ export interface PublishOptions {
   signal?: AbortSignal;
 }
 
-export interface PublishedObject {
+interface PublishedObject {
   key: string;
   action: 'uploaded' | 'skipped' | 'would-upload';
   size: number;

@@ -41,7 +41,7 @@ export interface CreateFromRecipeOptions extends Omit<CreateSysextOptions, 'name
   pins?: Record<string, string>;
 }
 
-export interface RecipeDownloadRecord {
+interface RecipeDownloadRecord {
   id: string;
   url: string;
   file: string;

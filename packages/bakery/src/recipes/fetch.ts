@@ -9,7 +9,7 @@ import { expand, type TemplateValues } from './template.js';
 const MAX_TEXT = 1 << 20;
 
 /** GET a small text resource (version file, checksum file); OperationError (exit 1) naming the URL on failure. */
-export async function fetchText(url: string, opts: { signal?: AbortSignal; what: string }): Promise<string> {
+async function fetchText(url: string, opts: { signal?: AbortSignal; what: string }): Promise<string> {
   if (!/^https?:\/\//.test(url)) {
     throw new InputError({
       code: 'RECIPE_BAD_URL',

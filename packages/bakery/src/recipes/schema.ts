@@ -11,7 +11,7 @@ import { z } from 'zod';
 const template = z.string().min(1);
 const sha256Hex = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits');
 
-export const checksumSchema = z.union([
+const checksumSchema = z.union([
   z
     .object({
       /** a checksum file the upstream publishes next to the download */
@@ -29,7 +29,7 @@ export const checksumSchema = z.union([
     .strict(),
 ]);
 
-export const downloadSchema = z
+const downloadSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'ids are lower-case letters, digits, - and _'),
     url: template,
@@ -41,7 +41,7 @@ export const downloadSchema = z
   })
   .strict();
 
-export const placeSchema = z
+const placeSchema = z
   .object({
     /** ID (the downloaded file), ID:path (a file or, ending in /, a directory of an extracted archive), ID:dir/* (its entries) */
     from: z.string().regex(/^[a-z0-9][a-z0-9_-]*(:.+)?$/, 'expected ID or ID:path'),
@@ -97,4 +97,3 @@ export type RecipeInput = z.input<typeof recipeSchema>;
 /** A validated recipe with defaults filled in. */
 export type Recipe = z.output<typeof recipeSchema>;
 export type RecipeDownload = z.output<typeof downloadSchema>;
-export type RecipeChecksum = z.output<typeof checksumSchema>;

@@ -25,7 +25,7 @@ export function extensionReleasePath(name: string): string {
   return `${EXTENSION_RELEASE_DIR}/extension-release.${name}`;
 }
 
-export const SYSEXT_SCOPES = ['system', 'initrd', 'portable'] as const;
+const SYSEXT_SCOPES = ['system', 'initrd', 'portable'] as const;
 
 export interface MetadataOptions {
   /** --os: an os-release ID or `_any` (default `_any`) */
@@ -127,7 +127,7 @@ export function parseExtensionRelease(text: string, source: string): ExtensionRe
 }
 
 /** The typed view of parsed KEY=value fields. */
-export function fromFields(fields: Record<string, string>): ExtensionRelease {
+function fromFields(fields: Record<string, string>): ExtensionRelease {
   const scope = fields.SYSEXT_SCOPE?.split(/\s+/).filter(Boolean);
   return {
     id: fields.ID ?? '',

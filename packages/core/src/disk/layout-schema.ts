@@ -26,7 +26,7 @@ export interface LayoutMetadata {
   fsBlockSize: number;
 }
 
-export const DEFAULT_LAYOUT_METADATA: LayoutMetadata = {
+const DEFAULT_LAYOUT_METADATA: LayoutMetadata = {
   partAlignment: 2048,
   diskAlignment: 2048,
   blockSize: 512,
@@ -93,7 +93,7 @@ const TYPE_CHOICES =
   'a GUID or one of: efi, bios, flatcar-usr, flatcar-resize, flatcar-reserved, data, blank';
 
 /** A whole number (a JSON number or a string of digits), as disk_util reads them. */
-export function toInteger(v: unknown): number | undefined {
+function toInteger(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
   if (typeof v === 'string' && /^[0-9]+$/.test(v.trim())) {
     const n = Number(v.trim());

@@ -88,7 +88,7 @@ const NODE = [
 ];
 
 /** The root object of an Ignition config, as Ignition 3.4 spells it. */
-export const CONFIG_FIELDS: readonly Field[] = [
+const CONFIG_FIELDS: readonly Field[] = [
   obj('ignition', [
     obj('config', [listOf('merge', resourceFields(1, 2)), obj('replace', resourceFields(1, 2))]),
     obj('proxy', [f('httpProxy', STRING), f('httpsProxy', STRING), f('noProxy', STRINGS)], { since: 1 }),
@@ -231,8 +231,3 @@ export const CONFIG_FIELDS: readonly Field[] = [
 
 /** The root type of an Ignition config. */
 export const CONFIG_TYPE: FieldType = { kind: 'object', fields: CONFIG_FIELDS };
-
-/** Find a field of an object type by its Ignition key. */
-export function fieldByJson(type: FieldType, key: string): Field | undefined {
-  return type.kind === 'object' ? type.fields.find((x) => x.json === key) : undefined;
-}

@@ -705,7 +705,7 @@ function decimalModeAsOctal(mode: number): number | undefined {
 }
 
 /** Whether a permission mode is unsurprising (Butane's heuristic for "you forgot the 0"). */
-export function isTypicalMode(mode: number, directory: boolean): boolean {
+function isTypicalMode(mode: number, directory: boolean): boolean {
   if (mode === 0) return true;
   const perms = [mode & 0o7, (mode >> 3) & 0o7, (mode >> 6) & 0o7];
   let hadR = false;

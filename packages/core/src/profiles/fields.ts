@@ -4,7 +4,7 @@ import { registerSecret } from '../log/redact.js';
 import { maskIdentifier, maskSecretValue } from './mask.js';
 
 /** How a credential field is shown: secrets never, identifiers by their last 4 characters, the rest as is. */
-export type FieldKind = 'secret' | 'id' | 'plain';
+type FieldKind = 'secret' | 'id' | 'plain';
 
 /** One field of a credential record, named as in the file users edit. */
 export interface FieldSpec {
@@ -28,7 +28,7 @@ export interface FieldCheck {
 }
 
 /** The zod schema of a record with these fields (unknown keys are allowed: the original tools ignore them). */
-export function schemaFor(fields: readonly FieldSpec[]): z.ZodType<Record<string, unknown>> {
+function schemaFor(fields: readonly FieldSpec[]): z.ZodType<Record<string, unknown>> {
   const z = zodLib();
   const shape: Record<string, z.ZodType> = {};
   for (const f of fields) {

@@ -44,7 +44,7 @@ function chooseKeyFile(sel: ProfileSelection, penv: ProfileEnv): SourceFile {
 }
 
 /** Check a parsed key: the common field checks plus the things only a service-account key has. */
-export function checkServiceAccountKey(raw: unknown): FieldCheck {
+function checkServiceAccountKey(raw: unknown): FieldCheck {
   const check = checkFields(raw, GCE_FIELDS);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return check;
   const rec = raw as Record<string, unknown>;

@@ -7,11 +7,11 @@ import type { TestCluster } from '../types.js';
 /** Where an external test's files go on the machine. */
 export const EXTTEST_REMOTE_DIR = '/var/lib/kola-ext';
 /** The last stdout line of a test whose helper asked for a reboot. */
-export const EXTTEST_REBOOT_PREFIX = 'KOLA_EXT_REBOOT_REQUEST ';
+const EXTTEST_REBOOT_PREFIX = 'KOLA_EXT_REBOOT_REQUEST ';
 /** Exit code of a skipped test (autopkgtest's and automake's). */
 export const EXTTEST_SKIP_EXIT = 77;
 /** How many reboots one external test may ask for. */
-export const EXTTEST_MAX_REBOOTS = 10;
+const EXTTEST_MAX_REBOOTS = 10;
 const MAX_DATA_FILES = 500;
 
 // `autopkgtest-reboot MARK`, as Debian's autopkgtest defines it: the test is stopped and run again

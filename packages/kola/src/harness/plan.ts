@@ -54,7 +54,7 @@ export function planUnits(tests: readonly KolaTest[], opts: PlanOptions): RunUni
 }
 
 /** A test that may share its machine: it said so, and it has exactly one machine. */
-export function isShareable(t: KolaTest): boolean {
+function isShareable(t: KolaTest): boolean {
   return !t.exclusive && t.clusterSize === 1;
 }
 

@@ -24,7 +24,7 @@ import { KOLET_DISK_CORRUPT, koletDiskInstallCommand } from './disk-install.js';
  * (kolet's builder with `--tests src/tests/index.ts`) in kola's own dist/kolet/: dist/*.js sit
  * beside that directory, src/kolet/ (tests run from source) two levels below dist.
  */
-export const KOLA_KOLET: KoletLocation = {
+const KOLA_KOLET: KoletLocation = {
   candidates: ['./kolet/kolet', '../../dist/kolet/kolet'].map((rel) =>
     fileURLToPath(new URL(rel, import.meta.url)),
   ),

@@ -2,9 +2,9 @@ import { KOLET_REMOTE_PATH } from '@mantle/kolet';
 import { shellQuoteWord } from '@mantle/core/ssh';
 
 /** Where the kolet disk is mounted on the machine (a tmpfs: gone after a reboot, as the mount is). */
-export const KOLET_DISK_MOUNT = '/run/kolet-disk';
+const KOLET_DISK_MOUNT = '/run/kolet-disk';
 /** Exit code of the disk install when the machine has no disk with that serial. */
-export const KOLET_DISK_MISSING = 44;
+const KOLET_DISK_MISSING = 44;
 /** Exit code when the disk's kolet does not have the expected sha256. */
 export const KOLET_DISK_CORRUPT = 45;
 

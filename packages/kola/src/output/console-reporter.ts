@@ -22,7 +22,7 @@ export function formatResultLines(r: TestResult, depth = 0): string[] {
 }
 
 /** The timing line of a test's block: where its time went (report.json has it as `timing`). */
-export function formatTiming(t: TestTiming): string {
+function formatTiming(t: TestTiming): string {
   const s = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
   let boot = s(t.bootMs);
   if (t.restored)

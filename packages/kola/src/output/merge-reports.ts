@@ -61,7 +61,7 @@ async function readReport(path: string): Promise<MantleReport> {
 }
 
 /** report.json's flat list (subtests as `parent/child`) back into result trees. */
-export function reportToResults(tests: readonly ReportTest[]): TestResult[] {
+function reportToResults(tests: readonly ReportTest[]): TestResult[] {
   const roots: TestResult[] = [];
   const byName = new Map<string, TestResult>();
   for (const t of tests) {

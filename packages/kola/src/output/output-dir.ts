@@ -118,7 +118,7 @@ export async function prepareOutputDir(opts: PrepareOutputDirOptions): Promise<P
 }
 
 /** Point `link` at `target` atomically (a temp symlink renamed over the old one). */
-export async function replaceSymlink(target: string, link: string): Promise<void> {
+async function replaceSymlink(target: string, link: string): Promise<void> {
   const tmp = `${link}.${process.pid}.tmp`;
   await rm(tmp, { force: true });
   await symlink(target, tmp);

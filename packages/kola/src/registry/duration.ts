@@ -6,7 +6,7 @@ import { MAX_TIMER_MS, parseGoDuration } from '@mantle/core/time';
  * test module) as well as flags; past 2^31-1 ms (~24.8 days) Node's timers fire at once, so a
  * `9999999h` timeout would end a test after a millisecond. No test needs more than a day.
  */
-export const MAX_DURATION_MS = MAX_TIMER_MS;
+const MAX_DURATION_MS = MAX_TIMER_MS;
 
 /**
  * Parse a duration given as milliseconds (number) or as text: a Go duration (`90s`, `10m`,

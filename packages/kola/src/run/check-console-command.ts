@@ -11,7 +11,7 @@ export interface CheckConsoleCommandOptions {
   skipFlags?: readonly TestFlag[];
 }
 
-export interface CheckConsoleFileResult {
+interface CheckConsoleFileResult {
   file: string;
   matches: ConsoleMatch[];
   /** set when the file could not be read */

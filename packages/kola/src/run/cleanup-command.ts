@@ -26,7 +26,7 @@ export interface CleanupOptions {
 }
 
 /** One run as `kola cleanup --list` shows it. */
-export interface RunSummary {
+interface RunSummary {
   runId: string;
   platform: string;
   scope: Record<string, string>;

@@ -18,7 +18,7 @@ interface CloudPrices {
 }
 
 /** One test of the plan. */
-export interface PlannedTest {
+interface PlannedTest {
   name: string;
   machines: number;
   /** minutes each of its machines is assumed to run */
@@ -85,7 +85,7 @@ export function hourlyPrice(cloud: string, region: string, type: string): number
 }
 
 /** Plan tests × machines × instance type and the estimated cost, from a price table in data/. */
-export function planRun(o: RunOptions, tests: readonly KolaTest[], env: NodeJS.ProcessEnv): RunPlan {
+function planRun(o: RunOptions, tests: readonly KolaTest[], env: NodeJS.ProcessEnv): RunPlan {
   const c = cloudOf(o, env);
   const table = (prices as unknown as Record<string, CloudPrices>)[c.cloud] as CloudPrices;
   const minSec = table.minimumSeconds;

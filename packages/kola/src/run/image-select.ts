@@ -56,7 +56,7 @@ export const OWN_IMAGES: readonly string[] = ['tiny', 'systemd'];
 export const DEFAULT_DISTRO = 'cl';
 
 /** The architectures each own image is built for (images/tiny/build.sh --arch arm64). */
-export const OWN_IMAGE_ARCHES: Readonly<Record<string, readonly QemuArch[]>> = {
+const OWN_IMAGE_ARCHES: Readonly<Record<string, readonly QemuArch[]>> = {
   tiny: ['x86_64', 'aarch64'],
   systemd: ['x86_64'],
 };
@@ -64,13 +64,13 @@ export const OWN_IMAGE_ARCHES: Readonly<Record<string, readonly QemuArch[]>> = {
 const QEMU_ARCHES: readonly string[] = ['x86_64', 'aarch64'];
 
 /** The cache name of an own image for an architecture: `tiny` on aarch64 is `tiny-arm64`. */
-export function ownImageName(name: string, arch: QemuArch): string {
+function ownImageName(name: string, arch: QemuArch): string {
   if (name === 'tiny') return tinyImageName(arch);
   return arch === 'x86_64' ? name : `${name}-arm64`;
 }
 
 /** How to build the cached image `name` (`tiny-arm64` → `images/tiny/build.sh --arch arm64`). */
-export function buildCommandOf(name: string): string {
+function buildCommandOf(name: string): string {
   if (name === tinyImageName('aarch64')) return tinyBuildCommand('aarch64');
   return `images/${name}/build.sh`;
 }

@@ -10,7 +10,7 @@ import { hostGoArch, normalizeGoArch } from '../registry/arch.js';
 const list = z.array(z.string().min(1)).default([]);
 
 /** qemu flags (`--qemu-*`), passed to the qemu platform. */
-export const QemuRunOptionsSchema = z.object({
+const QemuRunOptionsSchema = z.object({
   image: z.string().min(1).optional(),
   kernel: z.string().min(1).optional(),
   initrd: z.string().min(1).optional(),
@@ -33,7 +33,7 @@ export const QemuRunOptionsSchema = z.object({
 });
 
 /** aws flags (`--aws-*`), passed to the aws platform. */
-export const AwsRunOptionsSchema = z.object({
+const AwsRunOptionsSchema = z.object({
   ami: z.string().min(1).optional(),
   type: z.string().min(1).default('m4.large'),
   region: z.string().min(1).optional(),
@@ -46,7 +46,7 @@ export const AwsRunOptionsSchema = z.object({
 });
 
 /** gcloud flags (`--gce-*`), passed to the gcloud platform. */
-export const GceRunOptionsSchema = z.object({
+const GceRunOptionsSchema = z.object({
   image: z.string().min(1).optional(),
   machineType: z.string().min(1).default('n1-standard-1'),
   project: z.string().min(1).optional(),
@@ -59,7 +59,7 @@ export const GceRunOptionsSchema = z.object({
 });
 
 /** Other names of platforms (mantle's `gce` is kola's `gcloud`). */
-export const PLATFORM_ALIASES: Readonly<Record<string, string>> = { gce: 'gcloud' };
+const PLATFORM_ALIASES: Readonly<Record<string, string>> = { gce: 'gcloud' };
 
 /** Everything `kola run` needs, validated at the CLI edge (and by in-process callers). */
 export const RunOptionsSchema = z.object({
@@ -215,7 +215,7 @@ export function flagError(
 const BOARDS: Record<string, 'x86_64' | 'aarch64'> = { 'amd64-usr': 'x86_64', 'arm64-usr': 'aarch64' };
 
 /** `--board amd64-usr|arm64-usr` (mantle's way to say the architecture); anything else names --board (exit 2). */
-export function boardArch(board: string): 'x86_64' | 'aarch64' {
+function boardArch(board: string): 'x86_64' | 'aarch64' {
   const arch = Object.hasOwn(BOARDS, board) ? BOARDS[board] : undefined;
   if (arch) return arch;
   throw new UsageError({

@@ -90,7 +90,7 @@ export interface SpawnDeps {
 export const SPAWN_STATE_FILE = 'spawn-state.json';
 
 /** The private key to print in the ssh line: the flight's own, else the user's --key. */
-export function sshPrivateKeyOf(flight: Flight, opts: Pick<RunOptions, 'key'>): string | undefined {
+function sshPrivateKeyOf(flight: Flight, opts: Pick<RunOptions, 'key'>): string | undefined {
   // Flight has no key accessor in the platform API yet; the qemu flight keeps its key in
   // `context.privateKeyPath`, read defensively here.
   const f = flight as Flight & { sshPrivateKeyPath?: unknown; context?: { privateKeyPath?: unknown } };

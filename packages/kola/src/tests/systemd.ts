@@ -137,7 +137,7 @@ export const systemdUnits: KolaTest = defineTest({
 });
 
 /** Twelve kinds of checks that must all pass on the systemd image (run by kola after the body). */
-export const SYSTEMD_PASSING_CHECKS = `# kola runs this with kolet on the machine after systemd.kolet's body
+const SYSTEMD_PASSING_CHECKS = `# kola runs this with kolet on the machine after systemd.kolet's body
 user:
   core: { exists: true, uid: 500, home: /home/core }
   root: { exists: true, uid: 0, home: /root }
@@ -182,7 +182,7 @@ addr:
 `;
 
 /** A spec that must fail in exactly these four checks (and pass the fifth). */
-export const SYSTEMD_FAILING_CHECKS = `# expected to fail: systemd.kolet asserts that kola reports these failures
+const SYSTEMD_FAILING_CHECKS = `# expected to fail: systemd.kolet asserts that kola reports these failures
 user:
   kola-nobody-here: { exists: true }
 file:
@@ -196,7 +196,7 @@ command:
 `;
 
 /** What the failing spec must report as failed (resource ids). */
-export const SYSTEMD_EXPECTED_FAILURES = ['kola-nobody-here', '/etc/kola/does-not-exist', 'tcp:9', 'exit 3'];
+const SYSTEMD_EXPECTED_FAILURES = ['kola-nobody-here', '/etc/kola/does-not-exist', 'tcp:9', 'exit 3'];
 
 /**
  * kolet on the systemd image: a native function runs on the machine (it reads os-release there),

@@ -49,7 +49,7 @@ function keyOf(key: unknown): string | undefined {
  * Rewrite `input` (the JS value of `map`) in place so its typed fields hold what goss's decoder
  * gives them; fields left out of `shape`, and values of other types, are left for the schema.
  */
-export function applyGoFieldTypes(
+function applyGoFieldTypes(
   map: YAMLMap,
   input: Record<string, unknown>,
   shape: Readonly<Record<string, z.ZodType>>,

@@ -28,7 +28,7 @@ const underscoreInt: ScalarTag = {
 };
 
 /** Options for `yaml`'s parseDocument that read scalars as goss's YAML library does. */
-export const GOSS_YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+const GOSS_YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   prettyErrors: false,
   uniqueKeys: true,
   customTags: (tags) => [octalInt, underscoreInt, ...tags],

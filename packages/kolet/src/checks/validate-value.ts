@@ -82,7 +82,7 @@ const GO_ERRNO_TEXT: Readonly<Record<string, string>> = {
 };
 
 /** Go's error text of a Node system error: `open /x: permission denied`. */
-export function systemErrorText(err: unknown): string {
+function systemErrorText(err: unknown): string {
   if (err instanceof SystemError || err instanceof MatchError) return err.message;
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e === 'object' && typeof e.code === 'string' && typeof e.syscall === 'string') {

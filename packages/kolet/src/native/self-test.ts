@@ -7,7 +7,7 @@ import type { NativeRegistry, NativeTestLike } from './registry.js';
  * kolet's own tests) prove the whole path — upload, run, exit codes, skip and the reboot
  * protocol — on any machine without a test of their own.
  */
-export const koletSelfTest: NativeTestLike = {
+const koletSelfTest: NativeTestLike = {
   name: 'kolet.self',
   nativeFuncs: {
     /** passes, printing a fixed line */

@@ -151,7 +151,7 @@ function imageOptions<T>(y: Argv<T>) {
 }
 
 /** `--label k=v` flags as GCE labels (lower-case keys and values, as GCE requires). */
-export function parseLabels(flags: readonly string[] | undefined): Record<string, string> {
+function parseLabels(flags: readonly string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of flags ?? []) {
     const m = /^([a-z][-_a-z0-9]{0,62})=([-_a-z0-9]{0,63})$/.exec(f);

@@ -9,7 +9,7 @@ import type { DataRegion } from './tar-oldgnu.js';
 // blocks of zeros the file system stored anyway.
 
 /** Blocks of this size that are all zero count as holes (GNU tar, pigz and Azure use 4-64 KiB). */
-export const ZERO_BLOCK = 64 * 1024;
+const ZERO_BLOCK = 64 * 1024;
 /** How much is read or written at once. */
 export const IO_CHUNK = 4 * 1024 * 1024;
 
@@ -61,7 +61,7 @@ export function regionBytes(regions: readonly DataRegion[]): number {
  * zero blocks (ZERO_BLOCK-sized, aligned to the region start) left out. `onRead` gets the bytes of
  * region data read so far (for progress).
  */
-export async function* nonZeroPiecesOfFile(
+async function* nonZeroPiecesOfFile(
   fh: FileHandle,
   regions: readonly DataRegion[],
   opts: { signal?: AbortSignal; onRead?: (bytes: number) => void } = {},

@@ -117,7 +117,7 @@ export async function qemuReadable(
 }
 
 /** Stream-decompress into a new sparse file (zero blocks become holes); returns its size. */
-export async function decompressToSparseFile(
+async function decompressToSparseFile(
   input: ConvertInput,
   out: string,
   opts: { signal?: AbortSignal; progress?: ProgressFactory } = {},

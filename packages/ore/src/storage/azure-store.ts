@@ -43,7 +43,7 @@ export interface AzureStoreInit extends AzureStoreOptions {
 }
 
 /** Turn an @azure/storage-blob RestError into the fields storageError classifies. */
-export function azureFailure(err: unknown): ServiceFailure {
+function azureFailure(err: unknown): ServiceFailure {
   const e = err as { statusCode?: number; code?: string; message?: string; details?: { errorCode?: string } };
   const code = e.details?.errorCode ?? e.code;
   // RestError messages can embed the whole XML error body; the first line is what matters.

@@ -38,7 +38,7 @@ interface GcsObjectResource {
 }
 
 /** Turn a @google-cloud/storage error into the fields storageError classifies. */
-export function gcsFailure(err: unknown): ServiceFailure {
+function gcsFailure(err: unknown): ServiceFailure {
   const e = err as {
     code?: number | string;
     message?: string;

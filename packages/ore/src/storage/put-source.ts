@@ -20,15 +20,8 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<st
 }
 
 /** Hex sha256 of bytes. */
-export function sha256Bytes(data: Uint8Array): string {
+function sha256Bytes(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-/** Hex sha256 of everything a stream yields. */
-export async function sha256Stream(stream: Readable): Promise<string> {
-  const h = createHash('sha256');
-  await pipeline(stream, h);
-  return h.digest('hex');
 }
 
 /**
@@ -142,7 +135,7 @@ export async function fileUnchanged(src: { path: string; size: number; mtimeMs: 
 }
 
 /** The explicitly requested headers that an existing object lacks, or undefined when it has them all. */
-export function headerChanges(
+function headerChanges(
   existing: { contentType?: string | undefined; cacheControl?: string | undefined },
   opts: { contentType?: string | undefined; cacheControl?: string | undefined },
 ): { contentType?: string; cacheControl?: string } | undefined {

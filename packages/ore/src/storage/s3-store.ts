@@ -29,7 +29,7 @@ const MIB = 1024 * 1024;
 const MAX_COPY = 5 * 1024 * MIB;
 
 /** Turn an AWS SDK error into the fields storageError classifies. */
-export function s3Failure(err: unknown): ServiceFailure {
+function s3Failure(err: unknown): ServiceFailure {
   const e = err as {
     name?: string;
     Code?: string;

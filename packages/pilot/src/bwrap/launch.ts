@@ -100,7 +100,7 @@ function configuredOptions(entries: readonly string[] | null | undefined): Map<s
 }
 
 /** flake-pilot's `bubblewrap:` entries → bwrap arguments: split at spaces, placeholders expanded. */
-export function sandboxArgs(entries: readonly string[], rootfs: string, env: NodeJS.ProcessEnv): string[] {
+function sandboxArgs(entries: readonly string[], rootfs: string, env: NodeJS.ProcessEnv): string[] {
   return entries.flatMap((e) =>
     e
       .split(/\s+/)

@@ -15,7 +15,7 @@ function rowOf(f: FlakeInfo, none: string): string[] {
 }
 
 /** flake-ctl's table: a headline, a ruler, columns two spaces apart, the last not padded. */
-export function formatTable(rows: string[][], header: string[]): string[] {
+function formatTable(rows: string[][], header: string[]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string =>
     r.map((v, i) => (i + 1 === r.length ? v : v.padEnd(widths[i]!))).join('  ');
@@ -23,7 +23,7 @@ export function formatTable(rows: string[][], header: string[]): string[] {
 }
 
 /** flake-ctl's CSV: fields with , " or newlines quoted, empty for values that could not be read. */
-export function csvLine(fields: string[]): string {
+function csvLine(fields: string[]): string {
   return fields.map((f) => (/[,"\n\r]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f)).join(',');
 }
 

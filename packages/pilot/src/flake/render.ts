@@ -67,7 +67,7 @@ export interface VmRegistration {
 }
 
 /** flake-ctl's firecracker template's boot arguments. */
-export const DEFAULT_BOOT_ARGS = [
+const DEFAULT_BOOT_ARGS = [
   'init=/usr/sbin/sci',
   'console=ttyS0',
   'root=/dev/vda',

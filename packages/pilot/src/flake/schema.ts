@@ -14,14 +14,14 @@ const optTexts = z.array(z.string()).nullish();
 const optBool = z.boolean().nullish();
 
 /** `include:` — data provisioned into the instance before the app starts. */
-export const includeSchema = z.object({
+const includeSchema = z.object({
   /** tar archives (host paths), unpacked at the instance's `/` */
   tar: optTexts,
   /** host files or directories, copied to the same path in the instance */
   path: optTexts,
 });
 
-export const containerRuntimeSchema = z.object({
+const containerRuntimeSchema = z.object({
   /** who runs the engine: `root` (through sudo when the caller is not root), a user name, or unset (the caller) */
   runas: optText,
   resume: optBool,
@@ -30,7 +30,7 @@ export const containerRuntimeSchema = z.object({
   podman: optTexts,
 });
 
-export const containerSchema = z.object({
+const containerSchema = z.object({
   name: text.min(1, 'must not be empty'),
   target_app_path: optText,
   host_app_path: text,
@@ -40,7 +40,7 @@ export const containerSchema = z.object({
   runtime: containerRuntimeSchema.nullish(),
 });
 
-export const firecrackerSchema = z.object({
+const firecrackerSchema = z.object({
   boot_args: optTexts,
   /** write space for the VM: bytes, or with a KiB/MiB/GiB/TiB (1024) or KB/MB/GB/TB (1000) suffix */
   overlay_size: z.union([z.string(), z.number().int().positive()]).nullish(),
@@ -54,7 +54,7 @@ export const firecrackerSchema = z.object({
   instance: z.record(z.string(), z.object({ boot_args: optTexts }).nullish()).nullish(),
 });
 
-export const vmRuntimeSchema = z.object({
+const vmRuntimeSchema = z.object({
   runas: optText,
   resume: optBool,
   force_vsock: optBool,
@@ -63,7 +63,7 @@ export const vmRuntimeSchema = z.object({
   firecracker: firecrackerSchema,
 });
 
-export const vmSchema = z.object({
+const vmSchema = z.object({
   name: text.min(1, 'must not be empty'),
   target_app_path: optText,
   host_app_path: text,
@@ -72,7 +72,7 @@ export const vmSchema = z.object({
   runtime: vmRuntimeSchema,
 });
 
-export const bwrapRuntimeSchema = z.object({
+const bwrapRuntimeSchema = z.object({
   runas: optText,
   /** share the host's network (default: a new network namespace with only loopback) */
   network: optBool,
@@ -88,7 +88,7 @@ export const bwrapRuntimeSchema = z.object({
   pilot_options: optTexts,
 });
 
-export const bwrapSchema = z.object({
+const bwrapSchema = z.object({
   /** the root filesystem's name (`pilot bwrap register --image` derives it from the image) */
   name: text.min(1, 'must not be empty'),
   /** the unpacked root filesystem directory on the host */
@@ -103,7 +103,7 @@ export const bwrapSchema = z.object({
  * `sandbox.name` is the root filesystem tree on the host. Read into the `bwrap:` form (see
  * sandboxToBwrap) and run by bwrap-pilot.
  */
-export const sandboxSchema = z.object({
+const sandboxSchema = z.object({
   name: text.min(1, 'must not be empty'),
   target_app_path: optText,
   host_app_path: text,
@@ -117,7 +117,7 @@ export const sandboxSchema = z.object({
 });
 
 /** bubblewrap-pilot's sandbox when a flake lists no bubblewrap options of its own */
-export const SANDBOX_DEFAULT_OPTIONS = [
+const SANDBOX_DEFAULT_OPTIONS = [
   '--dev /dev',
   '--proc /proc',
   '--tmpfs /tmp',
@@ -125,13 +125,13 @@ export const SANDBOX_DEFAULT_OPTIONS = [
   '--die-with-parent',
 ];
 
-export const containerFlakeSchema = z.object({
+const containerFlakeSchema = z.object({
   include: includeSchema.nullish(),
   container: containerSchema,
 });
-export const vmFlakeSchema = z.object({ include: includeSchema.nullish(), vm: vmSchema });
-export const bwrapFlakeSchema = z.object({ include: includeSchema.nullish(), bwrap: bwrapSchema });
-export const sandboxFlakeSchema = z.object({ include: includeSchema.nullish(), sandbox: sandboxSchema });
+const vmFlakeSchema = z.object({ include: includeSchema.nullish(), vm: vmSchema });
+const bwrapFlakeSchema = z.object({ include: includeSchema.nullish(), bwrap: bwrapSchema });
+const sandboxFlakeSchema = z.object({ include: includeSchema.nullish(), sandbox: sandboxSchema });
 
 export type ContainerFlake = z.infer<typeof containerFlakeSchema>;
 export type VmFlake = z.infer<typeof vmFlakeSchema>;
@@ -191,4 +191,3 @@ export const flakesConfigSchema = z.object({
     })
     .nullish(),
 });
-export type FlakesConfigFile = z.infer<typeof flakesConfigSchema>;

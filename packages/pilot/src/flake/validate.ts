@@ -137,12 +137,6 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-export interface Validated<T> {
-  data: T;
-  /** unknown keys (errors in strict mode, so only here when not strict) */
-  warnings: FlakeProblem[];
-}
-
 /** Validate a merged flake: exactly one engine section, the schema, unknown keys. */
 export function validateFlake(
   layer: Layer,

@@ -3,7 +3,7 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 
 /** Where a key (or list item) was written. */
-export interface Origin {
+interface Origin {
   file: string;
   line: number;
 }

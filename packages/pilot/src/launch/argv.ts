@@ -6,7 +6,7 @@
 // to pass an argument starting with % or @, e.g. `date +%s` works but `printf %s` does not).
 
 /** Options a launcher understands; any other `%name` is reported and ignored. */
-export const KNOWN_PILOT_OPTIONS = [
+const KNOWN_PILOT_OPTIONS = [
   'remove',
   'interactive',
   'ignore_sync_error',

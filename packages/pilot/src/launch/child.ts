@@ -35,7 +35,7 @@ export interface ForegroundOptions {
 }
 
 /** True when any of our standard streams is a terminal (so we run in a terminal's process group). */
-export function onTerminal(): boolean {
+function onTerminal(): boolean {
   return isatty(0) || isatty(1) || isatty(2);
 }
 

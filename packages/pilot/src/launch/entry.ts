@@ -18,7 +18,7 @@ const ENGINE_LAUNCHER: Record<Engine, string> = {
 };
 
 /** Find the flake `name` for this caller: a still-valid cache entry, else read and validate it. */
-export async function findFlake(
+async function findFlake(
   name: string,
   env: NodeJS.ProcessEnv,
   caller: Caller,

@@ -56,7 +56,7 @@ export async function pullImage(
  * flake-ctl's rule for `load --oci PATH`: when PATH does not exist it is the start of a glob
  * (PATH*), and the last match in sort order — the highest version — is loaded.
  */
-export async function resolveArchive(oci: string, cwd: string): Promise<string> {
+async function resolveArchive(oci: string, cwd: string): Promise<string> {
   const path = resolve(cwd, oci);
   try {
     await readdir(dirname(path));

@@ -86,7 +86,7 @@ export function removeResumeState(cidFile: string): void {
 }
 
 /** Host pids whose environment carries MANTLE_PILOT_SESSION=token. */
-export function sessionPids(token: string): number[] {
+function sessionPids(token: string): number[] {
   const needle = Buffer.from(`MANTLE_PILOT_SESSION=${token}\0`);
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {

@@ -44,16 +44,6 @@ export interface IncludeSettings {
   path?: string[] | null;
 }
 
-/** True when a container needs provisioning before it starts. */
-export function needsProvisioning(
-  c: ContainerSettings,
-  include: IncludeSettings | null | undefined,
-): boolean {
-  return Boolean(
-    c.base_container || c.check_host_dependencies || include?.tar?.length || include?.path?.length,
-  );
-}
-
 /** Stream a tar into the container at `/`, checking every entry on the way. */
 async function copyIn(p: ContainerProvision, source: TarSource, what: string): Promise<void> {
   const inv = p.podman.call(['cp', '--archive=false', '-', `${p.cid}:/`]);
@@ -93,7 +83,7 @@ async function copyIn(p: ContainerProvision, source: TarSource, what: string): P
 }
 
 /** Make sure an image is in local storage, pulling it when not (exit 3 when that fails). */
-export async function ensureImage(podman: PodmanCli, image: string): Promise<void> {
+async function ensureImage(podman: PodmanCli, image: string): Promise<void> {
   if ((await capture(podman.call(['image', 'exists', image]))).code === 0) return;
   const pulled = await capture(podman.call(['pull', '--quiet', image]));
   if (pulled.code !== 0)

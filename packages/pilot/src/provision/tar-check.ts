@@ -9,7 +9,7 @@ import { FsErrorCode, splitRelative } from '@mantle/core/fs';
 const BLOCK = 512;
 
 /** Why a tar entry name may not be extracted (core's confinement rules), or undefined when it may. */
-export function unsafeEntryName(name: string): string | undefined {
+function unsafeEntryName(name: string): string | undefined {
   try {
     splitRelative(name, 'tar entry');
     return undefined;

@@ -39,7 +39,7 @@ export interface PilotConfig {
 }
 
 /** Where the user's config and flakes live: $HOME, seen through the root override. */
-export function userHome(host: HostView, env: NodeJS.ProcessEnv): string | undefined {
+function userHome(host: HostView, env: NodeJS.ProcessEnv): string | undefined {
   return env.HOME ? host.path(env.HOME) : undefined;
 }
 

@@ -77,8 +77,7 @@ export interface VmRegisterOptions {
 }
 
 /** The image directory `pilot vm pull --name NAME` fills. */
-export const vmImageDir = (store: Store, name: string): string =>
-  join(store.config.vmRegistryDir, 'images', name);
+const vmImageDir = (store: Store, name: string): string => join(store.config.vmRegistryDir, 'images', name);
 
 /** flake-ctl firecracker register (pilot vm register). */
 export async function registerVm(store: Store, o: VmRegisterOptions): Promise<Registered> {

@@ -18,7 +18,7 @@ import { hostView, rootFrom, type HostView } from './layout.js';
 import { loadPilotConfig, type PilotConfig } from './pilot-config.js';
 
 /** The launcher binary of each engine (this package's dist/<engine>-pilot.js). */
-export const LAUNCHERS: Record<Engine, string> = {
+const LAUNCHERS: Record<Engine, string> = {
   podman: 'podman-pilot',
   vm: 'vm-pilot',
   bwrap: 'bwrap-pilot',
@@ -49,7 +49,7 @@ export async function openStore(opts: {
 }
 
 /** The flake name of an app path, checked: absolute, a plain file name. */
-export function appName(app: string, flag = '--app'): string {
+function appName(app: string, flag = '--app'): string {
   if (!isAbsolute(app) || normalize(app) !== app || app.endsWith('/'))
     throw new UsageError({
       code: 'APP_PATH_INVALID',

@@ -22,7 +22,7 @@ import { cpioDir, cpioFile, writeCpio } from './cpio.js';
 import { GUEST_INIT, GUEST_INIT_VERSION } from './guest-init.js';
 
 /** busybox-static's binary: the guest init's only tool, so any initrd (or none) works. */
-export const BUSYBOX = '/bin/busybox';
+const BUSYBOX = '/bin/busybox';
 
 /** The initrd to boot: built (or found) in `cacheDir`. */
 export async function pilotInitrd(

@@ -27,7 +27,7 @@ export function shellWords(argv: readonly string[]): string {
   return argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
 }
 
-export const QEMU_MISSING = { debianPackage: 'qemu-system-x86', purpose: 'run vm flakes' };
+const QEMU_MISSING = { debianPackage: 'qemu-system-x86', purpose: 'run vm flakes' };
 
 /** The tail of the VM's console, for errors. */
 export function consoleTail(path: string): string {
@@ -49,7 +49,7 @@ export function bootTimeoutMs(env: NodeJS.ProcessEnv): number {
  * qemu dies with its launcher: setpriv (util-linux) gives it PR_SET_PDEATHSIG, so a launcher
  * killed with SIGKILL leaves no VM behind (not through sudo, which starts its own process).
  */
-export function guarded<T extends { command: string; args: string[] }>(inv: T): T {
+function guarded<T extends { command: string; args: string[] }>(inv: T): T {
   if (inv.command === 'sudo' || !existsSync('/usr/bin/setpriv')) return inv;
   return {
     ...inv,
@@ -69,7 +69,7 @@ export interface VmRun {
 }
 
 /** Listen on a unix socket; `onClient` gets qemu's connection. */
-export function serve(path: string, onClient: (s: Socket) => void): Promise<Server> {
+function serve(path: string, onClient: (s: Socket) => void): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer((sock) => {
       sock.on('error', () => {});

@@ -62,11 +62,3 @@ export function readSmall(path: string, from = 0): string {
     closeSync(fd);
   }
 }
-
-/** Write `data` to a stream and wait until it was handed to the OS (so exit does not cut it). */
-export function drain(stream: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.write('')) resolve();
-    else stream.once('drain', () => resolve());
-  });
-}

@@ -65,7 +65,7 @@ export const specShowSpec = defineCommand({
 });
 
 /** Human-readable lines for a resolved release. */
-export function describeRelease(r: ResolvedRelease): [string, string][] {
+function describeRelease(r: ResolvedRelease): [string, string][] {
   const rows: [string, string][] = [
     ['release', `${r.channel} ${r.board} ${r.version}`],
     ['source', r.source],

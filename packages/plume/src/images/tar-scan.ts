@@ -7,7 +7,7 @@ import { InputError } from '@mantle/core/errors';
 const BLOCK = 512;
 
 /** Normalize a member name: no leading `./` or `/`, no trailing `/`. */
-export function memberPath(name: string): string {
+function memberPath(name: string): string {
   return name.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
 }
 

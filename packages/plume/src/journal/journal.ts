@@ -8,9 +8,9 @@ import type { ObjectStore } from '@mantle/ore/storage';
 // changes nothing. Steps themselves are idempotent (skip-if-same uploads, images found by name),
 // so a step that was started but not recorded as done is simply run again.
 
-export type StepStatus = 'started' | 'done';
+type StepStatus = 'started' | 'done';
 
-export interface StepRecord {
+interface StepRecord {
   status: StepStatus;
   started: string;
   done?: string;
@@ -32,7 +32,7 @@ export interface JournalData {
 
 /** The env var that kills plume after its Nth step (fault-injection tests): `N` kills after the
  * step's work and before it is recorded done, `N:recorded` after the record. */
-export const KILL_AFTER_STEP_ENV = 'PLUME_KILL_AFTER_STEP';
+const KILL_AFTER_STEP_ENV = 'PLUME_KILL_AFTER_STEP';
 
 export interface JournalOptions {
   store: ObjectStore;

@@ -23,7 +23,7 @@ export interface RunArgs {
 }
 
 /** Everything a pre-release or release needs, from its flags; `close` releases the stores. */
-export async function openRun(
+async function openRun(
   command: 'pre-release' | 'release',
   a: RunArgs,
   storeOptions: OpenStoreOptions,

@@ -13,7 +13,7 @@ import { checkChannelBoard, resolveRelease, VERSION_PLACEHOLDER } from '../spec/
 // earlier tools with the same names are found too. A dry run unless `yes`.
 
 /** One thing prune deletes (or would). */
-export interface PruneTarget {
+interface PruneTarget {
   board: string;
   version: string;
   /** `aws <partition> <region>` or the blob container URL */

@@ -9,7 +9,7 @@ import { fetchVerified } from '../fetch/fetch-verified.js';
 import type { RunContext } from './run-context.js';
 
 /** Read a small object of the source (version.txt), over http(s) or from its store. */
-export async function readSourceText(ctx: RunContext, name: string): Promise<string | undefined> {
+async function readSourceText(ctx: RunContext, name: string): Promise<string | undefined> {
   const url = `${ctx.release.source}${name}`;
   if (isHttpUrl(url)) {
     const res = await fetch(url, { signal: ctx.signal });

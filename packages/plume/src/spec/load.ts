@@ -119,7 +119,7 @@ function issueOffset(doc: Document, issue: z.core.$ZodIssue): number {
 }
 
 /** `channels.alpha.aws.partitions[0].bucket` */
-export function pathText(path: readonly PropertyKey[]): string {
+function pathText(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out ? '.' : ''}${String(p)}`;
   return out || '(top level)';

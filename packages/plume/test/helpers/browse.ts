@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 
 /** Where tests keep what a person may want to look at (screenshots): `$MANTLE_TEST_OUTPUT` or <repo>/test-output. */
-export function testOutputDir(...sub: string[]): string {
+function testOutputDir(...sub: string[]): string {
   const base =
     process.env.MANTLE_TEST_OUTPUT ?? fileURLToPath(new URL('../../../../test-output/', import.meta.url));
   return join(base, ...sub);

@@ -3,8 +3,6 @@ import { platformCloudFlight, type CloudFlight } from '../cloud/flight.js';
 import type { PlatformContext } from '../registry.js';
 import { awsProvider } from './provider.js';
 
-export { awsCleaner, awsProvider, type AwsPlatformOptions } from './provider.js';
-
 /** The aws Flight of a run (`kola run -p aws`). */
 export async function createAwsFlight(ctx: PlatformContext): Promise<CloudFlight> {
   const provider = await awsProvider(ctx.run.aws, {

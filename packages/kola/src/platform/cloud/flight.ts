@@ -12,7 +12,7 @@ import { CloudMachine, clusterTag, type CloudFlightContext } from './machine.js'
 import { runTags, type CloudProvider } from './provider.js';
 import { RunJournal, kolaStateDir, newRunId } from './run-journal.js';
 
-export interface CloudFlightOptions extends FlightOptions {
+interface CloudFlightOptions extends FlightOptions {
   provider: CloudProvider;
   sshRetries: number;
   sshTimeoutSec: number;
@@ -63,7 +63,7 @@ export async function platformCloudFlight(
  * state file's first line on, an interrupt or a crash leaves a record `kola cleanup` acts on;
  * Ctrl-C deletes what exists (the CLI then exits 130).
  */
-export async function createCloudFlight(o: CloudFlightOptions): Promise<CloudFlight> {
+async function createCloudFlight(o: CloudFlightOptions): Promise<CloudFlight> {
   const logger = o.logger.child(o.provider.platform);
   await o.provider.prepare(o.signal);
   if (o.signal?.aborted) throw new InterruptedError('abort signal');
@@ -238,7 +238,7 @@ class CloudCluster implements Cluster {
 }
 
 /** `--key` files (public keys, or private keys with a .pub beside them) as authorized_keys lines. */
-export async function readPublicKeys(paths: readonly string[]): Promise<string[]> {
+async function readPublicKeys(paths: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of paths) {
     const file = p.endsWith('.pub') ? p : `${p}.pub`;

@@ -31,7 +31,7 @@ export interface CloudFlightContext {
  * really listens: with KOLA_SSH_PORT_TAG=NAME the port is read from the instance's tag NAME
  * (the address stays the instance's public IP). Clouds never set such a tag; unset, it is 22.
  */
-export const SSH_PORT_TAG_ENV = 'KOLA_SSH_PORT_TAG';
+const SSH_PORT_TAG_ENV = 'KOLA_SSH_PORT_TAG';
 
 const CONSOLE_TAIL_LINES = 30;
 

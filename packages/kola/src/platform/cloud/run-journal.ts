@@ -173,7 +173,7 @@ export class RunJournal {
 }
 
 /** Fold a journal's lines into what exists (a name's last line wins). */
-export function foldJournal(lines: readonly JournalLine[]): Omit<RunState, 'path' | 'header'> {
+function foldJournal(lines: readonly JournalLine[]): Omit<RunState, 'path' | 'header'> {
   const byKey = new Map<string, JournalResource>();
   let finished = false;
   for (const l of lines) {

@@ -3,8 +3,6 @@ import { platformCloudFlight, type CloudFlight } from '../cloud/flight.js';
 import type { PlatformContext } from '../registry.js';
 import { gcloudProvider } from './provider.js';
 
-export { gcloudCleaner, gcloudProvider, gceLabels, type GcePlatformOptions } from './provider.js';
-
 /** The gcloud Flight of a run (`kola run -p gcloud`, mantle's `-p gce`). */
 export async function createGcloudFlight(ctx: PlatformContext): Promise<CloudFlight> {
   const provider = await gcloudProvider(ctx.run.gce, {

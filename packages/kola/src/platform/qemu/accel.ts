@@ -9,7 +9,7 @@ import type { QemuArch } from './options.js';
 /** The accelerator a machine actually runs with. */
 export type Accel = 'kvm' | 'tcg';
 
-export interface KvmProbeResult {
+interface KvmProbeResult {
   ok: boolean;
   /** why KVM is unusable, for the notice or the error */
   reason?: string;
@@ -33,7 +33,7 @@ function probeRom(): Buffer {
 const probeCache = new Map<string, Promise<KvmProbeResult>>();
 
 /** Whether KVM really runs guest code with this qemu (cached per process and binary). */
-export function probeKvm(qemuBinary: string, arch: QemuArch, logger?: Logger): Promise<KvmProbeResult> {
+function probeKvm(qemuBinary: string, arch: QemuArch, logger?: Logger): Promise<KvmProbeResult> {
   const key = `${qemuBinary}:${arch}`;
   let hit = probeCache.get(key);
   if (!hit) {

@@ -16,7 +16,7 @@ export interface DiskImage {
 }
 
 /** What the tiny image's manifest.json tells kola (the fields the platform uses). */
-export interface TinyManifest {
+interface TinyManifest {
   name: string;
   /** qemu spelling (x86_64, aarch64); manifests written before images had arm64 builds name none */
   arch: string;
@@ -45,7 +45,7 @@ export interface BootSource {
 }
 
 /** Readiness hints from a mantle image manifest. */
-export interface ReadyHints {
+interface ReadyHints {
   /** console line printed once sshd listens */
   marker: string;
   /** file that exists once ready */

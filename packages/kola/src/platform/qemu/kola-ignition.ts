@@ -18,7 +18,7 @@ export interface KolaIgnitionAdditions {
 export const LAN_NETWORK_FILE = '/etc/systemd/network/10-kola-lan.network';
 
 /** The systemd-networkd unit giving the LAN NIC (matched by MAC) its static address. */
-export function lanNetworkUnit(lan: NonNullable<KolaIgnitionAdditions['lan']>): string {
+function lanNetworkUnit(lan: NonNullable<KolaIgnitionAdditions['lan']>): string {
   return [
     '[Match]',
     `MACAddress=${lan.mac}`,

@@ -60,13 +60,13 @@ export interface ClusterContext {
 }
 
 /** The private LAN inside the VMs; it never leaves kola's UDP switch. */
-export const LAN_PREFIX = '192.168.77';
-export const LAN_PREFIX_LENGTH = 24;
+const LAN_PREFIX = '192.168.77';
+const LAN_PREFIX_LENGTH = 24;
 
 const PORT_CLASH_RETRIES = 3;
 const DEFAULT_USER = 'core';
 /** The serial of the read-only disk that carries kolet (see KoletAgent). */
-export const KOLET_DISK_SERIAL = 'kolet';
+const KOLET_DISK_SERIAL = 'kolet';
 
 /** How a template becomes a snapshot: where its disk overlay and RAM file go. */
 export interface TemplateOptions {

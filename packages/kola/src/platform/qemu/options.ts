@@ -9,7 +9,7 @@ export type QemuFirmware = 'bios' | 'uefi' | (string & {});
  * marker = the tiny image's /run/mantle/ready; systemd = `systemctl is-system-running --wait`
  * and no failed units; auto = marker when the file exists, else systemd when systemctl exists.
  */
-export type QemuReadiness = 'auto' | 'marker' | 'systemd';
+type QemuReadiness = 'auto' | 'marker' | 'systemd';
 
 /** Everything the qemu platform needs to boot machines; plain options, no CLI flags. */
 export interface QemuFlightOptions extends FlightOptions {

@@ -48,7 +48,7 @@ export interface QemuMachineSpec {
 }
 
 /** The fw_cfg key Flatcar's Ignition (and the tiny image) read the config from. */
-export const IGNITION_FW_CFG_NAME = 'opt/org.flatcar-linux/config';
+const IGNITION_FW_CFG_NAME = 'opt/org.flatcar-linux/config';
 
 // qemu's -drive/-chardev option syntax uses ',' as separator; a literal comma is written ',,'.
 function optValue(path: string): string {
@@ -63,7 +63,7 @@ function optValue(path: string): string {
  * ~4 s to boot. `pauth-impdef=on` keeps pointer authentication but uses qemu's cheap
  * implementation-defined algorithm (qemu >= 6.0).
  */
-export function defaultCpuModel(arch: QemuArch, accel: Accel): string {
+function defaultCpuModel(arch: QemuArch, accel: Accel): string {
   if (accel === 'kvm') return 'host';
   return arch === 'aarch64' ? 'max,pauth-impdef=on' : 'max';
 }

@@ -22,7 +22,7 @@ import type { MachineSnapshot } from './snapshot-files.js';
  */
 
 /** The snapshot key of a machine config: its merged Ignition, memory and image (the flight's). */
-export function snapshotKey(ignitionJson: string, memoryMiB: number): string {
+function snapshotKey(ignitionJson: string, memoryMiB: number): string {
   return createHash('sha256')
     .update(JSON.stringify({ ignitionJson, memoryMiB, v: 1 }))
     .digest('hex')

@@ -29,12 +29,12 @@ export interface OutputConfig {
 }
 
 /** goss's prettyPrint: compact JSON, each line indented by four spaces when asked. */
-export function prettyPrint(v: unknown, indent: boolean): string {
+function prettyPrint(v: unknown, indent: boolean): string {
   const s = goJson(v).trimEnd();
   return indent ? indentLines(s) : s;
 }
 
-export function indentLines(text: string): string {
+function indentLines(text: string): string {
   return text
     .replace(/\n+$/, '')
     .split('\n')
@@ -47,7 +47,7 @@ function present(v: unknown): boolean {
 }
 
 /** The failure block of a result, lines joined by newlines (or spaces when compact). */
-export function failureDetails(r: CheckResult, compact: boolean, includeRaw: boolean): string {
+function failureDetails(r: CheckResult, compact: boolean, includeRaw: boolean): string {
   const sep = compact ? ' ' : '\n';
   const m = r.matcherResult;
   const ss: string[] = [];

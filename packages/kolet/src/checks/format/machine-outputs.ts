@@ -156,7 +156,7 @@ function xmlEscape(s: string): string {
 }
 
 /** RFC 3339 in local time with its offset, as Go's time.Format(time.RFC3339). */
-export function rfc3339(d: Date): string {
+function rfc3339(d: Date): string {
   const off = -d.getTimezoneOffset();
   const pad = (n: number): string => String(Math.abs(n)).padStart(2, '0');
   const zone = off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`;

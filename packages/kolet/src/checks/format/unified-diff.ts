@@ -5,7 +5,7 @@
 type Opcode = ['equal' | 'replace' | 'delete' | 'insert', number, number, number, number];
 
 /** difflib.SplitLines: strings.SplitAfter(s, "\n") with a "\n" added to the last piece. */
-export function splitLines(s: string): string[] {
+function splitLines(s: string): string[] {
   const lines: string[] = [];
   let start = 0;
   for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) {

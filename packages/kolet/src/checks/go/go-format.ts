@@ -28,7 +28,7 @@ export function nilSlice(): unknown[] {
   return Object.assign([], { [NIL]: true });
 }
 
-export function isNilSlice(v: unknown): boolean {
+function isNilSlice(v: unknown): boolean {
   return Array.isArray(v) && (v as unknown as Record<symbol, unknown>)[NIL] === true;
 }
 

@@ -262,8 +262,3 @@ export function translateGoRegexp(pattern: string): { source: string; flags: str
   if (unicode) jsFlags += 'u';
   return { source: out, flags: jsFlags };
 }
-
-/** Go's regexp.MatchString: whether the pattern matches anywhere in the text. */
-export function goRegexpTest(pattern: string, text: string): boolean {
-  return goRegexp(pattern).test(text);
-}

@@ -6,7 +6,7 @@ import type { AddrProps } from '../types.js';
 import type { ResourceRun } from '../validate-value.js';
 
 /** goss's default: 500 ms to connect. */
-export const DEFAULT_ADDR_TIMEOUT_MS = 500;
+const DEFAULT_ADDR_TIMEOUT_MS = 500;
 
 /**
  * Whether `tcp://host:port` accepts a connection (from `local-address` when given) within the

@@ -6,7 +6,7 @@ import { SystemError, isSet, type ResourceRun } from '../validate-value.js';
 import { deprecateAtoI } from './common.js';
 
 /** goss's default: 10 s for a command. */
-export const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
+const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
 /** Output kept per stream (goss keeps all; a runaway command should not exhaust memory). */
 const MAX_OUTPUT = 64 * 1024 * 1024;
 
@@ -54,7 +54,7 @@ export async function checkCommand(
 }
 
 /** Go's time.Duration String for whole milliseconds: 10s, 1.5s, 500ms, 2m0s. */
-export function formatGoDuration(ms: number): string {
+function formatGoDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   const totalS = ms / 1000;
   if (totalS < 60) return `${trimZeros(totalS)}s`;

@@ -6,10 +6,10 @@ import { SystemError, type ResourceRun } from '../validate-value.js';
 import { checkWithRetry, once } from './common.js';
 
 /** goss's default: 500 ms per lookup (it tries a lookup that errs three times). */
-export const DEFAULT_DNS_TIMEOUT_MS = 500;
+const DEFAULT_DNS_TIMEOUT_MS = 500;
 
 /** `CNAME:example.com` is a CNAME lookup of example.com, as goss reads the key. */
-export function splitDnsKey(key: string): { type: DnsType | undefined; host: string } {
+function splitDnsKey(key: string): { type: DnsType | undefined; host: string } {
   const m = /^([A-Z]+):(.*)$/.exec(key);
   if (m && Object.hasOwn(DNS_TYPES, m[1] as string)) return { type: m[1] as DnsType, host: m[2] as string };
   if (m) return { type: undefined, host: m[2] as string };

@@ -67,7 +67,7 @@ export async function checkFile(
 }
 
 /** The type of a file as goss names it. */
-export function fileType(st: Stats): FileType {
+function fileType(st: Stats): FileType {
   if (st.isSymbolicLink()) return 'symlink';
   if (st.isCharacterDevice()) return 'character-device';
   if (st.isBlockDevice()) return 'block-device';

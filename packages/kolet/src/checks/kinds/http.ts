@@ -10,7 +10,7 @@ import { koletVersion } from '../../version.js';
 import { once } from './common.js';
 
 /** goss's default: 5 s for the whole request. */
-export const DEFAULT_HTTP_TIMEOUT_MS = 5000;
+const DEFAULT_HTTP_TIMEOUT_MS = 5000;
 const MAX_REDIRECTS = 10;
 const MAX_BODY = 64 * 1024 * 1024;
 
@@ -111,7 +111,7 @@ function goMethodName(m: string): string {
 }
 
 /** `content-type` -> `Content-Type`, as Go's CanonicalMIMEHeaderKey spells header names. */
-export function canonicalHeaderName(name: string): string {
+function canonicalHeaderName(name: string): string {
   if (!/^[A-Za-z0-9-]+$/.test(name)) return name;
   return name.toLowerCase().replace(/(^|-)([a-z])/g, (_, sep: string, c: string) => sep + c.toUpperCase());
 }
@@ -147,7 +147,7 @@ async function tlsOptions(props: HttpProps): Promise<TlsOptions> {
 }
 
 /** The proxy for a URL: `proxy`, else HTTP_PROXY/HTTPS_PROXY unless NO_PROXY or localhost (Go's rules). */
-export function proxyFor(url: URL, explicit: string | undefined, env: NodeJS.ProcessEnv): URL | undefined {
+function proxyFor(url: URL, explicit: string | undefined, env: NodeJS.ProcessEnv): URL | undefined {
   if (explicit) return new URL(explicit.includes('://') ? explicit : `http://${explicit}`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (host === 'localhost' || host === '::1' || /^127\./.test(host)) return undefined;

@@ -5,7 +5,7 @@ import type { KernelParamProps } from '../types.js';
 import type { ResourceRun } from '../validate-value.js';
 
 /** The /proc/sys path of a sysctl name: dots separate levels unless the name uses slashes. */
-export function sysctlPath(procRoot: string, name: string): string {
+function sysctlPath(procRoot: string, name: string): string {
   return join(procRoot, 'sys', ...(name.includes('/') ? name.split('/') : name.split('.')));
 }
 

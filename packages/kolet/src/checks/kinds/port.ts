@@ -4,7 +4,7 @@ import type { PortProps } from '../types.js';
 import type { ResourceRun } from '../validate-value.js';
 
 /** `22` means `tcp:22`, as in goss. */
-export function normalizePort(port: string): string {
+function normalizePort(port: string): string {
   return port.includes(':') ? port : `tcp:${port}`;
 }
 

@@ -20,7 +20,7 @@ function matches(m: GossMatcher, v: unknown): boolean {
  * A maximum matching between values (left) and matchers (right) by augmenting paths.
  * Returns, per matcher, the index of its value or -1.
  */
-export function largestMatching(values: unknown[], matchers: GossMatcher[]): number[] {
+function largestMatching(values: unknown[], matchers: GossMatcher[]): number[] {
   const edges = matchers.map((m) => values.map((v) => matches(m, v)));
   const valueOwner = new Array<number>(values.length).fill(-1);
   const matcherValue = new Array<number>(matchers.length).fill(-1);

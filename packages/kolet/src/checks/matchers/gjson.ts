@@ -48,7 +48,7 @@ function toGo(v: Json): unknown {
 }
 
 /** Split a path into steps; escapes (`\.`) and parentheses of queries are respected. */
-export function parsePath(path: string): Step[] {
+function parsePath(path: string): Step[] {
   const steps: Step[] = [];
   let i = 0;
   let sep: '.' | '|' = '.';
@@ -247,7 +247,7 @@ function compare(a: Json, b: Json): number | undefined {
 }
 
 /** gjson's wildcard match: `*` any run, `?` any one character. */
-export function wildcardMatch(pattern: string, text: string): boolean {
+function wildcardMatch(pattern: string, text: string): boolean {
   const re = new RegExp(
     `^${pattern
       .replace(/[.+^${}()|[\]\\]/g, '\\$&')

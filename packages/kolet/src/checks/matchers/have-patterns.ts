@@ -29,7 +29,7 @@ export function isRegexPattern(s: string): boolean {
 }
 
 /** Turn one pattern into a line test; throws MatchError for a regex Go would not compile. */
-export function linePattern(source: string): LinePattern {
+function linePattern(source: string): LinePattern {
   const inverse = source.startsWith('!');
   if (isRegexPattern(source)) {
     let s = inverse ? source.slice(1) : source;
@@ -50,7 +50,7 @@ export function linePattern(source: string): LinePattern {
 }
 
 /** Split text into lines as bufio.ScanLines does: \n separated, a trailing \r dropped, no last empty line. */
-export function scanLines(text: string): string[] {
+function scanLines(text: string): string[] {
   if (text === '') return [];
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();

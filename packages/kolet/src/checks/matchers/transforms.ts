@@ -58,7 +58,7 @@ export function gjsonTransform(path: string): Transformer {
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** strconv.ParseFloat(s, 64); throws MatchError with Go's message. */
-export function parseGoFloat(s: string): number {
+function parseGoFloat(s: string): number {
   const fail = (): never => {
     throw new MatchError(`strconv.ParseFloat: parsing ${JSON.stringify(s)}: invalid syntax`);
   };

@@ -24,7 +24,7 @@ export type DnsType = keyof typeof DNS_TYPES;
 export class DnsNotFound extends Error {}
 
 /** `host`, `host:port`, `[v6]:port`: the server address to send to (port 53 by default). */
-export function parseServer(server: string): { host: string; port: number } {
+function parseServer(server: string): { host: string; port: number } {
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
   if (bracket) return { host: bracket[1] as string, port: Number(bracket[2] ?? 53) };
   if (isIPv6(server)) return { host: server, port: 53 };

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export const PORT_PROTOCOLS = ['tcp', 'tcp6', 'udp', 'udp6'] as const;
+const PORT_PROTOCOLS = ['tcp', 'tcp6', 'udp', 'udp6'] as const;
 export type PortProtocol = (typeof PORT_PROTOCOLS)[number];
 
 /** A socket listening on (tcp) or bound to (udp) a local port. */

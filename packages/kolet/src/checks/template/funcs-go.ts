@@ -17,7 +17,7 @@ const compare =
   };
 
 /** Go's index: maps by key (a missing key gives nothing), lists and strings by position. */
-export function goIndex(item: unknown, keys: unknown[]): unknown {
+function goIndex(item: unknown, keys: unknown[]): unknown {
   let cur = item;
   for (const key of keys) {
     if (cur === null || cur === undefined) throw new FuncError('index of untyped nil');

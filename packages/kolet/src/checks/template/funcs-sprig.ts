@@ -12,13 +12,13 @@ import { FuncError, fixed, variadic, type TemplateFunc } from './func-types.js';
 import { isTrue, plain, typeName } from './values.js';
 
 /** Sprig's strval: a string as it is, anything else as fmt's %v. */
-export function strval(v: unknown): string {
+function strval(v: unknown): string {
   if (typeof v === 'string') return v;
   return goSprint(plain(v));
 }
 
 /** cast.ToInt64 as Sprig uses it: numbers truncated, text parsed (0 when it is no number). */
-export function toInt(v: unknown): number {
+function toInt(v: unknown): number {
   const n = numberOf(v);
   if (n !== undefined) return Math.trunc(n);
   if (typeof v === 'boolean') return v ? 1 : 0;
@@ -41,7 +41,7 @@ export function toInt(v: unknown): number {
 }
 
 /** cast.ToFloat64. */
-export function toFloat(v: unknown): number {
+function toFloat(v: unknown): number {
   const n = numberOf(v);
   if (n !== undefined) return n;
   if (typeof v === 'boolean') return v ? 1 : 0;
@@ -64,7 +64,7 @@ function dictOf(v: unknown): Record<string, unknown> {
 }
 
 /** Sprig's empty: nil, false, 0, "", and empty lists and maps. */
-export function isEmpty(v: unknown): boolean {
+function isEmpty(v: unknown): boolean {
   return !isTrue(v);
 }
 

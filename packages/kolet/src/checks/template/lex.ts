@@ -3,7 +3,7 @@
 // so every later error (and every rendered character) maps back to the spec's own lines.
 import { TemplateError } from './template-error.js';
 
-export type ItemType =
+type ItemType =
   | 'text'
   | 'leftDelim'
   | 'rightDelim'
@@ -35,7 +35,7 @@ export interface Item {
   raw: string;
 }
 
-export const KEYWORDS = new Set([
+const KEYWORDS = new Set([
   'block',
   'break',
   'continue',
@@ -74,7 +74,7 @@ const ESCAPES: Record<string, string> = {
 };
 
 /** A Go interpreted string (or char) literal's value; throws TemplateError for a bad escape. */
-export function unquoteGo(lit: string, pos: number): string {
+function unquoteGo(lit: string, pos: number): string {
   const quote = lit[0];
   const body = lit.slice(1, -1);
   let out = '';

@@ -10,14 +10,14 @@ export interface ListNode {
   nodes: Node[];
 }
 
-export interface TextNode {
+interface TextNode {
   type: 'text';
   pos: number;
   text: string;
 }
 
 /** `{{pipeline}}`: evaluated, and printed unless it declares or assigns variables. */
-export interface ActionNode {
+interface ActionNode {
   type: 'action';
   pos: number;
   pipe: PipeNode;
@@ -54,7 +54,7 @@ export type ArgNode =
   | PipeNode;
 
 /** `.A.B`: fields of dot. */
-export interface FieldNode {
+interface FieldNode {
   type: 'field';
   pos: number;
   ident: string[];
@@ -76,23 +76,23 @@ export interface ChainNode {
 }
 
 /** A function name. */
-export interface IdentifierNode {
+interface IdentifierNode {
   type: 'identifier';
   pos: number;
   ident: string;
 }
 
-export interface DotNode {
+interface DotNode {
   type: 'dot';
   pos: number;
 }
 
-export interface NilNode {
+interface NilNode {
   type: 'nil';
   pos: number;
 }
 
-export interface BoolNode {
+interface BoolNode {
   type: 'bool';
   pos: number;
   value: boolean;
@@ -111,7 +111,7 @@ export interface NumberNode {
   isChar: boolean;
 }
 
-export interface StringNode {
+interface StringNode {
   type: 'string';
   pos: number;
   /** the literal as written */
@@ -136,12 +136,12 @@ export interface TemplateCallNode {
   pipe: PipeNode | undefined;
 }
 
-export interface BreakNode {
+interface BreakNode {
   type: 'break';
   pos: number;
 }
 
-export interface ContinueNode {
+interface ContinueNode {
   type: 'continue';
   pos: number;
 }

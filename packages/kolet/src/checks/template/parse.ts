@@ -23,7 +23,7 @@ export function parseTemplate(src: string, isFunction: (name: string) => boolean
 }
 
 /** Read a number constant as Go's parse.newNumber does. */
-export function parseNumber(text: string, pos: number): NumberNode {
+function parseNumber(text: string, pos: number): NumberNode {
   const fail = (): never => {
     throw new TemplateError(`illegal number syntax: ${JSON.stringify(text)}`, pos);
   };

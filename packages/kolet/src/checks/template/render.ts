@@ -64,5 +64,3 @@ function sourceMap(segs: Segment[]): (offset: number) => number {
     return s.literal ? s.src + Math.max(0, offset - s.out) : s.src;
   };
 }
-
-export { hasTemplateSyntax };

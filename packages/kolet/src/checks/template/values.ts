@@ -14,9 +14,9 @@ export class TemplateRoot {
 }
 
 /** A Go kind, as text/template's basicKind groups values for comparison. */
-export type Kind = 'bool' | 'int' | 'float' | 'string' | 'invalid' | 'other';
+type Kind = 'bool' | 'int' | 'float' | 'string' | 'invalid' | 'other';
 
-export function kindOf(v: unknown): Kind {
+function kindOf(v: unknown): Kind {
   if (v === null || v === undefined) return 'invalid';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'string') return 'string';
