@@ -22,7 +22,7 @@ describe('bakery CLI surface', () => {
       'oci-rootfs <image> <dir>',
     ])
       expect(h.stdout).toContain(c);
-    expect((await bakery(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect((await bakery(['--version'])).stdout.trim()).toMatch(/^bakery \d+\.\d+\.\d+$/);
     const create = await bakery(['create', '--help']);
     expect(create.stdout).toContain('--version');
     expect(create.stderr).not.toContain('reserved word');

@@ -17,6 +17,10 @@ const ENGINE_LAUNCHER: Record<Engine, string> = {
   bwrap: 'bwrap-pilot',
 };
 
+// Other names a launcher is installed under: upstream flake-pilot calls the bubblewrap launcher
+// bubblewrap-pilot, and its symlinks point at that name.
+const LAUNCHER_ALIASES: Readonly<Record<string, Engine>> = { 'bubblewrap-pilot': 'bwrap' };
+
 /** Find the flake `name` for this caller: a still-valid cache entry, else read and validate it. */
 async function findFlake(
   name: string,
@@ -58,9 +62,9 @@ const LAUNCHER_EXAMPLES = {
   ],
 } as const;
 
-function usage(launcher: string): string {
+function usage(launcher: string, shownAs: string): string {
   return [
-    `${launcher} — launches a registered flake; it is started through the symlink`,
+    `${shownAs} — launches a registered flake; it is started through the symlink`,
     `that 'pilot ... register --app PATH' creates, and PATH's name selects the flake.`,
     '',
     `Arguments of the app are passed on, except @NAME (the instance) and %option`,
@@ -82,9 +86,10 @@ export async function launcherMain(
   const launcher = ENGINE_LAUNCHER[engine];
   const name = basename(process.argv[1] ?? launcher).replace(/\.js$/, '');
   const argv = process.argv.slice(2);
-  if (name === launcher && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === '--version')) {
+  const calledAsLauncher = name === launcher || LAUNCHER_ALIASES[name] === engine;
+  if (calledAsLauncher && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === '--version')) {
     process.stdout.write(
-      argv[0] === '--version' ? `${launcher} ${await version()}\n` : `${usage(launcher)}\n`,
+      argv[0] === '--version' ? `${name} ${await version()}\n` : `${usage(launcher, name)}\n`,
     );
     return;
   }
