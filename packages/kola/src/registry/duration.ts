@@ -2,16 +2,9 @@ import { InputError } from '@mantle/core/errors';
 import { MAX_TIMER_MS, parseGoDuration } from '@mantle/core/time';
 
 /**
- * The longest duration accepted: 24 hours. Durations come from test metadata (kola.json, a
- * test module) as well as flags; past 2^31-1 ms (~24.8 days) Node's timers fire at once, so a
- * `9999999h` timeout would end a test after a millisecond. No test needs more than a day.
- */
-const MAX_DURATION_MS = MAX_TIMER_MS;
-
-/**
  * Parse a duration given as milliseconds (number) or as text: a Go duration (`90s`, `10m`,
  * `1h30m`, `500ms`) or a bare number of milliseconds (`2500`), more than 0 and at most
- * MAX_DURATION_MS. `what` names the field or flag in the error.
+ * MAX_TIMER_MS (24h; durations come from test metadata as well as flags). `what` names the field or flag in the error.
  */
 export function parseDuration(value: number | string, what: string): number {
   const ms = typeof value === 'number' ? value : parseGoDuration(value.trim(), { bareMilliseconds: true });
@@ -29,13 +22,13 @@ export function parseDuration(value: number | string, what: string): number {
       hint: "use a number of milliseconds or units ms, s, m, h, e.g. '10m' or '1h30m'",
     });
   }
-  if (ms > MAX_DURATION_MS) {
+  if (ms > MAX_TIMER_MS) {
     const shown = typeof value === 'number' ? `${value} ms` : `'${value}'`;
     throw new InputError({
       code: 'BAD_DURATION',
       message: `${what}: ${shown} is longer than the maximum of 24h`,
       hint: "give at most '24h' (86400000 ms); split a test that needs longer",
-      details: { what, value, maxMs: MAX_DURATION_MS },
+      details: { what, value, maxMs: MAX_TIMER_MS },
     });
   }
   return ms;

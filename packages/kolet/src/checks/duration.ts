@@ -1,10 +1,4 @@
-import { MAX_TIMER_MS, parseGoDuration } from '@mantle/core/time';
-
-/**
- * The longest duration a check spec or flag may give: 24 hours. Specs come from test metadata;
- * past 2^31-1 ms Node's timers fire at once, so `9999999h` would time out immediately.
- */
-export const MAX_DURATION_MS = MAX_TIMER_MS;
+import { parseGoDuration } from '@mantle/core/time';
 
 /**
  * Milliseconds from a number (already milliseconds, as goss's `timeout`) or a string: a Go

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { MAX_DURATION_MS, parseDurationMs } from './duration.js';
+import { MAX_TIMER_MS } from '@mantle/core/time';
+import { parseDurationMs } from './duration.js';
 import type { CheckKind } from './types.js';
 
 // Messages say what was expected; the parser adds the kind, key, property, value and line.
@@ -18,7 +19,7 @@ const duration = z
       ctx.addIssue({ code: 'custom', message: 'expected milliseconds or a duration such as 5s' });
       return z.NEVER;
     }
-    if (ms > MAX_DURATION_MS) {
+    if (ms > MAX_TIMER_MS) {
       ctx.addIssue({ code: 'custom', message: `${String(v)} is longer than the maximum of 24h` });
       return z.NEVER;
     }

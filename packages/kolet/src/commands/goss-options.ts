@@ -6,7 +6,8 @@ import type { Argv } from 'yargs';
 import { UsageError } from '@mantle/core/errors';
 import { colourEnabled } from '@mantle/core/log';
 import { PACKAGE_MANAGERS, type PackageManager } from '../checks/context.js';
-import { MAX_DURATION_MS, parseDurationMs } from '../checks/duration.js';
+import { MAX_TIMER_MS } from '@mantle/core/time';
+import { parseDurationMs } from '../checks/duration.js';
 import { CHECK_FORMATS, FORMAT_OPTIONS, type CheckFormat } from '../checks/format/format-report.js';
 
 export interface GossArgs {
@@ -144,7 +145,7 @@ export function durationFlag(
 ): number | undefined {
   if (value === undefined || value === '') return undefined;
   const ms = parseDurationMs(value);
-  if (ms === undefined || ms < 0 || (opts.positive && ms === 0) || ms > MAX_DURATION_MS)
+  if (ms === undefined || ms < 0 || (opts.positive && ms === 0) || ms > MAX_TIMER_MS)
     throw new UsageError({
       code: 'BAD_DURATION',
       message: `--${flag} ${value}: ${ms !== undefined && ms > 0 ? 'longer than the maximum of 24h' : 'not a duration'}`,
