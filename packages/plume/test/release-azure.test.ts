@@ -5,19 +5,19 @@
 // ARM emulator exists), trusted through NODE_EXTRA_CA_CERTS. Faults: a real SIGKILL after the
 // gallery step's work but before the journal records it, then --resume.
 // Needs: pnpm --filter @mantle/plume... build
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertImage } from '@mantle/ore';
 import { startFakeArm, type FakeArm } from '@mantle/test-utils/fake-arm';
-import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
+import { detachSign, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
+import { makeBuild, makeReleaseWorkspace } from './helpers/build-tree.js';
+import { PLUME_BIN as BIN, spawnPlume } from './helpers/run.js';
 import { AZURITE_ACCOUNT, startStores, type Stores } from './helpers/stores.js';
 
-const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const SUB = '00000000-0000-0000-0000-00000000000a';
 const GALLERY = `/subscriptions/${SUB}/resourceGroups/flatcar-rg/providers/Microsoft.Compute/galleries/flatcar_gallery`;
 
@@ -33,27 +33,10 @@ let artifacts: string;
 function plume(cmd: string, version: string, extraEnv: NodeJS.ProcessEnv = {}, ...more: string[]) {
   const argv = [cmd, '--spec', specFile, '-C', 'gal', '-B', 'amd64-usr', '-V', version];
   argv.push('--poll-interval', '0.02', ...stores.flags, ...more);
-  return new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(
-    (resolve) => {
-      const child = spawn(process.execPath, [BIN, ...argv], {
-        env: { ...env, ...extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    },
-  );
+  return spawnPlume(argv, { ...env, ...extraEnv });
 }
 
-async function makeBuild(version: string): Promise<void> {
-  const d = join(dir, 'src', 'amd64', version);
-  await mkdir(d, { recursive: true });
-  await cp(artifacts, d, { recursive: true });
-  await writeFile(join(d, 'version.txt'), `FLATCAR_VERSION=${version}\nFLATCAR_BUILD_ID=test\n`);
-}
+const stageBuild = (version: string) => makeBuild(join(dir, 'src', 'amd64', version), artifacts, version);
 
 const versionsOf = () =>
   [...arm.resources.values()]
@@ -62,11 +45,7 @@ const versionsOf = () =>
 
 beforeAll(async () => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run pnpm --filter @mantle/plume... build`);
-  dir = await mkdtemp(join(tmpdir(), 'plume-azure-'));
-  key = await makeGpgKey('Plume Builds <builds@example.invalid>');
-  await writeFile(join(dir, 'key.asc'), key.armoredPublicKey);
-  artifacts = join(dir, 'artifacts');
-  await mkdir(artifacts);
+  ({ dir, key, artifacts } = await makeReleaseWorkspace('plume-azure-'));
   const raw = join(dir, 'disk.bin');
   const fh = await open(raw, 'w');
   const head = Buffer.alloc(64 * 1024, 0x33);
@@ -126,7 +105,7 @@ afterAll(async () => {
 
 describe('plume release publishes an Azure gallery image version (fake ARM protocol server + Azurite)', () => {
   it('release publishes the version from the pre-released blob; a rerun changes nothing', async () => {
-    await makeBuild('4081.2.0');
+    await stageBuild('4081.2.0');
     const pre = await plume('pre-release', '4081.2.0');
     expect(pre.code, pre.stderr).toBe(0);
     const rel = await plume('release', '4081.2.0', {}, '--json');
@@ -160,7 +139,7 @@ describe('plume release publishes an Azure gallery image version (fake ARM proto
   });
 
   it('killed after the gallery step, before the journal records it: --resume publishes no second version', async () => {
-    await makeBuild('4082.0.0');
+    await stageBuild('4082.0.0');
     expect((await plume('pre-release', '4082.0.0')).code).toBe(0);
     // release steps: 1 version.txt, 2 azure publish
     const killed = await plume('release', '4082.0.0', { PLUME_KILL_AFTER_STEP: '2' });

@@ -9,8 +9,7 @@
 // Needs: pnpm --filter @mantle/plume... build (the kill tests run the built bin)
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +21,8 @@ import {
   type FakeGceImage,
 } from '@mantle/test-utils/fake-gce';
 import { startFakeGcs, type FakeGcs } from '@mantle/test-utils/fake-gcs';
-import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
+import { detachSign, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
+import { makeBuild, makeReleaseWorkspace } from './helpers/build-tree.js';
 import { PLUME_BIN as BIN, runPlume, spawnPlume } from './helpers/run.js';
 
 const PROJECT = 'plume-test';
@@ -36,12 +36,7 @@ let env: NodeJS.ProcessEnv;
 let specFile: string;
 let artifacts: string;
 
-async function makeBuild(version: string): Promise<void> {
-  const d = join(dir, 'src', version);
-  await mkdir(d, { recursive: true });
-  await cp(artifacts, d, { recursive: true });
-  await writeFile(join(d, 'version.txt'), `FLATCAR_VERSION=${version}\nFLATCAR_BUILD_ID=test\n`);
-}
+const stageBuild = (version: string) => makeBuild(join(dir, 'src', version), artifacts, version);
 
 /** An image of an earlier release, as an older tool left it in the project. */
 function oldImage(name: string, family: string, daysAgo: number, deprecated?: string): FakeGceImage {
@@ -62,11 +57,7 @@ function oldImage(name: string, family: string, daysAgo: number, deprecated?: st
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'plume-release-gce-'));
-  key = await makeGpgKey('Plume Builds <builds@example.invalid>');
-  await writeFile(join(dir, 'key.asc'), key.armoredPublicKey);
-  artifacts = join(dir, 'artifacts');
-  await mkdir(artifacts);
+  ({ dir, key, artifacts } = await makeReleaseWorkspace('plume-release-gce-'));
   const raw = join(dir, 'disk.bin');
   const fh = await open(raw, 'w');
   await fh.write(Buffer.from([0x55, 0xaa]), 0, 2, 510); // an MBR signature: a disk image
@@ -165,7 +156,7 @@ describe('plume release to GCE', () => {
       oldImage('flatcar-other-400-0-0', 'flatcar-other', 10),
     );
     const v = '4081.2.0';
-    await makeBuild(v);
+    await stageBuild(v);
     const pre = await plume('pre-release', 'test', v, '--json');
     expect(pre.stderr).not.toMatch(/^error/m);
     expect(pre.code).toBe(0);
@@ -253,7 +244,7 @@ describe('plume release to GCE', () => {
 
   it('an image made earlier by hand without the release labels gets them (setLabels with its fingerprint)', async () => {
     const v = '4081.3.0';
-    await makeBuild(v);
+    await stageBuild(v);
     expect((await plume('pre-release', 'test', v)).code).toBe(0);
     // as `ore gcloud upload` would have made it from the staged tarball: no channel/version labels
     gce.images.push({
@@ -283,7 +274,7 @@ describe('plume release to GCE', () => {
       (await readFile(specFile, 'utf8')).replace('gs://staging/{channel}', 's3://staging/{channel}'),
     );
     const v = '4081.4.0';
-    await makeBuild(v);
+    await stageBuild(v);
     const r = await runPlume(
       [
         'pre-release',
@@ -319,7 +310,7 @@ describe('plume release to GCE killed after every step, then resumed', () => {
     it(`release killed after step ${n}: --resume completes, one image, the family rotated`, async () => {
       const v = `6000.${n}.0`;
       const name = `flatcar-kill-6000-${n}-0`;
-      await makeBuild(v);
+      await stageBuild(v);
       expect((await plume('pre-release', 'kill', v)).code).toBe(0);
       const inserts = calls('images.insert');
       const earlier = gce.images.filter((i) => i.family === 'flatcar-kill').map((i) => i.name);

@@ -7,15 +7,15 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertImage } from '@mantle/ore';
 import { startFakeAws, type FakeAws } from '@mantle/test-utils/fake-aws';
-import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
+import { detachSign, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
+import { makeBuild, makeReleaseWorkspace } from './helpers/build-tree.js';
 import { PLUME_BIN as BIN, runPlume, spawnPlume } from './helpers/run.js';
 import { AZURITE_ACCOUNT, startStores, type Stores } from './helpers/stores.js';
 
@@ -60,22 +60,11 @@ async function makeDisk(path: string): Promise<void> {
 }
 
 /** The build of `version` in the source tree (file store): artifacts + signatures + version.txt. */
-async function makeBuild(version: string, opts: { versionTxt?: string; arch?: string } = {}): Promise<void> {
-  const d = join(dir, 'src', opts.arch ?? 'amd64', version);
-  await mkdir(d, { recursive: true });
-  await cp(artifacts, d, { recursive: true });
-  await writeFile(
-    join(d, 'version.txt'),
-    `FLATCAR_VERSION=${opts.versionTxt ?? version}\nFLATCAR_BUILD_ID=test\n`,
-  );
-}
+const stageBuild = (version: string, opts: { versionTxt?: string; arch?: string } = {}) =>
+  makeBuild(join(dir, 'src', opts.arch ?? 'amd64', version), artifacts, opts.versionTxt ?? version);
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'plume-release-'));
-  key = await makeGpgKey('Plume Builds <builds@example.invalid>');
-  await writeFile(join(dir, 'key.asc'), key.armoredPublicKey);
-  artifacts = join(dir, 'artifacts');
-  await mkdir(artifacts);
+  ({ dir, key, artifacts } = await makeReleaseWorkspace('plume-release-'));
   const raw = join(dir, 'disk.bin');
   await makeDisk(raw);
   await convertImage({
@@ -205,7 +194,7 @@ async function expectExactlyOnce(v: string, published: boolean): Promise<void> {
 describe('plume pre-release and release', () => {
   it('pre-release uploads privately, release publishes; reruns change nothing', async () => {
     const v = '4081.2.0';
-    await makeBuild(v);
+    await stageBuild(v);
     const pre = await plume('pre-release', v, '--json');
     expect(pre.stderr).not.toMatch(/^error/m);
     expect(pre.code).toBe(0);
@@ -291,7 +280,7 @@ describe('plume pre-release and release', () => {
 
   it('a release replaces `current` exactly: a file the new build lacks is deleted there', async () => {
     const v = '4081.3.0';
-    await makeBuild(v);
+    await stageBuild(v);
     await rm(join(dir, 'src/amd64', v, 'flatcar_production_azure_image.vhd.bz2.sig'));
     await writeFile(
       join(dir, 'src/amd64', v, 'flatcar_production_azure_image.vhd.bz2.sig'),
@@ -315,7 +304,7 @@ describe('plume killed after every step, then resumed', () => {
   for (let n = 1; n <= PRE_STEPS; n++)
     it(`pre-release killed after step ${n}: --resume completes, nothing twice`, async () => {
       const v = `5000.${n}.0`;
-      await makeBuild(v);
+      await stageBuild(v);
       const killed = await plumeProcess('pre-release', v, { PLUME_KILL_AFTER_STEP: String(n) });
       expect(killed.signal).toBe('SIGKILL');
       const plain = await plumeProcess('pre-release', v, {});
@@ -330,7 +319,7 @@ describe('plume killed after every step, then resumed', () => {
   for (let n = 1; n <= REL_STEPS; n++)
     it(`release killed after step ${n}: --resume completes, nothing twice`, async () => {
       const v = `6000.${n}.0`;
-      await makeBuild(v);
+      await stageBuild(v);
       expect((await plume('pre-release', v)).code).toBe(0);
       const killed = await plumeProcess('release', v, {
         PLUME_KILL_AFTER_STEP: `${n}${n % 2 === 0 ? ':recorded' : ''}`,
@@ -349,7 +338,7 @@ describe('plume killed after every step, then resumed', () => {
 describe('plume refuses a bad build before anything is published', () => {
   it('a bad signature: exit 1, no image, no snapshot, no blob', async () => {
     const v = '7000.1.0';
-    await makeBuild(v);
+    await stageBuild(v);
     const f = join(dir, 'src/amd64', v, 'flatcar_production_ami_image.bin.bz2');
     const b = await readFile(f);
     b.writeUInt8(b.readUInt8(100) ^ 0xff, 100);
@@ -366,7 +355,7 @@ describe('plume refuses a bad build before anything is published', () => {
 
   it('a version.txt that names another version: exit 2 naming both', async () => {
     const v = '7000.2.0';
-    await makeBuild(v, { versionTxt: '7000.1.9' });
+    await stageBuild(v, { versionTxt: '7000.1.9' });
     const r = await plume('pre-release', v);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/says FLATCAR_VERSION=7000\.1\.9, not 7000\.2\.0/);
@@ -375,7 +364,7 @@ describe('plume refuses a bad build before anything is published', () => {
 
   it('a destination that fails: exit non-zero, the public stores get nothing under a final name', async () => {
     const v = '7000.3.0';
-    await makeBuild(v);
+    await stageBuild(v);
     expect((await plume('pre-release', v)).code).toBe(0);
     const bad = specFile.replace(/\.yaml$/, '-bad.yaml');
     await writeFile(
@@ -427,7 +416,7 @@ describe('plume prune', () => {
       ['arm64', '1.0.0'],
     ];
     for (const [arch, v] of builds) {
-      await makeBuild(v, { arch });
+      await stageBuild(v, { arch });
       const r = await runPlume(
         ['pre-release', '--spec', specFile, '-C', 'prunetest', '-B', `${arch}-usr`, '-V', v].concat(
           ['--poll-interval', '0.05'],

@@ -36,15 +36,17 @@ export async function runPlume(
 /** The built bin (dist/cli.js) as its own process, so a SIGKILL hook kills plume and not the test. */
 export const PLUME_BIN = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
-/** Run the built bin with `argv` and `env`; its exit code or signal and its stderr. */
+/** Run the built bin with `argv` and `env`; its exit code or signal, its stdout and its stderr. */
 export function spawnPlume(
   argv: string[],
   env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [PLUME_BIN, ...argv], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [PLUME_BIN, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
