@@ -5,21 +5,12 @@
 import { basename } from 'node:path';
 import { parsePilotArgs, isSafeInstanceName } from './argv.js';
 import { readCachedLaunch, writeCachedLaunch } from './cache.js';
+import { LAUNCHERS, launcherEngine } from './launchers.js';
 import type { LaunchContext } from './context.js';
 import { raise } from './raise.js';
 import type { ResolvedLaunch } from './resolve.js';
 import { currentCaller, type Caller } from '../flake/trust.js';
 import type { Engine } from '../flake/schema.js';
-
-const ENGINE_LAUNCHER: Record<Engine, string> = {
-  podman: 'podman-pilot',
-  vm: 'vm-pilot',
-  bwrap: 'bwrap-pilot',
-};
-
-// Other names a launcher is installed under: upstream flake-pilot calls the bubblewrap launcher
-// bubblewrap-pilot, and its symlinks point at that name.
-const LAUNCHER_ALIASES: Readonly<Record<string, Engine>> = { 'bubblewrap-pilot': 'bwrap' };
 
 /** Find the flake `name` for this caller: a still-valid cache entry, else read and validate it. */
 async function findFlake(
@@ -83,10 +74,10 @@ export async function launcherMain(
   engine: Engine,
   launch: (ctx: LaunchContext) => Promise<number>,
 ): Promise<void> {
-  const launcher = ENGINE_LAUNCHER[engine];
+  const launcher = LAUNCHERS[engine];
   const name = basename(process.argv[1] ?? launcher).replace(/\.js$/, '');
   const argv = process.argv.slice(2);
-  const calledAsLauncher = name === launcher || LAUNCHER_ALIASES[name] === engine;
+  const calledAsLauncher = launcherEngine(name) === engine;
   if (calledAsLauncher && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === '--version')) {
     process.stdout.write(
       argv[0] === '--version' ? `${name} ${await version()}\n` : `${usage(launcher, name)}\n`,
@@ -110,7 +101,7 @@ export async function launcherMain(
       await raise('input', {
         code: 'FLAKE_WRONG_LAUNCHER',
         message: `${resolved.files[0]} is a ${resolved.flake.engine} flake, but ${launcher} was started for it`,
-        hint: `point the symlink ${process.argv[1]} at ${ENGINE_LAUNCHER[resolved.flake.engine]} (re-register the app)`,
+        hint: `point the symlink ${process.argv[1]} at ${LAUNCHERS[resolved.flake.engine]} (re-register the app)`,
       });
     for (const w of resolved.warnings) warn(w);
     for (const o of args.unknownOptions)

@@ -16,13 +16,7 @@ import { validateFlake } from '../flake/validate.js';
 import { pathKey } from '../flake/yaml-origins.js';
 import { hostView, rootFrom, type HostView } from './layout.js';
 import { loadPilotConfig, type PilotConfig } from './pilot-config.js';
-
-/** The launcher binary of each engine (this package's dist/<engine>-pilot.js). */
-const LAUNCHERS: Record<Engine, string> = {
-  podman: 'podman-pilot',
-  vm: 'vm-pilot',
-  bwrap: 'bwrap-pilot',
-};
+import { LAUNCHERS, launcherEngine } from '../launch/launchers.js';
 
 /** The installed launcher for `engine`: a sibling of this module in dist/. */
 export function launcherPath(engine: Engine, env: NodeJS.ProcessEnv): string {
@@ -110,8 +104,8 @@ async function lstatOrUndefined(path: string): Promise<Awaited<ReturnType<typeof
 /** True when `link` is a symlink to one of pilot's (or flake-pilot's) launchers. */
 async function isPilotLink(link: string): Promise<boolean> {
   try {
-    const target = basename(await readlink(link)).replace(/\.js$/, '');
-    return Object.values(LAUNCHERS).includes(target) || target === 'firecracker-pilot';
+    const target = basename(await readlink(link));
+    return launcherEngine(target) !== undefined || target === 'firecracker-pilot';
   } catch {
     return false;
   }
@@ -312,7 +306,7 @@ export async function showFlake(store: Store, app: string): Promise<ShowResult> 
       app: host_app_path ?? '',
       path,
       target,
-      ok: target !== null && basename(target).replace(/\.js$/, '') === LAUNCHERS[loaded.flake.engine],
+      ok: target !== null && launcherEngine(basename(target)) === loaded.flake.engine,
     },
   };
 }
