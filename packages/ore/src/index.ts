@@ -62,3 +62,4 @@ export * from './azure/maintenance.js';
 export { uploadAzureBlob, isFixedVhd } from './azure/upload-blob.js';
 export type { AzureUploadBlobOptions, AzureUploadBlobResult } from './azure/upload-blob.js';
 export * from './azure/instances.js';
+export * from './azure/network.js';
