@@ -74,6 +74,8 @@ export interface FakeArm {
   cert: string;
   /** resources by lower-cased id */
   resources: Map<string, FakeArmResource>;
+  /** every resource as a PUT made it (kept after deletes, so a test sees what a run sent) */
+  created: FakeArmResource[];
   /** calls per operation: `token`, `images.put`, `versions.list`, `operations.get`, ... */
   calls: CallLog;
   /**
@@ -170,6 +172,7 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
     ]),
   );
   const quota: { vms: number | undefined } = { vms: undefined };
+  const created: FakeArmResource[] = [];
   let nextIp = 4;
 
   const newOperation = (land: Operation['land']): Operation => {
@@ -469,6 +472,7 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
       };
     }
     resources.set(id.toLowerCase(), resource);
+    created.push(structuredClone(resource));
     if (kind.type.startsWith('Microsoft.Network/')) placeNetwork(kind, resource, id);
     if (kind.key === 'virtualMachines') {
       attachNics(resource);
@@ -768,6 +772,7 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
     certFile: cert.certFile,
     cert: cert.cert,
     resources,
+    created,
     calls,
     consoles,
     get: (id) => resources.get(id.toLowerCase()),
