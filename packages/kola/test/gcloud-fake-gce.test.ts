@@ -148,6 +148,30 @@ describe('kola run -p gcloud against a fake GCE whose instances are qemu VMs', (
     }
   }, 900_000);
 
+  it('Ctrl-C (a real SIGINT) while a test runs: deletes the instance, exits 130, keeps no key', async () => {
+    const before = await runFiles(root);
+    const k = spawnKola(root, env, [
+      'run',
+      ...gceArgs(),
+      'slow.sleep',
+      '--tests-dir',
+      '.',
+      '--output-dir',
+      'out-int',
+    ]);
+    await until('a running instance of the run', () => gce.instances.some((i) => i.status === 'RUNNING'));
+    await new Promise((r) => setTimeout(r, 3000));
+    k.child.kill('SIGINT');
+    const r = await k.done;
+    expect(r.code, r.stderr).toBe(130);
+    await gce.settle();
+    expect(gce.liveInstances()).toEqual([]);
+    expect(qemu.running()).toEqual([]);
+    const [file] = (await runFiles(root)).filter((f) => !before.includes(f));
+    expect((await journalLines(root, file ?? '')).at(-1)?.type).toBe('finished');
+    expect(existsSync(join(root, 'state', 'runs', (file ?? '').replace(/\.jsonl$/, '.ssh')))).toBe(false);
+  }, 900_000);
+
   it('SIGKILL mid-run leaves a state file; kola cleanup RUN deletes exactly that run', async () => {
     const before = await runFiles(root);
     const k = spawnKola(root, env, [
@@ -165,6 +189,7 @@ describe('kola run -p gcloud against a fake GCE whose instances are qemu VMs', (
     const [file] = (await runFiles(root)).filter((f) => !before.includes(f));
     const runId = file?.replace(/\.jsonl$/, '') ?? '';
     expect(gce.liveInstances()).toHaveLength(1);
+    expect(existsSync(join(root, 'state', 'runs', `${runId}.ssh`, 'id_ed25519'))).toBe(true);
     // Another run's instance (same created-by label, other run id) must survive this cleanup.
     gce.instances.push({
       ...structuredClone({ ...gce.instances[0]!, raw: {} }),
@@ -181,6 +206,8 @@ describe('kola run -p gcloud against a fake GCE whose instances are qemu VMs', (
     expect(qemu.running()).toEqual([]);
     gce.instances.splice(0);
     expect((await journalLines(root, file ?? '')).at(-1)?.type).toBe('finished');
+    // The flight's SSH key lived beside the state file (never /tmp/mantle-cloud-*); cleanup removed it.
+    expect(existsSync(join(root, 'state', 'runs', `${runId}.ssh`))).toBe(false);
   }, 900_000);
 });
 
