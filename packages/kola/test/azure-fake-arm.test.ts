@@ -8,7 +8,7 @@
 // (userData, or not base64) would leave the flight's SSH key out of the VM: the run would fail.
 // Two VM boots in all, one at a time.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@mantle/core/log';
@@ -16,16 +16,16 @@ import { startFakeArm, type FakeArm, type FakeArmResource } from '@mantle/test-u
 import { kola, kolaBin } from '@mantle/test-utils/systemd-image';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  closeCloudTest,
   journalLines,
+  runToEnd,
+  machineConsole,
   qemuBackend,
-  readReport,
-  runFiles,
-  spawnKola,
-  until,
+  startSlowRun,
   writeSlowTest,
   type QemuBackend,
 } from './cloud-helpers.js';
-import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
+import { ensureTinyImage } from './qemu-helpers.js';
 
 const SUB = '00000000-0000-0000-0000-0000000000a2';
 const RG = 'kola-rg';
@@ -68,13 +68,7 @@ beforeAll(async () => {
   };
 }, 900_000);
 
-afterAll(async () => {
-  await arm?.settle();
-  await arm?.close();
-  await qemu?.close();
-  expect(await qemuPidsWith(root)).toEqual([]);
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => closeCloudTest(root, arm, qemu));
 
 const azureArgs = (): string[] => [
   '-p',
@@ -93,22 +87,17 @@ const made = (): string[] =>
 
 describe('kola run -p azure against a fake ARM whose VMs are qemu VMs', () => {
   it('makes a tagged vnet, public IP, NIC and VM with Ignition as customData, SSHes in, runs the test, saves console.txt, deletes all', async () => {
-    const before = await runFiles(root);
-    const r = await kola(['run', ...azureArgs(), 'basic.ssh', '--output-dir', 'out1'], {
-      cwd: root,
+    const { code, stderr, report, header, steps } = await runToEnd(
+      root,
       env,
-      timeoutMs: 900_000,
-    });
-    expect(r.code, r.stderr).toBe(0);
-    const report = await readReport(root, 'out1');
-    expect(report.platform).toBe('azure');
-    expect(report.tests.map((t) => [t.name, t.result])).toEqual([['basic.ssh', 'PASS']]);
-
-    const [file] = (await runFiles(root)).filter((f) => !before.includes(f));
-    const lines = await journalLines(root, file ?? '');
-    const header = lines[0] as { runId: string; scope: Record<string, string> };
+      [...azureArgs(), 'basic.ssh'],
+      'out1',
+    );
+    expect(code, stderr).toBe(0);
+    expect(report?.platform).toBe('azure');
+    expect(report?.tests.map((t) => [t.name, t.result])).toEqual([['basic.ssh', 'PASS']]);
     expect(header.scope).toMatchObject({ subscription: SUB, resourceGroup: RG, location: 'westus' });
-    expect(lines.map((l) => [l.type, l.kind].filter((x) => typeof x === 'string').join(' '))).toEqual([
+    expect(steps).toEqual([
       'run',
       'intent network',
       'created network',
@@ -152,37 +141,24 @@ describe('kola run -p azure against a fake ARM whose VMs are qemu VMs', () => {
     expect(JSON.stringify(ign.passwd)).toContain('ssh-ed25519');
     expect(vm!.tags).toMatchObject({ CreatedBy: 'mantle', KolaRunId: header.runId });
     expect(Date.parse(vm!.tags.ExpiresAt ?? '')).toBeGreaterThan(Date.now());
-    const dir = (await readdir(join(root, 'out1', 'basic.ssh'), { withFileTypes: true })).find((d) =>
-      d.isDirectory(),
-    );
-    const consoleText = await readFile(
-      join(root, 'out1', 'basic.ssh', dir?.name ?? '', 'console.txt'),
-      'utf8',
-    );
+    const consoleText = await machineConsole(root, 'out1', 'basic.ssh');
     expect(consoleText).toContain('mantle-tiny');
   }, 900_000);
 
   it('SIGKILL mid-run leaves a state file; kola cleanup RUN deletes exactly that run, its key dir too', async () => {
-    const before = await runFiles(root);
-    const k = spawnKola(root, env, [
-      'run',
-      ...azureArgs(),
-      'slow.sleep',
-      '--tests-dir',
-      '.',
-      '--output-dir',
-      'out2',
-    ]);
-    await until('a running VM of the run', () =>
-      [...arm.resources.values()].some(
-        (r) =>
-          r.type === 'Microsoft.Compute/virtualMachines' && r.properties.provisioningState === 'Succeeded',
-      ),
-    );
+    const k = await startSlowRun(root, env, azureArgs(), {
+      out: 'out2',
+      what: 'a running VM of the run',
+      up: () =>
+        [...arm.resources.values()].some(
+          (r) =>
+            r.type === 'Microsoft.Compute/virtualMachines' && r.properties.provisioningState === 'Succeeded',
+        ),
+    });
     k.child.kill('SIGKILL');
     await k.done;
-    const [file] = (await runFiles(root)).filter((f) => !before.includes(f));
-    const runId = file?.replace(/\.jsonl$/, '') ?? '';
+    const file = await k.runFile();
+    const runId = file.replace(/\.jsonl$/, '');
     expect(existsSync(join(root, 'state', 'runs', `${runId}.ssh`, 'id_ed25519'))).toBe(true);
     // Another run's public IP (same CreatedBy, other run id) must survive this cleanup.
     const other = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Network/publicIPAddresses/other-ip`;
@@ -206,7 +182,7 @@ describe('kola run -p azure against a fake ARM whose VMs are qemu VMs', () => {
     expect(made()).toEqual(['Microsoft.Network/publicIPAddresses other-ip']);
     arm.resources.delete(other.toLowerCase());
     expect(qemu.running()).toEqual([]);
-    expect((await journalLines(root, file ?? '')).at(-1)?.type).toBe('finished');
+    expect((await journalLines(root, file)).at(-1)?.type).toBe('finished');
     // The flight's SSH key lived beside the state file, never in /tmp; cleanup removed it.
     expect(existsSync(join(root, 'state', 'runs', `${runId}.ssh`))).toBe(false);
   }, 900_000);
