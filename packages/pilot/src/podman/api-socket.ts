@@ -1,0 +1,26 @@
+// Where podman's API service listens, checked without loading the API client (the launch's
+// fast path pays for that only when a service is there).
+import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The service's socket, when the API path is enabled and one is there: $CONTAINER_HOST
+ * (unix:// only), else rootful podman's /run/podman/podman.sock for root and
+ * $XDG_RUNTIME_DIR/podman/podman.sock for other users. MANTLE_PILOT_PODMAN_API=off turns the
+ * API path off.
+ */
+export function apiSocket(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.MANTLE_PILOT_PODMAN_API === 'off') return undefined;
+  let path: string | undefined;
+  if (env.CONTAINER_HOST) {
+    if (!env.CONTAINER_HOST.startsWith('unix://')) return undefined; // ssh://, tcp://: the CLI's job
+    path = env.CONTAINER_HOST.slice('unix://'.length);
+  } else if (process.geteuid?.() === 0) path = '/run/podman/podman.sock';
+  else if (env.XDG_RUNTIME_DIR) path = join(env.XDG_RUNTIME_DIR, 'podman', 'podman.sock');
+  if (!path) return undefined;
+  try {
+    return lstatSync(path).isSocket() ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
