@@ -50,8 +50,8 @@ function graphRootOf(storageConf: string): string | undefined {
  * makes a new socket).
  */
 async function serviceGraphRoot(api: PodmanApi, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const st = lstatSync(api.socketPath);
-  const key = `${api.socketPath}:${st.ino}:${st.ctimeMs}`;
+  const st = lstatSync(api.socketPath, { bigint: true }); // bigint: see api-socket.ts
+  const key = `${api.socketPath}:${st.ino}:${st.ctimeNs}`;
   const dir = cacheDir(env);
   const file = dir ? join(dir, 'podman-api.json') : undefined;
   if (file) {
@@ -172,7 +172,8 @@ async function attachStartWait(api: PodmanApi, id: string): Promise<number> {
   stdin.pipe(socket);
   // podman run proxies signals to the app; here the service delivers them
   const handlers = FORWARDED.map((sig) => {
-    const h = (): void => void api.call('POST', `/containers/${id}/kill?signal=${sig}`).catch(() => undefined);
+    const h = (): void =>
+      void api.call('POST', `/containers/${id}/kill?signal=${sig}`).catch(() => undefined);
     process.on(sig, h);
     return [sig, h] as const;
   });

@@ -19,7 +19,9 @@ export function apiSocket(env: NodeJS.ProcessEnv): string | undefined {
   else if (env.XDG_RUNTIME_DIR) path = join(env.XDG_RUNTIME_DIR, 'podman', 'podman.sock');
   if (!path) return undefined;
   try {
-    return lstatSync(path).isSocket() ? path : undefined;
+    // bigint: on Node 20 a plain lstat of a socket leaves the shared stat buffer so that the
+    // ESM resolver's later realpath fails (a dynamic import then cannot find a package)
+    return lstatSync(path, { bigint: true }).isSocket() ? path : undefined;
   } catch {
     return undefined;
   }

@@ -52,7 +52,8 @@ const OPTIONS: Record<string, { takesValue: boolean; map: Mapper }> = {
   '--env': valued((spec, v, env) => {
     const eq = v.indexOf('=');
     if (eq > 0) spec.env[v.slice(0, eq)] = v.slice(eq + 1);
-    else if (v.includes('*')) return false; // podman's -e 'PREFIX*' globbing
+    else if (v.includes('*'))
+      return false; // podman's -e 'PREFIX*' globbing
     else if (env[v] !== undefined) spec.env[v] = env[v]!; // -e NAME: the caller's value, if set
     return true;
   }),
