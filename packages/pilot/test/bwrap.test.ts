@@ -121,7 +121,7 @@ describe('bwrap-pilot', () => {
     const dropIn = join(sb.root, 'usr', 'share', 'flakes', 'bwsh.d', 'writable.yaml');
     await writeFile(dropIn, 'bwrap:\n  runtime:\n    writable: [/var/data]\n');
     const script =
-      'echo new > /var/data/f && cat /var/data/f; cat /var/data/old 2>/dev/null || echo old-hidden; echo y > /etc/x 2>/dev/null && echo etc-writable || echo etc-read-only';
+      'echo new > /var/data/f && cat /var/data/f; cat /var/data/old 2>/dev/null || echo old-hidden; { echo y > /etc/x; } 2>/dev/null && echo etc-writable || echo etc-read-only';
     const r = await sb.app('/usr/bin/bwsh', ['-c', script]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(
