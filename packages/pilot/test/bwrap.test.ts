@@ -118,19 +118,45 @@ describe('bwrap-pilot', () => {
   it('writes: runtime.writable paths get a fresh tmpfs on a read-only root (or the whole root is an overlay)', async () => {
     await mkdir(join(sb.root, 'srv', 'bbroot', 'var', 'data'), { recursive: true });
     await writeFile(join(sb.root, 'srv', 'bbroot', 'var', 'data', 'old'), 'from the rootfs\n');
-    const dropIn = join(sb.root, 'usr', 'share', 'flakes', 'bwsh.d', 'writable.yaml');
-    await writeFile(dropIn, 'bwrap:\n  runtime:\n    writable: [/var/data]\n');
+    const reg = await sb.pilot([
+      'bwrap',
+      'register',
+      '--rootfs',
+      '/srv/bbroot',
+      '--app',
+      '/usr/bin/wbsh',
+      '--target',
+      '/bin/sh',
+      '--writable',
+      '/var/data',
+    ]);
+    expect(reg.code).toBe(0);
+    const refused = await sb.pilot([
+      'bwrap',
+      'register',
+      '--rootfs',
+      '/srv/bbroot',
+      '--app',
+      '/usr/bin/w2',
+      '--writable',
+      'var/data',
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--writable var/data: must be an absolute path');
     const script =
       'echo new > /var/data/f && cat /var/data/f; cat /var/data/old 2>/dev/null || echo old-hidden; { echo y > /etc/x; } 2>/dev/null && echo etc-writable || echo etc-read-only';
-    const r = await sb.app('/usr/bin/bwsh', ['-c', script]);
+    const r = await sb.app('/usr/bin/wbsh', ['-c', script]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(
       overlay ? 'new\nfrom the rootfs\netc-writable\n' : 'new\nold-hidden\netc-read-only\n',
     );
     // nothing of it reached the root filesystem on the host
     expect((await run('ls', [join(sb.root, 'srv', 'bbroot', 'var', 'data')])).stdout).toBe('old\n');
+    // a flake edited by hand: checked at launch
+    const dropIn = join(sb.root, 'usr', 'share', 'flakes', 'wbsh.d', 'writable.yaml');
+    await mkdir(join(dropIn, '..'), { recursive: true });
     await writeFile(dropIn, 'bwrap:\n  runtime:\n    writable: [var/data]\n');
-    const bad = await sb.app('/usr/bin/bwsh', ['-c', 'true']);
+    const bad = await sb.app('/usr/bin/wbsh', ['-c', 'true']);
     expect(bad.code).toBe(overlay ? 0 : 2);
     if (!overlay) expect(bad.stderr).toContain('bwrap.runtime.writable: var/data is not an absolute path');
     await rm(dropIn);

@@ -306,14 +306,14 @@ describe('podman-pilot', () => {
 
 /**
  * Plain calls, through both paths: the podman CLI (MANTLE_PILOT_PODMAN_API=off) and podman's
- * REST API (a `podman system service` this file starts on its own socket, CONTAINER_HOST).
+ * REST API (=on; a `podman system service` this file starts on its own socket, CONTAINER_HOST).
  * Calls that want a terminal use the CLI on both; the API path shows in the container's
  * CreateCommand, which only the CLI records.
  */
 describe.each(['cli', 'api'] as const)('podman-pilot plain calls (%s)', (path) => {
-  beforeAll(async () => {
-    if (path === 'cli') sb.env.MANTLE_PILOT_PODMAN_API = 'off';
-    else sb.env.CONTAINER_HOST = `unix://${service.socket}`;
+  beforeAll(() => {
+    sb.env.MANTLE_PILOT_PODMAN_API = path === 'api' ? 'on' : 'off';
+    if (path === 'api') sb.env.CONTAINER_HOST = `unix://${service.socket}`;
   });
   afterAll(() => {
     delete sb.env.MANTLE_PILOT_PODMAN_API;

@@ -7,7 +7,8 @@
 // podman run as the caller itself (no runas switch), every flake option mapped one to one
 // (api-spec.ts), the service storing its containers where the flake's storage configuration
 // says (its graphRoot, asked once per service start and cached), and the image already there
-// (a missing one is left to the CLI, which pulls it or ends with exit 3).
+// (a missing one is left to the CLI, which pulls it or ends with exit 3). Off unless
+// MANTLE_PILOT_PODMAN_API=on (api-socket.ts says why).
 import { closeSync, lstatSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PodmanApi, demultiplexer, errorMessage } from './api-client.js';
@@ -103,22 +104,23 @@ export async function runPlainViaApi(call: ApiPlainCall, socketPath: string): Pr
   if (!mapOptions(spec, call.options, call.env)) return undefined;
   const api = new PodmanApi(socketPath);
   const storageConf = call.storageConf ?? call.env.CONTAINERS_STORAGE_CONF;
+  let created: Awaited<ReturnType<PodmanApi['call']>>;
   try {
     if (storageConf) {
       const want = graphRootOf(storageConf);
       if (!want || want !== (await serviceGraphRoot(api, call.env))) return undefined;
     }
-    const exists = await api.call('GET', `/images/${encodeURIComponent(call.image)}/exists`);
-    if (exists.status !== 204) return undefined;
+    created = await api.call('POST', '/containers/create', spec);
   } catch {
     return undefined; // the service is not listening (a stale socket): the CLI
   }
-  const created = await api.call('POST', '/containers/create', spec);
+  // 404: the image is not there (nothing was created): the CLI pulls it, or ends with exit 3
+  if (created.status === 404) return undefined;
   if (created.status !== 201)
     return raise('operation', {
       code: 'ENGINE_FAILED',
       message: `podman (API ${socketPath}) could not create the container: ${errorMessage(created.body)}`,
-      hint: 'check the podman options in the flake (runtime.podman); MANTLE_PILOT_PODMAN_API=off uses the podman CLI',
+      hint: 'check the podman options in the flake (runtime.podman); without MANTLE_PILOT_PODMAN_API=on the podman CLI runs the call',
     });
   const id = (JSON.parse(created.body) as { Id: string }).Id;
   try {
@@ -183,7 +185,7 @@ async function attachStartWait(api: PodmanApi, id: string): Promise<number> {
       return await raise('operation', {
         code: 'ENGINE_FAILED',
         message: `podman (API ${api.socketPath}) could not start the container: ${errorMessage(started.body)}`,
-        hint: 'MANTLE_PILOT_PODMAN_API=off uses the podman CLI',
+        hint: 'without MANTLE_PILOT_PODMAN_API=on the podman CLI runs the call',
       });
     // the output stream ends when the app does; wait then reads its exit code at once
     await drained;

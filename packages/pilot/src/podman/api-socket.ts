@@ -4,13 +4,13 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The service's socket, when the API path is enabled and one is there: $CONTAINER_HOST
- * (unix:// only), else rootful podman's /run/podman/podman.sock for root and
- * $XDG_RUNTIME_DIR/podman/podman.sock for other users. MANTLE_PILOT_PODMAN_API=off turns the
- * API path off.
+ * The service's socket, when the API path is enabled (MANTLE_PILOT_PODMAN_API=on) and one is
+ * there: $CONTAINER_HOST (unix:// only), else rootful podman's /run/podman/podman.sock for root
+ * and $XDG_RUNTIME_DIR/podman/podman.sock for other users. Off by default: measured on the
+ * shared machine it was not reliably faster than `podman run` (bench/pilot.bench.mjs, 1b).
  */
 export function apiSocket(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.MANTLE_PILOT_PODMAN_API === 'off') return undefined;
+  if (env.MANTLE_PILOT_PODMAN_API !== 'on') return undefined;
   let path: string | undefined;
   if (env.CONTAINER_HOST) {
     if (!env.CONTAINER_HOST.startsWith('unix://')) return undefined; // ssh://, tcp://: the CLI's job
