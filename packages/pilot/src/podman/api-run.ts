@@ -114,8 +114,9 @@ export async function runPlainViaApi(call: ApiPlainCall, socketPath: string): Pr
   } catch {
     return undefined; // the service is not listening (a stale socket): the CLI
   }
-  // 404: the image is not there (nothing was created): the CLI pulls it, or ends with exit 3
-  if (created.status === 404) return undefined;
+  // the image is not there (podman 4 answers 500 "image not known", later ones 404; nothing was
+  // created): the CLI pulls it, or ends with exit 3
+  if (created.status !== 201 && /image not known|no such image/i.test(created.body)) return undefined;
   if (created.status !== 201)
     return raise('operation', {
       code: 'ENGINE_FAILED',
