@@ -304,6 +304,18 @@ describe('podman-pilot', () => {
   });
 });
 
+/** A plain call's container and id file are gone after it. */
+async function expectNothingLeft(flake: string): Promise<void> {
+  expect(
+    (await sb.podman(['ps', '--all', '--quiet', '--filter', `label=io.mantle.pilot.flake=${flake}`])).stdout,
+  ).toBe('');
+  expect(
+    (await readdir(join(sb.root, 'tmp', 'flakes', String(process.getuid!())))).filter((f) =>
+      f.startsWith(`${flake}@`),
+    ),
+  ).toEqual([]);
+}
+
 /**
  * Plain calls, through both paths: the podman CLI (MANTLE_PILOT_PODMAN_API=off) and podman's
  * REST API (=on; a `podman system service` this file starts on its own socket, CONTAINER_HOST).
@@ -336,14 +348,7 @@ describe.each(['cli', 'api'] as const)('podman-pilot plain calls (%s)', (path) =
       input: 'one\ntwo\n',
     });
     expect(r.stdout).toBe('got one+two\n');
-    expect(
-      (await sb.podman(['ps', '--all', '--quiet', '--filter', 'label=io.mantle.pilot.flake=bb'])).stdout,
-    ).toBe('');
-    expect(
-      (await readdir(join(sb.root, 'tmp', 'flakes', String(process.getuid!())))).filter((f) =>
-        f.startsWith('bb@'),
-      ),
-    ).toEqual([]);
+    await expectNothingLeft('bb');
   });
 
   it('passes a terminal through: with a tty the app gets one, piped it gets plain streams', async () => {
@@ -380,14 +385,7 @@ describe.each(['cli', 'api'] as const)('podman-pilot plain calls (%s)', (path) =
   it('SIGTERM to the launcher reaches the app', async () => {
     expect(await terminateTrappingApp(sb, '/usr/bin/bb')).toEqual({ code: 7, stdout: 'ready\ngot-TERM\n' });
     // the plain-mode container and its id file went with it
-    expect(
-      (await sb.podman(['ps', '--all', '--quiet', '--filter', 'label=io.mantle.pilot.flake=bb'])).stdout,
-    ).toBe('');
-    expect(
-      (await readdir(join(sb.root, 'tmp', 'flakes', String(process.getuid!())))).filter((f) =>
-        f.startsWith('bb@'),
-      ),
-    ).toEqual([]);
+    await expectNothingLeft('bb');
   });
 
   it('SIGTERM stops an app that does not handle it (exit 143), as it would outside a container', async () => {
