@@ -388,22 +388,25 @@ describe.each(['cli', 'api'] as const)('podman-pilot plain calls (%s)', (path) =
     await expectNothingLeft('bb');
   });
 
-  it('SIGTERM stops an app that does not handle it (exit 143), as it would outside a container', async () => {
-    const child = sb.spawnApp('/usr/bin/ixbb', ['-c', 'echo ready; sleep 600; echo not-stopped']);
+  it('SIGTERM stops an app that does not handle it (exit 143); an @NAME has its cid file while it runs, a second call of it is refused', async () => {
+    const child = sb.spawnApp('/usr/bin/ixbb', ['@held', '-c', 'echo ready; sleep 600; echo not-stopped']);
     const done = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
     await waitForOutput(child, 'ready');
+    const label = ['--filter', 'label=io.mantle.pilot.flake=ixbb@held', '--no-trunc', '--format', '{{.ID}}'];
+    const id = (await sb.podman(['ps', ...label])).stdout.trim();
+    const cidFile = join(sb.root, 'tmp', 'flakes', String(process.getuid!()), 'ixbb@held.cid');
+    expect((await readFile(cidFile, 'utf8')).trim()).toBe(id);
     // which path ran it: only the CLI records a CreateCommand
-    const made = await sb.podman([
-      'ps',
-      '--filter',
-      'label=io.mantle.pilot.flake=ixbb',
-      '--format',
-      '{{.ID}}',
-    ]);
-    const how = await sb.podman(['inspect', '--format', '{{.Config.CreateCommand}}', made.stdout.trim()]);
+    const how = await sb.podman(['inspect', '--format', '{{.Config.CreateCommand}}', id]);
     expect(how.stdout.trim() === '[]' ? 'api' : 'cli').toBe(path);
+    const second = await sb.app('/usr/bin/ixbb', ['@held', '-c', 'echo ran']);
+    expect(second).toMatchObject({ code: 1, stdout: '' });
+    expect(second.stderr).toContain('the instance @held of ixbb is running');
+    expect((await sb.podman(['ps', '--all', ...label])).stdout.trim()).toBe(id);
+    expect((await readFile(cidFile, 'utf8')).trim()).toBe(id);
     child.kill('SIGTERM');
     expect(await done).toBe(143);
+    await expectNothingLeft('ixbb');
   }, 60_000);
 
   it('an image that does not exist: exit 3 with a clear error, nothing left behind', async () => {

@@ -201,6 +201,7 @@ const init = (plan: Plan): string[] => (plan.options.some((o) => /^--init(=|$)/.
 
 async function plain(plan: Plan): Promise<number> {
   await collectStaleCidFiles(plan);
+  await claimPlainInstance(plan);
   const appArgs = plan.ctx.args.appArgs;
   if (!needsProvisioning(plan.c, plan.include)) {
     const viaApi = await plainViaApi(plan);
@@ -258,6 +259,24 @@ async function plainViaApi(plan: Plan): Promise<number | undefined> {
     },
     socket,
   );
+}
+
+/**
+ * A plain call's id file may exist only for an @NAME: a live container behind it is that
+ * instance running (refused, as podman refuses an existing --cidfile, but before podman is
+ * asked and without touching the file); a file whose container is gone is stale and removed.
+ */
+async function claimPlainInstance(plan: Plan): Promise<void> {
+  if (!existsSync(plan.cidFile)) return;
+  const cid = readCid(plan.cidFile);
+  if (cid && (await inspect(plan, cid)))
+    await raise('operation', {
+      code: 'INSTANCE_RUNNING',
+      message: `${plan.file}: the instance ${plan.ctx.args.instance ?? ''} of ${plan.ctx.resolved.name} is running (container ${cid.slice(0, 12)}, ${plan.cidFile})`,
+      hint: 'wait for it to end, or call the app with another @NAME',
+      details: { cid, cidFile: plan.cidFile },
+    });
+  forget(plan.cidFile);
 }
 
 async function inspect(plan: Plan, cid: string): Promise<{ running: boolean; pid: number } | undefined> {
