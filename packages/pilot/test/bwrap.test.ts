@@ -23,6 +23,10 @@ let overlay: boolean;
 let sb: Sandbox;
 let registry: Registry;
 
+/** `pilot bwrap register` of the busybox root's shell as APP. */
+const registerBbroot = (app: string, ...extra: string[]) =>
+  sb.pilot(['bwrap', 'register', '--rootfs', '/srv/bbroot', '--app', app, '--target', '/bin/sh', ...extra]);
+
 beforeAll(async () => {
   await requireBuilt();
   sb = await sandbox('bwrap');
@@ -32,32 +36,10 @@ beforeAll(async () => {
   await cp(tree, join(sb.root, 'srv', 'bbroot'), { recursive: true, verbatimSymlinks: true });
   await mkdir(join(sb.root, 'opt'), { recursive: true });
   await writeFile(join(sb.root, 'opt', 'note.txt'), 'bound from the host\n');
-  const reg = await sb.pilot([
-    'bwrap',
-    'register',
-    '--rootfs',
-    '/srv/bbroot',
-    '--app',
-    '/usr/bin/bwsh',
-    '--target',
-    '/bin/sh',
-    '--include-path',
-    '/opt',
-  ]);
+  const reg = await registerBbroot('/usr/bin/bwsh', '--include-path', '/opt');
   expect(reg.stderr).toBe('');
   expect(reg.code).toBe(0);
-  const asNobody = await sb.pilot([
-    'bwrap',
-    'register',
-    '--rootfs',
-    '/srv/bbroot',
-    '--app',
-    '/usr/bin/nbsh',
-    '--target',
-    '/bin/sh',
-    '--run-as',
-    'nobody',
-  ]);
+  const asNobody = await registerBbroot('/usr/bin/nbsh', '--run-as', 'nobody');
   expect(asNobody.code).toBe(0);
   registry = await startRegistry();
 });
@@ -118,18 +100,7 @@ describe('bwrap-pilot', () => {
   it('writes: runtime.writable paths get a fresh tmpfs on a read-only root (or the whole root is an overlay)', async () => {
     await mkdir(join(sb.root, 'srv', 'bbroot', 'var', 'data'), { recursive: true });
     await writeFile(join(sb.root, 'srv', 'bbroot', 'var', 'data', 'old'), 'from the rootfs\n');
-    const reg = await sb.pilot([
-      'bwrap',
-      'register',
-      '--rootfs',
-      '/srv/bbroot',
-      '--app',
-      '/usr/bin/wbsh',
-      '--target',
-      '/bin/sh',
-      '--writable',
-      '/var/data',
-    ]);
+    const reg = await registerBbroot('/usr/bin/wbsh', '--writable', '/var/data');
     expect(reg.code).toBe(0);
     const refused = await sb.pilot([
       'bwrap',
