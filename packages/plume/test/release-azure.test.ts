@@ -187,7 +187,7 @@ describe('plume release publishes an Azure gallery image version (fake ARM proto
 
     const st = await plume('status', '4081.2.0', {}, '--json');
     expect(st.code, st.stderr).toBe(0);
-    expect(JSON.parse(st.stdout).published.azure).toEqual({
+    expect((JSON.parse(st.stdout) as { published: { azure: unknown } }).published.azure).toEqual({
       blob: out.azure.blob,
       galleryVersion: out.azure.galleryVersion,
       shared: true,
@@ -222,7 +222,7 @@ describe('plume release publishes an Azure gallery image version (fake ARM proto
         // status before release: the pre-released blob, no gallery version, not shared
         const st = await plumeIn('kill', 'status', v, {}, '--json');
         expect(st.code, st.stderr).toBe(0);
-        expect(JSON.parse(st.stdout).published.azure).toEqual({
+        expect((JSON.parse(st.stdout) as { published: { azure: unknown } }).published.azure).toEqual({
           blob: expect.stringContaining(`kill-${v}.vhd`) as unknown,
           shared: false,
         });

@@ -122,10 +122,10 @@ export async function routeGallerySharing(c: SharingRouteContext): Promise<boole
   if (patch) {
     const props = { ...(body.properties ?? {}) };
     checkGallerySharing(props, gallery, c.fail);
-    Object.assign(gallery!.properties, props, { provisioningState: 'Updating' });
-    if (body.tags) gallery!.tags = body.tags;
+    Object.assign(gallery.properties, props, { provisioningState: 'Updating' });
+    if (body.tags) gallery.tags = body.tags;
     const headers = c.startOperation(() => {
-      gallery!.properties.provisioningState = 'Succeeded';
+      gallery.properties.provisioningState = 'Succeeded';
       return undefined;
     });
     sendJson(res, 200, gallery, headers);
@@ -150,7 +150,7 @@ export async function routeGallerySharing(c: SharingRouteContext): Promise<boole
   const headers = c.startOperation(() => {
     const now = sharingOf(gallery)!;
     if (op === 'Reset') {
-      gallery!.properties.sharingProfile = { permissions: 'Private' };
+      gallery.properties.sharingProfile = { permissions: 'Private' };
       return undefined;
     }
     const info = now.communityGalleryInfo!;
