@@ -249,4 +249,58 @@ describe('plume release publishes an Azure gallery image version (fake ARM proto
       expect(arm.calls.get('galleries.share')).toBe(shares + 1);
     });
   }
+
+  it('prune deletes the gallery versions and blobs of the releases beyond --keep (dry run first)', async () => {
+    // the kill tests released 4082.1.0, 4082.2.0 and 4082.3.0 to the kill channel
+    const prune = (...more: string[]) =>
+      spawnPlume(
+        [
+          'prune',
+          '--spec',
+          specFile,
+          '-C',
+          'kill',
+          '--keep',
+          '1',
+          '--poll-interval',
+          '0.02',
+          ...stores.flags,
+          ...more,
+        ],
+        env,
+      );
+    const dry = await prune('--json');
+    expect(dry.code, dry.stderr).toBe(0);
+    const plan = JSON.parse(dry.stdout) as {
+      kept: Record<string, string[]>;
+      skipped: string[];
+      targets: { version: string; kind: string; id: string }[];
+    };
+    expect(plan.kept).toEqual({ 'amd64-usr': ['4082.3.0'] });
+    expect(plan.skipped).toEqual([]);
+    expect(plan.targets.map((t) => `${t.version} ${t.kind}`).sort()).toEqual([
+      '4082.1.0 azure-blob',
+      '4082.1.0 azure-gallery-version',
+      '4082.2.0 azure-blob',
+      '4082.2.0 azure-gallery-version',
+    ]);
+    expect(versionsOf(KILL_GALLERY)).toHaveLength(3); // a dry run
+    const done = await prune('--yes');
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toContain(
+      `deleted amd64-usr 4082.1.0 ${KILL_GALLERY}/images/flatcar-kill ${KILL_GALLERY}/images/flatcar-kill/versions/4082.1.0`,
+    );
+    expect(versionsOf(KILL_GALLERY)).toEqual(['4082.3.0']);
+    expect(versionsOf()).toEqual(['4081.2.0']); // another channel's gallery
+    const vhds = await stores.open(`azure://${AZURITE_ACCOUNT}/vhds/`);
+    try {
+      const keys: string[] = [];
+      for await (const o of vhds.list('', { recursive: true })) keys.push(o.key);
+      expect(keys.filter((k) => k.startsWith('kill-'))).toEqual(['kill-4082.3.0.vhd']);
+    } finally {
+      await vhds.close();
+    }
+    const again = await prune('--json');
+    expect((JSON.parse(again.stdout) as { targets: unknown[] }).targets).toEqual([]);
+  });
 });

@@ -128,7 +128,10 @@ function storageAccountOf(blob: string): string {
 }
 
 /** ore's Resource Manager client with the Azure credentials (AZURE_AUTH_LOCATION, the AZURE_* variables, ...). */
-async function galleryArm(ctx: RunContext, subscription: string | undefined): Promise<AzureArm> {
+export async function galleryArm(
+  ctx: Pick<RunContext, 'env' | 'cwd' | 'logger'> & { signal?: AbortSignal; pollMs?: number },
+  subscription: string | undefined,
+): Promise<AzureArm> {
   const { loadProfile } = await import('@mantle/core/profiles');
   const { azureArm } = await import('@mantle/ore');
   // a subscription id is used as is; a name selects it from ~/.azure/azureProfile.json
@@ -143,7 +146,7 @@ async function galleryArm(ctx: RunContext, subscription: string | undefined): Pr
     credentials: creds,
     profile: creds.source,
     logger: ctx.logger,
-    signal: ctx.signal,
-    pollMs: ctx.pollMs,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.pollMs !== undefined ? { pollMs: ctx.pollMs } : {}),
   });
 }
