@@ -343,7 +343,11 @@ export async function prune(
       const kept = new Set(versions.slice(0, o.keep));
       const display = new Map<string, string>();
       for (const f of mine)
-        if (!display.has(versionKey(f.version)) || f.kind === 'aws-image' || f.kind === 'azure-blob')
+        // GCE image names and gallery versions lose the release version's spelling
+        if (
+          !display.has(versionKey(f.version)) ||
+          (f.kind !== 'gce-image' && f.kind !== 'azure-gallery-version')
+        )
           display.set(versionKey(f.version), f.version);
       out.kept[board] = [...kept].map((k) => display.get(k) ?? k);
       const dirs = new Set<string>();
