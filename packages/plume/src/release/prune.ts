@@ -142,7 +142,7 @@ async function findVersioned(
       version,
       where: store.root,
       kind,
-      id: kind === 'storage' ? store.url(`${dir}/`) : store.url(obj.key),
+      id: kind === 'storage' ? `${store.root}${dir}/` : `${store.root}${obj.key}`,
       dir: `${dir}/`,
       remove: () => store.delete(obj.key),
     });
