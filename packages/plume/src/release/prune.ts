@@ -136,7 +136,9 @@ async function findVersioned(
     if (parts.length <= depth) continue;
     const dir = parts.slice(0, depth).join('/');
     const version = m.match(dir);
-    if (version === undefined || !want(parts.slice(depth).join('/'))) continue;
+    // directories beside the versions ({board}/current, ...) match the template too: a release
+    // directory is named after a version, which starts with MAJOR.MINOR numbers
+    if (version === undefined || !/^\d+\.\d+/.test(version) || !want(parts.slice(depth).join('/'))) continue;
     found.push({
       board,
       version,
