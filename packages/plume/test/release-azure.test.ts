@@ -16,7 +16,7 @@ import { convertImage } from '@mantle/ore';
 import { startFakeArm, type FakeArm } from '@mantle/test-utils/fake-arm';
 import { detachSign, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
 import { makeBuild, makeReleaseWorkspace } from './helpers/build-tree.js';
-import { PLUME_BIN as BIN, spawnPlume } from './helpers/run.js';
+import { PLUME_BIN as BIN, prunePlan, spawnPlume } from './helpers/run.js';
 import { AZURITE_ACCOUNT, startStores, type Stores } from './helpers/stores.js';
 
 const SUB = '00000000-0000-0000-0000-00000000000a';
@@ -269,13 +269,7 @@ describe('plume release publishes an Azure gallery image version (fake ARM proto
         ],
         env,
       );
-    const dry = await prune('--json');
-    expect(dry.code, dry.stderr).toBe(0);
-    const plan = JSON.parse(dry.stdout) as {
-      kept: Record<string, string[]>;
-      skipped: string[];
-      targets: { version: string; kind: string; id: string }[];
-    };
+    const plan = prunePlan(await prune('--json'));
     expect(plan.kept).toEqual({ 'amd64-usr': ['4082.3.0'] });
     expect(plan.skipped).toEqual([]);
     expect(plan.targets.map((t) => `${t.version} ${t.kind}`).sort()).toEqual([
@@ -300,7 +294,6 @@ describe('plume release publishes an Azure gallery image version (fake ARM proto
     } finally {
       await vhds.close();
     }
-    const again = await prune('--json');
-    expect((JSON.parse(again.stdout) as { targets: unknown[] }).targets).toEqual([]);
+    expect(prunePlan(await prune('--json')).targets).toEqual([]);
   });
 });
