@@ -248,23 +248,36 @@ describe('kola check', () => {
       expect(await readdir(join(out(), 'machines', machines[0] ?? ''))).toContain('console.txt');
     });
 
+    /** A spec's failing checks and its counts (checks, failed, skipped) as goss decides them. */
+    const expectDecided = async (
+      name: string,
+      failing: string[],
+      [tests, failed, skipped]: [number, number, number],
+    ): Promise<void> => {
+      const r = await report(name);
+      expect(r.failing, name).toEqual([...failing].sort());
+      expect(r.summary, name).toMatchObject({
+        'test-count': tests,
+        'failed-count': failed,
+        'skipped-count': skipped,
+      });
+    };
+
     it("decides the corpus' 01-05 (system, matchers, templates, includes, image style) as on this machine", async () => {
       // The same counts and failing checks as goss-corpus.test.ts gets on this machine.
-      const system = await report('01-system');
-      expect(system.failing).toEqual([
-        'File: $KT_DIR/missing: exists',
-        'File: $KT_DIR/motd: md5',
-        'HTTP: http://127.0.0.1:8090/missing: status',
-      ]);
-      expect(system.summary).toMatchObject({ 'test-count': 60, 'failed-count': 3, 'skipped-count': 4 });
-      const templates = await report('03-templates');
-      expect(templates.failing).toEqual(['Matching: deliberately_wrong: matches']);
-      expect(templates.summary).toMatchObject({ 'test-count': 23, 'failed-count': 1, 'skipped-count': 0 });
-      const includes = await report('04-includes');
-      expect(includes.failing).toEqual([]);
-      expect(includes.summary).toMatchObject({ 'test-count': 8, 'failed-count': 0, 'skipped-count': 1 });
-      const matchers = await report('02-matchers');
-      expect(matchers.failing).toEqual(
+      await expectDecided(
+        '01-system',
+        [
+          'File: $KT_DIR/missing: exists',
+          'File: $KT_DIR/motd: md5',
+          'HTTP: http://127.0.0.1:8090/missing: status',
+        ],
+        [60, 3, 4],
+      );
+      await expectDecided('03-templates', ['Matching: deliberately_wrong: matches'], [23, 1, 0]);
+      await expectDecided('04-includes', [], [8, 0, 1]);
+      await expectDecided(
+        '02-matchers',
         [
           'Command: echo wrong: stdout',
           'Matching: array_subset_failing: matches',
@@ -272,31 +285,25 @@ describe('kola check', () => {
           'Matching: have_len_type_mismatch: matches',
           'Matching: not_failing: matches',
           'Matching: reader_patterns_failing: matches',
-        ].sort(),
+        ],
+        [26, 6, 1],
       );
-      expect(matchers.summary).toMatchObject({ 'test-count': 26, 'failed-count': 6, 'skipped-count': 1 });
-      const image = await report('05-image-style');
-      expect(image.failing).toEqual(['Command: a deliberately wrong count: stdout']);
-      expect(image.summary).toMatchObject({ 'test-count': 23, 'failed-count': 1, 'skipped-count': 0 });
+      await expectDecided('05-image-style', ['Command: a deliberately wrong count: stdout'], [23, 1, 0]);
       expect(await readFile(join(out(), 'check-report-04-includes.tap'), 'utf8')).toMatch(/^1\.\.8\n/);
     });
 
     it('passes the goss environment through (--vars, -e NAME=VALUE) and uploads the files a spec includes (06)', async () => {
-      const r = await report('06-systemd-image');
-      expect(r.failing).toEqual(['File: /etc/kola-strict-profile-marker: exists']);
-      expect(r.summary).toMatchObject({ 'test-count': 21, 'failed-count': 1, 'skipped-count': 0 });
+      await expectDecided('06-systemd-image', ['File: /etc/kola-strict-profile-marker: exists'], [21, 1, 0]);
     });
 
     it("decides goss's own suite style on the image (--vars, --vars-inline, typed fields) (07)", async () => {
-      const r = await report('07-suite-style');
       // As on this machine, but for `/`'s usage (gt 0 and lt 100 here): on the image it is outside
       // that range (seen once; likely 0, its ROOT partition holding little besides /etc and /var).
-      expect(r.failing).toEqual([
-        'Command: none-big-enough: stdout',
-        'Matching: wrong_on_purpose: matches',
-        'Mount: /: usage',
-      ]);
-      expect(r.summary).toMatchObject({ 'test-count': 36, 'failed-count': 3, 'skipped-count': 3 });
+      await expectDecided(
+        '07-suite-style',
+        ['Command: none-big-enough: stdout', 'Matching: wrong_on_purpose: matches', 'Mount: /: usage'],
+        [36, 3, 3],
+      );
     });
   });
 
