@@ -12,6 +12,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkGallerySharing, routeGallerySharing } from './fake-arm-sharing.js';
 import {
   CallLog,
   listenOn,
@@ -277,6 +278,23 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
       });
       return;
     }
+    // gallery PATCH and the gallery share action (community galleries): fake-arm-sharing.ts
+    const shared = await routeGallerySharing({
+      req,
+      res,
+      method,
+      rest,
+      galleryId: (g) =>
+        `/subscriptions/${parts[1]}/resourceGroups/${group}/providers/Microsoft.Compute/galleries/${g}`,
+      resources,
+      calls,
+      fail: (status, code, message) => {
+        throw new ArmError(status, code, message);
+      },
+      startOperation: (land) => lroHeaders(newOperation(land), sub, apiVersion),
+      throttled,
+    });
+    if (shared) return;
     const segs = rest.filter((_, i) => i % 2 === 0);
     const kind = KINDS.find((k) => k.segs.length === segs.length && k.segs.every((s, i) => s === segs[i]));
     if (!kind) throw new ArmError(404, 'InvalidResourceType', `no resource type ${segs.join('/')}`);
@@ -419,6 +437,10 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
           `The blob ${String(os.blobUri)} does not exist or is not a page blob.`,
         );
     }
+    if (kind.key === 'galleries')
+      checkGallerySharing(props, existing, (status, code, message) => {
+        throw new ArmError(status, code, message);
+      });
     if (kind.key === 'galleryImages') {
       need(['Linux', 'Windows'].includes(props.osType as string), 'osType', 'Linux or Windows');
       need(
