@@ -1,6 +1,7 @@
 import { isEntryPoint, main, packageVersion, type CliSpec } from '@mantle/core/cli';
 import { awsCommands } from './commands/aws.js';
 import { azureCommands } from './commands/azure.js';
+import { doCommands } from './commands/do.js';
 import { gcloudCommands } from './commands/gcloud.js';
 import { imageCommands } from './commands/image.js';
 import { profilesCommand } from './commands/profiles-list.js';
@@ -23,7 +24,8 @@ export const cli: CliSpec = {
       .command(profilesCommand(bind))
       .command(awsCommands(bind))
       .command(gcloudCommands(bind))
-      .command(azureCommands(bind)),
+      .command(azureCommands(bind))
+      .command(doCommands(bind)),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);
