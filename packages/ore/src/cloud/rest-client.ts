@@ -45,8 +45,11 @@ export interface RestRequest<T> {
   headers?: Record<string, string>;
   /** what a dry run answers (reads: empty; writes: placeholders) */
   dryRunAnswer?: T;
-  /** false: do not retry (a body that cannot be resent) */
-  retry?: boolean;
+  /**
+   * false: never retry; 'throttling': only answers that say the call was not done (429), for
+   * creating calls that a retry after a lost answer would duplicate
+   */
+  retry?: boolean | 'throttling';
 }
 
 export interface RestResponse<T> {
@@ -75,6 +78,7 @@ class Transient extends Error {
   constructor(
     message: string,
     readonly waitMs?: number,
+    readonly throttled = false,
   ) {
     super(message);
   }
@@ -106,7 +110,10 @@ export class RestClient {
     return withRetries(once, {
       attempts: o.retry?.attempts ?? 6,
       baseMs: o.retry?.baseMs ?? 500,
-      retryable: (err) => (err instanceof Transient ? (err.waitMs ?? true) : false),
+      retryable: (err) =>
+        err instanceof Transient && (req.retry !== 'throttling' || err.throttled)
+          ? (err.waitMs ?? true)
+          : false,
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.logger ? { logger: o.logger } : {}),
       what: req.what,
@@ -143,7 +150,7 @@ export class RestClient {
         ...(body !== undefined ? { body } : {}),
         ...(req.body ? { duplex: 'half' } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
-      } as RequestInit);
+      });
     } catch (err) {
       if (o.signal?.aborted) throw new InterruptedError('abort signal');
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
@@ -170,7 +177,11 @@ export class RestClient {
     const serviceMessage =
       o.errorMessage?.(parsed) ?? (typeof parsed === 'string' ? parsed.slice(0, 300) : res.statusText);
     if (res.status === 429 || res.status === 502 || res.status === 503 || res.status === 504)
-      throw new Transient(`HTTP ${res.status}: ${serviceMessage}`, retryAfterMs(res.headers.get('retry-after')));
+      throw new Transient(
+        `HTTP ${res.status}: ${serviceMessage}`,
+        retryAfterMs(res.headers.get('retry-after')),
+        res.status === 429,
+      );
     if (res.status === 401 || res.status === 403) {
       throw new PrerequisiteError({
         code: `${o.codePrefix}_AUTH`,

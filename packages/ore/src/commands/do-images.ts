@@ -13,7 +13,8 @@ export const doCreateImageCommand = defineCommand({
       'import a release as a custom image',
     ],
   ],
-  describe: 'create a custom image from a URL and wait until it is available (an existing one of that name is reused)',
+  describe:
+    'create a custom image from a URL and wait until it is available (an existing one of that name is reused)',
   builder: (y) =>
     doCommonOptions(
       y
@@ -24,7 +25,11 @@ export const doCreateImageCommand = defineCommand({
           demandOption: true,
           describe: 'where DigitalOcean downloads the image (raw, qcow2, vmdk, vhd; gzip or bzip2)',
         })
-        .option('region', { type: 'string', default: 'sfo3', describe: 'region slug the image is imported to' })
+        .option('region', {
+          type: 'string',
+          default: 'sfo3',
+          describe: 'region slug the image is imported to',
+        })
         .option('distribution', {
           type: 'string',
           default: 'CoreOS',
@@ -73,7 +78,13 @@ export const doDeleteImageCommand = defineCommand({
   describe: 'delete custom images by name (missing ones are reported, not an error)',
   builder: (y) =>
     doCommonOptions(
-      y.option('name', { alias: 'n', type: 'string', array: true, demandOption: true, describe: 'image name' }),
+      y.option('name', {
+        alias: 'n',
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'image name',
+      }),
     ),
   run: async (args, ctx) => {
     const { DryRun } = await import('../cloud/dry-run.js');
@@ -107,7 +118,8 @@ export const doListImagesCommand = defineCommand({
     return listDoImages(api, { all: args.all, ...(args.prefix ? { prefix: args.prefix } : {}) });
   },
   print: (images: DoImageInfo[], ctx) => {
-    for (const i of images) writeOut(ctx, `${i.id}\t${i.name}\t${i.status}\t${i.regions.join(',') || '-'}\t${i.created}`);
+    for (const i of images)
+      writeOut(ctx, `${i.id}\t${i.name}\t${i.status}\t${i.regions.join(',') || '-'}\t${i.created}`);
   },
 });
 

@@ -9,7 +9,7 @@ export function doCommands(bind: CommandBinder): CommandModule<GlobalArgs, Globa
     aliases: ['digitalocean'],
     describe: 'DigitalOcean: create custom images from URLs, list, delete, garbage-collect',
     builder: (y) =>
-      withExamples(y, [['$0 do list-images', "the custom images ore made"]])
+      withExamples(y, [['$0 do list-images', 'the custom images ore made']])
         .command(bind(doCreateImageCommand))
         .command(bind(doDeleteImageCommand))
         .command(bind(doListImagesCommand))

@@ -87,7 +87,10 @@ export interface CreateDoImageResult {
  * (status `available`). An image of that name that exists already (importing or available) is
  * waited for and returned instead: reruns create no duplicate.
  */
-export async function createDoImage(api: RestClient, opts: CreateDoImageOptions): Promise<CreateDoImageResult> {
+export async function createDoImage(
+  api: RestClient,
+  opts: CreateDoImageOptions,
+): Promise<CreateDoImageResult> {
   const existing = (await listDoImages(api, { all: true })).find((i) => i.name === opts.name);
   let id: number;
   let reused = false;
@@ -109,16 +112,29 @@ export async function createDoImage(api: RestClient, opts: CreateDoImageOptions)
           tags,
         },
         dryRunAnswer: {
-          image: { id: 0, name: opts.name, status: 'NEW', regions: [], created_at: new Date(0).toISOString(), tags },
+          image: {
+            id: 0,
+            name: opts.name,
+            status: 'NEW',
+            regions: [],
+            created_at: new Date(0).toISOString(),
+            tags,
+          },
         },
         // a POST that may have landed is not resent: a rerun finds the image by name instead
-        retry: false,
+        retry: 'throttling',
       })
       .catch((err: unknown) => {
         const m = (err as { serviceMessage?: string }).serviceMessage ?? '';
-        if (/url/i.test(m)) throw refusedValue(err, '--url', opts.url, 'give an http(s) URL DigitalOcean can download');
+        if (/url/i.test(m))
+          throw refusedValue(err, '--url', opts.url, 'give an http(s) URL DigitalOcean can download');
         if (/distribution/i.test(m))
-          throw refusedValue(err, '--distribution', opts.distribution, 'use one of DigitalOcean\'s distributions, e.g. "CoreOS" or "Unknown"');
+          throw refusedValue(
+            err,
+            '--distribution',
+            opts.distribution,
+            'use one of DigitalOcean\'s distributions, e.g. "CoreOS" or "Unknown"',
+          );
         throw refusedValue(err, '--name', opts.name, 'use letters, digits, spaces and . _ ( ) -');
       });
     id = created.body.image.id;
@@ -127,13 +143,17 @@ export async function createDoImage(api: RestClient, opts: CreateDoImageOptions)
   }
   const image = await pollUntil(
     async () => {
-      const r = await api.request<{ image: DoImage }>('GET', `/images/${id}`, { what: `getting image ${id}` });
+      const r = await api.request<{ image: DoImage }>('GET', `/images/${id}`, {
+        what: `getting image ${id}`,
+      });
       const i = r.body.image;
       if (i.error_message || GONE.has(i.status)) {
+        // a failed import is removed: a rerun (after fixing the URL) starts afresh
+        await deleteDoImageById(api, id, opts.logger ? { logger: opts.logger } : {});
         throw new OperationError({
           code: 'DO_IMAGE_IMPORT_FAILED',
           message: `DigitalOcean could not import image ${opts.name} (id ${id}, ${i.status}): ${i.error_message || 'no reason given'}`,
-          hint: `check that ${opts.url} is downloadable and a supported format; delete the image with ore do delete-image --name ${JSON.stringify(opts.name)} before retrying`,
+          hint: `check that ${opts.url} is downloadable by DigitalOcean and a supported format (raw, qcow2, vhd, vmdk; gzip or bzip2), then rerun`,
           details: { id, status: i.status },
         });
       }
@@ -170,7 +190,11 @@ export async function deleteDoImages(
 }
 
 /** Delete one image by id; an image already gone counts as deleted. */
-export async function deleteDoImageById(api: RestClient, id: number, opts: { logger?: Logger } = {}): Promise<void> {
+export async function deleteDoImageById(
+  api: RestClient,
+  id: number,
+  opts: { logger?: Logger } = {},
+): Promise<void> {
   try {
     await api.request('DELETE', `/images/${id}`, { what: `deleting image ${id}` });
     opts.logger?.info(`deleted image ${id}`);
