@@ -4,6 +4,7 @@ import { azureCommands } from './commands/azure.js';
 import { doCommands } from './commands/do.js';
 import { gcloudCommands } from './commands/gcloud.js';
 import { imageCommands } from './commands/image.js';
+import { openStackCommands } from './commands/openstack.js';
 import { profilesCommand } from './commands/profiles-list.js';
 
 export const cli: CliSpec = {
@@ -25,7 +26,8 @@ export const cli: CliSpec = {
       .command(awsCommands(bind))
       .command(gcloudCommands(bind))
       .command(azureCommands(bind))
-      .command(doCommands(bind)),
+      .command(doCommands(bind))
+      .command(openStackCommands(bind)),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);

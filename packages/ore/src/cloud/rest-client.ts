@@ -43,6 +43,8 @@ export interface RestRequest<T> {
   contentType?: string;
   /** extra headers for this request */
   headers?: Record<string, string>;
+  /** send it even when the command was interrupted (the cleanup of what an interrupted call left) */
+  ignoreAbort?: boolean;
   /** what a dry run answers (reads: empty; writes: placeholders) */
   dryRunAnswer?: T;
   /**
@@ -105,7 +107,8 @@ export class RestClient {
       });
       return { status: 200, body: (req.dryRunAnswer ?? {}) as T, headers: new Headers() };
     }
-    const once = (): Promise<RestResponse<T>> => this.send<T>(method, url, req);
+    const signal = req.ignoreAbort ? undefined : o.signal;
+    const once = (): Promise<RestResponse<T>> => this.send<T>(method, url, req, signal);
     if (req.retry === false) return once().catch((err: unknown) => this.final(err, req));
     return withRetries(once, {
       attempts: o.retry?.attempts ?? 6,
@@ -114,7 +117,7 @@ export class RestClient {
         err instanceof Transient && (req.retry !== 'throttling' || err.throttled)
           ? (err.waitMs ?? true)
           : false,
-      ...(o.signal ? { signal: o.signal } : {}),
+      ...(signal ? { signal } : {}),
       ...(o.logger ? { logger: o.logger } : {}),
       what: req.what,
     }).catch((err: unknown) => this.final(err, req));
@@ -131,7 +134,12 @@ export class RestClient {
     throw err;
   }
 
-  private async send<T>(method: string, url: string, req: RestRequest<T>): Promise<RestResponse<T>> {
+  private async send<T>(
+    method: string,
+    url: string,
+    req: RestRequest<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<RestResponse<T>> {
     const o = this.options;
     const headers: Record<string, string> = { accept: 'application/json', ...o.headers, ...req.headers };
     let body: string | ReadableStream | undefined;
@@ -149,10 +157,10 @@ export class RestClient {
         headers,
         ...(body !== undefined ? { body } : {}),
         ...(req.body ? { duplex: 'half' } : {}),
-        ...(o.signal ? { signal: o.signal } : {}),
+        ...(signal ? { signal } : {}),
       });
     } catch (err) {
-      if (o.signal?.aborted) throw new InterruptedError('abort signal');
+      if (signal?.aborted) throw new InterruptedError('abort signal');
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       if (cause?.code === 'ECONNREFUSED' || cause?.code === 'ENOTFOUND') {
         throw new PrerequisiteError({
