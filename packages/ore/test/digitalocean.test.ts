@@ -67,11 +67,13 @@ describe('ore do against a local DigitalOcean API v2 server', () => {
     expect(res.stderr).not.toContain(TOKEN);
   });
 
-  it('a rerun creates nothing and returns the same image', async () => {
+  it('a rerun creates nothing and returns the same image; --copy-to transfers it (image action)', async () => {
     const before = api.calls.get('images.post');
-    const res = await create('flatcar-dev-1', ['--region', 'ams3']);
+    const res = await create('flatcar-dev-1', ['--region', 'ams3', '--copy-to', 'nyc3']);
     expect(res.exitCode, res.stderr).toBe(0);
     expect(res.stdout.trim()).toBe(String(id));
+    expect(api.images.get(id)!.regions).toEqual(['ams3', 'nyc3']);
+    expect(api.calls.get('actions.get1')).toBeGreaterThanOrEqual(1);
     expect(api.calls.get('images.post')).toBe(before);
     expect([...api.images.values()].filter((i) => i.name === 'flatcar-dev-1')).toHaveLength(1);
   });

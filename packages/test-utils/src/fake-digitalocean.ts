@@ -1,6 +1,7 @@
 // A local test server speaking the documented DigitalOcean API v2 for the part ore drives:
 // custom images (POST /v2/images from a URL the server really downloads, GET/DELETE
-// /v2/images/{id}, GET /v2/images?private=true&tag_name=), droplets (GET ?tag_name=, DELETE),
+// /v2/images/{id}, GET /v2/images?private=true&tag_name=), image transfer actions
+// (POST /v2/images/{id}/actions, polled at GET /v2/actions/{id}), droplets (GET ?tag_name=, DELETE),
 // regions (GET /v2/regions), bearer-token authentication, listings paged through
 // links.pages.next, errors as {"id", "message"} (401 unauthorized, 404 not_found,
 // 422 unprocessable_entity, 429 too_many_requests with Retry-After). It is a fake of the
@@ -95,6 +96,10 @@ export async function startFakeDigitalOcean(opts: FakeDoOptions): Promise<FakeDo
   const images = new Map<number, FakeDoImage>();
   const droplets = new Map<number, FakeDoDroplet>();
   const files = new Map<string, Buffer>();
+  const actions = new Map<
+    number,
+    { id: number; status: string; type: string; pollsLeft: number; image: FakeDoImage; region: string }
+  >();
   const calls = new CallLog();
   const regions = opts.regions ?? [
     { slug: 'nyc3', name: 'New York 3', available: true },
@@ -216,6 +221,24 @@ export async function startFakeDigitalOcean(opts: FakeDoOptions): Promise<FakeDo
       const img = images.get(Number(seg[1]));
       if (!img || img.status === 'deleted')
         return fail(res, 404, 'not_found', 'The resource you were accessing could not be found.');
+      if (seg[2] === 'actions' && method === 'POST') {
+        const b = await readJson<{ type?: string; region?: string }>(req);
+        if (b.type !== 'transfer') return fail(res, 422, 'unprocessable_entity', 'type is invalid');
+        const region = regions.find((r) => r.slug === b.region && r.available);
+        if (!region) return fail(res, 422, 'unprocessable_entity', 'region is invalid');
+        if (img.status !== 'available')
+          return fail(res, 422, 'unprocessable_entity', 'image is not available');
+        const action = {
+          id: nextId++,
+          status: 'in-progress',
+          type: 'transfer',
+          pollsLeft: 1,
+          image: img,
+          region: region.slug,
+        };
+        actions.set(action.id, action);
+        return sendJson(res, 201, { action: { id: action.id, status: action.status, type: action.type } });
+      }
       if (method === 'GET') {
         if (img.status === 'NEW' && !img.error_message && img.pollsLeft-- <= 0 && img.bytes > 0)
           img.status = 'available';
@@ -226,6 +249,18 @@ export async function startFakeDigitalOcean(opts: FakeDoOptions): Promise<FakeDo
         images.delete(img.id);
         return sendJson(res, 204);
       }
+    }
+
+    if (seg[0] === 'actions' && method === 'GET') {
+      const a = actions.get(Number(seg[1]));
+      if (!a) return fail(res, 404, 'not_found', 'The resource you were accessing could not be found.');
+      if (a.status === 'in-progress' && a.pollsLeft-- <= 0) {
+        a.status = 'completed';
+        if (!a.image.regions.includes(a.region)) a.image.regions.push(a.region);
+      }
+      return sendJson(res, 200, {
+        action: { id: a.id, status: a.status, type: a.type, region_slug: a.region },
+      });
     }
 
     if (seg[0] === 'droplets') {

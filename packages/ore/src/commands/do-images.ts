@@ -36,6 +36,11 @@ export const doCreateImageCommand = defineCommand({
           describe: "the distribution DigitalOcean shows (one of its list; Flatcar's docs use CoreOS)",
         })
         .option('description', { type: 'string', describe: 'image description' })
+        .option('copy-to', {
+          type: 'string',
+          array: true,
+          describe: 'more regions to make the image available in (transfer actions)',
+        })
         .option('tag', { type: 'string', array: true, describe: 'more tags (mantle is always set)' })
         .option('poll-interval', {
           type: 'string',
@@ -54,12 +59,15 @@ export const doCreateImageCommand = defineCommand({
     const pollMs = parseDuration(args.pollInterval, '--poll-interval');
     const dry = args.dryRun ? new DryRun(ctx.logger) : undefined;
     const api = await openDo(args, ctx, dry);
-    await checkDoRegion(api, args.region);
+    const copyTo = (args.copyTo ?? []).map(String);
+    for (const r of [args.region, ...copyTo])
+      await checkDoRegion(api, r, r === args.region ? '--region' : '--copy-to');
     const r = await createDoImage(api, {
       name: args.name,
       url: args.url,
       region: args.region,
       distribution: args.distribution,
+      copyTo,
       ...(args.description ? { description: args.description } : {}),
       ...(args.tag ? { tags: args.tag.map(String) } : {}),
       logger: ctx.logger,

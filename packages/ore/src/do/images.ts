@@ -70,6 +70,8 @@ export interface CreateDoImageOptions {
   distribution: string;
   description?: string;
   tags?: string[];
+  /** more regions to make it available in (image `transfer` actions) */
+  copyTo?: string[];
   logger?: Logger;
   /** first poll wait (ms; default 10 s) */
   pollMs?: number;
@@ -166,7 +168,56 @@ export async function createDoImage(
       ...(opts.signal ? { signal: opts.signal } : {}),
     },
   );
-  return { image: info(image), reused };
+  let regions = image.regions ?? [];
+  for (const region of (opts.copyTo ?? []).filter((r) => !regions.includes(r))) {
+    await transferDoImage(api, id, region, opts);
+    regions = [...regions, region];
+  }
+  return { image: { ...info(image), regions }, reused };
+}
+
+interface DoAction {
+  id: number;
+  status: 'in-progress' | 'completed' | 'errored';
+  type: string;
+}
+
+/** Make an image available in another region: a `transfer` action, polled at /v2/actions/{id}. */
+export async function transferDoImage(
+  api: RestClient,
+  id: number,
+  region: string,
+  opts: { logger?: Logger; pollMs?: number; signal?: AbortSignal } = {},
+): Promise<void> {
+  const started = await api.request<{ action: DoAction }>('POST', `/images/${id}/actions`, {
+    what: `transferring image ${id} to ${region}`,
+    json: { type: 'transfer', region },
+    dryRunAnswer: { action: { id: 0, status: 'completed', type: 'transfer' } },
+    retry: 'throttling',
+  });
+  opts.logger?.info(`transferring image ${id} to ${region} (action ${started.body.action.id})`);
+  if (api.options.dryRun) return;
+  await pollUntil(
+    async () => {
+      const r = await api.request<{ action: DoAction }>('GET', `/actions/${started.body.action.id}`, {
+        what: `getting action ${started.body.action.id}`,
+      });
+      if (r.body.action.status === 'errored')
+        throw new OperationError({
+          code: 'DO_ACTION_FAILED',
+          message: `DigitalOcean could not transfer image ${id} to ${region} (action ${r.body.action.id} errored)`,
+          hint: 'rerun: regions the image is in already are skipped',
+          details: { id, region, action: r.body.action.id },
+        });
+      return r.body.action.status === 'completed' ? true : undefined;
+    },
+    {
+      what: `the transfer of image ${id} to ${region}`,
+      initialMs: opts.pollMs ?? 10_000,
+      maxMs: 60_000,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
+  );
 }
 
 /** Delete images by name (DELETE /v2/images/{id}); names with no image are reported as missing. */
