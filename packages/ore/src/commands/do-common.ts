@@ -3,6 +3,7 @@ import type { CommandContext } from '@mantle/core/cli';
 import { addProfileOptions, loadProfile, profileSelectionFromArgs } from '@mantle/core/profiles';
 import type { DryRun } from '../cloud/dry-run.js';
 import type { RestClient } from '../cloud/rest-client.js';
+import { dryRunOption } from './dry-run-option.js';
 
 /** The flags every `ore do` command takes, as `run` sees them. */
 export interface DoCommonArgs {
@@ -11,14 +12,7 @@ export interface DoCommonArgs {
 
 /** Add --dry-run and --do-profile / --do-config-file. */
 export function doCommonOptions<T>(y: Argv<T>) {
-  return addProfileOptions(
-    y.option('dry-run', {
-      type: 'boolean',
-      default: false,
-      describe: 'print the API calls it would make (reads answered empty); touch nothing',
-    }),
-    ['do'],
-  );
+  return addProfileOptions(y.option('dry-run', dryRunOption), ['do']);
 }
 
 /**

@@ -3,6 +3,7 @@ import type { CommandContext } from '@mantle/core/cli';
 import { addProfileOptions, loadProfile, profileSelectionFromArgs } from '@mantle/core/profiles';
 import type { DryRun } from '../cloud/dry-run.js';
 import type { OpenStackSession } from '../openstack/keystone.js';
+import { dryRunOption } from './dry-run-option.js';
 
 /** The flags every `ore openstack` command takes, as `run` sees them. */
 export interface OpenStackCommonArgs {
@@ -18,11 +19,7 @@ export function openStackCommonOptions<T>(y: Argv<T>) {
         type: 'string',
         describe: "region of the catalog (default: the profile's region_name, else the only one)",
       })
-      .option('dry-run', {
-        type: 'boolean',
-        default: false,
-        describe: 'print the API calls it would make (reads answered empty); touch nothing',
-      }),
+      .option('dry-run', dryRunOption),
     ['openstack'],
   );
 }
