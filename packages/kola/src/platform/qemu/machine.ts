@@ -42,6 +42,8 @@ export interface FlightContext {
   accel: Accel;
   boot: BootSource;
   uefi: UefiFirmware | undefined;
+  /** qboot's image when kernels boot through it instead of SeaBIOS (see findQboot) */
+  qboot?: string | undefined;
   /** the flight's private key (0600) and the authorized_keys lines machines accept */
   privateKeyPath: string;
   publicKeys: readonly string[];
@@ -202,6 +204,7 @@ export class QemuMachine implements Machine {
       spec.kernel = boot.kernel;
       if (boot.initrd) spec.initrd = boot.initrd;
       if (boot.append) spec.append = boot.append;
+      if (flight.qboot) spec.bios = flight.qboot;
     }
     if (boot.disk) {
       spec.disk = join(this.template?.dir ?? this.tmp, 'disk.qcow2');
@@ -316,8 +319,13 @@ export class QemuMachine implements Machine {
     const sshUp = Date.now();
     // The first login is the identity change's own (the template proved the machine ready).
     // As root through sudo on a systemd image: a root SSH login would start root's systemd user
-    // manager (seconds under TCG) that only a test which logs in as root needs.
-    await reidentify(
+    // manager (seconds under TCG) that only a test which logs in as root needs. The default
+    // user's login (the test's first command needs it) is made meanwhile, not after: its key
+    // exchange overlaps the root one's and the identity script. (The host key it sees may be the
+    // template's; kola never pins host keys of its throwaway machines.)
+    const login = this.client(DEFAULT_USER);
+    login.catch(() => undefined);
+    const renamed = reidentify(
       {
         id: this.id,
         asRoot: (command, opts) =>
@@ -327,6 +335,7 @@ export class QemuMachine implements Machine {
       },
       { log: this.log, timeoutMs: o.sshTimeoutSec * 1000 * 3 },
     );
+    await Promise.all([renamed, login]);
     this.bootTimings = {
       restored: true,
       qemuToSshMs: sshUp - started,
