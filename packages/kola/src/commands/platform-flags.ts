@@ -61,7 +61,8 @@ export function platformFlags<T>(y: Argv<T>) {
     .option('qemu-qboot', {
       type: 'boolean',
       default: true,
-      describe: 'boot kernels through qemu\'s qboot instead of SeaBIOS where qemu has it (faster; --no-qemu-qboot for SeaBIOS)',
+      describe:
+        "boot kernels through qemu's qboot instead of SeaBIOS where qemu has it (faster; --no-qemu-qboot for SeaBIOS)",
     })
     .option('qemu-accel', {
       choices: ['auto', 'kvm', 'tcg'] as const,

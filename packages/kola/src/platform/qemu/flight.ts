@@ -201,11 +201,11 @@ class QemuFlight implements Flight {
     return cluster;
   }
 
-  prepareSnapshot(userData: string | undefined): void {
+  prepareSnapshot(userData: string | undefined): Promise<unknown> | undefined {
     const ctx = this.context;
-    if (this.destroying || !ctx || ctx.uefi || ctx.opts.tpm) return;
+    if (this.destroying || !ctx || ctx.uefi || ctx.opts.tpm) return undefined;
     // get() logs and remembers a failure; the machines that ask for the snapshot then boot.
-    void this.snapshots?.get(userData, undefined).catch(() => undefined);
+    return this.snapshots?.get(userData, undefined).catch(() => undefined);
   }
 
   destroy(): Promise<void> {
