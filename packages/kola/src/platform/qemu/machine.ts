@@ -72,8 +72,10 @@ const KOLET_DISK_SERIAL = 'kolet';
 
 /** How a template becomes a snapshot: where its disk overlay and RAM file go. */
 export interface TemplateOptions {
-  /** the snapshot directory: disk.qcow2 and ram live there after the template quits */
+  /** the snapshot directory: disk.qcow2 lives there after the template quits */
   dir: string;
+  /** the template's RAM file (memory-backend-file, shared), kept after it quits */
+  ramPath: string;
 }
 
 /** One qemu virtual machine (see Machine for the contract). */
@@ -212,7 +214,7 @@ export class QemuMachine implements Machine {
     }
     if (flight.koletDisk) spec.readOnlyDisks = [{ path: flight.koletDisk.path, serial: KOLET_DISK_SERIAL }];
     if (this.template) {
-      spec.memoryFile = { path: join(this.template.dir, 'ram'), shared: true };
+      spec.memoryFile = { path: this.template.ramPath, shared: true };
       spec.qmpSocket = join(this.tmp, 'qmp.sock');
       spec.snapshotTemplate = true;
     }
