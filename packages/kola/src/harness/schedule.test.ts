@@ -55,7 +55,10 @@ describe('runScheduled', () => {
       parallel: 1,
       configOf: (u) => u.tests[0]?.userData ?? '',
       templates: new Map([['', Promise.reject(new Error('no snapshot'))]]),
-      run: async (u) => void log.push(u.tests[0]!.name),
+      run: (u) => {
+        log.push(u.tests[0]!.name);
+        return Promise.resolve();
+      },
     });
     expect(log).toEqual(['cold', 'snap']);
   });
