@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InterruptedError, MantleError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
@@ -24,6 +24,8 @@ import type { MachineSnapshot } from './snapshot-files.js';
 
 // tmpfs on every Linux distribution kola runs on; missing or not writable: the flight's temp dir
 const SHM_DIR = '/dev/shm';
+// room left on tmpfs beyond a template's RAM (other snapshots, other programs' files)
+const SHM_SPARE_MIB = 256;
 
 /** The snapshot key of a machine config: its merged Ignition, memory and image (the flight's). */
 function snapshotKey(ignitionJson: string, memoryMiB: number): string {
@@ -39,7 +41,7 @@ export class SnapshotStore {
   /** templates booting or being saved, so destroy() can stop them */
   private readonly templates = new Set<QemuMachine>();
   private closed = false;
-  private shm: Promise<string> | undefined;
+  private shm: Promise<string | undefined> | undefined;
   private untrackShm: (() => void) | undefined;
 
   constructor(
@@ -75,7 +77,7 @@ export class SnapshotStore {
     const started = performance.now();
     const dir = join(this.flight.tmpDir, 'snapshots', key);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const ramPath = join(await this.ramDir(), `${key}.ram`);
+    const ramPath = await this.ramPath(key, dir, memoryMiB);
     // The template's own output (console.txt, ignition.json) stays in the run's output directory.
     const cluster: ClusterContext = {
       name: `snapshot-${key}`,
@@ -118,29 +120,38 @@ export class SnapshotStore {
   }
 
   /**
-   * Where templates' RAM files go: a directory of the flight's own on tmpfs (/dev/shm) where
-   * there is one, else the flight's temp dir. A template's RAM is a MAP_SHARED file; on a disk
-   * filesystem every first write of the guest to a page is a filesystem fault (ext4 allocates
-   * the block) and the dirty pages are written back to the disk while it boots: the template
-   * then boots up to twice as slowly as a plain machine, and every test restored from it waits.
+   * Where a template's RAM file goes: a directory of the flight's own on tmpfs (/dev/shm) when
+   * it has room for all of the machine's memory, else the snapshot directory. A template's RAM
+   * is a MAP_SHARED file; on a disk filesystem every first write of the guest to a page is a
+   * filesystem fault (ext4 allocates the block) and the dirty pages are written back while it
+   * boots: the template then boots about twice as slowly as a plain machine, and every test
+   * restored from it waits. The room matters: a full tmpfs (containers often have a 64 MiB
+   * /dev/shm) would kill qemu with SIGBUS when the guest touches a page.
    */
-  private ramDir(): Promise<string> {
+  private async ramPath(key: string, dir: string, memoryMiB: number): Promise<string> {
+    const room = await statfs(SHM_DIR).then(
+      (s) => s.bavail * s.bsize,
+      () => 0,
+    );
+    if (room < (memoryMiB + SHM_SPARE_MIB) * 1024 * 1024) return join(dir, 'ram');
     this.shm ??= mkdtemp(join(SHM_DIR, `mantle-snapshots-${process.pid}-`)).then(
       (d) => {
         this.untrackShm = trackTempDir(d);
         return d;
       },
-      () => join(this.flight.tmpDir, 'snapshots'),
+      () => undefined,
     );
-    return this.shm;
+    const shm = await this.shm;
+    return shm ? join(shm, `${key}.ram`) : join(dir, 'ram');
   }
 
   /** Stop templates still booting or saving, and remove the RAM files (the flight removes the rest with its temp dir). */
   async destroy(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.templates].map((m) => m.destroy()));
-    if (this.untrackShm) {
-      await rm(await this.shm!, { recursive: true, force: true });
+    const shm = await this.shm;
+    if (shm && this.untrackShm) {
+      await rm(shm, { recursive: true, force: true });
       this.untrackShm();
       this.untrackShm = undefined;
     }
