@@ -1,6 +1,7 @@
 // Benchmark: pilot's launchers against what they wrap, in the same process (sequential runs,
 // means of N, wall and CPU time of the children):
 //   1. podman-pilot `true`      vs  `podman run --rm IMAGE true`        goal ≤ 1.05×
+//  1b. the same through podman's REST API (a service running) vs the same baseline
 //   2. resume-mode call         vs  a cold call (a new container)      goal ≤ 0.5×
 //   3. bwrap-pilot `true`       vs  podman-pilot `true` (same busybox tree as image / rootfs)
 //   4. vm-pilot cold start→exit vs  plain qemu, same kernel + initrd, an init that powers off
@@ -9,7 +10,7 @@
 //
 //   pnpm --filter @mantle/core --filter @mantle/pilot build && node bench/pilot.bench.mjs
 //   BENCH_RUNS=20 BENCH_VM_RUNS=5 node bench/pilot.bench.mjs
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -81,6 +82,8 @@ function report(title, rows, goal) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'pilot-bench-'));
+/** the podman API service of comparison 1b */
+let service;
 chmodSync(dir, 0o755);
 const root = join(dir, 'root');
 const sh = (cmd, args, env = process.env) => {
@@ -156,12 +159,35 @@ try {
     'true',
   ]);
   const plain = run('podman-pilot true (new container)', app('/usr/bin/ptrue'));
+  // 1b. the same call through podman's REST API: a service of the bench's own (running for
+  // every case of the comparison, so the baseline pays for its presence too)
+  const socket = join(dir, 'podman-api.sock');
+  service = spawn('podman', ['system', 'service', '--time', '0', `unix://${socket}`], {
+    env,
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 600 && !existsSync(socket); i++) spawnSync('sleep', ['0.1']);
+  const viaCli = {
+    ...plain,
+    label: 'podman-pilot true, CLI path',
+    env: { ...env, MANTLE_PILOT_PODMAN_API: 'off' },
+  };
+  const viaApi = {
+    ...plain,
+    label: 'podman-pilot true, REST API path',
+    env: { ...env, CONTAINER_HOST: `unix://${socket}` },
+  };
   const comparisons = [
     // node -e 0: what any launcher written for Node pays before its first line runs
     [
       '1. podman-pilot `true` vs podman run --rm',
       'goal <= 1.05x',
       [podmanRun, plain, run('node -e 0 (floor)', process.execPath, ['-e', '0'])],
+    ],
+    [
+      '1b. podman-pilot through the REST API vs podman run --rm (service running)',
+      'goal <= 1.05x',
+      [podmanRun, viaCli, viaApi],
     ],
     [
       '2. resume call vs cold call',
@@ -249,6 +275,18 @@ try {
     );
   }
 } finally {
+  if (service) {
+    service.kill('SIGTERM');
+    // it holds the storage's mounts until it is gone (a zombie: this synchronous script reaps it at exit)
+    const gone = () => {
+      try {
+        return readFileSync(`/proc/${service.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
+      } catch {
+        return true;
+      }
+    };
+    for (let i = 0; i < 300 && !gone(); i++) spawnSync('sleep', ['0.1']);
+  }
   spawnSync('podman', ['rm', '--all', '--force', '--time', '0'], {
     env: {
       ...process.env,

@@ -1,7 +1,7 @@
 // bwrap-pilot with real bubblewrap: an app over an unpacked root filesystem (a directory, and an
 // image pulled from a real registry and unpacked by skopeo+umoci), run unprivileged — as the
 // flake's runas user when root launches it, and by a normal user calling it directly.
-import { cp, chown, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { cp, chown, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type Registry } from '@mantle/test-utils/registry';
@@ -13,46 +13,33 @@ import {
   run,
   sandbox,
   terminateTrappingApp,
+  waitForOutput,
   type Sandbox,
 } from './helpers.js';
 
 const NOBODY = 65534;
+/** bubblewrap 0.11+ lays a tmpfs overlay over the root; before (Debian 12: 0.8) it is read-only */
+let overlay: boolean;
 let sb: Sandbox;
 let registry: Registry;
+
+/** `pilot bwrap register` of the busybox root's shell as APP. */
+const registerBbroot = (app: string, ...extra: string[]) =>
+  sb.pilot(['bwrap', 'register', '--rootfs', '/srv/bbroot', '--app', app, '--target', '/bin/sh', ...extra]);
 
 beforeAll(async () => {
   await requireBuilt();
   sb = await sandbox('bwrap');
+  const v = /(\d+)\.(\d+)/.exec((await run('bwrap', ['--version'])).stdout);
+  overlay = !!v && (Number(v[1]) > 0 || Number(v[2]) >= 11);
   const tree = await busyboxTree(sb.dir);
   await cp(tree, join(sb.root, 'srv', 'bbroot'), { recursive: true, verbatimSymlinks: true });
   await mkdir(join(sb.root, 'opt'), { recursive: true });
   await writeFile(join(sb.root, 'opt', 'note.txt'), 'bound from the host\n');
-  const reg = await sb.pilot([
-    'bwrap',
-    'register',
-    '--rootfs',
-    '/srv/bbroot',
-    '--app',
-    '/usr/bin/bwsh',
-    '--target',
-    '/bin/sh',
-    '--include-path',
-    '/opt',
-  ]);
+  const reg = await registerBbroot('/usr/bin/bwsh', '--include-path', '/opt');
   expect(reg.stderr).toBe('');
   expect(reg.code).toBe(0);
-  const asNobody = await sb.pilot([
-    'bwrap',
-    'register',
-    '--rootfs',
-    '/srv/bbroot',
-    '--app',
-    '/usr/bin/nbsh',
-    '--target',
-    '/bin/sh',
-    '--run-as',
-    'nobody',
-  ]);
+  const asNobody = await registerBbroot('/usr/bin/nbsh', '--run-as', 'nobody');
   expect(asNobody.code).toBe(0);
   registry = await startRegistry();
 });
@@ -77,7 +64,7 @@ describe('bwrap-pilot', () => {
       '-c',
       'ls /; cat /opt/note.txt; echo x > /tmp/ok && echo tmp-writable; echo y > /etc/no 2>/dev/null || echo root-read-only',
     ]);
-    expect(r.stdout).toContain('bound from the host\ntmp-writable\nroot-read-only\n');
+    expect(r.stdout).toContain(`bound from the host\ntmp-writable\n${overlay ? '' : 'root-read-only\n'}`);
     expect(r.stdout).not.toContain('work');
   });
 
@@ -108,6 +95,67 @@ describe('bwrap-pilot', () => {
     );
     expect(r.stderr).toBe('');
     expect(r).toMatchObject({ code: 5, stdout: `${NOBODY}\n` });
+  });
+
+  it('writes: runtime.writable paths get a fresh tmpfs on a read-only root (or the whole root is an overlay)', async () => {
+    await mkdir(join(sb.root, 'srv', 'bbroot', 'var', 'data'), { recursive: true });
+    await writeFile(join(sb.root, 'srv', 'bbroot', 'var', 'data', 'old'), 'from the rootfs\n');
+    const reg = await registerBbroot('/usr/bin/wbsh', '--writable', '/var/data');
+    expect(reg.code).toBe(0);
+    const refused = await sb.pilot([
+      'bwrap',
+      'register',
+      '--rootfs',
+      '/srv/bbroot',
+      '--app',
+      '/usr/bin/w2',
+      '--writable',
+      'var/data',
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--writable var/data: must be an absolute path');
+    const script =
+      'echo new > /var/data/f && cat /var/data/f; cat /var/data/old 2>/dev/null || echo old-hidden; { echo y > /etc/x; } 2>/dev/null && echo etc-writable || echo etc-read-only';
+    const r = await sb.app('/usr/bin/wbsh', ['-c', script]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(
+      overlay ? 'new\nfrom the rootfs\netc-writable\n' : 'new\nold-hidden\netc-read-only\n',
+    );
+    // nothing of it reached the root filesystem on the host
+    expect((await run('ls', [join(sb.root, 'srv', 'bbroot', 'var', 'data')])).stdout).toBe('old\n');
+    // a flake edited by hand: checked at launch
+    const dropIn = join(sb.root, 'usr', 'share', 'flakes', 'wbsh.d', 'writable.yaml');
+    await mkdir(join(dropIn, '..'), { recursive: true });
+    await writeFile(dropIn, 'bwrap:\n  runtime:\n    writable: [var/data]\n');
+    const bad = await sb.app('/usr/bin/wbsh', ['-c', 'true']);
+    expect(bad.code).toBe(overlay ? 0 : 2);
+    if (!overlay) expect(bad.stderr).toContain('bwrap.runtime.writable: var/data is not an absolute path');
+    await rm(dropIn);
+  });
+
+  it('@NAME instances are tracked in .bwrapid files: one call per @NAME at a time, stale files removed, symlinks refused', async () => {
+    const ids = join(sb.root, 'tmp', 'flakes', String(process.getuid!()));
+    const first = sb.spawnApp('/usr/bin/bwsh', ['@one', '-c', 'echo ready; sleep 600']);
+    const done = new Promise<number>((r) => first.on('exit', (code) => r(code ?? -1)));
+    await waitForOutput(first, 'ready');
+    expect((await stat(ids)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(ids, 'bwsh@one.bwrapid'))).mode & 0o777).toBe(0o600);
+    const again = await sb.app('/usr/bin/bwsh', ['@one', '-c', 'echo ran']);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toBe('');
+    expect(again.stderr).toContain('the instance @one of bwsh is running');
+    expect((await sb.app('/usr/bin/bwsh', ['@two', '-c', 'echo two'])).stdout).toBe('two\n');
+    first.kill('SIGTERM');
+    expect(await done).toBe(143);
+    // a launcher killed outright leaves its file: a later call finds its owner gone
+    await writeFile(join(ids, 'bwsh@old.bwrapid'), JSON.stringify({ pid: 2 ** 22 + 1, start: '1' }));
+    expect((await sb.app('/usr/bin/bwsh', ['@old', '-c', 'echo old'])).stdout).toBe('old\n');
+    expect((await readdir(ids)).filter((f) => f.startsWith('bwsh'))).toEqual([]);
+    await symlink('/etc/passwd', join(ids, 'bwsh@evil.bwrapid'));
+    const evil = await sb.app('/usr/bin/bwsh', ['@evil', '-c', 'echo ran']);
+    expect(evil.code).toBe(2);
+    expect(evil.stderr).toContain('is a symbolic link; refusing to use it');
+    await rm(join(ids, 'bwsh@evil.bwrapid'));
   });
 
   it('SIGTERM to the launcher reaches the app', async () => {

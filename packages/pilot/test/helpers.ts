@@ -222,3 +222,37 @@ export async function terminateTrappingApp(
   child.kill('SIGTERM');
   return { code: await done, stdout };
 }
+
+/** A `podman system service` on its own socket in the sandbox (its storage and configuration). */
+export async function startService(sb: Sandbox): Promise<{ socket: string; stop(): Promise<void> }> {
+  const socket = join(sb.dir, 'podman-api.sock');
+  const child = spawn('podman', ['system', 'service', '--time', '0', `unix://${socket}`], {
+    env: sb.env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const deadline = Date.now() + 60_000;
+  // the socket appears once the service listens; polling is the only way to learn that
+  while (
+    !(await access(socket).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`podman system service did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    socket,
+    // the service holds the storage's mounts until it is gone: wait before the sandbox is removed
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -12,6 +12,7 @@ import {
   requireBuilt,
   run,
   sandbox,
+  startService,
   terminateTrappingApp,
   waitForOutput,
   type Sandbox,
@@ -21,6 +22,7 @@ const IMAGE = 'localhost/pilot-bb:latest';
 let sb: Sandbox;
 let registry: Registry;
 let remote: string;
+let service: { socket: string; stop(): Promise<void> };
 
 beforeAll(async () => {
   await requireBuilt();
@@ -36,9 +38,11 @@ beforeAll(async () => {
     },
   );
   expect(push.stderr).toBe('');
+  service = await startService(sb);
 });
 
 afterAll(async () => {
+  await service?.stop();
   await sb?.cleanup();
   await registry?.stop();
 });
@@ -86,6 +90,25 @@ describe('podman-pilot', () => {
       '--container',
       IMAGE,
       '--app',
+      '/usr/bin/tbb',
+      '--target',
+      '/bin/sh',
+      '--opt=--network none',
+      '--opt=-ti',
+    ]);
+    await reg([
+      '--container',
+      IMAGE,
+      '--app',
+      '/usr/bin/ixbb',
+      '--target',
+      '/bin/sh',
+      '--opt=--network none',
+    ]);
+    await reg([
+      '--container',
+      IMAGE,
+      '--app',
       '/usr/bin/rbb',
       '--target',
       '/bin/sh',
@@ -117,32 +140,6 @@ describe('podman-pilot', () => {
       '/etc/pilot-link',
       '--opt=--network none',
     ]);
-  });
-
-  it('passes the exit codes 0, 3 and 42 through', async () => {
-    for (const code of [0, 3, 42]) {
-      const r = await sb.app('/usr/bin/bb', ['-c', `echo out; echo err >&2; exit ${code}`]);
-      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
-        code,
-        stdout: 'out\n',
-        stderr: 'err\n',
-      });
-    }
-  });
-
-  it('pipes stdin through and leaves no container or id file behind', async () => {
-    const r = await sb.app('/usr/bin/bb', ['-c', 'read a; read b; echo "got $a+$b"'], {
-      input: 'one\ntwo\n',
-    });
-    expect(r.stdout).toBe('got one+two\n');
-    expect(
-      (await sb.podman(['ps', '--all', '--quiet', '--filter', 'label=io.mantle.pilot.flake=bb'])).stdout,
-    ).toBe('');
-    expect(
-      (await readdir(join(sb.root, 'tmp', 'flakes', String(process.getuid!())))).filter((f) =>
-        f.startsWith('bb@'),
-      ),
-    ).toEqual([]);
   });
 
   it('provisions include tars and paths before the start', async () => {
@@ -288,9 +285,73 @@ describe('podman-pilot', () => {
     expect((await sb.podman(['container', 'exists', cid])).code).toBe(1);
   });
 
+  it('runs a flake written the way flake-pilot writes it (flake-ctl template: -ti, runas root) unchanged', async () => {
+    // flake-ctl's template as it writes it, pointed at the test image
+    const flake = (await readFile(new URL('fixtures/flake-ctl-container.yaml', import.meta.url), 'utf8'))
+      .replace('amazon/aws-cli', IMAGE)
+      .replace('target_app_path: /', 'target_app_path: /bin/sh')
+      .replace('/usr/bin/aws', '/usr/bin/docbb')
+      .concat('      - "--network none"\n');
+    await writeFile(join(sb.root, 'usr', 'share', 'flakes', 'docbb.yaml'), flake);
+    await mkdir(join(sb.root, 'usr', 'share', 'flakes', 'docbb.d'));
+    await symlink(join(DIST, 'podman-pilot.js'), join(sb.root, 'usr', 'bin', 'docbb'));
+    const r = await sb.app('/usr/bin/docbb', ['-c', 'echo piped-not-a-tty; exit 9'], { input: '' });
+    expect(r).toEqual({ code: 9, stdout: 'piped-not-a-tty\n', stderr: '' });
+    const listed = await sb.pilot(['list', '--format', 'csv']);
+    expect(listed.stdout).toContain(
+      `docbb,podman,/bin/sh,/usr/bin/docbb,${join(sb.root, 'usr', 'share', 'flakes', 'docbb.yaml')}`,
+    );
+  });
+});
+
+/** A plain call's container and id file are gone after it. */
+async function expectNothingLeft(flake: string): Promise<void> {
+  expect(
+    (await sb.podman(['ps', '--all', '--quiet', '--filter', `label=io.mantle.pilot.flake=${flake}`])).stdout,
+  ).toBe('');
+  expect(
+    (await readdir(join(sb.root, 'tmp', 'flakes', String(process.getuid!())))).filter((f) =>
+      f.startsWith(`${flake}@`),
+    ),
+  ).toEqual([]);
+}
+
+/**
+ * Plain calls, through both paths: the podman CLI (MANTLE_PILOT_PODMAN_API=off) and podman's
+ * REST API (=on; a `podman system service` this file starts on its own socket, CONTAINER_HOST).
+ * Calls that want a terminal use the CLI on both; the API path shows in the container's
+ * CreateCommand, which only the CLI records.
+ */
+describe.each(['cli', 'api'] as const)('podman-pilot plain calls (%s)', (path) => {
+  beforeAll(() => {
+    sb.env.MANTLE_PILOT_PODMAN_API = path === 'api' ? 'on' : 'off';
+    if (path === 'api') sb.env.CONTAINER_HOST = `unix://${service.socket}`;
+  });
+  afterAll(() => {
+    delete sb.env.MANTLE_PILOT_PODMAN_API;
+    delete sb.env.CONTAINER_HOST;
+  });
+
+  it('passes the exit codes 0, 3 and 42 through', async () => {
+    for (const code of [0, 3, 42]) {
+      const r = await sb.app('/usr/bin/bb', ['-c', `echo out; echo err >&2; exit ${code}`]);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        code,
+        stdout: 'out\n',
+        stderr: 'err\n',
+      });
+    }
+  });
+
+  it('pipes stdin through and leaves no container or id file behind', async () => {
+    const r = await sb.app('/usr/bin/bb', ['-c', 'read a; read b; echo "got $a+$b"'], {
+      input: 'one\ntwo\n',
+    });
+    expect(r.stdout).toBe('got one+two\n');
+    await expectNothingLeft('bb');
+  });
+
   it('passes a terminal through: with a tty the app gets one, piped it gets plain streams', async () => {
-    const reg = await registerSh('/usr/bin/tbb', '--opt=-ti');
-    expect(reg.code).toBe(0);
     // script(1) gives the launcher a pseudo-terminal as stdin/stdout/stderr; its stdin stays
     // open until the app ended (an early EOF on a terminal would end podman's attach)
     const cmd = `${join(sb.root, 'usr', 'bin', 'tbb')} -c 'test -t 0 && test -t 1 && echo on-a-tty'`;
@@ -309,7 +370,6 @@ describe('podman-pilot', () => {
   });
 
   it('%interactive: a terminal for the app even when called through pipes', async () => {
-    expect((await registerSh('/usr/bin/ixbb')).code).toBe(0);
     const piped = await sb.app('/usr/bin/ixbb', ['-c', 'test -t 1 && echo tty || echo no-tty']);
     expect(piped.stdout).toBe('no-tty\n');
     const forced = await sb.app('/usr/bin/ixbb', [
@@ -325,40 +385,48 @@ describe('podman-pilot', () => {
   it('SIGTERM to the launcher reaches the app', async () => {
     expect(await terminateTrappingApp(sb, '/usr/bin/bb')).toEqual({ code: 7, stdout: 'ready\ngot-TERM\n' });
     // the plain-mode container and its id file went with it
-    expect(
-      (await sb.podman(['ps', '--all', '--quiet', '--filter', 'label=io.mantle.pilot.flake=bb'])).stdout,
-    ).toBe('');
-    expect(
-      (await readdir(join(sb.root, 'tmp', 'flakes', String(process.getuid!())))).filter((f) =>
-        f.startsWith('bb@'),
-      ),
-    ).toEqual([]);
+    await expectNothingLeft('bb');
   });
 
-  it('SIGTERM stops an app that does not handle it (exit 143), as it would outside a container', async () => {
-    const child = sb.spawnApp('/usr/bin/ixbb', ['-c', 'echo ready; sleep 600; echo not-stopped']);
+  it('SIGTERM stops an app that does not handle it (exit 143); an @NAME has its cid file while it runs, a second call of it is refused', async () => {
+    const child = sb.spawnApp('/usr/bin/ixbb', ['@held', '-c', 'echo ready; sleep 600; echo not-stopped']);
     const done = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
     await waitForOutput(child, 'ready');
+    const label = ['--filter', 'label=io.mantle.pilot.flake=ixbb@held', '--no-trunc', '--format', '{{.ID}}'];
+    const id = (await sb.podman(['ps', ...label])).stdout.trim();
+    const cidFile = join(sb.root, 'tmp', 'flakes', String(process.getuid!()), 'ixbb@held.cid');
+    expect((await readFile(cidFile, 'utf8')).trim()).toBe(id);
+    // which path ran it: only the CLI records a CreateCommand
+    const how = await sb.podman(['inspect', '--format', '{{.Config.CreateCommand}}', id]);
+    expect(how.stdout.trim() === '[]' ? 'api' : 'cli').toBe(path);
+    const second = await sb.app('/usr/bin/ixbb', ['@held', '-c', 'echo ran']);
+    expect(second).toMatchObject({ code: 1, stdout: '' });
+    expect(second.stderr).toContain('the instance @held of ixbb is running');
+    expect((await sb.podman(['ps', '--all', ...label])).stdout.trim()).toBe(id);
+    expect((await readFile(cidFile, 'utf8')).trim()).toBe(id);
     child.kill('SIGTERM');
     expect(await done).toBe(143);
+    await expectNothingLeft('ixbb');
   }, 60_000);
 
-  it('runs a flake written the way flake-pilot writes it (flake-ctl template: -ti, runas root) unchanged', async () => {
-    // flake-ctl's template as it writes it, pointed at the test image
-    const flake = (await readFile(new URL('fixtures/flake-ctl-container.yaml', import.meta.url), 'utf8'))
-      .replace('amazon/aws-cli', IMAGE)
-      .replace('target_app_path: /', 'target_app_path: /bin/sh')
-      .replace('/usr/bin/aws', '/usr/bin/docbb')
-      .concat('      - "--network none"\n');
-    await writeFile(join(sb.root, 'usr', 'share', 'flakes', 'docbb.yaml'), flake);
-    await mkdir(join(sb.root, 'usr', 'share', 'flakes', 'docbb.d'));
-    await symlink(join(DIST, 'podman-pilot.js'), join(sb.root, 'usr', 'bin', 'docbb'));
-    const r = await sb.app('/usr/bin/docbb', ['-c', 'echo piped-not-a-tty; exit 9'], { input: '' });
-    expect(r).toEqual({ code: 9, stdout: 'piped-not-a-tty\n', stderr: '' });
-    const listed = await sb.pilot(['list', '--format', 'csv']);
-    expect(listed.stdout).toContain(
-      `docbb,podman,/bin/sh,/usr/bin/docbb,${join(sb.root, 'usr', 'share', 'flakes', 'docbb.yaml')}`,
-    );
+  it('an image that does not exist: exit 3 with a clear error, nothing left behind', async () => {
+    const app = `/usr/bin/nope-${path}`;
+    const reg = await sb.pilot([
+      'podman',
+      'register',
+      '--container',
+      `${registry.host}/pilot/nope:1`,
+      '--app',
+      app,
+    ]);
+    expect(reg.code).toBe(0);
+    const r = await sb.app(app, []);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/image .*pilot\/nope:1 is not in local storage and could not be pulled/);
+    expect(
+      (await sb.podman(['ps', '--all', '--quiet', '--filter', `label=io.mantle.pilot.flake=nope-${path}`]))
+        .stdout,
+    ).toBe('');
   });
 });
 
@@ -406,24 +474,6 @@ describe('podman-pilot bad inputs', () => {
     expect((await sb.app('/usr/bin/bb', ['-c', 'exit 0'])).stderr).toMatch(/flakes is writable by everyone/);
     await chmod(flakes(), 0o755);
     expect((await sb.app('/usr/bin/bb', ['-c', 'exit 0'])).code).toBe(0);
-  });
-
-  it('an image that does not exist: exit 3 with a clear error', async () => {
-    expect(
-      (
-        await sb.pilot([
-          'podman',
-          'register',
-          '--container',
-          `${registry.host}/pilot/nope:1`,
-          '--app',
-          '/usr/bin/nope',
-        ])
-      ).code,
-    ).toBe(0);
-    const r = await sb.app('/usr/bin/nope', []);
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/image .*pilot\/nope:1 is not in local storage and could not be pulled/);
   });
 
   it('@names with bad characters: exit 2', async () => {

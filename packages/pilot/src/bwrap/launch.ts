@@ -5,8 +5,11 @@
 //         --unshare-all [--share-net] --die-with-parent [--new-session] --chdir /
 //         [--ro-bind HOSTPATH HOSTPATH for include.path] [runtime.bwrap ...] TARGET ARGS...
 //
-// The root is read-only; /tmp, /run and /var/tmp are fresh tmpfs (when the root has them), so
-// nothing persists between calls. Modes: plain only — a sandbox lives exactly as long as its
+// With bubblewrap 0.11+ the root is a memory-backed overlay (--overlay-src ROOTFS --tmp-overlay /)
+// instead of the read-only bind: the app may write anywhere, nothing persists. Before 0.11
+// (Debian 12 has 0.8) the root is read-only and `runtime.writable` paths get a fresh tmpfs;
+// /tmp, /run and /var/tmp are fresh tmpfs (when the root has them) either way. Each running
+// call has an id file (instance.ts), so @NAME sandboxes are tracked as podman's are. Modes: plain only — a sandbox lives exactly as long as its
 // app (resume/attach have no meaning without a long-lived instance). `include.tar` is refused:
 // there is nowhere writable to unpack it; `include.path` is bound read-only where the root
 // filesystem already has a file or directory of that name.
@@ -17,19 +20,20 @@
 // --unshare-pid --die-with-parent` unless it lists its own) split at spaces, `%VAR` and
 // `%OVERLAYROOT` (the root filesystem tree) expanded; the app starts in `%chdir:DIR` or `/`
 // unless the options give a --chdir of their own. `pilot_options` hold `%name[:value]` options
-// in effect for every call (an option given at the call wins). The root stays read-only here:
-// flake-pilot lays a memory-backed overlay over it (a host overlay mount, root via sudo).
+// in effect for every call (an option given at the call wins). flake-pilot lays its
+// memory-backed overlay with a host overlay mount (root via sudo); here bwrap's own, when it has one.
 //
 // Signals: bwrap does not pass signals on, so the launcher learns the sandbox's init from
 // --info-fd and signals the app (init's child, or the child itself without a pid namespace)
 // itself; the exit code is the app's.
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isatty } from 'node:tty';
-import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { flakeFile, type LaunchContext } from '../launch/context.js';
 import { runForeground } from '../launch/child.js';
+import type { Invocation } from '../launch/capture.js';
 import { raise } from '../launch/raise.js';
 import { commandAs, resolveRunAs } from '../launch/run-as.js';
 import { hostView } from '../store/layout.js';
@@ -133,7 +137,12 @@ export async function launchBwrap(ctx: LaunchContext): Promise<number> {
   const target = b.target_app_path ?? `/${ctx.resolved.name}`;
   const configured = configuredOptions(rt.pilot_options);
   const option = (name: string): string | undefined => ctx.args.options.get(name) ?? configured.get(name);
-  const args: string[] = ['--ro-bind', rootfs, '/'];
+  const overlay = hasTmpOverlay(ctx.env);
+  // bubblewrap 0.11+: a memory-backed overlay over the root, as flake-pilot lays one (without
+  // sudo: the overlay is mounted inside the sandbox's user namespace); before: read-only
+  const args: string[] = overlay
+    ? ['--overlay-src', rootfs, '--tmp-overlay', '/']
+    : ['--ro-bind', rootfs, '/'];
   let pidNamespace = true;
   if (rt.bubblewrap) {
     const own = sandboxArgs(rt.bubblewrap, rootfs, ctx.env);
@@ -146,6 +155,7 @@ export async function launchBwrap(ctx: LaunchContext): Promise<number> {
       if (existsSync(join(rootfs, dir))) args.push('--tmpfs', dir);
     args.push('--unshare-all', ...(rt.network ? ['--share-net'] : []), '--die-with-parent');
   }
+  if (!overlay) args.push(...(await writableMounts(rt.writable, file)));
   // without a terminal to share, a new session keeps the app from pushing input into ours (TIOCSTI)
   if (!isatty(0)) args.push('--new-session');
   if (include?.path?.length)
@@ -157,6 +167,44 @@ export async function launchBwrap(ctx: LaunchContext): Promise<number> {
   args.push(target, ...ctx.args.appArgs);
   const who = await resolveRunAs(rt.runas, file);
   const inv = commandAs(who, 'bwrap', args, ctx.env, ['TERM', 'LANG', 'LC_ALL']);
+  const { claimInstance } = await import('./instance.js');
+  const instance = await claimInstance(
+    ctx.resolved.config.podmanIdsDir,
+    who.how === 'setuid' ? { uid: who.uid, gid: who.gid } : ctx.caller,
+    ctx.resolved.name,
+    ctx.args.instance,
+    file,
+  );
+  try {
+    return await sandbox(inv, pidNamespace);
+  } finally {
+    instance.release();
+  }
+}
+
+/** bubblewrap 0.11 brought --overlay-src/--tmp-overlay; older ones (Debian 12: 0.8) have none. */
+function hasTmpOverlay(env: NodeJS.ProcessEnv): boolean {
+  const r = spawnSync('bwrap', ['--version'], { env, encoding: 'utf8' });
+  const m = /(\d+)\.(\d+)/.exec(r.stdout ?? '');
+  return !!m && (Number(m[1]) > 0 || Number(m[2]) >= 11);
+}
+
+/** `runtime.writable` → a tmpfs on each path (absolute, no `..`). */
+async function writableMounts(paths: readonly string[] | null | undefined, file: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths ?? []) {
+    if (!p.startsWith('/') || p.split('/').includes('..'))
+      await raise('input', {
+        code: 'BWRAP_WRITABLE_PATH',
+        message: `${file}: bwrap.runtime.writable: ${p} is not an absolute path without ..`,
+        hint: 'list sandbox paths such as /var/lib/app',
+      });
+    out.push('--tmpfs', p);
+  }
+  return out;
+}
+
+function sandbox(inv: Invocation, pidNamespace: boolean): Promise<number> {
   let initPid: number | undefined;
   return runForeground(inv.command, inv.args, {
     env: inv.env,

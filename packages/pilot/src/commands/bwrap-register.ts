@@ -51,6 +51,12 @@ export const bwrapRegisterSpec = defineCommand({
         array: true,
         describe: 'host path made visible read-only at the same path (repeatable)',
       })
+      .option('writable', {
+        type: 'string',
+        array: true,
+        describe:
+          'sandbox path given a fresh tmpfs, where bubblewrap (< 0.11) cannot lay an overlay over the root (repeatable)',
+      })
       .option('tls-verify', {
         type: 'boolean',
         default: true,
@@ -74,6 +80,7 @@ export const bwrapRegisterSpec = defineCommand({
         runAs: args.runAs,
         network: args.network,
         includePath: args.includePath,
+        writable: args.writable,
         tlsVerify: args.tlsVerify,
         force: args.force,
       },

@@ -117,6 +117,7 @@ export interface BwrapRegistration {
   runAs?: string | undefined;
   network?: boolean;
   includePath?: string[] | undefined;
+  writable?: string[] | undefined;
 }
 
 /** A bwrap flake (mantle's own engine). */
@@ -128,7 +129,12 @@ export function bwrapFlake(r: BwrapRegistration): BwrapFlake {
       rootfs: r.rootfs,
       target_app_path: r.target ?? r.app,
       host_app_path: r.app,
-      runtime: { runas: r.runAs ?? null, network: r.network ?? false, bwrap: null },
+      runtime: {
+        runas: r.runAs ?? null,
+        network: r.network ?? false,
+        bwrap: null,
+        ...(r.writable?.length ? { writable: r.writable } : {}),
+      },
     },
   };
 }

@@ -86,6 +86,12 @@ const bwrapRuntimeSchema = z.object({
   bubblewrap: optTexts,
   /** flake-pilot's `%name[:value]` options that are always in effect (a call's own win) */
   pilot_options: optTexts,
+  /**
+   * sandbox paths the app may write to where bubblewrap has no `--tmp-overlay` (before 0.11):
+   * each gets a fresh, empty tmpfs (the root filesystem's files there are hidden); with an
+   * overlay the whole root is writable and these are not needed
+   */
+  writable: optTexts,
 });
 
 const bwrapSchema = z.object({

@@ -27,6 +27,7 @@ import { resolveRunAs, type RunAs } from '../launch/run-as.js';
 import { hostView } from '../store/layout.js';
 import { podmanCli, type PodmanCli } from './podman-cli.js';
 import { podmanOptions } from './options.js';
+import { apiSocket } from './api-socket.js';
 import { needsProvisioning } from '../provision/needs.js';
 import {
   readResumeState,
@@ -40,6 +41,8 @@ import type { ContainerFlake } from '../flake/schema.js';
 const PODMAN_MISSING = { debianPackage: 'podman runc', purpose: 'run container flakes' };
 /** plain-mode id files older than this whose container is gone are removed */
 const STALE_AFTER_MS = 30_000;
+/** every container of a flake carries it: `<app>[@NAME]` */
+const FLAKE_LABEL = 'io.mantle.pilot.flake';
 
 interface Plan {
   ctx: LaunchContext;
@@ -57,6 +60,8 @@ interface Plan {
   /** --interactive [--tty] */
   io: string[];
   labels: string[];
+  /** the value of the FLAKE_LABEL label */
+  flakeLabel: string;
 }
 
 /** Launch a container flake; resolves with the app's exit code. */
@@ -90,7 +95,8 @@ export async function launchPodman(ctx: LaunchContext): Promise<number> {
     cidFile,
     options: opts.args,
     io: ['--interactive', ...(wantsTerminal(ctx, opts.wantsTty) ? ['--tty'] : [])],
-    labels: ['--label', `io.mantle.pilot.flake=${ctx.resolved.name}${ctx.args.instance ?? ''}`],
+    flakeLabel: `${ctx.resolved.name}${ctx.args.instance ?? ''}`,
+    labels: ['--label', `${FLAKE_LABEL}=${ctx.resolved.name}${ctx.args.instance ?? ''}`],
   };
   if (rt.resume) return resume(plan);
   if (rt.attach) return attach(plan);
@@ -195,8 +201,11 @@ const init = (plan: Plan): string[] => (plan.options.some((o) => /^--init(=|$)/.
 
 async function plain(plan: Plan): Promise<number> {
   await collectStaleCidFiles(plan);
+  await claimPlainInstance(plan);
   const appArgs = plan.ctx.args.appArgs;
   if (!needsProvisioning(plan.c, plan.include)) {
+    const viaApi = await plainViaApi(plan);
+    if (viaApi !== undefined) return viaApi;
     try {
       const code = await foreground(plan, [
         'run',
@@ -224,6 +233,50 @@ async function plain(plan: Plan): Promise<number> {
     await capture(plan.podman.call(['rm', '--force', cid]));
     forget(plan.cidFile);
   }
+}
+
+/**
+ * The plain call through podman's REST API when a service listens (api-run.ts says when that is
+ * the same as the CLI call); undefined: use the CLI.
+ */
+async function plainViaApi(plan: Plan): Promise<number | undefined> {
+  if (plan.who.how !== 'self' || plan.io.includes('--tty')) return undefined;
+  const socket = apiSocket(plan.ctx.env);
+  if (!socket) return undefined;
+  const { runPlainViaApi } = await import('./api-run.js');
+  const entry = entrypoint(plan);
+  return runPlainViaApi(
+    {
+      env: plan.ctx.env,
+      storageConf: plan.ctx.resolved.config.podmanStorageConf,
+      image: plan.image,
+      entrypoint: entry.length ? [entry[1]!] : undefined,
+      command: plan.ctx.args.appArgs,
+      options: plan.options,
+      labels: { [FLAKE_LABEL]: plan.flakeLabel },
+      init: init(plan).length > 0,
+      cidFile: plan.cidFile,
+    },
+    socket,
+  );
+}
+
+/**
+ * A plain call's id file may exist only for an @NAME: a live container behind it is that
+ * instance running (refused, as podman refuses an existing --cidfile, but before podman is
+ * asked and without touching the file); a file whose container is gone is stale and removed.
+ */
+async function claimPlainInstance(plan: Plan): Promise<void> {
+  if (!existsSync(plan.cidFile)) return;
+  const cid = readCid(plan.cidFile);
+  if (cid && (await inspect(plan, cid)))
+    await raise('operation', {
+      code: 'INSTANCE_RUNNING',
+      message: `${plan.file}: the instance ${plan.ctx.args.instance ?? ''} of ${plan.ctx.resolved.name} is running (container ${cid.slice(0, 12)}, ${plan.cidFile})`,
+      hint: 'wait for it to end, or call the app with another @NAME',
+      details: { cid, cidFile: plan.cidFile },
+    });
+  forget(plan.cidFile);
 }
 
 async function inspect(plan: Plan, cid: string): Promise<{ running: boolean; pid: number } | undefined> {

@@ -121,6 +121,8 @@ export interface BwrapRegisterOptions {
   runAs?: string | undefined;
   network: boolean;
   includePath?: string[] | undefined;
+  /** sandbox paths given a tmpfs where bubblewrap has no overlay (runtime.writable) */
+  writable?: string[] | undefined;
   tlsVerify: boolean;
   force: boolean;
 }
@@ -139,6 +141,13 @@ export async function registerBwrap(
       hint: 'pilot bwrap register --rootfs DIR --app PATH, or --image IMAGE --app PATH',
     });
   await checkIncludes(store, '--include-path', o.includePath, warnings);
+  for (const p of o.writable ?? [])
+    if (confinedHostPath(p) === undefined)
+      throw new UsageError({
+        code: 'WRITABLE_PATH_INVALID',
+        message: `--writable ${p}: must be an absolute path in the sandbox without ..`,
+        hint: 'give the path as the app sees it, e.g. --writable /var/lib/app',
+      });
   let rootfs: string;
   let name: string;
   if (o.rootfs) {

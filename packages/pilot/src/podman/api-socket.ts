@@ -1,0 +1,28 @@
+// Where podman's API service listens, checked without loading the API client (the launch's
+// fast path pays for that only when a service is there).
+import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The service's socket, when the API path is enabled (MANTLE_PILOT_PODMAN_API=on) and one is
+ * there: $CONTAINER_HOST (unix:// only), else rootful podman's /run/podman/podman.sock for root
+ * and $XDG_RUNTIME_DIR/podman/podman.sock for other users. Off by default: measured on the
+ * shared machine it was not reliably faster than `podman run` (bench/pilot.bench.mjs, 1b).
+ */
+export function apiSocket(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.MANTLE_PILOT_PODMAN_API !== 'on') return undefined;
+  let path: string | undefined;
+  if (env.CONTAINER_HOST) {
+    if (!env.CONTAINER_HOST.startsWith('unix://')) return undefined; // ssh://, tcp://: the CLI's job
+    path = env.CONTAINER_HOST.slice('unix://'.length);
+  } else if (process.geteuid?.() === 0) path = '/run/podman/podman.sock';
+  else if (env.XDG_RUNTIME_DIR) path = join(env.XDG_RUNTIME_DIR, 'podman', 'podman.sock');
+  if (!path) return undefined;
+  try {
+    // bigint: on Node 20 a plain lstat of a socket leaves the shared stat buffer so that the
+    // ESM resolver's later realpath fails (a dynamic import then cannot find a package)
+    return lstatSync(path, { bigint: true }).isSocket() ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
