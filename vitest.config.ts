@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
+import { HeavyFirstSequencer } from './scripts/heavy-first-sequencer.js';
 
 const packages = fileURLToPath(new URL('./packages', import.meta.url));
 // Tests import workspace packages from source, so a unit run needs no build: `@mantle/x` is
@@ -14,6 +15,12 @@ const alias = [
 export default defineConfig({
   test: {
     reporters: ['default', './scripts/summary-reporter.ts'],
+    // The pool's size is a root option: vitest ignores maxWorkers inside a project, and its
+    // default is one worker less than the cores (1 on a 2-core CI machine: every file in turn).
+    maxWorkers: 2,
+    minWorkers: 1,
+    // The slowest files first, so the two workers end together (see the sequencer).
+    sequence: { sequencer: HeavyFirstSequencer },
     projects: [
       {
         resolve: { alias },
@@ -32,9 +39,6 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 300_000,
           hookTimeout: 300_000,
-          // VMs and emulators are heavy on a 2-core machine: few files at once.
-          maxWorkers: 2,
-          minWorkers: 1,
         },
       },
     ],

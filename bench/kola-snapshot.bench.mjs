@@ -13,6 +13,7 @@
 // Usage: node bench/kola-snapshot.bench.mjs [rounds] [suite-rounds]   (default 5 and 2; needs
 // `pnpm build` and the tiny image)
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,13 @@ const kola = await import(pathToFileURL(join(repo, 'packages/kola/dist/index.js'
 const core = await import(pathToFileURL(join(repo, 'packages/core/dist/index.js')).href);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// CPU seconds of this process's reaped children (qemu, the kola bin; /proc/self/stat cutime +
+// cstime, in clock ticks of 1/100 s): on a loaded host wall time says as much about the
+// neighbours as about kola, CPU time much less.
+const childCpuS = () => {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+};
 const load = () => spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.split(' ')[0];
 
 async function restoredVsCold(dir) {
@@ -45,11 +53,13 @@ async function restoredVsCold(dir) {
       privateNetwork: false,
     });
     const t0 = performance.now();
+    const cpu0 = childCpuS();
     const m = await c.newMachine(undefined, snapshot ? { snapshot: true } : {});
     const ms = performance.now() - t0;
     const timings = m.timings;
     await c.destroy();
-    return { ms, timings };
+    // qemu's CPU (counted once it is reaped): the boot or restore and the few ms of destroy
+    return { ms, timings, cpuS: childCpuS() - cpu0 };
   };
   try {
     const t0 = performance.now();
@@ -61,16 +71,20 @@ async function restoredVsCold(dir) {
     const cold = [];
     const restored = [];
     const toSsh = [];
+    const coldCpu = [];
+    const restoredCpu = [];
     for (let i = 1; i <= rounds; i++) {
       const order = i % 2 ? [false, true] : [true, false];
       for (const snap of order) {
         const r = await start(i, snap);
         (snap ? restored : cold).push(r.ms);
+        (snap ? restoredCpu : coldCpu).push(r.cpuS);
         if (snap) toSsh.push(r.timings.qemuToSshMs);
       }
       console.error(
         `round ${i}/${rounds} (load ${load()}): cold ${(cold.at(-1) / 1000).toFixed(2)} s, restored ` +
-          `${(restored.at(-1) / 1000).toFixed(2)} s (sshd answering ${(toSsh.at(-1) / 1000).toFixed(2)} s after qemu started)`,
+          `${(restored.at(-1) / 1000).toFixed(2)} s (sshd answering ${(toSsh.at(-1) / 1000).toFixed(2)} s after qemu started); ` +
+          `qemu CPU cold ${coldCpu.at(-1).toFixed(2)} s, restored ${restoredCpu.at(-1).toFixed(2)} s`,
       );
     }
     return {
@@ -79,6 +93,9 @@ async function restoredVsCold(dir) {
       restoredQemuToSshMedianMs: Math.round(median(toSsh)),
       ratio: Number(median(restored.map((r, i) => r / cold[i])).toFixed(3)),
       goal: 0.2,
+      coldCpuMedianS: Number(median(coldCpu).toFixed(2)),
+      restoredCpuMedianS: Number(median(restoredCpu).toFixed(2)),
+      cpuRatio: Number(median(restoredCpu.map((r, i) => r / coldCpu[i])).toFixed(3)),
     };
   } finally {
     await flight.destroy();
@@ -88,6 +105,7 @@ async function restoredVsCold(dir) {
 function suite(dir, i, flags) {
   const out = join(dir, `suite-${i}-${flags.length ? 'today' : 'new'}`);
   const t0 = performance.now();
+  const cpu0 = childCpuS();
   const r = spawnSync(process.execPath, [kolaBin, 'run', '-j', '2', '--output-dir', out, ...flags], {
     encoding: 'utf8',
     timeout: 1_800_000,
@@ -95,7 +113,7 @@ function suite(dir, i, flags) {
   const ms = performance.now() - t0;
   if (r.status !== 0)
     throw new Error(`kola run ${flags.join(' ')} failed (${r.status}):\n${r.stdout}${r.stderr}`);
-  return ms;
+  return { ms, cpuS: childCpuS() - cpu0 };
 }
 
 async function main() {
@@ -104,15 +122,19 @@ async function main() {
     const machines = rounds > 0 ? await restoredVsCold(dir) : undefined;
     const today = [];
     const now = [];
+    const todayCpu = [];
+    const nowCpu = [];
     for (let i = 0; i < suiteRounds; i++) {
       const order = i % 2 ? ['now', 'today'] : ['today', 'now'];
       for (const which of order) {
-        if (which === 'today') today.push(suite(dir, i, ['--no-snapshot', '--no-share']));
-        else now.push(suite(dir, i, []));
+        const r = which === 'today' ? suite(dir, i, ['--no-snapshot', '--no-share']) : suite(dir, i, []);
+        (which === 'today' ? today : now).push(r.ms);
+        (which === 'today' ? todayCpu : nowCpu).push(r.cpuS);
       }
       console.error(
         `suite round ${i + 1}/${suiteRounds} (load ${load()}): --no-snapshot --no-share ${(today.at(-1) / 1000).toFixed(1)} s, ` +
-          `defaults (snapshots, sharing) ${(now.at(-1) / 1000).toFixed(1)} s`,
+          `defaults (snapshots, sharing) ${(now.at(-1) / 1000).toFixed(1)} s; CPU (kola and qemu) ` +
+          `${todayCpu.at(-1).toFixed(1)} s vs ${nowCpu.at(-1).toFixed(1)} s`,
       );
     }
     console.log(
@@ -127,6 +149,9 @@ async function main() {
                   snapshotsAndSharingMedianMs: Math.round(median(now)),
                   ratio: Number(median(now.map((n, i) => n / today[i])).toFixed(3)),
                   goal: 0.33,
+                  todayFlagsCpuMedianS: Number(median(todayCpu).toFixed(1)),
+                  snapshotsAndSharingCpuMedianS: Number(median(nowCpu).toFixed(1)),
+                  cpuRatio: Number(median(nowCpu.map((n, i) => n / todayCpu[i])).toFixed(3)),
                 }
               : undefined,
         },

@@ -47,9 +47,14 @@ if ! command -v node >/dev/null || ! node_ok; then
   exit 3
 fi
 
+# One dpkg-query for all of them (one per package took seconds on a loaded machine).
+declare -A installed=()
+while read -r name state; do
+  if [ "$state" = 'install ok installed' ]; then installed[$name]=1; fi
+done < <(dpkg-query -W -f='${Package} ${Status}\n' "${APT_PACKAGES[@]}" 2>/dev/null || true)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  [ -n "${installed[$p]:-}" ] || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"

@@ -193,8 +193,10 @@ describe('kola run', () => {
     expect(code).toBe(130);
     expect(await qemuPidsWith(cwd)).toEqual([]);
     expect(await qemuPidsWith(tmp)).toEqual([]);
-    // the flight's temp dir (snapshot state, RAM file, overlays) is gone
+    // the flight's temp dir (snapshot state, overlays) is gone, and so are the RAM files on tmpfs
     expect(await readdir(tmp)).toEqual([]);
+    const shm = await readdir('/dev/shm').catch(() => [] as string[]);
+    expect(shm.filter((n) => n.startsWith(`mantle-snapshots-${child.pid}-`))).toEqual([]);
   }, 900_000);
 });
 

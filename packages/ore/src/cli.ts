@@ -1,8 +1,10 @@
 import { isEntryPoint, main, packageVersion, type CliSpec } from '@mantle/core/cli';
 import { awsCommands } from './commands/aws.js';
 import { azureCommands } from './commands/azure.js';
+import { doCommands } from './commands/do.js';
 import { gcloudCommands } from './commands/gcloud.js';
 import { imageCommands } from './commands/image.js';
+import { openStackCommands } from './commands/openstack.js';
 import { profilesCommand } from './commands/profiles-list.js';
 
 export const cli: CliSpec = {
@@ -23,7 +25,9 @@ export const cli: CliSpec = {
       .command(profilesCommand(bind))
       .command(awsCommands(bind))
       .command(gcloudCommands(bind))
-      .command(azureCommands(bind)),
+      .command(azureCommands(bind))
+      .command(doCommands(bind))
+      .command(openStackCommands(bind)),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);

@@ -58,6 +58,7 @@ export * from './aws/instances.js';
 export * from './azure/arm-clients.js';
 export * from './azure/images.js';
 export * from './azure/gallery.js';
+export * from './azure/gallery-sharing.js';
 export * from './azure/maintenance.js';
 export { uploadAzureBlob, isFixedVhd } from './azure/upload-blob.js';
 export type { AzureUploadBlobOptions, AzureUploadBlobResult } from './azure/upload-blob.js';

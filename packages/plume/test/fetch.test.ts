@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeGcs } from '@mantle/test-utils/fake-gcs';
 import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
+import { openStore } from '@mantle/ore/storage';
 import { serveFiles, type HttpFiles } from './helpers/http-files.js';
 import { runPlume } from './helpers/run.js';
 import { AZURITE_ACCOUNT, startStores, type Stores } from './helpers/stores.js';
@@ -190,5 +192,38 @@ describe('plume fetch from stores', () => {
     }
     await s3store.close();
     await az.close();
+  });
+
+  it('gs:// (the GCS JSON API server of test-utils, through the real Cloud Storage client)', async () => {
+    const gcs = await startFakeGcs();
+    try {
+      gcs.createBucket('builds');
+      const st = await openStore('gs://builds/amd64/', {
+        gcs: { apiEndpoint: gcs.endpoint, projectId: 'p' },
+      });
+      await st.put(NAME, content);
+      await st.put(`${NAME}.sig`, await sig());
+      await st.close();
+      const out = join(dir, 'gs');
+      const gsFetch = (name: string) =>
+        runPlume([
+          'fetch',
+          `gs://builds/amd64/${name}`,
+          `${out}/`,
+          '--verify-key',
+          keyFile,
+          '--gcs-endpoint',
+          gcs.endpoint,
+        ]);
+      const ok = await gsFetch(NAME);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(sameBytes(await readFile(join(out, NAME)), content)).toBe(true);
+      const missing = await gsFetch('nope.bin');
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/nope\.bin\.sig: no signature/);
+      expect(await readdir(out)).toEqual([NAME]);
+    } finally {
+      await gcs.close();
+    }
   });
 });

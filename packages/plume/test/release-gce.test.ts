@@ -23,7 +23,7 @@ import {
 import { startFakeGcs, type FakeGcs } from '@mantle/test-utils/fake-gcs';
 import { detachSign, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
 import { makeBuild, makeReleaseWorkspace } from './helpers/build-tree.js';
-import { PLUME_BIN as BIN, runPlume, spawnPlume } from './helpers/run.js';
+import { PLUME_BIN as BIN, prunePlan, runPlume, spawnPlume } from './helpers/run.js';
 
 const PROJECT = 'plume-test';
 const MIB = 1024 * 1024;
@@ -330,4 +330,37 @@ describe('plume release to GCE killed after every step, then resumed', () => {
       expect(family.map((i) => i.name).sort()).toEqual([...earlier].sort());
       for (const i of family) expect(i.deprecated?.state).toBe('DEPRECATED');
     });
+
+  it('prune deletes the family images and staged tarballs beyond --keep (a dry run first)', async () => {
+    // the kill tests above released 6000.1.0, 6000.2.0 and 6000.3.0
+    const prune = (...more: string[]) =>
+      runPlume(
+        ['prune', '--spec', specFile, '-C', 'kill', '--keep', '1', '--gcs-endpoint', gcs.endpoint].concat(
+          ['--poll-interval', '0.05'],
+          more,
+        ),
+        { env },
+      );
+    const plan = prunePlan(await prune('--json'));
+    expect(plan.kept).toEqual({ 'amd64-usr': ['6000.3.0'] });
+    expect(plan.skipped).toEqual([]);
+    expect(plan.targets.map((t) => `${t.kind} ${t.id}`).sort()).toEqual([
+      'gce-image flatcar-kill-6000-1-0',
+      'gce-image flatcar-kill-6000-2-0',
+      'gce-staged gs://staging/kill/6000.1.0/flatcar_production_gce.tar.gz',
+      'gce-staged gs://staging/kill/6000.2.0/flatcar_production_gce.tar.gz',
+    ]);
+    expect(image('flatcar-kill-6000-1-0')).toBeDefined(); // a dry run
+    const done = await prune('--yes');
+    expect(done.code, done.stderr).toBe(0);
+    expect(gce.images.filter((i) => i.family === 'flatcar-kill').map((i) => i.name)).toEqual([
+      'flatcar-kill-6000-3-0',
+    ]);
+    for (const n of [1, 2])
+      expect(gcs.object('staging', `kill/6000.${n}.0/flatcar_production_gce.tar.gz`)).toBeUndefined();
+    expect(gcs.object('staging', 'kill/6000.3.0/flatcar_production_gce.tar.gz')).toBeDefined();
+    // the other channel's family is not touched
+    expect(gce.images.some((i) => i.family === 'flatcar-test')).toBe(true);
+    expect(prunePlan(await prune('--json')).targets).toEqual([]);
+  });
 });

@@ -126,7 +126,10 @@ ${clouds}    storage:
         paths: ['{board}/{version}', '{board}/current']
   prunetest:
     boards: [amd64-usr, arm64-usr]
-${clouds}`,
+${clouds}    storage:
+      - url: ${pathToFileURL(join(dir, 'prunepub')).href}/
+        paths: ['{board}/{version}', '{board}/current']
+`,
   );
 }, 300_000);
 
@@ -428,6 +431,20 @@ describe('plume prune', () => {
       expect(r.code).toBe(0);
     }
     expect(live('Flatcar-prunetest-1.0.0-arm64-hvm')).toHaveLength(2);
+    // the public store as earlier releases left it: a directory per version, current, index pages
+    const pub = join(dir, 'prunepub');
+    for (const d of [
+      'amd64-usr/1.1.0',
+      'amd64-usr/1.9.0',
+      'amd64-usr/1.10.0',
+      'amd64-usr/current',
+      'arm64-usr/1.0.0',
+    ]) {
+      await mkdir(join(pub, d), { recursive: true });
+      await writeFile(join(pub, d, 'version.txt'), `${d}\n`);
+    }
+    const idx = await runPlume(['index', pathToFileURL(pub).href + '/'], { env });
+    expect(idx.code, idx.stderr).toBe(0);
     const before = (await blobs()).sort();
     expect(before).toHaveLength(4);
 
@@ -436,7 +453,7 @@ describe('plume prune', () => {
     const plan = JSON.parse(dry.stdout) as {
       dryRun: boolean;
       kept: Record<string, string[]>;
-      targets: { board: string; version: string; kind: string }[];
+      targets: { board: string; version: string; kind: string; id: string }[];
     };
     expect(plan.dryRun).toBe(true);
     // 1.10.0 is newer than 1.9.0; the arm64 image is arm64's, not an amd64 "1.0.0-arm64"
@@ -447,6 +464,14 @@ describe('plume prune', () => {
       'amd64-usr 1.1.0 aws-image',
       'amd64-usr 1.9.0 aws-image',
       'amd64-usr 1.9.0 aws-image',
+    ]);
+    expect(planned.filter((t) => t.endsWith('storage'))).toEqual([
+      'amd64-usr 1.1.0 storage',
+      'amd64-usr 1.9.0 storage',
+    ]);
+    expect(plan.targets.filter((t) => t.kind === 'storage').map((t) => t.id)).toEqual([
+      `${pathToFileURL(pub).href}/amd64-usr/1.1.0/`,
+      `${pathToFileURL(pub).href}/amd64-usr/1.9.0/`,
     ]);
     expect(planned.filter((t) => t.endsWith('azure-blob'))).toEqual([
       'amd64-usr 1.1.0 azure-blob',
@@ -469,6 +494,12 @@ describe('plume prune', () => {
       'flatcar-linux-1.0.0-prunetest-arm64.vhd',
       'flatcar-linux-1.10.0-prunetest-amd64.vhd',
     ]);
+    // the pruned version directories are gone with their pages; the parent's page links only what is left
+    expect((await readdir(join(pub, 'amd64-usr'))).sort()).toEqual(['1.10.0', 'current', 'index.html']);
+    const page = await readFile(join(pub, 'amd64-usr', 'index.html'), 'utf8');
+    expect(page).toContain('1.10.0/');
+    expect(page).not.toMatch(/1\.1\.0\/|1\.9\.0\//);
+    expect(await readdir(join(pub, 'arm64-usr', '1.0.0'))).toContain('version.txt');
     // the other channel's releases are not this channel's
     expect(
       aws.images.filter((i) => i.name.startsWith('Flatcar-test-') && i.state === 'deregistered'),

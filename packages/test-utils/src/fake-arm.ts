@@ -17,6 +17,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pendingWork, type FakeMachineBackend } from './fake-machines.js';
+import { checkGallerySharing, routeGallerySharing } from './fake-arm-sharing.js';
 import {
   CallLog,
   listenOn,
@@ -337,6 +338,25 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
       });
       return;
     }
+    // gallery PATCH and the gallery share action (community galleries): fake-arm-sharing.ts
+    const shared =
+      provider === 'Microsoft.Compute' &&
+      (await routeGallerySharing({
+        req,
+        res,
+        method,
+        rest,
+        galleryId: (g) =>
+          `/subscriptions/${parts[1]}/resourceGroups/${group}/providers/Microsoft.Compute/galleries/${g}`,
+        resources,
+        calls,
+        fail: (status, code, message) => {
+          throw new ArmError(status, code, message);
+        },
+        startOperation: (land) => lroHeaders(newOperation(land), sub, apiVersion),
+        throttled,
+      }));
+    if (shared) return;
     const segs = rest.filter((_, i) => i % 2 === 0);
     const kind = KINDS.find(
       (k) =>
@@ -674,6 +694,10 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
           `The blob ${String(os.blobUri)} does not exist or is not a page blob.`,
         );
     }
+    if (kind.key === 'galleries')
+      checkGallerySharing(props, existing, (status, code, message) => {
+        throw new ArmError(status, code, message);
+      });
     if (kind.key === 'galleryImages') {
       need(['Linux', 'Windows'].includes(props.osType as string), 'osType', 'Linux or Windows');
       need(

@@ -58,6 +58,12 @@ export function platformFlags<T>(y: Argv<T>) {
     .option('qemu-firmware', { type: 'string', describe: 'bios, uefi or an OVMF code image' })
     .option('qemu-ovmf-vars', { type: 'string', describe: 'UEFI variable store template' })
     .option('qemu-tpm', { type: 'boolean', default: false, describe: 'give each machine a TPM 2.0 (swtpm)' })
+    .option('qemu-qboot', {
+      type: 'boolean',
+      default: true,
+      describe:
+        "boot kernels through qemu's qboot instead of SeaBIOS where qemu has it (faster; --no-qemu-qboot for SeaBIOS)",
+    })
     .option('qemu-accel', {
       choices: ['auto', 'kvm', 'tcg'] as const,
       default: 'auto' as const,
@@ -233,6 +239,7 @@ export interface PlatformArgs {
   qemuFirmware?: string | undefined;
   qemuOvmfVars?: string | undefined;
   qemuTpm: boolean;
+  qemuQboot?: boolean;
   qemuAccel: string;
   qemuMemory?: number | undefined;
   qemuCpus?: number | undefined;
@@ -289,6 +296,7 @@ export function platformOptions(a: PlatformArgs): Record<string, unknown> {
       firmware: a.qemuFirmware,
       ovmfVars: a.qemuOvmfVars,
       tpm: a.qemuTpm,
+      qboot: a.qemuQboot,
       accel: a.qemuAccel,
       memoryMiB: a.qemuMemory,
       cpus: a.qemuCpus,

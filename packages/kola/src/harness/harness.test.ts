@@ -504,12 +504,12 @@ describe('shared machines and snapshots', () => {
       {},
       { snapshot: true },
     );
-    // the snapshot is prepared up front; the units that need none run first
+    // the snapshot is prepared up front; once it is ready (at once here) its units go first
     expect(flight.preparedSnapshots).toEqual([undefined]);
     expect(flight.clusters.map((c) => [c.name, c.machineOptions])).toEqual([
-      ['s.c', [{}]],
       ['s.a', [{ snapshot: true }]],
       ['s.b', [{ snapshot: true }]],
+      ['s.c', [{}]],
     ]);
     expect(results.map((r) => r.name)).toEqual(['s.a', 's.b', 's.c']);
     expect(Object.keys(byName(results, 's.a').timing ?? {}).sort()).toEqual([

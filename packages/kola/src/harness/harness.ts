@@ -1,6 +1,5 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pLimit from 'p-limit';
 import { MantleError } from '@mantle/core/errors';
 import { checkSegment } from '@mantle/core/fs';
 import { silentLogger, type Logger } from '@mantle/core/log';
@@ -21,7 +20,8 @@ import { collectJournal } from './journal.js';
 import { probeImageInfo, type ImageInfo } from './os-release.js';
 import { FatalSentinel, isSentinel } from './sentinels.js';
 import { HarnessTestCluster, describe } from './test-cluster.js';
-import { planUnits } from './plan.js';
+import { planUnits, type RunUnit } from './plan.js';
+import { runScheduled } from './schedule.js';
 import { TestNode, type TestResult, type TestTiming } from './test-node.js';
 import type { KolaTest, RunTarget, SubtestOptions, TestCluster } from '../types.js';
 
@@ -155,40 +155,48 @@ export class Harness {
     dirOf: (t: KolaTest) => string,
     rerun = false,
   ): Promise<TestResult[]> {
-    const limit = pLimit(Math.max(1, this.opts.parallel));
     // A rerun gives every failed test a machine of its own.
     const planned = planUnits(tests, {
       snapshot: this.opts.snapshot === true,
       share: this.opts.share !== false && !rerun,
     });
-    // Templates boot outside the -j limit, from the start, while the units that need no
-    // snapshot run first; the snapshot units then start from ready snapshots.
-    const snapshotConfigs = new Set(planned.filter((u) => u.snapshot).map((u) => u.tests[0]?.userData));
-    for (const userData of snapshotConfigs) this.opts.flight.prepareSnapshot?.(userData);
-    const units = [...planned.filter((u) => !u.snapshot), ...planned.filter((u) => u.snapshot)];
+    // Templates boot from the start; runScheduled counts them against -j while they boot and
+    // starts the units restored from them first once they are ready.
+    const configOf = (u: RunUnit): string => u.tests[0]?.userData ?? '';
+    const templates = new Map<string, Promise<unknown>>();
+    const prepared = new Set<string>();
+    for (const u of planned) {
+      if (!u.snapshot || prepared.has(configOf(u))) continue;
+      prepared.add(configOf(u));
+      const ready = this.opts.flight.prepareSnapshot?.(u.tests[0]?.userData);
+      if (ready) templates.set(configOf(u), ready);
+    }
     const byName = new Map<string, TestResult>();
-    const tasks = units.map((unit) =>
-      limit(async () => {
-        const shared: SharedMachine | undefined = unit.tests.length > 1 ? { tests: unit.tests } : undefined;
-        try {
-          for (const t of unit.tests) {
-            const r =
-              this.opts.signal?.aborted || this.stopped
-                ? notRun(t.name, this.opts.signal?.aborted ?? false)
-                : await this.runTest(t, dirOf(t), { snapshot: unit.snapshot, shared });
-            if (rerun) {
-              r.attempts = 2;
-              if (r.result === 'PASS') r.flake = true;
-            }
-            if (!r.notRun) for (const line of formatResultLines(r)) this.write(line);
-            byName.set(t.name, r);
+    const runUnit = async (unit: RunUnit): Promise<void> => {
+      const shared: SharedMachine | undefined = unit.tests.length > 1 ? { tests: unit.tests } : undefined;
+      try {
+        for (const t of unit.tests) {
+          const r =
+            this.opts.signal?.aborted || this.stopped
+              ? notRun(t.name, this.opts.signal?.aborted ?? false)
+              : await this.runTest(t, dirOf(t), { snapshot: unit.snapshot, shared });
+          if (rerun) {
+            r.attempts = 2;
+            if (r.result === 'PASS') r.flake = true;
           }
-        } finally {
-          if (shared) await this.releaseShared(shared);
+          if (!r.notRun) for (const line of formatResultLines(r)) this.write(line);
+          byName.set(t.name, r);
         }
-      }),
-    );
-    await Promise.all(tasks);
+      } finally {
+        if (shared) await this.releaseShared(shared);
+      }
+    };
+    await runScheduled(planned, {
+      parallel: Math.max(1, this.opts.parallel),
+      configOf,
+      templates,
+      run: runUnit,
+    });
     return tests.map((t) => byName.get(t.name) ?? notRun(t.name, this.opts.signal?.aborted ?? false));
   }
 

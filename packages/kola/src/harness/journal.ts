@@ -13,12 +13,16 @@ export interface JournalFiles {
   skipped?: string;
 }
 
-// One round trip tells what the machine has, whatever its image: no journalctl (console only), a
-// journalctl without journald (a stand-in that prints dmesg, as the tiny image has: journal.txt
-// only), or journald itself (its socket exists: journal.txt and the raw export).
-const PROBE =
-  'command -v journalctl >/dev/null 2>&1 || { echo NOJOURNALCTL; exit 0; }; ' +
-  '[ -S /run/systemd/journal/socket ] && echo JOURNALD; exit 0';
+// One round trip tells what the machine has, whatever its image, and brings journal.txt with
+// it: no journalctl (console only), a journalctl without journald (a stand-in that prints dmesg,
+// as the tiny image has: journal.txt only), or journald itself (its socket exists: journal.txt
+// and the raw export). A line `kola-journal: <kind>` says which (anything a login shell printed
+// before it is dropped); the journal follows it.
+const HEAD = /^kola-journal: (NOJOURNALCTL|JOURNALD|NOJOURNALD)$/m;
+const PROBE_AND_TEXT =
+  'command -v journalctl >/dev/null 2>&1 || { echo "kola-journal: NOJOURNALCTL"; exit 0; }; ' +
+  'if [ -S /run/systemd/journal/socket ]; then echo "kola-journal: JOURNALD"; else echo "kola-journal: NOJOURNALD"; fi; ' +
+  'exec journalctl -b --no-pager -o short-monotonic';
 
 /**
  * Save the machine's journal of the current boot beside its console.txt: journal.txt always when
@@ -30,14 +34,18 @@ export async function collectJournal(
   opts: { timeoutMs?: number } = {},
 ): Promise<JournalFiles> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  const probe = await machine.ssh(PROBE, { user: 'root', timeoutMs });
-  if (probe.stdout.includes('NOJOURNALCTL')) return { skipped: 'no journalctl on the machine' };
-  const journald = probe.stdout.split('\n').includes('JOURNALD');
+  const r = await machine.ssh(PROBE_AND_TEXT, { user: 'root', timeoutMs });
+  const head = HEAD.exec(r.stdout);
+  if (!head) {
+    const why = r.stderr.trim() || `exit code ${r.exitCode}`;
+    return { skipped: `could not ask the machine for its journal: ${why}` };
+  }
+  if (head[1] === 'NOJOURNALCTL') return { skipped: 'no journalctl on the machine' };
+  const journald = head[1] === 'JOURNALD';
 
   const out: JournalFiles = {};
-  const text = await machine.ssh('journalctl -b --no-pager -o short-monotonic', { user: 'root', timeoutMs });
   out.text = join(machine.outputDir, 'journal.txt');
-  await writeFile(out.text, text.stdout);
+  await writeFile(out.text, r.stdout.slice(head.index + head[0].length + 1));
   if (!journald) {
     out.skipped =
       'no journald on the machine (no /run/systemd/journal/socket): journal-raw.txt.gz not written';

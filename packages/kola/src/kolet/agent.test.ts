@@ -145,8 +145,9 @@ function koletBehavior(extra: Partial<FakeBehavior> = {}): FakeBehavior {
         };
         return { exitCode: failed ? 1 : 0, stdout: JSON.stringify(report) };
       }
-      if (cmd.startsWith('command -v journalctl')) return { stdout: 'JOURNALD\n' };
-      if (cmd.includes('short-monotonic')) return { stdout: '[    1.000000] localhost kola-hello: hi\n' };
+      // the probe and journal.txt in one round trip
+      if (cmd.startsWith('command -v journalctl'))
+        return { stdout: 'kola-journal: JOURNALD\n[    1.000000] localhost kola-hello: hi\n' };
       if (cmd.includes('-o export')) {
         opts.onStdout?.(Buffer.from('__CURSOR=s=1\nMESSAGE=hi\n\n'));
         return { stdout: '__CURSOR=s=1\nMESSAGE=hi\n\n' };
@@ -342,7 +343,10 @@ describe('journal', () => {
   it('skips the raw export where journalctl is a stand-in without journald (any image)', async () => {
     const tiny = koletBehavior();
     const base = tiny.exec;
-    tiny.exec = (cmd, m, o) => (cmd.startsWith('command -v journalctl') ? { stdout: '' } : base?.(cmd, m, o));
+    tiny.exec = (cmd, m, o) =>
+      cmd.startsWith('command -v journalctl')
+        ? { stdout: 'kola-journal: NOJOURNALD\n[    1.000000] localhost kola-hello: hi\n' }
+        : base?.(cmd, m, o);
     const { flight } = await runTests([{ name: 't.tiny', run: () => {} }], tiny);
     const m = flight.clusters[0]?.machines[0] as FakeMachine;
     expect(await readFile(join(m.outputDir, 'journal.txt'), 'utf8')).toContain('kola-hello');

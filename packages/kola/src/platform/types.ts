@@ -111,9 +111,11 @@ export interface Flight {
   /**
    * start making the snapshot that machines with this user data will be restored from (see
    * MachineOptions.snapshot), before any of them is asked for; platforms without snapshots
-   * leave it out. Errors show when a machine asks for the snapshot (it then boots).
+   * leave it out. Errors show when a machine asks for the snapshot (it then boots). Returns,
+   * where it makes one, a promise settled when the snapshot is ready or failed: the harness
+   * schedules around it.
    */
-  prepareSnapshot?(userData: string | undefined): void;
+  prepareSnapshot?(userData: string | undefined): Promise<unknown> | void;
   /** destroy every cluster and the flight's own resources; idempotent */
   destroy(): Promise<void>;
 }

@@ -18,6 +18,7 @@ const QemuRunOptionsSchema = z.object({
   firmware: z.string().min(1).optional(),
   ovmfVars: z.string().min(1).optional(),
   tpm: z.boolean().default(false),
+  qboot: z.boolean().default(true),
   accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
   memoryMiB: z
     .number()
@@ -117,7 +118,7 @@ export const RunOptionsSchema = z.object({
   snapshot: z.boolean().default(true),
   /** let `exclusive: false` tests share a machine (--share, on by default; --no-share: one each) */
   share: z.boolean().default(true),
-  qemu: QemuRunOptionsSchema.default({ tpm: false, accel: 'auto' }),
+  qemu: QemuRunOptionsSchema.default({ tpm: false, qboot: true, accel: 'auto' }),
   aws: AwsRunOptionsSchema.default({ type: 'm4.large' }),
   gce: GceRunOptionsSchema.default({
     machineType: 'n1-standard-1',
@@ -170,6 +171,7 @@ const FLAG_OF: Record<string, string> = {
   'qemu.firmware': '--qemu-firmware',
   'qemu.ovmfVars': '--qemu-ovmf-vars',
   'qemu.tpm': '--qemu-tpm',
+  'qemu.qboot': '--qemu-qboot',
   'qemu.accel': '--qemu-accel',
   'qemu.memoryMiB': '--qemu-memory',
   'qemu.cpus': '--qemu-cpus',
@@ -281,6 +283,7 @@ export function qemuFlightOptions(
   const out: QemuFlightOptions = {
     ...flight,
     tpm: q.tpm,
+    qboot: q.qboot,
     accel: q.accel,
     sshRetries: opts.sshRetries,
     sshTimeoutSec: opts.sshTimeoutSec,

@@ -34,6 +34,18 @@ const RULES = {
     pattern: /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9_])?$/,
     rule: 'letters, digits, _ . and -, starting with a letter or digit, ending with a letter, digit or _, at most 80 characters',
   },
+  /** DigitalOcean custom images: a display name; the API refuses empty or over-long ones */
+  'do-image': {
+    what: 'DigitalOcean image name',
+    pattern: /^[A-Za-z0-9](?:[A-Za-z0-9 ._()-]{0,253}[A-Za-z0-9._()-])?$/,
+    rule: 'letters, digits, spaces and . _ ( ) -, starting with a letter or digit, at most 255 characters',
+  },
+  /** Glance image names: up to 255 characters, no control characters */
+  'openstack-image': {
+    what: 'OpenStack image name',
+    pattern: /^[^\s\p{Cc}](?:[^\p{Cc}]{0,253}[^\s\p{Cc}])?$/u,
+    rule: 'at most 255 characters, no control characters, no leading or trailing space',
+  },
 } satisfies Record<string, NameRule>;
 
 export type NameKind = keyof typeof RULES;

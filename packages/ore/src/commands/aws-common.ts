@@ -4,6 +4,7 @@ import type { CommandContext } from '@mantle/core/cli';
 import { addProfileOptions, loadProfile, profileSelectionFromArgs } from '@mantle/core/profiles';
 import type { AwsClients } from '../aws/clients.js';
 import type { DryRun } from '../cloud/dry-run.js';
+import { dryRunOption } from './dry-run-option.js';
 
 /** The flags every `ore aws` command takes, as `run` sees them. */
 export interface AwsCommonArgs {
@@ -19,11 +20,7 @@ export function awsCommonOptions<T>(y: Argv<T>) {
         type: 'string',
         describe: 'AWS region (default: AWS_REGION, else the profile region, else us-west-2)',
       })
-      .option('dry-run', {
-        type: 'boolean',
-        default: false,
-        describe: 'print the API calls it would make (reads answered empty); touch nothing',
-      }),
+      .option('dry-run', dryRunOption),
     ['aws'],
   );
 }

@@ -5,6 +5,7 @@ import { addProfileOptions, loadProfile, profileSelectionFromArgs } from '@mantl
 import type { AzureArm } from '../azure/arm-clients.js';
 import type { DryRun } from '../cloud/dry-run.js';
 import type { AzureStore } from '../storage/azure-store.js';
+import { dryRunOption } from './dry-run-option.js';
 
 /** The flags every `ore azure` Resource Manager command takes, as `run` sees them. */
 export interface AzureArmArgs {
@@ -34,11 +35,7 @@ export function azureArmOptions<T>(y: Argv<T>) {
         default: '2s',
         describe: 'wait between polls of a long-running operation (Retry-After answers override it)',
       })
-      .option('dry-run', {
-        type: 'boolean',
-        default: false,
-        describe: 'print the API calls it would make (reads answered empty); touch nothing',
-      }),
+      .option('dry-run', dryRunOption),
     ['azure'],
   );
 }

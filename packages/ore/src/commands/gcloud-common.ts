@@ -5,6 +5,7 @@ import { addProfileOptions, loadProfile, profileSelectionFromArgs } from '@mantl
 import type { DryRun } from '../cloud/dry-run.js';
 import type { GceClients, GceServiceAccountKey } from '../gce/clients.js';
 import type { ObjectStore } from '../storage/types.js';
+import { dryRunOption } from './dry-run-option.js';
 
 /** The flags every `ore gcloud` command takes, as `run` sees them. */
 export interface GceCommonArgs {
@@ -27,11 +28,7 @@ export function gceCommonOptions<T>(y: Argv<T>) {
         default: 'us-central1-a',
         describe: 'GCE zone (of instances: gc)',
       })
-      .option('dry-run', {
-        type: 'boolean',
-        default: false,
-        describe: 'print the API calls it would make (reads answered empty); touch nothing',
-      }),
+      .option('dry-run', dryRunOption),
     ['gce'],
   );
 }

@@ -1,8 +1,8 @@
-import { constants } from 'node:fs';
-import { copyFile, open, type FileHandle } from 'node:fs/promises';
-import { allocatedRegions, copyNonZero, nonZeroPiecesOfStream, regionBytes } from './data-map.js';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { nonZeroPiecesOfStream } from './data-map.js';
 import { checkStreamSize, openInputStream, writePieces, type ConvertInput } from './input.js';
 import { noProgress, type ProgressFactory } from './progress.js';
+import { sparseCopyFile } from './sparse-copy.js';
 import { alignVhdSize, encodeVhdFooter, VHD_FOOTER_SIZE } from './vhd-footer.js';
 
 export interface WriteDiskOptions {
@@ -15,29 +15,15 @@ export interface WriteDiskOptions {
 export interface WriteDiskResult {
   /** bytes of the disk (for a VHD: after alignment, without the footer) */
   virtualSize: number;
-  /** non-zero bytes written */
+  /** non-zero bytes written (from a raw file: the bytes the copy allocates, 4 KiB blocks) */
   dataBytes: number;
 }
 
 /**
- * Clone `src` to `dst` by reflink (btrfs, XFS, bcachefs; FICLONE) and say whether that worked. Other
- * file systems refuse at once (ENOTSUP/EXDEV/EINVAL), and then the caller copies. Node's plain
- * copyFile is no fallback: its copy_file_range/sendfile turns a sparse disk's holes into written
- * zeros.
- */
-async function cloneFile(src: string, dst: string): Promise<boolean> {
-  try {
-    await copyFile(src, dst, constants.COPYFILE_FICLONE_FORCE);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * Write a raw disk or a fixed VHD from a raw input (`raw` or `stream` kind), sparse: an
- * uncompressed raw is cloned where the file system can (reflink), else only non-zero blocks are
- * written and the rest stays a hole. A VHD is the disk padded to a whole MiB plus the
+ * uncompressed raw is cloned where the file system can (reflink), else only its data extents
+ * are copied, zero blocks left as holes (sparseCopyFile); a stream's non-zero blocks are written
+ * and the rest stays a hole. A VHD is the disk padded to a whole MiB plus the
  * footer; a decompressed stream whose length disagrees with its GPT is IMAGE_TRUNCATED.
  */
 export async function writeDisk(
@@ -48,59 +34,51 @@ export async function writeDisk(
 ): Promise<WriteDiskResult> {
   if (input.kind === 'qemu') throw new Error('writeDisk needs a raw input');
   const progress = opts.progress ?? noProgress;
-  if (input.kind === 'raw' && (await cloneFile(input.file, out))) {
-    // A reflink clone shares the raw's extents: no data is read or written, holes stay holes.
+  if (input.kind === 'raw') {
+    // cp clones (reflink) or copies only the data extents, zero blocks left as holes
     const size = input.size ?? 0;
-    const regions = await allocatedRegions(input.file, size, opts.signal ? { signal: opts.signal } : {});
+    const task = progress(`write ${format}`, (await stat(input.file)).blocks * 512);
+    let copied: { allocatedBytes: number };
+    try {
+      copied = await sparseCopyFile(input.file, out, {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        onProgress: (done) => task.update(done),
+      });
+    } finally {
+      task.finish();
+    }
     const dst = await open(out, 'r+');
     try {
       if (format === 'raw') {
         await dst.truncate(size);
-        return { virtualSize: size, dataBytes: regionBytes(regions) };
+        return { virtualSize: size, dataBytes: copied.allocatedBytes };
       }
-      return { virtualSize: await finishVhd(dst, size, opts.vhd), dataBytes: regionBytes(regions) };
+      return { virtualSize: await finishVhd(dst, size, opts.vhd), dataBytes: copied.allocatedBytes };
     } finally {
       await dst.close();
     }
   }
   const dst = await open(out, 'w', 0o644);
   try {
-    let size: number;
+    const stream = await openInputStream(input, opts.signal);
+    const total = { bytes: 0 };
+    const task = progress(`decompress ${input.compression} -> ${format}`, input.size ?? 0);
     let dataBytes: number;
-    if (input.kind === 'raw') {
-      size = input.size ?? 0;
-      const regions = await allocatedRegions(input.file, size, opts.signal ? { signal: opts.signal } : {});
-      const src = await open(input.file, 'r');
-      const task = progress(`write ${format}`, regionBytes(regions));
-      try {
-        dataBytes = await copyNonZero(src, dst, regions, {
+    try {
+      dataBytes = await writePieces(
+        dst,
+        nonZeroPiecesOfStream(stream, {
           ...(opts.signal ? { signal: opts.signal } : {}),
           onRead: (n) => task.update(n),
-        });
-      } finally {
-        task.finish();
-        await src.close();
-      }
-    } else {
-      const stream = await openInputStream(input, opts.signal);
-      const total = { bytes: 0 };
-      const task = progress(`decompress ${input.compression} -> ${format}`, input.size ?? 0);
-      try {
-        dataBytes = await writePieces(
-          dst,
-          nonZeroPiecesOfStream(stream, {
-            ...(opts.signal ? { signal: opts.signal } : {}),
-            onRead: (n) => task.update(n),
-            total,
-          }),
-        );
-      } finally {
-        task.finish();
-        stream.destroy();
-      }
-      checkStreamSize(input, total.bytes);
-      size = total.bytes;
+          total,
+        }),
+      );
+    } finally {
+      task.finish();
+      stream.destroy();
     }
+    checkStreamSize(input, total.bytes);
+    const size = total.bytes;
     if (format === 'raw') {
       await dst.truncate(size);
       return { virtualSize: size, dataBytes };

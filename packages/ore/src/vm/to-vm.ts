@@ -4,7 +4,7 @@ import { InputError, PrerequisiteError } from '@mantle/core/errors';
 import { parseVersionTxt } from '@mantle/core/image';
 import { writeFileAtomic } from '@mantle/core/fs';
 import { type Logger } from '@mantle/core/log';
-import { allocatedRegions, copyNonZero } from '../convert/data-map.js';
+import { sparseCopyFile } from '../convert/sparse-copy.js';
 import {
   describeInput,
   rawFileOf,
@@ -214,17 +214,7 @@ async function rawCopy(
 ): Promise<string> {
   if (input.kind !== 'raw') return (await rawFileOf(input, workDir, opts)).file;
   const out = join(workDir, 'disk.raw');
-  const size = input.size ?? 0;
-  const regions = await allocatedRegions(input.file, size, opts.signal ? { signal: opts.signal } : {});
-  const src = await open(input.file, 'r');
-  const dst = await open(out, 'w', 0o644);
-  try {
-    await copyNonZero(src, dst, regions, opts.signal ? { signal: opts.signal } : {});
-    await dst.truncate(size);
-  } finally {
-    await src.close();
-    await dst.close();
-  }
+  await sparseCopyFile(input.file, out, opts.signal ? { signal: opts.signal } : {});
   return out;
 }
 

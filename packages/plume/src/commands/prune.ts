@@ -19,6 +19,11 @@ export const pruneSpec = defineCommand({
         demandOption: true,
         describe: 'releases per board to keep, newest by version',
       })
+      .option('poll-interval', {
+        type: 'number',
+        default: 15,
+        describe: 'seconds before the first poll of a cloud operation (backoff after)',
+      })
       .option('yes', {
         type: 'boolean',
         default: false,
@@ -36,6 +41,7 @@ export const pruneSpec = defineCommand({
         keep: a.keep,
         yes: a.yes,
         storeOptions: storeOptions(a, ctx),
+        pollMs: a.pollInterval * 1000,
       },
       ctx,
     );

@@ -39,8 +39,8 @@ export const statusSpec = defineCommand({
     show('release', r.release);
     const who = (p: { public: boolean; users: string[] } | undefined): string =>
       p ? [...(p.public ? ['everyone'] : []), ...p.users].join(', ') || 'owner only' : '?';
-    const { aws, gce } = r.published;
-    if (aws.length > 0 || gce) writeOut(ctx, 'published:');
+    const { aws, gce, azure } = r.published;
+    if (aws.length > 0 || gce || azure) writeOut(ctx, 'published:');
     for (const a of aws)
       writeOut(
         ctx,
@@ -52,6 +52,16 @@ export const statusSpec = defineCommand({
       else if (gce.staged) writeOut(ctx, `  GCE tarball staged at ${gce.staged} (no image before release)`);
       if (gce.deprecated?.length) writeOut(ctx, `  GCE deprecated: ${gce.deprecated.join(', ')}`);
       if (gce.deleted?.length) writeOut(ctx, `  GCE deleted: ${gce.deleted.join(', ')}`);
+    }
+    if (azure) {
+      if (azure.blob) writeOut(ctx, `  Azure blob ${azure.blob}`);
+      if (azure.galleryVersion)
+        writeOut(
+          ctx,
+          `  Azure gallery version ${azure.galleryVersion} ${azure.shared ? 'public (community gallery)' : 'private'}`,
+        );
+      else if (azure.blob) writeOut(ctx, '  Azure gallery version: none yet (made by release)');
+      if (azure.communityVersion) writeOut(ctx, `  Azure community image ${azure.communityVersion}`);
     }
   },
 });

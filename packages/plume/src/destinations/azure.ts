@@ -82,6 +82,44 @@ export async function azurePublish(ctx: RunContext): Promise<AzurePublished> {
   return { blob, galleryVersion: v.id };
 }
 
+/** What sharing the gallery with the community gave (the release's `azure:community` step). */
+export interface AzureShared {
+  /** the gallery's ARM id */
+  gallery: string;
+  /** the community gallery's public name(s), `<prefix>-<guid>` */
+  publicNames: string[];
+  /** the id anyone uses the release's version by, e.g. /CommunityGalleries/flatcar4azure-…/Images/…/Versions/4081.2.0 */
+  communityVersion?: string;
+  /** false when the gallery was shared already */
+  changed: boolean;
+}
+
+/**
+ * Release: make the gallery's versions public the way Azure does, as a community gallery with the
+ * spec's publisher details (sharing is per gallery: every version in it is then public). Sharing
+ * a shared gallery changes nothing, so a rerun or a resumed run is safe.
+ */
+export async function azureShareGallery(ctx: RunContext): Promise<AzureShared> {
+  const gallery = ctx.release.azure!.gallery!;
+  const ore = await import('@mantle/ore');
+  const arm = await galleryArm(ctx, gallery.subscription);
+  const s = await ore.shareGalleryWithCommunity(arm, {
+    resourceGroup: gallery.resourceGroup,
+    gallery: gallery.name,
+    publisher: gallery.community!,
+    logger: ctx.logger,
+  });
+  const name = s.publicNames[0];
+  return {
+    gallery: s.id,
+    publicNames: s.publicNames,
+    ...(name
+      ? { communityVersion: ore.communityImageId(name, gallery.imageDefinition, gallery.version) }
+      : {}),
+    changed: s.changed,
+  };
+}
+
 /** The storage account of a blob URL: https://ACCOUNT.blob.core.windows.net/..., or an emulator's http://host:port/ACCOUNT/... */
 function storageAccountOf(blob: string): string {
   const u = new URL(blob);
@@ -90,7 +128,10 @@ function storageAccountOf(blob: string): string {
 }
 
 /** ore's Resource Manager client with the Azure credentials (AZURE_AUTH_LOCATION, the AZURE_* variables, ...). */
-async function galleryArm(ctx: RunContext, subscription: string | undefined): Promise<AzureArm> {
+export async function galleryArm(
+  ctx: Pick<RunContext, 'env' | 'cwd' | 'logger'> & { signal?: AbortSignal; pollMs?: number },
+  subscription: string | undefined,
+): Promise<AzureArm> {
   const { loadProfile } = await import('@mantle/core/profiles');
   const { azureArm } = await import('@mantle/ore');
   // a subscription id is used as is; a name selects it from ~/.azure/azureProfile.json
@@ -105,7 +146,7 @@ async function galleryArm(ctx: RunContext, subscription: string | undefined): Pr
     credentials: creds,
     profile: creds.source,
     logger: ctx.logger,
-    signal: ctx.signal,
-    pollMs: ctx.pollMs,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.pollMs !== undefined ? { pollMs: ctx.pollMs } : {}),
   });
 }

@@ -8,8 +8,8 @@ import type { RunContext } from '../release/run-context.js';
 // with the new one as replacement, the oldest beyond the spec's limit deleted (mantle's plume).
 
 /** ore's Compute clients for the spec's project: the key of GOOGLE_APPLICATION_CREDENTIALS (or gcloud's ADC file). */
-async function gceClientsFor(
-  ctx: Pick<RunContext, 'env' | 'cwd' | 'logger' | 'signal' | 'pollMs'>,
+export async function gceClientsFor(
+  ctx: Pick<RunContext, 'env' | 'cwd' | 'logger'> & { signal?: AbortSignal; pollMs?: number },
   project: string,
 ): Promise<GceClients> {
   const { loadProfile } = await import('@mantle/core/profiles');
@@ -22,8 +22,8 @@ async function gceClientsFor(
     profile: key.source,
     ...(endpoint ? { endpoint } : {}),
     logger: ctx.logger,
-    signal: ctx.signal,
-    pollMs: ctx.pollMs,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.pollMs !== undefined ? { pollMs: ctx.pollMs } : {}),
   });
 }
 

@@ -1,25 +1,30 @@
 import type { CommandContext } from '@mantle/core/cli';
 import { UsageError } from '@mantle/core/errors';
 import type { AmiInfo } from '@mantle/ore';
-import { isAzureStore, listAll, type OpenStoreOptions } from '@mantle/ore/storage';
+import { isAzureStore, listAll, type ObjectStore, type OpenStoreOptions } from '@mantle/ore/storage';
 import { partitionClients } from '../destinations/aws.js';
 import { StorePool } from '../fetch/object-url.js';
+import { buildIndexes } from '../index-pages/build-indexes.js';
+import { parentDir } from '../index-pages/tree.js';
 import type { ReleaseSpec } from '../spec/schema.js';
 import { checkChannelBoard, resolveRelease, VERSION_PLACEHOLDER } from '../spec/resolve.js';
 
-// plume prune: the releases of a channel beyond the newest N (per board) are deleted from the
-// clouds — AWS AMIs with their snapshots in every region of every partition, Azure page blobs.
-// What exists is found by name (the spec's naming templates read backwards), so images made by
-// earlier tools with the same names are found too. A dry run unless `yes`.
+// plume prune: the releases of a channel beyond the newest N (per board) are deleted from every
+// destination — AWS AMIs with their snapshots in every region of every partition, GCE images of
+// the family and their staged tarballs, Azure page blobs and gallery image versions, and the
+// artifacts copied to the public stores (directories named after the version; their parents'
+// index pages rebuilt). What exists is found by name (the spec's naming templates read
+// backwards), so images made by earlier tools with the same names are found too. A dry run
+// unless `yes`.
 
 /** One thing prune deletes (or would). */
 interface PruneTarget {
   board: string;
   version: string;
-  /** `aws <partition> <region>` or the blob container URL */
+  /** `aws <partition> <region>`, `gce <project>`, the gallery image's ARM id or the store URL */
   where: string;
-  kind: 'aws-image' | 'azure-blob';
-  /** the AMI id (its snapshot in `snapshotId`) or the blob URL */
+  kind: 'aws-image' | 'azure-blob' | 'azure-gallery-version' | 'gce-image' | 'gce-staged' | 'storage';
+  /** the AMI id (its snapshot in `snapshotId`), the GCE image, the gallery version's ARM id or the object/directory URL */
   id: string;
   snapshotId?: string;
 }
@@ -42,6 +47,8 @@ export interface PruneOptions {
   keep: number;
   yes: boolean;
   storeOptions: OpenStoreOptions;
+  /** wait between polls of a cloud operation (ms) */
+  pollMs?: number;
 }
 
 /** Natural order of release versions: 4081.10.0 after 4081.9.1; a suffix orders after its base. */
@@ -60,8 +67,11 @@ export function compareVersions(a: string, b: string): number {
   return ta.length - tb.length;
 }
 
-/** AMI names turn characters AWS refuses into `_`: versions are compared in that spelling. */
-const versionKey = (v: string): string => v.replace(/[^A-Za-z0-9()./_-]/g, '_');
+/**
+ * One release's key across destinations: AMI names turn characters AWS refuses into `_`, GCE
+ * image names `.` and `+` into `-`, so versions are compared with every separator as `-`.
+ */
+const versionKey = (v: string): string => v.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
 /** A naming template (`Flatcar-stable-{version}-hvm`) as a matcher that gives the version back. */
 function matcher(template: string): { literal: number; match(name: string): string | undefined } {
@@ -93,7 +103,53 @@ function claim(
 }
 
 interface Found extends PruneTarget {
+  /** a storage object's version directory (relative to its store) */
+  dir?: string;
   remove: () => Promise<void>;
+}
+
+type Resolved = ReturnType<typeof resolveRelease>;
+
+/**
+ * The objects under a directory URL template holding {version} (gs://b/{board}/{version}/): the
+ * store is opened at the part before the version's path segment, its keys matched backwards;
+ * `want` picks the objects below the version directory. Returns the store (undefined for a
+ * template without {version} or a store that cannot be listed).
+ */
+async function findVersioned(
+  stores: StorePool,
+  template: string,
+  board: string,
+  kind: 'gce-staged' | 'storage',
+  found: Found[],
+  want: (rest: string) => boolean,
+): Promise<ObjectStore | undefined> {
+  const at = template.indexOf(VERSION_PLACEHOLDER);
+  if (at < 0) return undefined;
+  const cut = template.lastIndexOf('/', at) + 1;
+  const store = await stores.get(template.slice(0, cut));
+  const dirTemplate = template.slice(cut).replace(/\/+$/, '');
+  const m = matcher(dirTemplate);
+  const depth = dirTemplate.split('/').length;
+  for (const obj of await listAll(store, '', { recursive: true })) {
+    const parts = obj.key.split('/');
+    if (parts.length <= depth) continue;
+    const dir = parts.slice(0, depth).join('/');
+    const version = m.match(dir);
+    // directories beside the versions ({board}/current, ...) match the template too: a release
+    // directory is named after a version, which starts with MAJOR.MINOR numbers
+    if (version === undefined || !/^\d+\.\d+/.test(version) || !want(parts.slice(depth).join('/'))) continue;
+    found.push({
+      board,
+      version,
+      where: store.root,
+      kind,
+      id: kind === 'storage' ? `${store.root}${dir}/` : `${store.root}${obj.key}`,
+      dir: `${dir}/`,
+      remove: () => store.delete(obj.key),
+    });
+  }
+  return store;
 }
 
 /** Find the channel's releases in its destinations, keep the newest `keep` per board, delete the rest when `yes`. */
@@ -163,10 +219,6 @@ export async function prune(
           ...(containers.get(url) ?? []),
           { board: t.board, m: matcher(t.r.azure.blobName) },
         ]);
-        if (t.r.azure.gallery)
-          out.skipped.push(
-            `azure gallery ${t.r.azure.gallery.name}/${t.r.azure.gallery.imageDefinition}: versions are not pruned here (ore azure gc --gallery-name deletes old ones)`,
-          );
       }
     for (const [url, ms] of containers) {
       const store = await stores.get(url);
@@ -183,11 +235,106 @@ export async function prune(
         });
       }
     }
-    for (const t of templates)
-      if (t.r.gce && boards.includes(t.board))
-        out.skipped.push(
-          `gce ${t.r.gce.project} family ${t.r.gce.family}: @mantle/ore has no GCE image layer yet`,
+    const cloud = { ...ctx, ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}) };
+    // Azure gallery image versions (MAJOR.MINOR.PATCH of the release) of each board's definition.
+    const galleries = new Map<
+      string,
+      { g: NonNullable<NonNullable<Resolved['azure']>['gallery']>; board: string }
+    >();
+    for (const t of templates) {
+      const g = t.r.azure?.gallery;
+      const k = g && [g.subscription, g.resourceGroup, g.name, g.imageDefinition].join('|');
+      if (g && k && !galleries.has(k)) galleries.set(k, { g, board: t.board });
+    }
+    if (galleries.size > 0) {
+      const { galleryArm } = await import('../destinations/azure.js');
+      const ore = await import('@mantle/ore');
+      for (const { g, board } of galleries.values()) {
+        const arm = await galleryArm(cloud, g.subscription);
+        if (!(await ore.getGallerySharing(arm, g.resourceGroup, g.name))) continue;
+        if (!(await ore.listGalleryImages(arm, g.resourceGroup, g.name)).includes(g.imageDefinition))
+          continue;
+        for (const v of await ore.listGalleryImageVersions(arm, g.resourceGroup, g.name, g.imageDefinition, {
+          all: true,
+        }))
+          found.push({
+            board,
+            version: v.version,
+            where: v.id.replace(/\/versions\/[^/]+$/, ''),
+            kind: 'azure-gallery-version',
+            id: v.id,
+            remove: async () => {
+              await ore.deleteGalleryImageVersion(arm, {
+                resourceGroup: g.resourceGroup,
+                gallery: g.name,
+                image: g.imageDefinition,
+                version: v.version,
+                logger: ctx.logger,
+              });
+            },
+          });
+      }
+    }
+    // GCE: the family's images (one listing per project and family), the staged tarballs.
+    const gceTemplates = templates.filter((t) => t.r.gce);
+    if (gceTemplates.length > 0) {
+      const { gceClientsFor } = await import('../destinations/gce.js');
+      const ore = await import('@mantle/ore');
+      const byFamily = new Map<string, typeof gceTemplates>();
+      for (const t of gceTemplates) {
+        const k = `${t.r.gce!.project}|${t.r.gce!.family}`;
+        byFamily.set(k, [...(byFamily.get(k) ?? []), t]);
+      }
+      for (const ts of byFamily.values()) {
+        const { project, family } = ts[0]!.r.gce!;
+        const gce = await gceClientsFor(cloud, project);
+        const ms = ts.map((t) => ({ board: t.board, m: matcher(t.r.gce!.imageName) }));
+        for (const img of await ore.listGceImages(gce, { family, all: true })) {
+          const c = claim(img.name, ms);
+          if (!c) continue;
+          found.push({
+            ...c,
+            where: `gce ${project}`,
+            kind: 'gce-image',
+            id: img.name,
+            remove: async () => {
+              await ore.deleteGceImages(gce, [img.name], { logger: ctx.logger });
+            },
+          });
+        }
+      }
+      for (const t of gceTemplates)
+        await findVersioned(
+          stores,
+          t.r.gce!.staging,
+          t.board,
+          'gce-staged',
+          found,
+          (rest) => rest === t.r.gce!.image,
         );
+    }
+    // The public stores: directories named after the version ({board}/{version}); their
+    // parents' index pages are rebuilt after deleting.
+    const reindex = new Map<ObjectStore, { dirs: Set<string>; title: string }>();
+    for (const t of templates)
+      for (const dest of t.r.storage)
+        for (const path of dest.paths) {
+          if (!path.includes(VERSION_PLACEHOLDER)) continue;
+          const n = found.length;
+          const store = await findVersioned(
+            stores,
+            `${dest.url.replace(/\/?$/, '/')}${path}/`,
+            t.board,
+            'storage',
+            found,
+            () => true,
+          );
+          if (dest.index && store && found.length > n) {
+            const r = reindex.get(store) ?? { dirs: new Set<string>(), title: dest.title };
+            for (const f of found.slice(n)) r.dirs.add(parentDir(f.dir ?? ''));
+            reindex.set(store, r);
+          }
+        }
 
     for (const s of out.skipped) ctx.logger.warn(`not pruned: ${s}`);
     for (const board of boards) {
@@ -196,14 +343,31 @@ export async function prune(
         compareVersions(b, a),
       );
       const kept = new Set(versions.slice(0, o.keep));
-      out.kept[board] = [...kept];
+      const display = new Map<string, string>();
+      for (const f of mine)
+        // GCE image names and gallery versions lose the release version's spelling
+        if (
+          !display.has(versionKey(f.version)) ||
+          (f.kind !== 'gce-image' && f.kind !== 'azure-gallery-version')
+        )
+          display.set(versionKey(f.version), f.version);
+      out.kept[board] = [...kept].map((k) => display.get(k) ?? k);
+      const dirs = new Set<string>();
       for (const f of mine) {
         if (kept.has(versionKey(f.version))) continue;
-        const { remove, ...target } = f;
+        const { remove, dir: _dir, ...target } = f;
         if (o.yes) await remove();
+        if (f.kind === 'storage') {
+          // one target per directory, not per object
+          if (dirs.has(target.id)) continue;
+          dirs.add(target.id);
+        }
         out.targets.push(target);
       }
     }
+    if (o.yes)
+      for (const [store, r] of reindex)
+        await buildIndexes(store, { dirs: [...r.dirs], title: r.title, logger: ctx.logger });
     out.targets.sort(
       (a, b) =>
         a.board.localeCompare(b.board) ||

@@ -1,5 +1,10 @@
 import { awsPublish } from '../destinations/aws.js';
-import { azurePublish, type AzurePublished } from '../destinations/azure.js';
+import {
+  azurePublish,
+  azureShareGallery,
+  type AzurePublished,
+  type AzureShared,
+} from '../destinations/azure.js';
 import { gceCreateImage, gceRotateFamily, type GceImageResult } from '../destinations/gce.js';
 import { sourceArtifacts, syncStorage, type SyncResult } from '../destinations/storage.js';
 import type { RunContext } from './run-context.js';
@@ -11,7 +16,7 @@ export interface ReleaseResult {
   version: string;
   alreadyDone: boolean;
   aws?: { partition: string; region: string; imageId: string }[];
-  azure?: AzurePublished;
+  azure?: AzurePublished & { community?: AzureShared };
   gce?: GceImageResult & { deprecated: string[]; deleted: string[] };
   storage: SyncResult[];
 }
@@ -19,7 +24,8 @@ export interface ReleaseResult {
 /**
  * release: make the pre-released images public (AWS launch permission in every region; the GCE
  * image made in its family from the staged tarball, public, older ones of the family deprecated;
- * the Azure blob checked and, with azure.gallery, a gallery image version published from it),
+ * the Azure blob checked and, with azure.gallery, a gallery image version published from it and,
+ * with azure.gallery.community, the gallery shared publicly as a community gallery),
  * copy the build's artifacts to the public stores and rebuild their index pages. Every step
  * journaled.
  */
@@ -60,8 +66,16 @@ export async function release(ctx: RunContext): Promise<ReleaseResult> {
     );
     out.gce = { ...img, deprecated: rot.deprecated, deleted: rot.deleted };
   }
-  if (r.azure)
+  if (r.azure) {
     out.azure = await j.step('azure:publish', `Azure: publish ${r.azure.blobName}`, () => azurePublish(ctx));
+    const g = r.azure.gallery;
+    if (g?.community)
+      out.azure.community = await j.step(
+        'azure:community',
+        `Azure: share gallery ${g.name} as community gallery ${g.community.publicNamePrefix}-…`,
+        () => azureShareGallery(ctx),
+      );
+  }
   if (r.storage.length > 0) {
     const known = [
       'version.txt',

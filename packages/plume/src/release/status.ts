@@ -36,6 +36,16 @@ interface Published {
     deprecated?: string[];
     deleted?: string[];
   };
+  /** the page blob uploaded by pre-release; the gallery image version and its sharing by release */
+  azure?: {
+    blob?: string;
+    galleryVersion?: string;
+    /** true once the gallery is shared as a community gallery (its versions are public) */
+    shared: boolean;
+    publicNames?: string[];
+    /** the public id of the version in the community gallery */
+    communityVersion?: string;
+  };
 }
 
 export interface ReleaseStatus extends ReleaseId {
@@ -47,7 +57,7 @@ export interface ReleaseStatus extends ReleaseId {
 const doneResult = (data: JournalData | undefined, id: string): unknown =>
   data?.steps[id]?.status === 'done' ? data.steps[id].result : undefined;
 
-/** The AMIs and GCE image the journals' results name (release results win over pre-release ones). */
+/** The AMIs, GCE image and Azure blob/gallery version the journals' results name (release results win over pre-release ones). */
 function publishedOf(pre: JournalData | undefined, rel: JournalData | undefined): Published {
   const out: Published = { aws: [] };
   const seen = new Set<string>();
@@ -82,6 +92,20 @@ function publishedOf(pre: JournalData | undefined, rel: JournalData | undefined)
       ...(image ? { image: image.image, family: image.family } : {}),
       ...(family ? { deprecated: family.deprecated, deleted: family.deleted } : {}),
     };
+  const uploaded = doneResult(pre, 'azure:upload') as { blob: string } | undefined;
+  const published = doneResult(rel, 'azure:publish') as { blob: string; galleryVersion?: string } | undefined;
+  const community = doneResult(rel, 'azure:community') as
+    { publicNames: string[]; communityVersion?: string } | undefined;
+  if (uploaded || published) {
+    const blob = published?.blob ?? uploaded?.blob;
+    out.azure = {
+      ...(blob ? { blob } : {}),
+      ...(published?.galleryVersion ? { galleryVersion: published.galleryVersion } : {}),
+      shared: !!community,
+      ...(community ? { publicNames: community.publicNames } : {}),
+      ...(community?.communityVersion ? { communityVersion: community.communityVersion } : {}),
+    };
+  }
   return out;
 }
 

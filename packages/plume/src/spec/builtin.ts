@@ -85,6 +85,12 @@ function publicChannel(channel: keyof typeof DESCRIPTIONS): ReleaseSpecInput['ch
         name: 'flatcar',
         imageDefinition: `flatcar-${channel}-{arch}`,
         regions: ['westeurope', 'eastus', 'westus2'],
+        community: {
+          publisherUri: 'https://www.flatcar.org/',
+          publisherContact: 'infra@flatcar-linux.org',
+          eula: 'https://www.flatcar.org/docs/latest/',
+          publicNamePrefix: 'flatcar4azure',
+        },
       },
     },
     storage: [

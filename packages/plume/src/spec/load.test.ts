@@ -99,6 +99,36 @@ describe('release spec', () => {
       );
   });
 
+  it('community gallery publisher details are checked, a missing one named', () => {
+    const gallery = (community: string) =>
+      GOOD.replace(
+        '      blobs: azure://devstoreaccount1/images\n',
+        `      blobs: azure://devstoreaccount1/images
+      gallery:
+        resourceGroup: rg
+        name: gal
+        imageDefinition: flatcar-{channel}
+        regions: [westus]
+        community:
+${community}`,
+      );
+    const ok = `          publisherUri: https://www.flatcar.org/
+          publisherContact: infra@flatcar-linux.org
+          eula: https://www.flatcar.org/docs/latest/
+          publicNamePrefix: flatcar4azure
+`;
+    const spec = parseSpecText(gallery(ok), 'spec.yaml');
+    expect(spec.channels.test!.azure!.gallery!.community!.publicNamePrefix).toBe('flatcar4azure');
+    expect(() => parseSpecText(gallery(ok.replace(/ *eula:.*\n/, '')), 'spec.yaml')).toThrow(
+      /spec\.yaml:14:11: channels\.test\.azure\.gallery\.community\.eula: Invalid input: expected string/,
+    );
+    expect(() =>
+      parseSpecText(gallery(ok.replace('infra@flatcar-linux.org', 'nobody')), 'spec.yaml'),
+    ).toThrow(
+      /spec\.yaml:15:29: channels\.test\.azure\.gallery\.community\.publisherContact: the publisher's support e-mail address/,
+    );
+  });
+
   it('a verifyKey outside the spec file’s directory is refused, naming the field', async () => {
     for (const key of ['../key.asc', '/etc/key.asc']) {
       const f = join(dir, 'escape.yaml');

@@ -123,6 +123,23 @@ export const azureGallerySchema = z
     imageDefinition: z.string().min(1),
     /** regions the version is replicated to */
     regions: z.array(z.string().min(1)).min(1),
+    /**
+     * share the gallery publicly as an Azure community gallery at release, with these publisher
+     * details (Azure shows them beside the gallery); without it the versions stay private
+     */
+    community: z
+      .object({
+        publisherUri: z.string().regex(/^https?:\/\/[^\s/]+/, 'an http(s) URL of the publisher'),
+        publisherContact: z
+          .string()
+          .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "the publisher's support e-mail address"),
+        eula: z.string().min(1),
+        publicNamePrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'letters, digits and -, starting with a letter or digit'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -50,3 +50,17 @@ export function spawnPlume(
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
+
+/** What `plume prune --json` prints. */
+export interface PrunePlan {
+  dryRun: boolean;
+  kept: Record<string, string[]>;
+  skipped: string[];
+  targets: { board: string; version: string; kind: string; id: string; where: string }[];
+}
+
+/** The result of a `plume prune --json` that must have succeeded. */
+export function prunePlan(r: { code: number | null; stdout: string; stderr: string }): PrunePlan {
+  if (r.code !== 0) throw new Error(`plume prune exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as PrunePlan;
+}

@@ -8,7 +8,7 @@ import { requireTool } from '@mantle/core/exec';
 import { generateKeyPair } from '@mantle/core/ssh';
 import { resolveAccel } from './accel.js';
 import { trackTempDir } from './child.js';
-import { resolveUefiFirmware, type UefiFirmware } from './firmware.js';
+import { findQboot, resolveUefiFirmware, type UefiFirmware } from './firmware.js';
 import { mantleCacheDir, resolveBootSource } from './image.js';
 import { koletDiskImage } from './kolet-disk.js';
 import { startLanSwitch, type LanSwitch } from './lan-switch.js';
@@ -83,6 +83,8 @@ export async function createQemuFlight(options: QemuFlightOptions): Promise<Flig
   const firmware =
     opts.arch === 'aarch64' && opts.firmware === 'bios' && !boot.kernel ? 'uefi' : opts.firmware;
   if (firmware !== 'bios') uefi = await resolveUefiFirmware(firmware, opts.arch, opts.ovmfVars);
+  // A kernel given to a BIOS machine needs no SeaBIOS: qboot boots it faster (see findQboot).
+  const qboot = !uefi && boot.kernel && opts.qboot ? await findQboot(opts.arch) : undefined;
   if (opts.tpm)
     await requireTool('swtpm', {
       debianPackage: 'swtpm',
@@ -115,6 +117,7 @@ export async function createQemuFlight(options: QemuFlightOptions): Promise<Flig
       accel,
       boot,
       uefi,
+      qboot,
       privateKeyPath: key.privateKeyPath,
       publicKeys: [key.publicKey, ...userKeys],
       tmpDir: tmp,
@@ -126,7 +129,7 @@ export async function createQemuFlight(options: QemuFlightOptions): Promise<Flig
   }
   logger.debug(
     `flight ready: ${opts.arch}, ${boot.tiny ? `tiny image ${boot.tiny.dir}` : boot.disk ? `image ${boot.disk.path}` : `kernel ${boot.kernel ?? ''}`}, ` +
-      `${accel}, ${opts.memoryMiB} MiB, ${opts.cpus} vCPU${uefi ? `, UEFI ${uefi.code}` : ''}${opts.tpm ? ', TPM' : ''}`,
+      `${accel}, ${opts.memoryMiB} MiB, ${opts.cpus} vCPU${uefi ? `, UEFI ${uefi.code}` : ''}${qboot ? ', qboot' : ''}${opts.tpm ? ', TPM' : ''}`,
   );
   return flight;
 }
@@ -198,11 +201,11 @@ class QemuFlight implements Flight {
     return cluster;
   }
 
-  prepareSnapshot(userData: string | undefined): void {
+  prepareSnapshot(userData: string | undefined): Promise<unknown> | undefined {
     const ctx = this.context;
-    if (this.destroying || !ctx || ctx.uefi || ctx.opts.tpm) return;
+    if (this.destroying || !ctx || ctx.uefi || ctx.opts.tpm) return undefined;
     // get() logs and remembers a failure; the machines that ask for the snapshot then boot.
-    void this.snapshots?.get(userData, undefined).catch(() => undefined);
+    return this.snapshots?.get(userData, undefined).catch(() => undefined);
   }
 
   destroy(): Promise<void> {

@@ -42,6 +42,8 @@ export interface FlightContext {
   accel: Accel;
   boot: BootSource;
   uefi: UefiFirmware | undefined;
+  /** qboot's image when kernels boot through it instead of SeaBIOS (see findQboot) */
+  qboot?: string | undefined;
   /** the flight's private key (0600) and the authorized_keys lines machines accept */
   privateKeyPath: string;
   publicKeys: readonly string[];
@@ -70,8 +72,10 @@ const KOLET_DISK_SERIAL = 'kolet';
 
 /** How a template becomes a snapshot: where its disk overlay and RAM file go. */
 export interface TemplateOptions {
-  /** the snapshot directory: disk.qcow2 and ram live there after the template quits */
+  /** the snapshot directory: disk.qcow2 lives there after the template quits */
   dir: string;
+  /** the template's RAM file (memory-backend-file, shared), kept after it quits */
+  ramPath: string;
 }
 
 /** One qemu virtual machine (see Machine for the contract). */
@@ -202,6 +206,7 @@ export class QemuMachine implements Machine {
       spec.kernel = boot.kernel;
       if (boot.initrd) spec.initrd = boot.initrd;
       if (boot.append) spec.append = boot.append;
+      if (flight.qboot) spec.bios = flight.qboot;
     }
     if (boot.disk) {
       spec.disk = join(this.template?.dir ?? this.tmp, 'disk.qcow2');
@@ -209,7 +214,7 @@ export class QemuMachine implements Machine {
     }
     if (flight.koletDisk) spec.readOnlyDisks = [{ path: flight.koletDisk.path, serial: KOLET_DISK_SERIAL }];
     if (this.template) {
-      spec.memoryFile = { path: join(this.template.dir, 'ram'), shared: true };
+      spec.memoryFile = { path: this.template.ramPath, shared: true };
       spec.qmpSocket = join(this.tmp, 'qmp.sock');
       spec.snapshotTemplate = true;
     }
@@ -232,6 +237,7 @@ export class QemuMachine implements Machine {
     await this.client(DEFAULT_USER);
     const connected = Date.now();
     await this.checkReady(deadline);
+    this.preconnectRoot();
     this.bootTimings = {
       restored: false,
       qemuToSshMs: sshUp - started,
@@ -316,8 +322,13 @@ export class QemuMachine implements Machine {
     const sshUp = Date.now();
     // The first login is the identity change's own (the template proved the machine ready).
     // As root through sudo on a systemd image: a root SSH login would start root's systemd user
-    // manager (seconds under TCG) that only a test which logs in as root needs.
-    await reidentify(
+    // manager (seconds under TCG) that only a test which logs in as root needs. The default
+    // user's login (the test's first command needs it) is made meanwhile, not after: its key
+    // exchange overlaps the root one's and the identity script. (The host key it sees may be the
+    // template's; kola never pins host keys of its throwaway machines.)
+    const login = this.client(DEFAULT_USER);
+    login.catch(() => undefined);
+    const renamed = reidentify(
       {
         id: this.id,
         asRoot: (command, opts) =>
@@ -327,6 +338,7 @@ export class QemuMachine implements Machine {
       },
       { log: this.log, timeoutMs: o.sshTimeoutSec * 1000 * 3 },
     );
+    await Promise.all([renamed, login]);
     this.bootTimings = {
       restored: true,
       qemuToSshMs: sshUp - started,
@@ -720,6 +732,7 @@ export class QemuMachine implements Machine {
       const after = await this.bootId().catch(() => before);
       if (after !== before) {
         await this.checkReady(deadline);
+        this.preconnectRoot();
         return;
       }
       // Still the old system on its way down (its sshd answered once more).
@@ -735,13 +748,32 @@ export class QemuMachine implements Machine {
     }
   }
 
+  /**
+   * On an image with a ready marker (the tiny image: root logs in over SSH at no cost), open
+   * root's connection in the background: the journal is collected as root after the test, and
+   * its key exchange then overlaps the test instead of adding to the teardown. Not on systemd
+   * images, where a root login starts root's user manager (seconds under TCG).
+   */
+  private preconnectRoot(): void {
+    if (this.readiness !== 'marker' || this.rootViaSudo || this.template) return;
+    void this.rootClient().catch(() => undefined);
+  }
+
   // Close SSH sessions and wait (briefly) for the goodbyes to reach the guest.
   private async closeClients(): Promise<void> {
     const clients = [...this.clients.values()];
     this.clients.clear();
+    // A connection still being made (e.g. root's, opened in the background) is closed once it
+    // is made; the wait is bounded all the same: a guest that died mid-handshake never answers.
     await Promise.allSettled(
       clients.map((p) =>
-        p.then((c) => Promise.race([c.close(), new Promise<void>((r) => setTimeout(r, 2000))])),
+        Promise.race([
+          p.then(
+            (c) => c.close(),
+            () => undefined,
+          ),
+          new Promise<void>((r) => setTimeout(r, 2000).unref()),
+        ]),
       ),
     );
   }

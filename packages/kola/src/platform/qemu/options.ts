@@ -26,6 +26,8 @@ export interface QemuFlightOptions extends FlightOptions {
   ovmfVars?: string;
   /** give each machine a TPM 2.0 (swtpm) */
   tpm?: boolean;
+  /** boot a given kernel through qemu's qboot instead of SeaBIOS, where qemu has it (default true) */
+  qboot?: boolean;
   /** 'auto' probes KVM and falls back to TCG */
   accel?: 'auto' | 'kvm' | 'tcg';
   /** memory per machine (default 512) */
@@ -65,6 +67,7 @@ export interface QemuFlightOptions extends FlightOptions {
 export interface ResolvedQemuOptions extends QemuFlightOptions {
   firmware: QemuFirmware;
   tpm: boolean;
+  qboot: boolean;
   accel: 'auto' | 'kvm' | 'tcg';
   memoryMiB: number;
   cpus: number;
@@ -128,6 +131,7 @@ export function resolveQemuOptions(opts: QemuFlightOptions): ResolvedQemuOptions
     ...opts,
     firmware: opts.firmware ?? 'bios',
     tpm: opts.tpm ?? false,
+    qboot: opts.qboot ?? true,
     accel: oneOf('accel', opts.accel ?? 'auto', ['auto', 'kvm', 'tcg'] as const),
     memoryMiB: positiveInt('memoryMiB', opts.memoryMiB ?? 512, 64, 1024 * 1024),
     cpus: positiveInt('cpus', opts.cpus ?? 1, 1, 256),

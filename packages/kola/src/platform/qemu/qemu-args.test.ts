@@ -33,6 +33,14 @@ describe('buildQemuArgs', () => {
     expect(values(buildQemuArgs({ ...base, cpuModel: 'qemu64' }), '-cpu')).toEqual(['qemu64']);
   });
 
+  test('a BIOS image (qboot) replaces SeaBIOS, never UEFI firmware', () => {
+    expect(values(buildQemuArgs(base), '-bios')).toEqual([]);
+    const kernel = { ...base, kernel: '/k/vmlinuz', bios: '/usr/share/qemu/qboot.rom' };
+    expect(values(buildQemuArgs(kernel), '-bios')).toEqual(['/usr/share/qemu/qboot.rom']);
+    const uefi = { ...kernel, uefi: { code: '/c.fd', vars: '/v.fd', secureBoot: false } };
+    expect(values(buildQemuArgs(uefi), '-bios')).toEqual([]);
+  });
+
   test('escapes commas in option values and passes Ignition through fw_cfg', () => {
     const args = buildQemuArgs({ ...base, ignitionPath: '/a,b/ignition.json', disk: '/t/d,1.qcow2' });
     expect(values(args, '-fw_cfg')).toEqual(['name=opt/org.flatcar-linux/config,file=/a,,b/ignition.json']);

@@ -9,6 +9,8 @@ export interface QemuMachineSpec {
   cpus: number;
   /** -cpu model; default host (KVM) or max (TCG; see defaultCpuModel) */
   cpuModel?: string;
+  /** -bios: a BIOS image instead of qemu's default SeaBIOS (qboot for direct kernel boots) */
+  bios?: string;
   /** direct kernel boot */
   kernel?: string;
   initrd?: string;
@@ -94,6 +96,7 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
     'chardev:console0',
   );
   args.push('-pidfile', spec.pidfile);
+  if (spec.bios && !spec.uefi) args.push('-bios', spec.bios);
   if (spec.qmpSocket) args.push('-qmp', `unix:${optValue(spec.qmpSocket)},server=on,wait=off`);
   if (spec.snapshotTemplate) args.push('-global', 'migration.store-global-state=off');
   if (spec.incoming) args.push('-incoming', 'defer');

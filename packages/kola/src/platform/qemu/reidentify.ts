@@ -62,6 +62,10 @@ export function reidentifyScript(opts: {
     // known_hosts entries of the machine's own old key (the tiny image's sudo shim trusts it
     // through /run/mantle/sudo-home/.ssh/known_hosts) follow the key
     `new=${q(opts.publicKey.split(' ')[1] ?? '')}`,
+    'known=0',
+    'for f in /run/mantle/sudo-home/.ssh/known_hosts /root/.ssh/known_hosts /home/*/.ssh/known_hosts; do',
+    '  if [ -f "$f" ]; then known=1; fi',
+    'done',
     'swap_known() {',
     '  [ -n "$1" ] || return 0',
     '  for f in /run/mantle/sudo-home/.ssh/known_hosts /root/.ssh/known_hosts /home/*/.ssh/known_hosts; do',
@@ -70,7 +74,8 @@ export function reidentifyScript(opts: {
     '}',
     // OpenSSH: a new ed25519 host key, then SIGHUP (sshd re-executes itself and rereads it)
     'if [ -r /run/sshd.pid ] && [ -d /etc/ssh ]; then',
-    '  oldkey=$(cut -d" " -f2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)',
+    '  oldkey=""',
+    '  [ $known = 0 ] || oldkey=$(cut -d" " -f2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)',
     '  umask 077',
     `  printf %s ${b64(opts.opensshPrivateKey)} | base64 -d > /etc/ssh/ssh_host_ed25519_key.kola`,
     '  mv -f /etc/ssh/ssh_host_ed25519_key.kola /etc/ssh/ssh_host_ed25519_key',
@@ -89,12 +94,15 @@ export function reidentifyScript(opts: {
     '  while IFS= read -r a; do set -- "$@" "$a"; [ "$prev" = -r ] && key=$a; prev=$a; done < /run/kola-dropbear.argv',
     '  rm -f /run/kola-dropbear.argv',
     '  if [ -n "$key" ]; then',
-    '    oldkey=$(dropbearkey -y -f "$key" 2>/dev/null | grep "^ssh-" | cut -d" " -f2 || true)',
+    // (each process costs a restored guest under TCG: the old key only where there is a
+    // known_hosts file to fix)
+    '    oldkey=""',
+    '    [ $known = 0 ] || oldkey=$(dropbearkey -y -f "$key" 2>/dev/null | grep "^ssh-" | cut -d" " -f2 || true)',
     '    umask 077',
     `    printf %s ${b64(opts.dropbearKey)} | base64 -d > "$key.kola" && mv -f "$key.kola" "$key"`,
     '    umask 022',
     '    kill "$pid"',
-    '    i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done',
+    '    i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done',
     '    "$@"',
     '    swap_known "$oldkey"',
     '  fi',
