@@ -64,3 +64,13 @@ export { uploadAzureBlob, isFixedVhd } from './azure/upload-blob.js';
 export type { AzureUploadBlobOptions, AzureUploadBlobResult } from './azure/upload-blob.js';
 export * from './azure/instances.js';
 export * from './azure/network.js';
+
+// clouds without an SDK (DigitalOcean API v2, OpenStack Keystone v3 + Glance v2): one JSON client
+export * from './cloud/rest-client.js';
+export * from './do/client.js';
+export * from './do/images.js';
+export * from './do/maintenance.js';
+export * from './do/regions.js';
+export * from './openstack/keystone.js';
+export * from './openstack/images.js';
+export * from './openstack/maintenance.js';
