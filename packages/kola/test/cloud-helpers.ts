@@ -6,7 +6,7 @@
 // lan-switch) as a cloud's instances share their VPC: the private IP the API reports is the VM's
 // LAN address, which the other instances reach.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@mantle/core/log';
 import { kolaBin } from '@mantle/test-utils/systemd-image';
@@ -126,4 +126,81 @@ export async function writeSlowTest(dir: string): Promise<void> {
      }
 `,
   );
+}
+
+/** A fake cloud API as a test file's teardown sees it. */
+interface ClosableFake {
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A cloud test file's afterAll: wait for the fake's backend work, stop everything, no qemu left. */
+export async function closeCloudTest(
+  root: string,
+  fake: ClosableFake | undefined,
+  qemu: QemuBackend | undefined,
+): Promise<void> {
+  await fake?.settle();
+  await fake?.close();
+  await qemu?.close();
+  const { qemuPidsWith } = await import('./qemu-helpers.js');
+  if ((await qemuPidsWith(root)).length > 0) throw new Error(`qemu processes of ${root} are left`);
+  await rm(root, { recursive: true, force: true });
+}
+
+/** The console.txt kola saved for the (only) machine of `test` in the output dir `out`. */
+export async function machineConsole(root: string, out: string, test: string): Promise<string> {
+  const dir = (await readdir(join(root, out, test), { withFileTypes: true })).find((d) => d.isDirectory());
+  return readFile(join(root, out, test, dir?.name ?? '', 'console.txt'), 'utf8');
+}
+
+/**
+ * Start `kola run ARGS slow.sleep` (the test module writeSlowTest wrote in `root`) and wait until
+ * `up()` says its machine runs; `runFile()` then names the run's new state file.
+ */
+export async function startSlowRun(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  o: { out: string; what: string; up: () => boolean },
+): Promise<ReturnType<typeof spawnKola> & { runFile: () => Promise<string> }> {
+  const before = await runFiles(root);
+  const k = spawnKola(root, env, ['run', ...args, 'slow.sleep', '--tests-dir', '.', '--output-dir', o.out]);
+  await until(o.what, o.up);
+  return {
+    ...k,
+    runFile: async () => (await runFiles(root)).find((f) => !before.includes(f)) ?? '',
+  };
+}
+
+/** What one finished `kola run` of a cloud test left: its report and its state file's lines. */
+export interface FinishedRun {
+  code: number | null;
+  stderr: string;
+  report: Awaited<ReturnType<typeof readReport>> | undefined;
+  header: { runId: string; platform: string; scope: Record<string, string> };
+  /** the state file's lines as `type [kind]` */
+  steps: string[];
+}
+
+/** `kola run ARGS --output-dir OUT` to its end; its report (if written) and its run's state file. */
+export async function runToEnd(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  out: string,
+): Promise<FinishedRun> {
+  const { kola } = await import('@mantle/test-utils/systemd-image');
+  const before = await runFiles(root);
+  const r = await kola(['run', ...args, '--output-dir', out], { cwd: root, env, timeoutMs: 900_000 });
+  const report = await readReport(root, out).catch(() => undefined);
+  const file = (await runFiles(root)).find((f) => !before.includes(f)) ?? '';
+  const lines = file ? await journalLines(root, file) : [];
+  return {
+    code: r.code,
+    stderr: r.stderr,
+    report,
+    header: lines[0] as unknown as FinishedRun['header'],
+    steps: lines.map((l) => [l.type, l.kind].filter((x) => typeof x === 'string').join(' ')),
+  };
 }

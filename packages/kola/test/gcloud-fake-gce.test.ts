@@ -7,7 +7,7 @@
 // Ignition in a wrong field would leave the flight's SSH key out of the VM: the run would fail.
 // Two VM boots in all, one at a time.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@mantle/core/log';
@@ -15,16 +15,16 @@ import { startFakeGce, writeServiceAccountKey, type FakeGce } from '@mantle/test
 import { kola, kolaBin } from '@mantle/test-utils/systemd-image';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  closeCloudTest,
   journalLines,
+  runToEnd,
+  machineConsole,
   qemuBackend,
-  readReport,
-  runFiles,
-  spawnKola,
-  until,
+  startSlowRun,
   writeSlowTest,
   type QemuBackend,
 } from './cloud-helpers.js';
-import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
+import { ensureTinyImage } from './qemu-helpers.js';
 
 const PROJECT = 'mantle-test';
 const IMAGE = 'mantle-tiny';
@@ -72,13 +72,12 @@ beforeAll(async () => {
   };
 }, 900_000);
 
-afterAll(async () => {
-  await gce?.settle();
-  await gce?.close();
-  await qemu?.close();
-  expect(await qemuPidsWith(root)).toEqual([]);
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => closeCloudTest(root, gce, qemu));
+
+const instanceUp = {
+  what: 'a running instance of the run',
+  up: () => gce.instances.some((i) => i.status === 'RUNNING'),
+};
 
 const gceArgs = (): string[] => [
   '-p',
@@ -93,41 +92,24 @@ const gceArgs = (): string[] => [
 
 describe('kola run -p gcloud against a fake GCE whose instances are qemu VMs', () => {
   it('creates a labelled instance with Ignition as user-data, SSHes in, runs the test, saves console.txt, deletes it', async () => {
-    const before = await runFiles(root);
-    const r = await kola(['run', ...gceArgs(), 'basic.ssh', '--output-dir', 'out1'], {
-      cwd: root,
+    const { code, stderr, report, header, steps } = await runToEnd(
+      root,
       env,
-      timeoutMs: 900_000,
-    });
-    expect(r.code, r.stderr).toBe(0);
-    const report = await readReport(root, 'out1');
-    expect(report.platform).toBe('gcloud');
-    expect(report.tests.map((t) => [t.name, t.result])).toEqual([['basic.ssh', 'PASS']]);
-
-    const [file] = (await runFiles(root)).filter((f) => !before.includes(f));
-    const lines = await journalLines(root, file ?? '');
-    const header = lines[0] as { runId: string; platform: string; scope: Record<string, string> };
+      [...gceArgs(), 'basic.ssh'],
+      'out1',
+    );
+    expect(code, stderr).toBe(0);
+    expect(report?.platform).toBe('gcloud');
+    expect(report?.tests.map((t) => [t.name, t.result])).toEqual([['basic.ssh', 'PASS']]);
     expect(header.platform).toBe('gcloud');
     expect(header.scope).toMatchObject({ project: PROJECT, zone: 'us-central1-a', key: keyFile });
-    expect(lines.map((l) => [l.type, l.kind].filter((x) => typeof x === 'string').join(' '))).toEqual([
-      'run',
-      'intent instance',
-      'created instance',
-      'deleted instance',
-      'finished',
-    ]);
+    expect(steps).toEqual(['run', 'intent instance', 'created instance', 'deleted instance', 'finished']);
 
     // Nothing is left; what the insert carried: the machine type, the image, Ignition in
     // user-data, the flight's key in ssh-keys, labels gc and cleanup find it by.
     expect(gce.liveInstances()).toEqual([]);
     const inserted = gce.inserted.filter((x) => x.labels['kola-run-id'] === header.runId);
-    const machineDir = (await readdir(join(root, 'out1', 'basic.ssh'), { withFileTypes: true })).find((d) =>
-      d.isDirectory(),
-    );
-    const consoleText = await readFile(
-      join(root, 'out1', 'basic.ssh', machineDir?.name ?? '', 'console.txt'),
-      'utf8',
-    );
+    const consoleText = await machineConsole(root, 'out1', 'basic.ssh');
     expect(consoleText).toContain('mantle-tiny');
     expect(inserted.length).toBe(1);
     const i = inserted[0]!;
@@ -148,23 +130,28 @@ describe('kola run -p gcloud against a fake GCE whose instances are qemu VMs', (
     }
   }, 900_000);
 
+  it('Ctrl-C (a real SIGINT) while a test runs: deletes the instance, exits 130, keeps no key', async () => {
+    const k = await startSlowRun(root, env, gceArgs(), { out: 'out-int', ...instanceUp });
+    await new Promise((r) => setTimeout(r, 3000));
+    k.child.kill('SIGINT');
+    const r = await k.done;
+    expect(r.code, r.stderr).toBe(130);
+    await gce.settle();
+    expect(gce.liveInstances()).toEqual([]);
+    expect(qemu.running()).toEqual([]);
+    const file = await k.runFile();
+    expect((await journalLines(root, file)).at(-1)?.type).toBe('finished');
+    expect(existsSync(join(root, 'state', 'runs', file.replace(/\.jsonl$/, '.ssh')))).toBe(false);
+  }, 900_000);
+
   it('SIGKILL mid-run leaves a state file; kola cleanup RUN deletes exactly that run', async () => {
-    const before = await runFiles(root);
-    const k = spawnKola(root, env, [
-      'run',
-      ...gceArgs(),
-      'slow.sleep',
-      '--tests-dir',
-      '.',
-      '--output-dir',
-      'out2',
-    ]);
-    await until('a running instance of the run', () => gce.instances.some((i) => i.status === 'RUNNING'));
+    const k = await startSlowRun(root, env, gceArgs(), { out: 'out2', ...instanceUp });
     k.child.kill('SIGKILL');
     await k.done;
-    const [file] = (await runFiles(root)).filter((f) => !before.includes(f));
-    const runId = file?.replace(/\.jsonl$/, '') ?? '';
+    const file = await k.runFile();
+    const runId = file.replace(/\.jsonl$/, '');
     expect(gce.liveInstances()).toHaveLength(1);
+    expect(existsSync(join(root, 'state', 'runs', `${runId}.ssh`, 'id_ed25519'))).toBe(true);
     // Another run's instance (same created-by label, other run id) must survive this cleanup.
     gce.instances.push({
       ...structuredClone({ ...gce.instances[0]!, raw: {} }),
@@ -180,7 +167,9 @@ describe('kola run -p gcloud against a fake GCE whose instances are qemu VMs', (
     expect(gce.liveInstances()).toEqual(['kola-other-1']);
     expect(qemu.running()).toEqual([]);
     gce.instances.splice(0);
-    expect((await journalLines(root, file ?? '')).at(-1)?.type).toBe('finished');
+    expect((await journalLines(root, file)).at(-1)?.type).toBe('finished');
+    // The flight's SSH key lived beside the state file (never /tmp/mantle-cloud-*); cleanup removed it.
+    expect(existsSync(join(root, 'state', 'runs', `${runId}.ssh`))).toBe(false);
   }, 900_000);
 });
 

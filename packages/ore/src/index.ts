@@ -63,6 +63,7 @@ export * from './azure/maintenance.js';
 export { uploadAzureBlob, isFixedVhd } from './azure/upload-blob.js';
 export type { AzureUploadBlobOptions, AzureUploadBlobResult } from './azure/upload-blob.js';
 export * from './azure/instances.js';
+export * from './azure/network.js';
 
 // clouds without an SDK (DigitalOcean API v2, OpenStack Keystone v3 + Glance v2): one JSON client
 export * from './cloud/rest-client.js';

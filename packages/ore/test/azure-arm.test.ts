@@ -18,7 +18,21 @@ import {
 } from '@mantle/test-utils/azurite';
 import { startFakeArm, type FakeArm } from '@mantle/test-utils/fake-arm';
 import { azureArm } from '../src/azure/arm-clients.js';
-import { azureVmConsole, createAzureVm, deleteAzureVm, getAzureVm } from '../src/azure/instances.js';
+import {
+  azureVmConsole,
+  createAzureVm,
+  deleteAzureVm,
+  getAzureVm,
+  waitAzureVmRunning,
+} from '../src/azure/instances.js';
+import {
+  azureNicAddresses,
+  createAzureNic,
+  createAzurePublicIp,
+  createAzureVnet,
+  deleteAzureNetResource,
+  listAzureNetResources,
+} from '../src/azure/network.js';
 import { jsonError, requireOreBuild, runOre } from './helpers/ore-bin.js';
 
 const MIB = 1024 * 1024;
@@ -39,6 +53,21 @@ function ore(args: string[], extraEnv: NodeJS.ProcessEnv = {}): ReturnType<typeo
 
 const opts = ['--location', 'westus', '--poll-interval', '20ms', '--json'];
 const common = ['--resource-group', RG, ...opts];
+/** ore's library client against the fake (what kola uses in-process). */
+const library = () =>
+  azureArm({
+    subscriptionId: SUB,
+    credentials: {
+      clientId: 'mantle-client',
+      clientSecret: SECRET,
+      tenantId: 't',
+      activeDirectoryEndpointUrl: arm.endpoint,
+      resourceManagerEndpointUrl: arm.endpoint,
+    },
+    ca: arm.cert,
+    pollMs: 20,
+  });
+
 const blob = ['--storage-account', AZURITE_ACCOUNT, '--blob-name', 'flatcar.vhd'];
 
 beforeAll(async () => {
@@ -321,18 +350,7 @@ describe('ore azure against a local server of the documented ARM protocol (+ Azu
   });
 
   it('the library makes a VM with the Ignition config as customData, reads its console, deletes it (as kola will)', async () => {
-    const lib = azureArm({
-      subscriptionId: SUB,
-      credentials: {
-        clientId: 'mantle-client',
-        clientSecret: SECRET,
-        tenantId: 't',
-        activeDirectoryEndpointUrl: arm.endpoint,
-        resourceManagerEndpointUrl: arm.endpoint,
-      },
-      ca: arm.cert,
-      pollMs: 20,
-    });
+    const lib = library();
     const ignition = JSON.stringify({ ignition: { version: '3.3.0' } });
     const vm = await createAzureVm(lib, {
       resourceGroup: RG,
@@ -355,5 +373,49 @@ describe('ore azure against a local server of the documented ARM protocol (+ Azu
     expect(await deleteAzureVm(lib, RG, 'kola-vm-1')).toBe(true);
     expect(await getAzureVm(lib, RG, 'kola-vm-1')).toBeUndefined();
     expect(await deleteAzureVm(lib, RG, 'kola-vm-1')).toBe(false);
+  });
+
+  it('the Network layer: vnet, public IP and NIC for a VM, addresses read back, deletes refused while in use', async () => {
+    const lib = library();
+    const tags = { KolaRunId: 'kola-20261207-1800-abcdef' };
+    const at = { resourceGroup: RG, location: 'westus', tags };
+    const vnet = await createAzureVnet(lib, { ...at, name: 'kola-net' });
+    expect(vnet.subnetId).toMatch(/\/virtualNetworks\/kola-net\/subnets\/default$/);
+    const ip = await createAzurePublicIp(lib, { ...at, name: 'vm-2-ip' });
+    const nic = await createAzureNic(lib, {
+      ...at,
+      name: 'vm-2-nic',
+      subnetId: vnet.subnetId,
+      publicIpId: ip.id,
+    });
+    await createAzureVm(lib, {
+      ...at,
+      name: 'vm-2',
+      imageId: `${COMPUTE}/images/flatcar-test`,
+      networkInterfaceId: nic.id,
+      ignition: '{}',
+      wait: false,
+    });
+    expect((await waitAzureVmRunning(lib, RG, 'vm-2', { pollMs: 20 })).powerState).toBe('running');
+    const addr = await azureNicAddresses(lib, RG, 'vm-2-nic');
+    expect(addr?.privateIp).toMatch(/^10\.0\.0\.\d+$/);
+    expect(addr?.publicIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(await listAzureNetResources(lib, 'networkInterfaces', RG, tags)).toEqual(['vm-2-nic']);
+    // ARM's order: the NIC is the VM's, the IP the NIC's, the subnet holds the NIC
+    await expect(deleteAzureNetResource(lib, 'networkInterfaces', RG, 'vm-2-nic')).rejects.toThrow(
+      /NicInUse/,
+    );
+    expect(await deleteAzureVm(lib, RG, 'vm-2')).toBe(true);
+    await expect(deleteAzureNetResource(lib, 'publicIPAddresses', RG, 'vm-2-ip')).rejects.toThrow(
+      /PublicIPAddressCannotBeDeleted/,
+    );
+    await expect(deleteAzureNetResource(lib, 'virtualNetworks', RG, 'kola-net')).rejects.toThrow(
+      /InUseSubnetCannotBeDeleted/,
+    );
+    expect(await deleteAzureNetResource(lib, 'networkInterfaces', RG, 'vm-2-nic')).toBe(true);
+    expect(await deleteAzureNetResource(lib, 'publicIPAddresses', RG, 'vm-2-ip')).toBe(true);
+    expect(await deleteAzureNetResource(lib, 'virtualNetworks', RG, 'kola-net')).toBe(true);
+    expect(await deleteAzureNetResource(lib, 'virtualNetworks', RG, 'kola-net')).toBe(false);
+    expect([...arm.resources.values()].filter((r) => r.type.startsWith('Microsoft.Network/'))).toEqual([]);
   });
 });

@@ -9,9 +9,14 @@
 // the protocol, not Azure: no emulator of ARM is installable here. HTTPS only (the SDK's bearer
 // policy refuses plain HTTP), with a throwaway certificate. It KEEPS STATE, so reruns see what
 // earlier runs made; calls are counted per operation and can be throttled (429 + Retry-After).
+// For kola's azure platform it also keeps Microsoft.Network virtual networks (with subnets),
+// public IP addresses and NICs, refusing deletes of what is still in use as ARM does, and VM
+// sizes per location; behind each VM runs a backend the test supplies (fake-machines.ts, e.g. a
+// real qemu machine booted with the decoded customData), the VM provisioning until it is up.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pendingWork, type FakeMachineBackend } from './fake-machines.js';
 import { checkGallerySharing, routeGallerySharing } from './fake-arm-sharing.js';
 import {
   CallLog,
@@ -39,6 +44,8 @@ interface Operation {
   status: 'InProgress' | 'Succeeded' | 'Failed';
   error?: { code: string; message: string };
   land: () => { code: string; message: string } | undefined;
+  /** the operation stays InProgress until this is true (a backend machine still starting/stopping) */
+  gate?: () => boolean;
 }
 
 export interface FakeArmOptions {
@@ -52,6 +59,10 @@ export interface FakeArmOptions {
   blobExists?: (uri: string) => Promise<boolean>;
   /** items per page of a listing (default 2: listings page through nextLink) */
   pageSize?: number;
+  /** what runs behind each VM (default: nothing, the VM runs at once) */
+  backend?: FakeMachineBackend;
+  /** location → VM sizes offered there (default westus and eastus with a few D/B sizes) */
+  locations?: Record<string, string[]>;
 }
 
 /** The running fake and its state. */
@@ -64,6 +75,8 @@ export interface FakeArm {
   cert: string;
   /** resources by lower-cased id */
   resources: Map<string, FakeArmResource>;
+  /** every resource as a PUT made it (kept after deletes, so a test sees what a run sent) */
+  created: FakeArmResource[];
   /** calls per operation: `token`, `images.put`, `versions.list`, `operations.get`, ... */
   calls: CallLog;
   /**
@@ -78,10 +91,14 @@ export interface FakeArm {
   consoles: Map<string, string>;
   /** the resource, by its id (case-insensitive), if it exists */
   get(id: string): FakeArmResource | undefined;
+  /** how many VMs may exist at once (undefined: no limit); a create beyond is ARM's quota error */
+  quota: { vms: number | undefined };
+  /** waits for every backend start/stop under way */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The resource types this fake knows: URL segments after providers/Microsoft.Compute. */
+/** The resource types this fake knows: URL segments after providers/<provider>. */
 const KINDS = [
   { key: 'images', segs: ['images'], type: 'Microsoft.Compute/images' },
   { key: 'galleries', segs: ['galleries'], type: 'Microsoft.Compute/galleries' },
@@ -92,6 +109,10 @@ const KINDS = [
     type: 'Microsoft.Compute/galleries/images/versions',
   },
   { key: 'virtualMachines', segs: ['virtualMachines'], type: 'Microsoft.Compute/virtualMachines' },
+  { key: 'virtualNetworks', segs: ['virtualNetworks'], type: 'Microsoft.Network/virtualNetworks' },
+  { key: 'subnets', segs: ['virtualNetworks', 'subnets'], type: 'Microsoft.Network/virtualNetworks/subnets' },
+  { key: 'publicIPAddresses', segs: ['publicIPAddresses'], type: 'Microsoft.Network/publicIPAddresses' },
+  { key: 'networkInterfaces', segs: ['networkInterfaces'], type: 'Microsoft.Network/networkInterfaces' },
 ] as const;
 type Kind = (typeof KINDS)[number];
 
@@ -102,7 +123,19 @@ const NAME_RULES: Record<Kind['key'], RegExp> = {
   galleryImages: /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9])?$/,
   versions: /^\d{1,10}\.\d{1,10}\.\d{1,10}$/,
   virtualMachines: /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$/,
+  virtualNetworks: /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_])?$/,
+  subnets: /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9_])?$/,
+  publicIPAddresses: /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9_])?$/,
+  networkInterfaces: /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9_])?$/,
 };
+
+const DEFAULT_SIZES = [
+  'Standard_B1s',
+  'Standard_B2s',
+  'Standard_D2s_v3',
+  'Standard_D2s_v5',
+  'Standard_D4s_v5',
+];
 
 class ArmError extends Error {
   constructor(
@@ -131,6 +164,17 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
   const calls = new CallLog();
   const cert: TestCert = await selfSignedCert();
   let endpoint = '';
+  const work = pendingWork();
+  const backend = opts.backend;
+  const locations = new Map(
+    Object.entries(opts.locations ?? { westus: DEFAULT_SIZES, eastus: DEFAULT_SIZES }).map(([l, sizes]) => [
+      l.toLowerCase(),
+      sizes,
+    ]),
+  );
+  const quota: { vms: number | undefined } = { vms: undefined };
+  const created: FakeArmResource[] = [];
+  let nextIp = 4;
 
   const newOperation = (land: Operation['land']): Operation => {
     const op: Operation = { id: randomUUID(), pollsLeft: polls, status: 'InProgress', land };
@@ -140,6 +184,7 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
   };
   const advance = (op: Operation): void => {
     if (op.status !== 'InProgress') return;
+    if (op.gate && !op.gate()) return;
     if (op.pollsLeft-- > 0) return;
     const err = op.land();
     op.status = err ? 'Failed' : 'Succeeded';
@@ -182,7 +227,10 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
     // boot diagnostics' serial log as a SAS blob URL would serve it: no bearer token
     const diag = /^\/bootdiagnostics\/([^/]+)\/serial\.log$/.exec(url.pathname);
     if (diag && method === 'GET') {
-      const text = consoles.get(decodeURIComponent(diag[1]!));
+      const vmName = decodeURIComponent(diag[1]!);
+      const vm = [...resources.values()].find((r) => r.type === KINDS[4].type && r.name === vmName);
+      const machine = vm && backend?.console ? await backend.console(fakeMachine(vm)).catch(() => '') : '';
+      const text = machine ? (consoles.get(vmName) ?? '') + machine : consoles.get(vmName);
       if (text === undefined)
         return sendJson(res, 404, { error: { code: 'BlobNotFound', message: 'no log' } });
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -234,6 +282,15 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
     if (!subs.has(sub))
       throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${parts[1]}' could not be found.`);
     // operation status: /subscriptions/s/providers/Microsoft.Compute/locations/l/operations[Results]/id
+    if (parts[2]?.toLowerCase() === 'providers' && parts[4] === 'locations' && parts[6] === 'vmSizes') {
+      calls.count('virtualMachineSizes.list');
+      const sizes = locations.get(parts[5]!.toLowerCase());
+      if (!sizes) throw noLocation(parts[5]!, 'virtualMachines');
+      sendJson(res, 200, {
+        value: sizes.map((name) => ({ name, numberOfCores: 2, memoryInMB: 4096 })),
+      });
+      return;
+    }
     if (parts[2]?.toLowerCase() === 'providers' && parts[4] === 'locations') {
       const op = operations.get(parts[7] ?? '');
       if (!op) throw new ArmError(404, 'NotFound', `no operation ${parts[7]}`);
@@ -260,7 +317,10 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
     const group = parts[3];
     if (!subs.get(sub)!.has(group.toLowerCase()))
       throw new ArmError(404, 'ResourceGroupNotFound', `Resource group '${group}' could not be found.`);
-    if (parts[4]?.toLowerCase() !== 'providers' || parts[5]?.toLowerCase() !== 'microsoft.compute')
+    const provider = ['Microsoft.Compute', 'Microsoft.Network'].find(
+      (p) => p.toLowerCase() === parts[5]?.toLowerCase(),
+    );
+    if (parts[4]?.toLowerCase() !== 'providers' || !provider)
       throw new ArmError(404, 'InvalidResourceType', url.pathname);
     // the rest alternates type/name: images/N, galleries/G/images/I/versions/V (a trailing type = list)
     const rest = parts.slice(6);
@@ -279,26 +339,33 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
       return;
     }
     // gallery PATCH and the gallery share action (community galleries): fake-arm-sharing.ts
-    const shared = await routeGallerySharing({
-      req,
-      res,
-      method,
-      rest,
-      galleryId: (g) =>
-        `/subscriptions/${parts[1]}/resourceGroups/${group}/providers/Microsoft.Compute/galleries/${g}`,
-      resources,
-      calls,
-      fail: (status, code, message) => {
-        throw new ArmError(status, code, message);
-      },
-      startOperation: (land) => lroHeaders(newOperation(land), sub, apiVersion),
-      throttled,
-    });
+    const shared =
+      provider === 'Microsoft.Compute' &&
+      (await routeGallerySharing({
+        req,
+        res,
+        method,
+        rest,
+        galleryId: (g) =>
+          `/subscriptions/${parts[1]}/resourceGroups/${group}/providers/Microsoft.Compute/galleries/${g}`,
+        resources,
+        calls,
+        fail: (status, code, message) => {
+          throw new ArmError(status, code, message);
+        },
+        startOperation: (land) => lroHeaders(newOperation(land), sub, apiVersion),
+        throttled,
+      }));
     if (shared) return;
     const segs = rest.filter((_, i) => i % 2 === 0);
-    const kind = KINDS.find((k) => k.segs.length === segs.length && k.segs.every((s, i) => s === segs[i]));
+    const kind = KINDS.find(
+      (k) =>
+        k.type.startsWith(`${provider}/`) &&
+        k.segs.length === segs.length &&
+        k.segs.every((s, i) => s === segs[i]),
+    );
     if (!kind) throw new ArmError(404, 'InvalidResourceType', `no resource type ${segs.join('/')}`);
-    const base = `/subscriptions/${parts[1]}/resourceGroups/${group}/providers/Microsoft.Compute`;
+    const base = `/subscriptions/${parts[1]}/resourceGroups/${group}/providers/${provider}`;
     const list = rest.length % 2 === 1;
     const id = `${base}/${rest.join('/')}`;
     const parentId = `${base}/${rest.slice(0, list ? -1 : -2).join('/')}`;
@@ -334,7 +401,12 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
     if (method === 'GET') {
       if (!existing) throw notFound(kind, name, group);
       if (kind.key === 'virtualMachines' && url.searchParams.get('$expand') === 'instanceView') {
-        const state = existing.properties.provisioningState === 'Succeeded' ? 'running' : 'starting';
+        const state =
+          {
+            Succeeded: 'running',
+            Deleting: 'stopping',
+            Failed: 'stopped',
+          }[String(existing.properties.provisioningState)] ?? 'starting';
         const instanceView = {
           statuses: [
             { code: `ProvisioningState/${String(existing.properties.provisioningState).toLowerCase()}` },
@@ -349,6 +421,17 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
     }
     if (method === 'DELETE') {
       if (!existing) return sendJson(res, 204);
+      if (existing.properties.provisioningState === 'Deleting') {
+        // a second delete of a resource on its way out joins the first
+        const o = newOperation(() => undefined);
+        o.gate = () => !resources.has(id.toLowerCase());
+        return sendJson(res, 202, undefined, lroHeaders(o, sub, apiVersion));
+      }
+      checkNotInUse(existing);
+      // a vnet's subnets go with it (checkNotInUse refused one a NIC is in)
+      if (kind.key === 'virtualNetworks')
+        for (const k of [...resources.keys()])
+          if (k.startsWith(`${id.toLowerCase()}/subnets/`)) resources.delete(k);
       const children = [...resources.keys()].some((k) => k.startsWith(`${id.toLowerCase()}/`));
       if (children)
         throw new ArmError(
@@ -357,10 +440,20 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
           `Can not delete resource before nested resources are deleted.`,
         );
       existing.properties.provisioningState = 'Deleting';
+      let stopped = true;
+      if (kind.key === 'virtualMachines') {
+        detachNics(existing);
+        if (backend) {
+          stopped = false;
+          const p = backend.stop(fakeMachine(existing)).finally(() => (stopped = true));
+          work.track(p);
+        }
+      }
       const o = newOperation(() => {
         resources.delete(id.toLowerCase());
         return undefined;
       });
+      o.gate = () => stopped;
       sendJson(res, 202, undefined, lroHeaders(o, sub, apiVersion));
       return;
     }
@@ -380,6 +473,7 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
       throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
     const props = { ...(body.properties ?? {}) };
     await validate(kind, props, parent, existing);
+    if (kind.key === 'virtualMachines') checkVmPlacement(body.location, props, existing);
     const resource: FakeArmResource = {
       id,
       name,
@@ -398,11 +492,174 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
       };
     }
     resources.set(id.toLowerCase(), resource);
+    created.push(structuredClone(resource));
+    if (kind.type.startsWith('Microsoft.Network/')) placeNetwork(kind, resource, id);
+    if (kind.key === 'virtualMachines') {
+      attachNics(resource);
+      // The VM provisions while its machine boots: Succeeded (and running) once the backend has it up.
+      const o = newOperation(() =>
+        resource.properties.provisioningState === 'Failed'
+          ? { code: 'VMProvisioningFailed', message: `VM ${name} failed to start` }
+          : undefined,
+      );
+      o.gate = () => resource.properties.provisioningState !== 'Creating';
+      startMachine(resource);
+      sendJson(res, existing ? 200 : 201, resource, lroHeaders(o, sub, apiVersion));
+      return;
+    }
     const o = newOperation(() => {
       resource.properties.provisioningState = 'Succeeded';
       return undefined;
     });
     sendJson(res, existing ? 200 : 201, resource, lroHeaders(o, sub, apiVersion));
+  };
+
+  const ofType = (key: Kind['key']): FakeArmResource[] =>
+    [...resources.values()].filter((r) => r.type === KINDS.find((k) => k.key === key)!.type);
+  const ipConfigs = (nic: FakeArmResource): { properties?: Record<string, unknown> }[] =>
+    (nic.properties.ipConfigurations as { properties?: Record<string, unknown> }[] | undefined) ?? [];
+  const refId = (x: unknown): string => ((x as { id?: string } | undefined)?.id ?? '').toLowerCase();
+  const vmNics = (vm: FakeArmResource): FakeArmResource[] =>
+    (
+      ((vm.properties.networkProfile as { networkInterfaces?: { id?: string }[] } | undefined)
+        ?.networkInterfaces ?? []) as { id?: string }[]
+    )
+      .map((n) => resources.get((n.id ?? '').toLowerCase()))
+      .filter((n): n is FakeArmResource => n !== undefined);
+
+  /** What a Network PUT makes besides itself: a vnet's subnets, a NIC's private address. */
+  const placeNetwork = (kind: Kind, r: FakeArmResource, id: string): void => {
+    if (kind.key === 'virtualNetworks') {
+      const subnets =
+        (r.properties.subnets as { name?: string; properties?: Record<string, unknown> }[]) ?? [];
+      r.properties.subnets = subnets.map((sn) => {
+        const sid = `${id}/subnets/${sn.name}`;
+        const child: FakeArmResource = {
+          id: sid,
+          name: sn.name ?? '',
+          type: KINDS[6].type,
+          location: r.location,
+          tags: {},
+          properties: { ...(sn.properties ?? {}), provisioningState: 'Succeeded' },
+        };
+        resources.set(sid.toLowerCase(), child);
+        return { id: sid, name: sn.name, properties: child.properties };
+      });
+    }
+    if (kind.key === 'publicIPAddresses') r.properties.ipAddress = `203.0.113.${nextIp++ % 250}`;
+    if (kind.key === 'networkInterfaces') {
+      r.properties.ipConfigurations = ipConfigs(r).map((c, i) => ({
+        ...c,
+        id: `${id}/ipConfigurations/${(c as { name?: string }).name ?? i}`,
+        properties: {
+          ...c.properties,
+          privateIPAddress: `10.0.0.${nextIp++ % 250}`,
+          provisioningState: 'Succeeded',
+        },
+      }));
+    }
+  };
+
+  const attachNics = (vm: FakeArmResource): void => {
+    for (const nic of vmNics(vm)) nic.properties.virtualMachine = { id: vm.id };
+  };
+  const detachNics = (vm: FakeArmResource): void => {
+    for (const nic of vmNics(vm)) delete nic.properties.virtualMachine;
+  };
+
+  /** ARM refuses deleting what another resource still uses. */
+  const checkNotInUse = (r: FakeArmResource): void => {
+    const key = r.id.toLowerCase();
+    if (r.type === KINDS[8].type && r.properties.virtualMachine)
+      throw new ArmError(
+        400,
+        'NicInUse',
+        `Network Interface ${r.id} is used by existing resource ${refId(r.properties.virtualMachine)}. In order to delete the network interface, it must be dissociated from the resource.`,
+      );
+    const nics = ofType('networkInterfaces').flatMap((n) =>
+      ipConfigs(n).map((c) => ({ n, c: c.properties ?? {} })),
+    );
+    if (r.type === KINDS[7].type) {
+      const user = nics.find(({ c }) => refId(c.publicIPAddress) === key);
+      if (user)
+        throw new ArmError(
+          400,
+          'PublicIPAddressCannotBeDeleted',
+          `Public IP address ${r.id} can not be deleted since it is still allocated to resource ${user.n.id}.`,
+        );
+    }
+    if (r.type === KINDS[5].type) {
+      const user = nics.find(({ c }) => refId(c.subnet).startsWith(`${key}/subnets/`));
+      if (user)
+        throw new ArmError(
+          400,
+          'InUseSubnetCannotBeDeleted',
+          `Subnet ${refId(user.c.subnet)} is in use by ${user.n.id} and cannot be deleted.`,
+        );
+    }
+  };
+
+  /** The location and size must be offered; a new VM beyond the quota is refused as ARM does. */
+  const checkVmPlacement = (
+    location: string,
+    props: Record<string, unknown>,
+    existing: FakeArmResource | undefined,
+  ): void => {
+    const sizes = locations.get(location.toLowerCase());
+    if (!sizes) throw noLocation(location, 'virtualMachines');
+    const size = (props.hardwareProfile as { vmSize?: string } | undefined)?.vmSize ?? '';
+    if (!sizes.includes(size))
+      throw new ArmError(
+        409,
+        'SkuNotAvailable',
+        `The requested VM size '${size}' is currently not available in location '${location}'.`,
+      );
+    if (!existing && quota.vms !== undefined && ofType('virtualMachines').length >= quota.vms)
+      throw new ArmError(
+        409,
+        'OperationNotAllowed',
+        `Operation could not be completed as it results in exceeding approved Total Regional Cores quota. Location: ${location}, Current Limit: ${quota.vms * 2}, Current Usage: ${quota.vms * 2}, Additional Required: 2.`,
+      );
+    for (const n of ((props.networkProfile as { networkInterfaces?: { id?: string }[] } | undefined)
+      ?.networkInterfaces ?? []) as { id?: string }[]) {
+      const nic = resources.get((n.id ?? '').toLowerCase());
+      if (!nic)
+        throw new ArmError(
+          400,
+          'InvalidResourceReference',
+          `Resource ${n.id} referenced by the VM was not found.`,
+        );
+      if (
+        nic.properties.virtualMachine &&
+        (!existing || refId(nic.properties.virtualMachine) !== existing.id.toLowerCase())
+      )
+        throw new ArmError(400, 'NicInUse', `Network interface ${n.id} is used by another VM.`);
+    }
+  };
+
+  /** Start the VM's backend machine; its addresses go to the VM's NIC and public IP. */
+  const startMachine = (vm: FakeArmResource): void => {
+    const started = backend ? backend.start(fakeMachine(vm)) : Promise.resolve(undefined);
+    const p = started.then(
+      (up) => {
+        if (vm.properties.provisioningState !== 'Creating') return;
+        if (up) {
+          Object.assign(vm.tags, up.tags ?? {});
+          for (const nic of vmNics(vm))
+            for (const c of ipConfigs(nic)) {
+              c.properties = { ...c.properties, privateIPAddress: up.privateIp };
+              const ip = resources.get(refId(c.properties.publicIPAddress));
+              if (ip) ip.properties.ipAddress = up.publicIp;
+            }
+        }
+        vm.properties.provisioningState = 'Succeeded';
+      },
+      (err: unknown) => {
+        consoles.set(vm.name, `${consoles.get(vm.name) ?? ''}\nfake VM backend: ${String(err)}\n`);
+        if (vm.properties.provisioningState === 'Creating') vm.properties.provisioningState = 'Failed';
+      },
+    );
+    work.track(p);
   };
 
   /** What ARM checks synchronously of each body (the fields ore sends). */
@@ -475,6 +732,19 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
         'a NIC or NIC configuration',
       );
     }
+    if (kind.key === 'networkInterfaces')
+      for (const c of (props.ipConfigurations ?? []) as { properties?: Record<string, { id?: string }> }[]) {
+        for (const f of ['subnet', 'publicIPAddress']) {
+          const ref = c.properties?.[f]?.id;
+          if (f === 'subnet') need(ref, 'ipConfigurations.subnet', 'a subnet');
+          if (ref && !resources.get(ref.toLowerCase()))
+            throw new ArmError(
+              400,
+              'InvalidResourceReference',
+              `Resource ${ref} referenced by the NIC was not found.`,
+            );
+        }
+      }
     if (kind.key === 'versions') {
       const pp = (props.publishingProfile ?? {}) as { targetRegions?: { name?: string }[] };
       need(
@@ -526,9 +796,12 @@ export async function startFakeArm(opts: FakeArmOptions = {}): Promise<FakeArm> 
     certFile: cert.certFile,
     cert: cert.cert,
     resources,
+    created,
     calls,
     consoles,
     get: (id) => resources.get(id.toLowerCase()),
+    quota,
+    settle: work.settle,
     writeAuthFile: async (path, creds) => {
       const auth = {
         ...creds,
@@ -552,6 +825,20 @@ function throttled(res: ServerResponse): void {
     429,
     { error: { code: 'TooManyRequests', message: 'The request is being throttled.' } },
     { 'retry-after': '0' },
+  );
+}
+
+/** A VM as its backend sees it: its name and the Ignition config its customData carried. */
+function fakeMachine(vm: FakeArmResource): { id: string; userData: string } {
+  const custom = (vm.properties.osProfile as { customData?: string } | undefined)?.customData ?? '';
+  return { id: vm.name, userData: Buffer.from(custom, 'base64').toString('utf8') };
+}
+
+function noLocation(location: string, type: string): ArmError {
+  return new ArmError(
+    400,
+    'NoRegisteredProviderFound',
+    `No registered resource provider found for location '${location}' and API version for type '${type}'.`,
   );
 }
 

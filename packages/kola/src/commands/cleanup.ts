@@ -29,6 +29,12 @@ export const cleanupSpec = defineCommand({
         alias: 'gce-config-file',
         type: 'string',
         describe: "gcloud: service-account JSON key (default: the run's)",
+      })
+      .option('azure-profile', { type: 'string', describe: "azure: subscription (default: the run's)" })
+      .option('azure-config-file', {
+        alias: 'azure-auth',
+        type: 'string',
+        describe: "azure: SDK auth file (default: the run's)",
       }),
   run: async (a, ctx) => {
     const { cleanupCommand } = await import('../run/cleanup-command.js');
@@ -40,6 +46,8 @@ export const cleanupSpec = defineCommand({
         awsProfile: a.awsProfile,
         awsConfigFile: a.awsConfigFile,
         gceJsonKey: a.gceJsonKey,
+        azureProfile: a.azureProfile,
+        azureConfigFile: a.azureConfigFile,
       },
       ctx,
     );

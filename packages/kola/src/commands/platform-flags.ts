@@ -172,6 +172,47 @@ export function platformFlags<T>(y: Argv<T>) {
       describe: 'gcloud: gVNIC instead of virtio-net',
       group: 'gcloud:',
     })
+    .option('azure-image', {
+      type: 'string',
+      describe: 'azure: ARM id of the managed image or gallery image version to boot',
+      group: 'azure:',
+    })
+    .option('azure-size', {
+      type: 'string',
+      default: 'Standard_D2s_v3',
+      describe: 'azure: VM size',
+      group: 'azure:',
+    })
+    .option('azure-location', {
+      type: 'string',
+      default: 'westus',
+      describe: 'azure: location',
+      group: 'azure:',
+    })
+    .option('azure-resource-group', {
+      type: 'string',
+      describe: "azure: the existing resource group the run's resources are made in (tagged with the run)",
+      group: 'azure:',
+    })
+    .option('azure-profile', {
+      type: 'string',
+      describe: "azure: subscription of ~/.azure/azureProfile.json by name or id (default: the credentials')",
+      group: 'azure:',
+    })
+    .option('azure-config-file', {
+      alias: 'azure-auth',
+      type: 'string',
+      describe:
+        'azure: SDK auth file (default AZURE_AUTH_LOCATION, else the AZURE_* variables, else ~/.azure/credentials.json)',
+      group: 'azure:',
+    })
+    .option('azure-vnet', {
+      alias: 'azure-vnet-subnet-name',
+      type: 'string',
+      describe:
+        'azure: an existing VNET[/SUBNET] of the resource group (default: a network made for the run)',
+      group: 'azure:',
+    })
     .option('cloud-ttl', {
       type: 'string',
       default: '6h',
@@ -222,6 +263,13 @@ export interface PlatformArgs {
   gceDiskType: string;
   gceNetwork: string;
   gceGvnic: boolean;
+  azureImage?: string | undefined;
+  azureSize: string;
+  azureLocation: string;
+  azureResourceGroup?: string | undefined;
+  azureProfile?: string | undefined;
+  azureConfigFile?: string | undefined;
+  azureVnet?: string | undefined;
   cloudTtl: string;
 }
 
@@ -276,6 +324,15 @@ export function platformOptions(a: PlatformArgs): Record<string, unknown> {
       diskType: a.gceDiskType,
       network: a.gceNetwork,
       gvnic: a.gceGvnic,
+    },
+    azure: {
+      image: a.azureImage,
+      size: a.azureSize,
+      location: a.azureLocation,
+      resourceGroup: a.azureResourceGroup,
+      profile: a.azureProfile,
+      configFile: a.azureConfigFile,
+      vnet: a.azureVnet,
     },
     cloudTtlMs: parseDuration(a.cloudTtl, '--cloud-ttl'),
   };

@@ -45,6 +45,10 @@ export const platforms: Record<string, PlatformFactory> = {
     const { createGcloudFlight } = await import('./gcloud/index.js');
     return createGcloudFlight(ctx);
   },
+  azure: async (ctx) => {
+    const { createAzureFlight } = await import('./azure/index.js');
+    return createAzureFlight(ctx);
+  },
 };
 
 /** The factory of a platform, or a UsageError (exit 2) listing the known platforms. */

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, OperationError } from '@mantle/core/errors';
 import type { CommandContext } from '@mantle/core/cli';
@@ -9,6 +10,7 @@ import {
   listRunStates,
   readRunState,
   runIsLive,
+  runKeyDir,
   runsDir,
   type RunState,
 } from '../platform/cloud/run-journal.js';
@@ -23,6 +25,8 @@ export interface CleanupOptions {
   awsProfile?: string | undefined;
   awsConfigFile?: string | undefined;
   gceJsonKey?: string | undefined;
+  azureProfile?: string | undefined;
+  azureConfigFile?: string | undefined;
 }
 
 /** One run as `kola cleanup --list` shows it. */
@@ -114,6 +118,8 @@ export async function cleanupCommand(o: CleanupOptions, ctx: CommandContext): Pr
       awsProfile: o.awsProfile,
       awsConfigFile: o.awsConfigFile,
       gceJsonKey: o.gceJsonKey,
+      azureProfile: o.azureProfile,
+      azureConfigFile: o.azureConfigFile,
       env: ctx.env,
       cwd: ctx.cwd,
       logger: ctx.logger,
@@ -138,6 +144,8 @@ export async function cleanupCommand(o: CleanupOptions, ctx: CommandContext): Pr
       } finally {
         await journal.close();
       }
+      // the run's SSH key goes with its machines
+      await rm(runKeyDir(s.path), { recursive: true, force: true });
       out.runs.push({ runId: s.header.runId, platform: s.header.platform, deleted: r.deleted });
     } catch (err) {
       failures.push(`${s.header.runId}: ${(err as Error).message}`);

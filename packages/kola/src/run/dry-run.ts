@@ -53,7 +53,13 @@ export interface RunPlan {
 function cloudOf(
   o: RunOptions,
   env: NodeJS.ProcessEnv,
-): { cloud: 'aws' | 'gcloud'; region: string; type: string; image: string | undefined; imageFlag: string } {
+): {
+  cloud: 'aws' | 'gcloud' | 'azure';
+  region: string;
+  type: string;
+  image: string | undefined;
+  imageFlag: string;
+} {
   if (o.platform === 'aws')
     return {
       cloud: 'aws',
@@ -70,13 +76,24 @@ function cloudOf(
       image: o.gce.image,
       imageFlag: '--gce-image',
     };
+  if (o.platform === 'azure')
+    return {
+      cloud: 'azure',
+      region: o.azure.location,
+      type: o.azure.size,
+      image: o.azure.image,
+      imageFlag: '--azure-image',
+    };
   throw new UsageError({
     code: 'KOLA_DRY_RUN_PLATFORM',
     message: `--dry-run plans cloud runs; platform ${o.platform} has no cost to plan`,
-    hint: 'use --dry-run with -p aws or -p gcloud (kola list shows what a qemu run would select)',
+    hint: 'use --dry-run with -p aws, -p gcloud or -p azure (kola list shows what a qemu run would select)',
     details: { flag: '--dry-run', platform: o.platform },
   });
 }
+
+/** Where each cloud's default price column is from. */
+const DEFAULT_PRICE_REGION = { aws: 'us-east-1', gcloud: 'us-central1', azure: 'eastus' } as const;
 
 /** Price per hour of a type in a region (the region's column, else the cloud's default one). */
 export function hourlyPrice(cloud: string, region: string, type: string): number | undefined {
@@ -113,7 +130,7 @@ function planRun(o: RunOptions, tests: readonly KolaTest[], env: NodeJS.ProcessE
     );
   else if (!(prices as unknown as Record<string, CloudPrices>)[c.cloud]?.regions[c.region]?.[c.type])
     notes.push(
-      `no ${c.region} column for ${c.type}: the ${c.cloud} default price (${c.cloud === 'aws' ? 'us-east-1' : 'us-central1'}) is used`,
+      `no ${c.region} column for ${c.type}: the ${c.cloud} default price (${DEFAULT_PRICE_REGION[c.cloud]}) is used`,
     );
   if (planned.some((t) => t.from === 'default'))
     notes.push(

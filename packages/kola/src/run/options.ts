@@ -59,6 +59,17 @@ const GceRunOptionsSchema = z.object({
   gvnic: z.boolean().default(false),
 });
 
+/** azure flags (`--azure-*`), passed to the azure platform. */
+const AzureRunOptionsSchema = z.object({
+  image: z.string().min(1).optional(),
+  size: z.string().min(1).default('Standard_D2s_v3'),
+  location: z.string().min(1).default('westus'),
+  resourceGroup: z.string().min(1).optional(),
+  profile: z.string().min(1).optional(),
+  configFile: z.string().min(1).optional(),
+  vnet: z.string().min(1).optional(),
+});
+
 /** Other names of platforms (mantle's `gce` is kola's `gcloud`). */
 const PLATFORM_ALIASES: Readonly<Record<string, string>> = { gce: 'gcloud' };
 
@@ -116,6 +127,7 @@ export const RunOptionsSchema = z.object({
     network: 'default',
     gvnic: false,
   }),
+  azure: AzureRunOptionsSchema.default({ size: 'Standard_D2s_v3', location: 'westus' }),
   /** how long cloud resources may live (their ExpiresAt tag; `ore <cloud> gc` takes them after) */
   cloudTtlMs: z
     .number()
@@ -183,6 +195,13 @@ const FLAG_OF: Record<string, string> = {
   'gce.diskType': '--gce-disk-type',
   'gce.network': '--gce-network',
   'gce.gvnic': '--gce-gvnic',
+  'azure.image': '--azure-image',
+  'azure.size': '--azure-size',
+  'azure.location': '--azure-location',
+  'azure.resourceGroup': '--azure-resource-group',
+  'azure.profile': '--azure-profile',
+  'azure.configFile': '--azure-config-file',
+  'azure.vnet': '--azure-vnet',
   cloudTtlMs: '--cloud-ttl',
 };
 

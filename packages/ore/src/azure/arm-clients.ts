@@ -3,6 +3,7 @@ import { rootCertificates } from 'node:tls';
 import { InputError, OperationError, PrerequisiteError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import type { ComputeManagementClient } from '@azure/arm-compute';
+import type { NetworkManagementClient } from '@azure/arm-network';
 import type { DryRun } from '../cloud/dry-run.js';
 
 // The Azure Resource Manager client ore uses (@azure/arm-compute, imported on first use), made
@@ -60,6 +61,20 @@ export interface AzureArm {
     input: Record<string, unknown>,
     fn: (c: ComputeManagementClient) => Promise<T>,
   ): Promise<T | undefined>;
+  /** the same for Microsoft.Network (vnets, NICs, public IPs), its client also made on first use */
+  net: {
+    call<T>(
+      what: string,
+      input: Record<string, unknown>,
+      fn: (c: NetworkManagementClient) => Promise<T>,
+      dry: T,
+    ): Promise<T>;
+    find<T>(
+      what: string,
+      input: Record<string, unknown>,
+      fn: (c: NetworkManagementClient) => Promise<T>,
+    ): Promise<T | undefined>;
+  };
   /** GET a URL outside ARM (a SAS blob URL), with the same trusted CAs */
   getText(url: string): Promise<{ status: number; body: string }>;
 }
@@ -186,6 +201,15 @@ export function armError(
         armCode: e.code,
       },
     });
+  // Quota refusals are final until someone raises the quota: exit 3, so a run stops creating.
+  if ((e.code === 'OperationNotAllowed' || e.code === 'QuotaExceeded') && /quota/i.test(message))
+    return new PrerequisiteError({
+      code: 'AZURE_QUOTA',
+      message: `${ctx.what}: ${message}`,
+      hint: 'request a quota increase for the subscription and location (portal: Usage + quotas), or use a smaller size or fewer machines at once',
+      cause: err,
+      details: { subscription: subscriptionId, armCode: e.code },
+    });
   return new OperationError({
     code: e.statusCode === 429 ? 'AZURE_THROTTLED' : 'AZURE_REQUEST_FAILED',
     message: `${ctx.what} failed${e.code ? ` (${e.code})` : ''}: ${message}`,
@@ -204,33 +228,46 @@ export function azureArm(opts: AzureArmOptions): AzureArm {
   const profile = opts.profile ?? 'default';
   // an extra CA is trusted besides the usual roots (an agent's `ca` replaces them)
   const agent = opts.ca ? new Agent({ ca: [...rootCertificates, opts.ca], keepAlive: true }) : undefined;
+  // Both clients share the credential, endpoint and agent; each SDK is imported on first use.
+  const clientOptions = (): {
+    credential: ReturnType<typeof clientSecretCredential>;
+    endpoint: string;
+  } & Record<string, unknown> => {
+    if (!opts.credentials)
+      throw new PrerequisiteError({
+        code: 'AZURE_NO_CREDENTIALS',
+        message: 'no Azure credentials',
+        hint: 'set AZURE_AUTH_LOCATION or pass --azure-config-file',
+      });
+    const endpoint = (opts.credentials.resourceManagerEndpointUrl ?? DEFAULT_ARM).replace(/\/+$/, '');
+    return {
+      credential: clientSecretCredential(opts.credentials, profile, agent),
+      endpoint,
+      credentialScopes: [`${endpoint}/.default`],
+      retryOptions: { maxRetries: 6 },
+      ...(agent ? { agent } : {}),
+    };
+  };
   let made: Promise<ComputeManagementClient> | undefined;
   const client = (): Promise<ComputeManagementClient> =>
     (made ??= (async () => {
-      if (!opts.credentials)
-        throw new PrerequisiteError({
-          code: 'AZURE_NO_CREDENTIALS',
-          message: 'no Azure credentials',
-          hint: 'set AZURE_AUTH_LOCATION or pass --azure-config-file',
-        });
+      const { credential, ...o } = clientOptions();
       const { ComputeManagementClient } = await import('@azure/arm-compute');
-      const endpoint = (opts.credentials.resourceManagerEndpointUrl ?? DEFAULT_ARM).replace(/\/+$/, '');
-      return new ComputeManagementClient(
-        clientSecretCredential(opts.credentials, profile, agent),
-        opts.subscriptionId,
-        {
-          endpoint,
-          credentialScopes: [`${endpoint}/.default`],
-          retryOptions: { maxRetries: 6 },
-          ...(agent ? { agent } : {}),
-        },
-      );
+      return new ComputeManagementClient(credential, opts.subscriptionId, o);
+    })());
+  let madeNet: Promise<NetworkManagementClient> | undefined;
+  const netClient = (): Promise<NetworkManagementClient> =>
+    (madeNet ??= (async () => {
+      const { credential, ...o } = clientOptions();
+      const { NetworkManagementClient } = await import('@azure/arm-network');
+      return new NetworkManagementClient(credential, opts.subscriptionId, o);
     })());
   // one call: recorded in a dry run, else sent with its errors mapped (`missing` ones answered by `dry`)
-  const send = async <T, D>(
+  const send = async <C, T, D>(
+    get: () => Promise<C>,
     what: string,
     input: Record<string, unknown>,
-    fn: (c: ComputeManagementClient) => Promise<T>,
+    fn: (c: C) => Promise<T>,
     dry: () => D,
     missing?: (err: unknown) => boolean,
   ): Promise<T | D> => {
@@ -239,13 +276,16 @@ export function azureArm(opts: AzureArmOptions): AzureArm {
       return dry();
     }
     try {
-      return await fn(await client());
+      return await fn(await get());
     } catch (err) {
       if (missing?.(err)) return dry();
       const group = typeof input.resourceGroup === 'string' ? { resourceGroup: input.resourceGroup } : {};
       throw armError(err, { arm, what, ...group });
     }
   };
+  // a missing resource group is the caller's mistake, not a missing resource
+  const notFound = (err: unknown): boolean =>
+    isArmNotFound(err) && (err as RestErrorLike).code !== 'ResourceGroupNotFound';
   const arm: AzureArm = {
     subscriptionId: opts.subscriptionId,
     profile,
@@ -255,19 +295,12 @@ export function azureArm(opts: AzureArmOptions): AzureArm {
       ...(opts.signal ? { abortSignal: opts.signal } : {}),
     },
     getText: (url) => httpsText(new URL(url), { method: 'GET', agent }),
-    call: (what, input, fn, dry) => send(what, input, fn, () => dry),
-    find: (what, input, fn) =>
-      send(
-        what,
-        input,
-        fn,
-        () => undefined,
-        (err) => {
-          // a missing resource group is the caller's mistake, not a missing resource
-          if (isArmNotFound(err) && (err as RestErrorLike).code !== 'ResourceGroupNotFound') return true;
-          return false;
-        },
-      ),
+    call: (what, input, fn, dry) => send(client, what, input, fn, () => dry),
+    find: (what, input, fn) => send(client, what, input, fn, () => undefined, notFound),
+    net: {
+      call: (what, input, fn, dry) => send(netClient, what, input, fn, () => dry),
+      find: (what, input, fn) => send(netClient, what, input, fn, () => undefined, notFound),
+    },
   };
   return arm;
 }

@@ -10,6 +10,9 @@ export interface CleanerContext {
   awsConfigFile?: string | undefined;
   /** --gce-json-key (the run's own key file otherwise) */
   gceJsonKey?: string | undefined;
+  /** --azure-profile / --azure-config-file (the run's own otherwise) */
+  azureProfile?: string | undefined;
+  azureConfigFile?: string | undefined;
   env: NodeJS.ProcessEnv;
   cwd: string;
   logger: Logger;
@@ -32,6 +35,14 @@ const cleaners: Record<string, CleanerFactory> = {
     return gcloudCleaner(
       header,
       { jsonKey: ctx.gceJsonKey },
+      { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger },
+    );
+  },
+  azure: async (header, ctx) => {
+    const { azureCleaner } = await import('../azure/provider.js');
+    return azureCleaner(
+      header,
+      { profile: ctx.azureProfile, configFile: ctx.azureConfigFile },
       { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger },
     );
   },

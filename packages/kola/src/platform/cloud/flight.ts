@@ -1,6 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { InterruptedError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import { onCleanup } from '@mantle/core/cli';
@@ -10,7 +8,7 @@ import type { PlatformContext } from '../registry.js';
 import type { Cluster, ClusterOptions, Flight, FlightOptions, Machine, MachineOptions } from '../types.js';
 import { CloudMachine, clusterTag, type CloudFlightContext } from './machine.js';
 import { runTags, type CloudProvider } from './provider.js';
-import { RunJournal, kolaStateDir, newRunId } from './run-journal.js';
+import { RunJournal, kolaStateDir, newRunId, runKeyDir } from './run-journal.js';
 
 interface CloudFlightOptions extends FlightOptions {
   provider: CloudProvider;
@@ -68,8 +66,6 @@ async function createCloudFlight(o: CloudFlightOptions): Promise<CloudFlight> {
   await o.provider.prepare(o.signal);
   if (o.signal?.aborted) throw new InterruptedError('abort signal');
 
-  const tmp = await mkdtemp(join(tmpdir(), 'mantle-cloud-'));
-  const key = await generateKeyPair({ dir: join(tmp, 'ssh'), name: 'id_ed25519', comment: 'kola@mantle' });
   const now = o.now ?? new Date();
   const runId = newRunId(now);
   const journal = await RunJournal.create(o.stateDir ?? kolaStateDir(o.env), {
@@ -81,6 +77,18 @@ async function createCloudFlight(o: CloudFlightOptions): Promise<CloudFlight> {
     outputDir: o.outputDir,
   });
   logger.info(`run ${runId}: state file ${journal.path}`);
+  // The key beside the state file (0700 dir, 0600 key): a killed run leaves it where
+  // `kola cleanup RUN` removes it, never in /tmp.
+  const keyDir = runKeyDir(journal.path);
+  let key: Awaited<ReturnType<typeof generateKeyPair>>;
+  try {
+    key = await generateKeyPair({ dir: keyDir, name: 'id_ed25519', comment: 'kola@mantle' });
+  } catch (err) {
+    await journal.finish().catch(() => undefined);
+    await journal.close().catch(() => undefined);
+    await rm(keyDir, { recursive: true, force: true });
+    throw err;
+  }
   const tags = runTags(runId, now, o.ttlMs);
   const ctx: CloudFlightContext = {
     provider: o.provider,
@@ -95,7 +103,7 @@ async function createCloudFlight(o: CloudFlightOptions): Promise<CloudFlight> {
     fatal: undefined,
     instanceIds: new Set(),
   };
-  const flight = new GenericCloudFlight(ctx, o, runId, tmp);
+  const flight = new GenericCloudFlight(ctx, o, runId, keyDir);
   try {
     await o.provider.setupFlight({ journal, runId, publicKey: key.publicKey, tags, signal: o.signal });
   } catch (err) {
@@ -119,7 +127,8 @@ class GenericCloudFlight implements CloudFlight {
     private readonly ctx: CloudFlightContext,
     private readonly o: CloudFlightOptions,
     readonly runId: string,
-    private readonly tmp: string,
+    /** the run's key directory, removed when the flight is */
+    private readonly keyDir: string,
   ) {
     this.platform = ctx.provider.platform;
     this.stateFile = ctx.journal.path;
@@ -161,7 +170,7 @@ class GenericCloudFlight implements CloudFlight {
     try {
       if (!this.o.remove) {
         this.log.info(
-          `--remove=false: run ${this.runId} keeps its machines; \`kola cleanup ${this.runId}\` deletes them`,
+          `--remove=false: run ${this.runId} keeps its machines (SSH key ${this.keyDir}/id_ed25519); \`kola cleanup ${this.runId}\` deletes them and the key`,
         );
         return;
       }
@@ -179,7 +188,8 @@ class GenericCloudFlight implements CloudFlight {
     } finally {
       await journal.close().catch(() => undefined);
       provider.close();
-      await rm(this.tmp, { recursive: true, force: true });
+      // kept machines keep their key (kola cleanup removes both)
+      if (this.o.remove) await rm(this.keyDir, { recursive: true, force: true });
       this.unregister();
     }
   }

@@ -14,7 +14,14 @@ import { InputError } from '@mantle/core/errors';
  */
 
 /** What kind of cloud resource a line is about. */
-export type ResourceKind = 'instance' | 'security-group' | 'key-pair' | 'network' | 'resource-group';
+export type ResourceKind =
+  | 'instance'
+  | 'security-group'
+  | 'key-pair'
+  | 'network'
+  | 'network-interface'
+  | 'public-ip'
+  | 'resource-group';
 
 export interface RunHeader {
   type: 'run';
@@ -64,6 +71,14 @@ export function kolaStateDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The runs directory inside the state dir. */
 export function runsDir(stateDir: string): string {
   return join(stateDir, 'runs');
+}
+
+/**
+ * The run's private directory beside its state file (`<run>.ssh`, 0700): the flight's SSH key
+ * lives there, not in /tmp, so a killed run's key is found and removed by `kola cleanup RUN`.
+ */
+export function runKeyDir(statePath: string): string {
+  return statePath.replace(/\.jsonl$/, '') + '.ssh';
 }
 
 /**
