@@ -169,7 +169,8 @@ command:
   systemctl is-system-running: { exit-status: 0, stdout: [running] }
   id -un: { exit-status: 0, stdout: ['/^root$/'] }
 # generous timeouts: under TCG on a loaded host a socket-activated sh or a getaddrinfo queued
-# behind the other checks' file reads takes seconds (the defaults, 2 s and 5 s, failed at load 20)
+# behind the other checks' file reads takes seconds (the defaults, 2 s and 5 s, failed at load 20;
+# the addr check's 500 ms failed with two test files booting machines side by side)
 dns:
   localhost: { resolvable: true, addrs: [127.0.0.1], timeout: 60s }
 http:
@@ -178,7 +179,7 @@ package:
   openssh-server: { installed: true }
   systemd: { installed: true }
 addr:
-  tcp://127.0.0.1:22: { reachable: true }
+  tcp://127.0.0.1:22: { reachable: true, timeout: 60s }
 `;
 
 /** A spec that must fail in exactly these four checks (and pass the fifth). */
