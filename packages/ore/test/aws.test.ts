@@ -432,6 +432,12 @@ describe('ore aws: copy, list, delete, gc, regions, initialize', () => {
 
     const dry = await ore(['gc', '--older-than', '2h', '--dry-run', '--json']);
     expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      dryRun: true,
+      instances: ['i-0000000000000old'],
+      securityGroups: ['sg-old'],
+      keyPairs: ['key-old'],
+    });
     expect(aws.ec2.liveResources().instances).toHaveLength(3);
     expect(aws.ec2.securityGroups).toHaveLength(4);
 

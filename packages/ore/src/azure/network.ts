@@ -200,7 +200,7 @@ export async function listAzureNetResources(
           : kind === 'publicIPAddresses'
             ? c.publicIPAddresses.list(resourceGroup)
             : c.virtualNetworks.list(resourceGroup);
-      for await (const r of pages) out.push(r as Listed);
+      for await (const r of pages) out.push(r);
       return out;
     },
     [],
