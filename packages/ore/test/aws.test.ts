@@ -376,6 +376,84 @@ describe('ore aws: copy, list, delete, gc, regions, initialize', () => {
     expect((await ore(['gc', '--older-than', 'soon', '--json'])).exitCode).toBe(2);
   });
 
+  it('gc terminates old instances tagged CreatedBy=mantle, then their unused groups and key pairs (fake EC2)', async () => {
+    const hours = (h: number): Date => new Date(Date.now() - h * 3600_000);
+    const run = (id: string, launched: Date, tags: Record<string, string>, sg: string, key: string) =>
+      aws.ec2.instances.push({
+        id,
+        region: 'us-east-1',
+        imageId: 'ami-0123456789abcdef0',
+        instanceType: 't3.micro',
+        state: 'running',
+        userDataBase64: '',
+        userData: '',
+        keyName: key,
+        securityGroupIds: [sg],
+        subnetId: undefined,
+        tags: new Map(Object.entries(tags)),
+        launchTime: launched,
+        clientToken: undefined,
+        publicIp: undefined,
+        privateIp: undefined,
+        console: '',
+      });
+    const group = (id: string, tags: Record<string, string>) =>
+      aws.ec2.securityGroups.push({
+        id,
+        region: 'us-east-1',
+        name: `kola-${id}`,
+        description: 'kola',
+        vpcId: 'vpc-useast1',
+        tags: new Map(Object.entries(tags)),
+        ingress: [],
+      });
+    const key = (id: string, created: Date) =>
+      aws.ec2.keyPairs.push({
+        id,
+        region: 'us-east-1',
+        name: `kola-${id}`,
+        publicKey: 'ssh-ed25519 AAAA',
+        created,
+        tags: new Map([['CreatedBy', 'mantle']]),
+      });
+    const ours = (at: Date): Record<string, string> => ({ CreatedBy: 'mantle', CreatedAt: at.toISOString() });
+    // an old run (deleted), a young run (kept), an old instance that is not ours (kept, and the
+    // old group and key pair it uses with it)
+    run('i-0000000000000old', hours(5), ours(hours(5)), 'sg-old', 'kola-key-old');
+    group('sg-old', ours(hours(5)));
+    key('key-old', hours(5));
+    run('i-000000000000young', hours(0), ours(hours(0)), 'sg-young', 'kola-key-young');
+    group('sg-young', ours(hours(0)));
+    key('key-young', hours(0));
+    run('i-00000000000other', hours(5), { Name: 'someone' }, 'sg-shared', 'kola-key-shared');
+    group('sg-shared', ours(hours(5)));
+    key('key-shared', hours(5));
+    group('sg-ageless', { CreatedBy: 'mantle' });
+
+    const dry = await ore(['gc', '--older-than', '2h', '--dry-run', '--json']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      dryRun: true,
+      instances: ['i-0000000000000old'],
+      securityGroups: ['sg-old'],
+      keyPairs: ['key-old'],
+    });
+    expect(aws.ec2.liveResources().instances).toHaveLength(3);
+    expect(aws.ec2.securityGroups).toHaveLength(4);
+
+    const gc = await ore(['gc', '--older-than', '2h', '--json']);
+    expect(gc.exitCode, gc.stderr).toBe(0);
+    const r = JSON.parse(gc.stdout) as { instances: string[]; securityGroups: string[]; keyPairs: string[] };
+    expect(r.instances).toEqual(['i-0000000000000old']);
+    expect(r.securityGroups).toEqual(['sg-old']);
+    expect(r.keyPairs).toEqual(['key-old']);
+    expect(gc.stderr).toMatch(/security group sg-shared .*in use, kept/);
+    const live = aws.ec2.liveResources();
+    expect(live.instances.sort()).toEqual(['i-000000000000young', 'i-00000000000other']);
+    expect(live.securityGroups.sort()).toEqual(['sg-ageless', 'sg-shared', 'sg-young']);
+    expect(live.keyPairs.sort()).toEqual(['key-shared', 'key-young']);
+  });
+
   it('initialize creates the bucket (s3rver) and the vmimport role once', async () => {
     const res = await ore(['initialize', '--bucket', 's3://new-import-bucket', '--json']);
     expect(res.exitCode, res.stderr).toBe(0);

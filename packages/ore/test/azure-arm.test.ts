@@ -400,7 +400,9 @@ describe('ore azure against a local server of the documented ARM protocol (+ Azu
     const addr = await azureNicAddresses(lib, RG, 'vm-2-nic');
     expect(addr?.privateIp).toMatch(/^10\.0\.0\.\d+$/);
     expect(addr?.publicIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
-    expect(await listAzureNetResources(lib, 'networkInterfaces', RG, tags)).toEqual(['vm-2-nic']);
+    expect((await listAzureNetResources(lib, 'networkInterfaces', RG, tags)).map((r) => r.name)).toEqual([
+      'vm-2-nic',
+    ]);
     // ARM's order: the NIC is the VM's, the IP the NIC's, the subnet holds the NIC
     await expect(deleteAzureNetResource(lib, 'networkInterfaces', RG, 'vm-2-nic')).rejects.toThrow(
       /NicInUse/,
@@ -417,5 +419,65 @@ describe('ore azure against a local server of the documented ARM protocol (+ Azu
     expect(await deleteAzureNetResource(lib, 'virtualNetworks', RG, 'kola-net')).toBe(true);
     expect(await deleteAzureNetResource(lib, 'virtualNetworks', RG, 'kola-net')).toBe(false);
     expect([...arm.resources.values()].filter((r) => r.type.startsWith('Microsoft.Network/'))).toEqual([]);
+  });
+
+  it('gc deletes old VMs of ours, then their NICs, public IPs and vnets; keeps young, foreign and in-use ones', async () => {
+    const lib = library();
+    const NET = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Network`;
+    const dayAgo = new Date(Date.now() - 24 * 3600_000).toISOString();
+    const at = { resourceGroup: RG, location: 'westus' };
+    const machine = async (p: string): Promise<void> => {
+      const vnet = await createAzureVnet(lib, { ...at, name: `${p}-net` });
+      const ip = await createAzurePublicIp(lib, { ...at, name: `${p}-ip` });
+      const nic = await createAzureNic(lib, {
+        ...at,
+        name: `${p}-nic`,
+        subnetId: vnet.subnetId,
+        publicIpId: ip.id,
+      });
+      await createAzureVm(lib, {
+        ...at,
+        name: `${p}-vm`,
+        imageId: `${COMPUTE}/images/flatcar-test`,
+        networkInterfaceId: nic.id,
+        ignition: '{}',
+        wait: false,
+      });
+    };
+    await machine('old');
+    await machine('young');
+    await machine('other');
+    for (const p of ['old', 'other']) {
+      for (const k of ['virtualNetworks/%-net', 'publicIPAddresses/%-ip', 'networkInterfaces/%-nic'])
+        arm.get(`${NET}/${k.replace('%', p)}`)!.tags.CreatedAt = dayAgo;
+      arm.get(`${COMPUTE}/virtualMachines/${p}-vm`)!.tags.CreatedAt = dayAgo;
+    }
+    // an old VM that is not ours: it and the (old, ours) network pieces it uses stay
+    delete arm.get(`${COMPUTE}/virtualMachines/other-vm`)!.tags.CreatedBy;
+    const names = (r: {
+      vms: string[];
+      nics: string[];
+      publicIps: string[];
+      vnets: string[];
+    }): string[][] => [r.vms, r.nics, r.publicIps, r.vnets];
+    const expected = [['old-vm'], ['old-nic'], ['old-ip'], ['old-net']];
+
+    const dry = await ore(['gc', '--older-than', '5h', '--dry-run', ...common]);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(names(JSON.parse(dry.stdout) as Parameters<typeof names>[0])).toEqual(expected);
+    expect(arm.get(`${COMPUTE}/virtualMachines/old-vm`)).toBeDefined();
+    expect(arm.get(`${NET}/virtualNetworks/old-net`)).toBeDefined();
+
+    const gc = await ore(['gc', '--older-than', '5h', ...common]);
+    expect(gc.exitCode, gc.stderr).toBe(0);
+    expect(names(JSON.parse(gc.stdout) as Parameters<typeof names>[0])).toEqual(expected);
+    expect(arm.get(`${COMPUTE}/virtualMachines/old-vm`)).toBeUndefined();
+    for (const k of ['virtualNetworks/old-net', 'publicIPAddresses/old-ip', 'networkInterfaces/old-nic'])
+      expect(arm.get(`${NET}/${k}`), k).toBeUndefined();
+    for (const p of ['young', 'other']) {
+      expect(arm.get(`${COMPUTE}/virtualMachines/${p}-vm`)).toBeDefined();
+      for (const k of ['virtualNetworks/%-net', 'publicIPAddresses/%-ip', 'networkInterfaces/%-nic'])
+        expect(arm.get(`${NET}/${k.replace('%', p)}`), k).toBeDefined();
+    }
   });
 });

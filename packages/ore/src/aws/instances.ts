@@ -18,6 +18,7 @@ export interface AwsInstance {
   privateIp: string | undefined;
   launchTime: Date | undefined;
   securityGroupIds: string[];
+  keyName: string | undefined;
   tags: Record<string, string>;
 }
 
@@ -187,6 +188,7 @@ function toInstance(i: {
   PrivateIpAddress?: string | undefined;
   LaunchTime?: Date | undefined;
   SecurityGroups?: { GroupId?: string | undefined }[] | undefined;
+  KeyName?: string | undefined;
   Tags?: { Key?: string | undefined; Value?: string | undefined }[] | undefined;
 }): AwsInstance {
   return {
@@ -198,6 +200,7 @@ function toInstance(i: {
     privateIp: i.PrivateIpAddress,
     launchTime: i.LaunchTime,
     securityGroupIds: (i.SecurityGroups ?? []).map((g) => g.GroupId ?? '').filter(Boolean),
+    keyName: i.KeyName,
     tags: tagMap(i.Tags),
   };
 }
@@ -489,6 +492,8 @@ export async function sweepInstances(
     /** extra ids to delete even if their tags were never written (a killed run's last create) */
     instanceIds?: string[];
     keep?: (r: { created: Date | undefined; tags: Record<string, string> }) => boolean;
+    /** list what would go, delete nothing */
+    dryRun?: boolean;
     logger?: Logger;
     signal?: AbortSignal;
   },
@@ -503,22 +508,42 @@ export async function sweepInstances(
     (i) => !keep({ created: i.launchTime, tags: i.tags }),
   );
   const ids = instances.map((i) => i.instanceId);
-  if (ids.length > 0) {
+  if (ids.length > 0 && !o.dryRun) {
     await terminateInstances(clients, ids);
     o.logger?.info(`terminating ${ids.join(', ')}`);
     await waitInstancesTerminated(clients, ids, o.signal ? { signal: o.signal } : {});
-    out.instances.push(...ids);
   }
+  out.instances.push(...ids);
+  // Groups and key pairs still used by an instance that lives on (a young one, or not ours)
+  // are kept: EC2 refuses such a group, and it would delete such a key pair under a live run.
+  const live = (await describeInstances(clients, {})).filter((i) => !ids.includes(i.instanceId));
+  const usedGroups = new Set(live.flatMap((i) => i.securityGroupIds));
+  const usedKeys = new Set(live.flatMap((i) => (i.keyName ? [i.keyName] : [])));
   for (const g of await listSecurityGroups(clients, { tags: o.tags })) {
     if (keep({ created: undefined, tags: g.tags })) continue;
-    await deleteSecurityGroup(clients, g.groupId);
-    o.logger?.info(`deleted security group ${g.groupId} (${g.name})`);
+    if (usedGroups.has(g.groupId)) {
+      o.logger?.warn(`security group ${g.groupId} (${g.name}) is in use, kept`);
+      continue;
+    }
+    try {
+      if (!o.dryRun) await deleteSecurityGroup(clients, g.groupId);
+    } catch (err) {
+      // an instance launched since the listing, or a network interface: in use, keep it
+      if (awsErrorCode((err as { cause?: unknown }).cause) !== 'DependencyViolation') throw err;
+      o.logger?.warn(`security group ${g.groupId} (${g.name}) is in use, kept`);
+      continue;
+    }
+    o.logger?.info(`${o.dryRun ? 'would delete' : 'deleted'} security group ${g.groupId} (${g.name})`);
     out.securityGroups.push(g.groupId);
   }
   for (const k of await listKeyPairs(clients, o.tags)) {
     if (keep({ created: k.created, tags: k.tags })) continue;
-    await deleteKeyPair(clients, k.keyPairId);
-    o.logger?.info(`deleted key pair ${k.keyPairId} (${k.name})`);
+    if (usedKeys.has(k.name)) {
+      o.logger?.warn(`key pair ${k.keyPairId} (${k.name}) is in use, kept`);
+      continue;
+    }
+    if (!o.dryRun) await deleteKeyPair(clients, k.keyPairId);
+    o.logger?.info(`${o.dryRun ? 'would delete' : 'deleted'} key pair ${k.keyPairId} (${k.name})`);
     out.keyPairs.push(k.keyPairId);
   }
   return out;
@@ -537,7 +562,7 @@ function createdOf(r: { created: Date | undefined; tags: Record<string, string> 
  */
 export async function gcAwsMachines(
   clients: AwsClients,
-  opts: { olderThanMs: number; now?: Date; logger?: Logger; signal?: AbortSignal },
+  opts: { olderThanMs: number; now?: Date; dryRun?: boolean; logger?: Logger; signal?: AbortSignal },
 ): Promise<AwsSweepResult> {
   const now = (opts.now ?? new Date()).getTime();
   const cutoff = now - opts.olderThanMs;
@@ -549,6 +574,7 @@ export async function gcAwsMachines(
       const created = createdOf(r);
       return created === undefined || created >= cutoff;
     },
+    ...(opts.dryRun ? { dryRun: true } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });

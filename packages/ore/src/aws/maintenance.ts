@@ -33,7 +33,7 @@ export function parseDuration(text: string, flag = '--older-than'): number {
  */
 export async function gcAws(
   clients: AwsClients,
-  opts: { olderThanMs: number; olderThan: string; now?: Date; logger?: Logger },
+  opts: { olderThanMs: number; olderThan: string; now?: Date; dryRun?: boolean; logger?: Logger },
 ): Promise<AwsGcResult> {
   const cutoff = (opts.now ?? new Date()).getTime() - opts.olderThanMs;
   const out: AwsGcResult = { region: clients.region, olderThan: opts.olderThan, images: [], snapshots: [] };
@@ -43,7 +43,7 @@ export async function gcAws(
       if (img.snapshotId) used.add(img.snapshotId);
       continue;
     }
-    await deleteImage(clients, img, opts.logger);
+    if (!opts.dryRun) await deleteImage(clients, img, opts.logger);
     out.images.push({ imageId: img.imageId, name: img.name, created: img.created });
     if (img.snapshotId) out.snapshots.push(img.snapshotId);
   }
@@ -52,8 +52,8 @@ export async function gcAws(
     if (used.has(s.snapshotId) || out.snapshots.includes(s.snapshotId) || s.started.getTime() >= cutoff)
       continue;
     try {
-      await client.send(new sdk.DeleteSnapshotCommand({ SnapshotId: s.snapshotId }));
-      opts.logger?.info(`deleted snapshot ${s.snapshotId}`);
+      if (!opts.dryRun) await client.send(new sdk.DeleteSnapshotCommand({ SnapshotId: s.snapshotId }));
+      opts.logger?.info(`${opts.dryRun ? 'would delete' : 'deleted'} snapshot ${s.snapshotId}`);
       out.snapshots.push(s.snapshotId);
     } catch (err) {
       // another image (not ours) may use it: keep it, say so

@@ -164,18 +164,36 @@ export async function deleteAzureNetResource(
   return true;
 }
 
-/** Names of a resource group's network resources of a kind whose tags include `tags`. */
+/** A network resource as a listing shows it (gc ages it by CreatedAt and sees what uses what). */
+export interface AzureNetResource {
+  name: string;
+  id: string;
+  tags: Record<string, string>;
+  /** the CreatedAt tag ore writes, undefined when there is none */
+  created: string | undefined;
+  /** a NIC's public IP addresses and subnets (ARM ids); empty for other kinds */
+  publicIpIds: string[];
+  subnetIds: string[];
+}
+
+/** A resource group's network resources of a kind whose tags include `tags`. */
 export async function listAzureNetResources(
   arm: AzureArm,
   kind: AzureNetKind,
   resourceGroup: string,
   tags: Record<string, string> = {},
-): Promise<string[]> {
+): Promise<AzureNetResource[]> {
+  type Listed = {
+    name?: string;
+    id?: string;
+    tags?: Record<string, string>;
+    ipConfigurations?: { publicIPAddress?: { id?: string }; subnet?: { id?: string } }[];
+  };
   const all = await arm.net.call(
     `${kind}.list`,
     { resourceGroup },
     async (c) => {
-      const out: { name?: string; tags?: Record<string, string> }[] = [];
+      const out: Listed[] = [];
       const pages =
         kind === 'networkInterfaces'
           ? c.networkInterfaces.list(resourceGroup)
@@ -187,9 +205,20 @@ export async function listAzureNetResources(
     },
     [],
   );
+  const ids = (xs: (string | undefined)[]): string[] => xs.filter((x): x is string => Boolean(x));
   return all
     .filter((r) => Object.entries(tags).every(([k, v]) => r.tags?.[k] === v))
-    .map((r) => r.name ?? '');
+    .map((r) => {
+      const cfgs = kind === 'networkInterfaces' ? (r.ipConfigurations ?? []) : [];
+      return {
+        name: r.name ?? '',
+        id: r.id ?? '',
+        tags: r.tags ?? {},
+        created: r.tags?.CreatedAt,
+        publicIpIds: ids(cfgs.map((c) => c.publicIPAddress?.id)),
+        subnetIds: ids(cfgs.map((c) => c.subnet?.id)),
+      };
+    });
 }
 
 type NetClient = import('@azure/arm-network').NetworkManagementClient;

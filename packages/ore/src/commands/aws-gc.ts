@@ -14,33 +14,36 @@ export const awsGcCommand = defineCommand({
   run: async (args, ctx) => {
     const { gcAws, parseDuration } = await import('../aws/maintenance.js');
     const { gcAwsMachines } = await import('../aws/instances.js');
-    const { DryRun } = await import('../cloud/dry-run.js');
     const ms = parseDuration(args.olderThan);
-    const dry = args.dryRun ? new DryRun(ctx.logger) : undefined;
-    const clients = await openAws(args, ctx, dry);
+    // a dry run reads for real (what is old is the point of it) and deletes nothing
+    const dryRun = args.dryRun ?? false;
+    const clients = await openAws(args, ctx);
     try {
       // Machines first: their instances may use nothing of the images, but kola's leaks are
       // instances (billed by the hour), so they go before the slower image sweep.
       const machines = await gcAwsMachines(clients, {
         olderThanMs: ms,
+        dryRun,
         logger: ctx.logger,
         signal: ctx.signal,
       });
       const r = {
-        ...(await gcAws(clients, { olderThanMs: ms, olderThan: args.olderThan, logger: ctx.logger })),
+        ...(await gcAws(clients, { olderThanMs: ms, olderThan: args.olderThan, dryRun, logger: ctx.logger })),
         ...machines,
+        dryRun,
       };
-      return dry ? { ...r, dryRun: dry.calls } : r;
+      return r;
     } finally {
       clients.destroy();
     }
   },
-  print: (r: AwsGcResult & AwsSweepResult, ctx) => {
-    for (const i of r.instances) writeOut(ctx, `terminated instance ${i}`);
-    for (const g of r.securityGroups) writeOut(ctx, `deleted security group ${g}`);
-    for (const k of r.keyPairs) writeOut(ctx, `deleted key pair ${k}`);
-    for (const i of r.images) writeOut(ctx, `deleted image ${i.imageId} (${i.name}, ${i.created})`);
-    for (const s of r.snapshots) writeOut(ctx, `deleted snapshot ${s}`);
+  print: (r: AwsGcResult & AwsSweepResult & { dryRun: boolean }, ctx) => {
+    const [terminated, deleted] = r.dryRun ? ['would terminate', 'would delete'] : ['terminated', 'deleted'];
+    for (const i of r.instances) writeOut(ctx, `${terminated} instance ${i}`);
+    for (const g of r.securityGroups) writeOut(ctx, `${deleted} security group ${g}`);
+    for (const k of r.keyPairs) writeOut(ctx, `${deleted} key pair ${k}`);
+    for (const i of r.images) writeOut(ctx, `${deleted} image ${i.imageId} (${i.name}, ${i.created})`);
+    for (const s of r.snapshots) writeOut(ctx, `${deleted} snapshot ${s}`);
     if (
       r.images.length +
         r.snapshots.length +

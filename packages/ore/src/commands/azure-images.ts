@@ -121,7 +121,7 @@ export const azureGcCommand = defineCommand({
     ['$0 azure gc --resource-group flatcar --older-than 24h', "delete mantle's test images older than a day"],
   ],
   describe:
-    'delete managed images (and gallery image versions of --gallery-name) tagged CreatedBy=mantle older than --older-than',
+    'delete VMs (then their NICs, public IPs and vnets), managed images and gallery image versions of --gallery-name tagged CreatedBy=mantle older than --older-than',
   builder: (y) =>
     azureArmOptions(
       olderThanOption(
@@ -150,7 +150,15 @@ export const azureGcCommand = defineCommand({
     for (const v of r.versions)
       writeOut(ctx, `${verb} version ${v.gallery}/${v.image}/${v.version} (${v.created})`);
     for (const i of r.images) writeOut(ctx, `${verb} image ${i.name} (${i.created})`);
-    if (r.images.length + r.versions.length === 0)
+    for (const [what, names] of [
+      ['VM', r.vms],
+      ['NIC', r.nics],
+      ['public IP', r.publicIps],
+      ['vnet', r.vnets],
+    ] as const)
+      for (const n of names) writeOut(ctx, `${verb} ${what} ${n}`);
+    const machines = r.vms.length + r.nics.length + r.publicIps.length + r.vnets.length;
+    if (r.images.length + r.versions.length + machines === 0)
       writeOut(ctx, `nothing older than ${r.olderThan} in ${r.resourceGroup}`);
   },
 });

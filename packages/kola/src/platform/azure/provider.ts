@@ -313,7 +313,10 @@ export async function azureCleaner(
         ['publicIPAddresses', 'public-ip'],
         ['virtualNetworks', 'network'],
       ] as const) {
-        const names = both(open(journalKind), await ore.listAzureNetResources(arm, kind, rg, tag));
+        const names = both(
+          open(journalKind),
+          (await ore.listAzureNetResources(arm, kind, rg, tag)).map((r) => r.name),
+        );
         for (const name of names)
           if (await ore.deleteAzureNetResource(arm, kind, rg, name, { logger }))
             deleted.push({ kind: journalKind, id: name });
