@@ -94,7 +94,9 @@ describe('kola (built bin)', () => {
     expect(p0.stderr).toContain('--parallel 0');
     const plat = kola(['run', '-p', 'vmware']);
     expect(plat.code).toBe(2);
-    expect(plat.stderr).toContain('--platform vmware: unknown platform; known platforms: aws, azure, gcloud, qemu');
+    expect(plat.stderr).toContain(
+      '--platform vmware: unknown platform; known platforms: aws, azure, gcloud, qemu',
+    );
     const shard = kola(['run', '--shard', '3/2']);
     expect(shard.code).toBe(2);
     expect(shard.stderr).toContain('--shard 3/2');
