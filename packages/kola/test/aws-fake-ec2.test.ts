@@ -10,7 +10,8 @@ import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@mantle/core/log';
-import { startFakeAws, type FakeAws } from '@mantle/test-utils/fake-aws';
+import { startFakeAws, type FakeAws, type FakeInstanceBackend } from '@mantle/test-utils/fake-aws';
+import { freePort } from '@mantle/test-utils/free-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   journalLines,
@@ -32,7 +33,7 @@ let root: string;
 let aws: FakeAws;
 let qemu: QemuBackend;
 let env: NodeJS.ProcessEnv;
-const instanceOpts: { instanceLimit?: number } = {};
+const instanceOpts: { instanceLimit?: number; backend?: FakeInstanceBackend } = {};
 
 beforeAll(async () => {
   if (!existsSync(kolaBin)) throw new Error(`${kolaBin} is missing: run pnpm build`);
@@ -295,6 +296,39 @@ describe('kola run -p aws bad inputs (fake EC2; nothing is created)', () => {
     );
     expect([...aws.calls.values()].reduce((a, b) => a + b, 0)).toBe(before);
   }, 120_000);
+
+  it('an instance that never answers SSH: a timeout error with the console tail, exit 1, nothing left', async () => {
+    // EC2 reports the instance running at an address where nothing listens (a free port on
+    // loopback); its console says why, as a real console would.
+    const deadPort = await freePort();
+    const saved = instanceOpts.backend;
+    instanceOpts.backend = {
+      start: () =>
+        Promise.resolve({
+          publicIp: '127.0.0.1',
+          privateIp: '172.31.9.9',
+          tags: { FakeSshPort: String(deadPort) },
+        }),
+      console: () =>
+        Promise.resolve('[    1.234567] Kernel panic - not syncing: VFS: Unable to mount root fs\n'),
+      stop: () => Promise.resolve(),
+    };
+    try {
+      const r = await kola(['run', ...awsArgs, '--ssh-retries', '2', '--ssh-timeout', '2', 'basic.ssh'], {
+        cwd: root,
+        env,
+        timeoutMs: 300_000,
+      });
+      expect(r.code, r.stderr).toBe(1);
+      const out = `${r.stdout}\n${r.stderr}`;
+      expect(out).toContain(`did not answer SSH on 127.0.0.1:${deadPort} after 2 tries of 2 s`);
+      expect(out).toMatch(/last console lines \(.*console\.txt\):\n.*Kernel panic - not syncing/);
+      await aws.ec2.settle();
+      expect(aws.ec2.liveResources()).toEqual({ instances: [], securityGroups: [], keyPairs: [] });
+    } finally {
+      instanceOpts.backend = saved;
+    }
+  }, 300_000);
 
   it('a quota error from RunInstances: exit 3 with the way out, one call (no retry storm), nothing left', async () => {
     instanceOpts.instanceLimit = 0;
