@@ -85,6 +85,8 @@ function publicChannel(channel: keyof typeof DESCRIPTIONS): ReleaseSpecInput['ch
         name: 'flatcar',
         imageDefinition: `flatcar-${channel}-{arch}`,
         regions: ['westeurope', 'eastus', 'westus2'],
+        // Community gallery publisher details in Flatcar's name: placeholders for the built-in
+        // spec (Azure shows them to everyone); a real release sets its own with --spec.
         community: {
           publisherUri: 'https://www.flatcar.org/',
           publisherContact: 'infra@flatcar-linux.org',
