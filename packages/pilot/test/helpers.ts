@@ -2,7 +2,7 @@
 // configured as this machine needs it (runc, cgroupfs, explicit ulimits, storage in the test
 // dir), a busybox image, and helpers that run the built `pilot` and the registered apps.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,10 +122,26 @@ export async function sandbox(name: string): Promise<Sandbox> {
     cleanup: async () => {
       await run('podman', ['rm', '--all', '--force', '--time', '0'], { env }).catch(() => undefined);
       await run('podman', ['image', 'rm', '--all', '--force'], { env }).catch(() => undefined);
+      await unmountUnder(dir);
       await rm(dir, { recursive: true, force: true });
     },
   };
   return sb;
+}
+
+/**
+ * Unmount what is still mounted below `dir`, deepest first. containers/storage bind-mounts its
+ * overlay home onto itself and unmounts it when the last podman process shuts down; a podman
+ * service stopping while the CLI cleans up has left it mounted (EBUSY from rm once in CI).
+ */
+async function unmountUnder(dir: string): Promise<void> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const points = info
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((p) => p === dir || p.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const p of points) await run('umount', ['-l', p]).catch(() => undefined);
 }
 
 /** A root filesystem of the host's static busybox and its applets. */
