@@ -320,3 +320,8 @@ export function checkResourceGroupName(name: string, flag = '--resource-group'):
 export function mantleTags(extra: Record<string, string> = {}, now = new Date()): Record<string, string> {
   return { CreatedBy: 'mantle', CreatedAt: now.toISOString(), ...extra };
 }
+
+/** Whether a resource's tags include every one of `wanted` (the listings' tag filter). */
+export function hasTags(tags: Record<string, string> | undefined, wanted: Record<string, string>): boolean {
+  return Object.entries(wanted).every(([k, v]) => tags?.[k] === v);
+}

@@ -1,7 +1,7 @@
 import { InputError, InterruptedError, OperationError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import type { VirtualMachine } from '@azure/arm-compute';
-import { mantleTags, type AzureArm } from './arm-clients.js';
+import { hasTags, mantleTags, type AzureArm } from './arm-clients.js';
 
 // Virtual machines for kola's azure platform: made from a managed image or gallery version with
 // the Ignition config as customData, the NIC made by Compute itself in a given subnet
@@ -194,7 +194,7 @@ export async function listAzureVms(
     },
     [],
   );
-  return all.map(vmInfo).filter((v) => Object.entries(tags).every(([k, val]) => v.tags[k] === val));
+  return all.map(vmInfo).filter((v) => hasTags(v.tags, tags));
 }
 
 /**

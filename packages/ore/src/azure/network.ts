@@ -1,5 +1,5 @@
 import type { Logger } from '@mantle/core/log';
-import { mantleTags, type AzureArm } from './arm-clients.js';
+import { hasTags, mantleTags, type AzureArm } from './arm-clients.js';
 
 // Microsoft.Network resources a VM of kola's azure platform needs, through @azure/arm-network:
 // a virtual network with one subnet (a run's machines share it: their private network), and per
@@ -207,7 +207,7 @@ export async function listAzureNetResources(
   );
   const ids = (xs: (string | undefined)[]): string[] => xs.filter((x): x is string => Boolean(x));
   return all
-    .filter((r) => Object.entries(tags).every(([k, v]) => r.tags?.[k] === v))
+    .filter((r) => hasTags(r.tags, tags))
     .map((r) => {
       const cfgs = kind === 'networkInterfaces' ? (r.ipConfigurations ?? []) : [];
       return {
