@@ -42,6 +42,24 @@ export class PodmanApi {
   }
 
   /**
+   * A request nobody waits for the answer of: resolves once it was handed to the kernel, and
+   * its connection no longer keeps the process alive (the service carries it out after the
+   * client is gone: a launcher's last request, the removal of its container).
+   */
+  send(method: string, path: string): Promise<void> {
+    return new Promise((resolve) => {
+      const req = request({ socketPath: this.socketPath, method, path: BASE + path });
+      req.on('response', (res: IncomingMessage) => res.resume());
+      req.on('error', () => resolve());
+      req.on('finish', () => {
+        req.socket?.unref();
+        resolve();
+      });
+      req.end();
+    });
+  }
+
+  /**
    * Attach to a container's stdin/stdout/stderr (before its start: attaching first is what
    * makes no early output get lost). Resolves with the raw socket once the upgrade is done.
    */
