@@ -1,7 +1,8 @@
 // Benchmark: pilot's launchers against what they wrap, in the same process (sequential runs,
 // means of N, wall and CPU time of the children):
 //   1. podman-pilot `true`      vs  `podman run --rm IMAGE true`        goal ≤ 1.05×
-//  1b. the same through podman's REST API (a service running) vs the same baseline
+//  1b. the same through podman's REST API (a service running: the default path then) and
+//      through the CLI (MANTLE_PILOT_PODMAN_API=off) vs the same baseline
 //   2. resume-mode call         vs  a cold call (a new container)      goal ≤ 0.5×
 //   3. bwrap-pilot `true`       vs  podman-pilot `true` (same busybox tree as image / rootfs)
 //   4. vm-pilot cold start→exit vs  plain qemu, same kernel + initrd, an init that powers off
@@ -53,7 +54,11 @@ function time(cmd, args, env) {
 function measure(cases, runs) {
   for (const c of cases) time(c.cmd, c.args, c.env); // warm caches (and the flake cache)
   const samples = new Map(cases.map((c) => [c.label, []]));
-  for (let i = 0; i < runs; i++) for (const c of cases) samples.get(c.label).push(time(c.cmd, c.args, c.env));
+  for (let i = 0; i < runs; i++)
+    for (const c of cases) {
+      samples.get(c.label).push(time(c.cmd, c.args, c.env));
+      c.settle?.(); // untimed: what a case leaves to finish after it (the next case must not pay for it)
+    }
   return cases.map((c) => {
     const s = samples.get(c.label);
     const wall = s.map((x) => x.ms).sort((a, b) => a - b);
@@ -158,7 +163,7 @@ try {
     image,
     'true',
   ]);
-  const plain = run('podman-pilot true (new container)', app('/usr/bin/ptrue'));
+  const plain = run('podman-pilot true (no service: CLI)', app('/usr/bin/ptrue'));
   // 1b. the same call through podman's REST API: a service of the bench's own (running for
   // every case of the comparison, so the baseline pays for its presence too)
   const socket = join(dir, 'podman-api.sock');
@@ -176,6 +181,13 @@ try {
     ...plain,
     label: 'podman-pilot true, REST API path',
     env: { ...env, CONTAINER_HOST: `unix://${socket}` },
+    // the launcher leaves the removal of the ended container to the service: wait for it
+    settle: () => {
+      for (let i = 0; i < 600; i++) {
+        const left = spawnSync('podman', ['ps', '--all', '--quiet'], { env, encoding: 'utf8' });
+        if (left.status !== 0 || left.stdout.trim() === '') return;
+      }
+    },
   };
   const comparisons = [
     // node -e 0: what any launcher written for Node pays before its first line runs

@@ -324,13 +324,14 @@ async function expectNothingLeft(flake: string): Promise<void> {
 
 /**
  * Plain calls, through both paths: the podman CLI (MANTLE_PILOT_PODMAN_API=off) and podman's
- * REST API (=on; a `podman system service` this file starts on its own socket, CONTAINER_HOST).
+ * REST API (the default; a `podman system service` this file starts on its own socket, CONTAINER_HOST).
  * Calls that want a terminal use the CLI on both; the API path shows in the container's
  * CreateCommand, which only the CLI records.
  */
 describe.each(['cli', 'api'] as const)('podman-pilot plain calls (%s)', (path) => {
   beforeAll(() => {
-    sb.env.MANTLE_PILOT_PODMAN_API = path === 'api' ? 'on' : 'off';
+    // the API path is the default when a service listens
+    if (path === 'cli') sb.env.MANTLE_PILOT_PODMAN_API = 'off';
     if (path === 'api') sb.env.CONTAINER_HOST = `unix://${service.socket}`;
   });
   afterAll(() => {

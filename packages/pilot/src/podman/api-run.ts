@@ -7,8 +7,8 @@
 // podman run as the caller itself (no runas switch), every flake option mapped one to one
 // (api-spec.ts), the service storing its containers where the flake's storage configuration
 // says (its graphRoot, asked once per service start and cached), and the image already there
-// (a missing one is left to the CLI, which pulls it or ends with exit 3). Off unless
-// MANTLE_PILOT_PODMAN_API=on (api-socket.ts says why).
+// (a missing one is left to the CLI, which pulls it or ends with exit 3). On unless
+// MANTLE_PILOT_PODMAN_API=off (api-socket.ts).
 import { closeSync, lstatSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PodmanApi, demultiplexer, errorMessage } from './api-client.js';
@@ -121,7 +121,7 @@ export async function runPlainViaApi(call: ApiPlainCall, socketPath: string): Pr
     return raise('operation', {
       code: 'ENGINE_FAILED',
       message: `podman (API ${socketPath}) could not create the container: ${errorMessage(created.body)}`,
-      hint: 'check the podman options in the flake (runtime.podman); without MANTLE_PILOT_PODMAN_API=on the podman CLI runs the call',
+      hint: 'check the podman options in the flake (runtime.podman); with MANTLE_PILOT_PODMAN_API=off the podman CLI runs the call',
     });
   const id = (JSON.parse(created.body) as { Id: string }).Id;
   try {
@@ -196,7 +196,7 @@ async function attachStartWait(api: PodmanApi, id: string): Promise<number> {
       return await raise('operation', {
         code: 'ENGINE_FAILED',
         message: `podman (API ${api.socketPath}) could not start the container: ${errorMessage(started.body)}`,
-        hint: 'without MANTLE_PILOT_PODMAN_API=on the podman CLI runs the call',
+        hint: 'with MANTLE_PILOT_PODMAN_API=off the podman CLI runs the call',
       });
     // the output stream ends when the app does
     await drained;

@@ -4,13 +4,14 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The service's socket, when the API path is enabled (MANTLE_PILOT_PODMAN_API=on) and one is
- * there: $CONTAINER_HOST (unix:// only), else rootful podman's /run/podman/podman.sock for root
- * and $XDG_RUNTIME_DIR/podman/podman.sock for other users. Off by default: measured on the
- * shared machine it was not reliably faster than `podman run` (bench/pilot.bench.mjs, 1b).
+ * The service's socket, unless the API path is turned off (MANTLE_PILOT_PODMAN_API=off) or no
+ * service socket is there: $CONTAINER_HOST (unix:// only), else rootful podman's
+ * /run/podman/podman.sock for root and $XDG_RUNTIME_DIR/podman/podman.sock for other users.
+ * On by default: measured interleaved on the shared machine, a plain call through the API took
+ * ~0.9x of `podman run --rm` and the CLI path ~1.35x (bench/pilot.bench.mjs, 1b).
  */
 export function apiSocket(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.MANTLE_PILOT_PODMAN_API !== 'on') return undefined;
+  if (env.MANTLE_PILOT_PODMAN_API === 'off') return undefined;
   let path: string | undefined;
   if (env.CONTAINER_HOST) {
     if (!env.CONTAINER_HOST.startsWith('unix://')) return undefined; // ssh://, tcp://: the CLI's job
