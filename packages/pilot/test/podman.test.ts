@@ -416,6 +416,14 @@ describe.each(['cli', 'api'] as const)('podman-pilot plain calls (%s)', (path) =
     await expectNothingLeft('ixbb');
   }, 60_000);
 
+  it('a flake that names its container: back-to-back calls reuse the name', async () => {
+    // the API path waits for the removal only here: the next call's create needs the name free
+    const app = `/usr/bin/named-${path}`;
+    expect((await registerSh(app, `--opt=--name pilot-named-${path}`)).code).toBe(0);
+    for (const code of [0, 5]) expect((await sb.app(app, ['-c', `exit ${code}`])).code).toBe(code);
+    expect((await sb.podman(['container', 'exists', `pilot-named-${path}`])).code).toBe(1);
+  });
+
   it('an image that does not exist: exit 3 with a clear error, nothing left behind', async () => {
     const app = `/usr/bin/nope-${path}`;
     const reg = await sb.pilot([
