@@ -750,6 +750,7 @@ export class QemuMachine implements Machine {
     const o = this.flight.opts;
     const consoleOffset = await fileSize(this.consolePath);
     const seen = this.resets;
+    const t0 = Date.now();
     this.log.debug('rebooting');
     // The connection may drop before `reboot` reports back; that is success, not an error.
     const r = await this.ssh('reboot', { user: 'root', timeoutMs: 10_000 }).catch((err: unknown) => {
@@ -769,6 +770,9 @@ export class QemuMachine implements Machine {
     const refused = r !== undefined && typeof r.exitCode === 'number' && r.exitCode > 0;
     const reset = await this.waitForReset(seen, refused ? Math.min(deadline, Date.now() + 5000) : deadline);
     this.throwIfAborted();
+    this.log.debug(
+      `reboot: command ended after ${Date.now() - t0} ms (${r ? `exit ${r.exitCode}` : 'connection lost'}), guest ${reset}`,
+    );
     if (reset === 'timeout') {
       throw new OperationError({
         code: 'QEMU_REBOOT_FAILED',
@@ -783,8 +787,12 @@ export class QemuMachine implements Machine {
     const marker = this.flight.boot.ready?.marker;
     const outcome = await this.waitForSshOrExit(deadline, consoleOffset, marker ? undefined : 'fast');
     if (outcome.kind !== 'ready') throw await this.bootFailure(outcome);
+    const up = Date.now();
     await this.checkReady(deadline);
     this.preconnectRoot();
+    this.log.debug(
+      `reboot: new system up (${outcome.via}) after ${up - t0} ms, ready after ${Date.now() - t0} ms`,
+    );
   }
 
   /**
