@@ -125,6 +125,8 @@ function suitePhases(out) {
       s: t.duration / 1e9,
       ...Object.fromEntries(Object.keys(phases).map((k) => [k, (t.timing[k] ?? 0) / 1e9])),
       restored: t.timing.restored === true,
+      // a later test of a shared group: its machine was there already
+      onSharedMachine: t.timing.restored !== true && t.timing.boot === 0,
     };
     // a test on a shared machine after the first has no boot of its own
     if (t.timing.restored) restored++;
