@@ -225,15 +225,55 @@ describe('vm-pilot without firecracker', () => {
 });
 
 describe('vm-pilot and signals', () => {
-  it('SIGTERM to the launcher stops the VM: exit 143, no qemu left', async () => {
-    const child = sb.spawnApp('/usr/bin/vmsh', ['-c', 'echo ready; sleep 600']);
+  it("SIGTERM to the launcher reaches the app in the VM: its handler runs, vm-pilot exits with the app's 7, no qemu left", async () => {
+    const child = sb.spawnApp('/usr/bin/vmsh', [
+      '-c',
+      'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 1; done',
+    ]);
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     const done = new Promise<number>((r) =>
       child.on('exit', (code, signal) => r(code ?? (signal ? -1 : -2))),
     );
     await waitForOutput(child, 'ready', 240_000);
     child.kill('SIGTERM');
-    expect(await done).toBe(143);
+    expect(await done).toBe(7);
+    expect(out).toContain('got TERM');
     expect(processesUnder(sb.root)).toEqual([]);
+  });
+
+  it('an app that dies of the signal gives 128+n; a second signal stops the VM of an app that ignores the first', async () => {
+    const child = sb.spawnApp('/usr/bin/vmsh', ['-c', 'trap "" INT; echo ready; sleep 600']);
+    const done = new Promise<number>((r) =>
+      child.on('exit', (code, signal) => r(code ?? (signal ? -1 : -2))),
+    );
+    await waitForOutput(child, 'ready', 240_000);
+    child.kill('SIGINT'); // ignored by the app
+    child.kill('SIGINT'); // the second one stops the VM
+    expect(await done).toBe(130);
+    expect(processesUnder(sb.root)).toEqual([]);
+    const r = await sb.app('/usr/bin/vmsh', ['-c', 'kill -HUP $$']);
+    expect(r.code).toBe(129);
+  });
+});
+
+describe('vm-pilot with a terminal', () => {
+  it('the app gets a pty in the VM (tty, test -t 0, the window size) and its exit code', async () => {
+    // util-linux script gives vm-pilot a real terminal on stdin/stdout
+    const inner = [
+      join(sb.root, 'usr', 'bin', 'vmsh'),
+      '-c',
+      "'tty; test -t 0 && echo stdin-is-a-tty; stty size; exit 6'",
+    ];
+    const r = await run('script', ['-qec', `stty rows 33 cols 101; ${inner.join(' ')}`, '/dev/null'], {
+      env: sb.env,
+      cwd: sb.root,
+    });
+    const text = r.stdout.replace(/\r/g, '');
+    expect(text).toMatch(/^\/dev\/pts\/\d+$/m);
+    expect(text).toContain('stdin-is-a-tty\n');
+    expect(text).toContain('33 101\n');
+    expect(r.code).toBe(6);
   });
 });
 
