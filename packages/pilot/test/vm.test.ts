@@ -8,7 +8,16 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxTree, DIST, requireBuilt, run, sandbox, waitForOutput, type Sandbox } from './helpers.js';
+import {
+  busyboxTree,
+  DIST,
+  requireBuilt,
+  run,
+  sandbox,
+  terminateTrappingApp,
+  waitForOutput,
+  type Sandbox,
+} from './helpers.js';
 
 let sb: Sandbox;
 let tiny: string;
@@ -226,19 +235,7 @@ describe('vm-pilot without firecracker', () => {
 
 describe('vm-pilot and signals', () => {
   it("SIGTERM to the launcher reaches the app in the VM: its handler runs, vm-pilot exits with the app's 7, no qemu left", async () => {
-    const child = sb.spawnApp('/usr/bin/vmsh', [
-      '-c',
-      'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 1; done',
-    ]);
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    const done = new Promise<number>((r) =>
-      child.on('exit', (code, signal) => r(code ?? (signal ? -1 : -2))),
-    );
-    await waitForOutput(child, 'ready', 240_000);
-    child.kill('SIGTERM');
-    expect(await done).toBe(7);
-    expect(out).toContain('got TERM');
+    expect(await terminateTrappingApp(sb, '/usr/bin/vmsh')).toEqual({ code: 7, stdout: 'ready\ngot-TERM\n' });
     expect(processesUnder(sb.root)).toEqual([]);
   });
 

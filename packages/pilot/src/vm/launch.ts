@@ -20,7 +20,6 @@ import { runForeground, signalExitCode } from '../launch/child.js';
 import type { LaunchContext } from '../launch/context.js';
 import { raise } from '../launch/raise.js';
 import { commandAs, type RunAs } from '../launch/run-as.js';
-import { hostView } from '../store/layout.js';
 import { hostTscKhz, type AccelChoice } from './accel.js';
 import { pilotInitrd } from './initrd.js';
 import { createOverlayDisk } from './overlay.js';
@@ -98,14 +97,8 @@ export async function serveIncludes(
   const flake = ctx.resolved.flake;
   const include = flake.engine === 'vm' ? flake.data.include : undefined;
   if (!include?.tar?.length && !include?.path?.length) return undefined;
-  const { includeSources, joinedTarStream } = await import('../provision/includes.js');
-  const ic = {
-    host: hostView(ctx.resolved.config.root),
-    env: ctx.env,
-    flakeFile: s.file,
-    ignoreSyncError: ctx.args.options.has('ignore_sync_error'),
-    warn: ctx.warn,
-  };
+  const { includeSources, joinedTarStream, launchIncludeContext } = await import('../provision/includes.js');
+  const ic = launchIncludeContext(ctx, s.file);
   const sources = await includeSources(ic, include);
   rmSync(socket, { force: true });
   const server = await serve(socket, (sock) => {
