@@ -180,6 +180,9 @@ export async function launchBwrap(ctx: LaunchContext): Promise<number> {
     const layerDir = join(ids, `${base}.bwrap`);
     await refuseSymlink(state);
     await refuseSymlink(layerDir);
+    // one launcher at a time decides whether the sandbox runs and starts it
+    const { lockFile } = await import('../launch/lock-file.js');
+    const unlock = await lockFile(`${state}.lock`);
     let keeper = r.liveKeeper(state);
     if (!keeper) {
       const layer = await withLayer(layerDir);
@@ -191,8 +194,10 @@ export async function launchBwrap(ctx: LaunchContext): Promise<number> {
       } catch (err) {
         layer?.remove();
         throw err;
+      } finally {
+        unlock();
       }
-    }
+    } else unlock();
     const enter = r.enterArgs(keeper, option('chdir') || '/', [target, ...ctx.args.appArgs]);
     try {
       return await sandbox(commandAs(who, 'nsenter', enter, ctx.env, ['TERM', 'LANG', 'LC_ALL']), true, {

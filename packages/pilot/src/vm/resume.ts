@@ -19,14 +19,13 @@ import {
   readFileSync,
   rmSync,
   truncateSync,
-  unlinkSync,
   writeFileSync,
   constants,
-  writeSync,
 } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { LaunchContext } from '../launch/context.js';
+import { lockFile } from '../launch/lock-file.js';
 import { privateDir, refuseSymlink } from '../launch/private-dir.js';
 import { raise } from '../launch/raise.js';
 import { commandAs } from '../launch/run-as.js';
@@ -69,39 +68,6 @@ function readVmId(path: string): VmId | undefined {
 }
 
 const alive = (id: VmId | undefined): boolean => Boolean(id && processStartTime(id.pid) === id.start);
-
-/** One call at a time per VM: an O_EXCL lock file holding the owner's pid (stale ones are taken over). */
-async function lock(path: string): Promise<() => void> {
-  for (;;) {
-    try {
-      const fd = openSync(
-        path,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        0o600,
-      );
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        try {
-          unlinkSync(path);
-        } catch {
-          // gone
-        }
-      };
-    } catch {
-      const owner = Number(readSmall(path).trim());
-      if (!owner || !existsSync(`/proc/${owner}`)) {
-        try {
-          unlinkSync(path);
-        } catch {
-          // someone else took it over
-        }
-        continue;
-      }
-      await sleep(50);
-    }
-  }
-}
 
 async function readAllStdin(): Promise<Buffer> {
   if (process.stdin.isTTY) return Buffer.alloc(0);
@@ -217,7 +183,7 @@ export async function launchResumeVm(ctx: LaunchContext, r: VmRun): Promise<numb
   await refuseSymlink(vmidFile);
   await refuseSymlink(dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const unlock = await lock(join(dir, 'lock'));
+  const unlock = await lockFile(join(dir, 'lock')); // one call at a time per VM
   let followers: FileFollower[] = [];
   let ctl: Socket | undefined;
   let sigChannel: Socket | undefined;
