@@ -99,7 +99,7 @@ describe('vm-pilot (tiny kernel + initramfs)', () => {
     expect(r).toEqual({ code: 7, stdout: 'got piped\n', stderr: 'oops\n' });
   });
 
-  it('resume: later calls run in the same VM; %remove stops it', async () => {
+  it('resume: later calls run in the same VM, signals reach their app; %remove stops it', async () => {
     const first = await sb.app('/usr/bin/rvmsh', ['-c', 'cat /proc/sys/kernel/random/boot_id; exit 3']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(3);
@@ -109,6 +109,11 @@ describe('vm-pilot (tiny kernel + initramfs)', () => {
     expect(second).toEqual({ code: 0, stdout: `${first.stdout}stdin too\n`, stderr: '' });
     const ids = join(sb.root, 'tmp', 'flakes', String(process.getuid!()));
     expect(existsSync(join(ids, 'rvmsh.vmid'))).toBe(true);
+    // a signal to a resume call reaches the app in the kept VM
+    expect(await terminateTrappingApp(sb, '/usr/bin/rvmsh')).toEqual({
+      code: 7,
+      stdout: 'ready\ngot-TERM\n',
+    });
     const last = await sb.app('/usr/bin/rvmsh', ['%remove', '-c', 'echo bye']);
     expect(last.stdout).toBe('bye\n');
     expect(existsSync(join(ids, 'rvmsh.vmid'))).toBe(false);
