@@ -20,6 +20,8 @@ export interface Vcsim {
   journal(): Promise<string[]>;
   /** the uploads kept from lease device URLs: file name -> bytes */
   uploads(): Promise<Map<string, Buffer>>;
+  /** how many uploads are under way (their bytes still arriving) */
+  uploading(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -29,8 +31,11 @@ export async function ensureVcsim(): Promise<string> {
   return stdout.trim();
 }
 
-/** Start vcsim on a free port of 127.0.0.1 that accepts only this user and password. */
-export async function startVcsim(login: { user: string; password: string }): Promise<Vcsim> {
+/**
+ * Start vcsim on a free port of 127.0.0.1 that accepts only this user and password; `nfcBps`
+ * slows the disk uploads down to that many bytes a second (a test interrupts one midway).
+ */
+export async function startVcsim(login: { user: string; password: string; nfcBps?: number }): Promise<Vcsim> {
   const bin = await ensureVcsim();
   const dir = await mkdtemp(join(tmpdir(), 'test-vcsim-'));
   const nfcDir = join(dir, 'nfc');
@@ -49,6 +54,7 @@ export async function startVcsim(login: { user: string; password: string }): Pro
       nfcDir,
       '-journal',
       journalFile,
+      ...(login.nfcBps ? ['-nfc-bps', String(login.nfcBps)] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -82,6 +88,7 @@ export async function startVcsim(login: { user: string; password: string }): Pro
         if (!f.endsWith('.part')) m.set(f, await readFile(join(nfcDir, f)));
       return m;
     },
+    uploading: async () => (await readdir(nfcDir)).filter((f) => f.endsWith('.part')).length,
     stop,
   };
 }

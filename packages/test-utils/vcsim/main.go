@@ -5,9 +5,11 @@
 //   - the disk bytes uploaded to an HttpNfcLease device URL are kept in -nfc-dir
 //     (vcsim itself discards them), so a test can compare them with what it sent;
 //   - every SOAP method called is appended to -journal, one name a line, so a test can
-//     check that a lease was aborted or completed.
+//     check that a lease was aborted or completed;
+//   - -nfc-bps slows the uploads down to a rate, as a slow link to a far host would, so a test
+//     can interrupt a client in the middle of one.
 //
-// Usage: mantle-vcsim -l 127.0.0.1:PORT -username U -password P -nfc-dir DIR -journal FILE
+// Usage: mantle-vcsim -l 127.0.0.1:PORT -username U -password P -nfc-dir DIR -journal FILE [-nfc-bps N]
 // Prints the SDK URL on stdout once it listens.
 package main
 
@@ -23,6 +25,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
 )
@@ -35,6 +38,7 @@ func main() {
 	password := flag.String("password", "", "its password")
 	nfcDir := flag.String("nfc-dir", "", "directory that keeps the bytes uploaded to lease device URLs")
 	journal := flag.String("journal", "", "file that records each SOAP method called")
+	nfcBps := flag.Int("nfc-bps", 0, "upload rate limit in bytes per second (0: none)")
 	flag.Parse()
 
 	model := simulator.ESX()
@@ -81,7 +85,11 @@ func main() {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
 			}
-			_, err = io.Copy(f, r.Body)
+			var src io.Reader = r.Body
+			if *nfcBps > 0 {
+				src = &slowReader{r: r.Body, bps: *nfcBps}
+			}
+			_, err = io.Copy(f, src)
 			f.Close()
 			if err != nil {
 				// A client that went away mid-upload: nothing complete is kept.
@@ -99,4 +107,22 @@ func main() {
 	u.User = nil
 	fmt.Println(u.String())
 	select {}
+}
+
+// slowReader hands out at most bps bytes a second.
+type slowReader struct {
+	r   io.Reader
+	bps int
+}
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	chunk := s.bps / 20
+	if chunk < 1 {
+		chunk = 1
+	}
+	if len(p) > chunk {
+		p = p[:chunk]
+	}
+	time.Sleep(50 * time.Millisecond)
+	return s.r.Read(p)
 }

@@ -5,7 +5,17 @@ import type { Logger } from '@mantle/core/log';
 import { noProgress, type ProgressFactory } from '../convert/progress.js';
 import { findPlacement, listVms } from './inventory.js';
 import { ovaEntry, ovaEntryStream, type Ova } from './ova.js';
-import { EsxFault, many, ref, text, toRef, type EsxClient, type MoRef, type XmlNode } from './soap-client.js';
+import {
+  EsxFault,
+  faultName,
+  many,
+  ref,
+  text,
+  toRef,
+  type EsxClient,
+  type MoRef,
+  type XmlNode,
+} from './soap-client.js';
 
 // create-base, as Go mantle's ore does it: the host turns the OVF descriptor into an import spec
 // (OvfManager.CreateImportSpec), ResourcePool.ImportVApp creates the VM and an HttpNfcLease, each
@@ -113,6 +123,11 @@ export async function createBase(c: EsxClient, o: CreateBaseOptions): Promise<Cr
         what: `creating VM ${o.name}`,
         write: true,
         dryRunAnswer: { '@_type': 'HttpNfcLease', '#text': 'dry-run' },
+        dryRunInput: {
+          spec: `the import spec of ${o.ova.ovfName} for ${o.name}`,
+          folder: `${place.vmFolder.type}:${place.vmFolder.value}`,
+          datastore: place.datastoreName,
+        },
       },
     ),
   );
@@ -215,11 +230,7 @@ async function waitLease(c: EsxClient, lease: MoRef, name: string): Promise<XmlN
     if (state === 'error') {
       const e = (await c.properties(lease, ['error'], `reading the import error of ${name}`)).error as
         XmlNode | undefined;
-      throw new EsxFault(
-        String((e?.fault as XmlNode | undefined)?.['@_xsi:type'] ?? 'Fault'),
-        text(e?.localizedMessage),
-        `importing ${name}`,
-      );
+      throw new EsxFault(faultName(e?.fault), text(e?.localizedMessage), `importing ${name}`);
     }
     await new Promise((r) => setTimeout(r, delay));
   }

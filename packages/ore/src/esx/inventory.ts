@@ -1,5 +1,5 @@
 import { InputError, OperationError } from '@mantle/core/errors';
-import { many, ref, text, toRef, type EsxClient, type MoRef, type XmlNode } from './soap-client.js';
+import { EsxFault, many, ref, text, toRef, type EsxClient, type MoRef, type XmlNode } from './soap-client.js';
 
 // Where things are on the host: the datacenter (an ESX host has exactly one, `ha-datacenter`),
 // its VM folder, resource pool, datastore and network, and the VMs, listed through a container
@@ -59,17 +59,45 @@ export async function findPlacement(c: EsxClient): Promise<EsxPlacement> {
       message: `ESX at ${c.url.host}: the datacenter has no datastore`,
       hint: 'add a datastore to the host',
     });
-  const ds = await c.properties(datastores[0]!, ['name'], 'reading the datastore');
+  const ds = await pickDatastore(c, datastores);
   const networks = refs(dc.network);
   const net = networks[0] ? await c.properties(networks[0], ['name'], 'reading the network') : undefined;
   return {
     datacenter,
     vmFolder: toRef(dc.vmFolder),
     resourcePool: toRef(cr.resourcePool),
-    datastore: datastores[0]!,
-    datastoreName: text(ds.name),
+    datastore: ds.ref,
+    datastoreName: ds.name,
     ...(networks[0] ? { network: networks[0], networkName: text(net?.name) } : {}),
   };
+}
+
+/** The accessible datastore with the most free space (a listed one may be gone: skipped). */
+async function pickDatastore(c: EsxClient, datastores: MoRef[]): Promise<{ ref: MoRef; name: string }> {
+  let best: { ref: MoRef; name: string; free: number } | undefined;
+  for (const d of datastores) {
+    let p: Record<string, unknown>;
+    try {
+      p = await c.properties(
+        d,
+        ['name', 'summary.accessible', 'summary.freeSpace'],
+        'reading the datastores',
+      );
+    } catch (err) {
+      if (err instanceof EsxFault && err.faultType === 'ManagedObjectNotFound') continue;
+      throw err;
+    }
+    if (text(p['summary.accessible']) === 'false') continue;
+    const free = Number(text(p['summary.freeSpace']) || 0);
+    if (!best || free > best.free) best = { ref: d, name: text(p.name), free };
+  }
+  if (!best)
+    throw new OperationError({
+      code: 'ESX_NO_DATASTORE',
+      message: `ESX at ${c.url.host}: no accessible datastore`,
+      hint: 'add a datastore to the host, or bring one back online',
+    });
+  return best;
 }
 
 /** Every VM (templates included) with its power state. */

@@ -176,11 +176,22 @@ export class EsxClient {
     method: string,
     self: MoRef,
     params: XmlNode,
-    opts: { what: string; write?: boolean; ignoreAbort?: boolean; dryRunAnswer?: XmlNode; retry?: boolean },
+    opts: {
+      what: string;
+      write?: boolean;
+      ignoreAbort?: boolean;
+      dryRunAnswer?: XmlNode;
+      /** what a dry run shows of the parameters (default: all of them, the password masked) */
+      dryRunInput?: Record<string, unknown>;
+      retry?: boolean;
+    },
   ): Promise<XmlNode> {
     const o = this.options;
     if (o.dryRun && opts.write) {
-      o.dryRun.record('ESX', method, { this: `${self.type}:${self.value}`, ...redact(params) });
+      o.dryRun.record('ESX', method, {
+        this: `${self.type}:${self.value}`,
+        ...(opts.dryRunInput ?? redact(params)),
+      });
       return opts.dryRunAnswer ?? {};
     }
     const signal = opts.ignoreAbort ? undefined : o.signal;
@@ -360,10 +371,17 @@ export class EsxClient {
 
 class Transient extends Error {}
 
+/** An element's xsi:type (whatever prefix the server bound the schema-instance namespace to). */
+export function xsiType(node: unknown): string | undefined {
+  if (typeof node !== 'object' || node === null) return undefined;
+  const k = Object.keys(node).find((a) => /^@_[^:]+:type$/.test(a));
+  return k ? String((node as Record<string, unknown>)[k]).replace(/^.*:/, '') : undefined;
+}
+
 /** A fault's type: its xsi:type, else its element name without the `Fault` suffix. */
-function faultName(node: unknown, element?: string): string {
-  const t = (node as { '@_xsi:type'?: string } | undefined)?.['@_xsi:type'];
-  if (t) return t.replace(/^.*:/, '');
+export function faultName(node: unknown, element?: string): string {
+  const t = xsiType(node);
+  if (t) return t;
   return (element ?? 'Fault').replace(/Fault$/, '') || 'Fault';
 }
 
