@@ -62,7 +62,7 @@ export function ovfNetworks(descriptor: string): string[] {
   const env = (ovfParser.parse(descriptor) as XmlNode).Envelope as XmlNode | undefined;
   const section = env?.NetworkSection as XmlNode | undefined;
   return many(section?.Network)
-    .map((n) => String(n['@_ovf:name'] ?? n['@_name'] ?? ''))
+    .map((n) => text(n['@_ovf:name'] ?? n['@_name']))
     .filter((n) => n !== '');
 }
 
@@ -118,7 +118,7 @@ export async function createBase(c: EsxClient, o: CreateBaseOptions): Promise<Cr
     await c.call(
       'ImportVApp',
       place.resourcePool,
-      { spec: cisr.importSpec as XmlNode, folder: ref(place.vmFolder) },
+      { spec: cisr.importSpec, folder: ref(place.vmFolder) },
       {
         what: `creating VM ${o.name}`,
         write: true,
@@ -267,7 +267,7 @@ async function upload(
       body: Readable.toWeb(body) as ReadableStream,
       duplex: 'half',
       ...(signal ? { signal } : {}),
-    } as RequestInit);
+    });
   } catch (err) {
     body.destroy();
     if (signal?.aborted) throw new InterruptedError('abort signal');

@@ -1,7 +1,8 @@
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
-import { InterruptedError, OperationError, PrerequisiteError } from '@mantle/core/errors';
+import { OperationError, PrerequisiteError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import type { DryRun } from '../cloud/dry-run.js';
+import { fetchCause, fetchFailure } from '../cloud/fetch-failure.js';
 import { withRetries } from '../cloud/retry.js';
 import { sleep } from '../cloud/wait.js';
 
@@ -94,9 +95,8 @@ export function many<T = XmlNode>(x: unknown): T[] {
 
 /** The text of an element that may carry attributes (xsi:type). */
 export function text(x: unknown): string {
-  if (x === undefined || x === null) return '';
-  if (typeof x === 'object') return String((x as { '#text'?: unknown })['#text'] ?? '');
-  return String(x);
+  const v = typeof x === 'object' && x !== null ? (x as { '#text'?: unknown })['#text'] : x;
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
 }
 
 /** The SDK endpoint of a profile's server field. */
@@ -195,14 +195,14 @@ export class EsxClient {
       return opts.dryRunAnswer ?? {};
     }
     const signal = opts.ignoreAbort ? undefined : o.signal;
-    const body = builder.build({
+    const body: string = builder.build({
       'soapenv:Envelope': {
         '@_xmlns:soapenv': 'http://schemas.xmlsoap.org/soap/envelope/',
         '@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
         '@_xmlns:xsd': 'http://www.w3.org/2001/XMLSchema',
         'soapenv:Body': { [method]: { '@_xmlns': VIM_NS, _this: ref(self), ...params } },
       },
-    }) as string;
+    });
     const once = (): Promise<XmlNode> => this.post(method, body, opts.what, signal);
     // Reads are safe to repeat; writes are sent once (a lost answer must not create twice).
     if (opts.write || opts.retry === false) return once();
@@ -305,16 +305,15 @@ export class EsxClient {
         ...(signal ? { signal } : {}),
       });
     } catch (err) {
-      if (signal?.aborted) throw new InterruptedError('abort signal');
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      if (cause?.code === 'ECONNREFUSED' || cause?.code === 'ENOTFOUND') {
-        throw new PrerequisiteError({
-          code: 'ESX_UNREACHABLE',
-          message: `ESX at ${this.url.host} is unreachable (${cause.code}) while ${what}`,
-          hint: `check the server field of ${this.options.profile} and the network`,
-          details: { server: this.url.host },
-        });
-      }
+      const final = fetchFailure(err, signal, {
+        codePrefix: 'ESX',
+        service: 'ESX',
+        origin: this.url.host,
+        what,
+        hint: `check the server field of ${this.options.profile} and the network`,
+      });
+      if (final) throw final;
+      const cause = fetchCause(err);
       if (cause?.code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code)) {
         throw new PrerequisiteError({
           code: 'ESX_TLS',
