@@ -15,6 +15,7 @@ import {
   ensureBuilt,
   ensureSystemdImage,
   kola,
+  kolaFailure,
   readReport,
   type KolaResult,
 } from '@mantle/test-utils/systemd-image';
@@ -77,7 +78,7 @@ async function machineDir(test: string): Promise<string> {
 
 describe('kola run -b systemd', () => {
   it('boots the systemd image and passes every systemd test', async () => {
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, kolaFailure(run)).toBe(0);
     expect(run.stderr).toContain(`PASS, output in ${out}`);
     const report = await readReport(out);
     expect(report).toMatchObject({ result: 'PASS', platform: 'qemu' });
@@ -194,7 +195,7 @@ describe('snapshots', () => {
         timeoutMs: 1_500_000,
       },
     );
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, kolaFailure(r)).toBe(0);
     const report = await readReport(dir);
     expect(report.result).toBe('PASS');
     expect(report.tests.map((t) => t.name)).toEqual(
@@ -211,7 +212,7 @@ describe('kola bootchart', () => {
       cwd,
       timeoutMs: 900_000,
     });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, kolaFailure(r)).toBe(0);
     expect(r.stdout).toMatch(/^Startup finished in .*\(kernel\)/m);
     expect(r.stdout).toContain(`bootchart: ${join(dir, 'bootchart.svg')}`);
     expect(r.stdout).toContain(`blame:     ${join(dir, 'blame.txt')}`);

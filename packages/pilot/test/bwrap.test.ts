@@ -2,6 +2,7 @@
 // image pulled from a real registry and unpacked by skopeo+umoci), run unprivileged — as the
 // flake's runas user when root launches it, and by a normal user calling it directly.
 import { cp, chown, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type Registry } from '@mantle/test-utils/registry';
@@ -200,18 +201,61 @@ describe('bwrap-pilot', () => {
     expect((await run('ls', [join(sb.root, 'var', 'lib', 'flakes', 'bwrap')])).stdout).toBe('');
   });
 
-  it('a missing root filesystem is exit 3; include.tar is refused (exit 2)', async () => {
+  it('a missing root filesystem is exit 3; attach is refused (exit 2)', async () => {
     await sb.pilot(['bwrap', 'register', '--rootfs', '/srv/gone', '--app', '/usr/bin/gone']);
     const r = await sb.app('/usr/bin/gone', []);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('bwrap.rootfs');
     await writeFile(
-      join(sb.root, 'usr', 'share', 'flakes', 'bwsh.d', 'tar.yaml'),
-      'include:\n  tar: [/srv/x.tar]\n',
+      join(sb.root, 'usr', 'share', 'flakes', 'bwsh.d', 'attach.yaml'),
+      'bwrap:\n  runtime:\n    attach: true\n',
     );
     const t = await sb.app('/usr/bin/bwsh', ['-c', 'true']);
+    await rm(join(sb.root, 'usr', 'share', 'flakes', 'bwsh.d', 'attach.yaml'));
     expect(t.code).toBe(2);
-    expect(t.stderr).toContain('include.tar is not supported by bwrap flakes');
+    expect(t.stderr).toContain('bwrap flakes have no attach mode');
+  });
+});
+
+describe('bwrap-pilot include.tar and resume', () => {
+  const ids = () => join(sb.root, 'tmp', 'flakes', String(process.getuid!()));
+
+  it("include.tar lands in the instance's own layer (the shared root untouched, the layer gone after); an archive with '..' is exit 2", async () => {
+    const src = join(sb.dir, 'inc');
+    await mkdir(join(src, 'etc'), { recursive: true });
+    await mkdir(join(src, 'usr', 'share', 'inc'), { recursive: true });
+    await writeFile(join(src, 'etc', 'included.conf'), 'from the tar\n');
+    await writeFile(join(src, 'usr', 'share', 'inc', 'data'), 'new dir too\n');
+    expect((await run('tar', ['-C', src, '-cf', join(sb.root, 'srv', 'inc.tar'), 'etc', 'usr'])).code).toBe(
+      0,
+    );
+    const bad = ['-C', src, '-P', '--transform', 's,^,../,', '-cf', join(sb.root, 'srv', 'bad.tar'), 'etc'];
+    expect((await run('tar', bad)).code).toBe(0);
+    expect((await registerBbroot('/usr/bin/tarsh', '--include-tar', '/srv/inc.tar')).code).toBe(0);
+    const r = await sb.app('/usr/bin/tarsh', ['-c', 'cat /etc/included.conf /usr/share/inc/data; exit 4']);
+    expect(r).toEqual({ code: 4, stdout: 'from the tar\nnew dir too\n', stderr: '' });
+    expect(existsSync(join(sb.root, 'srv', 'bbroot', 'etc', 'included.conf'))).toBe(false);
+    expect((await readdir(ids())).filter((f) => f.startsWith('tarsh'))).toEqual([]);
+    expect((await registerBbroot('/usr/bin/badsh', '--include-tar', '/srv/bad.tar')).code).toBe(0);
+    const b = await sb.app('/usr/bin/badsh', ['-c', 'echo started']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain("has a '..' component");
+    expect(b.stdout).toBe('');
+  });
+
+  it('resume: later calls (as the unprivileged runas user) run in the kept sandbox; signals reach the app; %remove ends it', async () => {
+    expect((await registerBbroot('/usr/bin/rbsh', '--resume', '--run-as', 'nobody')).code).toBe(0);
+    const first = await sb.app('/usr/bin/rbsh', ['-c', 'echo kept > /tmp/state; id -u; exit 3']);
+    expect(first).toEqual({ code: 3, stdout: `${NOBODY}\n`, stderr: '' });
+    const state = join(sb.root, 'tmp', 'flakes', String(NOBODY), 'rbsh.bwrap-resume');
+    const keeper = JSON.parse(await readFile(state, 'utf8')) as { pid: number };
+    const second = await sb.app('/usr/bin/rbsh', ['-c', 'cat /tmp/state; cat'], { input: 'stdin too\n' });
+    expect(second).toEqual({ code: 0, stdout: 'kept\nstdin too\n', stderr: '' });
+    expect(await terminateTrappingApp(sb, '/usr/bin/rbsh')).toEqual({ code: 7, stdout: 'ready\ngot-TERM\n' });
+    const last = await sb.app('/usr/bin/rbsh', ['%remove', '-c', 'echo bye']);
+    expect(last.stdout).toBe('bye\n');
+    expect(existsSync(state)).toBe(false);
+    expect(existsSync(`/proc/${keeper.pid}`)).toBe(false);
   });
 });
 

@@ -8,7 +8,16 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxTree, DIST, requireBuilt, run, sandbox, waitForOutput, type Sandbox } from './helpers.js';
+import {
+  busyboxTree,
+  DIST,
+  requireBuilt,
+  run,
+  sandbox,
+  terminateTrappingApp,
+  waitForOutput,
+  type Sandbox,
+} from './helpers.js';
 
 let sb: Sandbox;
 let tiny: string;
@@ -90,7 +99,7 @@ describe('vm-pilot (tiny kernel + initramfs)', () => {
     expect(r).toEqual({ code: 7, stdout: 'got piped\n', stderr: 'oops\n' });
   });
 
-  it('resume: later calls run in the same VM; %remove stops it', async () => {
+  it('resume: later calls run in the same VM, signals reach their app; %remove stops it', async () => {
     const first = await sb.app('/usr/bin/rvmsh', ['-c', 'cat /proc/sys/kernel/random/boot_id; exit 3']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(3);
@@ -100,6 +109,11 @@ describe('vm-pilot (tiny kernel + initramfs)', () => {
     expect(second).toEqual({ code: 0, stdout: `${first.stdout}stdin too\n`, stderr: '' });
     const ids = join(sb.root, 'tmp', 'flakes', String(process.getuid!()));
     expect(existsSync(join(ids, 'rvmsh.vmid'))).toBe(true);
+    // a signal to a resume call reaches the app in the kept VM
+    expect(await terminateTrappingApp(sb, '/usr/bin/rvmsh')).toEqual({
+      code: 7,
+      stdout: 'ready\ngot-TERM\n',
+    });
     const last = await sb.app('/usr/bin/rvmsh', ['%remove', '-c', 'echo bye']);
     expect(last.stdout).toBe('bye\n');
     expect(existsSync(join(ids, 'rvmsh.vmid'))).toBe(false);
@@ -225,15 +239,43 @@ describe('vm-pilot without firecracker', () => {
 });
 
 describe('vm-pilot and signals', () => {
-  it('SIGTERM to the launcher stops the VM: exit 143, no qemu left', async () => {
-    const child = sb.spawnApp('/usr/bin/vmsh', ['-c', 'echo ready; sleep 600']);
+  it("SIGTERM to the launcher reaches the app in the VM: its handler runs, vm-pilot exits with the app's 7, no qemu left", async () => {
+    expect(await terminateTrappingApp(sb, '/usr/bin/vmsh')).toEqual({ code: 7, stdout: 'ready\ngot-TERM\n' });
+    expect(processesUnder(sb.root)).toEqual([]);
+  });
+
+  it('an app that dies of the signal gives 128+n; a second signal stops the VM of an app that ignores the first', async () => {
+    const child = sb.spawnApp('/usr/bin/vmsh', ['-c', 'trap "" INT; echo ready; sleep 600']);
     const done = new Promise<number>((r) =>
       child.on('exit', (code, signal) => r(code ?? (signal ? -1 : -2))),
     );
     await waitForOutput(child, 'ready', 240_000);
-    child.kill('SIGTERM');
-    expect(await done).toBe(143);
+    child.kill('SIGINT'); // ignored by the app
+    child.kill('SIGINT'); // the second one stops the VM
+    expect(await done).toBe(130);
     expect(processesUnder(sb.root)).toEqual([]);
+    const r = await sb.app('/usr/bin/vmsh', ['-c', 'kill -HUP $$']);
+    expect(r.code).toBe(129);
+  });
+});
+
+describe('vm-pilot with a terminal', () => {
+  it('the app gets a pty in the VM (tty, test -t 0, the window size) and its exit code', async () => {
+    // util-linux script gives vm-pilot a real terminal on stdin/stdout
+    const inner = [
+      join(sb.root, 'usr', 'bin', 'vmsh'),
+      '-c',
+      "'tty; test -t 0 && echo stdin-is-a-tty; stty size; exit 6'",
+    ];
+    const r = await run('script', ['-qec', `stty rows 33 cols 101; ${inner.join(' ')}`, '/dev/null'], {
+      env: sb.env,
+      cwd: sb.root,
+    });
+    const text = r.stdout.replace(/\r/g, '');
+    expect(text).toMatch(/^\/dev\/pts\/\d+$/m);
+    expect(text).toContain('stdin-is-a-tty\n');
+    expect(text).toContain('33 101\n');
+    expect(r.code).toBe(6);
   });
 });
 

@@ -77,6 +77,22 @@ export function kola(
   });
 }
 
+/**
+ * What to print when a kola run's exit code surprises a test: stderr (kola's logs) plus the stdout
+ * lines that say why (FAIL lines and what follows them), since kola reports a failing test on
+ * stdout and a bare "exit 1" in a CI log tells nobody which check failed.
+ */
+export function kolaFailure(r: KolaResult): string {
+  const lines = r.stdout.split('\n');
+  const keep = new Set<number>();
+  lines.forEach((line, i) => {
+    if (/FAIL|error|timed out|not ready/i.test(line))
+      for (let j = i; j < Math.min(i + 6, lines.length); j++) keep.add(j);
+  });
+  const why = [...keep].sort((a, b) => a - b).map((i) => lines[i]);
+  return `${r.stderr}\n--- stdout lines that say why (${why.length} of ${lines.length}) ---\n${why.join('\n').slice(-8000)}`;
+}
+
 /** report.json as kola writes it. */
 export interface Report {
   tests: { name: string; result: string; output: string; skipReason?: string }[];

@@ -166,11 +166,12 @@ mount:
   /usr: { exists: true, opts: [ro], filesystem: ext4 }
   /: { exists: true, filesystem: ext4 }
 command:
-  systemctl is-system-running: { exit-status: 0, stdout: [running] }
-  id -un: { exit-status: 0, stdout: ['/^root$/'] }
+  systemctl is-system-running: { exit-status: 0, stdout: [running], timeout: 60s }
+  id -un: { exit-status: 0, stdout: ['/^root$/'], timeout: 60s }
 # generous timeouts: under TCG on a loaded host a socket-activated sh or a getaddrinfo queued
 # behind the other checks' file reads takes seconds (the defaults, 2 s and 5 s, failed at load 20;
-# the addr check's 500 ms failed with two test files booting machines side by side)
+# the addr check's 500 ms failed with two test files booting machines side by side; commands
+# get the same instead of goss's 10 s)
 dns:
   localhost: { resolvable: true, addrs: [127.0.0.1], timeout: 60s }
 http:

@@ -9,10 +9,12 @@
 // instead of the read-only bind: the app may write anywhere, nothing persists. Before 0.11
 // (Debian 12 has 0.8) the root is read-only and `runtime.writable` paths get a fresh tmpfs;
 // /tmp, /run and /var/tmp are fresh tmpfs (when the root has them) either way. Each running
-// call has an id file (instance.ts), so @NAME sandboxes are tracked as podman's are. Modes: plain only — a sandbox lives exactly as long as its
-// app (resume/attach have no meaning without a long-lived instance). `include.tar` is refused:
-// there is nowhere writable to unpack it; `include.path` is bound read-only where the root
-// filesystem already has a file or directory of that name.
+// call has an id file (instance.ts), so @NAME sandboxes are tracked as podman's are. Modes: plain
+// (the sandbox lives as long as its app) and resume (resume.ts: a kept sandbox the calls enter);
+// attach is refused (a sandbox has no console to attach to: its app's stdio is its caller's).
+// `include.tar` is unpacked into a per-instance layer before the start (layer.ts);
+// `include.path` is bound read-only where the root filesystem already has a file or directory
+// of that name.
 //
 // flake-pilot's `sandbox:` flakes (read into this form with `runtime.bubblewrap` set) get
 // bubblewrap-pilot(8)'s sandbox instead of the one above: the root filesystem, then the flake's
@@ -27,7 +29,7 @@
 // --info-fd and signals the app (init's child, or the child itself without a pid namespace)
 // itself; the exit code is the app's.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isatty } from 'node:tty';
 import type { Readable } from 'node:stream';
@@ -38,19 +40,8 @@ import { raise } from '../launch/raise.js';
 import { commandAs, resolveRunAs } from '../launch/run-as.js';
 import { hostView } from '../store/layout.js';
 import { expandPercentVars } from '../launch/env-expand.js';
-
-/** The app's host pid: the child of bwrap's init in the new pid namespace. */
-function appPid(initPid: number): number | undefined {
-  try {
-    const kids = readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean);
-    return kids.length ? Number(kids[0]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { privateDir, refuseSymlink } from '../launch/private-dir.js';
+import { devArgs, firstChild as appPid } from './resume.js';
 
 /** `--ro-bind HOST DEST` for include.path: both resolved inside their roots (core's resolveInRoot). */
 async function includeBinds(
@@ -128,11 +119,11 @@ export async function launchBwrap(ctx: LaunchContext): Promise<number> {
       message: `${file}: bwrap.rootfs ${rootfs} is not a directory`,
       hint: 'unpack the root filesystem there, or register the app again (pilot bwrap register --image ...)',
     });
-  if (include?.tar?.length)
+  if (rt.attach)
     await raise('input', {
-      code: 'BWRAP_INCLUDE_TAR',
-      message: `${file}: include.tar is not supported by bwrap flakes (the root filesystem is read-only)`,
-      hint: 'unpack the archive into the root filesystem once, or use include.path',
+      code: 'BWRAP_ATTACH',
+      message: `${file}: bwrap.runtime.attach: bwrap flakes have no attach mode (a sandbox has no console to attach to)`,
+      hint: 'use resume: true (later calls run inside the kept sandbox)',
     });
   const target = b.target_app_path ?? `/${ctx.resolved.name}`;
   const configured = configuredOptions(rt.pilot_options);
@@ -140,9 +131,11 @@ export async function launchBwrap(ctx: LaunchContext): Promise<number> {
   const overlay = hasTmpOverlay(ctx.env);
   // bubblewrap 0.11+: a memory-backed overlay over the root, as flake-pilot lays one (without
   // sudo: the overlay is mounted inside the sandbox's user namespace); before: read-only
-  const args: string[] = overlay
-    ? ['--overlay-src', rootfs, '--tmp-overlay', '/']
-    : ['--ro-bind', rootfs, '/'];
+  const rootArgs = (layer: string | undefined): string[] =>
+    overlay
+      ? ['--overlay-src', rootfs, ...(layer ? ['--overlay-src', layer] : []), '--tmp-overlay', '/']
+      : ['--ro-bind', layer ?? rootfs, '/'];
+  const args: string[] = [];
   let pidNamespace = true;
   if (rt.bubblewrap) {
     const own = sandboxArgs(rt.bubblewrap, rootfs, ctx.env);
@@ -150,33 +143,90 @@ export async function launchBwrap(ctx: LaunchContext): Promise<number> {
     // before the flake's options: a --chdir of the flake's own comes later and wins
     args.push('--chdir', option('chdir') || '/', ...own);
   } else {
-    args.push('--dev', '/dev', '--proc', '/proc');
+    // a kept sandbox gets a /dev without bwrap's devpts (see resume.ts's devArgs); else bwrap's own
+    args.push(...(rt.resume ? devArgs() : ['--dev', '/dev']), '--proc', '/proc');
     for (const dir of ['/tmp', '/run', '/var/tmp'])
       if (existsSync(join(rootfs, dir))) args.push('--tmpfs', dir);
     args.push('--unshare-all', ...(rt.network ? ['--share-net'] : []), '--die-with-parent');
   }
   if (!overlay) args.push(...(await writableMounts(rt.writable, file)));
   // without a terminal to share, a new session keeps the app from pushing input into ours (TIOCSTI)
-  if (!isatty(0)) args.push('--new-session');
+  if (!isatty(0) || rt.resume) args.push('--new-session');
   if (include?.path?.length)
     args.push(
       ...(await includeBinds(ctx, include.path, rootfs, file, option('ignore_sync_error') !== undefined)),
     );
   args.push(...(rt.bwrap ?? []), '--info-fd', '3');
   if (!rt.bubblewrap) args.push('--chdir', option('chdir') || '/');
-  args.push(target, ...ctx.args.appArgs);
   const who = await resolveRunAs(rt.runas, file);
-  const inv = commandAs(who, 'bwrap', args, ctx.env, ['TERM', 'LANG', 'LC_ALL']);
+  const owner = who.how === 'setuid' ? { uid: who.uid, gid: who.gid } : ctx.caller;
+  const tars = include?.tar ?? [];
+  const withLayer = async (base: string) => {
+    if (!tars.length) return undefined;
+    const { prepareLayer } = await import('./layer.js');
+    return prepareLayer(ctx, { base, rootfs, tars, overlay, flakeFile: file });
+  };
+  if (rt.resume) {
+    if (rt.bubblewrap)
+      await raise('input', {
+        code: 'BWRAP_RESUME',
+        message: `${file}: bwrap.runtime.resume does not go with runtime.bubblewrap (flake-pilot's own sandbox options)`,
+        hint: 'drop resume, or drop the bubblewrap options (the default sandbox is used then)',
+      });
+    const r = await import('./resume.js');
+    const ids = await privateDir(ctx.resolved.config.podmanIdsDir, owner);
+    const base = `${ctx.resolved.name}${ctx.args.instance ?? ''}`;
+    const state = join(ids, `${base}.bwrap-resume`);
+    const layerDir = join(ids, `${base}.bwrap`);
+    await refuseSymlink(state);
+    await refuseSymlink(layerDir);
+    // one launcher at a time decides whether the sandbox runs and starts it
+    const { lockFile } = await import('../launch/lock-file.js');
+    const unlock = await lockFile(`${state}.lock`);
+    let keeper = r.liveKeeper(state);
+    if (!keeper) {
+      const layer = await withLayer(layerDir);
+      // the kept sandbox outlives this call: no --die-with-parent
+      const sandboxArgv = [...rootArgs(layer?.dir), ...args.filter((a) => a !== '--die-with-parent')];
+      const inv = commandAs(who, 'bwrap', [...sandboxArgv, ...r.keeperArgs()], ctx.env, ['LANG', 'LC_ALL']);
+      try {
+        keeper = await r.startKeeper(inv, state, file);
+      } catch (err) {
+        layer?.remove();
+        throw err;
+      } finally {
+        unlock();
+      }
+    } else unlock();
+    const enter = r.enterArgs(keeper, option('chdir') || '/', [target, ...ctx.args.appArgs]);
+    try {
+      return await sandbox(commandAs(who, 'nsenter', enter, ctx.env, ['TERM', 'LANG', 'LC_ALL']), true, {
+        debianPackage: 'util-linux',
+        purpose: 'enter kept bwrap sandboxes',
+      });
+    } finally {
+      if (ctx.args.options.has('remove')) {
+        r.stopKeeper(keeper, state);
+        rmSync(layerDir, { recursive: true, force: true });
+      }
+    }
+  }
   const { claimInstance } = await import('./instance.js');
   const instance = await claimInstance(
     ctx.resolved.config.podmanIdsDir,
-    who.how === 'setuid' ? { uid: who.uid, gid: who.gid } : ctx.caller,
+    owner,
     ctx.resolved.name,
     ctx.args.instance,
     file,
   );
   try {
-    return await sandbox(inv, pidNamespace);
+    const layer = await withLayer(instance.file.replace(/\.bwrapid$/, '.bwrap'));
+    try {
+      const argv = [...rootArgs(layer?.dir), ...args, target, ...ctx.args.appArgs];
+      return await sandbox(commandAs(who, 'bwrap', argv, ctx.env, ['TERM', 'LANG', 'LC_ALL']), pidNamespace);
+    } finally {
+      layer?.remove();
+    }
   } finally {
     instance.release();
   }
@@ -204,14 +254,25 @@ async function writableMounts(paths: readonly string[] | null | undefined, file:
   return out;
 }
 
-function sandbox(inv: Invocation, pidNamespace: boolean): Promise<number> {
+/**
+ * Run bwrap (or nsenter into a kept sandbox) in the foreground. Signals go to the app itself:
+ * bwrap's child is the pid namespace's init with the app below it (learnt from --info-fd);
+ * nsenter's forked child is the app.
+ */
+function sandbox(
+  inv: Invocation,
+  pidNamespace: boolean,
+  missing = { debianPackage: 'bubblewrap', purpose: 'run bwrap flakes' },
+): Promise<number> {
+  const entering = inv.command === 'nsenter' || inv.args.includes('nsenter');
   let initPid: number | undefined;
   return runForeground(inv.command, inv.args, {
     env: inv.env,
     ...(inv.uid !== undefined ? { uid: inv.uid, gid: inv.gid! } : {}),
     extraStdio: ['pipe'],
-    missing: { debianPackage: 'bubblewrap', purpose: 'run bwrap flakes' },
+    missing,
     onSpawn: (child: ChildProcess) => {
+      if (entering) initPid = child.pid;
       let info = '';
       const fd3 = child.stdio[3] as Readable | null;
       fd3?.on('data', (c: Buffer) => {

@@ -51,6 +51,16 @@ export const bwrapRegisterSpec = defineCommand({
         array: true,
         describe: 'host path made visible read-only at the same path (repeatable)',
       })
+      .option('include-tar', {
+        type: 'string',
+        array: true,
+        describe: 'host tar archive unpacked into each instance before it starts (repeatable)',
+      })
+      .option('resume', {
+        type: 'boolean',
+        default: false,
+        describe: 'keep the sandbox after the first call; later calls run inside it',
+      })
       .option('writable', {
         type: 'string',
         array: true,
@@ -80,6 +90,8 @@ export const bwrapRegisterSpec = defineCommand({
         runAs: args.runAs,
         network: args.network,
         includePath: args.includePath,
+        includeTar: args.includeTar,
+        resume: args.resume,
         writable: args.writable,
         tlsVerify: args.tlsVerify,
         force: args.force,

@@ -117,13 +117,15 @@ export interface BwrapRegistration {
   runAs?: string | undefined;
   network?: boolean;
   includePath?: string[] | undefined;
+  includeTar?: string[] | undefined;
+  resume?: boolean | undefined;
   writable?: string[] | undefined;
 }
 
 /** A bwrap flake (mantle's own engine). */
 export function bwrapFlake(r: BwrapRegistration): BwrapFlake {
   return {
-    include: { tar: null, path: listOrNull(r.includePath) },
+    include: { tar: listOrNull(r.includeTar), path: listOrNull(r.includePath) },
     bwrap: {
       name: r.name,
       rootfs: r.rootfs,
@@ -133,6 +135,7 @@ export function bwrapFlake(r: BwrapRegistration): BwrapFlake {
         runas: r.runAs ?? null,
         network: r.network ?? false,
         bwrap: null,
+        ...(r.resume ? { resume: true } : {}),
         ...(r.writable?.length ? { writable: r.writable } : {}),
       },
     },

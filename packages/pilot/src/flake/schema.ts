@@ -86,6 +86,10 @@ const bwrapRuntimeSchema = z.object({
   bubblewrap: optTexts,
   /** flake-pilot's `%name[:value]` options that are always in effect (a call's own win) */
   pilot_options: optTexts,
+  /** keep the sandbox after the first call; later calls run inside it (bwrap/resume.ts) */
+  resume: optBool,
+  /** accepted so that the error can say why: a sandbox has no console to attach to */
+  attach: optBool,
   /**
    * sandbox paths the app may write to where bubblewrap has no `--tmp-overlay` (before 0.11):
    * each gets a fresh, empty tmpfs (the root filesystem's files there are hidden); with an

@@ -30,6 +30,11 @@ export interface ForegroundOptions {
   forwardTerminalSignals?: boolean;
   /** what to tell the user when the program is missing */
   missing?: { debianPackage: string; purpose: string };
+  /**
+   * start the engine in a session of its own, out of the terminal's reach (vm-pilot: qemu would
+   * quit on the terminal's Ctrl-C, which must go to the app in the VM instead)
+   */
+  detached?: boolean;
   /** sees the child right after it was spawned (to read extra pipes) */
   onSpawn?: (child: ChildProcess) => void;
 }
@@ -54,6 +59,7 @@ export async function runForeground(
   const child = spawn(command, args, {
     stdio: ['inherit', 'inherit', 'inherit', ...extra],
     env: opts.env,
+    ...(opts.detached ? { detached: true } : {}),
     ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
     ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
   });

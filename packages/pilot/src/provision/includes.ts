@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { resolveInRoot } from '@mantle/core/fs';
 import { Readable } from 'node:stream';
 import { raise } from '../launch/raise.js';
-import type { HostView } from '../store/layout.js';
+import type { LaunchContext } from '../launch/context.js';
+import { hostView, type HostView } from '../store/layout.js';
 import { confinedHostPath } from './paths.js';
 import { tarCheck, UnsafeTarEntry } from './tar-check.js';
 import { archiveSource, hostPathsSource, type TarSource } from './tar-source.js';
@@ -16,6 +17,17 @@ export interface IncludeContext {
   flakeFile: string;
   ignoreSyncError: boolean;
   warn: (message: string) => void;
+}
+
+/** The include context of a launch (its root, environment, warnings and %ignore_sync_error). */
+export function launchIncludeContext(ctx: LaunchContext, flakeFile: string): IncludeContext {
+  return {
+    host: hostView(ctx.resolved.config.root),
+    env: ctx.env,
+    flakeFile,
+    ignoreSyncError: ctx.args.options.has('ignore_sync_error'),
+    warn: ctx.warn,
+  };
 }
 
 export interface IncludeSource {

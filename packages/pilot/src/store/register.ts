@@ -121,6 +121,8 @@ export interface BwrapRegisterOptions {
   runAs?: string | undefined;
   network: boolean;
   includePath?: string[] | undefined;
+  includeTar?: string[] | undefined;
+  resume?: boolean | undefined;
   /** sandbox paths given a tmpfs where bubblewrap has no overlay (runtime.writable) */
   writable?: string[] | undefined;
   tlsVerify: boolean;
@@ -141,6 +143,7 @@ export async function registerBwrap(
       hint: 'pilot bwrap register --rootfs DIR --app PATH, or --image IMAGE --app PATH',
     });
   await checkIncludes(store, '--include-path', o.includePath, warnings);
+  await checkIncludes(store, '--include-tar', o.includeTar, warnings);
   for (const p of o.writable ?? [])
     if (confinedHostPath(p) === undefined)
       throw new UsageError({

@@ -5,22 +5,27 @@
 // writes (a disk of overlay_size, else memory). The app's argv reaches the init over a
 // virtio-serial port, stdin streams in over another, stdout/stderr come back through ports that
 // qemu writes to files vm-pilot follows (output.ts), and the init reports the exit code last.
+// A signal to vm-pilot (TERM, INT, HUP, ...) goes to the app over the pilot.sig port; a second
+// one, a signal while the VM still boots, or an app not ending within MANTLE_PILOT_VM_STOP_TIMEOUT
+// stops the VM. qemu runs in a session of its own so the terminal's Ctrl-C reaches only vm-pilot.
+// With a terminal on stdin the app gets a pty in the VM (telnet.ts; the terminal is raw meanwhile).
 // Resume flakes keep the VM (resume.ts); with firecracker installed and KVM working, firecracker
 // runs the flake as flake-pilot's firecracker-pilot would (firecracker.ts).
 import { chownSync, closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { WriteStream } from 'node:tty';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runForeground, signalExitCode } from '../launch/child.js';
 import type { LaunchContext } from '../launch/context.js';
 import { raise } from '../launch/raise.js';
 import { commandAs, type RunAs } from '../launch/run-as.js';
-import { hostView } from '../store/layout.js';
 import { hostTscKhz, type AccelChoice } from './accel.js';
 import { pilotInitrd } from './initrd.js';
 import { createOverlayDisk } from './overlay.js';
 import { FileFollower, readSmall } from './output.js';
 import { qemuArgs, type VmSetup } from './setup.js';
+import { nawsMessage, TelnetDecoder, telnetEscape } from './telnet.js';
 
 /** Single-quote every word: the init `eval`s them back into exactly these arguments. */
 export function shellWords(argv: readonly string[]): string {
@@ -92,14 +97,8 @@ export async function serveIncludes(
   const flake = ctx.resolved.flake;
   const include = flake.engine === 'vm' ? flake.data.include : undefined;
   if (!include?.tar?.length && !include?.path?.length) return undefined;
-  const { includeSources, joinedTarStream } = await import('../provision/includes.js');
-  const ic = {
-    host: hostView(ctx.resolved.config.root),
-    env: ctx.env,
-    flakeFile: s.file,
-    ignoreSyncError: ctx.args.options.has('ignore_sync_error'),
-    warn: ctx.warn,
-  };
+  const { includeSources, joinedTarStream, launchIncludeContext } = await import('../provision/includes.js');
+  const ic = launchIncludeContext(ctx, s.file);
   const sources = await includeSources(ic, include);
   rmSync(socket, { force: true });
   const server = await serve(socket, (sock) => {
@@ -118,8 +117,45 @@ function touch(path: string, who: RunAs): void {
   if (who.how === 'setuid') chownSync(path, who.uid, who.gid);
 }
 
+/** How long an app may take to end after a passed-on signal before its VM is stopped (MANTLE_PILOT_VM_STOP_TIMEOUT s, default 10). */
+export function stopTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const s = Number(env.MANTLE_PILOT_VM_STOP_TIMEOUT);
+  return (Number.isFinite(s) && s > 0 ? s : 10) * 1000;
+}
+
+/** The caller's terminal size (from whichever standard stream is the terminal). */
+function windowSize(): { columns: number; rows: number } {
+  for (const s of [process.stdout, process.stderr] as WriteStream[])
+    if (s.isTTY && s.columns) return { columns: s.columns, rows: s.rows };
+  return { columns: 80, rows: 24 };
+}
+
+/**
+ * Raw mode on the caller's terminal while the app in the VM owns it (its pty echoes, edits and
+ * turns Ctrl-C into SIGINT); the returned function restores it, and runs at exit whatever the path.
+ */
+function rawTerminal(): () => void {
+  process.stdin.setRawMode(true);
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    process.off('exit', restore);
+    try {
+      process.stdin.setRawMode(false);
+    } catch {
+      // the terminal is gone
+    }
+  };
+  process.once('exit', restore);
+  return restore;
+}
+
 export async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
   const { setup: s, who } = r;
+  const tty = process.stdin.isTTY === true;
+  let restoreTerminal: (() => void) | undefined;
+  let stopTimer: NodeJS.Timeout | undefined;
   const tmp = mkdtempSync(join(tmpdir(), 'vm-pilot-'));
   const servers: Server[] = [];
   const followers: FileFollower[] = [];
@@ -140,14 +176,30 @@ export async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
     const clientSockets: Record<string, string> = {
       cmd: join(tmp, 'cmd.sock'),
       stdin: join(tmp, 'stdin.sock'),
+      sig: join(tmp, 'sig.sock'),
     };
     servers.push(await serve(clientSockets.cmd!, (sock) => sock.end(words)));
     servers.push(
       await serve(clientSockets.stdin!, (sock) => {
         process.stdin.on('error', () => sock.end());
-        process.stdin.pipe(sock);
+        if (!tty) {
+          process.stdin.pipe(sock);
+          return;
+        }
+        // telnet to the VM's telnetd: the window size first, then keystrokes (and new sizes)
+        const naws = (): void => {
+          const w = windowSize();
+          sock.write(nawsMessage(w.columns, w.rows));
+        };
+        naws();
+        process.stdout.on('resize', naws);
+        sock.on('close', () => process.stdout.off('resize', naws));
+        process.stdin.on('data', (d: Buffer) => sock.write(telnetEscape(d)));
+        process.stdin.on('end', () => sock.end());
       }),
     );
+    let sigChannel: Socket | undefined;
+    servers.push(await serve(clientSockets.sig!, (sock) => (sigChannel = sock)));
     const includes = await serveIncludes(ctx, s, join(tmp, 'include.sock'));
     if (includes) {
       clientSockets.include = includes.socket;
@@ -163,12 +215,15 @@ export async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
       files,
       clientSockets,
       ...(overlayDisk ? { overlayDisk } : {}),
+      ...(tty ? { tty: { term: ctx.env.TERM } } : {}),
     });
     const inv = guarded(commandAs(who, r.qemu, args, ctx.env, []));
+    const telnet = tty ? new TelnetDecoder() : undefined;
     followers.push(
-      new FileFollower(files.stdout, process.stdout),
+      new FileFollower(files.stdout, process.stdout, 0, telnet && ((c) => telnet.decode(c))),
       new FileFollower(files.stderr, process.stderr),
     );
+    if (tty) restoreTerminal = rawTerminal();
     let signalled: NodeJS.Signals | undefined;
     let bootTimedOut = false;
     const started = Date.now();
@@ -178,6 +233,8 @@ export async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
       env: inv.env,
       ...(inv.uid !== undefined ? { uid: inv.uid, gid: inv.gid! } : {}),
       missing: QEMU_MISSING,
+      detached: true,
+      forwardTerminalSignals: true,
       onSpawn: (child) => {
         timer = setInterval(() => {
           followers.forEach((f) => f.pump());
@@ -190,10 +247,17 @@ export async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
           }
         }, 20);
       },
-      onSignal: (signal) => {
-        // the VM cannot pass a signal to the app: stopping the VM stops the app
+      onSignal: (signal, child) => {
+        // a VM still booting, or a second signal: stop the VM (and with it the app)
+        if (!booted || !sigChannel || signalled) {
+          signalled ??= signal;
+          return false;
+        }
+        // the first one goes to the app; an app that does not end in time loses its VM
         signalled = signal;
-        return false;
+        sigChannel.write(`${signal.slice(3)}\n`);
+        stopTimer = setTimeout(() => child.kill('SIGTERM'), stopTimeoutMs(ctx.env));
+        return true;
       },
     });
     clearInterval(timer);
@@ -218,6 +282,8 @@ export async function plainVm(ctx: LaunchContext, r: VmRun): Promise<number> {
     });
   } finally {
     clearInterval(timer);
+    clearTimeout(stopTimer);
+    restoreTerminal?.();
     followers.forEach((f) => f.close());
     for (const sv of servers) sv.close();
     process.stdin.unpipe();

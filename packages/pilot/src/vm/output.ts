@@ -15,6 +15,8 @@ export class FileFollower {
     private readonly path: string,
     private readonly out: NodeJS.WritableStream,
     private offset = 0,
+    /** rewrites what is read before it is written (the telnet stream of a TTY app) */
+    private readonly transform?: (chunk: Buffer) => Buffer,
   ) {}
 
   /** Copy what is there now; returns the number of bytes copied. */
@@ -32,7 +34,8 @@ export class FileFollower {
       if (n <= 0) return total;
       this.offset += n;
       total += n;
-      this.out.write(Buffer.from(this.buf.subarray(0, n)));
+      const chunk = Buffer.from(this.buf.subarray(0, n));
+      this.out.write(this.transform ? this.transform(chunk) : chunk);
     }
   }
 

@@ -6,8 +6,10 @@
 // A call takes the lock (one app at a time per VM), empties the output files, sends
 // `RUN <argv words, base64> <n>` and n bytes of stdin over ctl, follows stdout/stderr and waits
 // for `exit N`. stdin is read whole before the app starts (up to 64 MiB) when it is not a
-// terminal; with a terminal the app gets an empty stdin. `%remove` powers the VM off after the
-// call. Signals cannot reach an app inside the VM: a signalled call stops waiting (128+n).
+// terminal; with a terminal the app gets an empty stdin (no pty: a resume call has no telnet
+// session). `%remove` powers the VM off after the call. A signal to the call goes to the app over
+// sig.sock (the init's pilot.sig reader); a second one, or an app still running after
+// MANTLE_PILOT_VM_STOP_TIMEOUT, gets SIGKILL and the call ends with 128+n.
 import { spawn } from 'node:child_process';
 import {
   closeSync,
@@ -17,21 +19,28 @@ import {
   readFileSync,
   rmSync,
   truncateSync,
-  unlinkSync,
   writeFileSync,
   constants,
-  writeSync,
 } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { LaunchContext } from '../launch/context.js';
+import { lockFile } from '../launch/lock-file.js';
 import { privateDir, refuseSymlink } from '../launch/private-dir.js';
 import { raise } from '../launch/raise.js';
 import { commandAs } from '../launch/run-as.js';
 import { processStartTime } from '../podman/resume-state.js';
 import { hostTscKhz } from './accel.js';
 import { pilotInitrd } from './initrd.js';
-import { bootTimeoutMs, consoleTail, serveIncludes, shellWords, type VmRun } from './launch.js';
+import {
+  bootTimeoutMs,
+  consoleTail,
+  serveIncludes,
+  shellWords,
+  stopTimeoutMs,
+  type VmRun,
+} from './launch.js';
+import { signalExitCode } from '../launch/child.js';
 import { createOverlayDisk } from './overlay.js';
 import { FileFollower, readSmall } from './output.js';
 import { qemuArgs } from './setup.js';
@@ -59,39 +68,6 @@ function readVmId(path: string): VmId | undefined {
 }
 
 const alive = (id: VmId | undefined): boolean => Boolean(id && processStartTime(id.pid) === id.start);
-
-/** One call at a time per VM: an O_EXCL lock file holding the owner's pid (stale ones are taken over). */
-async function lock(path: string): Promise<() => void> {
-  for (;;) {
-    try {
-      const fd = openSync(
-        path,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        0o600,
-      );
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        try {
-          unlinkSync(path);
-        } catch {
-          // gone
-        }
-      };
-    } catch {
-      const owner = Number(readSmall(path).trim());
-      if (!owner || !existsSync(`/proc/${owner}`)) {
-        try {
-          unlinkSync(path);
-        } catch {
-          // someone else took it over
-        }
-        continue;
-      }
-      await sleep(50);
-    }
-  }
-}
 
 async function readAllStdin(): Promise<Buffer> {
   if (process.stdin.isTTY) return Buffer.alloc(0);
@@ -135,7 +111,7 @@ async function waitFor(
 
 async function startVm(ctx: LaunchContext, r: VmRun, dir: string, vmidFile: string): Promise<VmId> {
   const s = r.setup;
-  for (const f of ['stdout', 'stderr', 'exit', 'console.log', 'ctl.sock'])
+  for (const f of ['stdout', 'stderr', 'exit', 'console.log', 'ctl.sock', 'sig.sock'])
     rmSync(join(dir, f), { force: true });
   const files = { stdout: join(dir, 'stdout'), stderr: join(dir, 'stderr'), exit: join(dir, 'exit') };
   for (const f of Object.values(files)) closeSync(openSync(f, 'a', 0o600));
@@ -161,6 +137,7 @@ async function startVm(ctx: LaunchContext, r: VmRun, dir: string, vmidFile: stri
     files,
     clientSockets,
     ctlSocket: join(dir, 'ctl.sock'),
+    sigSocket: join(dir, 'sig.sock'),
     ...(overlayDisk ? { overlayDisk } : {}),
   });
   const inv = commandAs(r.who, r.qemu, args, ctx.env, []);
@@ -206,9 +183,10 @@ export async function launchResumeVm(ctx: LaunchContext, r: VmRun): Promise<numb
   await refuseSymlink(vmidFile);
   await refuseSymlink(dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const unlock = await lock(join(dir, 'lock'));
+  const unlock = await lockFile(join(dir, 'lock')); // one call at a time per VM
   let followers: FileFollower[] = [];
   let ctl: Socket | undefined;
+  let sigChannel: Socket | undefined;
   try {
     let vm = readVmId(vmidFile);
     if (!alive(vm)) vm = await startVm(ctx, r, dir, vmidFile);
@@ -228,7 +206,18 @@ export async function launchResumeVm(ctx: LaunchContext, r: VmRun): Promise<numb
       new FileFollower(files.stderr, process.stderr),
     ];
     let signalled: NodeJS.Signals | undefined;
-    const onSig = (sig: NodeJS.Signals): void => void (signalled = sig);
+    let deadline = Infinity;
+    const onSig = (sig: NodeJS.Signals): void => {
+      sigChannel ??= connect(join(dir, 'sig.sock')).on('error', () => {});
+      if (signalled) {
+        sigChannel.write('KILL\n');
+        deadline = Math.min(deadline, Date.now() + 2000);
+        return;
+      }
+      signalled = sig;
+      sigChannel.write(`${sig.slice(3)}\n`);
+      deadline = Date.now() + stopTimeoutMs(ctx.env);
+    };
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, onSig);
     try {
       for (;;) {
@@ -239,7 +228,10 @@ export async function launchResumeVm(ctx: LaunchContext, r: VmRun): Promise<numb
           if (ctx.args.options.has('remove')) await stopVm(ctl, dir, vmidFile, vm!);
           return Number(m[1]);
         }
-        if (signalled) return 128 + (signalled === 'SIGTERM' ? 15 : signalled === 'SIGINT' ? 2 : 1);
+        if (signalled && Date.now() > deadline) {
+          sigChannel?.write('KILL\n');
+          return signalExitCode(signalled);
+        }
         if (!alive(vm))
           return await raise('operation', {
             code: 'VM_FAILED',
@@ -252,6 +244,7 @@ export async function launchResumeVm(ctx: LaunchContext, r: VmRun): Promise<numb
       for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(sig, onSig);
     }
   } finally {
+    sigChannel?.end();
     ctl?.destroy();
     followers.forEach((f) => f.close());
     unlock();

@@ -63,6 +63,27 @@ describe('qemuArgs', () => {
     expect(append).toContain('sci_resume=1');
     expect(a).toContain('id=root,file=/img/a,,b,format=raw,if=none,readonly=on');
   });
+
+  it('a TTY app: pilot.tty and a plain TERM on the command line; the signal port counted', () => {
+    const plan = {
+      accel: 'tcg' as const,
+      tscKhz: undefined,
+      initrd: '/i',
+      console: '/t/console',
+      files: { stdout: '/t/o', stderr: '/t/e', exit: '/t/x' },
+      clientSockets: { cmd: '/t/c.sock', stdin: '/t/i.sock', sig: '/t/s.sock' },
+    };
+    const append = (tty: { term: string | undefined }) => {
+      const a = qemuArgs(setup, { ...plan, tty });
+      return a[a.indexOf('-append') + 1]!.split(' ');
+    };
+    expect(append({ term: 'xterm-256color' })).toEqual(
+      expect.arrayContaining(['pilot.tty', 'pilot.term=xterm-256color', 'pilot.ports=6']),
+    );
+    // a TERM that is not a plain name stays off the kernel command line
+    expect(append({ term: 'x y' }).filter((w) => w.startsWith('pilot.term'))).toEqual([]);
+    expect(qemuArgs(setup, plan)).toContain('virtserialport,chardev=sig,name=pilot.sig');
+  });
 });
 
 describe('shellWords', () => {

@@ -133,9 +133,13 @@ export interface QemuPlan {
   /** regular files the output ports write into */
   files: { stdout: string; stderr: string; exit: string };
   /** unix sockets vm-pilot listens on (qemu connects), per port */
-  clientSockets: Partial<Record<'cmd' | 'stdin' | 'include', string>>;
+  clientSockets: Partial<Record<'cmd' | 'stdin' | 'include' | 'sig', string>>;
   /** a socket qemu listens on (resume VMs) */
   ctlSocket?: string;
+  /** the signal channel qemu listens on (resume VMs: each call connects when it must pass one on) */
+  sigSocket?: string;
+  /** give the app a pseudo-terminal in the VM (TERM for it, when the caller's is a plain name) */
+  tty?: { term: string | undefined };
   overlayDisk?: string;
 }
 
@@ -156,8 +160,16 @@ export function qemuArgs(s: VmSetup, p: QemuPlan): string[] {
   if (arm) cmdline[0] = 'console=ttyAMA0';
   if (p.accel === 'tcg' && p.tscKhz && !arm) cmdline.push(`tsc_early_khz=${p.tscKhz}`);
   if (s.net) cmdline.push('pilot.net');
+  if (p.tty) {
+    cmdline.push('pilot.tty');
+    if (p.tty.term && /^[A-Za-z0-9._+-]+$/.test(p.tty.term)) cmdline.push(`pilot.term=${p.tty.term}`);
+  }
   // The guest init waits for this many named virtio ports (see guest-init.ts).
-  const ports = Object.keys(p.clientSockets).length + (p.ctlSocket ? 1 : 0) + Object.keys(p.files).length;
+  const ports =
+    Object.keys(p.clientSockets).length +
+    (p.ctlSocket ? 1 : 0) +
+    (p.sigSocket ? 1 : 0) +
+    Object.keys(p.files).length;
   cmdline.push(`pilot.ports=${ports}`);
   const args = ['-accel', p.accel];
   if (p.accel === 'kvm') args.push('-cpu', 'host');
@@ -172,6 +184,7 @@ export function qemuArgs(s: VmSetup, p: QemuPlan): string[] {
   };
   for (const [id, path] of Object.entries(p.clientSockets)) port(id, `socket,id=${id},path=${q(path)}`);
   if (p.ctlSocket) port('ctl', `socket,id=ctl,path=${q(p.ctlSocket)},server=on,wait=off`);
+  if (p.sigSocket) port('sig', `socket,id=sig,path=${q(p.sigSocket)},server=on,wait=off`);
   for (const [id, path] of Object.entries(p.files)) port(id, `file,id=${id},path=${q(path)},append=on`);
   if (s.rootfs) {
     args.push('-drive', `id=root,file=${q(s.rootfs)},format=raw,if=none,readonly=on`);

@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import type { CheckContext, PackageManager } from '../context.js';
-import { runCapture } from '../system/spawn-capture.js';
+import { runCapture, TOOL_TIMEOUT_MS } from '../system/spawn-capture.js';
 import type { PackageProps } from '../types.js';
 import { SystemError, type ResourceRun } from '../validate-value.js';
 import { checkWithRetry, once } from './common.js';
@@ -75,7 +75,7 @@ async function installedVersions(
     if (!tool) return undefined;
     const r = await runCapture([tool, ...argv.slice(1)], {
       env: ctx.env,
-      timeoutMs: 30_000,
+      timeoutMs: TOOL_TIMEOUT_MS,
       signal: ctx.signal,
     });
     return r.exitCode === 0 ? r.stdout : undefined;

@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import type { CheckContext } from '../context.js';
 import { nilSlice } from '../go/go-format.js';
 import { globPaths } from '../system/glob.js';
-import { runCapture } from '../system/spawn-capture.js';
+import { runCapture, TOOL_TIMEOUT_MS } from '../system/spawn-capture.js';
 import type { ServiceProps } from '../types.js';
 import type { ResourceRun } from '../validate-value.js';
 
@@ -40,7 +40,7 @@ export async function checkService(
       if (!service) return false;
       const r = await runCapture([service, name, 'status'], {
         env: ctx.env,
-        timeoutMs: 15_000,
+        timeoutMs: TOOL_TIMEOUT_MS,
         signal: ctx.signal,
       });
       return r.exitCode === 0;
@@ -67,7 +67,7 @@ async function detectServiceManager(ctx: CheckContext): Promise<ServiceManager> 
 async function systemctl(ctx: CheckContext, tool: string, verb: string, name: string): Promise<number> {
   const r = await runCapture([tool, '-q', verb, name], {
     env: ctx.env,
-    timeoutMs: 15_000,
+    timeoutMs: TOOL_TIMEOUT_MS,
     signal: ctx.signal,
   });
   return r.exitCode;

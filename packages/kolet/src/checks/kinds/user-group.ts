@@ -1,5 +1,5 @@
 import type { CheckContext } from '../context.js';
-import { runCapture } from '../system/spawn-capture.js';
+import { runCapture, TOOL_TIMEOUT_MS } from '../system/spawn-capture.js';
 import {
   groupsOfUser,
   parseGroup,
@@ -77,7 +77,11 @@ async function userGroups(ctx: CheckContext, u: PasswdEntry): Promise<string[]> 
   // Users and groups from NSS modules (Flatcar's altfiles, LDAP) are not in /etc/group.
   const id = await ctx.tool('id');
   if (!id) return fromFile;
-  const r = await runCapture([id, '-Gn', u.name], { env: ctx.env, timeoutMs: 5000, signal: ctx.signal });
+  const r = await runCapture([id, '-Gn', u.name], {
+    env: ctx.env,
+    timeoutMs: TOOL_TIMEOUT_MS,
+    signal: ctx.signal,
+  });
   return r.exitCode === 0 ? r.stdout.trim().split(/\s+/).filter(Boolean).sort() : fromFile;
 }
 
@@ -92,7 +96,11 @@ export async function getent<T>(
 ): Promise<T | undefined> {
   const tool = await ctx.tool('getent');
   if (!tool) return undefined;
-  const r = await runCapture([tool, db, key], { env: ctx.env, timeoutMs: 5000, signal: ctx.signal });
+  const r = await runCapture([tool, db, key], {
+    env: ctx.env,
+    timeoutMs: TOOL_TIMEOUT_MS,
+    signal: ctx.signal,
+  });
   if (r.exitCode !== 0) return undefined;
   const parsed = db === 'passwd' ? parsePasswd(r.stdout) : parseGroup(r.stdout);
   return (parsed[0] as T | undefined) ?? undefined;

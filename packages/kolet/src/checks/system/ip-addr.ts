@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatIPv6 } from './proc-net.js';
-import { runCapture } from './spawn-capture.js';
+import { runCapture, TOOL_TIMEOUT_MS } from './spawn-capture.js';
 
 // Interface addresses come from iproute2's `ip -j addr show` (netlink underneath), the same
 // source goss reads through Go's net.Interface.Addrs(). Not from Node's os.networkInterfaces():
@@ -106,7 +106,7 @@ export async function readInterfaceAddrs(
 ): Promise<{ addrs: InterfaceAddrs } | { unsupported: string }> {
   if (!ip) return { unsupported: 'ip (iproute2) is not installed' };
   const run = (args: string[]) =>
-    runCapture([ip, ...args], { env: opts.env, timeoutMs: 15_000, signal: opts.signal });
+    runCapture([ip, ...args], { env: opts.env, timeoutMs: TOOL_TIMEOUT_MS, signal: opts.signal });
   const json = await run(['-j', 'addr', 'show']);
   const parsed = json.exitCode === 0 ? parseIpAddrJson(json.stdout) : undefined;
   if (parsed) return { addrs: parsed };

@@ -19,6 +19,14 @@ export interface CaptureResult {
   timedOut: boolean;
 }
 
+/**
+ * How long a helper tool a check runs (systemctl, getent, id, dpkg-query, ip) may take. goss sets
+ * no such limit; ours only keeps a hung tool from stalling kolet, so it is generous: under TCG on
+ * a loaded CI host (two emulated machines per core) a `systemctl is-active` took longer than the
+ * 15 s this used to be, and the check failed although the service ran.
+ */
+export const TOOL_TIMEOUT_MS = 120_000;
+
 /** A PATH for commands when kolet itself was started without one (env -i, some ssh setups). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
