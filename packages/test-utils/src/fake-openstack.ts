@@ -62,6 +62,8 @@ export interface FakeOpenStack {
   holdUploads: boolean;
   /** files served at GET /files/NAME (web-download sources), by NAME */
   files: Map<string, Buffer>;
+  /** what GET /image/v2/info/import offers (settable: a cloud without web-download) */
+  importMethods: string[];
   addServer(s: Omit<FakeNovaServer, 'id'>): FakeNovaServer;
   close(): Promise<void>;
 }
@@ -108,7 +110,10 @@ export async function startFakeOpenStack(opts: FakeOpenStackOptions): Promise<Fa
   const pageSize = opts.pageSize ?? 2;
   const projectId = opts.user.projectId ?? randomBytes(16).toString('hex');
   let endpoint = '';
-  const state = { holdUploads: false };
+  const state = {
+    holdUploads: false,
+    importMethods: opts.importMethods ?? ['glance-direct', 'web-download'],
+  };
 
   const view = (i: FakeGlanceImage): Omit<FakeGlanceImage, 'data'> => {
     const { data: _d, ...rest } = i;
@@ -240,7 +245,7 @@ export async function startFakeOpenStack(opts: FakeOpenStackOptions): Promise<Fa
       // Interoperable image import (web-download): Glance fetches the URI itself, then the image
       // goes importing -> active (or back to queued with os_glance_failed_import on a bad URI).
       const b = await readJson<{ method?: { name?: string; uri?: string } }>(req);
-      const offered = opts.importMethods ?? ['glance-direct', 'web-download'];
+      const offered = state.importMethods;
       if (b.method?.name !== 'web-download' || !offered.includes('web-download'))
         return fail(res, 400, `Import method ${b.method?.name} is not allowed`);
       if (img.status !== 'queued') return fail(res, 409, `Image status ${img.status} is not queued`);
@@ -330,7 +335,7 @@ export async function startFakeOpenStack(opts: FakeOpenStackOptions): Promise<Fa
     if (p === '/image/v2/info/import' && method === 'get') {
       calls.count('info.import');
       if (typeof token !== 'string' || !tokens.has(token)) return fail(res, 401, 'Authentication required');
-      const offered = opts.importMethods ?? ['glance-direct', 'web-download'];
+      const offered = state.importMethods;
       return sendJson(res, 200, {
         'import-methods': { description: 'Import methods', type: 'array', value: offered },
       });
@@ -366,6 +371,12 @@ export async function startFakeOpenStack(opts: FakeOpenStackOptions): Promise<Fa
     },
     set holdUploads(v: boolean) {
       state.holdUploads = v;
+    },
+    get importMethods() {
+      return state.importMethods;
+    },
+    set importMethods(v: string[]) {
+      state.importMethods = v;
     },
     addServer(s) {
       const full = { ...s, id: randomUUID() };
