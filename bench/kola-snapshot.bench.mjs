@@ -8,7 +8,11 @@
 //    restored machines' qemu-start → sshd-answering time (goal ≤ 1.5 s).
 // 2. the built-in tiny suite through the built kola bin at -j 2: today's defaults
 //    (`--snapshot --share`: snapshots and shared machines) against `--no-snapshot --no-share`
-//    (every test boots its own), alternately; ratio of wall times (goal ≤ 0.33).
+//    (every test boots its own), alternately; ratio of wall times (goal ≤ 0.33). From each
+//    run's report.json: where the seconds went (boot, ssh, kolet, body, teardown summed over the
+//    tests; restored vs booted machines), per test (median over the rounds), and how busy the
+//    -j 2 places were (sum of test durations / (2 × wall)): what a faster machine or a better
+//    schedule could still win.
 //
 // Usage: node bench/kola-snapshot.bench.mjs [rounds] [suite-rounds]   (default 5 and 2; needs
 // `pnpm build` and the tiny image)
@@ -102,6 +106,35 @@ async function restoredVsCold(dir) {
   }
 }
 
+// Per-phase seconds of one suite run, from its report.json (top-level tests only: subtests
+// carry no timing of their own).
+function suitePhases(out) {
+  const report = JSON.parse(readFileSync(join(out, 'reports', 'report.json'), 'utf8'));
+  const phases = { boot: 0, ssh: 0, kolet: 0, body: 0, teardown: 0 };
+  const tests = {};
+  let restored = 0;
+  let booted = 0;
+  let durations = 0;
+  for (const t of report.tests) {
+    if (t.name.includes('/')) continue;
+    durations += t.duration / 1e9;
+    tests[t.name] = { s: t.duration / 1e9 };
+    if (!t.timing) continue;
+    for (const k of Object.keys(phases)) phases[k] += (t.timing[k] ?? 0) / 1e9;
+    tests[t.name] = {
+      s: t.duration / 1e9,
+      ...Object.fromEntries(Object.keys(phases).map((k) => [k, (t.timing[k] ?? 0) / 1e9])),
+      restored: t.timing.restored === true,
+      // a later test of a shared group: its machine was there already
+      onSharedMachine: t.timing.restored !== true && t.timing.boot === 0,
+    };
+    // a test on a shared machine after the first has no boot of its own
+    if (t.timing.restored) restored++;
+    else if (t.timing.boot > 0) booted++;
+  }
+  return { phases, tests, restored, booted, durations };
+}
+
 function suite(dir, i, flags) {
   const out = join(dir, `suite-${i}-${flags.length ? 'today' : 'new'}`);
   const t0 = performance.now();
@@ -113,7 +146,33 @@ function suite(dir, i, flags) {
   const ms = performance.now() - t0;
   if (r.status !== 0)
     throw new Error(`kola run ${flags.join(' ')} failed (${r.status}):\n${r.stdout}${r.stderr}`);
-  return { ms, cpuS: childCpuS() - cpu0 };
+  return { ms, cpuS: childCpuS() - cpu0, ...suitePhases(out) };
+}
+
+const round2 = (x) => Number(x.toFixed(2));
+
+// Medians over the rounds of the per-phase sums and of each test's phases.
+function phaseSummary(runs) {
+  const phases = {};
+  for (const k of Object.keys(runs[0].phases)) phases[k] = round2(median(runs.map((r) => r.phases[k])));
+  const tests = {};
+  for (const name of Object.keys(runs[0].tests)) {
+    const per = runs.map((r) => r.tests[name]).filter(Boolean);
+    tests[name] = {};
+    for (const k of Object.keys(per[0])) {
+      tests[name][k] = typeof per[0][k] === 'number' ? round2(median(per.map((p) => p[k]))) : per[0][k];
+    }
+  }
+  return {
+    wallMedianS: round2(median(runs.map((r) => r.ms / 1000))),
+    phaseSumsS: phases,
+    testsBooting: runs[0].booted,
+    testsRestored: runs[0].restored,
+    // how much of the two places' time went to tests at all (the rest: waiting on templates,
+    // kola's own start and end, scheduling gaps)
+    placesBusy: round2(median(runs.map((r) => r.durations / (2 * (r.ms / 1000))))),
+    tests,
+  };
 }
 
 async function main() {
@@ -124,18 +183,32 @@ async function main() {
     const now = [];
     const todayCpu = [];
     const nowCpu = [];
+    const todayRuns = [];
+    const nowRuns = [];
     for (let i = 0; i < suiteRounds; i++) {
       const order = i % 2 ? ['now', 'today'] : ['today', 'now'];
       for (const which of order) {
         const r = which === 'today' ? suite(dir, i, ['--no-snapshot', '--no-share']) : suite(dir, i, []);
         (which === 'today' ? today : now).push(r.ms);
         (which === 'today' ? todayCpu : nowCpu).push(r.cpuS);
+        (which === 'today' ? todayRuns : nowRuns).push(r);
       }
       console.error(
         `suite round ${i + 1}/${suiteRounds} (load ${load()}): --no-snapshot --no-share ${(today.at(-1) / 1000).toFixed(1)} s, ` +
           `defaults (snapshots, sharing) ${(now.at(-1) / 1000).toFixed(1)} s; CPU (kola and qemu) ` +
           `${todayCpu.at(-1).toFixed(1)} s vs ${nowCpu.at(-1).toFixed(1)} s`,
       );
+      for (const [label, r] of [
+        ['--no-snapshot --no-share', todayRuns.at(-1)],
+        ['defaults', nowRuns.at(-1)],
+      ]) {
+        const p = Object.entries(r.phases)
+          .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+          .join(', ');
+        console.error(
+          `  ${label}: phases summed over tests (s): ${p}; ${r.booted} tests booted their machines, ${r.restored} restored them`,
+        );
+      }
     }
     console.log(
       JSON.stringify(
@@ -152,6 +225,9 @@ async function main() {
                   todayFlagsCpuMedianS: Number(median(todayCpu).toFixed(1)),
                   snapshotsAndSharingCpuMedianS: Number(median(nowCpu).toFixed(1)),
                   cpuRatio: Number(median(nowCpu.map((n, i) => n / todayCpu[i])).toFixed(3)),
+                  loadAtEnd: Number(load()),
+                  defaults: phaseSummary(nowRuns),
+                  todayFlags: phaseSummary(todayRuns),
                 }
               : undefined,
         },

@@ -15,7 +15,7 @@ import {
 } from '@mantle/core/ssh';
 import type { ExecResult, Machine, MachineExecOptions, MachineTimings } from '../types.js';
 import type { Accel } from './accel.js';
-import { consoleTail, fileSize, waitForSsh, waitForSshDown, type WaitOutcome } from './boot-wait.js';
+import { consoleTail, fileSize, waitForSsh, type WaitOutcome } from './boot-wait.js';
 import { describeExit, spawnGuarded, trackTempDir, type ChildHandle } from './child.js';
 import { copyUefiVars, type UefiFirmware } from './firmware.js';
 import { createOverlay, type BootSource } from './image.js';
@@ -24,7 +24,7 @@ import type { LanSwitch } from './lan-switch.js';
 import type { ResolvedQemuOptions } from './options.js';
 import { freeTcpPort, freeUdpPort, isPortClash } from './ports.js';
 import { buildQemuArgs, randomMac, type QemuMachineSpec } from './qemu-args.js';
-import { connectQmp } from './qmp.js';
+import { connectQmp, type QmpClient } from './qmp.js';
 import { reidentify } from './reidentify.js';
 import type { MachineSnapshot } from './snapshot-files.js';
 import { startSwtpm, type Swtpm } from './swtpm.js';
@@ -104,6 +104,11 @@ export class QemuMachine implements Machine {
   private installFallback = false;
   private rootViaSudo = false;
   private template: TemplateOptions | undefined;
+  /** the machine's QMP connection, open from qemu's start to its end (state, guest events) */
+  private qmp: QmpClient | undefined;
+  /** guest resets qemu reported (QMP RESET events): a reboot is seen here, not over SSH */
+  private resets = 0;
+  private readonly resetWaiters = new Set<() => void>();
   private bootTimings: MachineTimings = { restored: false, qemuToSshMs: 0, loginMs: 0, readyMs: 0 };
   /** the flight's and the cluster's abort signals (Ctrl-C, test timeout) in one */
   private readonly signal: AbortSignal | undefined;
@@ -213,9 +218,10 @@ export class QemuMachine implements Machine {
       await createOverlay(await flight.qemuImg(), boot.disk, spec.disk, this.log);
     }
     if (flight.koletDisk) spec.readOnlyDisks = [{ path: flight.koletDisk.path, serial: KOLET_DISK_SERIAL }];
+    // Every machine: QMP tells kola of guest resets (reboot) without asking the guest.
+    spec.qmpSocket = join(this.tmp, 'qmp.sock');
     if (this.template) {
       spec.memoryFile = { path: this.template.ramPath, shared: true };
-      spec.qmpSocket = join(this.tmp, 'qmp.sock');
       spec.snapshotTemplate = true;
     }
     if (flight.uefi) {
@@ -291,32 +297,24 @@ export class QemuMachine implements Machine {
 
     const started = Date.now();
     const deadline = started + o.sshRetries * o.sshTimeoutSec * 1000;
-    await this.startQemuAndWait(deadline, async () => {
-      const qmp = await connectQmp(spec.qmpSocket!, {
-        exited: this.qemu!.exited,
-        ...(this.signal ? { signal: this.signal } : {}),
+    await this.startQemuAndWait(deadline, async (qmp) => {
+      await qmp.execute('migrate-set-capabilities', {
+        capabilities: [{ capability: 'x-ignore-shared', state: true }],
       });
-      try {
-        await qmp.execute('migrate-set-capabilities', {
-          capabilities: [{ capability: 'x-ignore-shared', state: true }],
-        });
-        await qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuoteWord(snapshot.statePath)}` });
-        // Probe only once the guest runs: a SYN forwarded while it is still being loaded is
-        // dropped, and qemu's user network retransmits it only seconds later.
-        for (;;) {
-          this.throwIfAborted();
-          const st = await qmp.execute<{ status?: string }>('query-status');
-          if (st.status === 'running') break;
-          if (st.status !== 'inmigrate' && st.status !== 'prelaunch')
-            throw new OperationError({
-              code: 'QEMU_RESTORE_FAILED',
-              message: `machine ${this.id}: restoring snapshot ${snapshot.key} left qemu ${st.status ?? 'in an unknown state'}`,
-              hint: 'run with --no-snapshot to boot every machine',
-            });
-          await new Promise((res) => setTimeout(res, 10));
-        }
-      } finally {
-        qmp.close();
+      await qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuoteWord(snapshot.statePath)}` });
+      // Probe only once the guest runs: a SYN forwarded while it is still being loaded is
+      // dropped, and qemu's user network retransmits it only seconds later.
+      for (;;) {
+        this.throwIfAborted();
+        const st = await qmp.execute<{ status?: string }>('query-status');
+        if (st.status === 'running') break;
+        if (st.status !== 'inmigrate' && st.status !== 'prelaunch')
+          throw new OperationError({
+            code: 'QEMU_RESTORE_FAILED',
+            message: `machine ${this.id}: restoring snapshot ${snapshot.key} left qemu ${st.status ?? 'in an unknown state'}`,
+            hint: 'run with --no-snapshot to boot every machine',
+          });
+        await new Promise((res) => setTimeout(res, 10));
       }
     });
     const sshUp = Date.now();
@@ -359,13 +357,10 @@ export class QemuMachine implements Machine {
    * interrupted save leaves no state file that looks complete.
    */
   async saveSnapshot(statePath: string): Promise<void> {
-    if (!this.template || !this.spec?.qmpSocket || !this.qemu)
+    const qmp = this.qmp;
+    if (!this.template || !qmp || !this.qemu)
       throw new Error(`machine ${this.id} is not a running snapshot template`);
     await this.closeClients();
-    const qmp = await connectQmp(this.spec.qmpSocket, {
-      exited: this.qemu.exited,
-      ...(this.signal ? { signal: this.signal } : {}),
-    });
     const partial = `${statePath}.partial`;
     try {
       await qmp.execute('migrate-set-capabilities', {
@@ -388,6 +383,7 @@ export class QemuMachine implements Machine {
       await qmp.execute('quit').catch(() => undefined);
     } finally {
       qmp.close();
+      this.qmp = undefined;
     }
     await this.qemu.exited;
     await rename(partial, statePath);
@@ -397,7 +393,7 @@ export class QemuMachine implements Machine {
   // and qemu's bind; then wait for SSH (or the console marker).
   private async startQemuAndWait(
     deadline: number,
-    afterSpawn?: () => Promise<void>,
+    afterSpawn?: (qmp: QmpClient) => Promise<void>,
   ): Promise<'banner' | 'marker'> {
     const spec = this.spec!;
     for (let attempt = 1; ; attempt++) {
@@ -415,7 +411,8 @@ export class QemuMachine implements Machine {
       const consoleOffset = spec.consoleAppend ? await fileSize(this.consolePath) : 0;
       let outcome: WaitOutcome;
       try {
-        await afterSpawn?.();
+        const qmp = await this.connectQmp();
+        await afterSpawn?.(qmp);
         // A restored machine's console holds the template's ready marker already, and its sshd
         // listens: wait for its banner on one connection at a time.
         outcome = await this.waitForSshOrExit(deadline, consoleOffset, spec.incoming ? 'single' : undefined);
@@ -433,6 +430,44 @@ export class QemuMachine implements Machine {
       }
       throw await this.bootFailure(outcome);
     }
+  }
+
+  // One QMP connection for the machine's life (qemu's QMP socket takes one client at a time):
+  // RESET events are counted for reboot(); restore and saveSnapshot run their commands on it.
+  private async connectQmp(): Promise<QmpClient> {
+    this.qmp?.close();
+    this.qmp = undefined;
+    const qmp = await connectQmp(this.spec!.qmpSocket!, {
+      exited: this.qemu!.exited,
+      ...(this.signal ? { signal: this.signal } : {}),
+    });
+    qmp.onEvent((e) => {
+      if (e.event !== 'RESET') return;
+      this.resets++;
+      for (const w of [...this.resetWaiters]) w();
+    });
+    this.qmp = qmp;
+    return qmp;
+  }
+
+  /** Wait for a guest reset after the first `seen` ones: 'reset', or why there was none. */
+  private waitForReset(seen: number, deadline: number): Promise<'reset' | 'timeout' | 'exited'> {
+    if (this.resets > seen) return Promise.resolve('reset');
+    return new Promise((resolve) => {
+      const done = (r: 'reset' | 'timeout' | 'exited'): void => {
+        clearTimeout(timer);
+        this.resetWaiters.delete(onReset);
+        this.signal?.removeEventListener('abort', onAbort);
+        resolve(r);
+      };
+      const onReset = (): void => done('reset');
+      // the caller's throwIfAborted() turns this into the interrupt
+      const onAbort = (): void => done('timeout');
+      const timer = setTimeout(() => done('timeout'), Math.max(0, deadline - Date.now()));
+      this.resetWaiters.add(onReset);
+      this.signal?.addEventListener('abort', onAbort, { once: true });
+      void this.qemu?.exited.then(() => done('exited'));
+    });
   }
 
   private async waitForSshOrExit(
@@ -704,48 +739,60 @@ export class QemuMachine implements Machine {
     return id;
   }
 
+  /**
+   * Reboot and wait for the new boot. qemu reports the guest's reset over QMP (a RESET event),
+   * so the old system is known to be gone the moment it resets: no SSH polling for a changed
+   * boot id, no waiting for the old sshd to stop answering. Then the new boot's ready marker
+   * (or sshd's banner) and the usual readiness checks. (Cloud machines, without QMP, keep
+   * their SSH-based detection.)
+   */
   async reboot(): Promise<void> {
     const o = this.flight.opts;
-    const before = await this.bootId();
     const consoleOffset = await fileSize(this.consolePath);
+    const seen = this.resets;
+    const t0 = Date.now();
     this.log.debug('rebooting');
     // The connection may drop before `reboot` reports back; that is success, not an error.
-    await this.ssh('reboot', { user: 'root', timeoutMs: 10_000 }).catch((err: unknown) => {
+    const r = await this.ssh('reboot', { user: 'root', timeoutMs: 10_000 }).catch((err: unknown) => {
       if (!(
         err instanceof MantleError &&
         (err.code === SshErrorCode.ConnectionLost || err.code === SshErrorCode.ExecTimeout)
       ))
         throw err;
+      return undefined;
     });
     // Old connections die with the old system, often silently (no FIN from a rebooting guest):
-    // drop them now rather than wait for keepalives, and look for the new system instead.
+    // drop them now rather than wait for keepalives.
     this.dropClients();
     const deadline = Date.now() + o.sshRetries * o.sshTimeoutSec * 1000;
-    // The old system's sshd may answer for a while yet. With a ready marker only the console
-    // counts (a new marker after the offset is the new boot); without one, wait for sshd to go
-    // away before waiting for it to come back.
-    const marker = this.flight.boot.ready?.marker;
-    if (!marker) await waitForSshDown(this.port, Math.min(deadline, Date.now() + 120_000), this.signal);
-    for (;;) {
-      const outcome = await this.waitForSshOrExit(deadline, consoleOffset, marker ? 'off' : 'fast');
-      if (outcome.kind !== 'ready') throw await this.bootFailure(outcome);
-      const after = await this.bootId().catch(() => before);
-      if (after !== before) {
-        await this.checkReady(deadline);
-        this.preconnectRoot();
-        return;
-      }
-      // Still the old system on its way down (its sshd answered once more).
-      this.dropClients();
-      if (Date.now() > deadline) {
-        throw new OperationError({
-          code: 'QEMU_REBOOT_FAILED',
-          message: `machine ${this.id} still runs boot ${before} after 'reboot'${await this.consoleSuffix()}`,
-          hint: 'the reboot did not happen; look at the console',
-        });
-      }
-      await new Promise((r) => setTimeout(r, 250));
+    // A `reboot` that said it failed gets a few seconds to reset all the same, not the whole
+    // boot budget.
+    const refused = r !== undefined && typeof r.exitCode === 'number' && r.exitCode > 0;
+    const reset = await this.waitForReset(seen, refused ? Math.min(deadline, Date.now() + 5000) : deadline);
+    this.throwIfAborted();
+    this.log.debug(
+      `reboot: command ended after ${Date.now() - t0} ms (${r ? `exit ${r.exitCode}` : 'connection lost'}), guest ${reset}`,
+    );
+    if (reset === 'timeout') {
+      throw new OperationError({
+        code: 'QEMU_REBOOT_FAILED',
+        message: `machine ${this.id} did not reset after 'reboot'${
+          refused ? ` (it exited ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''})` : ''
+        }${await this.consoleSuffix()}`,
+        hint: 'the reboot did not happen; look at the console',
+      });
     }
+    // After the reset only the new system can answer: with a ready marker the console says
+    // when (banner probes as the slow fallback, as on the first boot), without one the banner.
+    const marker = this.flight.boot.ready?.marker;
+    const outcome = await this.waitForSshOrExit(deadline, consoleOffset, marker ? undefined : 'fast');
+    if (outcome.kind !== 'ready') throw await this.bootFailure(outcome);
+    const up = Date.now();
+    await this.checkReady(deadline);
+    this.preconnectRoot();
+    this.log.debug(
+      `reboot: new system up (${outcome.via}) after ${up - t0} ms, ready after ${Date.now() - t0} ms`,
+    );
   }
 
   /**
@@ -820,6 +867,8 @@ export class QemuMachine implements Machine {
 
   private async teardown(): Promise<void> {
     await this.closeClients();
+    this.qmp?.close();
+    this.qmp = undefined;
     await this.qemu?.stop(3000);
     await this.swtpm?.process.stop(1000);
     if (this.lanPort !== undefined) this.cluster.lan?.removeMember(this.lanPort);

@@ -4,13 +4,22 @@ import { OperationError } from '@mantle/core/errors';
 /**
  * A minimal QMP (qemu machine protocol) client over a unix socket: the greeting, then one
  * command at a time, each answered by `{"return": ...}` or `{"error": ...}`; asynchronous
- * events in between are skipped. kola uses it to save a machine's state (`migrate`) and to
- * restore one (`migrate-incoming`).
+ * events in between go to the `onEvent` listeners. kola uses it to save a machine's state
+ * (`migrate`), to restore one (`migrate-incoming`) and to learn of guest resets and shutdowns
+ * (`RESET`, `SHUTDOWN` events) without asking the guest.
  */
 export interface QmpClient {
   /** run a command; rejects with an OperationError carrying qemu's error class and text */
   execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T>;
+  /** call `listener` for every event from now on; returns the unsubscribe function */
+  onEvent(listener: (event: QmpEvent) => void): () => void;
   close(): void;
+}
+
+/** An asynchronous QMP message, e.g. `{"event": "RESET", "data": {"guest": true, "reason": "guest-reset"}}`. */
+export interface QmpEvent {
+  event: string;
+  data?: Record<string, unknown>;
 }
 
 /** Connect to a QMP socket qemu created (`-qmp unix:PATH,server=on,wait=off`), retrying until it exists. */
@@ -44,6 +53,7 @@ async function handshake(sock: Socket): Promise<QmpClient> {
   let buffer = '';
   const waiting: ((msg: Record<string, unknown> | Error) => void)[] = [];
   let closed: Error | undefined;
+  const listeners = new Set<(event: QmpEvent) => void>();
   sock.setEncoding('utf8');
   sock.on('data', (chunk: string) => {
     buffer += chunk;
@@ -57,7 +67,10 @@ async function handshake(sock: Socket): Promise<QmpClient> {
       } catch {
         continue;
       }
-      if ('event' in msg) continue;
+      if ('event' in msg) {
+        for (const l of [...listeners]) l(msg as unknown as QmpEvent);
+        continue;
+      }
       waiting.shift()?.(msg);
     }
   });
@@ -93,7 +106,11 @@ async function handshake(sock: Socket): Promise<QmpClient> {
 
   await next(); // the greeting
   await execute('qmp_capabilities');
-  return { execute, close: () => sock.destroy() };
+  const onEvent = (listener: (event: QmpEvent) => void): (() => void) => {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  };
+  return { execute, onEvent, close: () => sock.destroy() };
 }
 
 function qmpError(message: string): OperationError {
