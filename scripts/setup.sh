@@ -31,6 +31,7 @@ APT_PACKAGES=(
   iproute2                       # network namespaces in tests
   dnsmasq-base                   # a real DNS server for kolet's dns checks with a server (every record type)
   chromium                       # plume: the index-page tests browse them headless
+  golang-go golang-github-vmware-govmomi-dev  # vcsim (VMware's vSphere simulator) for ore's ESX tests, built offline
   podman runc catatonit          # pilot's podman engine (runc: crun fails on this host's cgroups; catatonit: the containers' --init)
 )
 
@@ -103,6 +104,9 @@ build_image() {
 build_image images/tiny/build.sh
 build_image images/tiny/build.sh --arch arm64
 build_image images/systemd/build.sh
+
+log "building the vSphere simulator for ore's ESX tests (cached when up to date)"
+packages/test-utils/vcsim/build.sh >/dev/null
 
 log "putting the tools on PATH"
 node scripts/link-bins.mjs || log "some tools were not linked (see above)"

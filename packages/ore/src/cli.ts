@@ -2,6 +2,7 @@ import { isEntryPoint, main, packageVersion, type CliSpec } from '@mantle/core/c
 import { awsCommands } from './commands/aws.js';
 import { azureCommands } from './commands/azure.js';
 import { doCommands } from './commands/do.js';
+import { esxCommands } from './commands/esx.js';
 import { gcloudCommands } from './commands/gcloud.js';
 import { imageCommands } from './commands/image.js';
 import { openStackCommands } from './commands/openstack.js';
@@ -27,7 +28,8 @@ export const cli: CliSpec = {
       .command(gcloudCommands(bind))
       .command(azureCommands(bind))
       .command(doCommands(bind))
-      .command(openStackCommands(bind)),
+      .command(openStackCommands(bind))
+      .command(esxCommands(bind)),
 };
 
 if (isEntryPoint(import.meta.url)) await main(cli);

@@ -74,3 +74,10 @@ export * from './do/regions.js';
 export * from './openstack/keystone.js';
 export * from './openstack/images.js';
 export * from './openstack/maintenance.js';
+
+// ESX / vSphere: a small SOAP client (vSphere Web Services), OVA import through an HttpNfcLease
+export * from './esx/soap-client.js';
+export * from './esx/inventory.js';
+export * from './esx/ova.js';
+export * from './esx/create-base.js';
+export * from './esx/remove-vms.js';

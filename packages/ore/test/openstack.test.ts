@@ -115,6 +115,46 @@ describe('ore openstack against local Keystone v3 / Glance v2 / Nova servers', (
     }
   });
 
+  it('create-image --file URL: web-download when Glance offers it, else downloaded and uploaded', async () => {
+    const bytes = Buffer.alloc(256 * 1024, 9);
+    os.files.set('flatcar_production_openstack_image.img', bytes);
+    const url = `${new URL(os.authUrl).origin}/files/flatcar_production_openstack_image.img`;
+    const uploads = os.calls.get('images.upload');
+    const web = await create(url, 'flatcar-web-1', ['--json']);
+    expect(web.exitCode, web.stderr).toBe(0);
+    const r = JSON.parse(web.stdout) as { image: { id: string; status: string; diskFormat: string } };
+    expect(r.image).toMatchObject({ status: 'active', diskFormat: 'raw' });
+    expect(os.images.get(r.image.id)!.data!.equals(bytes)).toBe(true);
+    // The cloud fetched it: nothing went through PUT .../file.
+    expect(os.calls.get('images.upload')).toBe(uploads);
+    const again = await create(url, 'flatcar-web-1');
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe(r.image.id);
+
+    const broken = await create(`${url}.missing`, 'flatcar-web-2', ['--json']);
+    expect(broken.exitCode).toBe(1);
+    expect(jsonError(broken.stderr)).toMatchObject({ code: 'OPENSTACK_IMAGE_FAILED' });
+    expect(named('flatcar-web-2')).toEqual([]);
+
+    os.importMethods = ['glance-direct'];
+    try {
+      const down = await create(url, 'flatcar-down-1', ['--json']);
+      expect(down.exitCode, down.stderr).toBe(0);
+      const d = JSON.parse(down.stdout) as { image: { id: string } };
+      expect(os.images.get(d.image.id)!.data!.equals(bytes)).toBe(true);
+      expect(os.calls.get('images.upload')).toBe(uploads + 1);
+      const missing = await create(`${url}.missing`, 'flatcar-down-2', ['--json']);
+      expect(missing.exitCode).toBe(2);
+      expect(jsonError(missing.stderr)).toMatchObject({ code: 'DOWNLOAD_REFUSED' });
+      expect(named('flatcar-down-2')).toEqual([]);
+    } finally {
+      os.importMethods = ['glance-direct', 'web-download'];
+    }
+    const del = await ore(['delete-image', '--name', 'flatcar-web-1', '--name', 'flatcar-down-1']);
+    expect(del.exitCode, del.stderr).toBe(0);
+    expect(named('flatcar-web-1').concat(named('flatcar-down-1'))).toEqual([]);
+  });
+
   it('bad inputs: unknown region, a refused name, a missing file, a refused or missing login', async () => {
     const region = await create('flatcar.img', 'x-1', ['--region', 'RegionMars', '--json']);
     expect(region.exitCode).toBe(2);

@@ -14,7 +14,7 @@ import { CallLog, listenOn, readJson, sendJson } from './http-fake.js';
 export interface FakeGlanceImage {
   id: string;
   name: string | null;
-  status: 'queued' | 'saving' | 'active' | 'killed' | 'deleted';
+  status: 'queued' | 'saving' | 'importing' | 'active' | 'killed' | 'deleted';
   disk_format: string | null;
   container_format: string | null;
   visibility: string;
@@ -25,6 +25,10 @@ export interface FakeGlanceImage {
   updated_at: string;
   /** the uploaded bytes */
   data?: Buffer;
+  /** the import methods that failed (web-download of a bad URI) */
+  os_glance_failed_import?: string;
+  /** extra properties given at creation (mantle_source) */
+  [property: string]: unknown;
 }
 
 export interface FakeNovaServer {
@@ -44,6 +48,8 @@ export interface FakeOpenStackOptions {
   savingPolls?: number;
   /** images per page (default 2) */
   pageSize?: number;
+  /** what GET /image/v2/info/import offers (default glance-direct and web-download) */
+  importMethods?: string[];
 }
 
 export interface FakeOpenStack {
@@ -54,6 +60,10 @@ export interface FakeOpenStack {
   calls: CallLog;
   /** while true, uploads wait (unread) until the client goes away or it turns false */
   holdUploads: boolean;
+  /** files served at GET /files/NAME (web-download sources), by NAME */
+  files: Map<string, Buffer>;
+  /** what GET /image/v2/info/import offers (settable: a cloud without web-download) */
+  importMethods: string[];
   addServer(s: Omit<FakeNovaServer, 'id'>): FakeNovaServer;
   close(): Promise<void>;
 }
@@ -96,14 +106,18 @@ export async function startFakeOpenStack(opts: FakeOpenStackOptions): Promise<Fa
   const tokens = new Set<string>();
   const regions = opts.regions ?? ['RegionOne'];
   const savingLeft = new Map<string, number>();
+  const files = new Map<string, Buffer>();
   const pageSize = opts.pageSize ?? 2;
   const projectId = opts.user.projectId ?? randomBytes(16).toString('hex');
   let endpoint = '';
-  const state = { holdUploads: false };
+  const state = {
+    holdUploads: false,
+    importMethods: opts.importMethods ?? ['glance-direct', 'web-download'],
+  };
 
   const view = (i: FakeGlanceImage): Omit<FakeGlanceImage, 'data'> => {
     const { data: _d, ...rest } = i;
-    return { ...rest, self: `/v2/images/${i.id}`, file: `/v2/images/${i.id}/file` } as never;
+    return { ...rest, self: `/v2/images/${i.id}`, file: `/v2/images/${i.id}/file` };
   };
 
   async function keystone(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -196,6 +210,7 @@ export async function startFakeOpenStack(opts: FakeOpenStackOptions): Promise<Fa
           container_format?: string;
           visibility?: string;
           tags?: string[];
+          mantle_source?: string;
         }>(req);
         if (b.name !== undefined && b.name.length > 255)
           return fail(
@@ -218,6 +233,7 @@ export async function startFakeOpenStack(opts: FakeOpenStackOptions): Promise<Fa
           checksum: null,
           created_at: now,
           updated_at: now,
+          ...(b.mantle_source !== undefined ? { mantle_source: b.mantle_source } : {}),
         };
         images.set(img.id, img);
         return sendJson(res, 201, view(img));
@@ -225,6 +241,30 @@ export async function startFakeOpenStack(opts: FakeOpenStackOptions): Promise<Fa
     }
     const img = images.get(seg[0]!);
     if (!img) return fail(res, 404, `No image found with ID ${seg[0]}`);
+    if (seg[1] === 'import' && method === 'POST') {
+      // Interoperable image import (web-download): Glance fetches the URI itself, then the image
+      // goes importing -> active (or back to queued with os_glance_failed_import on a bad URI).
+      const b = await readJson<{ method?: { name?: string; uri?: string } }>(req);
+      const offered = state.importMethods;
+      if (b.method?.name !== 'web-download' || !offered.includes('web-download'))
+        return fail(res, 400, `Import method ${b.method?.name} is not allowed`);
+      if (img.status !== 'queued') return fail(res, 409, `Image status ${img.status} is not queued`);
+      img.status = 'importing';
+      sendJson(res, 202, {});
+      try {
+        const got = await fetch(b.method.uri ?? '');
+        if (!got.ok) throw new Error(`HTTP ${got.status}`);
+        const data = Buffer.from(await got.arrayBuffer());
+        img.data = data;
+        img.size = data.length;
+        img.checksum = createHash('md5').update(data).digest('hex');
+        img.status = 'active';
+      } catch {
+        img.status = 'queued';
+        img.os_glance_failed_import = 'web-download';
+      }
+      return;
+    }
     if (seg[1] === 'file' && method === 'PUT') {
       if (img.status !== 'queued')
         return fail(res, 409, `Image status transition from ${img.status} to saving is not allowed`);
@@ -285,7 +325,21 @@ export async function startFakeOpenStack(opts: FakeOpenStackOptions): Promise<Fa
       if (calls.count('tokens.create')) return fail(res, 429, 'Too many requests', { 'retry-after': '0' });
       return keystone(req, res);
     }
+    if (p.startsWith('/files/') && method === 'get') {
+      const f = files.get(decodeURIComponent(p.slice('/files/'.length)));
+      if (!f) return fail(res, 404, 'no such file');
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(f.length) });
+      return void res.end(f);
+    }
     const token = req.headers['x-auth-token'];
+    if (p === '/image/v2/info/import' && method === 'get') {
+      calls.count('info.import');
+      if (typeof token !== 'string' || !tokens.has(token)) return fail(res, 401, 'Authentication required');
+      const offered = state.importMethods;
+      return sendJson(res, 200, {
+        'import-methods': { description: 'Import methods', type: 'array', value: offered },
+      });
+    }
     if (p.startsWith('/image/v2/images')) {
       const seg = p.slice('/image/v2/images'.length).split('/').filter(Boolean);
       const op = `images.${seg[1] === 'file' ? 'upload' : seg.length === 0 ? (method === 'get' ? 'list' : 'create') : method}`;
@@ -308,6 +362,7 @@ export async function startFakeOpenStack(opts: FakeOpenStackOptions): Promise<Fa
   endpoint = l.endpoint;
   return {
     authUrl: `${endpoint}/identity/v3`,
+    files,
     images,
     servers,
     calls,
@@ -316,6 +371,12 @@ export async function startFakeOpenStack(opts: FakeOpenStackOptions): Promise<Fa
     },
     set holdUploads(v: boolean) {
       state.holdUploads = v;
+    },
+    get importMethods() {
+      return state.importMethods;
+    },
+    set importMethods(v: string[]) {
+      state.importMethods = v;
     },
     addServer(s) {
       const full = { ...s, id: randomUUID() };

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
-import { InputError, InterruptedError, OperationError, PrerequisiteError } from '@mantle/core/errors';
+import { InputError, OperationError, PrerequisiteError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
 import type { DryRun } from './dry-run.js';
+import { fetchCause, fetchFailure } from './fetch-failure.js';
 import { retryAfterMs, withRetries } from './retry.js';
 
 // A small JSON-over-HTTPS client for the clouds whose APIs ore speaks directly (DigitalOcean's
@@ -160,17 +161,15 @@ export class RestClient {
         ...(signal ? { signal } : {}),
       });
     } catch (err) {
-      if (signal?.aborted) throw new InterruptedError('abort signal');
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      if (cause?.code === 'ECONNREFUSED' || cause?.code === 'ENOTFOUND') {
-        throw new PrerequisiteError({
-          code: `${o.codePrefix}_UNREACHABLE`,
-          message: `${o.service} at ${new URL(url).origin} is unreachable (${cause.code}) while ${req.what}`,
-          hint: 'check the endpoint and the network',
-          details: { url: new URL(url).origin },
-        });
-      }
-      throw new Transient(cause?.message ?? (err as Error).message);
+      const final = fetchFailure(err, signal, {
+        codePrefix: o.codePrefix,
+        service: o.service,
+        origin: new URL(url).origin,
+        what: req.what,
+        hint: 'check the endpoint and the network',
+      });
+      if (final) throw final;
+      throw new Transient(fetchCause(err)?.message ?? (err as Error).message);
     }
     const text = await res.text();
     let parsed: unknown = undefined;

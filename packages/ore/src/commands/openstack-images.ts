@@ -18,7 +18,12 @@ export const openStackCreateImageCommand = defineCommand({
   builder: (y) =>
     openStackCommonOptions(
       y
-        .option('file', { type: 'string', demandOption: true, normalize: true, describe: 'the disk image' })
+        .option('file', {
+          type: 'string',
+          demandOption: true,
+          describe:
+            'the disk image: a file, or an http(s) URL (Glance web-download, else downloaded and uploaded)',
+        })
         .option('name', { type: 'string', demandOption: true, describe: 'image name' })
         .option('disk-format', {
           type: 'string',
@@ -46,9 +51,47 @@ export const openStackCreateImageCommand = defineCommand({
     const { createOpenStackImage, detectDiskFormat } = await import('../openstack/images.js');
     checkCloudName('openstack-image', args.name, '--name');
     const pollMs = parseDuration(args.pollInterval, '--poll-interval');
+    const dry = args.dryRun ? new DryRun(ctx.logger) : undefined;
+    if (/^https?:\/\//i.test(args.file)) {
+      const { createOpenStackImageFromUrl, glanceImportMethods } = await import('../openstack/images.js');
+      const os = await openOpenStack(args, ctx, dry);
+      const common = {
+        name: args.name,
+        visibility: args.visibility as 'private',
+        logger: ctx.logger,
+        signal: ctx.signal,
+        pollMs,
+      };
+      if ((await glanceImportMethods(os.image)).includes('web-download')) {
+        const diskFormat =
+          (args.diskFormat as undefined | 'qcow2') ??
+          (/\.qcow2$/i.test(new URL(args.file).pathname) ? 'qcow2' : 'raw');
+        const r = await createOpenStackImageFromUrl(os.image, { ...common, url: args.file, diskFormat });
+        return { ...r, region: os.region, ...(dry ? { dryRun: dry.calls } : {}) };
+      }
+      // No web-download on this cloud: fetch it here, check it came whole, upload the file.
+      ctx.logger.info('the image service offers no web-download import: downloading the image first');
+      const { downloadToTemp } = await import('../cloud/download.js');
+      const file = await downloadToTemp(args.file, {
+        flag: '--file',
+        signal: ctx.signal,
+        logger: ctx.logger,
+      });
+      try {
+        const diskFormat = (args.diskFormat as undefined | 'qcow2') ?? (await detectDiskFormat(file.path));
+        const r = await createOpenStackImage(os.image, {
+          ...common,
+          file: file.path,
+          size: file.size,
+          diskFormat,
+        });
+        return { ...r, region: os.region, ...(dry ? { dryRun: dry.calls } : {}) };
+      } finally {
+        await file.remove();
+      }
+    }
     const path = await checkInputPath(args.file, { cwd: ctx.cwd, flag: '--file' });
     const diskFormat = (args.diskFormat as undefined | 'qcow2') ?? (await detectDiskFormat(path));
-    const dry = args.dryRun ? new DryRun(ctx.logger) : undefined;
     const os = await openOpenStack(args, ctx, dry);
     const r = await createOpenStackImage(os.image, {
       name: args.name,

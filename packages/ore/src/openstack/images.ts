@@ -24,6 +24,8 @@ interface GlanceImage {
   created_at: string;
   tags?: string[];
   visibility?: string;
+  mantle_source?: string;
+  os_glance_failed_import?: string;
 }
 
 /** What `ore openstack list-images` prints per image and `create-image` returns. */
@@ -139,6 +141,36 @@ export async function createOpenStackImage(
       details: { flag: '--name', value: opts.name, id: active[0]!.id },
     });
   }
+  const created = await createRecord(glance, same, opts, {});
+  const id = created.id;
+  try {
+    opts.logger?.info(`uploading ${opts.file} to image ${opts.name} (${id}, ${opts.diskFormat})`);
+    await glance.request('PUT', `/images/${id}/file`, {
+      what: `uploading ${opts.file}`,
+      body: () => createReadStream(opts.file, { highWaterMark: 4 << 20 }),
+      contentType: 'application/octet-stream',
+      retry: 'throttling',
+    });
+    if (glance.options.dryRun) return { image: info(created), uploaded: true };
+    const image = await waitActive(glance, id, opts.name, opts);
+    return { image: info(image), uploaded: true };
+  } catch (err) {
+    opts.logger?.info(`deleting the unfinished image ${id}`);
+    await deleteOpenStackImage(glance, id, { ignoreAbort: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Delete ore's half-made images of the name (queued, saving, importing: an interrupted earlier
+ * run), then create the image record (tag mantle, plus `extra` properties).
+ */
+async function createRecord(
+  glance: RestClient,
+  same: OpenStackImageInfo[],
+  opts: Pick<CreateOpenStackImageOptions, 'name' | 'diskFormat' | 'visibility' | 'logger'>,
+  extra: Record<string, string>,
+): Promise<GlanceImage> {
   for (const stale of same.filter((i) => i.tags.includes(OPENSTACK_MANTLE_TAG) && i.status !== 'active')) {
     opts.logger?.info(`deleting ${stale.status} image ${stale.id} of an earlier run`);
     await deleteOpenStackImage(glance, stale.id);
@@ -152,6 +184,7 @@ export async function createOpenStackImage(
         disk_format: opts.diskFormat,
         visibility: opts.visibility ?? 'private',
         tags: [OPENSTACK_MANTLE_TAG],
+        ...extra,
       },
       dryRunAnswer: {
         id: '00000000-0000-0000-0000-000000000000',
@@ -164,36 +197,100 @@ export async function createOpenStackImage(
     .catch((err: unknown) => {
       throw refusedValue(err, '--name', opts.name, 'use at most 255 characters, no control characters');
     });
-  const id = created.body.id;
+  return created.body;
+}
+
+/** Poll an image until `active`; killed, deleted or a failed import is an OperationError. */
+async function waitActive(
+  glance: RestClient,
+  id: string,
+  name: string,
+  opts: { pollMs?: number; signal?: AbortSignal },
+): Promise<GlanceImage> {
+  return pollUntil(
+    async () => {
+      const r = await glance.request<GlanceImage>('GET', `/images/${id}`, { what: `getting image ${id}` });
+      const failedImport = r.body.os_glance_failed_import;
+      if (r.body.status === 'killed' || r.body.status === 'deleted' || failedImport)
+        throw new OperationError({
+          code: 'OPENSTACK_IMAGE_FAILED',
+          message: `Glance could not store image ${name} (${id}): ${failedImport ? `the ${failedImport} import failed` : r.body.status}`,
+          hint: failedImport
+            ? 'check that the cloud can reach the URL (and that it serves the image), then rerun'
+            : 'check the image store of the cloud (quota, backend), then rerun',
+          details: { id, status: r.body.status },
+        });
+      return r.body.status === 'active' ? r.body : undefined;
+    },
+    {
+      what: `image ${name} to become active`,
+      initialMs: opts.pollMs ?? 2000,
+      maxMs: 30_000,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
+  );
+}
+
+export interface CreateOpenStackImageFromUrlOptions extends Omit<
+  CreateOpenStackImageOptions,
+  'file' | 'size'
+> {
+  /** an http(s) URL of the image */
+  url: string;
+}
+
+/** The import methods the cloud's Glance offers (GET /v2/info/import; none when it has no import API). */
+export async function glanceImportMethods(glance: RestClient): Promise<string[]> {
   try {
-    opts.logger?.info(`uploading ${opts.file} to image ${opts.name} (${id}, ${opts.diskFormat})`);
-    await glance.request('PUT', `/images/${id}/file`, {
-      what: `uploading ${opts.file}`,
-      body: () => createReadStream(opts.file, { highWaterMark: 4 << 20 }),
-      contentType: 'application/octet-stream',
+    const r = await glance.request<{ 'import-methods'?: { value?: string[] } }>('GET', '/info/import', {
+      what: 'reading the import methods',
+      dryRunAnswer: { 'import-methods': { value: ['web-download'] } },
+    });
+    return r.body['import-methods']?.value ?? [];
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) return [];
+    throw err;
+  }
+}
+
+/**
+ * Create an image from an http(s) URL with Glance's interoperable import (`web-download`: the
+ * cloud fetches the URL itself). An active image of the name made from the same URL is reused;
+ * one from elsewhere is refused. A cloud without web-download is for the caller (download, verify,
+ * upload the file). A failed or interrupted import deletes the image it created.
+ */
+export async function createOpenStackImageFromUrl(
+  glance: RestClient,
+  opts: CreateOpenStackImageFromUrlOptions,
+): Promise<CreateOpenStackImageResult> {
+  const same = await listOpenStackImages(glance, { all: true, name: opts.name });
+  const active = same.filter((i) => i.status === 'active');
+  if (active.length > 0) {
+    const raw = await glance.request<GlanceImage>('GET', `/images/${active[0]!.id}`, {
+      what: 'getting the image',
+    });
+    if (raw.body.mantle_source === opts.url) {
+      opts.logger?.info(`image ${opts.name} (${active[0]!.id}) was made from ${opts.url}: reusing it`);
+      return { image: active[0]!, uploaded: false };
+    }
+    throw new InputError({
+      code: 'OPENSTACK_IMAGE_EXISTS',
+      message: `--name ${JSON.stringify(opts.name)}: image ${active[0]!.id} of that name was not made from ${opts.url}`,
+      hint: `pick another name, or delete it first: ore openstack delete-image --id ${active[0]!.id}`,
+      details: { flag: '--name', value: opts.name, id: active[0]!.id },
+    });
+  }
+  const created = await createRecord(glance, same, opts, { mantle_source: opts.url });
+  const id = created.id;
+  try {
+    opts.logger?.info(`importing ${opts.url} into image ${opts.name} (${id}, web-download)`);
+    await glance.request('POST', `/images/${id}/import`, {
+      what: `starting the web-download import of ${opts.url}`,
+      json: { method: { name: 'web-download', uri: opts.url } },
       retry: 'throttling',
     });
-    if (glance.options.dryRun) return { image: info(created.body), uploaded: true };
-    const image = await pollUntil(
-      async () => {
-        const r = await glance.request<GlanceImage>('GET', `/images/${id}`, { what: `getting image ${id}` });
-        if (r.body.status === 'killed' || r.body.status === 'deleted')
-          throw new OperationError({
-            code: 'OPENSTACK_IMAGE_FAILED',
-            message: `Glance could not store image ${opts.name} (${id}): ${r.body.status}`,
-            hint: 'check the image store of the cloud (quota, backend), then rerun',
-            details: { id, status: r.body.status },
-          });
-        return r.body.status === 'active' ? r.body : undefined;
-      },
-      {
-        what: `image ${opts.name} to become active`,
-        initialMs: opts.pollMs ?? 2000,
-        maxMs: 30_000,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      },
-    );
-    return { image: info(image), uploaded: true };
+    if (glance.options.dryRun) return { image: info(created), uploaded: true };
+    return { image: info(await waitActive(glance, id, opts.name, opts)), uploaded: true };
   } catch (err) {
     opts.logger?.info(`deleting the unfinished image ${id}`);
     await deleteOpenStackImage(glance, id, { ignoreAbort: true }).catch(() => undefined);

@@ -1,0 +1,175 @@
+import { InputError, OperationError } from '@mantle/core/errors';
+import { EsxFault, many, ref, text, toRef, type EsxClient, type MoRef, type XmlNode } from './soap-client.js';
+
+// Where things are on the host: the datacenter (an ESX host has exactly one, `ha-datacenter`),
+// its VM folder, resource pool, datastore and network, and the VMs, listed through a container
+// view of the whole inventory.
+
+/** The places a new VM goes, as Go mantle's ore picks them: the only (or first) of each. */
+export interface EsxPlacement {
+  datacenter: MoRef;
+  vmFolder: MoRef;
+  resourcePool: MoRef;
+  datastore: MoRef;
+  datastoreName: string;
+  network?: MoRef;
+  networkName?: string;
+}
+
+/** One VM as `list-vms` shows it. */
+export interface EsxVm {
+  name: string;
+  /** the managed object id (`vm-42`, on ESX a number) */
+  id: string;
+  powerState: string;
+  template: boolean;
+}
+
+const refs = (v: unknown): MoRef[] => many((v as XmlNode | undefined)?.ManagedObjectReference).map(toRef);
+
+/** The datacenter, VM folder, resource pool, datastore and network a new VM goes to. */
+export async function findPlacement(c: EsxClient): Promise<EsxPlacement> {
+  const root = await c.properties(c.content.rootFolder, ['childEntity'], 'reading the inventory root');
+  const dcs = refs(root.childEntity).filter((r) => r.type === 'Datacenter');
+  if (dcs.length === 0)
+    throw new OperationError({
+      code: 'ESX_NO_DATACENTER',
+      message: `ESX at ${c.url.host}: the inventory has no datacenter`,
+      hint: 'point the profile at an ESX host or a vCenter with a datacenter',
+    });
+  const datacenter = dcs[0]!;
+  const dc = await c.properties(
+    datacenter,
+    ['vmFolder', 'hostFolder', 'datastore', 'network'],
+    'reading the datacenter',
+  );
+  const hosts = await c.properties(toRef(dc.hostFolder), ['childEntity'], 'reading the host folder');
+  const compute = refs(hosts.childEntity).find((r) => /ComputeResource$/.test(r.type));
+  if (!compute)
+    throw new OperationError({
+      code: 'ESX_NO_HOST',
+      message: `ESX at ${c.url.host}: the datacenter has no host`,
+      hint: 'add a host to the datacenter',
+    });
+  const cr = await c.properties(compute, ['resourcePool'], 'reading the compute resource');
+  const datastores = refs(dc.datastore);
+  if (datastores.length === 0)
+    throw new OperationError({
+      code: 'ESX_NO_DATASTORE',
+      message: `ESX at ${c.url.host}: the datacenter has no datastore`,
+      hint: 'add a datastore to the host',
+    });
+  const ds = await pickDatastore(c, datastores);
+  const networks = refs(dc.network);
+  const net = networks[0] ? await c.properties(networks[0], ['name'], 'reading the network') : undefined;
+  return {
+    datacenter,
+    vmFolder: toRef(dc.vmFolder),
+    resourcePool: toRef(cr.resourcePool),
+    datastore: ds.ref,
+    datastoreName: ds.name,
+    ...(networks[0] ? { network: networks[0], networkName: text(net?.name) } : {}),
+  };
+}
+
+/** The accessible datastore with the most free space (a listed one may be gone: skipped). */
+async function pickDatastore(c: EsxClient, datastores: MoRef[]): Promise<{ ref: MoRef; name: string }> {
+  let best: { ref: MoRef; name: string; free: number } | undefined;
+  for (const d of datastores) {
+    let p: Record<string, unknown>;
+    try {
+      p = await c.properties(
+        d,
+        ['name', 'summary.accessible', 'summary.freeSpace'],
+        'reading the datastores',
+      );
+    } catch (err) {
+      if (err instanceof EsxFault && err.faultType === 'ManagedObjectNotFound') continue;
+      throw err;
+    }
+    if (text(p['summary.accessible']) === 'false') continue;
+    const free = Number(text(p['summary.freeSpace']) || 0);
+    if (!best || free > best.free) best = { ref: d, name: text(p.name), free };
+  }
+  if (!best)
+    throw new OperationError({
+      code: 'ESX_NO_DATASTORE',
+      message: `ESX at ${c.url.host}: no accessible datastore`,
+      hint: 'add a datastore to the host, or bring one back online',
+    });
+  return best;
+}
+
+/** Every VM (templates included) with its power state. */
+export async function listVms(c: EsxClient): Promise<EsxVm[]> {
+  const viewManager = c.content.viewManager;
+  if (!viewManager)
+    throw new OperationError({
+      code: 'ESX_NO_VIEW_MANAGER',
+      message: `ESX at ${c.url.host} has no view manager`,
+      hint: 'use an ESX host or vCenter of API version 4.0 or later',
+    });
+  const view = toRef(
+    await c.call(
+      'CreateContainerView',
+      viewManager,
+      { container: ref(c.content.rootFolder), type: 'VirtualMachine', recursive: 'true' },
+      { what: 'listing the VMs' },
+    ),
+  );
+  try {
+    const objs = await c.retrieve(
+      {
+        propSet: { type: 'VirtualMachine', pathSet: ['name', 'runtime.powerState', 'config.template'] },
+        objectSet: {
+          obj: ref(view),
+          skip: 'true',
+          selectSet: {
+            '@_xsi:type': 'TraversalSpec',
+            name: 'view',
+            type: 'ContainerView',
+            path: 'view',
+            skip: 'false',
+          },
+        },
+      },
+      'listing the VMs',
+    );
+    return objs
+      .map((o) => ({
+        name: text(o.props.name),
+        id: o.obj.value,
+        powerState: text(o.props['runtime.powerState']),
+        template: text(o.props['config.template']) === 'true',
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  } finally {
+    await c
+      .call('DestroyView', view, {}, { what: 'closing the VM listing', ignoreAbort: true })
+      .catch(() => {});
+  }
+}
+
+/** A shell-style glob (`*`, `?`, `[abc]`) as Go's path.Match reads it, anchored. */
+export function globToRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '*') re += '.*';
+    else if (ch === '?') re += '.';
+    else if (ch === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end < 0)
+        throw new InputError({
+          code: 'ESX_BAD_PATTERN',
+          message: `--pattern ${JSON.stringify(pattern)}: "[" without "]"`,
+          hint: 'close the character class, or match a literal [ with ?',
+        });
+      let cls = pattern.slice(i + 1, end).replace(/\\/g, '\\\\');
+      if (cls.startsWith('^')) cls = '\\^' + cls.slice(1);
+      re += `[${cls.startsWith('!') ? '^' + cls.slice(1) : cls}]`;
+      i = end;
+    } else re += ch.replace(/[.+^${}()|\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
