@@ -209,3 +209,42 @@ describe('ore esx against vcsim (VMware vSphere simulator, one ESX host)', () =>
     expect((await esx.uploads()).size).toBe(1);
   });
 });
+
+describe('ore esx against vcsim over TLS with a self-signed certificate (what most ESX hosts have)', () => {
+  let tlsEsx: Vcsim;
+  let config: string;
+  beforeAll(async () => {
+    tlsEsx = await startVcsim({ user: 'root', password: PASSWORD, tls: true });
+    expect(tlsEsx.url).toMatch(/^https:/);
+    config = join(dir, 'esx-tls.json');
+    const login = { server: tlsEsx.origin, user: 'root', password: PASSWORD };
+    await writeFile(config, JSON.stringify({ default: login, lab: { ...login, insecure: true } }), {
+      mode: 0o600,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await tlsEsx?.stop();
+  });
+
+  it('refuses the certificate by default (exit 3 naming the host and the way out)', async () => {
+    const res = await ore(['list-vms', '--esx-config-file', config, '--json']);
+    expect(res.exitCode).toBe(3);
+    const err = jsonError(res.stderr);
+    expect(err).toMatchObject({ code: 'ESX_TLS' });
+    expect(err.message).toContain(tlsEsx.origin);
+    expect(err.hint).toContain('--esx-insecure');
+    expect(err.hint).toContain('"insecure": true');
+    expect(await tlsEsx.journal()).toEqual([]);
+  });
+
+  it('--esx-insecure or "insecure": true in the profile skips it, with one warning', async () => {
+    for (const args of [['--esx-insecure'], ['--esx-profile', 'lab']]) {
+      const res = await ore(['list-vms', '--esx-config-file', config, ...args]);
+      expect(res.exitCode, res.stderr).toBe(0);
+      expect(res.stdout).toMatch(/^ha-host_VM0\t/m);
+      expect(res.stderr.match(/TLS certificate is NOT verified/g), res.stderr).toHaveLength(1);
+      expect(res.stderr).toContain(tlsEsx.origin);
+    }
+    expect(await tlsEsx.journal()).toEqual(expect.arrayContaining(['Login', 'Logout']));
+  });
+});

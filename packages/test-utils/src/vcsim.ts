@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 const buildScript = fileURLToPath(new URL('../vcsim/build.sh', import.meta.url));
 
 export interface Vcsim {
-  /** the SDK endpoint, http://127.0.0.1:PORT/sdk */
+  /** the SDK endpoint, http://127.0.0.1:PORT/sdk (https:// with `tls`) */
   url: string;
   /** host:port, what an esx.json profile's server field takes (with the http:// scheme) */
   origin: string;
@@ -33,9 +33,15 @@ export async function ensureVcsim(): Promise<string> {
 
 /**
  * Start vcsim on a free port of 127.0.0.1 that accepts only this user and password; `nfcBps`
- * slows the disk uploads down to that many bytes a second (a test interrupts one midway).
+ * slows the disk uploads down to that many bytes a second (a test interrupts one midway); `tls`
+ * serves HTTPS with a self-signed certificate (the url is then https://), as most ESX hosts do.
  */
-export async function startVcsim(login: { user: string; password: string; nfcBps?: number }): Promise<Vcsim> {
+export async function startVcsim(login: {
+  user: string;
+  password: string;
+  nfcBps?: number;
+  tls?: boolean;
+}): Promise<Vcsim> {
   const bin = await ensureVcsim();
   const dir = await mkdtemp(join(tmpdir(), 'test-vcsim-'));
   const nfcDir = join(dir, 'nfc');
@@ -55,6 +61,7 @@ export async function startVcsim(login: { user: string; password: string; nfcBps
       '-journal',
       journalFile,
       ...(login.nfcBps ? ['-nfc-bps', String(login.nfcBps)] : []),
+      ...(login.tls ? ['-tls'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

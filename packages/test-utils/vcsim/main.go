@@ -7,14 +7,16 @@
 //   - every SOAP method called is appended to -journal, one name a line, so a test can
 //     check that a lease was aborted or completed;
 //   - -nfc-bps slows the uploads down to a rate, as a slow link to a far host would, so a test
-//     can interrupt a client in the middle of one.
+//     can interrupt a client in the middle of one;
+//   - -tls serves HTTPS with a self-signed certificate, as most ESX hosts have.
 //
-// Usage: mantle-vcsim -l 127.0.0.1:PORT -username U -password P -nfc-dir DIR -journal FILE [-nfc-bps N]
+// Usage: mantle-vcsim -l 127.0.0.1:PORT -username U -password P -nfc-dir DIR -journal FILE [-nfc-bps N] [-tls]
 // Prints the SDK URL on stdout once it listens.
 package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -39,6 +41,7 @@ func main() {
 	nfcDir := flag.String("nfc-dir", "", "directory that keeps the bytes uploaded to lease device URLs")
 	journal := flag.String("journal", "", "file that records each SOAP method called")
 	nfcBps := flag.Int("nfc-bps", 0, "upload rate limit in bytes per second (0: none)")
+	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate")
 	flag.Parse()
 
 	model := simulator.ESX()
@@ -47,6 +50,10 @@ func main() {
 		os.Exit(1)
 	}
 	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(*username, *password)}
+	if *useTLS {
+		// httptest's own self-signed certificate (for 127.0.0.1 and example.com).
+		model.Service.TLS = new(tls.Config)
+	}
 	server := model.Service.NewServer()
 	inner := server.Config.Handler
 

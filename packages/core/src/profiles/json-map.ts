@@ -45,6 +45,13 @@ const num = (key: string, prop: string): FieldSpec => ({
   required: false,
   kind: 'plain',
 });
+const bool = (key: string, prop: string): FieldSpec => ({
+  key,
+  prop,
+  type: 'boolean',
+  required: false,
+  kind: 'plain',
+});
 
 /** The JSON-file platforms and their fields, as mantle's auth package reads them. */
 export const JSON_MAP_PLATFORMS: Record<'do' | 'esx' | 'openstack' | 'packet', JsonMapPlatform> = {
@@ -67,6 +74,9 @@ export const JSON_MAP_PLATFORMS: Record<'do' | 'esx' | 'openstack' | 'packet', J
       str('gateway', 'gateway', false),
       str('gateway_private', 'gatewayPrivate', false),
       num('subnet_size', 'subnetSize'),
+      // mantle's own key (Go mantle's esx.json has none: its ore never verifies the certificate):
+      // skip the TLS verification of this host, which most often has a self-signed certificate.
+      bool('insecure', 'insecure'),
     ],
     example: '{"default": {"server": "...", "user": "...", "password": "..."}}',
   },

@@ -92,6 +92,8 @@ export interface EsxCredentials extends BaseCredentials {
   gateway?: string;
   gatewayPrivate?: string;
   subnetSize?: number;
+  /** skip the verification of the host's TLS certificate (mantle's key; Go mantle never verifies) */
+  insecure?: boolean;
 }
 
 /** An OpenStack (Keystone) login. */

@@ -255,7 +255,7 @@ async function upload(
 ): Promise<void> {
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await c.fetch(url, {
       // Disks are streamed as streamOptimized VMDK (POST); other files (an ISO) are PUT, as ovftool does.
       method: create ? 'PUT' : 'POST',
       headers: {

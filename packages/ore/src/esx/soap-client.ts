@@ -34,7 +34,15 @@ export interface EsxClientOptions {
   logger?: Logger;
   signal?: AbortSignal;
   dryRun?: DryRun;
+  /**
+   * Skip the verification of this host's TLS certificate (`--esx-insecure`, `"insecure": true`):
+   * most ESX hosts have a self-signed one. Only this client's requests: nothing process-wide.
+   */
+  insecure?: boolean;
 }
+
+/** A fetch of this client's (with its own unverified TLS connections when insecure). */
+type Fetch = (url: URL, init: RequestInit) => Promise<Response>;
 
 /** A SOAP fault of the server: its fault type (`InvalidLogin`, `InvalidPowerState`) and message. */
 export class EsxFault extends OperationError {
@@ -111,6 +119,8 @@ export class EsxClient {
   private cookie = '';
   content!: ServiceContent;
   readonly url: URL;
+  private fetcher: Fetch | undefined;
+  private closeFetcher: (() => Promise<void>) | undefined;
 
   constructor(readonly options: EsxClientOptions) {
     this.url = sdkUrl(options.login.server);
@@ -119,6 +129,17 @@ export class EsxClient {
   /** Connect and log in; a refused login is a PrerequisiteError (exit 3) naming the profile. */
   static async connect(options: EsxClientOptions): Promise<EsxClient> {
     const c = new EsxClient(options);
+    if (options.insecure && c.url.protocol === 'https:') {
+      options.logger?.warn(
+        `ESX at ${c.url.host}: its TLS certificate is NOT verified (--esx-insecure or "insecure": true in ${options.profile}): anyone on the network path could pose as the host and read the password`,
+      );
+      // undici's own fetch with its own Agent: the global fetch stays verifying, for every host.
+      const { Agent, fetch: undiciFetch } = await import('undici');
+      const agent = new Agent({ connect: { rejectUnauthorized: false } });
+      c.fetcher = (url, init) =>
+        undiciFetch(url, { ...init, dispatcher: agent } as Parameters<typeof undiciFetch>[1]);
+      c.closeFetcher = () => agent.close();
+    }
     const sc = await c.call(
       'RetrieveServiceContent',
       { type: 'ServiceInstance', value: 'ServiceInstance' },
@@ -153,19 +174,28 @@ export class EsxClient {
     const d = new EsxClient(rest);
     d.cookie = this.cookie;
     d.content = this.content;
+    d.fetcher = this.fetcher;
     return d;
   }
 
   /** Log out (best effort: the session times out on the server anyway). */
   async logout(): Promise<void> {
-    if (!this.cookie) return;
-    await this.call(
-      'Logout',
-      this.content.sessionManager,
-      {},
-      { what: 'logging out', ignoreAbort: true },
-    ).catch(() => {});
-    this.cookie = '';
+    if (this.cookie) {
+      await this.call(
+        'Logout',
+        this.content.sessionManager,
+        {},
+        { what: 'logging out', ignoreAbort: true },
+      ).catch(() => {});
+      this.cookie = '';
+    }
+    await this.closeFetcher?.().catch(() => {});
+    this.closeFetcher = undefined;
+  }
+
+  /** fetch for this host: lease uploads go through it too, with the same TLS settings. */
+  fetch(url: URL, init: RequestInit): Promise<Response> {
+    return this.fetcher ? this.fetcher(url, init) : fetch(url, init);
   }
 
   /**
@@ -294,7 +324,7 @@ export class EsxClient {
   ): Promise<XmlNode> {
     let res: Response;
     try {
-      res = await fetch(this.url, {
+      res = await this.fetch(this.url, {
         method: 'POST',
         headers: {
           'content-type': 'text/xml; charset=utf-8',
@@ -318,7 +348,7 @@ export class EsxClient {
         throw new PrerequisiteError({
           code: 'ESX_TLS',
           message: `ESX at ${this.url.host}: its TLS certificate is not trusted (${cause.code})`,
-          hint: "trust the host's certificate: NODE_EXTRA_CA_CERTS=/path/to/esx-ca.pem",
+          hint: `trust the host's certificate (NODE_EXTRA_CA_CERTS=/path/to/esx-ca.pem), or skip its verification for this host: --esx-insecure or "insecure": true in ${this.options.profile}`,
           details: { server: this.url.host },
         });
       }
