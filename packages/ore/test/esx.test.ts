@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '@mantle/core/exec';
 import { startVcsim, type Vcsim } from '@mantle/test-utils/vcsim';
+import { listVms } from '../src/esx/inventory.js';
+import { EsxClient, many, text, toRef, type XmlNode } from '../src/esx/soap-client.js';
 import { ORE_BIN, jsonError, requireOreBuild, runOre } from './helpers/ore-bin.js';
 
 const PASSWORD = 'vcsim-Secret-7f3a';
@@ -81,7 +83,7 @@ let small: { ova: string; vmdk: Buffer };
 beforeAll(async () => {
   await requireOreBuild();
   dir = await mkdtemp(join(tmpdir(), 'mantle-ore-esx-'));
-  esx = await startVcsim({ user: 'root', password: PASSWORD, nfcBps: 512 << 10 });
+  esx = await startVcsim({ user: 'root', password: PASSWORD, nfcBps: 512 << 10, portgroup: 'Lab Network' });
   await mkdir(join(dir, 'home', '.config'), { recursive: true });
   await writeFile(
     join(dir, 'home', '.config', 'esx.json'),
@@ -108,6 +110,8 @@ describe('ore esx against vcsim (VMware vSphere simulator, one ESX host)', () =>
       name: 'flatcar-base',
       files: [{ path: 'disk.vmdk', bytes: small.vmdk.length }],
       template: false,
+      // the default: the host's first network
+      network: 'VM Network',
     });
     const uploads = [...(await esx.uploads()).values()];
     expect(uploads).toHaveLength(1);
@@ -207,6 +211,42 @@ describe('ore esx against vcsim (VMware vSphere simulator, one ESX host)', () =>
     expect(await esx.uploading()).toBe(0);
     // Only the first import's disk: the interrupted one kept nothing.
     expect((await esx.uploads()).size).toBe(1);
+  });
+
+  it('--esx-network maps the OVF network to that host network; an unknown one is exit 2 listing them', async () => {
+    const before = await esx.journal();
+    const importLab = (network: string): ReturnType<typeof ore> =>
+      ore(['create-base', '--file', small.ova, '--name', 'flatcar-lab', '--esx-network', network, '--json']);
+    const unknown = await importLab('Nope');
+    expect(unknown.exitCode).toBe(2);
+    expect(jsonError(unknown.stderr)).toMatchObject({ code: 'ESX_NETWORK_NOT_FOUND' });
+    expect(jsonError(unknown.stderr).message).toContain('"VM Network", "Lab Network"');
+    // Refused before the host is asked to import anything.
+    expect((await esx.journal()).slice(before.length)).not.toContain('CreateImportSpec');
+
+    const res = await importLab('Lab Network');
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ name: 'flatcar-lab', network: 'Lab Network' });
+    // What the host made of it: the VM's network, read back through the API.
+    const c = await EsxClient.connect({
+      login: { server: `http://${esx.origin}`, user: 'root', password: PASSWORD },
+      profile: 'the test',
+    });
+    try {
+      const vm = (await listVms(c)).find((v) => v.name === 'flatcar-lab')!;
+      const { network } = await c.properties(
+        { type: 'VirtualMachine', value: vm.id },
+        ['network'],
+        'reading the VM',
+      );
+      const nets = many((network as XmlNode).ManagedObjectReference).map(toRef);
+      const names = await Promise.all(
+        nets.map(async (n) => text((await c.properties(n, ['name'], 'reading')).name)),
+      );
+      expect(names).toEqual(['Lab Network']);
+    } finally {
+      await c.logout();
+    }
   });
 });
 

@@ -34,13 +34,15 @@ export async function ensureVcsim(): Promise<string> {
 /**
  * Start vcsim on a free port of 127.0.0.1 that accepts only this user and password; `nfcBps`
  * slows the disk uploads down to that many bytes a second (a test interrupts one midway); `tls`
- * serves HTTPS with a self-signed certificate (the url is then https://), as most ESX hosts do.
+ * serves HTTPS with a self-signed certificate (the url is then https://), as most ESX hosts do;
+ * `portgroup` adds a network of that name beside "VM Network".
  */
 export async function startVcsim(login: {
   user: string;
   password: string;
   nfcBps?: number;
   tls?: boolean;
+  portgroup?: string;
 }): Promise<Vcsim> {
   const bin = await ensureVcsim();
   const dir = await mkdtemp(join(tmpdir(), 'test-vcsim-'));
@@ -62,6 +64,7 @@ export async function startVcsim(login: {
       journalFile,
       ...(login.nfcBps ? ['-nfc-bps', String(login.nfcBps)] : []),
       ...(login.tls ? ['-tls'] : []),
+      ...(login.portgroup ? ['-portgroup', login.portgroup] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -8,14 +8,19 @@
 //     check that a lease was aborted or completed;
 //   - -nfc-bps slows the uploads down to a rate, as a slow link to a far host would, so a test
 //     can interrupt a client in the middle of one;
-//   - -tls serves HTTPS with a self-signed certificate, as most ESX hosts have.
+//   - -tls serves HTTPS with a self-signed certificate, as most ESX hosts have;
+//   - -portgroup NAME adds a port group (a network) on vSwitch0 beside "VM Network".
 //
-// Usage: mantle-vcsim -l 127.0.0.1:PORT -username U -password P -nfc-dir DIR -journal FILE [-nfc-bps N] [-tls]
+// Usage: mantle-vcsim -l 127.0.0.1:PORT -username U -password P -nfc-dir DIR -journal FILE
+//
+//	[-nfc-bps N] [-tls] [-portgroup NAME]
+//
 // Prints the SDK URL on stdout once it listens.
 package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"flag"
 	"fmt"
@@ -29,7 +34,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vmware/govmomi"
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/types"
 )
 
 var soapMethod = regexp.MustCompile(`<(?:[A-Za-z0-9_]+:)?Body[^>]*>\s*<(?:[A-Za-z0-9_]+:)?([A-Za-z0-9_]+)`)
@@ -42,6 +50,7 @@ func main() {
 	journal := flag.String("journal", "", "file that records each SOAP method called")
 	nfcBps := flag.Int("nfc-bps", 0, "upload rate limit in bytes per second (0: none)")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate")
+	portgroup := flag.String("portgroup", "", "add a port group of this name on vSwitch0")
 	flag.Parse()
 
 	model := simulator.ESX()
@@ -56,6 +65,13 @@ func main() {
 	}
 	server := model.Service.NewServer()
 	inner := server.Config.Handler
+	if *portgroup != "" {
+		// Through the API, as an admin would, before the journal starts.
+		if err := addPortgroup(server.URL, *portgroup); err != nil {
+			fmt.Fprintln(os.Stderr, "mantle-vcsim: adding the port group:", err)
+			os.Exit(1)
+		}
+	}
 
 	var mu sync.Mutex
 	record := func(method string) {
@@ -114,6 +130,21 @@ func main() {
 	u.User = nil
 	fmt.Println(u.String())
 	select {}
+}
+
+func addPortgroup(u *url.URL, name string) error {
+	ctx := context.Background()
+	c, err := govmomi.NewClient(ctx, u, true)
+	if err != nil {
+		return err
+	}
+	defer c.Logout(ctx)
+	host := object.NewHostSystem(c.Client, simulator.Map.Any("HostSystem").Reference())
+	ns, err := host.ConfigManager().NetworkSystem(ctx)
+	if err != nil {
+		return err
+	}
+	return ns.AddPortGroup(ctx, types.HostPortGroupSpec{Name: name, VswitchName: "vSwitch0"})
 }
 
 // slowReader hands out at most bps bytes a second.

@@ -19,7 +19,11 @@ export const esxCreateBaseCommand = defineCommand({
       y
         .option('file', { type: 'string', demandOption: true, normalize: true, describe: 'the OVA' })
         .option('name', { type: 'string', demandOption: true, describe: 'name of the new VM' })
-        .option('template', { type: 'boolean', default: false, describe: 'mark the VM as a template' }),
+        .option('template', { type: 'boolean', default: false, describe: 'mark the VM as a template' })
+        .option('esx-network', {
+          type: 'string',
+          describe: "the host network the OVF's networks are mapped to (default: the host's first)",
+        }),
     ),
   run: async (args, ctx) => {
     const { DryRun } = await import('../cloud/dry-run.js');
@@ -43,6 +47,7 @@ export const esxCreateBaseCommand = defineCommand({
         name: args.name,
         ova,
         template: args.template,
+        ...(args.esxNetwork !== undefined ? { network: args.esxNetwork } : {}),
         logger: ctx.logger,
         signal: ctx.signal,
         progress: createProgress({ stream: ctx.stderr, logger: ctx.logger }),

@@ -28,6 +28,8 @@ export interface CreateBaseOptions {
   ova: Ova;
   /** mark the new VM as a template (for clones) */
   template?: boolean;
+  /** the host network every OVF network is mapped to (default: the host's first network) */
+  network?: string;
   logger?: Logger;
   signal?: AbortSignal;
   progress?: ProgressFactory;
@@ -42,6 +44,8 @@ export interface CreateBaseResult {
   files: { path: string; bytes: number }[];
   template: boolean;
   datastore: string;
+  /** the host network the VM's OVF networks were mapped to (none when the host has none) */
+  network?: string;
 }
 
 interface FileItem {
@@ -70,7 +74,7 @@ export function ovfNetworks(descriptor: string): string[] {
 export async function createBase(c: EsxClient, o: CreateBaseOptions): Promise<CreateBaseResult> {
   const log = o.logger;
   const dry = c.options.dryRun;
-  const place = await findPlacement(c);
+  const place = await findPlacement(c, o.network !== undefined ? { network: o.network } : {});
   if ((await listVms(c)).some((v) => v.name === o.name))
     throw new InputError({
       code: 'ESX_VM_EXISTS',
@@ -144,6 +148,7 @@ export async function createBase(c: EsxClient, o: CreateBaseOptions): Promise<Cr
       files: items.map((i) => ({ path: i.path, bytes: entries.get(i.path)!.size })),
       template: o.template ?? false,
       datastore: place.datastoreName,
+      ...(place.networkName !== undefined ? { network: place.networkName } : {}),
     };
   }
 
@@ -218,6 +223,7 @@ export async function createBase(c: EsxClient, o: CreateBaseOptions): Promise<Cr
     files: items.map((i) => ({ path: i.path, bytes: entries.get(i.path)!.size })),
     template: o.template ?? false,
     datastore: place.datastoreName,
+    ...(place.networkName !== undefined ? { network: place.networkName } : {}),
   };
 }
 

@@ -28,7 +28,7 @@ export interface EsxVm {
 const refs = (v: unknown): MoRef[] => many((v as XmlNode | undefined)?.ManagedObjectReference).map(toRef);
 
 /** The datacenter, VM folder, resource pool, datastore and network a new VM goes to. */
-export async function findPlacement(c: EsxClient): Promise<EsxPlacement> {
+export async function findPlacement(c: EsxClient, opts: { network?: string } = {}): Promise<EsxPlacement> {
   const root = await c.properties(c.content.rootFolder, ['childEntity'], 'reading the inventory root');
   const dcs = refs(root.childEntity).filter((r) => r.type === 'Datacenter');
   if (dcs.length === 0)
@@ -60,16 +60,45 @@ export async function findPlacement(c: EsxClient): Promise<EsxPlacement> {
       hint: 'add a datastore to the host',
     });
   const ds = await pickDatastore(c, datastores);
-  const networks = refs(dc.network);
-  const net = networks[0] ? await c.properties(networks[0], ['name'], 'reading the network') : undefined;
+  const net = await pickNetwork(c, refs(dc.network), opts.network);
   return {
     datacenter,
     vmFolder: toRef(dc.vmFolder),
     resourcePool: toRef(cr.resourcePool),
     datastore: ds.ref,
     datastoreName: ds.name,
-    ...(networks[0] ? { network: networks[0], networkName: text(net?.name) } : {}),
+    ...(net ? { network: net.ref, networkName: net.name } : {}),
   };
+}
+
+/**
+ * The network of that name (standard port group or distributed port group), or the first one
+ * when no name is asked for, as Go mantle's ore does; an unknown name lists the host's networks.
+ */
+async function pickNetwork(
+  c: EsxClient,
+  networks: MoRef[],
+  wanted: string | undefined,
+): Promise<{ ref: MoRef; name: string } | undefined> {
+  if (wanted === undefined) {
+    if (!networks[0]) return undefined;
+    const p = await c.properties(networks[0], ['name'], 'reading the network');
+    return { ref: networks[0], name: text(p.name) };
+  }
+  const named: { ref: MoRef; name: string }[] = [];
+  for (const n of networks) {
+    const p = await c.properties(n, ['name'], 'reading the networks');
+    named.push({ ref: n, name: text(p.name) });
+  }
+  const hit = named.find((n) => n.name === wanted);
+  if (hit) return hit;
+  const names = named.map((n) => JSON.stringify(n.name));
+  throw new InputError({
+    code: 'ESX_NETWORK_NOT_FOUND',
+    message: `--esx-network ${JSON.stringify(wanted)}: ${c.url.host} has no network of that name (it has ${names.length > 0 ? names.join(', ') : 'none'})`,
+    hint: names.length > 0 ? `pick one of ${names.join(', ')}` : 'add a port group to the host first',
+    details: { network: wanted, networks: named.map((n) => n.name) },
+  });
 }
 
 /** The accessible datastore with the most free space (a listed one may be gone: skipped). */
