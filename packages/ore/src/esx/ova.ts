@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { InputError } from '@mantle/core/errors';
+import { TAR_BLOCK, isZeroBlock, tarChecksumOk, tarHeaderName, tarNumber } from '@mantle/core/fs';
 
 // An OVA is a tar (ustar, the OVF descriptor first) of the .ovf, an optional .mf and the disks.
 // ore only reads it in place: an index of the entries (name, offset, size), the descriptor's
@@ -31,56 +32,32 @@ const bad = (path: string, why: string): InputError =>
     details: { file: path },
   });
 
-function field(h: Buffer, start: number, len: number): string {
-  const s = h.subarray(start, start + len);
-  const nul = s.indexOf(0);
-  return s.subarray(0, nul < 0 ? len : nul).toString('utf8');
-}
-
-function octal(h: Buffer, start: number, len: number): number {
-  // GNU base-256 for sizes of 8 GiB and more: the high bit of the first byte set.
-  if ((h[start]! & 0x80) !== 0) {
-    let n = 0;
-    for (let i = start + 1; i < start + len; i++) n = n * 256 + h[i]!;
-    return n;
-  }
-  const t = field(h, start, len).trim();
-  return t === '' ? 0 : parseInt(t, 8);
-}
-
-function checksumOk(h: Buffer): boolean {
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
-  return sum === octal(h, 148, 8);
-}
-
 /** Index an OVA and read its descriptor (the one `.ovf` entry). */
 export async function readOva(path: string): Promise<Ova> {
   const fh = await open(path, 'r');
   const entries = new Map<string, OvaEntry>();
   try {
     const { size: fileSize } = await fh.stat();
-    const h = Buffer.alloc(512);
+    const h = Buffer.alloc(TAR_BLOCK);
     let pos = 0;
     let longName: string | undefined;
     for (;;) {
-      if (pos + 512 > fileSize) {
+      if (pos + TAR_BLOCK > fileSize) {
         if (entries.size === 0) throw bad(path, 'it is not a tar archive');
         break;
       }
-      await fh.read(h, 0, 512, pos);
-      if (h.every((b) => b === 0)) break;
-      if (!checksumOk(h))
+      await fh.read(h, 0, TAR_BLOCK, pos);
+      if (isZeroBlock(h)) break;
+      if (!tarChecksumOk(h))
         throw bad(
           path,
           entries.size === 0 ? 'it is not a tar archive' : `a broken tar header at byte ${pos}`,
         );
-      const size = octal(h, 124, 12);
+      const size = tarNumber(h, 124, 12);
       const type = String.fromCharCode(h[156]!);
-      const prefix = h.subarray(257, 263).toString('latin1').startsWith('ustar') ? field(h, 345, 155) : '';
-      let name = longName ?? (prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100));
+      let name = longName ?? tarHeaderName(h);
       longName = undefined;
-      const dataAt = pos + 512;
+      const dataAt = pos + TAR_BLOCK;
       if (dataAt + size > fileSize) throw bad(path, `the entry ${JSON.stringify(name)} is truncated`);
       if (type === 'L') {
         const b = Buffer.alloc(size);
@@ -90,7 +67,7 @@ export async function readOva(path: string): Promise<Ova> {
         name = name.replace(/^\.\//, '');
         entries.set(name, { name, offset: dataAt, size });
       }
-      pos = dataAt + Math.ceil(size / 512) * 512;
+      pos = dataAt + Math.ceil(size / TAR_BLOCK) * TAR_BLOCK;
     }
     const ovfs = [...entries.values()].filter((e) => e.name.toLowerCase().endsWith('.ovf'));
     if (ovfs.length !== 1)

@@ -1,30 +1,20 @@
 import { InputError } from '@mantle/core/errors';
+import {
+  TAR_BLOCK,
+  hasUstarMagic,
+  isZeroBlock,
+  tarChecksumOk,
+  tarHeaderName,
+  tarNumber,
+} from '@mantle/core/fs';
 
 // Reads a tar stream's headers as the bytes go by (ustar, GNU long names, pax path records) and
 // keeps the content of the members it is asked for, without holding the archive: what
 // publish-image needs to list the packages of a rootfs while it compresses it.
 
-const BLOCK = 512;
-
 /** Normalize a member name: no leading `./` or `/`, no trailing `/`. */
 function memberPath(name: string): string {
   return name.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
-}
-
-function field(h: Buffer, off: number, len: number): string {
-  const end = h.indexOf(0, off);
-  return h.toString('utf8', off, end >= 0 && end < off + len ? end : off + len);
-}
-
-function octal(h: Buffer, off: number, len: number): number {
-  // GNU base-256 for sizes >= 8 GiB: high bit of the first byte set.
-  if ((h[off]! & 0x80) !== 0) {
-    let n = 0;
-    for (let i = off + 1; i < off + len; i++) n = n * 256 + h[i]!;
-    return n;
-  }
-  const s = field(h, off, len).trim();
-  return s === '' ? 0 : parseInt(s, 8);
 }
 
 /** A streaming tar walker: push() every chunk, then end(); `wanted` members' contents are kept. */
@@ -58,11 +48,11 @@ export class TarScanner {
         if (this.skip === 0) this.finishMember();
         continue;
       }
-      const need = BLOCK - this.header.length;
+      const need = TAR_BLOCK - this.header.length;
       const take = chunk.subarray(i, i + need);
       this.header = this.header.length === 0 ? take : Buffer.concat([this.header, take]);
       i += take.length;
-      if (this.header.length === BLOCK) {
+      if (this.header.length === TAR_BLOCK) {
         const h = this.header;
         this.header = Buffer.alloc(0);
         this.onHeader(h);
@@ -86,27 +76,23 @@ export class TarScanner {
   }
 
   private onHeader(h: Buffer): void {
-    if (h.every((b) => b === 0)) {
+    if (isZeroBlock(h)) {
       this.zeroBlocks++;
       return;
     }
     if (!this.checked) {
-      const magic = h.toString('latin1', 257, 262);
-      if (magic !== 'ustar') throw this.notTar('no ustar header');
+      if (!hasUstarMagic(h)) throw this.notTar('no ustar header');
       this.checked = true;
     }
-    let sum = 0;
-    for (let k = 0; k < BLOCK; k++) sum += k >= 148 && k < 156 ? 32 : h[k]!;
-    if (sum !== octal(h, 148, 8)) throw this.notTar(`bad header checksum at member ${this.entries + 1}`);
+    if (!tarChecksumOk(h)) throw this.notTar(`bad header checksum at member ${this.entries + 1}`);
     const type = String.fromCharCode(h[156] || 48);
-    const size = octal(h, 124, 12);
-    const padded = Math.ceil(size / BLOCK) * BLOCK;
+    const size = tarNumber(h, 124, 12);
+    const padded = Math.ceil(size / TAR_BLOCK) * TAR_BLOCK;
     if (type === 'L' || type === 'x') {
       this.meta = { kind: type === 'L' ? 'longname' : 'pax', size, chunks: [], got: 0 };
     } else {
       this.entries++;
-      const prefix = field(h, 345, 155);
-      const name = memberPath(this.nextName ?? (prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100)));
+      const name = memberPath(this.nextName ?? tarHeaderName(h));
       this.nextName = undefined;
       const regular = type === '0' || type === '7';
       if (regular && this.wanted.has(name) && size <= this.maxKeep)
