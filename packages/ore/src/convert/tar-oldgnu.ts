@@ -4,7 +4,7 @@
 // then only the data of those regions. Numbers too large for 11 octal digits (sizes and offsets
 // past 8 GiB) are written in GNU's base-256 form: the first byte 0x80, then the value big-endian.
 
-export const TAR_BLOCK = 512;
+import { TAR_BLOCK } from '@mantle/core/fs';
 
 /** A region of a file that holds data; the rest of the file is zeros (holes). */
 export interface DataRegion {
