@@ -297,6 +297,7 @@ export class QemuMachine implements Machine {
 
     const started = Date.now();
     const deadline = started + o.sshRetries * o.sshTimeoutSec * 1000;
+    let running = 0;
     await this.startQemuAndWait(deadline, async (qmp) => {
       await qmp.execute('migrate-set-capabilities', {
         capabilities: [{ capability: 'x-ignore-shared', state: true }],
@@ -316,6 +317,7 @@ export class QemuMachine implements Machine {
           });
         await new Promise((res) => setTimeout(res, 10));
       }
+      running = Date.now();
     });
     const sshUp = Date.now();
     // The first login is the identity change's own (the template proved the machine ready).
@@ -333,6 +335,8 @@ export class QemuMachine implements Machine {
           this.readiness === 'systemd'
             ? this.ssh(shellQuote(['sudo', '-n', 'sh', '-c', command]), opts)
             : this.ssh(command, { ...opts, user: 'root' }),
+        hostKey: async () =>
+          (this.readiness === 'systemd' ? await this.client(DEFAULT_USER) : await this.rootClient())?.hostKey,
       },
       { log: this.log, timeoutMs: o.sshTimeoutSec * 1000 * 3 },
     );
@@ -345,7 +349,7 @@ export class QemuMachine implements Machine {
       snapshotWaitMs,
     };
     this.log.debug(
-      `restored from ${snapshot.key}: sshd up ${sshUp - started} ms, login and new identity ${Date.now() - sshUp} ms`,
+      `restored from ${snapshot.key}: guest running ${running - started} ms, sshd up ${sshUp - started} ms, login and new identity ${Date.now() - sshUp} ms`,
     );
   }
 
