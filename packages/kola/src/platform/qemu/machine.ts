@@ -303,7 +303,7 @@ export class QemuMachine implements Machine {
         capabilities: [{ capability: 'x-ignore-shared', state: true }],
       });
       await qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuoteWord(snapshot.statePath)}` });
-      // Probe only once the guest runs: a SYN forwarded while it is still being loaded is
+      // Connect only once the guest runs: a SYN forwarded while it is still being loaded is
       // dropped, and qemu's user network retransmits it only seconds later.
       for (;;) {
         this.throwIfAborted();
@@ -319,7 +319,6 @@ export class QemuMachine implements Machine {
       }
       running = Date.now();
     });
-    const sshUp = Date.now();
     // The first login is the identity change's own (the template proved the machine ready).
     // As root through sudo on a systemd image: a root SSH login would start root's systemd user
     // manager (seconds under TCG) that only a test which logs in as root needs. The default
@@ -328,6 +327,12 @@ export class QemuMachine implements Machine {
     // template's; kola never pins host keys of its throwaway machines.)
     const login = this.client(DEFAULT_USER);
     login.catch(() => undefined);
+    // sshd answering: the first of the two logins through (the root one, or the default user's)
+    let sshUp = 0;
+    const answered = (): void => {
+      sshUp ||= Date.now();
+    };
+    void login.then(answered, () => undefined);
     const renamed = reidentify(
       {
         id: this.id,
@@ -335,8 +340,11 @@ export class QemuMachine implements Machine {
           this.readiness === 'systemd'
             ? this.ssh(shellQuote(['sudo', '-n', 'sh', '-c', command]), opts)
             : this.ssh(command, { ...opts, user: 'root' }),
-        hostKey: async () =>
-          (this.readiness === 'systemd' ? await this.client(DEFAULT_USER) : await this.rootClient())?.hostKey,
+        hostKey: async () => {
+          const c = this.readiness === 'systemd' ? await this.client(DEFAULT_USER) : await this.rootClient();
+          answered();
+          return c?.hostKey;
+        },
       },
       { log: this.log, timeoutMs: o.sshTimeoutSec * 1000 * 3 },
     );
@@ -394,11 +402,14 @@ export class QemuMachine implements Machine {
   }
 
   // Start qemu on fresh ports, retrying when another process took a port between our check
-  // and qemu's bind; then wait for SSH (or the console marker).
+  // and qemu's bind; then wait for SSH (or the console marker). A restored machine's sshd
+  // listens the moment the guest runs (afterSpawn waits for that): no banner probe, the SSH
+  // login itself is the first connection (a probe costs the cold guest a whole accept and
+  // fork of its sshd, and a round trip, before the login can start).
   private async startQemuAndWait(
     deadline: number,
     afterSpawn?: (qmp: QmpClient) => Promise<void>,
-  ): Promise<'banner' | 'marker'> {
+  ): Promise<'banner' | 'marker' | 'running'> {
     const spec = this.spec!;
     for (let attempt = 1; ; attempt++) {
       this.throwIfAborted();
@@ -417,9 +428,8 @@ export class QemuMachine implements Machine {
       try {
         const qmp = await this.connectQmp();
         await afterSpawn?.(qmp);
-        // A restored machine's console holds the template's ready marker already, and its sshd
-        // listens: wait for its banner on one connection at a time.
-        outcome = await this.waitForSshOrExit(deadline, consoleOffset, spec.incoming ? 'single' : undefined);
+        if (spec.incoming) return 'running';
+        outcome = await this.waitForSshOrExit(deadline, consoleOffset);
       } catch (err) {
         // e.g. QMP refused: a port clash shows in qemu's exit, anything else is the error
         const info = await Promise.race([this.qemu.exited, new Promise((r) => setTimeout(r, 200))]);
@@ -477,10 +487,10 @@ export class QemuMachine implements Machine {
   private async waitForSshOrExit(
     deadline: number,
     consoleOffset: number,
-    probes?: 'fast' | 'off' | 'single',
+    probes?: 'fast' | 'off',
   ): Promise<WaitOutcome> {
     const qemu = this.qemu!;
-    const marker = probes === 'single' ? undefined : this.flight.boot.ready?.marker;
+    const marker = this.flight.boot.ready?.marker;
     return waitForSsh({
       port: this.port,
       deadline,
