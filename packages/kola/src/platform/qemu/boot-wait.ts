@@ -204,13 +204,3 @@ export function waitForSsh(opts: WaitForSshOptions): Promise<WaitOutcome> {
     }
   });
 }
-
-/** Wait until sshd stops answering on 127.0.0.1:port (a rebooting machine's old system). */
-export async function waitForSshDown(port: number, deadline: number, signal?: AbortSignal): Promise<boolean> {
-  while (Date.now() < deadline) {
-    if (signal?.aborted) throw new InterruptedError('abort signal');
-    if (!(await probeSshBanner(port, 1000))) return true;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return false;
-}

@@ -431,10 +431,14 @@ export class QemuMachine implements Machine {
         if (spec.incoming) return 'running';
         outcome = await this.waitForSshOrExit(deadline, consoleOffset);
       } catch (err) {
-        // e.g. QMP refused: a port clash shows in qemu's exit, anything else is the error
-        const info = await Promise.race([this.qemu.exited, new Promise((r) => setTimeout(r, 200))]);
-        if (!(info && isPortClash(this.qemu.outputTail(30)) && attempt < PORT_CLASH_RETRIES)) throw err;
-        outcome = { kind: 'stopped', reason: 'qemu exited' };
+        // QMP refused or failed: when qemu is gone its own exit and message say why (a bad
+        // kernel, a port clash to retry); while it still runs, the error is the answer.
+        const info = await Promise.race([
+          this.qemu.exited,
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), 200)),
+        ]);
+        if (!info || this.signal?.aborted) throw err;
+        outcome = { kind: 'stopped', reason: `qemu exited (${describeExit(info)})` };
       }
       if (outcome.kind === 'ready') return outcome.via;
       const stderr = this.qemu.outputTail(30);

@@ -17,7 +17,7 @@ export interface QmpClient {
 }
 
 /** An asynchronous QMP message, e.g. `{"event": "RESET", "data": {"guest": true, "reason": "guest-reset"}}`. */
-export interface QmpEvent {
+interface QmpEvent {
   event: string;
   data?: Record<string, unknown>;
 }
