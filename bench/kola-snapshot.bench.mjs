@@ -27,7 +27,10 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.argv[2] ?? 5);
 const suiteRounds = Number(process.argv[3] ?? 2);
 const kolaBin = join(repo, 'packages/kola/dist/cli.js');
-const kola = await import(pathToFileURL(join(repo, 'packages/kola/dist/index.js')).href);
+// KOLA_DIST: another build of kola beside dist/ (e.g. a copy of main's) for interleaved comparisons
+const kola = await import(
+  pathToFileURL(join(repo, 'packages/kola', process.env.KOLA_DIST ?? 'dist', 'index.js')).href
+);
 const core = await import(pathToFileURL(join(repo, 'packages/core/dist/index.js')).href);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

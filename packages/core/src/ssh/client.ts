@@ -37,6 +37,8 @@ export class SshClient {
   readonly port: number;
   readonly user: string;
   readonly hostKeyFingerprint: string | undefined;
+  /** the server's host key (base64 of its wire blob, the second field of a known_hosts line) */
+  readonly hostKey: string | undefined;
   readonly attempts: number;
   /** `user@host:port`, for messages */
   readonly target: string;
@@ -63,6 +65,7 @@ export class SshClient {
     this.port = info.port;
     this.user = info.user;
     this.hostKeyFingerprint = info.hostKeyFingerprint;
+    this.hostKey = info.hostKey;
     this.attempts = info.attempts;
     this.logger = info.logger;
     this.target = sshTarget(info);

@@ -101,6 +101,7 @@ export async function connectWithRetry(opts: ConnectOptions): Promise<SshClient>
         port,
         user: opts.user,
         hostKeyFingerprint: check.fingerprint,
+        hostKey: check.key,
         attempts: attempt,
         ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
         logger,
@@ -220,7 +221,10 @@ function attemptConnect(
       readyTimeout: timeoutMs,
       keepaliveInterval: keepalive,
       keepaliveCountMax: opts.keepaliveCountMax ?? 3,
-      hostVerifier: (k: Buffer, verify: (ok: boolean) => void) => check.verify(k, verify),
+      hostVerifier: (k: Buffer, verify: (ok: boolean) => void) => {
+        check.key = k.toString('base64');
+        check.verify(k, verify);
+      },
       ...(check.serverHostKeyAlgorithms
         ? { algorithms: { serverHostKey: check.serverHostKeyAlgorithms as never } }
         : {}),

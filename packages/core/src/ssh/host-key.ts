@@ -40,6 +40,8 @@ export interface HostKeyCheck {
   verify(key: Buffer, done: (ok: boolean) => void): void;
   /** the fingerprint the server presented, once verify ran */
   fingerprint: string | undefined;
+  /** the key the server presented (base64 of its wire blob, as in known_hosts), once verify ran */
+  key: string | undefined;
   /** why verify refused the key; set before `done(false)` so the caller reports it, not ssh2's text */
   failure: MantleError | undefined;
 }
@@ -99,6 +101,7 @@ export async function prepareHostKeyCheck(opts: HostKeyCheckOptions): Promise<Ho
   const check: HostKeyCheck = {
     serverHostKeyAlgorithms: undefined,
     fingerprint: undefined,
+    key: undefined,
     failure: undefined,
     verify: (_key, done) => done(true),
   };

@@ -44,6 +44,8 @@ export interface SshConnectionInfo {
   user: string;
   /** the server's host key fingerprint, `SHA256:...` */
   hostKeyFingerprint: string | undefined;
+  /** the server's host key as OpenSSH writes it after the type (base64 of the wire blob) */
+  hostKey?: string | undefined;
   /** how many attempts connecting took */
   attempts: number;
   /** session channels (exec, shell, sftp) open at once; more wait their turn (default 10) */

@@ -28,7 +28,10 @@ export interface MachineExecOptions {
 export interface MachineTimings {
   /** restored from a snapshot instead of booted */
   restored: boolean;
-  /** from starting the VM to sshd answering (a cloud: to the instance answering SSH) */
+  /**
+   * from starting the VM to sshd answering (a cloud: to the instance answering SSH; a restored
+   * machine: to its first SSH login through, as it is not probed for a banner first)
+   */
   qemuToSshMs: number;
   /** the first SSH login (0 for a restored machine: its login is part of readyMs) */
   loginMs: number;

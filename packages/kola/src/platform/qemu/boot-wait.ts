@@ -97,12 +97,11 @@ export interface WaitForSshOptions {
   console?: { path: string; marker?: string; offset: number };
   /**
    * SSH banner probes: 'fast' (the default without a marker), 'fallback' (slow, the default
-   * with one), 'off' (after a reboot, when the old system's sshd may still answer), 'single'
-   * (a machine whose sshd already listens, e.g. restored from a snapshot: one connection at a
-   * time, each waiting long for the banner, the next at once — OpenSSH execs a new sshd for
-   * every connection, and a busy guest flooded with probes never gets to answer any)
+   * with one), 'off' (after a reboot, when the old system's sshd may still answer). (A machine
+   * restored from a snapshot is not probed: its sshd listens once it runs, and its first login
+   * is the first connection.)
    */
-  probes?: 'fast' | 'fallback' | 'off' | 'single';
+  probes?: 'fast' | 'fallback' | 'off';
   /** resolves (with a reason) when waiting makes no sense any more, e.g. qemu exited */
   stop: Promise<string>;
   signal?: AbortSignal;
@@ -122,8 +121,6 @@ const PROBE_TIMEOUT_MS = 2500;
 const MAX_IN_FLIGHT = 4;
 const FALLBACK_PROBE_INTERVAL_MS = 1000;
 const FALLBACK_MAX_IN_FLIGHT = 1;
-const SINGLE_PROBE_INTERVAL_MS = 20;
-const SINGLE_PROBE_TIMEOUT_MS = 30_000;
 const MARKER_POLL_MS = 50;
 
 /**
@@ -153,28 +150,19 @@ export function waitForSsh(opts: WaitForSshOptions): Promise<WaitOutcome> {
     const marker = opts.console?.marker;
     const probes = opts.probes ?? (marker ? 'fallback' : 'fast');
     const maxInFlight =
-      probes === 'fast'
-        ? MAX_IN_FLIGHT
-        : probes === 'fallback' || probes === 'single'
-          ? FALLBACK_MAX_IN_FLIGHT
-          : 0;
-    const perProbeMs = probes === 'single' ? SINGLE_PROBE_TIMEOUT_MS : PROBE_TIMEOUT_MS;
+      probes === 'fast' ? MAX_IN_FLIGHT : probes === 'fallback' ? FALLBACK_MAX_IN_FLIGHT : 0;
     timers.push(
       setInterval(
         () => {
           if (finished || inFlight >= maxInFlight) return;
           inFlight++;
-          const timeout = Math.min(perProbeMs, Math.max(100, opts.deadline - Date.now()));
+          const timeout = Math.min(PROBE_TIMEOUT_MS, Math.max(100, opts.deadline - Date.now()));
           void probeSshBanner(opts.port, timeout).then((ok) => {
             inFlight--;
             if (ok) finish({ kind: 'ready', via: 'banner' });
           });
         },
-        probes === 'fast'
-          ? PROBE_INTERVAL_MS
-          : probes === 'single'
-            ? SINGLE_PROBE_INTERVAL_MS
-            : FALLBACK_PROBE_INTERVAL_MS,
+        probes === 'fast' ? PROBE_INTERVAL_MS : FALLBACK_PROBE_INTERVAL_MS,
       ),
     );
     const con = opts.console;

@@ -297,12 +297,13 @@ export class QemuMachine implements Machine {
 
     const started = Date.now();
     const deadline = started + o.sshRetries * o.sshTimeoutSec * 1000;
+    let running = 0;
     await this.startQemuAndWait(deadline, async (qmp) => {
       await qmp.execute('migrate-set-capabilities', {
         capabilities: [{ capability: 'x-ignore-shared', state: true }],
       });
       await qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuoteWord(snapshot.statePath)}` });
-      // Probe only once the guest runs: a SYN forwarded while it is still being loaded is
+      // Connect only once the guest runs: a SYN forwarded while it is still being loaded is
       // dropped, and qemu's user network retransmits it only seconds later.
       for (;;) {
         this.throwIfAborted();
@@ -316,8 +317,8 @@ export class QemuMachine implements Machine {
           });
         await new Promise((res) => setTimeout(res, 10));
       }
+      running = Date.now();
     });
-    const sshUp = Date.now();
     // The first login is the identity change's own (the template proved the machine ready).
     // As root through sudo on a systemd image: a root SSH login would start root's systemd user
     // manager (seconds under TCG) that only a test which logs in as root needs. The default
@@ -326,6 +327,12 @@ export class QemuMachine implements Machine {
     // template's; kola never pins host keys of its throwaway machines.)
     const login = this.client(DEFAULT_USER);
     login.catch(() => undefined);
+    // sshd answering: the first of the two logins through (the root one, or the default user's)
+    let sshUp = 0;
+    const answered = (): void => {
+      sshUp ||= Date.now();
+    };
+    void login.then(answered, () => undefined);
     const renamed = reidentify(
       {
         id: this.id,
@@ -333,6 +340,11 @@ export class QemuMachine implements Machine {
           this.readiness === 'systemd'
             ? this.ssh(shellQuote(['sudo', '-n', 'sh', '-c', command]), opts)
             : this.ssh(command, { ...opts, user: 'root' }),
+        hostKey: async () => {
+          const c = this.readiness === 'systemd' ? await this.client(DEFAULT_USER) : await this.rootClient();
+          answered();
+          return c?.hostKey;
+        },
       },
       { log: this.log, timeoutMs: o.sshTimeoutSec * 1000 * 3 },
     );
@@ -345,7 +357,7 @@ export class QemuMachine implements Machine {
       snapshotWaitMs,
     };
     this.log.debug(
-      `restored from ${snapshot.key}: sshd up ${sshUp - started} ms, login and new identity ${Date.now() - sshUp} ms`,
+      `restored from ${snapshot.key}: guest running ${running - started} ms, sshd up ${sshUp - started} ms, login and new identity ${Date.now() - sshUp} ms`,
     );
   }
 
@@ -390,11 +402,14 @@ export class QemuMachine implements Machine {
   }
 
   // Start qemu on fresh ports, retrying when another process took a port between our check
-  // and qemu's bind; then wait for SSH (or the console marker).
+  // and qemu's bind; then wait for SSH (or the console marker). A restored machine's sshd
+  // listens the moment the guest runs (afterSpawn waits for that): no banner probe, the SSH
+  // login itself is the first connection (a probe costs the cold guest a whole accept and
+  // fork of its sshd, and a round trip, before the login can start).
   private async startQemuAndWait(
     deadline: number,
     afterSpawn?: (qmp: QmpClient) => Promise<void>,
-  ): Promise<'banner' | 'marker'> {
+  ): Promise<'banner' | 'marker' | 'running'> {
     const spec = this.spec!;
     for (let attempt = 1; ; attempt++) {
       this.throwIfAborted();
@@ -413,9 +428,8 @@ export class QemuMachine implements Machine {
       try {
         const qmp = await this.connectQmp();
         await afterSpawn?.(qmp);
-        // A restored machine's console holds the template's ready marker already, and its sshd
-        // listens: wait for its banner on one connection at a time.
-        outcome = await this.waitForSshOrExit(deadline, consoleOffset, spec.incoming ? 'single' : undefined);
+        if (spec.incoming) return 'running';
+        outcome = await this.waitForSshOrExit(deadline, consoleOffset);
       } catch (err) {
         // QMP refused or failed: when qemu is gone its own exit and message say why (a bad
         // kernel, a port clash to retry); while it still runs, the error is the answer.
@@ -477,10 +491,10 @@ export class QemuMachine implements Machine {
   private async waitForSshOrExit(
     deadline: number,
     consoleOffset: number,
-    probes?: 'fast' | 'off' | 'single',
+    probes?: 'fast' | 'off',
   ): Promise<WaitOutcome> {
     const qemu = this.qemu!;
-    const marker = probes === 'single' ? undefined : this.flight.boot.ready?.marker;
+    const marker = this.flight.boot.ready?.marker;
     return waitForSsh({
       port: this.port,
       deadline,

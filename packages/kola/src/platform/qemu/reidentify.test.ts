@@ -38,4 +38,33 @@ describe('reidentify', () => {
     expect(script).toContain(Buffer.from(k.private).toString('base64'));
     expect(script).not.toContain('BEGIN OPENSSH PRIVATE KEY');
   });
+
+  it('uses the old host key the host saw instead of asking dropbearkey in the guest', () => {
+    const k = newEd25519KeyPair('');
+    const old = newEd25519KeyPair('').public.split(' ')[1]!;
+    const script = reidentifyScript({
+      machineId: '0123456789abcdef0123456789abcdef',
+      opensshPrivateKey: k.private,
+      publicKey: k.public,
+      oldPublicKey: old,
+      dropbearKey: dropbearEd25519Key(k.seed, k.publicKeyBytes),
+      epochSeconds: 1_700_000_000,
+      entropy: Buffer.alloc(64, 1),
+    });
+    execFileSync('sh', ['-n', '-c', script]);
+    expect(script).toContain(`given=${old}`);
+    // the fallback runs only when no key was given: ${given:-$(...)} expands its default lazily
+    const pick = script
+      .split('\n')
+      .find((l) => l.includes('oldkey=${given:-$(dropbearkey'))!
+      .trim();
+    const oldkey = execFileSync(
+      'sh',
+      ['-c', `known=1; given=${old}; dropbearkey() { echo called; }; ${pick}; echo "$oldkey"`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(oldkey.trim()).toBe(old);
+  });
 });

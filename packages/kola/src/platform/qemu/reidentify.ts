@@ -26,6 +26,12 @@ export interface IdentityTarget {
   readonly id: string;
   /** run a shell command line as root on the machine */
   asRoot(command: string, opts: { timeoutMs: number }): Promise<ExecResult>;
+  /**
+   * the host key (base64 wire blob) the machine presents now, seen by the connection asRoot
+   * uses: the old key, so the guest need not read it from its key file (a process or three,
+   * each costly on a restored TCG guest)
+   */
+  hostKey?(): Promise<string | undefined>;
 }
 
 /** The new identity's public parts, for logs and tests. */
@@ -39,6 +45,8 @@ export function reidentifyScript(opts: {
   machineId: string;
   opensshPrivateKey: string;
   publicKey: string;
+  /** the machine's current ed25519 host key (base64 blob), when the host knows it */
+  oldPublicKey?: string | undefined;
   dropbearKey: Buffer;
   epochSeconds: number;
   entropy: Buffer;
@@ -62,6 +70,7 @@ export function reidentifyScript(opts: {
     // known_hosts entries of the machine's own old key (the tiny image's sudo shim trusts it
     // through /run/mantle/sudo-home/.ssh/known_hosts) follow the key
     `new=${q(opts.publicKey.split(' ')[1] ?? '')}`,
+    `given=${q(opts.oldPublicKey ?? '')}`,
     'known=0',
     'for f in /run/mantle/sudo-home/.ssh/known_hosts /root/.ssh/known_hosts /home/*/.ssh/known_hosts; do',
     '  if [ -f "$f" ]; then known=1; fi',
@@ -75,7 +84,7 @@ export function reidentifyScript(opts: {
     // OpenSSH: a new ed25519 host key, then SIGHUP (sshd re-executes itself and rereads it)
     'if [ -r /run/sshd.pid ] && [ -d /etc/ssh ]; then',
     '  oldkey=""',
-    '  [ $known = 0 ] || oldkey=$(cut -d" " -f2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)',
+    '  [ $known = 0 ] || oldkey=${given:-$(cut -d" " -f2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)}',
     '  umask 077',
     `  printf %s ${b64(opts.opensshPrivateKey)} | base64 -d > /etc/ssh/ssh_host_ed25519_key.kola`,
     '  mv -f /etc/ssh/ssh_host_ed25519_key.kola /etc/ssh/ssh_host_ed25519_key',
@@ -97,7 +106,7 @@ export function reidentifyScript(opts: {
     // (each process costs a restored guest under TCG: the old key only where there is a
     // known_hosts file to fix)
     '    oldkey=""',
-    '    [ $known = 0 ] || oldkey=$(dropbearkey -y -f "$key" 2>/dev/null | grep "^ssh-" | cut -d" " -f2 || true)',
+    '    [ $known = 0 ] || oldkey=${given:-$(dropbearkey -y -f "$key" 2>/dev/null | grep "^ssh-" | cut -d" " -f2 || true)}',
     '    umask 077',
     `    printf %s ${b64(opts.dropbearKey)} | base64 -d > "$key.kola" && mv -f "$key.kola" "$key"`,
     '    umask 022',
@@ -109,6 +118,11 @@ export function reidentifyScript(opts: {
     'fi',
     'echo reidentified',
   ].join('\n');
+}
+
+// The wire blob of an ed25519 key starts with the string "ssh-ed25519" (length 11).
+function isEd25519Blob(b64: string): boolean {
+  return Buffer.from(b64, 'base64').subarray(0, 15).equals(Buffer.from('\0\0\0\x0bssh-ed25519', 'latin1'));
 }
 
 /** dropbear's private key format for ed25519: string "ssh-ed25519", string (seed || public key). */
@@ -127,11 +141,13 @@ export async function reidentify(
   opts: { log?: Logger; timeoutMs?: number; now?: () => number } = {},
 ): Promise<NewIdentity> {
   const key = newEd25519KeyPair('');
+  const old = await machine.hostKey?.();
   const machineId = randomBytes(16).toString('hex');
   const script = reidentifyScript({
     machineId,
     opensshPrivateKey: key.private,
     publicKey: key.public,
+    oldPublicKey: old && isEd25519Blob(old) ? old : undefined,
     dropbearKey: dropbearEd25519Key(key.seed, key.publicKeyBytes),
     epochSeconds: (opts.now?.() ?? Date.now()) / 1000,
     entropy: randomBytes(64),
