@@ -40,6 +40,8 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 )
 
+var leaseThis = regexp.MustCompile(`<(?:[A-Za-z0-9_]+:)?_this[^>]*>([^<]+)<`)
+
 var soapMethod = regexp.MustCompile(`<(?:[A-Za-z0-9_]+:)?Body[^>]*>\s*<(?:[A-Za-z0-9_]+:)?([A-Za-z0-9_]+)`)
 
 func main() {
@@ -87,6 +89,33 @@ func main() {
 		}
 	}
 
+	// An aborted lease keeps nothing, as on a real host: what it had uploaded is removed, and an
+	// upload still draining from the socket buffers when the abort came is dropped at its end
+	// (loopback buffers can hold a whole small disk, so "the client stopped sending" does not
+	// mean "the server stopped receiving").
+	aborted := map[string]bool{}
+	abortLease := func(id string) {
+		mu.Lock()
+		defer mu.Unlock()
+		aborted[id] = true
+		if *nfcDir == "" {
+			return
+		}
+		// by prefix, not a glob: a lease id may hold glob characters ("session[...]")
+		if entries, err := os.ReadDir(*nfcDir); err == nil {
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), id+"-") && !strings.HasSuffix(e.Name(), ".part") {
+					os.Remove(filepath.Join(*nfcDir, e.Name()))
+				}
+			}
+		}
+	}
+	isAborted := func(id string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return aborted[id]
+	}
+
 	// Set before the URL is printed, so no request reaches the server before it.
 	server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/sdk") {
@@ -94,6 +123,11 @@ func main() {
 			if err == nil {
 				if m := soapMethod.FindSubmatch(body); m != nil {
 					record(string(m[1]))
+					if string(m[1]) == "HttpNfcLeaseAbort" {
+						if t := leaseThis.FindSubmatch(body); t != nil {
+							abortLease(string(t[1]))
+						}
+					}
 				}
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -120,7 +154,11 @@ func main() {
 				http.Error(w, err.Error(), http.StatusBadRequest)
 				return
 			}
-			os.Rename(filepath.Join(*nfcDir, name+".part"), filepath.Join(*nfcDir, name))
+			if isAborted(parts[len(parts)-2]) {
+				os.Remove(filepath.Join(*nfcDir, name+".part"))
+			} else {
+				os.Rename(filepath.Join(*nfcDir, name+".part"), filepath.Join(*nfcDir, name))
+			}
 			r.Body = io.NopCloser(bytes.NewReader(nil))
 		}
 		inner.ServeHTTP(w, r)
