@@ -59,7 +59,7 @@ export class SnapshotStore {
     const key = snapshotKey(json, memory);
     let p = this.snapshots.get(key);
     if (!p) {
-      p = this.make(key, userData, memory).catch((err: unknown) => {
+      p = this.makeOnceMore(key, userData, memory).catch((err: unknown) => {
         if (err instanceof InterruptedError || this.flight.opts.signal?.aborted) {
           this.snapshots.delete(key);
           throw err;
@@ -73,11 +73,34 @@ export class SnapshotStore {
     return p;
   }
 
+  /**
+   * A template that fails (a boot or save that timed out on a loaded host) is made once more
+   * before its machines fall back to booting: the retry costs one boot, the fallback one boot
+   * per machine. The first failure is logged with its reason.
+   */
+  private async makeOnceMore(
+    key: string,
+    userData: string | undefined,
+    memoryMiB: number,
+  ): Promise<MachineSnapshot> {
+    try {
+      return await this.make(key, userData, memoryMiB);
+    } catch (err) {
+      if (err instanceof InterruptedError || this.flight.opts.signal?.aborted || this.closed) throw err;
+      const why = err instanceof MantleError ? err.message : String(err);
+      this.log.warn(`snapshot ${key}: its template failed (${why}); making it once more`);
+      return this.make(key, userData, memoryMiB);
+    }
+  }
+
   private async make(key: string, userData: string | undefined, memoryMiB: number): Promise<MachineSnapshot> {
     const started = performance.now();
     const dir = join(this.flight.tmpDir, 'snapshots', key);
+    // a second attempt starts from nothing: no overlay, state or RAM of the failed template
+    await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const ramPath = await this.ramPath(key, dir, memoryMiB);
+    await rm(ramPath, { force: true });
     // The template's own output (console.txt, ignition.json) stays in the run's output directory.
     const cluster: ClusterContext = {
       name: `snapshot-${key}`,
