@@ -56,29 +56,35 @@ export async function runForeground(
   opts: ForegroundOptions,
 ): Promise<number> {
   const extra = Array.isArray(opts.extraStdio) ? opts.extraStdio : [];
-  const child = spawn(command, args, {
-    stdio: ['inherit', 'inherit', 'inherit', ...extra],
-    env: opts.env,
-    ...(opts.detached ? { detached: true } : {}),
-    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
-    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
-  });
-  opts.onSpawn?.(child);
   const terminal = onTerminal();
+  // Handlers go in before the spawn: a signal sent the moment the app shows life (a caller that
+  // waits for its first output, then sends SIGTERM) could otherwise land between spawn() and
+  // process.on() and kill the launcher itself, losing the app's exit code (seen under load).
+  // Node runs handlers from its event loop, so by the time one runs, `child` is set.
+  let child: ChildProcess | undefined;
   const handlers = new Map<Forwarded, () => void>();
   for (const sig of FORWARDED) {
     const handler = (): void => {
-      if (terminal && FROM_TERMINAL.includes(sig) && !opts.forwardTerminalSignals) return;
+      if (!child || (terminal && FROM_TERMINAL.includes(sig) && !opts.forwardTerminalSignals)) return;
       if (opts.onSignal?.(sig, child)) return;
       child.kill(sig);
     };
     handlers.set(sig, handler);
     process.on(sig, handler);
   }
+  const spawned = spawn(command, args, {
+    stdio: ['inherit', 'inherit', 'inherit', ...extra],
+    env: opts.env,
+    ...(opts.detached ? { detached: true } : {}),
+    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+  });
+  child = spawned;
+  opts.onSpawn?.(spawned);
   try {
     return await new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code, signal) => resolve(code ?? (signal ? signalExitCode(signal) : 1)));
+      spawned.once('error', reject);
+      spawned.once('exit', (code, signal) => resolve(code ?? (signal ? signalExitCode(signal) : 1)));
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
