@@ -39,6 +39,9 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 300_000,
           hookTimeout: 300_000,
+          // Real qemu, podman and bwrap under a loaded 2-core runner: a rare timing flake should not
+          // sink a whole run. One retry; the summary reporter names every test that needed it.
+          retry: 1,
         },
       },
     ],

@@ -16,6 +16,13 @@ export interface SummaryReporterOptions {
   allowList?: string;
 }
 
+interface Flaky {
+  file: string;
+  test: string;
+  /** the first attempt's error, as vitest kept it */
+  error: string;
+}
+
 interface Skipped {
   file: string;
   test: string;
@@ -25,7 +32,8 @@ interface Skipped {
 /**
  * Prints one plain closing line, `Tests: N passed, N failed, N skipped`, that any CI log reader
  * understands, after vitest's own summary, and is the skip guard: CI runs as root with every tool
- * installed, so a skipped test is a test that quietly did not run. Every skipped test that is not on
+ * installed, so a skipped test is a test that quietly did not run. Integration tests that passed
+ * only on their retry are listed with their first error, so a flake is seen, not hidden. Every skipped test that is not on
  * the allow-list (file, full name and a reason) fails the run (exit 1) and is named. A run filtered
  * by test name (`-t`) skips by design and is not guarded.
  */
@@ -47,11 +55,20 @@ class SummaryReporter implements Reporter {
     let passed = 0;
     let failed = 0;
     const skipped: Skipped[] = [];
+    const flaky: Flaky[] = [];
     for (const mod of testModules) {
       const file = relative(this.root, mod.moduleId);
       for (const t of mod.children.allTests()) {
         const result = t.result();
-        if (result.state === 'passed') passed++;
+        if (result.state === 'passed') {
+          passed++;
+          if (t.diagnostic()?.flaky)
+            flaky.push({
+              file,
+              test: t.fullName,
+              error: (result.errors?.[0]?.message ?? 'no error kept').split('\n')[0]!.slice(0, 300),
+            });
+        }
         else if (result.state === 'failed') failed++;
         else
           skipped.push({
@@ -74,9 +91,15 @@ class SummaryReporter implements Reporter {
       );
       process.exitCode = 1;
     }
+    if (flaky.length > 0)
+      out.push(
+        `\nFlaky: ${flaky.length} test(s) failed once and passed when run again (integration tests get one retry; each is a bug to find):`,
+        ...flaky.map((f) => `  ${f.file} > ${f.test}\n    first attempt: ${f.error}`),
+      );
     const allowed = skipped.length - unlisted.length;
     const note = allowed > 0 && !this.filteredByName ? ` (${allowed} on the allow-list)` : '';
-    out.push(`\nTests: ${passed} passed, ${failed} failed, ${skipped.length} skipped${note}\n`);
+    const retried = flaky.length > 0 ? ` (${flaky.length} after a retry)` : '';
+    out.push(`\nTests: ${passed} passed${retried}, ${failed} failed, ${skipped.length} skipped${note}\n`);
     process.stdout.write(out.join('\n'));
   }
 

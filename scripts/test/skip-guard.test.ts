@@ -83,3 +83,40 @@ describe('skip guard', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('flaky list', () => {
+  it('names a test that passed only on its retry, with its first error, and counts it', async () => {
+    const flakyDir = await mkdtemp(join(tmpdir(), 'mantle-flaky-'));
+    try {
+      // the first attempt fails, the retry passes: what a timing flake looks like
+      await writeFile(
+        join(flakyDir, 'flaky.test.mjs'),
+        `let attempt = 0;
+describe('timing', () => {
+  it('steady', () => expect(1).toBe(1));
+  it('wobbles', () => { attempt++; expect(attempt, 'first attempt lost a race').toBe(2); });
+});
+`,
+      );
+      await writeFile(
+        join(flakyDir, 'vitest.config.mjs'),
+        `export default { test: { globals: true, retry: 1, include: ['*.test.mjs'], reporters: [[${JSON.stringify(reporter)}, { allowList: 'none.json' }]] } };\n`,
+      );
+      const r = await new Promise<{ code: number; stdout: string }>((done) => {
+        execFile(
+          process.execPath,
+          [vitestBin, 'run', '--root', flakyDir, '--config', join(flakyDir, 'vitest.config.mjs')],
+          { cwd: flakyDir, env: { ...process.env, CI: '1', NO_COLOR: '1' } },
+          (err, stdout) => done({ code: err ? Number(err.code ?? 1) : 0, stdout }),
+        );
+      });
+      expect(r.stdout).toContain('Flaky: 1 test(s) failed once and passed when run again');
+      expect(r.stdout).toContain('flaky.test.mjs > timing > wobbles');
+      expect(r.stdout).toContain('first attempt: first attempt lost a race');
+      expect(r.stdout).toContain('Tests: 2 passed (1 after a retry), 0 failed, 0 skipped');
+      expect(r.code).toBe(0);
+    } finally {
+      await rm(flakyDir, { recursive: true, force: true });
+    }
+  });
+});
