@@ -48,7 +48,7 @@ function run(bin: Bin, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Res
     execFile(
       process.execPath,
       [bin.path, ...args],
-      { env: { ...base, COLUMNS: '200', ...env }, timeout: 60_000, maxBuffer: 8 << 20 },
+      { env: { ...base, COLUMNS: '200', ...env }, timeout: 120_000, maxBuffer: 8 << 20 },
       (err, stdout, stderr) => done({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -74,7 +74,13 @@ async function walk(bin: Bin): Promise<Map<string, Result>> {
   const seen = new Map<string, Result>();
   let level: string[][] = [[]];
   while (level.length > 0) {
-    const results = await Promise.all(level.map((path) => run(bin, [...path, '--help'])));
+    // four at a time: a whole level at once (ore has dozens of commands) on a loaded 2-core
+    // runner once pushed one node start-up past the time limit (an empty help, a false failure)
+    const results: Result[] = [];
+    for (let i = 0; i < level.length; i += 4)
+      results.push(
+        ...(await Promise.all(level.slice(i, i + 4).map((path) => run(bin, [...path, '--help'])))),
+      );
     const next: string[][] = [];
     level.forEach((path, i) => {
       const r = results[i] as Result;

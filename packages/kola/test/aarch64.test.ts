@@ -2,7 +2,7 @@
 // images/tiny/build.sh --arch arm64, booted through the qemu platform API (uname, Ignition,
 // SFTP, the qemu command line) and through the built kola bin (the built-in tiny tests, the
 // report's architecture, `--image tiny-arm64`, and the errors for a wrong or missing image).
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createLogger } from '@mantle/core/log';
+import { spawnResult } from '@mantle/test-utils/spawn-result';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createQemuFlight, mantleCacheDir } from '../src/platform/qemu/index.js';
 import { qemuPidsWith } from './qemu-helpers.js';
@@ -36,7 +37,7 @@ interface Report {
 }
 
 const kola = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
-  spawnSync(process.execPath, [bin, ...args], { cwd: root, env, encoding: 'utf8', timeout: 600_000 });
+  spawnResult(process.execPath, [bin, ...args], { cwd: root, env, timeout: 600_000 });
 
 beforeAll(async () => {
   if (!existsSync(bin))
@@ -124,7 +125,7 @@ describe('the qemu platform with arch aarch64', () => {
 describe('kola run --qemu-arch aarch64', () => {
   test('picks tiny-arm64 by default and passes every built-in tiny test; the run is arm64', async () => {
     const out = join(root, 'run');
-    const r = kola([
+    const r = await kola([
       'run',
       '--qemu-arch',
       'aarch64',
@@ -162,7 +163,7 @@ describe('kola run --qemu-arch aarch64', () => {
 
   test('--image tiny-arm64 boots it without --qemu-arch', async () => {
     const out = join(root, 'image');
-    const r = kola(['run', '--image', 'tiny-arm64', '--output-dir', out, 'basic.os-release']);
+    const r = await kola(['run', '--image', 'tiny-arm64', '--output-dir', out, 'basic.os-release']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('--- PASS: basic.os-release');
     const props = JSON.parse(await readFile(join(out, 'properties.json'), 'utf8')) as Record<string, unknown>;
@@ -170,12 +171,12 @@ describe('kola run --qemu-arch aarch64', () => {
   });
 
   test('an image of the other arch is exit 2; a missing arm64 image is exit 3 naming build.sh --arch arm64', async () => {
-    const wrong = kola(['run', '--image', 'tiny-arm64', '--qemu-arch', 'x86_64', 'basic.ssh']);
+    const wrong = await kola(['run', '--image', 'tiny-arm64', '--qemu-arch', 'x86_64', 'basic.ssh']);
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toContain('is built for aarch64, but --qemu-arch is x86_64');
     const empty = join(root, 'empty-cache');
     await mkdir(empty);
-    const missing = kola(
+    const missing = await kola(
       ['run', '--qemu-arch', 'aarch64', '--output-dir', join(root, 'missing'), 'basic.ssh'],
       {
         ...process.env,

@@ -1,5 +1,4 @@
 // The built `kola` binary, run as users run it (build first: pnpm --filter @mantle/core --filter @mantle/kola build).
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,15 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWithClosedPipe } from '@mantle/test-utils/closed-pipe';
 import { readOnlyDir } from '@mantle/test-utils/read-only';
+import { spawnResult } from '@mantle/test-utils/spawn-result';
 
 const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let cwd: string;
 
-function kola(
+async function kola(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
-): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await spawnResult(process.execPath, [bin, ...args], { cwd, env, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,12 +30,12 @@ afterAll(async () => {
 });
 
 describe('kola (built bin)', () => {
-  it('--help lists the commands', () => {
-    const r = kola(['--help']);
+  it('--help lists the commands', async () => {
+    const r = await kola(['--help']);
     expect(r.code).toBe(0);
     for (const c of ['run [glob..]', 'list', 'spawn', 'check-console', 'version', 'bootchart'])
       expect(r.stdout).toContain(`kola ${c}`);
-    const run = kola(['run', '--help']);
+    const run = await kola(['run', '--help']);
     for (const f of [
       '--platform',
       '--parallel',
@@ -48,12 +48,12 @@ describe('kola (built bin)', () => {
       expect(run.stdout).toContain(f);
   });
 
-  it('version prints the package version', () => {
-    expect(kola(['version']).stdout).toMatch(/^kola \d+\.\d+\.\d+/);
+  it('version prints the package version', async () => {
+    expect((await kola(['version'])).stdout).toMatch(/^kola \d+\.\d+\.\d+/);
   });
 
-  it('list --json lists the built-in tests with their metadata', () => {
-    const r = kola(['list', '--json']);
+  it('list --json lists the built-in tests with their metadata', async () => {
+    const r = await kola(['list', '--json']);
     expect(r.code).toBe(0);
     const list = JSON.parse(r.stdout) as {
       Name: string;
@@ -77,57 +77,57 @@ describe('kola (built bin)', () => {
     const lan = list.find((t) => t.Name === 'cluster.lan');
     expect(lan).toMatchObject({ ClusterSize: 2, Timeout: 600_000_000_000, Source: 'built-in' });
     expect(lan?.Tags).toContain('tiny');
-    const table = kola(['list', '--filter', 'basic.*']);
+    const table = await kola(['list', '--filter', 'basic.*']);
     expect(table.stdout.split('\n')[0]).toMatch(/^Test Name\s+Platforms\s+Architectures\s+Distributions$/);
     expect(table.stdout.trim().split('\n')).toHaveLength(4);
   });
 
-  it('run exits 2 when nothing matches, naming the globs and tags', () => {
-    const r = kola(['run', 'nothing.*', 'none.either', '--tag', 'smoke']);
+  it('run exits 2 when nothing matches, naming the globs and tags', async () => {
+    const r = await kola(['run', 'nothing.*', 'none.either', '--tag', 'smoke']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("error: no test matched 'nothing.*', 'none.either' with tag smoke");
   });
 
-  it('run rejects bad flags with exit 2 naming the flag', () => {
-    const p0 = kola(['run', '--parallel', '0']);
+  it('run rejects bad flags with exit 2 naming the flag', async () => {
+    const p0 = await kola(['run', '--parallel', '0']);
     expect(p0.code).toBe(2);
     expect(p0.stderr).toContain('--parallel 0');
-    const plat = kola(['run', '-p', 'vmware']);
+    const plat = await kola(['run', '-p', 'vmware']);
     expect(plat.code).toBe(2);
     expect(plat.stderr).toContain(
       '--platform vmware: unknown platform; known platforms: aws, azure, gcloud, qemu',
     );
-    const shard = kola(['run', '--shard', '3/2']);
+    const shard = await kola(['run', '--shard', '3/2']);
     expect(shard.code).toBe(2);
     expect(shard.stderr).toContain('--shard 3/2');
-    const mem = kola(['run', '--qemu-memory', '12']);
+    const mem = await kola(['run', '--qemu-memory', '12']);
     expect(mem.code).toBe(2);
     expect(mem.stderr).toContain('--qemu-memory');
-    const ext = kola(['run', '-E', 'some-dir']);
+    const ext = await kola(['run', '-E', 'some-dir']);
     expect(ext.code).toBe(2);
     expect(ext.stderr).toContain('--exttest some-dir: no such directory');
-    const spawnCount = kola(['spawn', '-c', 'uptime']);
+    const spawnCount = await kola(['spawn', '-c', 'uptime']);
     expect(spawnCount.code).toBe(2);
     expect(spawnCount.stderr).toContain('-c/--nodecount');
     expect(spawnCount.stderr).not.toContain('"code"');
   });
 
-  it('names the flag or argument that is wrong, and the help of the command typed', () => {
-    const board = kola(['run', '--board', 'sparc-usr']);
+  it('names the flag or argument that is wrong, and the help of the command typed', async () => {
+    const board = await kola(['run', '--board', 'sparc-usr']);
     expect(board.code).toBe(2);
     expect(board.stderr).toContain(
       'error: --board sparc-usr: not a board; expected one of amd64-usr, arm64-usr',
     );
-    const check = kola(['check']);
+    const check = await kola(['check']);
     expect(check.code).toBe(2);
     expect(check.stderr).toContain('error: kola check: missing <spec..> (usage: kola check <spec..>)');
     expect(check.stderr).toContain("hint: run 'kola check --help' for usage");
-    const unknown = kola(['list', '--bogus']);
+    const unknown = await kola(['list', '--bogus']);
     expect(unknown.stderr).toContain("hint: run 'kola list --help' for usage");
   });
 
-  it('a repeatable flag takes one value: the glob after --tag stays a glob', () => {
-    const r = kola(['run', '--tag', 'smoke', 'nothing.*']);
+  it('a repeatable flag takes one value: the glob after --tag stays a glob', async () => {
+    const r = await kola(['run', '--tag', 'smoke', 'nothing.*']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("no test matched 'nothing.*' with tag smoke");
   });
@@ -136,14 +136,14 @@ describe('kola (built bin)', () => {
     const precious = join(cwd, 'precious');
     await mkdir(precious);
     await writeFile(join(precious, 'notes.txt'), 'mine');
-    const r = kola(['run', 'basic.ssh', '--output-dir', precious]);
+    const r = await kola(['run', 'basic.ssh', '--output-dir', precious]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('was not made by kola');
     expect(await readdir(precious)).toEqual(['notes.txt']);
   });
 
-  it('run exits 3 when qemu is missing', () => {
-    const r = kola(['run', 'basic.ssh', '--output-dir', '_noqemu_temp'], {
+  it('run exits 3 when qemu is missing', async () => {
+    const r = await kola(['run', 'basic.ssh', '--output-dir', '_noqemu_temp'], {
       PATH: join(cwd, 'no-such-bin'),
       HOME: cwd,
     });
@@ -218,10 +218,9 @@ describe('kola (built bin)', () => {
       for (const c of cases) {
         const argv = [process.execPath, bin, ...c.args, ...(c.args[0] === 'run' ? ['basic.ssh'] : [])];
         const [cmd, ...rest] = c.wrap ? lock.wrap(argv) : argv;
-        const r = spawnSync(cmd!, rest, {
+        const r = await spawnResult(cmd!, rest, {
           cwd: dir,
           env: c.env ?? process.env,
-          encoding: 'utf8',
           timeout: 120_000,
         });
         expect(r.status, `${c.args.join(' ')}\n${r.stderr}`).toBe(c.code);
@@ -244,14 +243,14 @@ describe('kola (built bin)', () => {
       join(cwd, 'bad.txt'),
       'booting\n[    3.1] Kernel panic - not syncing: Attempted to kill init!\nok\n[  OK  ] x\n[FAILED] Failed to start foo.service - Foo.\n',
     );
-    expect(kola(['check-console', 'clean.txt'])).toMatchObject({ code: 0, stdout: '' });
-    const bad = kola(['check-console', 'clean.txt', 'bad.txt']);
+    expect(await kola(['check-console', 'clean.txt'])).toMatchObject({ code: 0, stdout: '' });
+    const bad = await kola(['check-console', 'clean.txt', 'bad.txt']);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toBe(
       'bad.txt:2: kernel panic: [    3.1] Kernel panic - not syncing: Attempted to kill init!\n' +
         'bad.txt:5: a unit failed to start: [FAILED] Failed to start foo.service - Foo.\n',
     );
-    const json = kola(['check-console', '--json', 'bad.txt']);
+    const json = await kola(['check-console', '--json', 'bad.txt']);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({
       matched: true,
@@ -265,9 +264,9 @@ describe('kola (built bin)', () => {
         },
       ],
     });
-    const skip = kola(['check-console', '--skip-flag', 'no-kernel-panic-check', 'bad.txt']);
+    const skip = await kola(['check-console', '--skip-flag', 'no-kernel-panic-check', 'bad.txt']);
     expect(skip.stdout).not.toContain('kernel panic');
-    const missing = kola(['check-console', 'clean.txt', 'nope.txt']);
+    const missing = await kola(['check-console', 'clean.txt', 'nope.txt']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('nope.txt: no such file');
   });
@@ -284,7 +283,7 @@ describe('kola (built bin)', () => {
          }));
        }`,
     );
-    const r = kola(['list', '--json', '--tests-dir', dir]);
+    const r = await kola(['list', '--json', '--tests-dir', dir]);
     expect(r.code).toBe(0);
     const ext = (JSON.parse(r.stdout) as { Name: string; Source: string; Platforms: string[] }[]).find(
       (t) => t.Name === 'ext.hello',
@@ -295,7 +294,7 @@ describe('kola (built bin)', () => {
       join(dir, 'zz-dup.mjs'),
       `export function register(r) { r.register({ name: 'basic.ssh', run() {} }); }`,
     );
-    const dup = kola(['list', '--tests-dir', dir]);
+    const dup = await kola(['list', '--tests-dir', dir]);
     expect(dup.code).toBe(2);
     expect(dup.stderr).toContain(
       `test basic.ssh is defined twice: in built-in and in ${join(dir, 'zz-dup.mjs')}`,
@@ -333,8 +332,8 @@ describe('kola in a pipeline whose reader leaves early (as `| head -c 10`)', () 
     });
   }
 
-  it('as the shell runs it: `kola list --json | head -c 10` under pipefail exits 0', () => {
-    const r = spawnSync(
+  it('as the shell runs it: `kola list --json | head -c 10` under pipefail exits 0', async () => {
+    const r = await spawnResult(
       'bash',
       [
         '-c',
@@ -343,18 +342,15 @@ describe('kola in a pipeline whose reader leaves early (as `| head -c 10`)', () 
         bin,
         many,
       ],
-      { cwd, encoding: 'utf8' },
+      { cwd },
     );
     expect(r.stdout).toBe('[\n  {\n    ');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
 
-  it('a write that really fails (> /dev/full) is an error, exit 1', () => {
-    const r = spawnSync('bash', ['-c', '"$0" "$1" list > /dev/full', process.execPath, bin], {
-      cwd,
-      encoding: 'utf8',
-    });
+  it('a write that really fails (> /dev/full) is an error, exit 1', async () => {
+    const r = await spawnResult('bash', ['-c', '"$0" "$1" list > /dev/full', process.execPath, bin], { cwd });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('error: cannot write to stdout: ENOSPC');
     expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -1,7 +1,7 @@
 // `kola run` end to end: the built bin, the real qemu platform (TCG) and the tiny test image.
 // The built-in tests must pass; a hung test must time out with its console and leave no qemu
 // behind; SIGINT must stop the run with exit 130, reports written, no qemu left.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
+import { spawnResult } from '@mantle/test-utils/spawn-result';
 
 const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let cwd: string;
@@ -43,14 +44,13 @@ afterAll(async () => {
 });
 
 describe('kola run on qemu with the tiny image', () => {
-  it('passes every built-in tiny test (-j 2) and writes the reports', () => {
+  it('passes every built-in tiny test (-j 2) and writes the reports', async () => {
     const out = join(cwd, 'tiny');
-    const r = spawnSync(
+    const r = await spawnResult(
       process.execPath,
       [bin, 'run', '--tag', 'tiny', '-j', '2', '--output-dir', out, '--json'],
       {
         cwd,
-        encoding: 'utf8',
         timeout: 900_000,
       },
     );
@@ -90,12 +90,11 @@ describe('kola run on qemu with the tiny image', () => {
     );
     const out = join(cwd, 'hang');
     // the timeout covers the boot too: 5 s may end during the boot or after; both must be clean
-    const r = spawnSync(
+    const r = await spawnResult(
       process.execPath,
       [bin, 'run', 'ext.hang', '--tests-dir', tests, '--output-dir', out],
       {
         cwd,
-        encoding: 'utf8',
         timeout: 300_000,
       },
     );

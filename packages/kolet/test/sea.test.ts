@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnResult } from '@mantle/test-utils/spawn-result';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 const kolet = join(pkgDir, 'dist', 'kolet');
@@ -45,8 +46,8 @@ function run(
 beforeAll(async () => {
   // Build (or re-link the cached build of) the executable from the current sources: cheap when
   // nothing changed, so the test never runs a stale binary.
-  const b = spawnSync(process.execPath, [join(pkgDir, 'scripts/build-sea.mjs')], {
-    encoding: 'utf8',
+  // not spawnSync: a build that long would freeze the worker (vitest's RPC then times out)
+  const b = await spawnResult(process.execPath, [join(pkgDir, 'scripts/build-sea.mjs')], {
     timeout: 280_000,
   });
   if (b.status !== 0) throw new Error(`build-sea failed: ${b.stderr}`);

@@ -1,7 +1,7 @@
 // vm-pilot with real qemu (-M microvm; KVM when it works, else TCG) booting the project's tiny
 // kernel and initramfs: the app's output, stdin and exit code; a rootfs image with an overlay
 // and includes; a resume VM that keeps running between calls.
-import { execFileSync } from 'node:child_process';
+import { spawnResult } from '@mantle/test-utils/spawn-result';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -23,18 +23,21 @@ let sb: Sandbox;
 let tiny: string;
 
 /** The tiny image (images/tiny/build.sh), built when it is not cached yet. */
-function tinyImage(): string {
+async function tinyImage(): Promise<string> {
   const cache =
     process.env.MANTLE_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mantle');
   const dir = join(cache, 'images', 'tiny-latest');
   if (existsSync(join(dir, 'vmlinuz'))) return dir;
   const build = fileURLToPath(new URL('../../../images/tiny/build.sh', import.meta.url));
-  return execFileSync(build, { encoding: 'utf8' }).trim();
+  // not execFileSync: a build freezes the worker (vitest's RPC then times out)
+  const r = await spawnResult(build, []);
+  if (r.status !== 0) throw new Error(`${build} failed: ${r.stderr}`);
+  return r.stdout.trim();
 }
 
 beforeAll(async () => {
   await requireBuilt();
-  tiny = tinyImage();
+  tiny = await tinyImage();
   sb = await sandbox('vm');
   const pulled = await sb.pilot([
     'vm',
