@@ -116,9 +116,14 @@ describe('kola run on qemu with the tiny image', () => {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.resume();
     const code = new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
-    // interrupt while the first test's machine is booting or running
-    for (let i = 0; i < 600 && !stdout.includes('=== RUN   basic.ssh'); i++)
+    // interrupt while the first test's machine is booting or running; a loaded runner may take
+    // long to get there, and a SIGINT before it would test something else (basic.ssh not run)
+    const deadline = Date.now() + 240_000;
+    while (!stdout.includes('=== RUN   basic.ssh')) {
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`kola did not start basic.ssh (exit ${child.exitCode}); stdout:\n${stdout}`);
       await new Promise((r) => setTimeout(r, 100));
+    }
     await new Promise((r) => setTimeout(r, 1500));
     child.kill('SIGINT');
     expect(await code).toBe(130);

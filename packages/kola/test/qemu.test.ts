@@ -191,7 +191,9 @@ describe('failures', () => {
       expect(err.message).toContain('within 8 s');
       // the tail of the console: kernel lines with their timestamps
       expect(err.message).toMatch(/last console lines \(.*console\.txt\):\n(.*\n)*\[\s*\d+\.\d+\]/);
-      expect(Date.now() - t0).toBeLessThan(20_000);
+      // the 8 s budget and qemu's start, far below the default SSH budget of 60 × 10 s (a loaded
+      // runner starts qemu slowly)
+      expect(Date.now() - t0).toBeLessThan(60_000);
       expect(cluster.machines).toEqual([]);
     } finally {
       await f.destroy();
@@ -213,8 +215,9 @@ describe('failures', () => {
       expect(err.code).toBe('QEMU_KERNEL_PANIC');
       expect(err.message).toContain('Kernel panic - not syncing');
       expect(err.message).toContain('last console lines');
-      // far below the default SSH budget of 60 × 10 s
-      expect(Date.now() - t0).toBeLessThan(60_000);
+      // far below the default SSH budget of 60 × 10 s (a TCG boot to the panic on a loaded runner
+      // can take a minute)
+      expect(Date.now() - t0).toBeLessThan(150_000);
     } finally {
       await f.destroy();
     }

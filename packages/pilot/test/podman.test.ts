@@ -414,7 +414,7 @@ describe.each(['cli', 'api'] as const)('podman-pilot plain calls (%s)', (path) =
     child.kill('SIGTERM');
     expect(await done).toBe(143);
     await expectNothingLeft('ixbb');
-  }, 60_000);
+  });
 
   it('a flake that names its container: back-to-back calls reuse the name', async () => {
     // the API path waits for the removal only here: the next call's create needs the name free

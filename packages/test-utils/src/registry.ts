@@ -21,8 +21,25 @@ export interface Registry {
   stop(): Promise<void>;
 }
 
-/** Start `docker-registry serve` and wait until /v2/ answers (200, or 401 with auth). */
+/**
+ * Start `docker-registry serve` and wait until /v2/ answers (200, or 401 with auth). The port is
+ * picked free and bound by the registry a moment later: when another process took it in between
+ * (the registry exits with "address already in use"), it starts again on another port.
+ */
 export async function startRegistry(opts: { auth?: boolean } = {}): Promise<Registry> {
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startRegistryOnce(opts);
+    } catch (err) {
+      lastError = err as Error;
+      if (!/address already in use/i.test(lastError.message)) throw err;
+    }
+  }
+  throw lastError!;
+}
+
+async function startRegistryOnce(opts: { auth?: boolean }): Promise<Registry> {
   const dir = await mkdtemp(join(tmpdir(), 'test-registry-'));
   await mkdir(join(dir, 'storage'));
   const port = await freePort();
@@ -57,17 +74,20 @@ export async function startRegistry(opts: { auth?: boolean } = {}): Promise<Regi
     }
     await rm(dir, { recursive: true, force: true });
   };
-  for (let i = 0; ; i++) {
-    if (proc.exitCode !== null) {
-      await stop();
-      throw new Error(`docker-registry exited with ${proc.exitCode}: ${stderr}`);
-    }
+  // a deadline in time, not in tries: each try's fetch can itself be slow on a loaded runner
+  const deadline = Date.now() + 60_000;
+  for (;;) {
     const status = await fetch(`http://${host}/v2/`).then(
       (r) => r.status,
       () => 0,
     );
-    if (status === 200 || (opts.auth && status === 401)) break;
-    if (i > 200) {
+    // an answer counts only while our registry runs: another server may hold the port
+    if (proc.exitCode === null && (status === 200 || (opts.auth && status === 401))) break;
+    if (proc.exitCode !== null) {
+      await stop();
+      throw new Error(`docker-registry exited with ${proc.exitCode}: ${stderr}`);
+    }
+    if (Date.now() > deadline) {
       await stop();
       throw new Error(`docker-registry on ${host} did not answer /v2/: ${stderr}`);
     }

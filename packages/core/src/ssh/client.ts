@@ -20,6 +20,10 @@ import { errorMessage } from '../errors/message.js';
 
 // Commands can be long; messages name them, but only their start.
 const MAX_COMMAND_IN_MESSAGE = 200;
+// How long a refused session channel is retried: OpenSSH frees the slot of a closed channel only
+// once it reaped it, which a loaded host may take seconds to do; a server that refuses sessions
+// outright (MaxSessions 0, shutting down) fails after this.
+const REFUSED_PATIENCE_MS = 10_000;
 
 /** Shorten a command line for error messages. */
 function describeCommand(command: string): string {
@@ -398,12 +402,16 @@ export class SshClient {
 
   // Open a session channel (exec, shell, sftp) holding a slot until it closes. OpenSSH frees a
   // session only after it processed our CLOSE and reaped the channel, so an OPEN sent right after a
-  // CLOSE can be refused although we are under MaxSessions: retry shortly. Refused again and again
-  // while others are open means the server's limit is lower than ours: lower ours.
+  // CLOSE can be refused although we are under MaxSessions: retry shortly. That holds even when no
+  // other channel of ours is open any more (the ones just closed are not reaped yet: on a loaded
+  // host that takes a while), so a refusal is retried for REFUSED_PATIENCE_MS whatever the count.
+  // Refused again and again while others are open means the server's limit is lower than ours:
+  // lower ours.
   private async openSessionChannel<T extends NodeJS.EventEmitter>(
     what: string,
     open: (cb: (err: Error | undefined, ch: T) => void) => void,
   ): Promise<T> {
+    let firstRefusal: number | undefined;
     for (let attempt = 1; ; attempt++) {
       const release = await this.acquireSession();
       if (this.closed) {
@@ -425,8 +433,10 @@ export class SshClient {
         release();
         if (this.closed) throw this.lostError(what, err);
         const refused = typeof (err as { reason?: unknown }).reason === 'number';
-        if (!refused || others === 0 || attempt >= 40) throw this.channelError(what, err as Error);
-        if (attempt % 8 === 0 && others < this.maxSessions) {
+        firstRefusal ??= Date.now();
+        if (!refused || Date.now() - firstRefusal > REFUSED_PATIENCE_MS)
+          throw this.channelError(what, err as Error);
+        if (attempt % 8 === 0 && others > 0 && others < this.maxSessions) {
           this.maxSessions = others;
           this.logger.debug(
             `${this.target} keeps refusing session ${others + 1}; limiting to ${others} at once`,

@@ -21,7 +21,8 @@ export interface SshdOptions {
 
 export interface Sshd {
   readonly host: '127.0.0.1';
-  readonly port: number;
+  /** startSshd may move it to another free port before it returns */
+  port: number;
   readonly user: string;
   /** temp dir holding config, keys, authorized_keys */
   readonly dir: string;
@@ -55,7 +56,6 @@ export async function prepareSshd(opts: SshdOptions = {}): Promise<Sshd> {
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const dir = await mkdtemp(join(tmpdir(), 'mantle-sshd-'));
   dirs.add(dir);
-  const port = await freePort();
   const hostKeyPath = join(dir, 'ssh_host_ed25519_key');
   const clientKeyPath = join(dir, 'client_ed25519');
   const strangerKeyPath = join(dir, 'stranger_ed25519');
@@ -90,6 +90,8 @@ export async function prepareSshd(opts: SshdOptions = {}): Promise<Sshd> {
   ];
   await writeFile(cfg, lines.join('\n') + '\n');
   let fingerprint = await fingerprintOf(`${hostKeyPath}.pub`);
+  // picked last, so it stays free for as short a time as possible before sshd binds it
+  const port = await freePort();
 
   let child: ChildProcess | undefined;
   let logText = '';
@@ -108,6 +110,7 @@ export async function prepareSshd(opts: SshdOptions = {}): Promise<Sshd> {
     log: () => logText,
     start: async () => {
       if (child) return;
+      const port = sshd.port;
       const proc = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', cfg, '-p', String(port)], {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
@@ -118,9 +121,11 @@ export async function prepareSshd(opts: SshdOptions = {}): Promise<Sshd> {
           () => reject(new Error(`sshd on port ${port} did not start:\n${logText}`)),
           10_000,
         );
+        // this start's own lines: a restarted sshd's log already says it listened before
+        const from = logText.length;
         proc.stderr?.on('data', (d: Buffer) => {
           logText += d.toString();
-          if (logText.includes('Server listening')) {
+          if (logText.slice(from).includes('Server listening')) {
             clearTimeout(timer);
             resolve();
           }
@@ -161,11 +166,22 @@ export async function prepareSshd(opts: SshdOptions = {}): Promise<Sshd> {
   return sshd;
 }
 
-/** Prepare and start an sshd. */
+/**
+ * Prepare and start an sshd. Its port was free when picked, before the keys were made: when
+ * another process bound it since, sshd cannot listen and starts again on another port (nobody
+ * knows this one yet).
+ */
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const sshd = await prepareSshd(opts);
-  await sshd.start();
-  return sshd;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sshd.start();
+      return sshd;
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use/.test((err as Error).message)) throw err;
+      sshd.port = await freePort();
+    }
+  }
 }
 
 /**

@@ -183,10 +183,18 @@ async function attachStartWait(api: PodmanApi, id: string): Promise<number> {
   const stdin = process.stdin;
   stdin.on('error', () => socket.end());
   stdin.pipe(socket);
-  // podman run proxies signals to the app; here the service delivers them
+  // podman run proxies signals to the app; here the service delivers them. One that arrives
+  // before the start is done would find no process to kill (the service refuses a container that
+  // is only created) and be lost while the app starts anyway: it is held and sent after the start.
+  const kill = (sig: NodeJS.Signals): void =>
+    void api.call('POST', `/containers/${id}/kill?signal=${sig}`).catch(() => undefined);
+  let running = false;
+  const held: NodeJS.Signals[] = [];
   const handlers = FORWARDED.map((sig) => {
-    const h = (): void =>
-      void api.call('POST', `/containers/${id}/kill?signal=${sig}`).catch(() => undefined);
+    const h = (): void => {
+      if (running) kill(sig);
+      else held.push(sig);
+    };
     process.on(sig, h);
     return [sig, h] as const;
   });
@@ -198,6 +206,8 @@ async function attachStartWait(api: PodmanApi, id: string): Promise<number> {
         message: `podman (API ${api.socketPath}) could not start the container: ${errorMessage(started.body)}`,
         hint: 'with MANTLE_PILOT_PODMAN_API=off the podman CLI runs the call',
       });
+    running = true;
+    held.forEach(kill);
     // the output stream ends when the app does
     await drained;
     return await exitCode(api, id);
