@@ -1,0 +1,2 @@
+// text: name patterns (globs) shared by the tools' flags.
+export * from './glob.js';
