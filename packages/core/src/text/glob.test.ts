@@ -14,6 +14,7 @@ describe('compileGlob, path-match dialect (Go path.Match: ore esx --pattern)', (
     expect(pathMatch('vm[0-2]')('vm3')).toBe(false);
     expect(pathMatch('vm[!0-2]')('vm2')).toBe(false);
     expect(pathMatch('vm[!0-2]')('vm3')).toBe(true);
+    expect(['vm1', 'xvm1', 'vm12'].filter(pathMatch('vm?'))).toEqual(['vm1']);
   });
 
   it('takes every other character literally: regex and picomatch syntax alike', () => {

@@ -21,15 +21,20 @@ export interface GlobOptions {
 
 /** Compile one name pattern into a predicate, anchored at both ends. */
 export function compileGlob(pattern: string, opts: GlobOptions = {}): (name: string) => boolean {
-  if ((opts.dialect ?? 'picomatch') === 'picomatch') return picomatch(pattern);
-  // Everything special to picomatch but `*` and `?` is escaped: the dialect is the narrower one.
-  return picomatch(pathMatchAsPicomatch(pattern, opts), {
-    dot: true,
-    nonegate: true,
-    nobrace: true,
-    noextglob: true,
-    noglobstar: true,
-  });
+  const m =
+    (opts.dialect ?? 'picomatch') === 'picomatch'
+      ? picomatch(pattern)
+      : // Everything special to picomatch but `*` and `?` is escaped: the dialect is the narrower one.
+        picomatch(pathMatchAsPicomatch(pattern, opts), {
+          dot: true,
+          nonegate: true,
+          nobrace: true,
+          noextglob: true,
+          noglobstar: true,
+        });
+  // One argument only: picomatch's matcher returns an object (truthy) when given a second,
+  // which `names.filter(matcher)` would pass.
+  return (name) => m(name);
 }
 
 /** Compile several patterns into one predicate: a name matches when any pattern does. */
