@@ -16,6 +16,7 @@ const concerns = [
   'verify',
   'ignition',
   'time',
+  'text',
 ];
 const entry = Object.fromEntries([
   ['index', 'src/index.ts'],

@@ -13,3 +13,4 @@ export * from './profiles/index.js';
 export * from './verify/index.js';
 export * from './ignition/index.js';
 export * from './time/index.js';
+export * from './text/index.js';

@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { download, type OpenSource } from '@mantle/core';
+import { download, downloadToTemp, MantleError, PrerequisiteError, type OpenSource } from '@mantle/core';
 import { rejection } from './helpers/rejection.js';
 import { detachSign, makeGpgKey, removeGpgKey, type GpgKey } from '@mantle/test-utils/gpg';
 
@@ -118,6 +118,19 @@ beforeEach(() => {
 const fileRequests = (): { path: string; range?: string }[] =>
   state.requests.filter((r) => r.path === '/image.bin');
 const fast = { retries: 3, backoff: 5 };
+/** Run `fn` with the system temp dir pointed at a fresh dir of this test's own; returns that dir. */
+async function inOwnTmpdir(fn: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = join(dir, `tmp-${++n}`);
+  await mkdir(tmp);
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = tmp;
+  try {
+    await fn(tmp);
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+}
 
 describe('download (local HTTP server on 127.0.0.1)', () => {
   it('downloads, checks the sha256, and leaves no temp file', async () => {
@@ -288,6 +301,81 @@ describe('download (local HTTP server on 127.0.0.1)', () => {
     );
     expect((await rejection(download('s3://bucket/key', dest, {}))).code).toBe('DOWNLOAD_UNSUPPORTED_URL');
     expect(state.requests).toHaveLength(0);
+  });
+});
+
+describe('downloadToTemp and what callers build on', () => {
+  it('downloads to a private temp dir that remove() deletes', () =>
+    inOwnTmpdir(async (tmp) => {
+      const got = await downloadToTemp(`${base}/image.bin`, {
+        ...fast,
+        name: 'image',
+        expectedSha256: sha256,
+      });
+      expect(got).toMatchObject({ bytes: SIZE, sha256, skipped: false });
+      expect(dirname(dirname(got.path))).toBe(tmp);
+      expect(basename(got.path)).toBe('image');
+      expect(
+        createHash('sha256')
+          .update(await readFile(got.path))
+          .digest('hex'),
+      ).toBe(sha256);
+      await got.remove();
+      expect(await readdir(tmp)).toEqual([]);
+    }));
+
+  it('leaves no temp dir when the download fails, and refuses a name with a path', () =>
+    inOwnTmpdir(async (tmp) => {
+      const err = await rejection(downloadToTemp(`${base}/missing.bin`, fast));
+      expect(err.code).toBe('DOWNLOAD_NOT_FOUND');
+      expect(err.details).toMatchObject({ status: 404 });
+      state.fail500 = 100;
+      expect((await rejection(downloadToTemp(`${base}/image.bin`, { retries: 0 }))).code).toBe(
+        'DOWNLOAD_FAILED',
+      );
+      expect(await readdir(tmp)).toEqual([]);
+      await expect(downloadToTemp(`${base}/image.bin`, { name: '../x' })).rejects.toThrow(/plain file name/);
+    }));
+
+  it('a final failure carries what the last attempt saw: the status, or the bytes of a short body', async () => {
+    state.fail500 = 100;
+    const status = await rejection(download(`${base}/image.bin`, dest, { retries: 1, backoff: 5 }));
+    expect(status).toMatchObject({ code: 'DOWNLOAD_FAILED', details: { status: 500, attempts: 2 } });
+    state.fail500 = 0;
+    state.noRanges = true;
+    let drops = 0;
+    const short = await rejection(
+      download(`${base}/image.bin`, join(dir, `short-${++n}`), {
+        // An attempt that moved bytes earns fresh retries; none at all makes the first cut final.
+        retries: 0,
+        fetchImpl: (input, init) => {
+          state.dropAfter = 1000;
+          drops++;
+          return fetch(input, init);
+        },
+      }),
+    );
+    expect(drops).toBe(1);
+    expect(short.code).toBe('DOWNLOAD_FAILED');
+    expect(short.details).toMatchObject({ total: SIZE });
+    expect((short.details as { received: number }).received).toBeLessThan(SIZE);
+  });
+
+  it('a MantleError thrown by fetchImpl ends the download at once, unretried', async () => {
+    let calls = 0;
+    const final = new PrerequisiteError({ code: 'X_UNREACHABLE', message: 'cannot reach it' });
+    const err = await rejection(
+      download(`${base}/image.bin`, dest, {
+        ...fast,
+        fetchImpl: () => {
+          calls++;
+          return Promise.reject(final);
+        },
+      }),
+    );
+    expect(err).toBe(final);
+    expect(err).toBeInstanceOf(MantleError);
+    expect(calls).toBe(1);
   });
 });
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '@mantle/core/exec';
+import { freePort } from '@mantle/test-utils/free-port';
 import { startFakeOpenStack, type FakeOpenStack } from '@mantle/test-utils/fake-openstack';
 import { jsonError, ORE_BIN, requireOreBuild, runOre } from './helpers/ore-bin.js';
 
@@ -147,6 +148,12 @@ describe('ore openstack against local Keystone v3 / Glance v2 / Nova servers', (
       expect(missing.exitCode).toBe(2);
       expect(jsonError(missing.stderr)).toMatchObject({ code: 'DOWNLOAD_REFUSED' });
       expect(named('flatcar-down-2')).toEqual([]);
+      // Nothing listens there: final at once (no retries), exit 3 naming the flag.
+      const closed = `http://127.0.0.1:${await freePort()}/flatcar.img`;
+      const gone = await create(closed, 'flatcar-down-3', ['--json']);
+      expect(gone.exitCode).toBe(3);
+      expect(jsonError(gone.stderr)).toMatchObject({ code: 'DOWNLOAD_UNREACHABLE' });
+      expect(jsonError(gone.stderr).message).toContain(`fetching --file ${closed}`);
     } finally {
       os.importMethods = ['glance-direct', 'web-download'];
     }

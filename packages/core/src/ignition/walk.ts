@@ -6,6 +6,7 @@ import type { Document, LineCounter, Node, Pair } from 'yaml';
 import { isAlias, isMap, isPair, isScalar, isSeq } from './yaml-lazy.js';
 import type { ConfigPath, ProblemList } from './problems.js';
 import { formatPath } from './problems.js';
+import { editDistance } from '../text/edit-distance.js';
 import type { Field, FieldType } from './schema.js';
 import { butaneSpecFor, ignitionVersionOf, type IgnitionMinor } from './versions.js';
 
@@ -350,18 +351,4 @@ function unknownKeyHint(ctx: WalkContext, key: string, fields: readonly Field[],
     return `known keys here: variant, version, ${names.join(', ')}`;
   }
   return `known keys here: ${names.join(', ')}`;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }

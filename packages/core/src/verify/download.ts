@@ -57,7 +57,7 @@ export interface DownloadOptions {
   backoff?: number;
   signal?: AbortSignal;
   onProgress?: (p: DownloadProgress) => void;
-  /** fetch to use for http(s) (default: global fetch) */
+  /** fetch to use for http(s) (default: global fetch); a MantleError it throws ends the download, unretried */
   fetchImpl?: typeof fetch;
   /** opener for other URL schemes */
   openSource?: OpenSource;
@@ -85,8 +85,24 @@ export interface DownloadResult {
 const MAX_BACKOFF_MS = 30_000;
 const MAX_SIGNATURE_BYTES = 1 << 20;
 
+/** What the last failed attempt saw: a final DOWNLOAD_FAILED carries it in `details`. */
+export interface DownloadFailureDetails {
+  /** the HTTP status that was retried (5xx, 408, 429) */
+  status?: number;
+  /** bytes the attempt had received when the connection closed, and the object's size */
+  received?: number;
+  total?: number;
+}
+
 /** A failure worth retrying (network error, 5xx, short body). */
-class RetryableError extends Error {}
+class RetryableError extends Error {
+  constructor(
+    message: string,
+    readonly details: DownloadFailureDetails = {},
+  ) {
+    super(message);
+  }
+}
 
 function isHttp(url: string): boolean {
   return /^https?:\/\//i.test(url);
@@ -163,7 +179,8 @@ async function openAt(
       redirect: 'follow',
     });
   } catch (err) {
-    if (opts.signal?.aborted) throw err;
+    // A fetchImpl that throws a MantleError has judged the failure final (an unreachable service).
+    if (opts.signal?.aborted || err instanceof MantleError) throw err;
     throw new RetryableError(
       `request failed: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`,
     );
@@ -177,7 +194,7 @@ async function openAt(
   }
   if (res.status >= 500 || res.status === 408 || res.status === 429) {
     await res.body?.cancel();
-    throw new RetryableError(`HTTP ${res.status}`);
+    throw new RetryableError(`HTTP ${res.status}`, { status: res.status });
   }
   if (res.status !== 200 && res.status !== 206) {
     await res.body?.cancel();
@@ -249,7 +266,7 @@ async function withRetries<T>(
           code: 'DOWNLOAD_FAILED',
           message: `${showUrl(url)}: ${err.message} (gave up after ${attempt} attempts)`,
           hint: 'check the network and the server; rerun to resume from the partial file',
-          details: { url: showUrl(url), attempts: attempt },
+          details: { url: showUrl(url), attempts: attempt, ...err.details },
         });
       }
       const wait = Math.min(MAX_BACKOFF_MS, backoff * 2 ** (failures - 1));
@@ -394,14 +411,20 @@ export async function download(
             }
           } catch (err) {
             if (opts.signal?.aborted) throw err;
-            throw new RetryableError(`transfer failed after ${received} bytes: ${errText(err)}`);
+            throw new RetryableError(`transfer failed after ${received} bytes: ${errText(err)}`, {
+              received,
+              ...(opened.total !== undefined ? { total: opened.total } : {}),
+            });
           }
           await fh.sync();
         } finally {
           await fh.close();
         }
         if (opened.total !== undefined && received !== opened.total) {
-          throw new RetryableError(`connection closed at byte ${received} of ${opened.total}`);
+          throw new RetryableError(`connection closed at byte ${received} of ${opened.total}`, {
+            received,
+            total: opened.total,
+          });
         }
       },
       () => progressedThisAttempt,

@@ -4,3 +4,4 @@ export * from './hash.js';
 export * from './sums.js';
 export * from './openpgp.js';
 export * from './download.js';
+export * from './download-temp.js';

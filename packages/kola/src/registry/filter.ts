@@ -1,5 +1,5 @@
 import { UsageError } from '@mantle/core/errors';
-import picomatch from 'picomatch';
+import { globMatcher } from '@mantle/core/text';
 import { normalizeGoArch } from './arch.js';
 import { assignByDuration, readDurations } from './shard.js';
 import type { KolaTest } from '../types.js';
@@ -40,11 +40,8 @@ export interface Selection {
   excluded: { name: string; reason: ExclusionReason }[];
 }
 
-/** Compile name globs into one predicate (a name matches when any glob does). */
-export function globMatcher(globs: readonly string[]): (name: string) => boolean {
-  const matchers = globs.map((g) => picomatch(g));
-  return (name) => matchers.some((m) => m(name));
-}
+// Test-name globs are read by core's shared helper (picomatch's syntax); kola's API keeps the name.
+export { globMatcher };
 
 /** True when `value` passes an allow list (empty = all) and a deny list. */
 function allowed(value: string, allow: readonly string[], deny: readonly string[]): boolean {

@@ -8,6 +8,7 @@ import { TemplateError } from './template/template-error.js';
 import { renderTemplate, type RenderedText, type TemplateData } from './template/render.js';
 import { CHECK_KINDS, type CheckKind, type CheckSpec, type Resource, type SpecInclude } from './types.js';
 import { expectationProblems } from './validate-value.js';
+import { editDistance } from '@mantle/core/text';
 
 /** One thing wrong with a spec, at a 1-based line and column. */
 export interface SpecProblem {
@@ -366,18 +367,4 @@ function suggest(word: string, known: readonly string[]): string {
     }
   }
   return best ? `, did you mean '${best}'?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0] ?? 0;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j] ?? 0;
-      prev[j] = Math.min((prev[j] ?? 0) + 1, (prev[j - 1] ?? 0) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length] ?? 0;
 }

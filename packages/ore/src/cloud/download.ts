@@ -1,76 +1,70 @@
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { InputError, OperationError } from '@mantle/core/errors';
+import { InputError, MantleError, OperationError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
+import { downloadToTemp, type DownloadFailureDetails, type TempDownload } from '@mantle/core/verify';
 import { fetchFailure } from './fetch-failure.js';
 
-/** A file fetched to a private temp dir; `remove()` deletes it. */
-export interface DownloadedFile {
-  path: string;
-  size: number;
-  remove(): Promise<void>;
-}
-
 /**
- * Fetch an http(s) URL to a temp file and check it came whole (the status, and every byte the
- * server announced) before anyone uses it; a refusal names the flag. Removed again on failure.
+ * Fetch the http(s) URL a flag names (`--file URL`) to a private temp file with core's verified
+ * download (retried, resumed, every announced byte checked), before anyone uses it. Failures keep
+ * ore's codes and name the flag: a host that cannot be reached is final (exit 3), a status the
+ * server keeps answering is DOWNLOAD_REFUSED (exit 2), a body that stays short DOWNLOAD_TRUNCATED.
  */
-export async function downloadToTemp(
+export async function downloadFlagUrl(
   url: string,
   opts: { flag: string; signal?: AbortSignal; logger?: Logger },
-): Promise<DownloadedFile> {
-  const dir = await mkdtemp(join(tmpdir(), 'mantle-download-'));
-  const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
+): Promise<TempDownload> {
+  const { flag, signal } = opts;
+  const unreachable = (err: unknown): MantleError | undefined =>
+    fetchFailure(err, signal, {
+      codePrefix: 'DOWNLOAD',
+      service: 'the download',
+      origin: new URL(url).origin,
+      what: `fetching ${flag} ${url}`,
+      hint: `check ${flag} and the network`,
+    });
+  opts.logger?.info(`downloading ${url}`);
   try {
-    const path = join(dir, 'image');
-    let res: Response;
-    try {
-      res = await fetch(url, opts.signal ? { signal: opts.signal } : {});
-    } catch (err) {
-      throw (
-        fetchFailure(err, opts.signal, {
-          codePrefix: 'DOWNLOAD',
-          service: 'the download',
-          origin: new URL(url).origin,
-          what: `fetching ${opts.flag} ${url}`,
-          hint: `check ${opts.flag} and the network`,
-        }) ??
-        new OperationError({
-          code: 'DOWNLOAD_FAILED',
-          message: `fetching ${opts.flag} ${url} failed: ${(err as Error).message}`,
-          hint: 'retry',
-          cause: err,
-        })
-      );
-    }
-    if (!res.ok || !res.body)
-      throw new InputError({
-        code: 'DOWNLOAD_REFUSED',
-        message: `${opts.flag} ${url}: HTTP ${res.status}`,
-        hint: `check that ${opts.flag} names a file the server serves`,
-        details: { url, status: res.status },
-      });
-    const announced = Number(res.headers.get('content-length') ?? NaN);
-    opts.logger?.info(`downloading ${url}`);
-    await pipeline(
-      Readable.fromWeb(res.body as never),
-      createWriteStream(path),
-      opts.signal ? { signal: opts.signal } : {},
-    );
-    const { size } = await stat(path);
-    if (Number.isFinite(announced) && size !== announced)
-      throw new OperationError({
-        code: 'DOWNLOAD_TRUNCATED',
-        message: `${opts.flag} ${url}: got ${size} of the ${announced} bytes announced`,
-        hint: 'retry; the connection was cut',
-      });
-    return { path, size, remove };
+    return await downloadToTemp(url, {
+      name: 'image',
+      ...(signal ? { signal } : {}),
+      ...(opts.logger ? { logger: opts.logger } : {}),
+      fetchImpl: async (input, init) => {
+        try {
+          return await fetch(input, init);
+        } catch (err) {
+          throw unreachable(err) ?? err;
+        }
+      },
+    });
   } catch (err) {
-    await remove();
-    throw err;
+    throw flagDownloadError(err, url, flag) ?? unreachable(err) ?? err;
   }
+}
+
+/** Core's download failure in the words ore has always used for `--file URL`. */
+function flagDownloadError(err: unknown, url: string, flag: string): MantleError | undefined {
+  if (!(err instanceof MantleError) || !err.code.startsWith('DOWNLOAD_')) return undefined;
+  const d = (err.details ?? {}) as DownloadFailureDetails;
+  if (d.status !== undefined)
+    return new InputError({
+      code: 'DOWNLOAD_REFUSED',
+      message: `${flag} ${url}: HTTP ${d.status}`,
+      hint: `check that ${flag} names a file the server serves`,
+      details: { url, status: d.status },
+      cause: err,
+    });
+  if (err.code !== 'DOWNLOAD_FAILED') return undefined;
+  if (d.received !== undefined && d.total !== undefined)
+    return new OperationError({
+      code: 'DOWNLOAD_TRUNCATED',
+      message: `${flag} ${url}: got ${d.received} of the ${d.total} bytes announced`,
+      hint: 'retry; the connection was cut',
+      cause: err,
+    });
+  return new OperationError({
+    code: 'DOWNLOAD_FAILED',
+    message: `fetching ${flag} ${url} failed: ${err.message}`,
+    hint: 'retry',
+    cause: err,
+  });
 }

@@ -70,11 +70,11 @@ export const esxListVmsCommand = defineCommand({
       y.option('pattern', { type: 'string', default: '*', describe: 'only names matching this glob' }),
     ),
   run: async (args, ctx) => {
-    const { globToRegExp, listVms } = await import('../esx/inventory.js');
-    const re = globToRegExp(args.pattern);
+    const { listVms, vmNameMatcher } = await import('../esx/inventory.js');
+    const matches = vmNameMatcher(args.pattern);
     const c = await openEsx(args, ctx);
     try {
-      return (await listVms(c)).filter((v) => re.test(v.name));
+      return (await listVms(c)).filter((v) => matches(v.name));
     } finally {
       await c.logout();
     }

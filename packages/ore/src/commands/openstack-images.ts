@@ -71,8 +71,8 @@ export const openStackCreateImageCommand = defineCommand({
       }
       // No web-download on this cloud: fetch it here, check it came whole, upload the file.
       ctx.logger.info('the image service offers no web-download import: downloading the image first');
-      const { downloadToTemp } = await import('../cloud/download.js');
-      const file = await downloadToTemp(args.file, {
+      const { downloadFlagUrl } = await import('../cloud/download.js');
+      const file = await downloadFlagUrl(args.file, {
         flag: '--file',
         signal: ctx.signal,
         logger: ctx.logger,
@@ -82,7 +82,7 @@ export const openStackCreateImageCommand = defineCommand({
         const r = await createOpenStackImage(os.image, {
           ...common,
           file: file.path,
-          size: file.size,
+          size: file.bytes,
           diskFormat,
         });
         return { ...r, region: os.region, ...(dry ? { dryRun: dry.calls } : {}) };

@@ -1,19 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { globToRegExp } from './inventory.js';
+import { vmNameMatcher } from './inventory.js';
 
-describe('globToRegExp (remove-vms/list-vms --pattern, as Go path.Match reads it)', () => {
-  it('matches *, ? and classes, anchored, with regex characters taken literally', () => {
-    expect(globToRegExp('kola-*').test('kola-abc')).toBe(true);
-    expect(globToRegExp('kola-*').test('xkola-abc')).toBe(false);
-    expect(globToRegExp('vm?').test('vm1')).toBe(true);
-    expect(globToRegExp('vm?').test('vm12')).toBe(false);
-    expect(globToRegExp('vm[0-2]').test('vm2')).toBe(true);
-    expect(globToRegExp('vm[!0-2]').test('vm2')).toBe(false);
-    expect(globToRegExp('a.b+(c)').test('a.b+(c)')).toBe(true);
-    expect(globToRegExp('a.b').test('axb')).toBe(false);
-  });
-
-  it('an unclosed class is an input error naming --pattern', () => {
-    expect(() => globToRegExp('vm[1')).toThrow(/--pattern/);
+// The dialect itself (Go path.Match) is tested in core's text/glob.test.ts; here, what ore adds.
+describe('vmNameMatcher (remove-vms/list-vms --pattern)', () => {
+  it('reads the pattern as Go mantle did, and a bad one is ESX_BAD_PATTERN naming --pattern', () => {
+    expect(['kola-1', 'xkola-1', 'kola-(a).b'].filter(vmNameMatcher('kola-*'))).toEqual([
+      'kola-1',
+      'kola-(a).b',
+    ]);
+    let err: unknown;
+    try {
+      vmNameMatcher('vm[1');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'ESX_BAD_PATTERN', exitCode: 2 });
+    expect((err as Error).message).toContain('--pattern "vm[1"');
   });
 });

@@ -1,4 +1,5 @@
 import { InputError, OperationError } from '@mantle/core/errors';
+import { compileGlob } from '@mantle/core/text';
 import { EsxFault, many, ref, text, toRef, type EsxClient, type MoRef, type XmlNode } from './soap-client.js';
 
 // Where things are on the host: the datacenter (an ESX host has exactly one, `ha-datacenter`),
@@ -179,26 +180,7 @@ export async function listVms(c: EsxClient): Promise<EsxVm[]> {
   }
 }
 
-/** A shell-style glob (`*`, `?`, `[abc]`) as Go's path.Match reads it, anchored. */
-export function globToRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]!;
-    if (ch === '*') re += '.*';
-    else if (ch === '?') re += '.';
-    else if (ch === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end < 0)
-        throw new InputError({
-          code: 'ESX_BAD_PATTERN',
-          message: `--pattern ${JSON.stringify(pattern)}: "[" without "]"`,
-          hint: 'close the character class, or match a literal [ with ?',
-        });
-      let cls = pattern.slice(i + 1, end).replace(/\\/g, '\\\\');
-      if (cls.startsWith('^')) cls = '\\^' + cls.slice(1);
-      re += `[${cls.startsWith('!') ? '^' + cls.slice(1) : cls}]`;
-      i = end;
-    } else re += ch.replace(/[.+^${}()|\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
+/** `--pattern GLOB` of list-vms/remove-vms: `*`, `?` and `[...]` as Go's path.Match reads them, anchored. */
+export function vmNameMatcher(pattern: string): (name: string) => boolean {
+  return compileGlob(pattern, { dialect: 'path-match', flag: '--pattern', code: 'ESX_BAD_PATTERN' });
 }

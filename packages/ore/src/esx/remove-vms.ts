@@ -1,6 +1,6 @@
 import { InputError } from '@mantle/core/errors';
 import type { Logger } from '@mantle/core/log';
-import { globToRegExp, listVms, type EsxVm } from './inventory.js';
+import { listVms, vmNameMatcher, type EsxVm } from './inventory.js';
 import { EsxFault, toRef, type EsxClient } from './soap-client.js';
 
 // remove-vms: the VMs named (each must exist: a typo is exit 2 before anything is removed) and
@@ -26,8 +26,8 @@ export function selectVms(vms: EsxVm[], o: { names?: string[]; pattern?: string 
       hint: 'ore esx list-vms shows the VMs there are',
       details: { missing },
     });
-  const re = o.pattern !== undefined ? globToRegExp(o.pattern) : undefined;
-  return vms.filter((v) => (o.names ?? []).includes(v.name) || (re !== undefined && re.test(v.name)));
+  const matches = o.pattern !== undefined ? vmNameMatcher(o.pattern) : () => false;
+  return vms.filter((v) => (o.names ?? []).includes(v.name) || matches(v.name));
 }
 
 /** Power off and destroy the selected VMs (a dry run records the calls and removes nothing). */

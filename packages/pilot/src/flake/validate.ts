@@ -5,6 +5,7 @@ import type { FlakeProblem } from '../errors.js';
 import { ENGINE_KEYS, sandboxToBwrap, type Flake, type SandboxFlake } from './schema.js';
 import { dottedPath, pathKey, type KeyPath, type Origins } from './yaml-origins.js';
 import type { Layer } from './merge.js';
+import { editDistance } from '@mantle/core/text';
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -121,20 +122,6 @@ export function unknownKeys(
     value.forEach((v, i) => out.push(...unknownKeys(s.element, v, layer, file, [...path, i])));
   }
   return out;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }
 
 /** Validate a merged flake: exactly one engine section, the schema, unknown keys. */
