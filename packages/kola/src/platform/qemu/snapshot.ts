@@ -117,7 +117,7 @@ export class SnapshotStore {
     this.log.debug(`snapshot ${key}: booting its template ${m.id}`);
     try {
       await m.bootTemplate(userData, { memoryMiB }, { dir, ramPath });
-      const { spec, consolePath, readiness } = m.templateSpec;
+      const { spec, consolePath, readiness, identityChannel, hostKey } = m.templateSpec;
       this.log.debug(`snapshot ${key}: saving the state of ${m.id}`);
       await m.saveSnapshot(join(dir, 'state'));
       await copyFile(consolePath, join(dir, 'console.txt'));
@@ -132,9 +132,13 @@ export class SnapshotStore {
         ignitionPath: join(dir, 'ignition.json'),
         spec: { ...spec, ignitionPath: join(dir, 'ignition.json') },
         readiness,
+        identityChannel,
+        hostKey,
         makeMs: performance.now() - started,
       };
-      this.log.debug(`snapshot ${key}: made in ${(snapshot.makeMs / 1000).toFixed(1)} s`);
+      this.log.debug(
+        `snapshot ${key}: made in ${(snapshot.makeMs / 1000).toFixed(1)} s; copies get their identity ${identityChannel ? "through kola's identity channel" : 'over SSH (no identity agent answered)'}`,
+      );
       return snapshot;
     } finally {
       await m.destroy();
