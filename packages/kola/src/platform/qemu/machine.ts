@@ -405,7 +405,8 @@ export class QemuMachine implements Machine {
           identity.run(command, { ...opts, ...(this.signal ? { signal: this.signal } : {}) }),
         hostKey: () => Promise.resolve(snapshot.hostKey),
       },
-      { log: this.log, timeoutMs: o.sshTimeoutSec * 1000 * 3 },
+      // the login follows at once: the script returns once sshd/dropbear listens again
+      { log: this.log, timeoutMs: o.sshTimeoutSec * 1000 * 3, waitListening: true },
     );
     // the agent exits once its port is closed: its work for this boot is done
     identity.close();
