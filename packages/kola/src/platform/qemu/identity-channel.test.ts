@@ -61,21 +61,19 @@ describe('identity channel', () => {
   test('a silent agent is a timeout, a closed socket an error, each naming the channel', async () => {
     const ch = await connectIdentityChannel(join(dir, 'id.sock'));
     const sock = await guest;
-    await expect(ch.run('true', { timeoutMs: 100 })).rejects.toMatchObject({
-      code: 'QEMU_IDENTITY_CHANNEL',
-      message: expect.stringContaining('did not answer within 0.1 s'),
-    });
+    const silent = await ch.run('true', { timeoutMs: 100 }).catch((e: unknown) => e);
+    expect(silent).toMatchObject({ code: 'QEMU_IDENTITY_CHANNEL' });
+    expect((silent as Error).message).toContain('did not answer within 0.1 s');
     const pending = ch.run('true', { timeoutMs: 5000 });
     sock.destroy();
     await expect(pending).rejects.toMatchObject({ code: 'QEMU_IDENTITY_CHANNEL' });
   });
 
   test('connecting to a socket that never appears fails once qemu exited', async () => {
-    await expect(
-      connectIdentityChannel(join(dir, 'missing.sock'), { exited: Promise.resolve() }),
-    ).rejects.toMatchObject({
-      code: 'QEMU_IDENTITY_CHANNEL',
-      message: expect.stringContaining('qemu exited'),
-    });
+    const gone = await connectIdentityChannel(join(dir, 'missing.sock'), { exited: Promise.resolve() }).catch(
+      (e: unknown) => e,
+    );
+    expect(gone).toMatchObject({ code: 'QEMU_IDENTITY_CHANNEL' });
+    expect((gone as Error).message).toContain('qemu exited');
   });
 });
