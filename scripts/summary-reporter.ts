@@ -68,8 +68,7 @@ class SummaryReporter implements Reporter {
               test: t.fullName,
               error: (result.errors?.[0]?.message ?? 'no error kept').split('\n')[0]!.slice(0, 300),
             });
-        }
-        else if (result.state === 'failed') failed++;
+        } else if (result.state === 'failed') failed++;
         else
           skipped.push({
             file,

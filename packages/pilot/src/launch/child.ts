@@ -60,11 +60,12 @@ export async function runForeground(
   // Handlers go in before the spawn: a signal sent the moment the app shows life (a caller that
   // waits for its first output, then sends SIGTERM) could otherwise land between spawn() and
   // process.on() and kill the launcher itself, losing the app's exit code (seen under load).
-  // Node runs handlers from its event loop, so by the time one runs, `child` is set.
-  let child: ChildProcess | undefined;
+  // Node runs handlers from its event loop, so by the time one runs, `engine.child` is set.
+  const engine: { child?: ChildProcess } = {};
   const handlers = new Map<Forwarded, () => void>();
   for (const sig of FORWARDED) {
     const handler = (): void => {
+      const { child } = engine;
       if (!child || (terminal && FROM_TERMINAL.includes(sig) && !opts.forwardTerminalSignals)) return;
       if (opts.onSignal?.(sig, child)) return;
       child.kill(sig);
@@ -79,7 +80,7 @@ export async function runForeground(
     ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
     ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
   });
-  child = spawned;
+  engine.child = spawned;
   opts.onSpawn?.(spawned);
   try {
     return await new Promise<number>((resolve, reject) => {
