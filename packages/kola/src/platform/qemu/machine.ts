@@ -340,8 +340,19 @@ export class QemuMachine implements Machine {
       running = Date.now();
     });
     if (snapshot.identityChannel && this.identity) {
-      await this.reidentifyThroughChannel(this.identity, snapshot, started, running, snapshotWaitMs);
-      return;
+      try {
+        await this.reidentifyThroughChannel(this.identity, snapshot, started, running, snapshotWaitMs);
+        return;
+      } catch (err) {
+        this.throwIfAborted();
+        // (the script is safe to run twice: it installs the same kind of identity again)
+        const why = err instanceof MantleError ? err.message : String(err);
+        this.log.warn(
+          `giving ${this.id} its identity through the channel failed (${why}); doing it over SSH`,
+        );
+        this.identity?.close();
+        this.identity = undefined;
+      }
     }
     // The first login is the identity change's own (the template proved the machine ready).
     // As root through sudo on a systemd image: a root SSH login would start root's systemd user
@@ -497,6 +508,9 @@ export class QemuMachine implements Machine {
       let outcome: WaitOutcome;
       try {
         const qmp = await this.connectQmp();
+        // Before migrate-incoming (afterSpawn): the template was saved with kola connected, and
+        // a copy whose channel had no client when its state loaded would tell the guest the
+        // host went away, which ends the agent's read (end of file) instead of the script.
         if (spec.identitySocket) await this.connectIdentity();
         await afterSpawn?.(qmp);
         if (spec.incoming) return 'running';
