@@ -397,9 +397,9 @@ export class QemuMachine implements Machine {
   }
 
   /**
-   * The new identity through kola's identity channel (see identity-channel.ts), before any SSH
-   * login; then the default user's login, the only one the machine's start needs (root's is
-   * opened in the background, as after a boot).
+   * The new identity through kola's identity channel (see identity-channel.ts), beside the
+   * default user's login, the only one the machine's start needs (root's is opened in the
+   * background, as after a boot).
    */
   private async reidentifyThroughChannel(
     identity: IdentityChannel,
@@ -409,6 +409,16 @@ export class QemuMachine implements Machine {
     snapshotWaitMs: number,
   ): Promise<void> {
     const o = this.flight.opts;
+    // The login and the script at once: the script waits (in the guest) for the login's
+    // session before it restarts the SSH server, and the session outlives the old listener;
+    // the guest's one vCPU runs the script while the host side of the key exchange goes on.
+    const login = this.client(DEFAULT_USER);
+    login.catch(() => undefined);
+    let sshUp = 0;
+    void login.then(
+      () => (sshUp = Date.now()),
+      () => undefined,
+    );
     await reidentify(
       {
         id: this.id,
@@ -416,25 +426,24 @@ export class QemuMachine implements Machine {
           identity.run(command, { ...opts, ...(this.signal ? { signal: this.signal } : {}) }),
         hostKey: () => Promise.resolve(snapshot.hostKey),
       },
-      // the login follows at once: the script returns once sshd/dropbear listens again
-      { log: this.log, timeoutMs: o.sshTimeoutSec * 1000 * 3, waitListening: true },
+      // returns once sshd/dropbear listens again with the new key (ssh-keyscan, root's login)
+      { log: this.log, timeoutMs: o.sshTimeoutSec * 1000 * 3, waitListening: true, waitForSession: true },
     );
+    const renamed = Date.now();
     // the agent exits once its port is closed: its work for this boot is done
     identity.close();
     this.identity = undefined;
-    const renamed = Date.now();
-    await this.client(DEFAULT_USER);
-    const sshUp = Date.now();
+    await login;
     this.preconnectRoot();
     this.bootTimings = {
       restored: true,
       qemuToSshMs: sshUp - started,
-      loginMs: sshUp - renamed,
-      readyMs: 0,
+      loginMs: 0,
+      readyMs: Date.now() - sshUp,
       snapshotWaitMs,
     };
     this.log.debug(
-      `restored from ${snapshot.key}: guest running ${running - started} ms, new identity (channel) ${renamed - running} ms, login ${sshUp - renamed} ms`,
+      `restored from ${snapshot.key}: guest running ${running - started} ms, login ${sshUp - started} ms, new identity (channel) ${renamed - running} ms`,
     );
   }
 

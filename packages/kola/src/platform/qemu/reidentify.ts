@@ -61,6 +61,12 @@ export function reidentifyScript(opts: {
    * first login follows at once); over SSH the running session does not need to wait
    */
   waitListening?: boolean;
+  /**
+   * before the server is restarted, wait (up to ~5 s) until it has a session child: a login
+   * made meanwhile (the identity channel's) is then a session of its own, which outlives the
+   * listener, instead of a connection the old listener never accepted
+   */
+  waitForSession?: boolean;
 }): string {
   const q = shellQuoteWord;
   const b64 = (text: string | Buffer): string => Buffer.from(text).toString('base64');
@@ -85,6 +91,22 @@ export function reidentifyScript(opts: {
           '  while [ $i -lt 500 ]; do',
           '    listener',
           '    if [ -n "$l" ] && [ "$l" != "$1" ]; then return 0; fi',
+          '    sleep 0.02; i=$((i + 1))',
+          '  done',
+        ]
+      : []),
+    '  return 0',
+    '}',
+    // wait for a process whose parent is $1 (the server forks one per session)
+    'session() {',
+    ...(opts.waitForSession === true
+      ? [
+          '  i=0',
+          '  while [ $i -lt 250 ]; do',
+          '    for st in /proc/[0-9]*/stat; do',
+          '      read -r _ _ _ pp _ < "$st" 2>/dev/null || continue',
+          '      if [ "$pp" = "$1" ]; then return 0; fi',
+          '    done',
           '    sleep 0.02; i=$((i + 1))',
           '  done',
         ]
@@ -136,6 +158,7 @@ export function reidentifyScript(opts: {
     `  printf "%s\\n" ${q(opts.publicKey)} > /etc/ssh/ssh_host_ed25519_key.pub`,
     '  listener; before=$l',
     '  read -r pid < /run/sshd.pid',
+    '  session "$pid"',
     '  kill -HUP "$pid"',
     '  swap_known "$oldkey"',
     '  relisten "$before"',
@@ -155,6 +178,7 @@ export function reidentifyScript(opts: {
     '    oldkey=""',
     '    [ $known = 0 ] || oldkey=${given:-$(dropbearkey -y -f "$key" 2>/dev/null | grep "^ssh-" | cut -d" " -f2 || true)}',
     '    listener; before=$l',
+    '    session "$pid"',
     '    kill "$pid"',
     // the old listener gone (dropbear exits within milliseconds; checked with builtins)
     '    i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 20000 ]; do i=$((i + 1)); done',
@@ -192,7 +216,13 @@ export function dropbearEd25519Key(seed: Buffer, publicKey: Buffer): Buffer {
 /** Give a restored machine its own identity (see the module comment); runs one command as root. */
 export async function reidentify(
   machine: IdentityTarget,
-  opts: { log?: Logger; timeoutMs?: number; now?: () => number; waitListening?: boolean } = {},
+  opts: {
+    log?: Logger;
+    timeoutMs?: number;
+    now?: () => number;
+    waitListening?: boolean;
+    waitForSession?: boolean;
+  } = {},
 ): Promise<NewIdentity> {
   const key = newEd25519KeyPair('');
   const old = await machine.hostKey?.();
@@ -206,6 +236,7 @@ export async function reidentify(
     epochSeconds: (opts.now?.() ?? Date.now()) / 1000,
     entropy: randomBytes(64),
     waitListening: opts.waitListening,
+    waitForSession: opts.waitForSession,
   });
   const r = await machine.asRoot(script, { timeoutMs: opts.timeoutMs ?? 60_000 });
   if (r.exitCode !== 0 || !r.stdout.includes('reidentified')) {
