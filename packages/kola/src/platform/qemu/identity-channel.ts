@@ -9,12 +9,11 @@ import type { ExecResult } from '../types.js';
  *
  * Why: a restored machine needs its own identity (reidentify.ts) before a test sees it. Over
  * SSH that took a login of its own (root's, under TCG a whole key exchange and a shell on the
- * guest's one vCPU) besides the default user's, and the default user's login met the template's
- * host key. Through the port the new identity is installed before any login: the guest's agent
- * (the tiny image's /init, the systemd image's mantle-identity.service) opened the port and
- * blocks reading it when the template is saved; a blocked read survives the snapshot, so a
- * restored copy runs the script kola writes the moment it resumes, and the one SSH login that
- * follows already meets the new host key.
+ * guest's one vCPU; on the systemd image sudo) besides the default user's. Through the port no
+ * login is needed for it: the guest's agent (the tiny image's /init, the systemd image's
+ * mantle-identity.service) opened the port and blocks reading it when the template is saved; a
+ * blocked read survives the snapshot, so a restored copy runs the script kola writes the moment
+ * it resumes, while the default user's login goes on.
  *
  * Protocol, one line each way (the guest's agent is a few lines of POSIX sh):
  *   guest -> host  `mantle-identity hello`            once the agent reads the port
