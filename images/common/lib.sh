@@ -93,12 +93,13 @@ hash_inputs() {
 	done
 }
 
-# The inputs every image shares: this file and the Ignition implementation.
+# The inputs every image shares: this file, the Ignition implementation and kola's identity agent.
 hash_common_inputs() {
-	hash_inputs "$COMMON_DIR" lib.sh "${COMMON_IGNITION_FILES[@]/#/ignition/}"
+	hash_inputs "$COMMON_DIR" lib.sh "${COMMON_IGNITION_FILES[@]/#/ignition/}" identity-agent
 }
 
-# Install the shared Ignition implementation into the image's /usr/lib/mantle ($1 is the root).
+# Install the shared Ignition implementation and kola's identity agent (see identity-agent)
+# into the image's /usr/lib/mantle ($1 is the root).
 install_common_ignition() {
 	local root=$1 file
 	mkdir -p "$root/usr/lib/mantle"
@@ -106,6 +107,7 @@ install_common_ignition() {
 		install -m "$([ -x "$COMMON_IGNITION_DIR/$file" ] && echo 0755 || echo 0644)" \
 			"$COMMON_IGNITION_DIR/$file" "$root/usr/lib/mantle/$file"
 	done
+	install -m 0755 "$COMMON_DIR/identity-agent" "$root/usr/lib/mantle/identity-agent"
 }
 
 # The modules a .ko depends on (its modinfo depends= field), space separated.

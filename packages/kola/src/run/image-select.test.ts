@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,7 +58,8 @@ describe('chooseImage', () => {
 
   it('-b systemd boots the cached systemd image with its command line, readiness and 1 GiB', async () => {
     const c = await choose({ distro: 'systemd' });
-    const dir = join(cache, 'images', 'systemd-latest');
+    // the build systemd-latest points at when the run starts, not the moving symlink
+    const dir = await realpath(join(cache, 'images', 'systemd-latest'));
     expect(c).toMatchObject({ distro: 'systemd', distroFrom: 'flag' });
     expect(c.opts.qemu).toMatchObject({
       image: join(dir, 'disk.qcow2'),
@@ -84,7 +85,7 @@ describe('chooseImage', () => {
     const c = await choose({ qemu: { kernel: join(dir, 'vmlinuz'), image: join(dir, 'disk.qcow2') } });
     expect(c).toMatchObject({ distro: 'systemd', distroFrom: 'image' });
     expect(c.opts.qemu).toMatchObject({
-      initrd: join(dir, 'initrd.img'),
+      initrd: join(await realpath(dir), 'initrd.img'),
       append: 'console=ttyS0 root=PARTLABEL=ROOT',
     });
     // an explicit --qemu-append is kept
@@ -158,7 +159,7 @@ describe('chooseImage on aarch64', () => {
     const c = await choose({ qemu: { kernel: join(dir, 'vmlinuz') } });
     expect(c.opts.qemu).toMatchObject({
       arch: 'aarch64',
-      initrd: join(dir, 'initrd.img'),
+      initrd: join(await realpath(dir), 'initrd.img'),
       append: 'console=ttyAMA0',
     });
   });

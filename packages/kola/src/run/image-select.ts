@@ -1,4 +1,4 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PrerequisiteError, UsageError } from '@mantle/core/errors';
 import { checkInputPath } from '@mantle/core/fs';
@@ -86,7 +86,12 @@ export async function readImageManifest(dir: string): Promise<ImageManifest | un
   if (typeof raw !== 'object' || raw === null) return undefined;
   const files = (raw.files ?? {}) as Record<string, unknown>;
   const os = (raw.osRelease ?? {}) as Record<string, unknown>;
-  const file = (v: unknown): string | undefined => (typeof v === 'string' && v ? join(dir, v) : undefined);
+  // The files through the directory's real path: `<name>-latest` is a symlink that a build of
+  // another version moves while this run goes on (images/*/build.sh keeps the build before the
+  // newest for such runs); every machine of a run, snapshot copies above all, must boot the
+  // same build as the first.
+  const real = await realpath(dir).catch(() => dir);
+  const file = (v: unknown): string | undefined => (typeof v === 'string' && v ? join(real, v) : undefined);
   const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
   return {
     dir,

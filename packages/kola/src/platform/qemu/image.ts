@@ -1,4 +1,4 @@
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, PrerequisiteError } from '@mantle/core/errors';
@@ -149,8 +149,11 @@ export async function loadTinyImage(cacheDir: string, arch: QemuArch = 'x86_64')
       details: { path: manifestPath, arch, imageArch: manifest.arch },
     });
   }
-  const kernel = join(dir, 'vmlinuz');
-  const initrd = join(dir, 'initrd.img');
+  // through the real directory: a rebuild moves tiny-latest while a run goes on (see
+  // readImageManifest), and every machine of the run must boot the same build
+  const real = await realpath(dir).catch(() => dir);
+  const kernel = join(real, 'vmlinuz');
+  const initrd = join(real, 'initrd.img');
   await requireFile(kernel, 'tiny image kernel', hint);
   await requireFile(initrd, 'tiny image initrd', hint);
   return {

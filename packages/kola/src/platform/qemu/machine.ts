@@ -24,6 +24,7 @@ import type { LanSwitch } from './lan-switch.js';
 import type { ResolvedQemuOptions } from './options.js';
 import { freeTcpPort, freeUdpPort, isPortClash } from './ports.js';
 import { buildQemuArgs, randomMac, type QemuMachineSpec } from './qemu-args.js';
+import { connectIdentityChannel, type IdentityChannel } from './identity-channel.js';
 import { connectQmp, type QmpClient } from './qmp.js';
 import { reidentify } from './reidentify.js';
 import type { MachineSnapshot } from './snapshot-files.js';
@@ -106,6 +107,10 @@ export class QemuMachine implements Machine {
   private template: TemplateOptions | undefined;
   /** the machine's QMP connection, open from qemu's start to its end (state, guest events) */
   private qmp: QmpClient | undefined;
+  /** kola's identity channel (templates and restored machines; see identity-channel.ts) */
+  private identity: IdentityChannel | undefined;
+  /** the host key the first login saw (a template's: its copies present it until reidentified) */
+  private firstHostKey: string | undefined;
   /** guest resets qemu reported (QMP RESET events): a reboot is seen here, not over SSH */
   private resets = 0;
   private readonly resetWaiters = new Set<() => void>();
@@ -144,9 +149,21 @@ export class QemuMachine implements Machine {
   }
 
   /** The spec and files of a booted template, for the snapshot made from it. */
-  get templateSpec(): { spec: QemuMachineSpec; consolePath: string; readiness: string | undefined } {
+  get templateSpec(): {
+    spec: QemuMachineSpec;
+    consolePath: string;
+    readiness: string | undefined;
+    identityChannel: boolean;
+    hostKey: string | undefined;
+  } {
     if (!this.spec) throw new Error(`machine ${this.id} has not booted`);
-    return { spec: { ...this.spec }, consolePath: this.consolePath, readiness: this.readiness };
+    return {
+      spec: { ...this.spec },
+      consolePath: this.consolePath,
+      readiness: this.readiness,
+      identityChannel: this.identity?.hello === true,
+      hostKey: this.firstHostKey,
+    };
   }
 
   // Registered first, so an interrupt at any later point still tears everything down.
@@ -223,6 +240,7 @@ export class QemuMachine implements Machine {
     if (this.template) {
       spec.memoryFile = { path: this.template.ramPath, shared: true };
       spec.snapshotTemplate = true;
+      spec.identitySocket = join(this.tmp, 'identity.sock');
     }
     if (flight.uefi) {
       const vars = join(this.tmp, 'uefi-vars.fd');
@@ -240,7 +258,7 @@ export class QemuMachine implements Machine {
     const deadline = started + o.sshRetries * o.sshTimeoutSec * 1000;
     const via = await this.startQemuAndWait(deadline);
     const sshUp = Date.now();
-    await this.client(DEFAULT_USER);
+    this.firstHostKey = (await this.client(DEFAULT_USER)).hostKey;
     const connected = Date.now();
     await this.checkReady(deadline);
     this.preconnectRoot();
@@ -282,6 +300,8 @@ export class QemuMachine implements Machine {
       snapshotTemplate: false,
       incoming: true,
     };
+    // the same devices as the template's, the channel's host end a socket of this machine's
+    if (snapshot.spec.identitySocket) spec.identitySocket = join(this.tmp, 'identity.sock');
     if (snapshot.diskPath) {
       spec.disk = join(this.tmp, 'disk.qcow2');
       // the template's overlay is qcow2 whatever the image's format
@@ -319,6 +339,21 @@ export class QemuMachine implements Machine {
       }
       running = Date.now();
     });
+    if (snapshot.identityChannel && this.identity) {
+      try {
+        await this.reidentifyThroughChannel(this.identity, snapshot, started, running, snapshotWaitMs);
+        return;
+      } catch (err) {
+        this.throwIfAborted();
+        // (the script is safe to run twice: it installs the same kind of identity again)
+        const why = err instanceof MantleError ? err.message : String(err);
+        this.log.warn(
+          `giving ${this.id} its identity through the channel failed (${why}); doing it over SSH`,
+        );
+        this.identity?.close();
+        this.identity = undefined;
+      }
+    }
     // The first login is the identity change's own (the template proved the machine ready).
     // As root through sudo on a systemd image: a root SSH login would start root's systemd user
     // manager (seconds under TCG) that only a test which logs in as root needs. The default
@@ -362,6 +397,57 @@ export class QemuMachine implements Machine {
   }
 
   /**
+   * The new identity through kola's identity channel (see identity-channel.ts), beside the
+   * default user's login, the only one the machine's start needs (root's is opened in the
+   * background, as after a boot).
+   */
+  private async reidentifyThroughChannel(
+    identity: IdentityChannel,
+    snapshot: MachineSnapshot,
+    started: number,
+    running: number,
+    snapshotWaitMs: number,
+  ): Promise<void> {
+    const o = this.flight.opts;
+    // The login and the script at once: the script waits (in the guest) for the login's
+    // session before it restarts the SSH server, and the session outlives the old listener;
+    // the guest's one vCPU runs the script while the host side of the key exchange goes on.
+    const login = this.client(DEFAULT_USER);
+    login.catch(() => undefined);
+    let sshUp = 0;
+    void login.then(
+      () => (sshUp = Date.now()),
+      () => undefined,
+    );
+    await reidentify(
+      {
+        id: this.id,
+        asRoot: (command, opts) =>
+          identity.run(command, { ...opts, ...(this.signal ? { signal: this.signal } : {}) }),
+        hostKey: () => Promise.resolve(snapshot.hostKey),
+      },
+      // returns once sshd/dropbear listens again with the new key (ssh-keyscan, root's login)
+      { log: this.log, timeoutMs: o.sshTimeoutSec * 1000 * 3, waitListening: true, waitForSession: true },
+    );
+    const renamed = Date.now();
+    // the agent exits once its port is closed: its work for this boot is done
+    identity.close();
+    this.identity = undefined;
+    await login;
+    this.preconnectRoot();
+    this.bootTimings = {
+      restored: true,
+      qemuToSshMs: sshUp - started,
+      loginMs: 0,
+      readyMs: Date.now() - sshUp,
+      snapshotWaitMs,
+    };
+    this.log.debug(
+      `restored from ${snapshot.key}: guest running ${running - started} ms, login ${sshUp - started} ms, new identity (channel) ${renamed - running} ms`,
+    );
+  }
+
+  /**
    * Save a booted template's state into its snapshot directory and stop it: SSH sessions
    * closed (a TCP connection cannot survive into a copy), the guest paused, the device state
    * written by `migrate` to `state` (the RAM stays in the shared file: x-ignore-shared), qemu
@@ -398,6 +484,10 @@ export class QemuMachine implements Machine {
       this.qmp = undefined;
     }
     await this.qemu.exited;
+    // open until qemu is gone: a template whose guest saw kola's end close would have its
+    // agent's read end (EOF) instead of blocking in every copy
+    this.identity?.close();
+    this.identity = undefined;
     await rename(partial, statePath);
   }
 
@@ -427,6 +517,10 @@ export class QemuMachine implements Machine {
       let outcome: WaitOutcome;
       try {
         const qmp = await this.connectQmp();
+        // Before migrate-incoming (afterSpawn): the template was saved with kola connected, and
+        // a copy whose channel had no client when its state loaded would tell the guest the
+        // host went away, which ends the agent's read (end of file) instead of the script.
+        if (spec.identitySocket) await this.connectIdentity();
         await afterSpawn?.(qmp);
         if (spec.incoming) return 'running';
         outcome = await this.waitForSshOrExit(deadline, consoleOffset);
@@ -466,6 +560,17 @@ export class QemuMachine implements Machine {
     });
     this.qmp = qmp;
     return qmp;
+  }
+
+  // A template asks its guest's agent to say hello (an empty line): its copies use the channel
+  // only when it did. A restored machine's agent is already waiting for the script.
+  private async connectIdentity(): Promise<void> {
+    this.identity?.close();
+    this.identity = await connectIdentityChannel(this.spec!.identitySocket!, {
+      exited: this.qemu!.exited,
+      askHello: this.template !== undefined,
+      ...(this.signal ? { signal: this.signal } : {}),
+    });
   }
 
   /** Wait for a guest reset after the first `seen` ones: 'reset', or why there was none. */
@@ -887,6 +992,8 @@ export class QemuMachine implements Machine {
     await this.closeClients();
     this.qmp?.close();
     this.qmp = undefined;
+    this.identity?.close();
+    this.identity = undefined;
     await this.qemu?.stop(3000);
     await this.swtpm?.process.stop(1000);
     if (this.lanPort !== undefined) this.cluster.lan?.removeMember(this.lanPort);

@@ -28,6 +28,20 @@ describe('buildQemuArgs', () => {
     expect(args).toContain('-nodefaults');
   });
 
+  test("kola's identity channel: a virtio-serial port named org.mantle.identity on a socket qemu serves", () => {
+    expect(values(buildQemuArgs(base), '-device').join(' ')).not.toContain('virtserialport');
+    const args = buildQemuArgs({ ...base, identitySocket: '/tmp/m/id,1.sock' });
+    expect(values(args, '-chardev')).toContain(
+      'socket,id=identity0,path=/tmp/m/id,,1.sock,server=on,wait=off',
+    );
+    expect(values(args, '-device')).toEqual(
+      expect.arrayContaining([
+        'virtio-serial-pci,id=vser0',
+        'virtserialport,bus=vser0.0,chardev=identity0,name=org.mantle.identity',
+      ]),
+    );
+  });
+
   test('kvm uses the host CPU; a model can be chosen', () => {
     expect(values(buildQemuArgs({ ...base, accel: 'kvm' }), '-cpu')).toEqual(['host']);
     expect(values(buildQemuArgs({ ...base, cpuModel: 'qemu64' }), '-cpu')).toEqual(['qemu64']);

@@ -1,4 +1,5 @@
 import type { Accel } from './accel.js';
+import { IDENTITY_PORT_NAME } from './identity-channel.js';
 import type { QemuArch } from './options.js';
 
 /** Everything that decides one machine's qemu command line. */
@@ -45,6 +46,11 @@ export interface QemuMachineSpec {
   incoming?: boolean;
   /** append to the console file instead of truncating it (a restored machine) */
   consoleAppend?: boolean;
+  /**
+   * kola's identity channel (see identity-channel.ts): a virtio-serial port whose host end is
+   * this unix socket; on snapshot templates and their copies (the same devices in both)
+   */
+  identitySocket?: string;
   /** read-only raw disks, each a virtio disk with this serial (/sys/block/vdX/serial) */
   readOnlyDisks?: { path: string; serial: string }[];
 }
@@ -128,6 +134,11 @@ export function buildQemuArgs(spec: QemuMachineSpec): string[] {
       `if=none,id=disk0,format=qcow2,cache=unsafe,discard=unmap,file=${optValue(spec.disk)}`,
     );
     args.push('-device', 'virtio-blk-pci,drive=disk0,serial=primary-disk,bootindex=1');
+  }
+  if (spec.identitySocket) {
+    args.push('-device', 'virtio-serial-pci,id=vser0');
+    args.push('-chardev', `socket,id=identity0,path=${optValue(spec.identitySocket)},server=on,wait=off`);
+    args.push('-device', `virtserialport,bus=vser0.0,chardev=identity0,name=${IDENTITY_PORT_NAME}`);
   }
   for (const [i, d] of (spec.readOnlyDisks ?? []).entries()) {
     args.push('-drive', `if=none,id=ro${i},format=raw,readonly=on,file=${optValue(d.path)}`);

@@ -68,3 +68,30 @@ describe('reidentify', () => {
     expect(oldkey.trim()).toBe(old);
   });
 });
+
+describe('reidentify over the identity channel', () => {
+  it('waits for the login session before the restart and for the new listener after it', () => {
+    const k = newEd25519KeyPair('');
+    const opts = {
+      machineId: '0123456789abcdef0123456789abcdef',
+      opensshPrivateKey: k.private,
+      publicKey: k.public,
+      dropbearKey: dropbearEd25519Key(k.seed, k.publicKeyBytes),
+      epochSeconds: 1_700_000_000,
+      entropy: Buffer.alloc(64, 1),
+    };
+    const channel = reidentifyScript({ ...opts, waitListening: true, waitForSession: true });
+    execFileSync('sh', ['-n', '-c', channel]);
+    // the waits are in the functions' bodies only when asked for (over SSH they return at once)
+    const body = (script: string, fn: string): string =>
+      script.slice(script.indexOf(`${fn}() {`), script.indexOf('\n}', script.indexOf(`${fn}() {`)));
+    expect(body(channel, 'session')).toContain('/proc/[0-9]*/stat');
+    expect(body(channel, 'relisten')).toContain('listener');
+    const ssh = reidentifyScript(opts);
+    expect(body(ssh, 'session')).not.toContain('/proc');
+    expect(body(ssh, 'relisten')).not.toContain('listener');
+    // dropbear: the session is waited for before the old listener is killed
+    expect(channel.indexOf('session "$pid"')).toBeLessThan(channel.indexOf('kill "$pid"'));
+    expect(channel.indexOf('session "$pid"')).toBeLessThan(channel.indexOf('kill -HUP "$pid"'));
+  });
+});

@@ -16,6 +16,10 @@ export interface MachineSnapshot {
   /** the template's machine spec: a copy must have the same devices */
   spec: QemuMachineSpec;
   readiness: string | undefined;
+  /** the template's guest runs kola's identity agent: copies get their identity through it */
+  identityChannel: boolean;
+  /** the SSH host key (base64 blob) the template presented, which its copies have at first */
+  hostKey: string | undefined;
   /** milliseconds the template took to boot and be saved */
   makeMs: number;
 }
