@@ -77,20 +77,20 @@ function buildCommandOf(name: string): string {
 
 /** Parse `<dir>/manifest.json`; undefined when there is none or it is not an image manifest. */
 export async function readImageManifest(dir: string): Promise<ImageManifest | undefined> {
+  // The manifest and its files through the directory's real path, resolved once: `<name>-latest`
+  // is a symlink that a build of another version moves while this run goes on
+  // (images/*/build.sh keeps the build before the newest for such runs); every machine of a run,
+  // snapshot copies above all, must boot the build whose manifest was read.
+  const real = await realpath(dir).catch(() => dir);
   let raw: Record<string, unknown>;
   try {
-    raw = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    raw = JSON.parse(await readFile(join(real, 'manifest.json'), 'utf8')) as Record<string, unknown>;
   } catch {
     return undefined;
   }
   if (typeof raw !== 'object' || raw === null) return undefined;
   const files = (raw.files ?? {}) as Record<string, unknown>;
   const os = (raw.osRelease ?? {}) as Record<string, unknown>;
-  // The files through the directory's real path: `<name>-latest` is a symlink that a build of
-  // another version moves while this run goes on (images/*/build.sh keeps the build before the
-  // newest for such runs); every machine of a run, snapshot copies above all, must boot the
-  // same build as the first.
-  const real = await realpath(dir).catch(() => dir);
   const file = (v: unknown): string | undefined => (typeof v === 'string' && v ? join(real, v) : undefined);
   const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
   return {

@@ -110,9 +110,13 @@ export async function loadTinyImage(cacheDir: string, arch: QemuArch = 'x86_64')
   const manifestPath = join(dir, 'manifest.json');
   const what = arch === 'x86_64' ? 'the tiny test image' : `the ${arch} tiny test image`;
   const hint = buildHint(arch);
+  // The manifest and the files through the real directory, resolved once: a rebuild moves
+  // tiny-latest while a run goes on (see readImageManifest), and every machine of the run must
+  // boot the build whose manifest was read. Messages name the -latest path users know.
+  const real = await realpath(dir).catch(() => dir);
   let text: string;
   try {
-    text = await readFile(manifestPath, 'utf8');
+    text = await readFile(join(real, 'manifest.json'), 'utf8');
   } catch {
     throw new PrerequisiteError({
       code: 'QEMU_TINY_IMAGE_MISSING',
@@ -149,9 +153,6 @@ export async function loadTinyImage(cacheDir: string, arch: QemuArch = 'x86_64')
       details: { path: manifestPath, arch, imageArch: manifest.arch },
     });
   }
-  // through the real directory: a rebuild moves tiny-latest while a run goes on (see
-  // readImageManifest), and every machine of the run must boot the same build
-  const real = await realpath(dir).catch(() => dir);
   const kernel = join(real, 'vmlinuz');
   const initrd = join(real, 'initrd.img');
   await requireFile(kernel, 'tiny image kernel', hint);
