@@ -384,6 +384,14 @@ export class QemuMachine implements Machine {
       { log: this.log, timeoutMs: o.sshTimeoutSec * 1000 * 3 },
     );
     await Promise.all([renamed, login]);
+    this.recordRestored(started, sshUp, snapshotWaitMs);
+    this.log.debug(
+      `restored from ${snapshot.key}: guest running ${running - started} ms, sshd up ${sshUp - started} ms, login and new identity ${Date.now() - sshUp} ms`,
+    );
+  }
+
+  /** A restored machine's timings: its login is part of readyMs (it was not probed first). */
+  private recordRestored(started: number, sshUp: number, snapshotWaitMs: number): void {
     this.bootTimings = {
       restored: true,
       qemuToSshMs: sshUp - started,
@@ -391,9 +399,6 @@ export class QemuMachine implements Machine {
       readyMs: Date.now() - sshUp,
       snapshotWaitMs,
     };
-    this.log.debug(
-      `restored from ${snapshot.key}: guest running ${running - started} ms, sshd up ${sshUp - started} ms, login and new identity ${Date.now() - sshUp} ms`,
-    );
   }
 
   /**
@@ -435,13 +440,7 @@ export class QemuMachine implements Machine {
     this.identity = undefined;
     await login;
     this.preconnectRoot();
-    this.bootTimings = {
-      restored: true,
-      qemuToSshMs: sshUp - started,
-      loginMs: 0,
-      readyMs: Date.now() - sshUp,
-      snapshotWaitMs,
-    };
+    this.recordRestored(started, sshUp, snapshotWaitMs);
     this.log.debug(
       `restored from ${snapshot.key}: guest running ${running - started} ms, login ${sshUp - started} ms, new identity (channel) ${renamed - running} ms`,
     );
