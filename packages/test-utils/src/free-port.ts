@@ -13,3 +13,18 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Start a server on a port picked free a moment before: when another process bound that port in
+ * between (the error says "address already in use"), `start` runs again — it picks a new port
+ * itself; `attempt` counts from 1 — up to `attempts` times in all. Any other error is final.
+ */
+export async function retryOnPortClash<T>(start: (attempt: number) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(attempt);
+    } catch (err) {
+      if (attempt >= attempts || !/address already in use/i.test((err as Error).message)) throw err;
+    }
+  }
+}

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort, retryOnPortClash } from './free-port.js';
 
 export { freePort };
 
@@ -26,17 +26,8 @@ export interface Registry {
  * picked free and bound by the registry a moment later: when another process took it in between
  * (the registry exits with "address already in use"), it starts again on another port.
  */
-export async function startRegistry(opts: { auth?: boolean } = {}): Promise<Registry> {
-  let lastError: Error | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      return await startRegistryOnce(opts);
-    } catch (err) {
-      lastError = err as Error;
-      if (!/address already in use/i.test(lastError.message)) throw err;
-    }
-  }
-  throw lastError!;
+export function startRegistry(opts: { auth?: boolean } = {}): Promise<Registry> {
+  return retryOnPortClash(() => startRegistryOnce(opts));
 }
 
 async function startRegistryOnce(opts: { auth?: boolean }): Promise<Registry> {

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { connectWithRetry, run, type ConnectOptions, type SshClient } from '../../src/index.js';
-import { freePort } from '@mantle/test-utils/free-port';
+import { freePort, retryOnPortClash } from '@mantle/test-utils/free-port';
 
 export interface SshdOptions {
   /** offer the sftp subsystem (default true) */
@@ -173,15 +173,11 @@ export async function prepareSshd(opts: SshdOptions = {}): Promise<Sshd> {
  */
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const sshd = await prepareSshd(opts);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await sshd.start();
-      return sshd;
-    } catch (err) {
-      if (attempt >= 3 || !/Address already in use/.test((err as Error).message)) throw err;
-      sshd.port = await freePort();
-    }
-  }
+  return retryOnPortClash(async (attempt) => {
+    if (attempt > 1) sshd.port = await freePort();
+    await sshd.start();
+    return sshd;
+  });
 }
 
 /**
