@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createLogger } from '@mantle/core/log';
-import { spawnResult } from '@mantle/test-utils/spawn-result';
+import { kola as runKola } from '@mantle/test-utils/systemd-image';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createQemuFlight, mantleCacheDir } from '../src/platform/qemu/index.js';
 import { qemuPidsWith } from './qemu-helpers.js';
@@ -37,7 +37,7 @@ interface Report {
 }
 
 const kola = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
-  spawnResult(process.execPath, [bin, ...args], { cwd: root, env, timeout: 600_000 });
+  runKola(args, { cwd: root, env, timeoutMs: 600_000 });
 
 beforeAll(async () => {
   if (!existsSync(bin))
@@ -137,7 +137,7 @@ describe('kola run --qemu-arch aarch64', () => {
       out,
       '--json',
     ]);
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(
       `distro tiny (from the image ${join(mantleCacheDir(), 'images', 'tiny-arm64-latest')})`,
     );
@@ -164,7 +164,7 @@ describe('kola run --qemu-arch aarch64', () => {
   test('--image tiny-arm64 boots it without --qemu-arch', async () => {
     const out = join(root, 'image');
     const r = await kola(['run', '--image', 'tiny-arm64', '--output-dir', out, 'basic.os-release']);
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('--- PASS: basic.os-release');
     const props = JSON.parse(await readFile(join(out, 'properties.json'), 'utf8')) as Record<string, unknown>;
     expect(props).toMatchObject({ arch: 'arm64', distro: 'tiny' });
@@ -172,7 +172,7 @@ describe('kola run --qemu-arch aarch64', () => {
 
   test('an image of the other arch is exit 2; a missing arm64 image is exit 3 naming build.sh --arch arm64', async () => {
     const wrong = await kola(['run', '--image', 'tiny-arm64', '--qemu-arch', 'x86_64', 'basic.ssh']);
-    expect(wrong.status).toBe(2);
+    expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('is built for aarch64, but --qemu-arch is x86_64');
     const empty = join(root, 'empty-cache');
     await mkdir(empty);
@@ -183,7 +183,7 @@ describe('kola run --qemu-arch aarch64', () => {
         MANTLE_CACHE_DIR: empty,
       },
     );
-    expect(missing.status).toBe(3);
+    expect(missing.code).toBe(3);
     expect(missing.stderr).toContain(join(empty, 'images', 'tiny-arm64-latest', 'manifest.json'));
     expect(missing.stderr).toContain('images/tiny/build.sh --arch arm64');
   });

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWithClosedPipe } from '@mantle/test-utils/closed-pipe';
 import { readOnlyDir } from '@mantle/test-utils/read-only';
-import { spawnResult } from '@mantle/test-utils/spawn-result';
+import { run } from '@mantle/core/exec';
+import { kola as runKola } from '@mantle/test-utils/systemd-image';
 
 const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let cwd: string;
@@ -16,8 +17,7 @@ async function kola(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const r = await spawnResult(process.execPath, [bin, ...args], { cwd, env, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runKola(args, { cwd, env, timeoutMs: 120_000 });
 }
 
 beforeAll(async () => {
@@ -218,12 +218,13 @@ describe('kola (built bin)', () => {
       for (const c of cases) {
         const argv = [process.execPath, bin, ...c.args, ...(c.args[0] === 'run' ? ['basic.ssh'] : [])];
         const [cmd, ...rest] = c.wrap ? lock.wrap(argv) : argv;
-        const r = await spawnResult(cmd!, rest, {
+        const r = await run(cmd!, rest, {
           cwd: dir,
           env: c.env ?? process.env,
-          timeout: 120_000,
+          timeoutMs: 120_000,
+          reject: false,
         });
-        expect(r.status, `${c.args.join(' ')}\n${r.stderr}`).toBe(c.code);
+        expect(r.exitCode, `${c.args.join(' ')}\n${r.stderr}`).toBe(c.code);
         expect(r.stderr).toMatch(c.msg);
         expect(r.stderr).not.toMatch(/\n\s+at /);
       }
@@ -333,7 +334,7 @@ describe('kola in a pipeline whose reader leaves early (as `| head -c 10`)', () 
   }
 
   it('as the shell runs it: `kola list --json | head -c 10` under pipefail exits 0', async () => {
-    const r = await spawnResult(
+    const r = await run(
       'bash',
       [
         '-c',
@@ -342,16 +343,19 @@ describe('kola in a pipeline whose reader leaves early (as `| head -c 10`)', () 
         bin,
         many,
       ],
-      { cwd },
+      { cwd, reject: false },
     );
     expect(r.stdout).toBe('[\n  {\n    ');
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.exitCode).toBe(0);
   });
 
   it('a write that really fails (> /dev/full) is an error, exit 1', async () => {
-    const r = await spawnResult('bash', ['-c', '"$0" "$1" list > /dev/full', process.execPath, bin], { cwd });
-    expect(r.status).toBe(1);
+    const r = await run('bash', ['-c', '"$0" "$1" list > /dev/full', process.execPath, bin], {
+      cwd,
+      reject: false,
+    });
+    expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('error: cannot write to stdout: ENOSPC');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });

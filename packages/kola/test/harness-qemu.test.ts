@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTinyImage, qemuPidsWith } from './qemu-helpers.js';
-import { spawnResult } from '@mantle/test-utils/spawn-result';
+import { kola } from '@mantle/test-utils/systemd-image';
 
 const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let cwd: string;
@@ -46,15 +46,11 @@ afterAll(async () => {
 describe('kola run on qemu with the tiny image', () => {
   it('passes every built-in tiny test (-j 2) and writes the reports', async () => {
     const out = join(cwd, 'tiny');
-    const r = await spawnResult(
-      process.execPath,
-      [bin, 'run', '--tag', 'tiny', '-j', '2', '--output-dir', out, '--json'],
-      {
-        cwd,
-        timeout: 900_000,
-      },
-    );
-    expect(r.status, r.stderr).toBe(0);
+    const r = await kola(['run', '--tag', 'tiny', '-j', '2', '--output-dir', out, '--json'], {
+      cwd,
+      timeoutMs: 900_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
     expect(report).toMatchObject({ result: 'PASS', platform: 'qemu' });
     expect(report.version).toMatch(/^\d+/);
@@ -90,15 +86,11 @@ describe('kola run on qemu with the tiny image', () => {
     );
     const out = join(cwd, 'hang');
     // the timeout covers the boot too: 5 s may end during the boot or after; both must be clean
-    const r = await spawnResult(
-      process.execPath,
-      [bin, 'run', 'ext.hang', '--tests-dir', tests, '--output-dir', out],
-      {
-        cwd,
-        timeout: 300_000,
-      },
-    );
-    expect(r.status, r.stderr).toBe(1);
+    const r = await kola(['run', 'ext.hang', '--tests-dir', tests, '--output-dir', out], {
+      cwd,
+      timeoutMs: 300_000,
+    });
+    expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toContain('--- FAIL: ext.hang');
     const t = (await readReport(out)).tests[0];
     expect(t).toMatchObject({ name: 'ext.hang', result: 'FAIL', timedOut: true });

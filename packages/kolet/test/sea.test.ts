@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnResult } from '@mantle/test-utils/spawn-result';
+import { run as runProgram } from '@mantle/core/exec';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 const kolet = join(pkgDir, 'dist', 'kolet');
@@ -47,10 +47,11 @@ beforeAll(async () => {
   // Build (or re-link the cached build of) the executable from the current sources: cheap when
   // nothing changed, so the test never runs a stale binary.
   // not spawnSync: a build that long would freeze the worker (vitest's RPC then times out)
-  const b = await spawnResult(process.execPath, [join(pkgDir, 'scripts/build-sea.mjs')], {
-    timeout: 280_000,
+  const b = await runProgram(process.execPath, [join(pkgDir, 'scripts/build-sea.mjs')], {
+    timeoutMs: 280_000,
+    reject: false,
   });
-  if (b.status !== 0) throw new Error(`build-sea failed: ${b.stderr}`);
+  if (b.exitCode !== 0) throw new Error(`build-sea failed: ${b.stderr}`);
   dir = await mkdtemp(join(tmpdir(), 'kolet-sea-'));
   tcp = createServer().listen(0, '127.0.0.1');
   await new Promise((r) => tcp.once('listening', r));

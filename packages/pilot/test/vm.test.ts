@@ -1,7 +1,6 @@
 // vm-pilot with real qemu (-M microvm; KVM when it works, else TCG) booting the project's tiny
 // kernel and initramfs: the app's output, stdin and exit code; a rootfs image with an overlay
 // and includes; a resume VM that keeps running between calls.
-import { spawnResult } from '@mantle/test-utils/spawn-result';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -30,8 +29,8 @@ async function tinyImage(): Promise<string> {
   if (existsSync(join(dir, 'vmlinuz'))) return dir;
   const build = fileURLToPath(new URL('../../../images/tiny/build.sh', import.meta.url));
   // not execFileSync: a build freezes the worker (vitest's RPC then times out)
-  const r = await spawnResult(build, []);
-  if (r.status !== 0) throw new Error(`${build} failed: ${r.stderr}`);
+  const r = await run(build, []);
+  if (r.code !== 0) throw new Error(`${build} failed: ${r.stderr}`);
   return r.stdout.trim();
 }
 
